@@ -1,0 +1,141 @@
+//! Commands: the only way to change a workspace. Each is validated by the server, applied in one
+//! durable transaction together with the event it produces, and answered with that event.
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::Id;
+use crate::model::Priority;
+
+/// Where a card goes within its column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "at", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Position {
+    /// First in the column.
+    Top,
+    /// Last in the column (the default).
+    #[default]
+    Bottom,
+    /// Directly after another card of the same column.
+    After { card_id: Id },
+    /// Directly before another card of the same column.
+    Before { card_id: Id },
+}
+
+/// A change a client asks for. Optional ids let a client create an entity offline and refer to it
+/// in later queued commands; the server mints one when it is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Creates a board. Without `columns` it gets Backlog, Todo, In Progress, Review, Done.
+    CreateBoard {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        board_id: Option<Id>,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        columns: Option<Vec<String>>,
+    },
+    /// Creates a card. Without `column_id` it lands in the board's first column.
+    CreateCard {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card_id: Option<Id>,
+        board_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column_id: Option<Id>,
+        title: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        description: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<Id>,
+        #[serde(default)]
+        priority: Priority,
+        #[serde(default)]
+        position: Position,
+    },
+    /// Changes the given fields of a card; absent fields stay as they are. `assignee: null`
+    /// unassigns; leaving `assignee` out keeps it.
+    UpdateCard {
+        card_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labels: Option<Vec<String>>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        assignee: Option<Option<Id>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<Priority>,
+    },
+    /// Moves a card to a column (possibly its own) at a position.
+    MoveCard {
+        card_id: Id,
+        column_id: Id,
+        #[serde(default)]
+        position: Position,
+    },
+    /// Deletes a card.
+    DeleteCard { card_id: Id },
+    /// Creates a chat room. Names are unique in a workspace.
+    CreateRoom {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<Id>,
+        name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        topic: String,
+    },
+    /// Posts a message to a room.
+    PostMessage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<Id>,
+        room_id: Id,
+        body: String,
+    },
+    /// Replaces the body of one of your own messages.
+    EditMessage { message_id: Id, body: String },
+    /// Deletes one of your own messages.
+    DeleteMessage { message_id: Id },
+}
+
+impl Command {
+    /// The wire name of the command, such as `create_card`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::CreateBoard { .. } => "create_board",
+            Command::CreateCard { .. } => "create_card",
+            Command::UpdateCard { .. } => "update_card",
+            Command::MoveCard { .. } => "move_card",
+            Command::DeleteCard { .. } => "delete_card",
+            Command::CreateRoom { .. } => "create_room",
+            Command::PostMessage { .. } => "post_message",
+            Command::EditMessage { .. } => "edit_message",
+            Command::DeleteMessage { .. } => "delete_message",
+        }
+    }
+}
+
+/// Serde helper that tells "field absent" (`None`) from "field is null" (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}

@@ -1,0 +1,90 @@
+//! Structured errors: a stable machine code plus a human message that says what to do next.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable error codes. Clients branch on the code; the message is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame was not JSON, or not a JSON object. The connection stays open.
+    BadFrame,
+    /// The frame is binary; the protocol is JSON text frames only.
+    BinaryFrame,
+    /// The `type` field is missing or names no message this server knows.
+    UnknownType,
+    /// A field is missing, has the wrong type, or is not allowed.
+    InvalidField,
+    /// An id does not have the `prefix_body` form.
+    InvalidId,
+    /// The frame is larger than the server's `max_frame_bytes`.
+    FrameTooLarge,
+    /// The token is missing, unknown or revoked. Sent as an HTTP 401 body before any upgrade.
+    Unauthorized,
+    /// The client speaks a protocol version the server does not.
+    UnsupportedProtocol,
+    /// `hello` must be the first message.
+    HelloRequired,
+    /// The command needs a workspace and none was named or subscribed.
+    NoWorkspace,
+    /// The named entity does not exist (or was deleted).
+    NotFound,
+    /// The change conflicts with current state (a duplicate name or id, say).
+    Conflict,
+    /// A value is out of range: empty title, too-long name, and so on.
+    Validation,
+    /// The user may not do this (editing someone else's message, say).
+    Forbidden,
+    /// The server is shutting down; reconnect later.
+    ShuttingDown,
+    /// Something failed inside the server. Nothing was applied; retry with the same request id.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire name, such as `bad_frame`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::BinaryFrame => "binary_frame",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::InvalidId => "invalid_id",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::UnsupportedProtocol => "unsupported_protocol",
+            ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::NoWorkspace => "no_workspace",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Validation => "validation",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as it travels on the wire (inside `error` messages and HTTP error bodies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(deny_unknown_fields)]
+#[error("{code}: {message}")]
+pub struct WireError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl WireError {
+    /// Builds an error from a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}

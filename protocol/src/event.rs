@@ -1,0 +1,61 @@
+//! Events: the append-only record of every change to a workspace, numbered by a gap-free sequence.
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::{Id, RequestId};
+use crate::model::{Board, Card, Member, Message, Room, Workspace};
+
+/// One change to a workspace, as stored and as delivered to every subscriber.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Position in the workspace's stream: 1, 2, 3, … with no gaps.
+    pub seq: u64,
+    pub workspace_id: Id,
+    /// Milliseconds since the Unix epoch, taken by the server when it applied the command.
+    pub at: i64,
+    /// The user whose command caused the change.
+    pub actor: Id,
+    /// The request id of that command, so its sender can match the event to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    pub change: Change,
+}
+
+/// What changed, with the data a client needs to update its view without asking again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Change {
+    WorkspaceCreated { workspace: Workspace },
+    MemberAdded { member: Member },
+    BoardCreated { board: Board },
+    CardCreated { card: Card },
+    /// Title, description, labels, assignee or priority changed; `card` is the new state.
+    CardUpdated { card: Card },
+    /// The card moved; `card` carries its new column and rank.
+    CardMoved { card: Card, from_column_id: Id },
+    CardDeleted { card_id: Id, board_id: Id },
+    RoomCreated { room: Room },
+    MessagePosted { message: Message },
+    MessageEdited { message: Message },
+    MessageDeleted { message_id: Id, room_id: Id },
+}
+
+impl Change {
+    /// The wire name of the change, such as `card_created`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::WorkspaceCreated { .. } => "workspace_created",
+            Change::MemberAdded { .. } => "member_added",
+            Change::BoardCreated { .. } => "board_created",
+            Change::CardCreated { .. } => "card_created",
+            Change::CardUpdated { .. } => "card_updated",
+            Change::CardMoved { .. } => "card_moved",
+            Change::CardDeleted { .. } => "card_deleted",
+            Change::RoomCreated { .. } => "room_created",
+            Change::MessagePosted { .. } => "message_posted",
+            Change::MessageEdited { .. } => "message_edited",
+            Change::MessageDeleted { .. } => "message_deleted",
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Fractional ranks: strings that order cards within a column.
+//!
+//! A rank is a non-empty string of the digits `0-9A-Za-z` (base 62, compared bytewise) that never
+//! ends in `0`. Between any two distinct ranks there is always another one, so moving a card only
+//! rewrites that card's rank; no other card in the column changes.
+
+const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn digit_value(b: u8) -> u32 {
+    match b {
+        b'0'..=b'9' => u32::from(b - b'0'),
+        b'A'..=b'Z' => u32::from(b - b'A') + 10,
+        b'a'..=b'z' => u32::from(b - b'a') + 36,
+        _ => 0,
+    }
+}
+
+/// True if `s` is a well-formed rank.
+pub fn is_valid(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric()) && !s.ends_with('0')
+}
+
+/// A rank strictly between `before` and `after` (either may be absent for "start" / "end").
+///
+/// When both are given, `before` must sort strictly lower than `after`; if it does not (a corrupt
+/// pair), the result sorts after `before`.
+pub fn between(before: Option<&str>, after: Option<&str>) -> String {
+    let lo = before.unwrap_or("").as_bytes();
+    let hi = after.map(str::as_bytes);
+    if let Some(h) = hi
+        && !lo.is_empty()
+        && lo >= h
+    {
+        return between(before, None);
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        let l = lo.get(i).map_or(0, |&b| digit_value(b));
+        let h = match hi {
+            Some(h) => h.get(i).map_or(62, |&b| digit_value(b)),
+            None => 62,
+        };
+        if h > l + 1 {
+            let mid = (l + h) / 2;
+            out.push(DIGITS[mid as usize]);
+            break;
+        }
+        // No room at this digit: keep the lower digit and look one digit deeper. From here on
+        // the upper bound no longer constrains us unless we are still on its prefix.
+        out.push(DIGITS[l as usize]);
+        if h == l + 1 {
+            // Everything below `l+1` at this position with any suffix > lo's suffix works, so
+            // the upper bound is lifted for deeper digits.
+            return finish_above(out, lo, i + 1);
+        }
+        i += 1;
+    }
+    // `out` never ends in '0' because mid >= 1.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends digits to `prefix` so the result sorts above `lo` (which shares `prefix` up to `start`)
+/// with no upper bound.
+fn finish_above(mut out: Vec<u8>, lo: &[u8], start: usize) -> String {
+    let mut i = start;
+    loop {
+        let l = lo.get(i).map_or(0, |&b| digit_value(b));
+        if l + 1 < 62 {
+            let mid = (l + 62).div_ceil(2).min(61);
+            if mid > l {
+                out.push(DIGITS[mid as usize]);
+                break;
+            }
+        }
+        out.push(DIGITS[l as usize]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `n` evenly spread ranks in increasing order, for seeding a column.
+pub fn spread(n: usize) -> Vec<String> {
+    let mut ranks = Vec::with_capacity(n);
+    let mut prev: Option<String> = None;
+    for _ in 0..n {
+        let next = between(prev.as_deref(), None);
+        ranks.push(next.clone());
+        prev = Some(next);
+    }
+    ranks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(a: Option<&str>, b: Option<&str>) -> String {
+        let r = between(a, b);
+        assert!(is_valid(&r), "{r:?} invalid for {a:?}..{b:?}");
+        if let Some(a) = a {
+            assert!(a < r.as_str(), "{a:?} < {r:?}");
+        }
+        if let Some(b) = b {
+            assert!(r.as_str() < b, "{r:?} < {b:?}");
+        }
+        r
+    }
+
+    #[test]
+    fn between_open_ends() {
+        check(None, None);
+        check(Some("V"), None);
+        check(None, Some("V"));
+        check(None, Some("1"));
+        check(Some("z"), None);
+        check(Some("zzz"), None);
+        check(None, Some("01"));
+    }
+
+    #[test]
+    fn between_adjacent_digits() {
+        check(Some("A"), Some("B"));
+        check(Some("A"), Some("A1"));
+        check(Some("Az"), Some("B"));
+        check(Some("Azzz"), Some("B"));
+    }
+
+    #[test]
+    fn repeated_insertion_at_the_front_and_back_stays_ordered() {
+        let mut lo = between(None, None);
+        let mut hi = lo.clone();
+        for _ in 0..500 {
+            lo = check(None, Some(&lo));
+            hi = check(Some(&hi), None);
+        }
+        assert!(lo < hi);
+    }
+
+    #[test]
+    fn repeated_bisection_stays_ordered() {
+        let a = "A".to_owned();
+        let mut b = "B".to_owned();
+        for _ in 0..300 {
+            b = check(Some(&a), Some(&b));
+        }
+        let mut a2 = "A".to_owned();
+        let b2 = "B".to_owned();
+        for _ in 0..300 {
+            a2 = check(Some(&a2), Some(&b2));
+        }
+    }
+
+    #[test]
+    fn spread_is_increasing() {
+        let r = spread(50);
+        assert!(r.windows(2).all(|w| w[0] < w[1]));
+    }
+}

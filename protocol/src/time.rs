@@ -1,0 +1,39 @@
+//! Timestamps on the wire are milliseconds since the Unix epoch (UTC); this module formats them
+//! without pulling in a calendar crate.
+
+/// Formats a millisecond timestamp as `YYYY-MM-DD HH:MM` in UTC.
+pub fn format_utc_minutes(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, (rem % 3600) / 60)
+}
+
+/// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_utc_minutes(0), "1970-01-01 00:00");
+        // 2026-11-21 12:41:25 UTC
+        assert_eq!(format_utc_minutes(1_795_264_885_000), "2026-11-21 12:41");
+        // 2000-02-29 23:59 UTC, a leap day
+        assert_eq!(format_utc_minutes(951_868_740_000), "2000-02-29 23:59");
+    }
+}
