@@ -1,1 +1,42 @@
-fn main() {}
+//! The `warren` binary: parses the command line, runs it, and turns failures into one line on
+//! stderr and an exit code (0 ok, 1 usage, 2 server / auth / network / config).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use warren::cli::Cli;
+use warren::error::{EXIT_FAILURE, EXIT_USAGE};
+use warren::sanitize;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap uses 2 for usage errors; warren reserves 2 for server trouble.
+            return ExitCode::from(if e.exit_code() == 0 {
+                0
+            } else {
+                EXIT_USAGE as u8
+            });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE as u8);
+        }
+    };
+    match runtime.block_on(warren::commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", sanitize::line(&e.to_string()));
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The command line, declared once with clap: global connection flags and one subcommand per
+//! action. Every subcommand and flag carries its help text here.
+
+use clap::{Args, Parser, Subcommand};
+
+/// warren: a terminal-first team workspace (boards, cards and chat).
+#[derive(Debug, Parser)]
+#[command(name = "warren", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+/// Flags accepted before or after any subcommand. A flag beats its environment variable, which
+/// beats the profile stored by `warren login`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Server address, such as http://127.0.0.1:7373.
+    #[arg(long, global = true, env = "WARREN_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// API token (wrn_…).
+    #[arg(
+        long,
+        global = true,
+        env = "WARREN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Workspace to use, by id or name (default: the profile's, else your first workspace).
+    #[arg(
+        long,
+        global = true,
+        env = "WARREN_WORKSPACE",
+        value_name = "ID_OR_NAME"
+    )]
+    pub workspace: Option<String>,
+    /// Print the protocol's JSON instead of human-readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Check a server and token, then store them as your profile.
+    Login,
+    /// Boards.
+    #[command(subcommand)]
+    Board(BoardCommand),
+    /// Cards on boards.
+    #[command(subcommand)]
+    Card(CardCommand),
+    /// Chat rooms.
+    #[command(subcommand)]
+    Room(RoomCommand),
+    /// Chat messages.
+    #[command(subcommand)]
+    Chat(ChatCommand),
+    /// Print the workspace's event stream.
+    Events(EventsArgs),
+}
+
+/// `warren board …`
+#[derive(Debug, Subcommand)]
+pub enum BoardCommand {
+    /// List the workspace's boards and their columns.
+    List,
+}
+
+/// `warren card …`
+#[derive(Debug, Subcommand)]
+pub enum CardCommand {
+    /// Create a card (default: on the first board, in its first column).
+    Add(CardAddArgs),
+    /// List cards.
+    List(CardListArgs),
+    /// Show one card in full.
+    Show {
+        /// Card number (12 or #12) or card id.
+        card: String,
+    },
+    /// Move a card to another column of its board.
+    Move {
+        /// Card number (12 or #12) or card id.
+        card: String,
+        /// Column name (case-insensitive) or id.
+        column: String,
+    },
+    /// Change a card's fields.
+    Edit(CardEditArgs),
+    /// Delete a card.
+    Rm {
+        /// Card number (12 or #12) or card id.
+        card: String,
+    },
+}
+
+/// `warren card add`
+#[derive(Debug, Args)]
+pub struct CardAddArgs {
+    /// The card's title.
+    pub title: String,
+    /// Board name (case-insensitive) or id.
+    #[arg(long, value_name = "BOARD")]
+    pub board: Option<String>,
+    /// Column name (case-insensitive) or id.
+    #[arg(long, value_name = "COLUMN")]
+    pub column: Option<String>,
+    /// A label; repeat for several.
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Markdown description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// none, low, medium, high or urgent.
+    #[arg(long, value_parser = parse_priority, value_name = "PRIORITY")]
+    pub priority: Option<warren_protocol::Priority>,
+    /// Member name (case-insensitive) or user id.
+    #[arg(long, value_name = "NAME")]
+    pub assignee: Option<String>,
+}
+
+/// `warren card list`
+#[derive(Debug, Args)]
+pub struct CardListArgs {
+    /// Only cards of this board (name or id).
+    #[arg(long, value_name = "BOARD")]
+    pub board: Option<String>,
+    /// Only cards in this column (name or id).
+    #[arg(long, value_name = "COLUMN")]
+    pub column: Option<String>,
+}
+
+/// `warren card edit`
+#[derive(Debug, Args)]
+pub struct CardEditArgs {
+    /// Card number (12 or #12) or card id.
+    pub card: String,
+    /// New title.
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    /// New Markdown description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Replace the labels with these; repeat for several.
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Remove every label.
+    #[arg(long, conflicts_with = "labels")]
+    pub clear_labels: bool,
+    /// none, low, medium, high or urgent.
+    #[arg(long, value_parser = parse_priority, value_name = "PRIORITY")]
+    pub priority: Option<warren_protocol::Priority>,
+    /// Assign to a member (name or user id).
+    #[arg(long, value_name = "NAME")]
+    pub assignee: Option<String>,
+    /// Remove the assignee.
+    #[arg(long, conflicts_with = "assignee")]
+    pub unassign: bool,
+}
+
+/// `warren room …`
+#[derive(Debug, Subcommand)]
+pub enum RoomCommand {
+    /// List chat rooms.
+    List,
+    /// Create a chat room.
+    Add {
+        /// The room's name (unique in the workspace).
+        name: String,
+        /// What the room is for.
+        #[arg(long, value_name = "TEXT")]
+        topic: Option<String>,
+    },
+}
+
+/// `warren chat …`
+#[derive(Debug, Subcommand)]
+pub enum ChatCommand {
+    /// Post a message to a room.
+    Send {
+        /// Room name (#name accepted) or id.
+        room: String,
+        /// The message (Markdown).
+        text: String,
+    },
+    /// Print a room's latest messages.
+    Tail {
+        /// Room name (#name accepted) or id.
+        room: String,
+        /// Keep printing new messages as they arrive.
+        #[arg(long, short)]
+        follow: bool,
+        /// How many recent messages to print first.
+        #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+        limit: u32,
+    },
+}
+
+/// `warren events`
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Print events after this sequence number.
+    #[arg(long, default_value_t = 0, value_name = "SEQ")]
+    pub since: u64,
+    /// Keep printing new events as they happen.
+    #[arg(long, short)]
+    pub follow: bool,
+}
+
+fn parse_priority(s: &str) -> Result<warren_protocol::Priority, String> {
+    warren_protocol::Priority::parse(&s.to_ascii_lowercase())
+        .ok_or_else(|| format!("unknown priority {s:?}: use none, low, medium, high or urgent"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "warren",
+            "card",
+            "list",
+            "--json",
+            "--server",
+            "http://x:1",
+            "--workspace",
+            "Acme",
+        ])?;
+        assert!(cli.global.json);
+        assert_eq!(cli.global.server.as_deref(), Some("http://x:1"));
+        assert_eq!(cli.global.workspace.as_deref(), Some("Acme"));
+        Ok(())
+    }
+
+    #[test]
+    fn repeated_labels_and_priority_parse() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "warren",
+            "card",
+            "add",
+            "Fix it",
+            "--label",
+            "a",
+            "--label",
+            "b",
+            "--priority",
+            "High",
+        ])?;
+        let CliCommand::Card(CardCommand::Add(args)) = cli.command else {
+            panic!("expected card add");
+        };
+        assert_eq!(args.labels, ["a", "b"]);
+        assert_eq!(args.priority, Some(warren_protocol::Priority::High));
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+//! `warren login`: checks a server and token by connecting, then stores them as the profile.
+
+use crate::cli::GlobalArgs;
+use crate::commands::Out;
+use crate::config::{self, ConfigFile, Profile};
+use crate::connection::Connection;
+use crate::endpoint::Endpoint;
+use crate::error::ClientError;
+use crate::resolve;
+use crate::sanitize;
+
+pub(super) async fn run(global: &GlobalArgs, out: &mut Out) -> Result<(), ClientError> {
+    let usage = || {
+        ClientError::Usage(
+            "warren login needs a server and a token: warren login --server URL --token TOKEN"
+                .to_owned(),
+        )
+    };
+    let server = global
+        .server
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(usage)?;
+    let token = global
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(usage)?;
+    let endpoint = Endpoint::parse(server)?;
+    let conn = Connection::connect(&endpoint, token).await?;
+    let welcome = conn.welcome().clone();
+    conn.close().await;
+    let workspace = match global.workspace.as_deref() {
+        Some(key) => Some(resolve::pick_workspace(&welcome.workspaces, Some(key))?),
+        None => welcome.workspaces.first(),
+    };
+    let path = config::config_path(&config::config_dir()?);
+    let mut file = ConfigFile::load(&path).unwrap_or_default();
+    file.profile = Some(Profile {
+        server: endpoint.display.clone(),
+        token: token.to_owned(),
+        workspace: global.workspace.clone(),
+    });
+    file.save(&path)?;
+    out.either(&welcome.user, || {
+        let workspace = workspace.map_or_else(
+            || " (no workspaces yet)".to_owned(),
+            |w| format!(", workspace {}", sanitize::line(&w.name)),
+        );
+        format!(
+            "logged in to {} as {}{workspace}; profile saved to {}",
+            endpoint.display,
+            sanitize::line(&welcome.user.name),
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,38 @@
+//! Runs a parsed command line: `login` on its own, everything else inside a [`Session`].
+
+mod board;
+mod card;
+mod chat;
+mod events;
+mod login;
+mod room;
+
+use std::io::Stdout;
+
+use crate::cli::{Cli, CliCommand};
+use crate::error::ClientError;
+use crate::output::Printer;
+use crate::session::{self, Session};
+
+/// The printer every command writes through.
+pub type Out = Printer<Stdout>;
+
+/// Runs one command line to completion.
+pub async fn run(cli: Cli) -> Result<(), ClientError> {
+    let mut out = Printer::new(cli.global.json, std::io::stdout());
+    if let CliCommand::Login = cli.command {
+        return login::run(&cli.global, &mut out).await;
+    }
+    let settings = session::load_settings(&cli.global)?;
+    let mut session = Session::open(&settings).await?;
+    let result = match cli.command {
+        CliCommand::Login => Ok(()),
+        CliCommand::Board(command) => board::run(command, &session, &mut out).await,
+        CliCommand::Card(command) => card::run(command, &session, &mut out).await,
+        CliCommand::Room(command) => room::run(command, &session, &mut out).await,
+        CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
+        CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
+    };
+    session.conn.close().await;
+    result
+}

@@ -1,0 +1,170 @@
+//! The profile file: which server to talk to, with which token, and which workspace to open by
+//! default. It lives at `config_dir()/config.toml` of `directories::ProjectDirs` for
+//! `dev.warren.warren` (override the directory with `WARREN_CONFIG_DIR`) and is created with mode
+//! 0600 because it holds a secret.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClientError;
+
+/// Environment variable that overrides the config directory.
+pub const CONFIG_DIR_ENV: &str = "WARREN_CONFIG_DIR";
+
+/// The contents of `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The profile `warren login` stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+}
+
+/// A server, its token, and optionally a default workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The server address as `warren login` normalised it, such as `http://127.0.0.1:7373`.
+    pub server: String,
+    /// The API token (`wrn_…`).
+    pub token: String,
+    /// Workspace id or name to open when `--workspace` is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+}
+
+/// The directory holding `config.toml`: `$WARREN_CONFIG_DIR` if set, else the platform's config
+/// directory for warren.
+pub fn config_dir() -> Result<PathBuf, ClientError> {
+    if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("dev", "warren", "warren")
+        .map(|dirs| dirs.config_dir().to_path_buf())
+        .ok_or_else(|| ClientError::Config {
+            path: "(none)".to_owned(),
+            reason: format!("cannot find your home directory — set {CONFIG_DIR_ENV}"),
+        })
+}
+
+/// The path of the profile file inside `dir`.
+pub fn config_path(dir: &Path) -> PathBuf {
+    dir.join("config.toml")
+}
+
+fn config_error(path: &Path, reason: impl std::fmt::Display) -> ClientError {
+    ClientError::Config {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+impl ConfigFile {
+    /// Reads the file; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Self, ClientError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(config_error(path, e)),
+        };
+        toml::from_str(&text).map_err(|e| {
+            config_error(
+                path,
+                format!(
+                    "{} — fix it or run 'warren login' again to rewrite it",
+                    e.to_string().trim_end()
+                ),
+            )
+        })
+    }
+
+    /// Writes the file atomically (a fresh 0600 file renamed over the old one), creating the
+    /// directory (0700) if needed.
+    pub fn save(&self, path: &Path) -> Result<(), ClientError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        create_private_dir(dir).map_err(|e| config_error(dir, e))?;
+        let text = toml::to_string(self).map_err(|e| config_error(path, e))?;
+        let tmp = dir.join(format!(".config.toml.{}.tmp", std::process::id()));
+        let written =
+            write_private(&tmp, text.as_bytes()).and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(config_error(path, e));
+        }
+        Ok(())
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates `path` with mode 0600 from the start (never world-readable, not even briefly).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_with_private_mode() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = config_path(&dir.path().join("nested"));
+        assert_eq!(ConfigFile::load(&path)?, ConfigFile::default());
+        let config = ConfigFile {
+            profile: Some(Profile {
+                server: "http://127.0.0.1:7373".into(),
+                token: "wrn_secret".into(),
+                workspace: Some("Acme".into()),
+            }),
+        };
+        config.save(&path)?;
+        assert_eq!(ConfigFile::load(&path)?, config);
+        config.save(&path)?;
+        assert_eq!(ConfigFile::load(&path)?, config);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)?.permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_file() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = config_path(dir.path());
+        std::fs::write(
+            &path,
+            "[profile]\nserver = \"x\"\ntoken = \"t\"\ncolour = 1\n",
+        )?;
+        let err = ConfigFile::load(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("config.toml"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+        Ok(())
+    }
+}

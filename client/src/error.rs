@@ -1,0 +1,112 @@
+//! The client's error type. Every variant renders as one line that says what went wrong and what
+//! to do next, and maps to a process exit code (1 for usage mistakes, 2 for everything the server,
+//! the network or the local setup is responsible for).
+
+use warren_protocol::{ErrorCode, WireError};
+
+/// Exit code for a command line that cannot be run as written.
+pub const EXIT_USAGE: i32 = 1;
+/// Exit code for a server, authentication, network or configuration failure.
+pub const EXIT_FAILURE: i32 = 2;
+
+/// Everything that can go wrong while running a client command.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Neither flags, environment nor the profile name a server.
+    #[error(
+        "no warren server configured — run 'warren login --server URL --token TOKEN' (or pass --server and --token)"
+    )]
+    NotConfigured,
+    /// A server is known but no token for it.
+    #[error(
+        "no token for {server} — pass --token, set WARREN_TOKEN or run 'warren login --server {server} --token TOKEN'"
+    )]
+    NoToken { server: String },
+    /// The server URL cannot be used.
+    #[error("invalid server URL {url:?}: {reason} — use a URL like http://127.0.0.1:7373")]
+    BadUrl { url: String, reason: String },
+    /// The TCP connection or WebSocket upgrade failed below the HTTP level.
+    #[error(
+        "cannot reach the warren server at {server}: {reason} — is warren-server running? (start it with 'warren-server serve')"
+    )]
+    Unreachable { server: String, reason: String },
+    /// The server answered the upgrade with 401.
+    #[error(
+        "the server refused the token ({code}): {message} — check --token / WARREN_TOKEN or run 'warren login'"
+    )]
+    Unauthorized { code: String, message: String },
+    /// The server answered the upgrade with some other HTTP status.
+    #[error(
+        "the server at {server} answered HTTP {status} instead of opening a WebSocket: {body} — is this the address of a warren server?"
+    )]
+    Handshake {
+        server: String,
+        status: u16,
+        body: String,
+    },
+    /// The server answered a request with an `error` frame.
+    #[error("the server rejected the request ({}): {}{}", .0.code, .0.message, server_hint(.0.code))]
+    Server(WireError),
+    /// The connection closed or broke while a request was in flight.
+    #[error(
+        "lost the connection to the server: {0} — check that warren-server is still running and try again"
+    )]
+    Disconnected(String),
+    /// The server did not answer in time.
+    #[error(
+        "the server did not answer within {0} seconds — check that warren-server is responsive and try again"
+    )]
+    Timeout(u64),
+    /// The server sent something this client does not understand.
+    #[error(
+        "unexpected answer from the server: {0} — the server and client versions may not match"
+    )]
+    Protocol(String),
+    /// A board, column, card, room or member named on the command line does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The command line is well-formed for clap but cannot be run (a bad card reference, say).
+    #[error("{0}")]
+    Usage(String),
+    /// The profile file cannot be read or written.
+    #[error("config file {path}: {reason}")]
+    Config { path: String, reason: String },
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+fn server_hint(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::NotFound => {
+            " — it may have been deleted; list what exists with 'warren card list' or 'warren room list'"
+        }
+        ErrorCode::Conflict => " — pick another name or refresh your view",
+        ErrorCode::Validation | ErrorCode::InvalidField | ErrorCode::InvalidId => {
+            " — fix the value and try again"
+        }
+        ErrorCode::Forbidden => " — you may only change your own messages",
+        ErrorCode::NoWorkspace => " — pass --workspace ID_OR_NAME",
+        ErrorCode::ShuttingDown | ErrorCode::Internal => " — try again in a moment",
+        ErrorCode::UnsupportedProtocol => " — upgrade the warren client or server",
+        _ => "",
+    }
+}
+
+impl ClientError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ClientError::Usage(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    /// True when the error is a closed stdout (`warren events | head`), which is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, ClientError::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Shorthand for results of client operations.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

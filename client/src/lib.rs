@@ -1,0 +1,18 @@
+//! The warren client: the connection layer, profile handling and the scriptable `warren` CLI.
+//!
+//! [`connection`] is reusable on its own (the full-screen TUI builds on it); [`cli`] and
+//! [`commands`] are the command-line front end, and [`output`] formats what they print.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod connection;
+pub mod endpoint;
+pub mod error;
+pub mod names;
+pub mod output;
+pub mod resolve;
+pub mod sanitize;
+pub mod session;
+
+pub use error::ClientError;
