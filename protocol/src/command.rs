@@ -9,6 +9,7 @@ use crate::model::Priority;
 /// Where a card goes within its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "at", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(from = "PositionWire")]
 pub enum Position {
     /// First in the column.
     Top,
@@ -19,6 +20,29 @@ pub enum Position {
     After { card_id: Id },
     /// Directly before another card of the same column.
     Before { card_id: Id },
+}
+
+/// How [`Position`] is parsed. Serde ignores `deny_unknown_fields` on the unit variants of an
+/// internally tagged enum, so `{"at":"top","card_id":…}` would parse as `top`; empty struct
+/// variants make it an error like any other unknown field.
+#[derive(Deserialize)]
+#[serde(tag = "at", rename_all = "snake_case", deny_unknown_fields)]
+enum PositionWire {
+    Top {},
+    Bottom {},
+    After { card_id: Id },
+    Before { card_id: Id },
+}
+
+impl From<PositionWire> for Position {
+    fn from(wire: PositionWire) -> Self {
+        match wire {
+            PositionWire::Top {} => Position::Top,
+            PositionWire::Bottom {} => Position::Bottom,
+            PositionWire::After { card_id } => Position::After { card_id },
+            PositionWire::Before { card_id } => Position::Before { card_id },
+        }
+    }
 }
 
 /// A change a client asks for. Optional ids let a client create an entity offline and refer to it

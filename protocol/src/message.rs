@@ -56,6 +56,7 @@ pub enum ClientMessage {
 /// A read-only request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(from = "QueryWire")]
 pub enum Query {
     /// The whole workspace state (boards, cards, rooms, members) as of now.
     Snapshot,
@@ -69,6 +70,42 @@ pub enum Query {
     },
     /// A page of raw events with `seq > since`, in order.
     Events { since: u64, limit: u32 },
+}
+
+/// How [`Query`] is parsed: `snapshot` is an empty struct variant here so that unknown fields are
+/// rejected (serde ignores `deny_unknown_fields` on unit variants of internally tagged enums).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum QueryWire {
+    Snapshot {},
+    Messages {
+        room_id: Id,
+        #[serde(default)]
+        before: Option<u64>,
+        limit: u32,
+    },
+    Events {
+        since: u64,
+        limit: u32,
+    },
+}
+
+impl From<QueryWire> for Query {
+    fn from(wire: QueryWire) -> Self {
+        match wire {
+            QueryWire::Snapshot {} => Query::Snapshot,
+            QueryWire::Messages {
+                room_id,
+                before,
+                limit,
+            } => Query::Messages {
+                room_id,
+                before,
+                limit,
+            },
+            QueryWire::Events { since, limit } => Query::Events { since, limit },
+        }
+    }
 }
 
 /// The answer to a [`Query`].

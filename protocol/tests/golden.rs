@@ -1,0 +1,1237 @@
+//! Golden JSON of every protocol frame.
+//!
+//! Each sample is serialized with `serde_json::to_string_pretty`, pinned as an insta snapshot in
+//! `tests/snapshots/`, and parsed back to check that it round-trips. Any change to the wire shows
+//! up as a snapshot diff in review; `docs/protocol.md` quotes these snapshots.
+//!
+//! The `*_kind` functions match exhaustively, so adding a variant fails to compile here until it
+//! has a sample (and so a snapshot).
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use warren_protocol::{
+    Board, Card, Change, ClientMessage, Column, Command, ErrorCode, Event, Id, Member, Message,
+    PROTOCOL_VERSION, Position, Priority, Query, QueryResult, RequestId, Role, Room, ServerMessage,
+    WireError, Workspace, WorkspaceState, limits, message::ServerLimits,
+};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: fixed, realistic values.
+
+const T0: i64 = 1_795_264_885_000;
+
+const ADA: &str = "user_8d3f6h1k4m7p0r2t";
+const GRACE: &str = "user_3w9y2z5b8c1e4g7j";
+const WS: &str = "ws_6n1q4s7v0x3z5a8c";
+const BOARD: &str = "board_2e5g8j1m4p7r0t3w";
+const COL_BACKLOG: &str = "col_0a1b2c3d4e5f6g7h";
+const COL_TODO: &str = "col_1b2c3d4e5f6g7h8j";
+const COL_DOING: &str = "col_2c3d4e5f6g7h8j9k";
+const COL_REVIEW: &str = "col_3d4e5f6g7h8j9k0m";
+const COL_DONE: &str = "col_4e5f6g7h8j9k0m1n";
+const CARD: &str = "card_5k2m9x0q3h7v1c8d";
+const CARD_2: &str = "card_7r4t1w8y5a2c9e6g";
+const ROOM: &str = "room_9h6k3n0q7s4v1x8z";
+const MSG: &str = "msg_4p1s8v5y2b9d6f3h";
+const REQ: &str = "req-01-7f3a";
+
+fn id(s: &str) -> Id {
+    Id::parse(s).expect("fixture id is valid")
+}
+
+fn req(s: &str) -> RequestId {
+    RequestId::parse(s).expect("fixture request id is valid")
+}
+
+fn workspace() -> Workspace {
+    Workspace {
+        id: id(WS),
+        name: "Acme".into(),
+        created_at: T0,
+    }
+}
+
+fn ada() -> Member {
+    Member {
+        user_id: id(ADA),
+        name: "ada".into(),
+        role: Role::Owner,
+    }
+}
+
+fn grace() -> Member {
+    Member {
+        user_id: id(GRACE),
+        name: "grace".into(),
+        role: Role::Member,
+    }
+}
+
+fn board() -> Board {
+    let column = |cid: &str, name: &str| Column {
+        id: id(cid),
+        name: name.into(),
+    };
+    Board {
+        id: id(BOARD),
+        name: "Launch".into(),
+        columns: vec![
+            column(COL_BACKLOG, "Backlog"),
+            column(COL_TODO, "Todo"),
+            column(COL_DOING, "In Progress"),
+            column(COL_REVIEW, "Review"),
+            column(COL_DONE, "Done"),
+        ],
+        created_at: T0 + 1_000,
+    }
+}
+
+fn card() -> Card {
+    Card {
+        id: id(CARD),
+        number: 12,
+        board_id: id(BOARD),
+        column_id: id(COL_TODO),
+        rank: "V".into(),
+        title: "Write the protocol docs".into(),
+        description: "Cover *every* frame.\n\nSee `docs/protocol.md`.".into(),
+        labels: vec!["docs".into(), "v1".into()],
+        assignee: Some(id(GRACE)),
+        priority: Priority::High,
+        created_by: id(ADA),
+        created_at: T0 + 2_000,
+        updated_at: T0 + 5_000,
+    }
+}
+
+fn unassigned_card() -> Card {
+    Card {
+        id: id(CARD_2),
+        number: 13,
+        board_id: id(BOARD),
+        column_id: id(COL_BACKLOG),
+        rank: "k".into(),
+        title: "Pick a logo".into(),
+        description: String::new(),
+        labels: vec![],
+        assignee: None,
+        priority: Priority::None,
+        created_by: id(GRACE),
+        created_at: T0 + 3_000,
+        updated_at: T0 + 3_000,
+    }
+}
+
+fn room() -> Room {
+    Room {
+        id: id(ROOM),
+        name: "general".into(),
+        topic: "Anything goes".into(),
+        created_at: T0 + 4_000,
+    }
+}
+
+fn message() -> Message {
+    Message {
+        id: id(MSG),
+        room_id: id(ROOM),
+        seq: 41,
+        author: id(ADA),
+        body: "Shipping the **beta** today.".into(),
+        created_at: T0 + 6_000,
+        edited_at: None,
+    }
+}
+
+fn edited_message() -> Message {
+    Message {
+        body: "Shipping the **beta** tomorrow.".into(),
+        edited_at: Some(T0 + 9_000),
+        ..message()
+    }
+}
+
+fn state() -> WorkspaceState {
+    WorkspaceState {
+        workspace: workspace(),
+        seq: 42,
+        members: vec![ada(), grace()],
+        boards: vec![board()],
+        cards: vec![unassigned_card(), card()],
+        rooms: vec![room()],
+    }
+}
+
+fn event(seq: u64, request_id: Option<&str>, change: Change) -> Event {
+    Event {
+        seq,
+        workspace_id: id(WS),
+        at: T0 + 10_000,
+        actor: id(ADA),
+        request_id: request_id.map(req),
+        change,
+    }
+}
+
+fn limits() -> ServerLimits {
+    ServerLimits {
+        max_frame_bytes: limits::MAX_FRAME_BYTES,
+        max_replay_events: 10_000,
+        request_id_ttl_secs: 86_400,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+/// Snapshots `value` as pretty JSON under `name` and checks that the JSON parses back to it.
+fn golden<T>(name: &str, value: &T) -> TestResult
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    let json = serde_json::to_string_pretty(value)?;
+    let back: T = serde_json::from_str(&json)?;
+    assert_eq!(&back, value, "{name} does not round-trip:\n{json}");
+    // The compact form (what goes on the wire) must round-trip as well.
+    let compact: T = serde_json::from_str(&serde_json::to_string(value)?)?;
+    assert_eq!(
+        &compact, value,
+        "{name} does not round-trip in compact form"
+    );
+    insta::assert_snapshot!(name, json);
+    Ok(())
+}
+
+/// The `type` (or other tag) of a value's JSON, such as `create_card`.
+fn tag<T: Serialize>(value: &T, field: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let json = serde_json::to_value(value)?;
+    let tag = json
+        .get(field)
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| format!("no string {field:?} in {json}"))?;
+    Ok(tag.to_owned())
+}
+
+/// Asserts that every kind in `0..count` is produced by some sample.
+fn assert_all_kinds<T>(samples: &[(&str, T)], kind: fn(&T) -> usize, count: usize) {
+    let seen: BTreeSet<usize> = samples.iter().map(|(_, s)| kind(s)).collect();
+    let missing: Vec<usize> = (0..count).filter(|k| !seen.contains(k)).collect();
+    assert!(
+        missing.is_empty(),
+        "variants without a golden sample: {missing:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samples.
+
+fn client_kind(m: &ClientMessage) -> usize {
+    match m {
+        ClientMessage::Hello { .. } => 0,
+        ClientMessage::Subscribe { .. } => 1,
+        ClientMessage::Command { .. } => 2,
+        ClientMessage::Query { .. } => 3,
+        ClientMessage::Typing { .. } => 4,
+        ClientMessage::Ping { .. } => 5,
+    }
+}
+
+fn client_messages() -> Vec<(&'static str, ClientMessage)> {
+    vec![
+        (
+            "client_hello",
+            ClientMessage::Hello {
+                protocol: PROTOCOL_VERSION,
+                client: "warren-tui/0.1.0".into(),
+            },
+        ),
+        (
+            "client_hello_minimal",
+            ClientMessage::Hello {
+                protocol: PROTOCOL_VERSION,
+                client: String::new(),
+            },
+        ),
+        (
+            "client_subscribe_resume",
+            ClientMessage::Subscribe {
+                workspace_id: Some(id(WS)),
+                since: Some(40),
+            },
+        ),
+        (
+            "client_subscribe_fresh",
+            ClientMessage::Subscribe {
+                workspace_id: Some(id(WS)),
+                since: None,
+            },
+        ),
+        (
+            "client_subscribe_default_workspace",
+            ClientMessage::Subscribe {
+                workspace_id: None,
+                since: None,
+            },
+        ),
+        (
+            "client_command",
+            ClientMessage::Command {
+                request_id: req(REQ),
+                workspace_id: Some(id(WS)),
+                command: Command::DeleteCard { card_id: id(CARD) },
+            },
+        ),
+        (
+            "client_query",
+            ClientMessage::Query {
+                request_id: req("req-02-9b1c"),
+                workspace_id: Some(id(WS)),
+                query: Query::Snapshot,
+            },
+        ),
+        ("client_typing", ClientMessage::Typing { room_id: id(ROOM) }),
+        ("client_ping", ClientMessage::Ping { nonce: 7 }),
+    ]
+}
+
+fn command_kind(c: &Command) -> usize {
+    match c {
+        Command::CreateBoard { .. } => 0,
+        Command::CreateCard { .. } => 1,
+        Command::UpdateCard { .. } => 2,
+        Command::MoveCard { .. } => 3,
+        Command::DeleteCard { .. } => 4,
+        Command::CreateRoom { .. } => 5,
+        Command::PostMessage { .. } => 6,
+        Command::EditMessage { .. } => 7,
+        Command::DeleteMessage { .. } => 8,
+    }
+}
+
+fn update_card(assignee: Option<Option<Id>>) -> Command {
+    Command::UpdateCard {
+        card_id: id(CARD),
+        title: None,
+        description: None,
+        labels: None,
+        assignee,
+        priority: None,
+    }
+}
+
+fn commands() -> Vec<(&'static str, Command)> {
+    vec![
+        (
+            "command_create_board",
+            Command::CreateBoard {
+                board_id: None,
+                name: "Launch".into(),
+                columns: None,
+            },
+        ),
+        (
+            "command_create_board_full",
+            Command::CreateBoard {
+                board_id: Some(id(BOARD)),
+                name: "Launch".into(),
+                columns: Some(vec!["Ideas".into(), "Doing".into(), "Done".into()]),
+            },
+        ),
+        (
+            "command_create_card",
+            Command::CreateCard {
+                card_id: None,
+                board_id: id(BOARD),
+                column_id: None,
+                title: "Pick a logo".into(),
+                description: String::new(),
+                labels: vec![],
+                assignee: None,
+                priority: Priority::None,
+                position: Position::Bottom,
+            },
+        ),
+        (
+            "command_create_card_full",
+            Command::CreateCard {
+                card_id: Some(id(CARD)),
+                board_id: id(BOARD),
+                column_id: Some(id(COL_TODO)),
+                title: "Write the protocol docs".into(),
+                description: "Cover *every* frame.".into(),
+                labels: vec!["docs".into(), "v1".into()],
+                assignee: Some(id(GRACE)),
+                priority: Priority::High,
+                position: Position::Top,
+            },
+        ),
+        (
+            "command_update_card_full",
+            Command::UpdateCard {
+                card_id: id(CARD),
+                title: Some("Write the protocol docs".into()),
+                description: Some("Cover *every* frame.".into()),
+                labels: Some(vec!["docs".into()]),
+                assignee: Some(Some(id(GRACE))),
+                priority: Some(Priority::Urgent),
+            },
+        ),
+        ("command_update_card_assignee_absent", update_card(None)),
+        ("command_update_card_assignee_null", update_card(Some(None))),
+        (
+            "command_update_card_assignee_value",
+            update_card(Some(Some(id(GRACE)))),
+        ),
+        (
+            "command_move_card_top",
+            Command::MoveCard {
+                card_id: id(CARD),
+                column_id: id(COL_DOING),
+                position: Position::Top,
+            },
+        ),
+        (
+            "command_move_card_bottom",
+            Command::MoveCard {
+                card_id: id(CARD),
+                column_id: id(COL_DOING),
+                position: Position::Bottom,
+            },
+        ),
+        (
+            "command_move_card_after",
+            Command::MoveCard {
+                card_id: id(CARD),
+                column_id: id(COL_DOING),
+                position: Position::After {
+                    card_id: id(CARD_2),
+                },
+            },
+        ),
+        (
+            "command_move_card_before",
+            Command::MoveCard {
+                card_id: id(CARD),
+                column_id: id(COL_DOING),
+                position: Position::Before {
+                    card_id: id(CARD_2),
+                },
+            },
+        ),
+        (
+            "command_delete_card",
+            Command::DeleteCard { card_id: id(CARD) },
+        ),
+        (
+            "command_create_room",
+            Command::CreateRoom {
+                room_id: None,
+                name: "general".into(),
+                topic: String::new(),
+            },
+        ),
+        (
+            "command_create_room_full",
+            Command::CreateRoom {
+                room_id: Some(id(ROOM)),
+                name: "general".into(),
+                topic: "Anything goes".into(),
+            },
+        ),
+        (
+            "command_post_message",
+            Command::PostMessage {
+                message_id: Some(id(MSG)),
+                room_id: id(ROOM),
+                body: "Shipping the **beta** today.".into(),
+            },
+        ),
+        (
+            "command_edit_message",
+            Command::EditMessage {
+                message_id: id(MSG),
+                body: "Shipping the **beta** tomorrow.".into(),
+            },
+        ),
+        (
+            "command_delete_message",
+            Command::DeleteMessage {
+                message_id: id(MSG),
+            },
+        ),
+    ]
+}
+
+fn position_kind(p: &Position) -> usize {
+    match p {
+        Position::Top => 0,
+        Position::Bottom => 1,
+        Position::After { .. } => 2,
+        Position::Before { .. } => 3,
+    }
+}
+
+fn query_kind(q: &Query) -> usize {
+    match q {
+        Query::Snapshot => 0,
+        Query::Messages { .. } => 1,
+        Query::Events { .. } => 2,
+    }
+}
+
+fn queries() -> Vec<(&'static str, Query)> {
+    vec![
+        ("query_snapshot", Query::Snapshot),
+        (
+            "query_messages_newest",
+            Query::Messages {
+                room_id: id(ROOM),
+                before: None,
+                limit: 50,
+            },
+        ),
+        (
+            "query_messages_before",
+            Query::Messages {
+                room_id: id(ROOM),
+                before: Some(41),
+                limit: 50,
+            },
+        ),
+        (
+            "query_events",
+            Query::Events {
+                since: 40,
+                limit: 100,
+            },
+        ),
+    ]
+}
+
+fn query_result_kind(r: &QueryResult) -> usize {
+    match r {
+        QueryResult::Snapshot { .. } => 0,
+        QueryResult::Messages { .. } => 1,
+        QueryResult::Events { .. } => 2,
+    }
+}
+
+fn query_results() -> Vec<(&'static str, QueryResult)> {
+    vec![
+        (
+            "query_result_snapshot",
+            QueryResult::Snapshot { state: state() },
+        ),
+        (
+            "query_result_messages",
+            QueryResult::Messages {
+                room_id: id(ROOM),
+                messages: vec![message()],
+                has_more: true,
+            },
+        ),
+        (
+            "query_result_events",
+            QueryResult::Events {
+                events: vec![
+                    event(41, Some(REQ), Change::MessagePosted { message: message() }),
+                    event(
+                        42,
+                        None,
+                        Change::CardDeleted {
+                            card_id: id(CARD_2),
+                            board_id: id(BOARD),
+                        },
+                    ),
+                ],
+                head: 42,
+            },
+        ),
+    ]
+}
+
+fn change_kind(c: &Change) -> usize {
+    match c {
+        Change::WorkspaceCreated { .. } => 0,
+        Change::MemberAdded { .. } => 1,
+        Change::BoardCreated { .. } => 2,
+        Change::CardCreated { .. } => 3,
+        Change::CardUpdated { .. } => 4,
+        Change::CardMoved { .. } => 5,
+        Change::CardDeleted { .. } => 6,
+        Change::RoomCreated { .. } => 7,
+        Change::MessagePosted { .. } => 8,
+        Change::MessageEdited { .. } => 9,
+        Change::MessageDeleted { .. } => 10,
+    }
+}
+
+fn changes() -> Vec<(&'static str, Change)> {
+    vec![
+        (
+            "change_workspace_created",
+            Change::WorkspaceCreated {
+                workspace: workspace(),
+            },
+        ),
+        (
+            "change_member_added",
+            Change::MemberAdded { member: grace() },
+        ),
+        (
+            "change_board_created",
+            Change::BoardCreated { board: board() },
+        ),
+        ("change_card_created", Change::CardCreated { card: card() }),
+        (
+            "change_card_updated_unassigned",
+            Change::CardUpdated {
+                card: unassigned_card(),
+            },
+        ),
+        (
+            "change_card_moved",
+            Change::CardMoved {
+                card: Card {
+                    column_id: id(COL_DOING),
+                    rank: "Vk".into(),
+                    ..card()
+                },
+                from_column_id: id(COL_TODO),
+            },
+        ),
+        (
+            "change_card_deleted",
+            Change::CardDeleted {
+                card_id: id(CARD),
+                board_id: id(BOARD),
+            },
+        ),
+        ("change_room_created", Change::RoomCreated { room: room() }),
+        (
+            "change_message_posted",
+            Change::MessagePosted { message: message() },
+        ),
+        (
+            "change_message_edited",
+            Change::MessageEdited {
+                message: edited_message(),
+            },
+        ),
+        (
+            "change_message_deleted",
+            Change::MessageDeleted {
+                message_id: id(MSG),
+                room_id: id(ROOM),
+            },
+        ),
+    ]
+}
+
+fn server_kind(m: &ServerMessage) -> usize {
+    match m {
+        ServerMessage::Welcome { .. } => 0,
+        ServerMessage::Snapshot { .. } => 1,
+        ServerMessage::Event { .. } => 2,
+        ServerMessage::Synced { .. } => 3,
+        ServerMessage::Ack { .. } => 4,
+        ServerMessage::Result { .. } => 5,
+        ServerMessage::Error { .. } => 6,
+        ServerMessage::Resync { .. } => 7,
+        ServerMessage::Typing { .. } => 8,
+        ServerMessage::Pong { .. } => 9,
+    }
+}
+
+fn server_messages() -> Vec<(&'static str, ServerMessage)> {
+    let created = event(42, Some(REQ), Change::CardCreated { card: card() });
+    vec![
+        (
+            "server_welcome",
+            ServerMessage::Welcome {
+                protocol: PROTOCOL_VERSION,
+                server_version: "0.1.0".into(),
+                user: ada(),
+                workspaces: vec![workspace()],
+                limits: limits(),
+            },
+        ),
+        (
+            "server_snapshot",
+            ServerMessage::Snapshot { state: state() },
+        ),
+        (
+            "server_event",
+            ServerMessage::Event {
+                event: created.clone(),
+            },
+        ),
+        (
+            "server_event_without_request_id",
+            ServerMessage::Event {
+                event: event(43, None, Change::MemberAdded { member: grace() }),
+            },
+        ),
+        (
+            "server_synced",
+            ServerMessage::Synced {
+                workspace_id: id(WS),
+                seq: 42,
+            },
+        ),
+        (
+            "server_ack",
+            ServerMessage::Ack {
+                request_id: req(REQ),
+                seq: 42,
+                duplicate: false,
+                event: created.clone(),
+            },
+        ),
+        (
+            "server_ack_duplicate",
+            ServerMessage::Ack {
+                request_id: req(REQ),
+                seq: 42,
+                duplicate: true,
+                event: created,
+            },
+        ),
+        (
+            "server_result",
+            ServerMessage::Result {
+                request_id: req("req-03-2d4e"),
+                result: QueryResult::Messages {
+                    room_id: id(ROOM),
+                    messages: vec![],
+                    has_more: false,
+                },
+            },
+        ),
+        (
+            "server_error_request",
+            ServerMessage::Error {
+                request_id: Some(req(REQ)),
+                code: ErrorCode::NotFound,
+                message: format!("card {CARD} does not exist"),
+            },
+        ),
+        (
+            "server_error_connection",
+            ServerMessage::Error {
+                request_id: None,
+                code: ErrorCode::HelloRequired,
+                message: "send hello first".into(),
+            },
+        ),
+        (
+            "server_resync",
+            ServerMessage::Resync {
+                workspace_id: id(WS),
+                from: 42,
+                reason: "outbound queue full".into(),
+            },
+        ),
+        (
+            "server_typing",
+            ServerMessage::Typing {
+                room_id: id(ROOM),
+                user_id: id(GRACE),
+            },
+        ),
+        ("server_pong", ServerMessage::Pong { nonce: 7 }),
+    ]
+}
+
+const ERROR_CODES: [ErrorCode; 16] = [
+    ErrorCode::BadFrame,
+    ErrorCode::BinaryFrame,
+    ErrorCode::UnknownType,
+    ErrorCode::InvalidField,
+    ErrorCode::InvalidId,
+    ErrorCode::FrameTooLarge,
+    ErrorCode::Unauthorized,
+    ErrorCode::UnsupportedProtocol,
+    ErrorCode::HelloRequired,
+    ErrorCode::NoWorkspace,
+    ErrorCode::NotFound,
+    ErrorCode::Conflict,
+    ErrorCode::Validation,
+    ErrorCode::Forbidden,
+    ErrorCode::ShuttingDown,
+    ErrorCode::Internal,
+];
+
+fn error_code_kind(c: &ErrorCode) -> usize {
+    match c {
+        ErrorCode::BadFrame => 0,
+        ErrorCode::BinaryFrame => 1,
+        ErrorCode::UnknownType => 2,
+        ErrorCode::InvalidField => 3,
+        ErrorCode::InvalidId => 4,
+        ErrorCode::FrameTooLarge => 5,
+        ErrorCode::Unauthorized => 6,
+        ErrorCode::UnsupportedProtocol => 7,
+        ErrorCode::HelloRequired => 8,
+        ErrorCode::NoWorkspace => 9,
+        ErrorCode::NotFound => 10,
+        ErrorCode::Conflict => 11,
+        ErrorCode::Validation => 12,
+        ErrorCode::Forbidden => 13,
+        ErrorCode::ShuttingDown => 14,
+        ErrorCode::Internal => 15,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Golden tests.
+
+#[test]
+fn client_messages_are_pinned() -> TestResult {
+    let samples = client_messages();
+    assert_all_kinds(&samples, client_kind, 6);
+    for (name, msg) in &samples {
+        golden(name, msg)?;
+    }
+    Ok(())
+}
+
+/// Every command, pinned as the full `command` frame a client sends.
+#[test]
+fn commands_are_pinned() -> TestResult {
+    let samples = commands();
+    assert_all_kinds(&samples, command_kind, 9);
+    for (i, (name, command)) in samples.into_iter().enumerate() {
+        assert_eq!(
+            tag(&command, "type")?,
+            command.name(),
+            "Command::name of {name}"
+        );
+        let frame = ClientMessage::Command {
+            request_id: req(&format!("req-{:02}-c0de", i + 10)),
+            workspace_id: Some(id(WS)),
+            command,
+        };
+        golden(name, &frame)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn positions_are_pinned() -> TestResult {
+    let samples = vec![
+        ("position_top", Position::Top),
+        ("position_bottom", Position::Bottom),
+        (
+            "position_after",
+            Position::After {
+                card_id: id(CARD_2),
+            },
+        ),
+        (
+            "position_before",
+            Position::Before {
+                card_id: id(CARD_2),
+            },
+        ),
+    ];
+    assert_all_kinds(&samples, position_kind, 4);
+    for (name, position) in &samples {
+        golden(name, position)?;
+    }
+    assert_eq!(Position::default(), Position::Bottom);
+    Ok(())
+}
+
+/// `assignee` has three states on the wire; each must parse to its own value.
+#[test]
+fn update_card_assignee_has_three_states() -> TestResult {
+    let parse = |assignee: &str| -> Result<Command, serde_json::Error> {
+        serde_json::from_str(&format!(
+            r#"{{"type":"update_card","card_id":"{CARD}"{assignee}}}"#
+        ))
+    };
+    assert_eq!(parse("")?, update_card(None), "absent keeps the assignee");
+    assert_eq!(
+        parse(r#","assignee":null"#)?,
+        update_card(Some(None)),
+        "null unassigns"
+    );
+    assert_eq!(
+        parse(&format!(r#","assignee":"{GRACE}""#))?,
+        update_card(Some(Some(id(GRACE)))),
+        "a value assigns"
+    );
+    // The same three states survive a trip through the `command` frame.
+    for assignee in [None, Some(None), Some(Some(id(GRACE)))] {
+        let frame = ClientMessage::Command {
+            request_id: req(REQ),
+            workspace_id: None,
+            command: update_card(assignee),
+        };
+        let back: ClientMessage = serde_json::from_str(&serde_json::to_string(&frame)?)?;
+        assert_eq!(back, frame);
+    }
+    Ok(())
+}
+
+/// Defaults a client may rely on when it leaves optional fields out.
+#[test]
+fn omitted_fields_take_their_defaults() -> TestResult {
+    let card: Command = serde_json::from_str(&format!(
+        r#"{{"type":"create_card","board_id":"{BOARD}","title":"Pick a logo"}}"#
+    ))?;
+    assert_eq!(
+        card,
+        Command::CreateCard {
+            card_id: None,
+            board_id: id(BOARD),
+            column_id: None,
+            title: "Pick a logo".into(),
+            description: String::new(),
+            labels: vec![],
+            assignee: None,
+            priority: Priority::None,
+            position: Position::Bottom,
+        }
+    );
+    let ping: ClientMessage = serde_json::from_str(r#"{"type":"ping"}"#)?;
+    assert_eq!(ping, ClientMessage::Ping { nonce: 0 });
+    let hello: ClientMessage = serde_json::from_str(r#"{"type":"hello","protocol":1}"#)?;
+    assert_eq!(
+        hello,
+        ClientMessage::Hello {
+            protocol: 1,
+            client: String::new()
+        }
+    );
+    Ok(())
+}
+
+#[test]
+fn queries_are_pinned() -> TestResult {
+    let samples = queries();
+    assert_all_kinds(&samples, query_kind, 3);
+    for (i, (name, query)) in samples.into_iter().enumerate() {
+        let frame = ClientMessage::Query {
+            request_id: req(&format!("req-{:02}-9e7a", i + 30)),
+            workspace_id: Some(id(WS)),
+            query,
+        };
+        golden(name, &frame)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn query_results_are_pinned() -> TestResult {
+    let samples = query_results();
+    assert_all_kinds(&samples, query_result_kind, 3);
+    for (i, (name, result)) in samples.into_iter().enumerate() {
+        let frame = ServerMessage::Result {
+            request_id: req(&format!("req-{:02}-9e7a", i + 30)),
+            result,
+        };
+        golden(name, &frame)?;
+    }
+    Ok(())
+}
+
+/// Every change, pinned as the full `event` frame the server sends.
+#[test]
+fn changes_are_pinned() -> TestResult {
+    let samples = changes();
+    assert_all_kinds(&samples, change_kind, 11);
+    for (name, change) in samples {
+        assert_eq!(
+            tag(&change, "type")?,
+            change.name(),
+            "Change::name of {name}"
+        );
+        let frame = ServerMessage::Event {
+            event: event(42, Some(REQ), change),
+        };
+        golden(name, &frame)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn server_messages_are_pinned() -> TestResult {
+    let samples = server_messages();
+    assert_all_kinds(&samples, server_kind, 10);
+    for (name, msg) in &samples {
+        golden(name, msg)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn error_codes_are_pinned() -> TestResult {
+    let samples: Vec<(&str, ErrorCode)> = ERROR_CODES.iter().map(|c| ("", *c)).collect();
+    assert_all_kinds(&samples, error_code_kind, ERROR_CODES.len());
+    let mut lines = Vec::new();
+    for code in ERROR_CODES {
+        let json = serde_json::to_string(&code)?;
+        assert_eq!(
+            json,
+            format!("\"{}\"", code.as_str()),
+            "ErrorCode::as_str of {code:?}"
+        );
+        let back: ErrorCode = serde_json::from_str(&json)?;
+        assert_eq!(back, code);
+        lines.push(json);
+    }
+    insta::assert_snapshot!("error_codes", lines.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn wire_error_is_pinned() -> TestResult {
+    let error = WireError::new(
+        ErrorCode::Unauthorized,
+        "missing or unknown token; create one with `warren-server token create`",
+    );
+    golden("wire_error", &error)?;
+    assert_eq!(
+        error.to_string(),
+        "unauthorized: missing or unknown token; create one with `warren-server token create`"
+    );
+    Ok(())
+}
+
+#[test]
+fn enum_names_match_the_wire() -> TestResult {
+    for priority in Priority::ALL {
+        assert_eq!(
+            serde_json::to_string(&priority)?,
+            format!("\"{}\"", priority.as_str())
+        );
+        assert_eq!(Priority::parse(priority.as_str()), Some(priority));
+    }
+    let roles = [
+        Role::Owner,
+        Role::Admin,
+        Role::Member,
+        Role::Viewer,
+        Role::Bot,
+    ];
+    let names: Vec<String> = roles
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<_, _>>()?;
+    insta::assert_snapshot!("roles", names.join("\n"));
+    let priorities: Vec<String> = Priority::ALL
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<_, _>>()?;
+    insta::assert_snapshot!("priorities", priorities.join("\n"));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// How parsing fails.
+
+/// Parses `json` as a client frame and returns the error text; fails the test if it parses.
+fn client_error(json: &str) -> String {
+    match serde_json::from_str::<ClientMessage>(json) {
+        Ok(msg) => panic!("{json} should not parse, got {msg:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_client_error(json: &str, expected: &str) {
+    let error = client_error(json);
+    assert!(
+        error.contains(expected),
+        "error for {json} should mention {expected:?}, got {error:?}"
+    );
+}
+
+#[test]
+fn unknown_type_is_rejected() {
+    assert_client_error(
+        r#"{"type":"launch_rockets"}"#,
+        "unknown variant `launch_rockets`",
+    );
+    assert_client_error(r#"{"protocol":1}"#, "missing field `type`");
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"archive_card","card_id":"{CARD}"}}}}"#
+        ),
+        "unknown variant `archive_card`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"move_card","card_id":"{CARD}","column_id":"{COL_DONE}","position":{{"at":"middle"}}}}}}"#
+        ),
+        "unknown variant `middle`",
+    );
+    assert_client_error(
+        &format!(r#"{{"type":"query","request_id":"{REQ}","query":{{"type":"board"}}}}"#),
+        "unknown variant `board`",
+    );
+    // A server frame is not a client frame.
+    assert_client_error(r#"{"type":"pong","nonce":1}"#, "unknown variant `pong`");
+}
+
+#[test]
+fn missing_field_is_rejected() {
+    assert_client_error(r#"{"type":"hello"}"#, "missing field `protocol`");
+    assert_client_error(
+        &format!(r#"{{"type":"command","request_id":"{REQ}"}}"#),
+        "missing field `command`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"create_card","title":"x"}}}}"#
+        ),
+        "missing field `board_id`",
+    );
+    assert_client_error(
+        &format!(r#"{{"type":"command","command":{{"type":"delete_card","card_id":"{CARD}"}}}}"#),
+        "missing field `request_id`",
+    );
+}
+
+#[test]
+fn unknown_field_is_rejected() {
+    assert_client_error(
+        r#"{"type":"hello","protocol":1,"compression":"zstd"}"#,
+        "unknown field `compression`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"delete_card","card_id":"{CARD}","force":true}}}}"#
+        ),
+        "unknown field `force`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"move_card","card_id":"{CARD}","column_id":"{COL_DONE}","position":{{"at":"after","card_id":"{CARD_2}","gap":1}}}}}}"#
+        ),
+        "unknown field `gap`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"query","request_id":"{REQ}","query":{{"type":"events","since":0,"limit":10,"reverse":true}}}}"#
+        ),
+        "unknown field `reverse`",
+    );
+    // Field-less variants reject fields too: `top` with a `card_id` is a mistake, not `top`.
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"move_card","card_id":"{CARD}","column_id":"{COL_DONE}","position":{{"at":"top","card_id":"{CARD_2}"}}}}}}"#
+        ),
+        "unknown field `card_id`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"move_card","card_id":"{CARD}","column_id":"{COL_DONE}","position":{{"at":"bottom","gap":1}}}}}}"#
+        ),
+        "unknown field `gap`",
+    );
+    assert_client_error(
+        &format!(
+            r#"{{"type":"query","request_id":"{REQ}","query":{{"type":"snapshot","room_id":"{ROOM}"}}}}"#
+        ),
+        "unknown field `room_id`",
+    );
+    // A v1 server frame with a field from a later version does not parse either.
+    let error = serde_json::from_str::<ServerMessage>(r#"{"type":"pong","nonce":1,"rtt_ms":3}"#)
+        .expect_err("unknown field in a server frame");
+    assert!(
+        error.to_string().contains("unknown field `rtt_ms`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn invalid_id_is_rejected() {
+    for bad in [
+        "card_ABC",
+        "card",
+        "card_",
+        "_5k2m",
+        "card_5k2m-9x0q",
+        "CARD_5k2m",
+    ] {
+        let json = format!(
+            r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"delete_card","card_id":"{bad}"}}}}"#
+        );
+        let error = client_error(&json);
+        assert!(error.contains("invalid id"), "error for {bad:?}: {error}");
+    }
+    assert_client_error(
+        r#"{"type":"typing","room_id":"room_ABC"}"#,
+        "invalid id \"room_ABC\"",
+    );
+    assert_client_error(
+        r#"{"type":"subscribe","workspace_id":"ws_ABC"}"#,
+        "invalid id \"ws_ABC\"",
+    );
+    let long = format!("card_{}", "a".repeat(41));
+    assert_client_error(
+        &format!(r#"{{"type":"typing","room_id":"{long}"}}"#),
+        "invalid id",
+    );
+}
+
+#[test]
+fn invalid_request_id_is_rejected() {
+    let long = "r".repeat(65);
+    for bad in ["", "has space", "req/1", "réq", long.as_str()] {
+        let json = format!(
+            r#"{{"type":"command","request_id":"{bad}","command":{{"type":"delete_card","card_id":"{CARD}"}}}}"#
+        );
+        let error = client_error(&json);
+        assert!(
+            error.contains("invalid request id"),
+            "error for {bad:?}: {error}"
+        );
+    }
+    // The longest allowed request id parses.
+    let ok = "r".repeat(64);
+    let json = format!(
+        r#"{{"type":"command","request_id":"{ok}","command":{{"type":"delete_card","card_id":"{CARD}"}}}}"#
+    );
+    assert!(serde_json::from_str::<ClientMessage>(&json).is_ok());
+}
+
+#[test]
+fn wrong_shapes_are_rejected() {
+    assert_client_error(r#"{"type":"hello","protocol":"1"}"#, "invalid type");
+    assert_client_error(r#"{"type":"ping","nonce":-1}"#, "invalid");
+    client_error("[]");
+    client_error(r#""hello""#);
+    client_error("not json");
+    client_error(r#"{"type":"hello","protocol":1"#);
+    client_error(&format!(
+        r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"move_card","card_id":"{CARD}","column_id":"{COL_DONE}","position":{{"at":"middle"}}}}}}"#
+    ));
+    client_error(&format!(
+        r#"{{"type":"command","request_id":"{REQ}","command":{{"type":"update_card","card_id":"{CARD}","priority":"critical"}}}}"#
+    ));
+}
+
+#[test]
+fn limits_match_the_documentation() {
+    // docs/protocol.md quotes these numbers; change both together.
+    assert_eq!(limits::MAX_FRAME_BYTES, 262_144);
+    assert_eq!(limits::MAX_FRAME_HARD, 4_194_304);
+    assert_eq!(limits::MAX_NAME_CHARS, 100);
+    assert_eq!(limits::MAX_TITLE_CHARS, 500);
+    assert_eq!(limits::MAX_DESCRIPTION_BYTES, 65_536);
+    assert_eq!(limits::MAX_MESSAGE_BYTES, 32_768);
+    assert_eq!(limits::MAX_LABELS, 20);
+    assert_eq!(limits::MAX_LABEL_CHARS, 50);
+    assert_eq!(limits::MAX_COLUMNS, 20);
+    assert_eq!(limits::MAX_PAGE, 500);
+    assert_eq!(PROTOCOL_VERSION, 1);
+    assert_eq!(warren_protocol::TOKEN_PREFIX, "wrn_");
+}
