@@ -25,8 +25,8 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const T0: i64 = 1_795_264_885_000;
 
-const ADA: &str = "user_8d3f6h1k4m7p0r2t";
-const GRACE: &str = "user_3w9y2z5b8c1e4g7j";
+const ADA: &str = "usr_8d3f6h1k4m7p0r2t";
+const GRACE: &str = "usr_3w9y2z5b8c1e4g7j";
 const WS: &str = "ws_6n1q4s7v0x3z5a8c";
 const BOARD: &str = "board_2e5g8j1m4p7r0t3w";
 const COL_BACKLOG: &str = "col_0a1b2c3d4e5f6g7h";
