@@ -143,7 +143,19 @@ impl Connection {
 impl Handle {
     /// Applies a command in a workspace, with a fresh request id, and waits for its `ack`.
     pub async fn command(&self, workspace_id: &Id, command: Command) -> Result<Ack, ClientError> {
-        let request_id = new_request_id()?;
+        self.command_with_id(new_request_id()?, workspace_id, command)
+            .await
+    }
+
+    /// Applies a command under a request id the caller chose. Sending the same command again with
+    /// the same id (after a dropped connection, say) is safe: the server applies it once and
+    /// answers the retry with the first result, marked `duplicate`.
+    pub async fn command_with_id(
+        &self,
+        request_id: RequestId,
+        workspace_id: &Id,
+        command: Command,
+    ) -> Result<Ack, ClientError> {
         let frame = ClientMessage::Command {
             request_id: request_id.clone(),
             workspace_id: Some(workspace_id.clone()),

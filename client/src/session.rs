@@ -1,11 +1,13 @@
 //! A CLI session: which server, token and workspace to use (flag > environment > profile), and an
 //! open connection bound to that workspace.
 
-use warren_protocol::{Command, Query, QueryResult, Workspace, WorkspaceState};
+use std::time::Duration;
+
+use warren_protocol::{Command, ErrorCode, Query, QueryResult, Workspace, WorkspaceState};
 
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigFile, Profile};
-use crate::connection::{Ack, Connection};
+use crate::connection::{Ack, Connection, new_request_id};
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
 use crate::resolve;
@@ -66,10 +68,27 @@ pub fn load_settings(global: &GlobalArgs) -> Result<Settings, ClientError> {
     settings(global, file.profile.as_ref())
 }
 
+/// How often a command is re-sent after the connection dropped before its answer arrived.
+const COMMAND_RETRIES: u32 = 2;
+
 /// An open connection and the workspace the command works in.
 pub struct Session {
     pub conn: Connection,
     pub workspace: Workspace,
+    settings: Settings,
+}
+
+/// True for failures that a new connection may cure.
+pub fn is_transient(error: &ClientError) -> bool {
+    match error {
+        ClientError::Disconnected(_)
+        | ClientError::Timeout(_)
+        | ClientError::Unreachable { .. } => true,
+        ClientError::Server(wire) => {
+            matches!(wire.code, ErrorCode::ShuttingDown | ErrorCode::Internal)
+        }
+        _ => false,
+    }
 }
 
 impl Session {
@@ -79,7 +98,37 @@ impl Session {
         let workspace =
             resolve::pick_workspace(&conn.welcome().workspaces, settings.workspace.as_deref())?
                 .clone();
-        Ok(Self { conn, workspace })
+        Ok(Self {
+            conn,
+            workspace,
+            settings: settings.clone(),
+        })
+    }
+
+    /// Replaces the connection with a new one to the same server and workspace.
+    pub async fn reconnect(&mut self) -> Result<(), ClientError> {
+        let conn = Connection::connect(&self.settings.endpoint, &self.settings.token).await?;
+        let old = std::mem::replace(&mut self.conn, conn);
+        old.close().await;
+        Ok(())
+    }
+
+    /// Reconnects until it works, waiting longer between attempts (up to 30 s), and gives up only
+    /// on errors a retry cannot fix (a revoked token, say). Used by `--follow` modes.
+    pub async fn reconnect_patiently(&mut self, why: &ClientError) -> Result<(), ClientError> {
+        let mut delay = Duration::from_millis(500);
+        eprintln!(
+            "warren: {}; reconnecting…",
+            crate::sanitize::line(&why.to_string())
+        );
+        loop {
+            tokio::time::sleep(delay).await;
+            match self.reconnect().await {
+                Ok(()) => return Ok(()),
+                Err(e) if is_transient(&e) => delay = (delay * 2).min(Duration::from_secs(30)),
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The workspace's current state.
@@ -92,9 +141,35 @@ impl Session {
         }
     }
 
-    /// Applies a command in the session's workspace.
-    pub async fn command(&self, command: Command) -> Result<Ack, ClientError> {
-        self.conn.command(&self.workspace.id, command).await
+    /// Applies a command in the session's workspace. If the connection fails before the answer
+    /// arrives, reconnects and re-sends it under the same request id, so it is applied once.
+    pub async fn command(&mut self, command: Command) -> Result<Ack, ClientError> {
+        let request_id = new_request_id()?;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .conn
+                .handle()
+                .command_with_id(request_id.clone(), &self.workspace.id, command.clone())
+                .await;
+            match result {
+                Err(e) if attempt < COMMAND_RETRIES && is_transient(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                    if matches!(&e, ClientError::Server(w) if w.code == ErrorCode::Internal) {
+                        continue;
+                    }
+                    if let Err(reconnect) = self.reconnect().await {
+                        return Err(if is_transient(&reconnect) {
+                            e
+                        } else {
+                            reconnect
+                        });
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Runs a query in the session's workspace.

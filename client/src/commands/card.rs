@@ -14,7 +14,7 @@ use crate::session::Session;
 
 pub(super) async fn run(
     command: CardCommand,
-    session: &Session,
+    session: &mut Session,
     out: &mut Out,
 ) -> Result<(), ClientError> {
     match command {
@@ -104,7 +104,7 @@ fn target_board<'a>(
     find_board(state, board)
 }
 
-async fn add(args: CardAddArgs, session: &Session, out: &mut Out) -> Result<(), ClientError> {
+async fn add(args: CardAddArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
     let state = session.snapshot().await?;
     let board = target_board(&state, args.board.as_deref(), args.column.as_deref())?;
     let column = find_column(board, args.column.as_deref())?;
@@ -138,7 +138,7 @@ async fn add(args: CardAddArgs, session: &Session, out: &mut Out) -> Result<(), 
     })
 }
 
-async fn list(args: CardListArgs, session: &Session, out: &mut Out) -> Result<(), ClientError> {
+async fn list(args: CardListArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
     let state = session.snapshot().await?;
     let cards = select_cards(&state, args.board.as_deref(), args.column.as_deref())?;
     let names = Names::from_state(&state);
@@ -197,7 +197,7 @@ fn select_cards(
         .collect())
 }
 
-async fn edit(args: CardEditArgs, session: &Session, out: &mut Out) -> Result<(), ClientError> {
+async fn edit(args: CardEditArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
     let card_ref = parse_card_ref(&args.card)?;
     let labels = if args.clear_labels {
         Some(Vec::new())

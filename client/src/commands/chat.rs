@@ -9,7 +9,7 @@ use crate::error::ClientError;
 use crate::names::Names;
 use crate::output;
 use crate::resolve::find_room;
-use crate::session::Session;
+use crate::session::{Session, is_transient};
 
 pub(super) async fn run(
     command: ChatCommand,
@@ -72,9 +72,18 @@ async fn tail(
         return Ok(());
     }
     session.conn.subscribe(&session.workspace.id, Some(last))?;
-    while let Some(push) = session.conn.next_push().await {
-        match push? {
-            ServerMessage::Event { event } => {
+    loop {
+        let push =
+            session.conn.next_push().await.unwrap_or_else(|| {
+                Err(ClientError::Disconnected("the connection ended".to_owned()))
+            });
+        match push {
+            Err(e) if is_transient(&e) => {
+                session.reconnect_patiently(&e).await?;
+                session.conn.subscribe(&session.workspace.id, Some(last))?;
+            }
+            Err(e) => return Err(e),
+            Ok(ServerMessage::Event { event }) => {
                 names.observe(&event);
                 if let Change::MessagePosted { message } = &event.change
                     && message.room_id == room_id
@@ -84,11 +93,10 @@ async fn tail(
                     last = message.seq;
                 }
             }
-            ServerMessage::Snapshot { state } => names = Names::from_state(&state),
-            _ => {}
+            Ok(ServerMessage::Snapshot { state }) => names = Names::from_state(&state),
+            Ok(_) => {}
         }
     }
-    Ok(())
 }
 
 /// The newest `limit` messages of a room, oldest first, paging backwards as needed.

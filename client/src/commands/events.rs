@@ -9,7 +9,7 @@ use crate::commands::Out;
 use crate::error::ClientError;
 use crate::names::Names;
 use crate::output;
-use crate::session::Session;
+use crate::session::{Session, is_transient};
 
 /// Prints events and remembers the last sequence printed.
 struct Printed<'a> {
@@ -53,17 +53,27 @@ pub(super) async fn run(
     session
         .conn
         .subscribe(&session.workspace.id, Some(printed.last))?;
-    while let Some(push) = session.conn.next_push().await {
-        match push? {
-            ServerMessage::Event { event } => printed.event(&event)?,
+    loop {
+        let push =
+            session.conn.next_push().await.unwrap_or_else(|| {
+                Err(ClientError::Disconnected("the connection ended".to_owned()))
+            });
+        match push {
+            Err(e) if is_transient(&e) => {
+                session.reconnect_patiently(&e).await?;
+                session
+                    .conn
+                    .subscribe(&session.workspace.id, Some(printed.last))?;
+            }
+            Err(e) => return Err(e),
+            Ok(ServerMessage::Event { event }) => printed.event(&event)?,
             // The server skipped ahead with a snapshot: fetch the events it skipped.
-            ServerMessage::Snapshot { state } if state.seq > printed.last => {
+            Ok(ServerMessage::Snapshot { state }) if state.seq > printed.last => {
                 catch_up(session, &mut printed, Some(state.seq)).await?;
             }
-            _ => {}
+            Ok(_) => {}
         }
     }
-    Ok(())
 }
 
 /// Prints every event after `printed.last`, up to `until` or the head of the stream.

@@ -28,8 +28,8 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let result = match cli.command {
         CliCommand::Login => Ok(()),
         CliCommand::Board(command) => board::run(command, &session, &mut out).await,
-        CliCommand::Card(command) => card::run(command, &session, &mut out).await,
-        CliCommand::Room(command) => room::run(command, &session, &mut out).await,
+        CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
+        CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
     };

@@ -11,7 +11,7 @@ use crate::session::Session;
 
 pub(super) async fn run(
     command: RoomCommand,
-    session: &Session,
+    session: &mut Session,
     out: &mut Out,
 ) -> Result<(), ClientError> {
     match command {
