@@ -342,3 +342,103 @@ async fn cli_exit_codes() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+
+/// A stream of three stored events, paged two at a time; a subscriber gets a replayed duplicate,
+/// `synced`, then one live event.
+fn events_handler() -> Arc<Handler> {
+    let stored: Vec<Event> = (1..=3)
+        .map(|seq| {
+            event(
+                seq,
+                Change::CardCreated {
+                    card: card(seq, &format!("Card {seq}")),
+                },
+            )
+        })
+        .collect();
+    Arc::new(move |message| match message {
+        ClientMessage::Query {
+            request_id,
+            query: Query::Events { since, .. },
+            ..
+        } => vec![ServerMessage::Result {
+            request_id,
+            result: QueryResult::Events {
+                events: stored
+                    .iter()
+                    .filter(|e| e.seq > since)
+                    .take(2)
+                    .cloned()
+                    .collect(),
+                head: 3,
+            },
+        }],
+        ClientMessage::Query {
+            request_id,
+            query: Query::Snapshot,
+            ..
+        } => vec![ServerMessage::Result {
+            request_id,
+            result: QueryResult::Snapshot { state: state() },
+        }],
+        ClientMessage::Subscribe { since, .. } => {
+            assert_eq!(since, Some(3));
+            vec![
+                ServerMessage::Event {
+                    event: stored[2].clone(),
+                },
+                ServerMessage::Synced {
+                    workspace_id: id("ws_acme"),
+                    seq: 3,
+                },
+                ServerMessage::Event {
+                    event: event(
+                        4,
+                        Change::CardDeleted {
+                            card_id: id("card_n2"),
+                            board_id: id("board_main"),
+                        },
+                    ),
+                },
+            ]
+        }
+        _ => vec![],
+    })
+}
+
+#[tokio::test]
+async fn events_pages_then_follows_printing_each_event_once()
+-> Result<(), Box<dyn std::error::Error>> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let url = serve(events_handler()).await;
+    let dir = tempfile::tempdir()?;
+    let out = run_cli(&["events", "--server", &url, "--token", TOKEN], dir.path()).await;
+    assert_eq!(
+        String::from_utf8(out.stdout)?,
+        "#1  1970-01-01 00:00  Ann  card_created  #1 Card 1 (Main / Todo)\n\
+         #2  1970-01-01 00:00  Ann  card_created  #2 Card 2 (Main / Todo)\n\
+         #3  1970-01-01 00:00  Ann  card_created  #3 Card 3 (Main / Todo)\n"
+    );
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_warren"))
+        .args([
+            "events", "--follow", "--json", "--server", &url, "--token", TOKEN,
+        ])
+        .env("WARREN_CONFIG_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seqs = Vec::new();
+    while seqs.len() < 4 {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+            .await??
+            .ok_or("stdout closed")?;
+        let event: Event = serde_json::from_str(&line)?;
+        seqs.push(event.seq);
+    }
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    child.kill().await?;
+    Ok(())
+}
