@@ -5,7 +5,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// warren: a terminal-first team workspace (boards, cards and chat).
 #[derive(Debug, Parser)]
-#[command(name = "warren", version, about, propagate_version = true)]
+#[command(
+    name = "warren",
+    version,
+    about = "warren: boards, cards and chat for your team, from the terminal",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -16,6 +21,7 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand. A flag beats its environment variable, which
 /// beats the profile stored by `warren login`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Server address, such as http://127.0.0.1:7373.
     #[arg(long, global = true, env = "WARREN_SERVER", value_name = "URL")]
