@@ -1,1 +1,16 @@
+//! `warren-server`: keeps a team's workspace in an embedded redb store and pushes every change over
+//! WebSocket to every connected client.
+//!
+//! The flow of a command: [`http`] accepts the authenticated socket → [`connection`] parses the
+//! frame → [`writer`] applies it with [`service`] inside a group-committed redb transaction
+//! ([`store`]) → the writer acknowledges it and hands the event to [`hub`], which fans it out to
+//! every subscribed connection.
 
+pub mod store;
+pub mod auth;
+pub mod service;
+pub mod frames;
+pub mod hub;
+pub mod writer;
+pub mod app;
+pub mod connection;

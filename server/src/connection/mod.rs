@@ -1,0 +1,325 @@
+//! One client connection: reads frames, answers them, and runs the sending half
+//! ([`send`]) that streams the subscribed workspace.
+//!
+//! The reading half never blocks on the writer: each command is handed to a small task that
+//! waits for its durable result and queues the answer, with at most [`MAX_IN_FLIGHT`] commands
+//! outstanding per connection.
+
+mod parse;
+mod send;
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use tokio::sync::{Semaphore, mpsc};
+use warren_protocol::limits::MAX_PAGE;
+use warren_protocol::{
+    ClientMessage, ErrorCode, Id, Member, PROTOCOL_VERSION, Query, QueryResult, RequestId,
+    ServerMessage, Workspace,
+};
+
+pub use send::MAX_REPLAY_EVENTS;
+use send::Outgoing;
+
+use crate::app::App;
+use crate::frames;
+use crate::hub::Frame;
+use crate::store::records::UserRecord;
+use crate::store::{StoreError, read};
+use crate::writer::REQUEST_ID_TTL_SECS;
+
+/// Commands a connection may have waiting for the writer at once.
+pub const MAX_IN_FLIGHT: usize = 256;
+
+struct Conn {
+    app: Arc<App>,
+    user: UserRecord,
+    out: mpsc::UnboundedSender<Outgoing>,
+    greeted: bool,
+    memberships: Vec<(Workspace, Member)>,
+    subscribed: Option<Id>,
+    in_flight: Arc<Semaphore>,
+}
+
+/// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
+pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
+    let _open = app.connections.open();
+    let (sink, mut stream) = socket.split();
+    let (out, out_rx) = mpsc::unbounded_channel();
+    let sender = tokio::spawn(send::run(app.clone(), user.id.clone(), sink, out_rx));
+    let mut shutdown = app.shutdown.clone();
+    let mut conn = Conn {
+        app: app.clone(),
+        user,
+        out,
+        greeted: false,
+        memberships: Vec::new(),
+        subscribed: None,
+        in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+    };
+    tracing::debug!(user = %conn.user.id, "connection opened");
+    loop {
+        tokio::select! {
+            _ = shutdown.wait_for(|down| *down) => break,
+            frame = stream.next() => match frame {
+                Some(Ok(Message::Text(text))) => conn.handle_text(text.as_str()).await,
+                Some(Ok(Message::Binary(_))) => conn.error(
+                    None,
+                    ErrorCode::BinaryFrame,
+                    "binary frames are not part of the protocol; send JSON in text frames",
+                ),
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
+                    break;
+                }
+            }
+        }
+    }
+    // Dropping our sender lets the sending half finish once in-flight commands are answered.
+    drop(conn);
+    let _ = sender.await;
+}
+
+impl Conn {
+    fn send(&self, message: &ServerMessage) {
+        let _ = self.out.send(Outgoing::Text(frames::text(message)));
+    }
+
+    fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
+        let _ = self
+            .out
+            .send(Outgoing::Text(frames::error_text(request_id, code, message)));
+    }
+
+    fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
+        tracing::error!(error = %e, "store read failed");
+        self.error(
+            request_id,
+            ErrorCode::Internal,
+            "the server could not read its store; try again",
+        );
+    }
+
+    async fn handle_text(&mut self, text: &str) {
+        let message = match parse::parse(text) {
+            Ok(m) => m,
+            Err(failure) => {
+                self.error(failure.request_id, failure.error.code, &failure.error.message);
+                return;
+            }
+        };
+        if !self.greeted && !matches!(message, ClientMessage::Hello { .. }) {
+            self.error(
+                request_id_of(&message),
+                ErrorCode::HelloRequired,
+                "send {\"type\":\"hello\",\"protocol\":1} first",
+            );
+            return;
+        }
+        match message {
+            ClientMessage::Hello { protocol, client } => self.hello(protocol, &client).await,
+            ClientMessage::Subscribe {
+                workspace_id,
+                since,
+            } => self.subscribe(workspace_id, since).await,
+            ClientMessage::Command {
+                request_id,
+                workspace_id,
+                command,
+            } => {
+                let Some(workspace) = self.workspace_for(&request_id, workspace_id).await else {
+                    return;
+                };
+                let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+                    return;
+                };
+                let writer = self.app.writer.clone();
+                let out = self.out.clone();
+                let user = self.user.id.clone();
+                tokio::spawn(async move {
+                    let answer = match writer.submit(user, workspace, request_id.clone(), command).await {
+                        Ok(applied) => frames::text(&ServerMessage::Ack {
+                            request_id,
+                            seq: applied.event.seq,
+                            duplicate: applied.duplicate,
+                            event: (*applied.event).clone(),
+                        }),
+                        Err(e) => frames::error_text(Some(request_id), e.code, &e.message),
+                    };
+                    let _ = out.send(Outgoing::Text(answer));
+                    drop(permit);
+                });
+            }
+            ClientMessage::Query {
+                request_id,
+                workspace_id,
+                query,
+            } => {
+                if let Some(workspace) = self.workspace_for(&request_id, workspace_id).await {
+                    self.query(request_id, workspace, query).await;
+                }
+            }
+            ClientMessage::Typing { room_id } => {
+                if let Some(workspace) = &self.subscribed {
+                    let frame = ServerMessage::Typing {
+                        room_id,
+                        user_id: self.user.id.clone(),
+                    };
+                    let frame = Arc::new(Frame {
+                        seq: 0,
+                        text: frames::text(&frame),
+                    });
+                    self.app
+                        .hub
+                        .publish_ephemeral(workspace, &self.user.id, frame);
+                }
+            }
+            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
+        }
+    }
+
+    async fn hello(&mut self, protocol: u32, client: &str) {
+        if protocol != PROTOCOL_VERSION {
+            self.error(
+                None,
+                ErrorCode::UnsupportedProtocol,
+                &format!(
+                    "this server speaks protocol {PROTOCOL_VERSION}, the client {protocol}; upgrade the older of the two"
+                ),
+            );
+            return;
+        }
+        let user_id = self.user.id.clone();
+        let memberships = match self.app.read(move |s| read::memberships(&s.begin_read()?, &user_id)).await {
+            Ok(m) => m,
+            Err(e) => return self.internal(None, &e),
+        };
+        tracing::info!(user = %self.user.id, client = client.chars().take(64).collect::<String>(), "client connected");
+        let member = memberships.first().map_or_else(
+            || Member {
+                user_id: self.user.id.clone(),
+                name: self.user.name.clone(),
+                role: warren_protocol::Role::Member,
+            },
+            |(_, m)| m.clone(),
+        );
+        self.send(&ServerMessage::Welcome {
+            protocol: PROTOCOL_VERSION,
+            server_version: env!("CARGO_PKG_VERSION").to_owned(),
+            user: member,
+            workspaces: memberships.iter().map(|(w, _)| w.clone()).collect(),
+            limits: warren_protocol::message::ServerLimits {
+                max_frame_bytes: warren_protocol::limits::MAX_FRAME_BYTES,
+                max_replay_events: MAX_REPLAY_EVENTS,
+                request_id_ttl_secs: REQUEST_ID_TTL_SECS,
+            },
+        });
+        self.memberships = memberships;
+        self.greeted = true;
+    }
+
+    /// Resolves the workspace a request acts on: the named one, else the subscribed one, else
+    /// the user's first. Sends the error itself when there is none.
+    async fn workspace_for(&mut self, request_id: &RequestId, named: Option<Id>) -> Option<Id> {
+        let chosen = named
+            .or_else(|| self.subscribed.clone())
+            .or_else(|| self.memberships.first().map(|(w, _)| w.id.clone()));
+        let Some(workspace) = chosen else {
+            self.error(
+                Some(request_id.clone()),
+                ErrorCode::NoWorkspace,
+                "you are not a member of any workspace; ask an owner to add you",
+            );
+            return None;
+        };
+        if self.memberships.iter().any(|(w, _)| w.id == workspace) {
+            return Some(workspace);
+        }
+        // A workspace joined after hello: refresh once.
+        let user_id = self.user.id.clone();
+        if let Ok(m) = self.app.read(move |s| read::memberships(&s.begin_read()?, &user_id)).await {
+            self.memberships = m;
+        }
+        if self.memberships.iter().any(|(w, _)| w.id == workspace) {
+            Some(workspace)
+        } else {
+            self.error(
+                Some(request_id.clone()),
+                ErrorCode::NotFound,
+                &format!("no workspace {workspace} that you are a member of; see the list in welcome"),
+            );
+            None
+        }
+    }
+
+    async fn subscribe(&mut self, workspace_id: Option<Id>, since: Option<u64>) {
+        let probe = RequestId::parse("subscribe").ok();
+        let workspace = match probe {
+            Some(p) => self.workspace_for(&p, workspace_id).await,
+            None => None,
+        };
+        if let Some(workspace) = workspace {
+            self.subscribed = Some(workspace.clone());
+            let _ = self.out.send(Outgoing::Subscribe { workspace, since });
+        }
+    }
+
+    async fn query(&mut self, request_id: RequestId, workspace: Id, query: Query) {
+        let result = match query {
+            Query::Snapshot => self
+                .app
+                .read(move |s| read::snapshot(&s.begin_read()?, &workspace))
+                .await
+                .map(|state| state.map(|state| QueryResult::Snapshot { state })),
+            Query::Messages {
+                room_id,
+                before,
+                limit,
+            } => {
+                let limit = (limit as usize).clamp(1, MAX_PAGE);
+                self.app
+                    .read(move |s| {
+                        let txn = s.begin_read()?;
+                        if read::room(&txn, &workspace, &room_id)?.is_none() {
+                            return Ok(None);
+                        }
+                        let (messages, has_more) = read::messages_page(&txn, &workspace, &room_id, before, limit)?;
+                        Ok(Some(QueryResult::Messages {
+                            room_id,
+                            messages,
+                            has_more,
+                        }))
+                    })
+                    .await
+            }
+            Query::Events { since, limit } => {
+                let limit = (limit as usize).clamp(1, MAX_PAGE);
+                self.app
+                    .read(move |s| read::events_after(&s.begin_read()?, &workspace, since, limit))
+                    .await
+                    .map(|(events, head)| Some(QueryResult::Events { events, head }))
+            }
+        };
+        match result {
+            Ok(Some(result)) => self.send(&ServerMessage::Result { request_id, result }),
+            Ok(None) => self.error(
+                Some(request_id),
+                ErrorCode::NotFound,
+                "no such room in this workspace; list rooms with a snapshot query",
+            ),
+            Err(e) => self.internal(Some(request_id), &e),
+        }
+    }
+}
+
+fn request_id_of(message: &ClientMessage) -> Option<RequestId> {
+    match message {
+        ClientMessage::Command { request_id, .. } | ClientMessage::Query { request_id, .. } => {
+            Some(request_id.clone())
+        }
+        _ => None,
+    }
+}

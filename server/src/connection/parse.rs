@@ -1,0 +1,136 @@
+//! Turning a text frame into a [`ClientMessage`], or into the structured error that says exactly
+//! what is wrong with it.
+
+use warren_protocol::limits::MAX_FRAME_BYTES;
+use warren_protocol::{ClientMessage, ErrorCode, RequestId, WireError};
+
+/// The message types a client may send.
+const KNOWN_TYPES: [&str; 6] = ["hello", "subscribe", "command", "query", "typing", "ping"];
+
+/// A frame that could not be parsed, with the request id to echo when one was readable.
+#[derive(Debug)]
+pub struct ParseFailure {
+    pub request_id: Option<RequestId>,
+    pub error: WireError,
+}
+
+/// Parses one text frame.
+pub fn parse(text: &str) -> Result<ClientMessage, ParseFailure> {
+    let fail = |request_id, code, message: String| ParseFailure {
+        request_id,
+        error: WireError::new(code, message),
+    };
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(fail(
+            None,
+            ErrorCode::FrameTooLarge,
+            format!(
+                "the frame is {} bytes; the limit is {MAX_FRAME_BYTES}; split the content or shorten it",
+                text.len()
+            ),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        fail(
+            None,
+            ErrorCode::BadFrame,
+            format!("the frame is not valid JSON ({e}); send one JSON object per text frame"),
+        )
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(fail(
+            None,
+            ErrorCode::BadFrame,
+            "the frame is JSON but not an object; send {\"type\": ...}".into(),
+        ));
+    };
+    let request_id = object
+        .get("request_id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| RequestId::parse(s).ok());
+    let kind = object.get("type").and_then(|v| v.as_str());
+    match kind {
+        None => {
+            return Err(fail(
+                request_id,
+                ErrorCode::UnknownType,
+                format!("the frame has no \"type\" field; use one of: {}", KNOWN_TYPES.join(", ")),
+            ));
+        }
+        Some(k) if !KNOWN_TYPES.contains(&k) => {
+            return Err(fail(
+                request_id,
+                ErrorCode::UnknownType,
+                format!(
+                    "unknown message type {:?}; use one of: {}",
+                    k.chars().take(40).collect::<String>(),
+                    KNOWN_TYPES.join(", ")
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    serde_json::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        let code = if message.contains("invalid id") || message.contains("invalid request id") {
+            ErrorCode::InvalidId
+        } else if message.contains("unknown variant") {
+            ErrorCode::UnknownType
+        } else {
+            ErrorCode::InvalidField
+        };
+        fail(request_id, code, message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> ErrorCode {
+        match parse(text) {
+            Ok(m) => panic!("parsed {m:?}"),
+            Err(f) => f.error.code,
+        }
+    }
+
+    #[test]
+    fn classifies_bad_frames() {
+        assert_eq!(code("{not json"), ErrorCode::BadFrame);
+        assert_eq!(code("[1,2]"), ErrorCode::BadFrame);
+        assert_eq!(code(r#"{"x":1}"#), ErrorCode::UnknownType);
+        assert_eq!(code(r#"{"type":"launch"}"#), ErrorCode::UnknownType);
+        assert_eq!(code(r#"{"type":"hello"}"#), ErrorCode::InvalidField);
+        assert_eq!(
+            code(r#"{"type":"hello","protocol":1,"extra":true}"#),
+            ErrorCode::InvalidField
+        );
+        assert_eq!(
+            code(r#"{"type":"command","request_id":"r1","command":{"type":"delete_card","card_id":"NOPE"}}"#),
+            ErrorCode::InvalidId
+        );
+        assert_eq!(
+            code(r#"{"type":"command","request_id":"r1","command":{"type":"explode"}}"#),
+            ErrorCode::UnknownType
+        );
+        let big = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        assert_eq!(code(&big), ErrorCode::FrameTooLarge);
+    }
+
+    #[test]
+    fn echoes_a_readable_request_id() {
+        let failure = parse(r#"{"type":"command","request_id":"abc","command":{}}"#).err();
+        assert_eq!(
+            failure.and_then(|f| f.request_id).map(|r| r.to_string()),
+            Some("abc".to_owned())
+        );
+    }
+
+    #[test]
+    fn parses_good_frames() {
+        assert!(matches!(
+            parse(r#"{"type":"ping","nonce":4}"#),
+            Ok(ClientMessage::Ping { nonce: 4 })
+        ));
+    }
+}

@@ -1,0 +1,199 @@
+//! The sending half of a connection: direct replies, and the subscribed workspace's event stream
+//! with replay from the store, de-duplication and resync.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use tokio::sync::mpsc;
+use warren_protocol::{ErrorCode, Id, ServerMessage};
+
+use crate::app::App;
+use crate::frames;
+use crate::hub::Subscription;
+use crate::store::read;
+
+/// Events a `subscribe` may be behind before it gets a snapshot instead of a replay.
+pub const MAX_REPLAY_EVENTS: u64 = 10_000;
+/// Events read from the store per replay page.
+const REPLAY_PAGE: usize = 1000;
+
+/// What the reading half asks the sending half to do.
+pub enum Outgoing {
+    /// Send a frame as it is.
+    Text(Utf8Bytes),
+    /// (Re)subscribe to a workspace from a sequence number.
+    Subscribe { workspace: Id, since: Option<u64> },
+}
+
+struct Subscribed {
+    workspace: Id,
+    sub: Subscription,
+    last_seq: u64,
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// Why the sending half stopped.
+#[derive(Debug)]
+enum Stop {
+    /// The socket failed; the peer is gone.
+    Socket,
+}
+
+/// Runs until every sender of `out` is dropped (the reader finished and in-flight commands were
+/// answered), then closes the socket with `close`.
+pub async fn run(app: Arc<App>, user: Id, mut sink: Sink, mut out: mpsc::UnboundedReceiver<Outgoing>) {
+    let mut state: Option<Subscribed> = None;
+    let result: Result<(), Stop> = async {
+        loop {
+            tokio::select! {
+                biased;
+                next = out.recv() => match next {
+                    None => return Ok(()),
+                    Some(Outgoing::Text(text)) => send(&mut sink, text).await?,
+                    Some(Outgoing::Subscribe { workspace, since }) => {
+                        state = None;
+                        state = subscribe(&app, &user, &mut sink, workspace, since).await?;
+                    }
+                },
+                frame = next_frame(&mut state) => {
+                    let Some(current) = state.as_mut() else { continue };
+                    match frame {
+                        Some(frame) if frame.seq == 0 => send(&mut sink, frame.text.clone()).await?,
+                        Some(frame) if frame.seq <= current.last_seq => {}
+                        Some(frame) if frame.seq == current.last_seq + 1 => {
+                            send(&mut sink, frame.text.clone()).await?;
+                            current.last_seq = frame.seq;
+                        }
+                        Some(_) | None => {
+                            // A gap (should not happen) or the hub dropped us: replay from the store.
+                            let lagged = current.sub.lagged.load(Ordering::Acquire);
+                            if frame.is_none() && !lagged {
+                                state = None;
+                                continue;
+                            }
+                            let workspace = current.workspace.clone();
+                            let from = current.last_seq;
+                            let notice = ServerMessage::Resync {
+                                workspace_id: workspace.clone(),
+                                from,
+                                reason: "this connection fell behind the live stream; replaying from the store".into(),
+                            };
+                            send(&mut sink, frames::text(&notice)).await?;
+                            state = None;
+                            state = subscribe(&app, &user, &mut sink, workspace, Some(from)).await?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    if result.is_ok() {
+        let shutting_down = *app.shutdown.borrow();
+        let (code, reason) = if shutting_down {
+            (1001, "server shutting down")
+        } else {
+            (1000, "bye")
+        };
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    let _ = sink.close().await;
+}
+
+async fn next_frame(state: &mut Option<Subscribed>) -> Option<Arc<crate::hub::Frame>> {
+    match state {
+        Some(s) => s.sub.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
+    sink.send(Message::Text(text)).await.map_err(|_| Stop::Socket)
+}
+
+/// Registers with the hub, then sends the backlog after `since` (or a snapshot), then `synced`.
+/// Registering first means no event can fall between the backlog and the live stream; live frames
+/// already covered by the backlog are skipped by sequence number.
+async fn subscribe(
+    app: &App,
+    user: &Id,
+    sink: &mut Sink,
+    workspace: Id,
+    since: Option<u64>,
+) -> Result<Option<Subscribed>, Stop> {
+    let sub = app.hub.subscribe(&workspace, user);
+    let ws = workspace.clone();
+    let head = app
+        .read(move |store| read::head(&store.begin_read()?.open_table(crate::store::tables::HEADS)?, ws.as_str()))
+        .await;
+    let head = match head {
+        Ok(h) => h,
+        Err(e) => return internal(sink, &e.to_string()).await,
+    };
+    let mut last_seq = match since {
+        Some(s) if s <= head && head - s <= MAX_REPLAY_EVENTS => s,
+        _ => {
+            let ws = workspace.clone();
+            let snapshot = app
+                .read(move |store| read::snapshot(&store.begin_read()?, &ws))
+                .await;
+            match snapshot {
+                Ok(Some(state)) => {
+                    let seq = state.seq;
+                    send(sink, frames::text(&ServerMessage::Snapshot { state })).await?;
+                    seq
+                }
+                Ok(None) => return internal(sink, "the workspace vanished").await,
+                Err(e) => return internal(sink, &e.to_string()).await,
+            }
+        }
+    };
+    loop {
+        let ws = workspace.clone();
+        let from = last_seq;
+        let page = app
+            .read(move |store| read::event_texts_after(&store.begin_read()?, &ws, from, REPLAY_PAGE))
+            .await;
+        let (texts, _) = match page {
+            Ok(p) => p,
+            Err(e) => return internal(sink, &e.to_string()).await,
+        };
+        if texts.is_empty() {
+            break;
+        }
+        for (seq, text) in texts {
+            send(sink, frames::event_text(&text).into()).await?;
+            last_seq = seq;
+        }
+    }
+    let synced = ServerMessage::Synced {
+        workspace_id: workspace.clone(),
+        seq: last_seq,
+    };
+    send(sink, frames::text(&synced)).await?;
+    Ok(Some(Subscribed {
+        workspace,
+        sub,
+        last_seq,
+    }))
+}
+
+async fn internal(sink: &mut Sink, detail: &str) -> Result<Option<Subscribed>, Stop> {
+    tracing::error!(error = detail, "subscribe failed");
+    let text = frames::error_text(
+        None,
+        ErrorCode::Internal,
+        "the server could not read the workspace; subscribe again in a moment",
+    );
+    send(sink, text).await?;
+    Ok(None)
+}

@@ -1,0 +1,175 @@
+//! Fan-out of events and ephemeral frames to the connections subscribed to a workspace.
+//!
+//! Each subscriber has its own bounded queue. Publishing never waits: an event that does not fit
+//! marks the subscriber as lagged and drops it from the hub (closing its queue); its connection
+//! then replays what it missed from the store and subscribes again (see
+//! [`crate::connection`]). Ephemeral frames that do not fit are simply dropped. A slow client
+//! therefore never slows the writer or any other client, and never silently loses an event.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+use warren_protocol::Id;
+
+/// Frames a subscriber's queue holds before it counts as lagging.
+pub const QUEUE_FRAMES: usize = 1024;
+
+/// One outbound frame, serialised once and shared by every subscriber.
+#[derive(Debug)]
+pub struct Frame {
+    /// The event's sequence number, or 0 for an ephemeral frame.
+    pub seq: u64,
+    pub text: axum::extract::ws::Utf8Bytes,
+}
+
+struct Subscriber {
+    id: u64,
+    user: Id,
+    tx: mpsc::Sender<Arc<Frame>>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// The receiving end of a subscription.
+pub struct Subscription {
+    pub rx: mpsc::Receiver<Arc<Frame>>,
+    /// Set when the hub dropped this subscriber because its queue was full.
+    pub lagged: Arc<AtomicBool>,
+}
+
+/// The registry of subscribers, by workspace.
+#[derive(Default)]
+pub struct Hub {
+    next_id: AtomicU64,
+    workspaces: Mutex<HashMap<Id, Vec<Subscriber>>>,
+}
+
+impl Hub {
+    /// Registers a subscriber to a workspace's frames.
+    pub fn subscribe(&self, workspace: &Id, user: &Id) -> Subscription {
+        let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let subscriber = Subscriber {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            user: user.clone(),
+            tx,
+            lagged: lagged.clone(),
+        };
+        if let Ok(mut map) = self.workspaces.lock() {
+            map.entry(workspace.clone()).or_default().push(subscriber);
+        }
+        Subscription { rx, lagged }
+    }
+
+    /// Delivers an event frame to every subscriber of the workspace, in the order of calls.
+    /// Subscribers whose queue is full are marked lagged and dropped.
+    pub fn publish_event(&self, workspace: &Id, frame: Arc<Frame>) {
+        let Ok(mut map) = self.workspaces.lock() else {
+            return;
+        };
+        let Some(subscribers) = map.get_mut(workspace) else {
+            return;
+        };
+        subscribers.retain(|s| match s.tx.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                s.lagged.store(true, Ordering::Release);
+                tracing::info!(subscriber = s.id, workspace = %workspace, "subscriber lagged; it will replay from the store");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+    }
+
+    /// Delivers an ephemeral frame to every subscriber except `except` (the sender), dropping it
+    /// for anyone whose queue is full.
+    pub fn publish_ephemeral(&self, workspace: &Id, except: &Id, frame: Arc<Frame>) {
+        let Ok(mut map) = self.workspaces.lock() else {
+            return;
+        };
+        if let Some(subscribers) = map.get_mut(workspace) {
+            subscribers.retain(|s| {
+                if &s.user == except {
+                    return !s.tx.is_closed();
+                }
+                !matches!(
+                    s.tx.try_send(frame.clone()),
+                    Err(mpsc::error::TrySendError::Closed(_))
+                )
+            });
+        }
+    }
+
+    /// Drops every subscriber, closing their queues (used at shutdown).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.workspaces.lock() {
+            map.clear();
+        }
+    }
+
+    /// How many subscribers a workspace has (for tests and metrics).
+    pub fn subscriber_count(&self, workspace: &Id) -> usize {
+        self.workspaces
+            .lock()
+            .map(|m| m.get(workspace).map_or(0, Vec::len))
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: u64) -> Arc<Frame> {
+        Arc::new(Frame {
+            seq,
+            text: format!("{{\"seq\":{seq}}}").into(),
+        })
+    }
+
+    fn ids() -> (Id, Id, Id) {
+        (
+            Id::from_random("ws", [1; 10]),
+            Id::from_random("usr", [2; 10]),
+            Id::from_random("usr", [3; 10]),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_marks_only_that_subscriber_lagged() {
+        let hub = Hub::default();
+        let (ws, a, b) = ids();
+        let mut slow = hub.subscribe(&ws, &a);
+        let mut fast = hub.subscribe(&ws, &b);
+        for seq in 1..=(QUEUE_FRAMES as u64 + 1) {
+            hub.publish_event(&ws, frame(seq));
+            // The fast subscriber keeps up.
+            assert_eq!(fast.rx.recv().await.map(|f| f.seq), Some(seq));
+        }
+        assert!(slow.lagged.load(Ordering::Acquire));
+        assert!(!fast.lagged.load(Ordering::Acquire));
+        assert_eq!(hub.subscriber_count(&ws), 1);
+        // The slow one still drains what was queued, then sees its queue closed.
+        let mut last = 0;
+        while let Some(f) = slow.rx.recv().await {
+            last = f.seq;
+        }
+        assert_eq!(last, QUEUE_FRAMES as u64);
+    }
+
+    #[tokio::test]
+    async fn ephemeral_frames_skip_the_sender_and_never_lag() {
+        let hub = Hub::default();
+        let (ws, a, b) = ids();
+        let mut sender = hub.subscribe(&ws, &a);
+        let mut other = hub.subscribe(&ws, &b);
+        for _ in 0..(QUEUE_FRAMES + 10) {
+            hub.publish_ephemeral(&ws, &a, frame(0));
+        }
+        assert!(!other.lagged.load(Ordering::Acquire));
+        assert_eq!(hub.subscriber_count(&ws), 2);
+        assert!(sender.rx.try_recv().is_err());
+        assert!(other.rx.try_recv().is_ok());
+    }
+}

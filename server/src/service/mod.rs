@@ -1,0 +1,141 @@
+//! The domain services: validate a command against current state and apply it inside the caller's
+//! write transaction, producing the [`Change`] that becomes the command's event.
+//!
+//! Each service checks everything it needs *before* it writes, so a rejected command leaves the
+//! transaction untouched and the rest of its group commit goes ahead.
+
+mod boards;
+mod chat;
+pub mod workspace;
+mod text;
+
+use redb::WriteTransaction;
+use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, WireError};
+
+use crate::auth::{self, RandomError};
+use crate::store::tables::{EVENTS, HEADS};
+use crate::store::{StoreError, encode, read};
+
+/// Why a command was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The command is invalid in the current state; nothing was written.
+    #[error("{0}")]
+    Rejected(WireError),
+    /// The store failed; the whole transaction must be dropped.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No randomness for a new id; the whole transaction must be dropped.
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+impl ApplyError {
+    /// A rejection with a code and a message.
+    pub fn reject(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApplyError::Rejected(WireError::new(code, message))
+    }
+}
+
+impl From<redb::StorageError> for ApplyError {
+    fn from(e: redb::StorageError) -> Self {
+        ApplyError::Store(e.into())
+    }
+}
+
+impl From<redb::TableError> for ApplyError {
+    fn from(e: redb::TableError) -> Self {
+        ApplyError::Store(e.into())
+    }
+}
+
+/// Who is acting, where, when, and under which sequence number the resulting event will be stored.
+pub struct Ctx<'a> {
+    pub workspace: &'a Id,
+    pub actor: &'a Id,
+    pub now: i64,
+    pub seq: u64,
+}
+
+impl Ctx<'_> {
+    fn ws(&self) -> &str {
+        self.workspace.as_str()
+    }
+}
+
+/// Uses the client's id if it has the right kind, or mints one.
+fn pick_id(requested: Option<&Id>, prefix: &str) -> Result<Id, ApplyError> {
+    match requested {
+        Some(id) if id.prefix() == prefix => Ok(id.clone()),
+        Some(id) => Err(ApplyError::reject(
+            ErrorCode::InvalidId,
+            format!("{id} is not a {prefix} id; {prefix} ids start with '{prefix}_'"),
+        )),
+        None => Ok(auth::new_id(prefix)?),
+    }
+}
+
+/// Validates and applies one command, returning the change it made.
+pub fn apply(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> Result<Change, ApplyError> {
+    match command {
+        Command::CreateBoard {
+            board_id,
+            name,
+            columns,
+        } => boards::create_board(txn, ctx, board_id.as_ref(), name, columns.as_deref()),
+        Command::CreateCard { .. } => boards::create_card(txn, ctx, command),
+        Command::UpdateCard { .. } => boards::update_card(txn, ctx, command),
+        Command::MoveCard {
+            card_id,
+            column_id,
+            position,
+        } => boards::move_card(txn, ctx, card_id, column_id, position),
+        Command::DeleteCard { card_id } => boards::delete_card(txn, ctx, card_id),
+        Command::CreateRoom {
+            room_id,
+            name,
+            topic,
+        } => chat::create_room(txn, ctx, room_id.as_ref(), name, topic),
+        Command::PostMessage {
+            message_id,
+            room_id,
+            body,
+        } => chat::post_message(txn, ctx, message_id.as_ref(), room_id, body),
+        Command::EditMessage { message_id, body } => chat::edit_message(txn, ctx, message_id, body),
+        Command::DeleteMessage { message_id } => chat::delete_message(txn, ctx, message_id),
+    }
+}
+
+/// The sequence number the next event of a workspace will get.
+pub fn next_seq(txn: &WriteTransaction, workspace: &Id) -> Result<u64, StoreError> {
+    Ok(read::head(&txn.open_table(HEADS)?, workspace.as_str())? + 1)
+}
+
+/// Appends the event for an applied change at `ctx.seq` and advances the workspace head.
+pub fn append_event(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    request_id: Option<&RequestId>,
+    change: Change,
+) -> Result<Event, StoreError> {
+    let event = Event {
+        seq: ctx.seq,
+        workspace_id: ctx.workspace.clone(),
+        at: ctx.now,
+        actor: ctx.actor.clone(),
+        request_id: request_id.cloned(),
+        change,
+    };
+    let bytes = encode("events", &event)?;
+    txn.open_table(EVENTS)?
+        .insert((ctx.ws(), ctx.seq), bytes.as_slice())?;
+    txn.open_table(HEADS)?.insert(ctx.ws(), ctx.seq)?;
+    Ok(event)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,81 @@
+//! Validation of user-supplied text: names, titles, bodies and labels.
+
+use warren_protocol::ErrorCode;
+
+use super::ApplyError;
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// A one-line name (board, column, room, title): trimmed, non-empty, no control characters, at
+/// most `max` characters.
+pub fn one_line(what: &str, value: &str, max: usize) -> Result<String, ApplyError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("{what} must not be empty"),
+        ));
+    }
+    if has_control(trimmed) {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("{what} must be a single line without control characters"),
+        ));
+    }
+    let chars = trimmed.chars().count();
+    if chars > max {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("{what} is {chars} characters long; the limit is {max}"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Multi-line markdown (a description or message body): at most `max` bytes; newlines and tabs
+/// are allowed, other control characters are not. `required` rejects blank text.
+pub fn markdown(what: &str, value: &str, max: usize, required: bool) -> Result<String, ApplyError> {
+    if required && value.trim().is_empty() {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("{what} must not be empty"),
+        ));
+    }
+    if value.len() > max {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("{what} is {} bytes; the limit is {max}", value.len()),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("{what} contains control characters; send plain text or markdown"),
+        ));
+    }
+    Ok(value.trim_end().replace("\r\n", "\n"))
+}
+
+/// A card's labels: each a non-empty line of at most `max_chars`, at most `max_count`, duplicates
+/// dropped (keeping the first).
+pub fn labels(values: &[String], max_count: usize, max_chars: usize) -> Result<Vec<String>, ApplyError> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        let label = one_line("a label", value, max_chars)?;
+        if !out.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
+            out.push(label);
+        }
+    }
+    if out.len() > max_count {
+        return Err(ApplyError::reject(
+            ErrorCode::Validation,
+            format!("a card has at most {max_count} labels; got {}", out.len()),
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,171 @@
+//! Creating a workspace with its owner (`warren-server init`) and managing API tokens.
+
+use warren_protocol::{Change, Command, Id, Member, Role, Workspace};
+
+use super::{ApplyError, Ctx, append_event, apply, next_seq, now_ms, text};
+use crate::auth::{self, MintedToken};
+use crate::store::records::{TokenRecord, UserRecord};
+use crate::store::tables::{MEMBERS, TOKENS, USERS, WORKSPACES};
+use crate::store::{Store, StoreError, encode, read};
+
+/// What `init` created.
+pub struct Bootstrapped {
+    pub workspace: Workspace,
+    pub owner: UserRecord,
+    pub token: MintedToken,
+}
+
+/// Creates an owner account, a workspace with a default board and a `general` room, and the
+/// owner's first API token, in one transaction whose events start the workspace's stream.
+pub fn bootstrap(store: &Store, owner_name: &str, workspace_name: &str) -> Result<Bootstrapped, ApplyError> {
+    let owner_name = text::one_line("the owner name", owner_name, 64)?;
+    let workspace_name = text::one_line("the workspace name", workspace_name, 100)?;
+    let now = now_ms();
+    let owner = UserRecord {
+        id: auth::new_id("usr")?,
+        name: owner_name,
+        created_at: now,
+    };
+    let workspace = Workspace {
+        id: auth::new_id("ws")?,
+        name: workspace_name,
+        created_at: now,
+    };
+    let member = Member {
+        user_id: owner.id.clone(),
+        name: owner.name.clone(),
+        role: Role::Owner,
+    };
+    let token = auth::mint(&owner.id, "created by init", now)?;
+    let txn = store.begin_write()?;
+    {
+        txn.open_table(USERS)?
+            .insert(owner.id.as_str(), encode("users", &owner)?.as_slice())?;
+        txn.open_table(WORKSPACES)?
+            .insert(workspace.id.as_str(), encode("workspaces", &workspace)?.as_slice())?;
+        txn.open_table(MEMBERS)?.insert(
+            (workspace.id.as_str(), owner.id.as_str()),
+            encode("members", &member)?.as_slice(),
+        )?;
+        txn.open_table(TOKENS)?.insert(
+            token.record.id.as_str(),
+            encode("tokens", &token.record)?.as_slice(),
+        )?;
+    }
+    let changes = [
+        Change::WorkspaceCreated {
+            workspace: workspace.clone(),
+        },
+        Change::MemberAdded { member },
+    ];
+    for change in changes {
+        let ctx = Ctx {
+            workspace: &workspace.id,
+            actor: &owner.id,
+            now,
+            seq: next_seq(&txn, &workspace.id)?,
+        };
+        append_event(&txn, &ctx, None, change)?;
+    }
+    let commands = [
+        Command::CreateBoard {
+            board_id: None,
+            name: "Main".into(),
+            columns: None,
+        },
+        Command::CreateRoom {
+            room_id: None,
+            name: "general".into(),
+            topic: "Team-wide chat".into(),
+        },
+    ];
+    for command in &commands {
+        let ctx = Ctx {
+            workspace: &workspace.id,
+            actor: &owner.id,
+            now,
+            seq: next_seq(&txn, &workspace.id)?,
+        };
+        let change = apply(&txn, &ctx, command)?;
+        append_event(&txn, &ctx, None, change)?;
+    }
+    txn.commit().map_err(StoreError::from)?;
+    Ok(Bootstrapped {
+        workspace,
+        owner,
+        token,
+    })
+}
+
+/// Mints and stores a new token for a user (the first owner when `user` is `None`).
+pub fn create_token(store: &Store, user_name: Option<&str>, label: &str) -> Result<(MintedToken, UserRecord), ApplyError> {
+    let users = {
+        let txn = store.begin_read()?;
+        let table = txn.open_table(USERS)?;
+        let mut users: Vec<UserRecord> = Vec::new();
+        for entry in redb::ReadableTable::iter(&table)? {
+            let (_, value) = entry?;
+            users.push(crate::store::decode("users", value.value())?);
+        }
+        users.sort_by_key(|u| u.created_at);
+        users
+    };
+    let user = match user_name {
+        Some(name) => users.into_iter().find(|u| u.name == name).ok_or_else(|| {
+            ApplyError::reject(
+                warren_protocol::ErrorCode::NotFound,
+                format!("no user named {name:?}; see the users with 'warren-server token list'"),
+            )
+        })?,
+        None => users.into_iter().next().ok_or_else(|| {
+            ApplyError::reject(
+                warren_protocol::ErrorCode::NotFound,
+                "the store has no users; run 'warren-server init' first",
+            )
+        })?,
+    };
+    let label = text::one_line("a token label", label, 100)?;
+    let token = auth::mint(&user.id, &label, now_ms())?;
+    let txn = store.begin_write()?;
+    txn.open_table(TOKENS)?.insert(
+        token.record.id.as_str(),
+        encode("tokens", &token.record)?.as_slice(),
+    )?;
+    txn.commit().map_err(StoreError::from)?;
+    Ok((token, user))
+}
+
+/// Deletes a token; returns whether it existed.
+pub fn revoke_token(store: &Store, token_id: &Id) -> Result<bool, StoreError> {
+    let txn = store.begin_write()?;
+    let existed = txn.open_table(TOKENS)?.remove(token_id.as_str())?.is_some();
+    txn.commit()?;
+    Ok(existed)
+}
+
+/// Every token with the name of its user.
+pub fn list_tokens(store: &Store) -> Result<Vec<(TokenRecord, String)>, StoreError> {
+    let txn = store.begin_read()?;
+    let mut out = Vec::new();
+    for record in read::tokens(&txn)? {
+        let name = read::user(&txn, record.user_id.as_str())?.map_or_else(|| "?".to_owned(), |u| u.name);
+        out.push((record, name));
+    }
+    out.sort_by_key(|(r, _)| r.created_at);
+    Ok(out)
+}
+
+/// Resolves a presented token to its user, or `None` if it is malformed, unknown or revoked.
+pub fn authenticate(store: &Store, presented: &str) -> Result<Option<UserRecord>, StoreError> {
+    let Some((token_id, secret)) = auth::parse(presented) else {
+        return Ok(None);
+    };
+    let txn = store.begin_read()?;
+    let Some(record) = read::token(&txn, &token_id)? else {
+        return Ok(None);
+    };
+    if !auth::verify(&record, secret) {
+        return Ok(None);
+    }
+    read::user(&txn, record.user_id.as_str())
+}

@@ -1,0 +1,65 @@
+//! Every redb table of the store, declared in one place and named by its key layout.
+//!
+//! Values are JSON documents of the `warren-protocol` types (or of the private records in
+//! [`super::records`]) unless the value type says otherwise. Workspace-scoped tables lead with the
+//! workspace id, so a later multi-workspace server needs no re-keying.
+
+use redb::TableDefinition;
+
+/// `name → value`: the schema version and other store-wide settings.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta: name -> value");
+
+/// `user_id → UserRecord`.
+pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users: user_id -> user");
+
+/// `token_id → TokenRecord` (the SHA-256 of the token's secret, never the secret).
+pub const TOKENS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("tokens: token_id -> token record");
+
+/// `workspace_id → Workspace`.
+pub const WORKSPACES: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("workspaces: workspace_id -> workspace");
+
+/// `(workspace_id, user_id) → Member`.
+pub const MEMBERS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("members: (workspace_id, user_id) -> member");
+
+/// `workspace_id → last sequence number`: the head of each event stream.
+pub const HEADS: TableDefinition<&str, u64> = TableDefinition::new("heads: workspace_id -> seq");
+
+/// `(workspace_id, seq) → Event`: the append-only, gap-free event log.
+pub const EVENTS: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("events: (workspace_id, seq) -> event");
+
+/// `(workspace_id, counter name) → next value`, e.g. the next card number.
+pub const COUNTERS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("counters: (workspace_id, name) -> next value");
+
+/// `(workspace_id, board_id) → Board` (with its columns).
+pub const BOARDS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("boards: (workspace_id, board_id) -> board");
+
+/// `(workspace_id, card_id) → Card`.
+pub const CARDS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("cards: (workspace_id, card_id) -> card");
+
+/// `(workspace_id, column_id, rank) → card_id`: cards of a column in order.
+pub const COLUMN_CARDS: TableDefinition<(&str, &str, &str), &str> =
+    TableDefinition::new("column_cards: (workspace_id, column_id, rank) -> card_id");
+
+/// `(workspace_id, room_id) → Room`.
+pub const ROOMS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("rooms: (workspace_id, room_id) -> room");
+
+/// `(workspace_id, room_id, seq) → Message`: a room's history in order.
+pub const MESSAGES: TableDefinition<(&str, &str, u64), &[u8]> =
+    TableDefinition::new("messages: (workspace_id, room_id, seq) -> message");
+
+/// `(workspace_id, message_id) → (room_id, seq)`: finds a message by id.
+pub const MESSAGE_IDS: TableDefinition<(&str, &str), (&str, u64)> =
+    TableDefinition::new("message_ids: (workspace_id, message_id) -> (room_id, seq)");
+
+/// `(user_id, request_id) → (workspace_id, seq, applied_at_ms)`: answered commands, for
+/// idempotent retries. Pruned after [`crate::limits::REQUEST_ID_TTL_SECS`].
+pub const REQUESTS: TableDefinition<(&str, &str), (&str, u64, i64)> =
+    TableDefinition::new("requests: (user_id, request_id) -> (workspace_id, seq, at_ms)");
