@@ -995,12 +995,12 @@ fn error_codes_are_pinned() -> TestResult {
 fn wire_error_is_pinned() -> TestResult {
     let error = WireError::new(
         ErrorCode::Unauthorized,
-        "missing or unknown token; create one with `warren-server token create`",
+        "no valid API token; send `Authorization: Bearer wrn_...` with the upgrade request",
     );
     golden("wire_error", &error)?;
     assert_eq!(
         error.to_string(),
-        "unauthorized: missing or unknown token; create one with `warren-server token create`"
+        "unauthorized: no valid API token; send `Authorization: Bearer wrn_...` with the upgrade request"
     );
     Ok(())
 }
@@ -1234,4 +1234,37 @@ fn limits_match_the_documentation() {
     assert_eq!(limits::MAX_PAGE, 500);
     assert_eq!(PROTOCOL_VERSION, 1);
     assert_eq!(warren_protocol::TOKEN_PREFIX, "wrn_");
+}
+
+/// Every `json` block in docs/protocol.md is one of the snapshots, byte for byte, so the document
+/// shows exactly what the wire carries.
+#[test]
+fn protocol_doc_examples_are_snapshots() -> TestResult {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("../docs/protocol.md"))?;
+    let mut snapshots = BTreeSet::new();
+    for entry in std::fs::read_dir(root.join("tests/snapshots"))? {
+        let text = std::fs::read_to_string(entry?.path())?;
+        // An insta file is `---` header `---` then the snapshot body.
+        let body = text.splitn(3, "---\n").nth(2).unwrap_or_default();
+        snapshots.insert(body.trim_end().to_owned());
+    }
+    let mut blocks = 0;
+    let mut rest = doc.as_str();
+    while let Some(start) = rest.find("```json\n") {
+        let after = &rest[start + "```json\n".len()..];
+        let end = after.find("\n```").ok_or("unterminated json block")?;
+        let block = &after[..end];
+        assert!(
+            snapshots.contains(block),
+            "docs/protocol.md shows JSON that is not a golden snapshot:\n{block}"
+        );
+        blocks += 1;
+        rest = &after[end..];
+    }
+    assert!(
+        blocks > 50,
+        "expected the doc's examples, found {blocks} json blocks"
+    );
+    Ok(())
 }
