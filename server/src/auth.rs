@@ -112,7 +112,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_do_not_parse() {
-        for bad in ["", "wrn_", "abc", "wrn_short", &format!("wrn_{}", "A".repeat(48))] {
+        for bad in [
+            "",
+            "wrn_",
+            "abc",
+            "wrn_short",
+            &format!("wrn_{}", "A".repeat(48)),
+        ] {
             assert!(parse(bad).is_none(), "{bad:?}");
         }
     }

@@ -30,7 +30,11 @@ pub fn event_frame(event: &Event) -> Arc<Frame> {
 pub fn text(message: &ServerMessage) -> Utf8Bytes {
     match serde_json::to_string(message) {
         Ok(s) => s.into(),
-        Err(e) => error_text(None, ErrorCode::Internal, &format!("cannot encode a reply: {e}")),
+        Err(e) => error_text(
+            None,
+            ErrorCode::Internal,
+            &format!("cannot encode a reply: {e}"),
+        ),
     }
 }
 

@@ -6,11 +6,13 @@
 //! ([`store`]) → the writer acknowledges it and hands the event to [`hub`], which fans it out to
 //! every subscribed connection.
 
-pub mod store;
-pub mod auth;
-pub mod service;
-pub mod frames;
-pub mod hub;
-pub mod writer;
 pub mod app;
+pub mod auth;
 pub mod connection;
+pub mod frames;
+pub mod http;
+pub mod hub;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod writer;

@@ -92,7 +92,10 @@ fn shutting_down() -> WireError {
 
 /// Starts the writer thread. It stops after every [`WriterHandle`] is dropped and the queue is
 /// drained.
-pub fn spawn(store: Store, hub: Arc<Hub>) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
+pub fn spawn(
+    store: Store,
+    hub: Arc<Hub>,
+) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     let stats = Arc::new(WriterStats::default());
     let thread_stats = stats.clone();
@@ -166,7 +169,11 @@ fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64) {
     }
 }
 
-fn apply_batch(store: &Store, batch: &[WriteRequest], now: i64) -> Result<Vec<Outcome>, ApplyError> {
+fn apply_batch(
+    store: &Store,
+    batch: &[WriteRequest],
+    now: i64,
+) -> Result<Vec<Outcome>, ApplyError> {
     let txn = store.begin_write()?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for request in batch {
@@ -180,7 +187,11 @@ fn apply_batch(store: &Store, batch: &[WriteRequest], now: i64) -> Result<Vec<Ou
     Ok(outcomes)
 }
 
-fn apply_one(txn: &redb::WriteTransaction, request: &WriteRequest, now: i64) -> Result<Outcome, ApplyError> {
+fn apply_one(
+    txn: &redb::WriteTransaction,
+    request: &WriteRequest,
+    now: i64,
+) -> Result<Outcome, ApplyError> {
     let user = request.user.as_str();
     let previous = txn
         .open_table(REQUESTS)?
@@ -191,7 +202,10 @@ fn apply_one(txn: &redb::WriteTransaction, request: &WriteRequest, now: i64) -> 
         });
     if let Some((ws, seq)) = previous {
         let event = event_at(&txn.open_table(EVENTS)?, &ws, seq)?.ok_or_else(|| {
-            ApplyError::reject(ErrorCode::Internal, "the original event of this request is missing")
+            ApplyError::reject(
+                ErrorCode::Internal,
+                "the original event of this request is missing",
+            )
         })?;
         return Ok(Outcome::Duplicate(event));
     }
@@ -203,7 +217,10 @@ fn apply_one(txn: &redb::WriteTransaction, request: &WriteRequest, now: i64) -> 
     if member.is_none() {
         return Err(ApplyError::reject(
             ErrorCode::NotFound,
-            format!("no workspace {} that you are a member of", request.workspace),
+            format!(
+                "no workspace {} that you are a member of",
+                request.workspace
+            ),
         ));
     }
     let ctx = Ctx {

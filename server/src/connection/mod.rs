@@ -60,21 +60,22 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     loop {
-        tokio::select! {
+        let frame = tokio::select! {
             _ = shutdown.wait_for(|down| *down) => break,
-            frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => conn.handle_text(text.as_str()).await,
-                Some(Ok(Message::Binary(_))) => conn.error(
-                    None,
-                    ErrorCode::BinaryFrame,
-                    "binary frames are not part of the protocol; send JSON in text frames",
-                ),
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
-                    break;
-                }
+            frame = stream.next() => frame,
+        };
+        match frame {
+            Some(Ok(Message::Text(text))) => conn.handle_text(text.as_str()).await,
+            Some(Ok(Message::Binary(_))) => conn.error(
+                None,
+                ErrorCode::BinaryFrame,
+                "binary frames are not part of the protocol; send JSON in text frames",
+            ),
+            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
+                break;
             }
         }
     }
@@ -89,9 +90,9 @@ impl Conn {
     }
 
     fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
-        let _ = self
-            .out
-            .send(Outgoing::Text(frames::error_text(request_id, code, message)));
+        let _ = self.out.send(Outgoing::Text(frames::error_text(
+            request_id, code, message,
+        )));
     }
 
     fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
@@ -107,7 +108,11 @@ impl Conn {
         let message = match parse::parse(text) {
             Ok(m) => m,
             Err(failure) => {
-                self.error(failure.request_id, failure.error.code, &failure.error.message);
+                self.error(
+                    failure.request_id,
+                    failure.error.code,
+                    &failure.error.message,
+                );
                 return;
             }
         };
@@ -140,7 +145,10 @@ impl Conn {
                 let out = self.out.clone();
                 let user = self.user.id.clone();
                 tokio::spawn(async move {
-                    let answer = match writer.submit(user, workspace, request_id.clone(), command).await {
+                    let answer = match writer
+                        .submit(user, workspace, request_id.clone(), command)
+                        .await
+                    {
                         Ok(applied) => frames::text(&ServerMessage::Ack {
                             request_id,
                             seq: applied.event.seq,
@@ -193,7 +201,11 @@ impl Conn {
             return;
         }
         let user_id = self.user.id.clone();
-        let memberships = match self.app.read(move |s| read::memberships(&s.begin_read()?, &user_id)).await {
+        let memberships = match self
+            .app
+            .read(move |s| read::memberships(&s.begin_read()?, &user_id))
+            .await
+        {
             Ok(m) => m,
             Err(e) => return self.internal(None, &e),
         };
@@ -240,7 +252,11 @@ impl Conn {
         }
         // A workspace joined after hello: refresh once.
         let user_id = self.user.id.clone();
-        if let Ok(m) = self.app.read(move |s| read::memberships(&s.begin_read()?, &user_id)).await {
+        if let Ok(m) = self
+            .app
+            .read(move |s| read::memberships(&s.begin_read()?, &user_id))
+            .await
+        {
             self.memberships = m;
         }
         if self.memberships.iter().any(|(w, _)| w.id == workspace) {
@@ -249,7 +265,9 @@ impl Conn {
             self.error(
                 Some(request_id.clone()),
                 ErrorCode::NotFound,
-                &format!("no workspace {workspace} that you are a member of; see the list in welcome"),
+                &format!(
+                    "no workspace {workspace} that you are a member of; see the list in welcome"
+                ),
             );
             None
         }
@@ -286,7 +304,8 @@ impl Conn {
                         if read::room(&txn, &workspace, &room_id)?.is_none() {
                             return Ok(None);
                         }
-                        let (messages, has_more) = read::messages_page(&txn, &workspace, &room_id, before, limit)?;
+                        let (messages, has_more) =
+                            read::messages_page(&txn, &workspace, &room_id, before, limit)?;
                         Ok(Some(QueryResult::Messages {
                             room_id,
                             messages,

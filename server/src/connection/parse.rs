@@ -54,7 +54,10 @@ pub fn parse(text: &str) -> Result<ClientMessage, ParseFailure> {
             return Err(fail(
                 request_id,
                 ErrorCode::UnknownType,
-                format!("the frame has no \"type\" field; use one of: {}", KNOWN_TYPES.join(", ")),
+                format!(
+                    "the frame has no \"type\" field; use one of: {}",
+                    KNOWN_TYPES.join(", ")
+                ),
             ));
         }
         Some(k) if !KNOWN_TYPES.contains(&k) => {
@@ -106,14 +109,19 @@ mod tests {
             ErrorCode::InvalidField
         );
         assert_eq!(
-            code(r#"{"type":"command","request_id":"r1","command":{"type":"delete_card","card_id":"NOPE"}}"#),
+            code(
+                r#"{"type":"command","request_id":"r1","command":{"type":"delete_card","card_id":"NOPE"}}"#
+            ),
             ErrorCode::InvalidId
         );
         assert_eq!(
             code(r#"{"type":"command","request_id":"r1","command":{"type":"explode"}}"#),
             ErrorCode::UnknownType
         );
-        let big = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        let big = format!(
+            r#"{{"type":"ping","pad":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         assert_eq!(code(&big), ErrorCode::FrameTooLarge);
     }
 

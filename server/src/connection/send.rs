@@ -45,7 +45,12 @@ enum Stop {
 
 /// Runs until every sender of `out` is dropped (the reader finished and in-flight commands were
 /// answered), then closes the socket with `close`.
-pub async fn run(app: Arc<App>, user: Id, mut sink: Sink, mut out: mpsc::UnboundedReceiver<Outgoing>) {
+pub async fn run(
+    app: Arc<App>,
+    user: Id,
+    mut sink: Sink,
+    mut out: mpsc::UnboundedReceiver<Outgoing>,
+) {
     let mut state: Option<Subscribed> = None;
     let result: Result<(), Stop> = async {
         loop {
@@ -117,7 +122,9 @@ async fn next_frame(state: &mut Option<Subscribed>) -> Option<Arc<crate::hub::Fr
 }
 
 async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
-    sink.send(Message::Text(text)).await.map_err(|_| Stop::Socket)
+    sink.send(Message::Text(text))
+        .await
+        .map_err(|_| Stop::Socket)
 }
 
 /// Registers with the hub, then sends the backlog after `since` (or a snapshot), then `synced`.
@@ -133,7 +140,14 @@ async fn subscribe(
     let sub = app.hub.subscribe(&workspace, user);
     let ws = workspace.clone();
     let head = app
-        .read(move |store| read::head(&store.begin_read()?.open_table(crate::store::tables::HEADS)?, ws.as_str()))
+        .read(move |store| {
+            read::head(
+                &store
+                    .begin_read()?
+                    .open_table(crate::store::tables::HEADS)?,
+                ws.as_str(),
+            )
+        })
         .await;
     let head = match head {
         Ok(h) => h,
@@ -161,7 +175,9 @@ async fn subscribe(
         let ws = workspace.clone();
         let from = last_seq;
         let page = app
-            .read(move |store| read::event_texts_after(&store.begin_read()?, &ws, from, REPLAY_PAGE))
+            .read(move |store| {
+                read::event_texts_after(&store.begin_read()?, &ws, from, REPLAY_PAGE)
+            })
             .await;
         let (texts, _) = match page {
             Ok(p) => p,

@@ -65,7 +65,12 @@ pub fn create_board(
     }
     let columns = column_names
         .into_iter()
-        .map(|name| Ok(Column { id: crate::auth::new_id("col")?, name }))
+        .map(|name| {
+            Ok(Column {
+                id: crate::auth::new_id("col")?,
+                name,
+            })
+        })
         .collect::<Result<Vec<_>, ApplyError>>()?;
     let board = Board {
         id,
@@ -73,19 +78,38 @@ pub fn create_board(
         columns,
         created_at: ctx.now,
     };
-    boards.insert((ctx.ws(), board.id.as_str()), encode("boards", &board)?.as_slice())?;
+    boards.insert(
+        (ctx.ws(), board.id.as_str()),
+        encode("boards", &board)?.as_slice(),
+    )?;
     Ok(Change::BoardCreated { board })
 }
 
 fn load_board(txn: &WriteTransaction, ctx: &Ctx<'_>, board_id: &Id) -> Result<Board, ApplyError> {
-    get_json(&txn.open_table(BOARDS)?, "boards", (ctx.ws(), board_id.as_str()))?.ok_or_else(|| {
-        ApplyError::reject(ErrorCode::NotFound, format!("no board {board_id} in this workspace"))
+    get_json(
+        &txn.open_table(BOARDS)?,
+        "boards",
+        (ctx.ws(), board_id.as_str()),
+    )?
+    .ok_or_else(|| {
+        ApplyError::reject(
+            ErrorCode::NotFound,
+            format!("no board {board_id} in this workspace"),
+        )
     })
 }
 
 fn load_card(txn: &WriteTransaction, ctx: &Ctx<'_>, card_id: &Id) -> Result<Card, ApplyError> {
-    get_json(&txn.open_table(CARDS)?, "cards", (ctx.ws(), card_id.as_str()))?.ok_or_else(|| {
-        ApplyError::reject(ErrorCode::NotFound, format!("no card {card_id} in this workspace"))
+    get_json(
+        &txn.open_table(CARDS)?,
+        "cards",
+        (ctx.ws(), card_id.as_str()),
+    )?
+    .ok_or_else(|| {
+        ApplyError::reject(
+            ErrorCode::NotFound,
+            format!("no card {card_id} in this workspace"),
+        )
     })
 }
 
@@ -100,10 +124,17 @@ fn check_column(board: &Board, column_id: &Id) -> Result<(), ApplyError> {
     }
 }
 
-fn check_assignee(txn: &WriteTransaction, ctx: &Ctx<'_>, assignee: Option<&Id>) -> Result<(), ApplyError> {
+fn check_assignee(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    assignee: Option<&Id>,
+) -> Result<(), ApplyError> {
     if let Some(user) = assignee {
-        let member: Option<Member> =
-            get_json(&txn.open_table(MEMBERS)?, "members", (ctx.ws(), user.as_str()))?;
+        let member: Option<Member> = get_json(
+            &txn.open_table(MEMBERS)?,
+            "members",
+            (ctx.ws(), user.as_str()),
+        )?;
         if member.is_none() {
             return Err(ApplyError::reject(
                 ErrorCode::NotFound,
@@ -164,7 +195,11 @@ fn rank_for(ranks: &[(String, String)], position: &Position) -> Result<String, A
     })
 }
 
-pub fn create_card(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> Result<Change, ApplyError> {
+pub fn create_card(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    command: &Command,
+) -> Result<Change, ApplyError> {
     let Command::CreateCard {
         card_id,
         board_id,
@@ -177,34 +212,41 @@ pub fn create_card(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> 
         position,
     } = command
     else {
-        return Err(ApplyError::reject(ErrorCode::Internal, "create_card dispatched wrongly"));
+        return Err(ApplyError::reject(
+            ErrorCode::Internal,
+            "create_card dispatched wrongly",
+        ));
     };
     let title = text::one_line("a card title", title, MAX_TITLE_CHARS)?;
     let description = text::markdown("a description", description, MAX_DESCRIPTION_BYTES, false)?;
     let labels = text::labels(labels, MAX_LABELS, MAX_LABEL_CHARS)?;
     let board = load_board(txn, ctx, board_id)?;
-    let column_id = match column_id {
-        Some(c) => {
-            check_column(&board, c)?;
-            c.clone()
-        }
-        None => board
-            .columns
-            .first()
-            .map(|c| c.id.clone())
-            .ok_or_else(|| ApplyError::reject(ErrorCode::Validation, "the board has no columns"))?,
-    };
+    let column_id =
+        match column_id {
+            Some(c) => {
+                check_column(&board, c)?;
+                c.clone()
+            }
+            None => board.columns.first().map(|c| c.id.clone()).ok_or_else(|| {
+                ApplyError::reject(ErrorCode::Validation, "the board has no columns")
+            })?,
+        };
     check_assignee(txn, ctx, assignee.as_ref())?;
     let id = pick_id(card_id.as_ref(), "card")?;
     let mut cards = txn.open_table(CARDS)?;
     if cards.get((ctx.ws(), id.as_str()))?.is_some() {
-        return Err(ApplyError::reject(ErrorCode::Conflict, format!("card {id} already exists")));
+        return Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!("card {id} already exists"),
+        ));
     }
     let mut column_cards = txn.open_table(COLUMN_CARDS)?;
     let ranks = column_ranks(&column_cards, ctx.ws(), &column_id, None)?;
     let rank = rank_for(&ranks, position)?;
     let mut counters = txn.open_table(COUNTERS)?;
-    let number = counters.get((ctx.ws(), "card_number"))?.map_or(1, |g| g.value());
+    let number = counters
+        .get((ctx.ws(), "card_number"))?
+        .map_or(1, |g| g.value());
     counters.insert((ctx.ws(), "card_number"), number + 1)?;
     let card = Card {
         id,
@@ -225,11 +267,18 @@ pub fn create_card(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> 
         (ctx.ws(), card.column_id.as_str(), card.rank.as_str()),
         card.id.as_str(),
     )?;
-    cards.insert((ctx.ws(), card.id.as_str()), encode("cards", &card)?.as_slice())?;
+    cards.insert(
+        (ctx.ws(), card.id.as_str()),
+        encode("cards", &card)?.as_slice(),
+    )?;
     Ok(Change::CardCreated { card })
 }
 
-pub fn update_card(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> Result<Change, ApplyError> {
+pub fn update_card(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    command: &Command,
+) -> Result<Change, ApplyError> {
     let Command::UpdateCard {
         card_id,
         title,
@@ -239,7 +288,10 @@ pub fn update_card(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> 
         priority,
     } = command
     else {
-        return Err(ApplyError::reject(ErrorCode::Internal, "update_card dispatched wrongly"));
+        return Err(ApplyError::reject(
+            ErrorCode::Internal,
+            "update_card dispatched wrongly",
+        ));
     };
     if title.is_none()
         && description.is_none()
@@ -270,8 +322,10 @@ pub fn update_card(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> 
         card.priority = *p;
     }
     card.updated_at = ctx.now;
-    txn.open_table(CARDS)?
-        .insert((ctx.ws(), card.id.as_str()), encode("cards", &card)?.as_slice())?;
+    txn.open_table(CARDS)?.insert(
+        (ctx.ws(), card.id.as_str()),
+        encode("cards", &card)?.as_slice(),
+    )?;
     Ok(Change::CardUpdated { card })
 }
 
@@ -304,19 +358,29 @@ pub fn move_card(
         (ctx.ws(), card.column_id.as_str(), card.rank.as_str()),
         card.id.as_str(),
     )?;
-    txn.open_table(CARDS)?
-        .insert((ctx.ws(), card.id.as_str()), encode("cards", &card)?.as_slice())?;
+    txn.open_table(CARDS)?.insert(
+        (ctx.ws(), card.id.as_str()),
+        encode("cards", &card)?.as_slice(),
+    )?;
     Ok(Change::CardMoved {
         card,
         from_column_id,
     })
 }
 
-pub fn delete_card(txn: &WriteTransaction, ctx: &Ctx<'_>, card_id: &Id) -> Result<Change, ApplyError> {
+pub fn delete_card(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    card_id: &Id,
+) -> Result<Change, ApplyError> {
     let card = load_card(txn, ctx, card_id)?;
-    txn.open_table(COLUMN_CARDS)?
-        .remove((ctx.ws(), card.column_id.as_str(), card.rank.as_str()))?;
-    txn.open_table(CARDS)?.remove((ctx.ws(), card.id.as_str()))?;
+    txn.open_table(COLUMN_CARDS)?.remove((
+        ctx.ws(),
+        card.column_id.as_str(),
+        card.rank.as_str(),
+    ))?;
+    txn.open_table(CARDS)?
+        .remove((ctx.ws(), card.id.as_str()))?;
     Ok(Change::CardDeleted {
         card_id: card.id,
         board_id: card.board_id,

@@ -16,7 +16,11 @@ pub fn create_room(
     name: &str,
     topic: &str,
 ) -> Result<Change, ApplyError> {
-    let name = text::one_line("a room name", name.trim().trim_start_matches('#'), MAX_NAME_CHARS)?;
+    let name = text::one_line(
+        "a room name",
+        name.trim().trim_start_matches('#'),
+        MAX_NAME_CHARS,
+    )?;
     let topic = if topic.trim().is_empty() {
         String::new()
     } else {
@@ -26,9 +30,15 @@ pub fn create_room(
     let mut rooms = txn.open_table(ROOMS)?;
     let existing: Vec<Room> = list_in_workspace(&rooms, "rooms", ctx.ws())?;
     if existing.iter().any(|r| r.id == id) {
-        return Err(ApplyError::reject(ErrorCode::Conflict, format!("room {id} already exists")));
+        return Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!("room {id} already exists"),
+        ));
     }
-    if existing.iter().any(|r| r.name.to_lowercase() == name.to_lowercase()) {
+    if existing
+        .iter()
+        .any(|r| r.name.to_lowercase() == name.to_lowercase())
+    {
         return Err(ApplyError::reject(
             ErrorCode::Conflict,
             format!("a room named #{name} already exists; pick another name"),
@@ -40,7 +50,10 @@ pub fn create_room(
         topic,
         created_at: ctx.now,
     };
-    rooms.insert((ctx.ws(), room.id.as_str()), encode("rooms", &room)?.as_slice())?;
+    rooms.insert(
+        (ctx.ws(), room.id.as_str()),
+        encode("rooms", &room)?.as_slice(),
+    )?;
     Ok(Change::RoomCreated { room })
 }
 
@@ -52,7 +65,11 @@ pub fn post_message(
     body: &str,
 ) -> Result<Change, ApplyError> {
     let body = text::markdown("a message", body, MAX_MESSAGE_BYTES, true)?;
-    let room: Option<Room> = get_json(&txn.open_table(ROOMS)?, "rooms", (ctx.ws(), room_id.as_str()))?;
+    let room: Option<Room> = get_json(
+        &txn.open_table(ROOMS)?,
+        "rooms",
+        (ctx.ws(), room_id.as_str()),
+    )?;
     if room.is_none() {
         return Err(ApplyError::reject(
             ErrorCode::NotFound,
@@ -62,7 +79,10 @@ pub fn post_message(
     let id = pick_id(message_id, "msg")?;
     let mut ids = txn.open_table(MESSAGE_IDS)?;
     if ids.get((ctx.ws(), id.as_str()))?.is_some() {
-        return Err(ApplyError::reject(ErrorCode::Conflict, format!("message {id} already exists")));
+        return Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!("message {id} already exists"),
+        ));
     }
     let message = Message {
         id,
@@ -82,7 +102,11 @@ pub fn post_message(
 }
 
 /// Loads one of the actor's own messages, refusing other people's.
-fn own_message(txn: &WriteTransaction, ctx: &Ctx<'_>, message_id: &Id) -> Result<Message, ApplyError> {
+fn own_message(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    message_id: &Id,
+) -> Result<Message, ApplyError> {
     let location = txn
         .open_table(MESSAGE_IDS)?
         .get((ctx.ws(), message_id.as_str()))?
@@ -128,7 +152,11 @@ pub fn edit_message(
     Ok(Change::MessageEdited { message })
 }
 
-pub fn delete_message(txn: &WriteTransaction, ctx: &Ctx<'_>, message_id: &Id) -> Result<Change, ApplyError> {
+pub fn delete_message(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    message_id: &Id,
+) -> Result<Change, ApplyError> {
     let message = own_message(txn, ctx, message_id)?;
     txn.open_table(MESSAGES)?
         .remove((ctx.ws(), message.room_id.as_str(), message.seq))?;

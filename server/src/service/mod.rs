@@ -6,8 +6,8 @@
 
 mod boards;
 mod chat;
-pub mod workspace;
 mod text;
+pub mod workspace;
 
 use redb::WriteTransaction;
 use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, WireError};
@@ -76,7 +76,11 @@ fn pick_id(requested: Option<&Id>, prefix: &str) -> Result<Id, ApplyError> {
 }
 
 /// Validates and applies one command, returning the change it made.
-pub fn apply(txn: &WriteTransaction, ctx: &Ctx<'_>, command: &Command) -> Result<Change, ApplyError> {
+pub fn apply(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    command: &Command,
+) -> Result<Change, ApplyError> {
     match command {
         Command::CreateBoard {
             board_id,

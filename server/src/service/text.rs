@@ -63,7 +63,11 @@ pub fn markdown(what: &str, value: &str, max: usize, required: bool) -> Result<S
 
 /// A card's labels: each a non-empty line of at most `max_chars`, at most `max_count`, duplicates
 /// dropped (keeping the first).
-pub fn labels(values: &[String], max_count: usize, max_chars: usize) -> Result<Vec<String>, ApplyError> {
+pub fn labels(
+    values: &[String],
+    max_count: usize,
+    max_chars: usize,
+) -> Result<Vec<String>, ApplyError> {
     let mut out: Vec<String> = Vec::new();
     for value in values {
         let label = one_line("a label", value, max_chars)?;

@@ -17,7 +17,11 @@ pub struct Bootstrapped {
 
 /// Creates an owner account, a workspace with a default board and a `general` room, and the
 /// owner's first API token, in one transaction whose events start the workspace's stream.
-pub fn bootstrap(store: &Store, owner_name: &str, workspace_name: &str) -> Result<Bootstrapped, ApplyError> {
+pub fn bootstrap(
+    store: &Store,
+    owner_name: &str,
+    workspace_name: &str,
+) -> Result<Bootstrapped, ApplyError> {
     let owner_name = text::one_line("the owner name", owner_name, 64)?;
     let workspace_name = text::one_line("the workspace name", workspace_name, 100)?;
     let now = now_ms();
@@ -41,8 +45,10 @@ pub fn bootstrap(store: &Store, owner_name: &str, workspace_name: &str) -> Resul
     {
         txn.open_table(USERS)?
             .insert(owner.id.as_str(), encode("users", &owner)?.as_slice())?;
-        txn.open_table(WORKSPACES)?
-            .insert(workspace.id.as_str(), encode("workspaces", &workspace)?.as_slice())?;
+        txn.open_table(WORKSPACES)?.insert(
+            workspace.id.as_str(),
+            encode("workspaces", &workspace)?.as_slice(),
+        )?;
         txn.open_table(MEMBERS)?.insert(
             (workspace.id.as_str(), owner.id.as_str()),
             encode("members", &member)?.as_slice(),
@@ -98,7 +104,11 @@ pub fn bootstrap(store: &Store, owner_name: &str, workspace_name: &str) -> Resul
 }
 
 /// Mints and stores a new token for a user (the first owner when `user` is `None`).
-pub fn create_token(store: &Store, user_name: Option<&str>, label: &str) -> Result<(MintedToken, UserRecord), ApplyError> {
+pub fn create_token(
+    store: &Store,
+    user_name: Option<&str>,
+    label: &str,
+) -> Result<(MintedToken, UserRecord), ApplyError> {
     let users = {
         let txn = store.begin_read()?;
         let table = txn.open_table(USERS)?;
@@ -148,7 +158,8 @@ pub fn list_tokens(store: &Store) -> Result<Vec<(TokenRecord, String)>, StoreErr
     let txn = store.begin_read()?;
     let mut out = Vec::new();
     for record in read::tokens(&txn)? {
-        let name = read::user(&txn, record.user_id.as_str())?.map_or_else(|| "?".to_owned(), |u| u.name);
+        let name =
+            read::user(&txn, record.user_id.as_str())?.map_or_else(|| "?".to_owned(), |u| u.name);
         out.push((record, name));
     }
     out.sort_by_key(|(r, _)| r.created_at);

@@ -7,9 +7,7 @@ use std::borrow::Borrow;
 
 use redb::{Key, ReadTransaction, ReadableTable};
 use serde::de::DeserializeOwned;
-use warren_protocol::{
-    Board, Card, Event, Id, Member, Message, Room, Workspace, WorkspaceState,
-};
+use warren_protocol::{Board, Card, Event, Id, Member, Message, Room, Workspace, WorkspaceState};
 
 use super::records::{TokenRecord, UserRecord};
 use super::tables::*;
@@ -57,9 +55,13 @@ pub fn head(
 }
 
 /// The state of a workspace as of its head.
-pub fn snapshot(txn: &ReadTransaction, workspace_id: &Id) -> Result<Option<WorkspaceState>, StoreError> {
+pub fn snapshot(
+    txn: &ReadTransaction,
+    workspace_id: &Id,
+) -> Result<Option<WorkspaceState>, StoreError> {
     let ws = workspace_id.as_str();
-    let Some(workspace) = get_json::<&str, Workspace>(&txn.open_table(WORKSPACES)?, "workspaces", ws)?
+    let Some(workspace) =
+        get_json::<&str, Workspace>(&txn.open_table(WORKSPACES)?, "workspaces", ws)?
     else {
         return Ok(None);
     };
@@ -109,10 +111,11 @@ pub fn event_texts_after(
     if since < head {
         for entry in events.range((ws, since + 1)..=(ws, head))? {
             let (key, value) = entry?;
-            let text = String::from_utf8(value.value().to_vec()).map_err(|e| StoreError::Corrupt {
-                table: "events",
-                source: serde::de::Error::custom(e),
-            })?;
+            let text =
+                String::from_utf8(value.value().to_vec()).map_err(|e| StoreError::Corrupt {
+                    table: "events",
+                    source: serde::de::Error::custom(e),
+                })?;
             out.push((key.value().1, text));
             if out.len() >= limit {
                 break;
@@ -174,7 +177,11 @@ pub fn messages_page(
 }
 
 /// Whether a room exists.
-pub fn room(txn: &ReadTransaction, workspace_id: &Id, room_id: &Id) -> Result<Option<Room>, StoreError> {
+pub fn room(
+    txn: &ReadTransaction,
+    workspace_id: &Id,
+    room_id: &Id,
+) -> Result<Option<Room>, StoreError> {
     get_json(
         &txn.open_table(ROOMS)?,
         "rooms",

@@ -1,0 +1,159 @@
+//! Running the server: bind, serve until a shutdown signal, then drain and stop in order.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::{App, ConnectionTracker};
+use crate::hub::Hub;
+use crate::store::{Store, StoreError};
+use crate::{http, writer};
+
+/// How long shutdown waits for connections to finish their in-flight commands.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the server could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}; pick another address with --listen")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+    #[error("the HTTP server failed: {0}")]
+    Http(std::io::Error),
+}
+
+/// A server bound to its address, ready to run.
+pub struct Bound {
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown_tx: watch::Sender<bool>,
+    writer_thread: std::thread::JoinHandle<()>,
+    pub local_addr: SocketAddr,
+}
+
+/// Opens the store in `data` and binds `listen`.
+pub async fn bind(data: PathBuf, listen: &str) -> Result<Bound, ServeError> {
+    let store = tokio::task::spawn_blocking(move || Store::open(&data))
+        .await
+        .map_err(|e| ServeError::Thread(std::io::Error::other(e.to_string())))??;
+    bind_store(store, listen).await
+}
+
+/// Binds `listen` over an already open store (used by embedded servers).
+pub async fn bind_store(store: Store, listen: &str) -> Result<Bound, ServeError> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: listen.to_owned(),
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: listen.to_owned(),
+        source,
+    })?;
+    let hub = Arc::new(Hub::default());
+    let (writer, writer_thread) =
+        writer::spawn(store.clone(), hub.clone()).map_err(ServeError::Thread)?;
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let app = Arc::new(App {
+        store,
+        hub,
+        writer,
+        shutdown,
+        connections: ConnectionTracker::default(),
+    });
+    Ok(Bound {
+        listener,
+        app,
+        shutdown_tx,
+        writer_thread,
+        local_addr,
+    })
+}
+
+impl Bound {
+    /// The writer's counters (commits and commands), for benchmarks.
+    pub fn writer_stats(&self) -> Arc<writer::WriterStats> {
+        self.app.writer.stats.clone()
+    }
+
+    /// Serves until `signal` completes, then: stops accepting, tells every connection to finish,
+    /// waits for in-flight commands to be committed and answered, closes sockets with code 1001,
+    /// and lets the writer drain and stop.
+    pub async fn run(
+        self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Bound {
+            listener,
+            app,
+            shutdown_tx,
+            writer_thread,
+            local_addr,
+        } = self;
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        let router = http::router(app.clone());
+        let mut down = app.shutdown.clone();
+        let served = axum::serve(listener, router).with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!(%local_addr, "shutting down: no new connections");
+            let _ = shutdown_tx.send(true);
+        });
+        let (result, ()) = tokio::join!(async { served.await }, async {
+            let _ = down.wait_for(|d| *d).await;
+            if tokio::time::timeout(DRAIN_TIMEOUT, app.connections.wait_idle())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    open = app.connections.count(),
+                    "connections still open after the drain timeout"
+                );
+            }
+            app.hub.clear();
+        });
+        result.map_err(ServeError::Http)?;
+        // Dropping the last writer handle lets the writer finish its queue and stop.
+        drop(app);
+        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
