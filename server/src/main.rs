@@ -118,7 +118,11 @@ async fn run(command: Cmd) -> Result<()> {
             let bound = server::bind(data.clone(), &listen).await?;
             tracing::info!(data = %data.display(), addr = %bound.local_addr, "serving");
             let mut stdout = std::io::stdout();
-            writeln!(stdout, "warren-server listening on http://{}", bound.local_addr)?;
+            writeln!(
+                stdout,
+                "warren-server listening on http://{}",
+                bound.local_addr
+            )?;
             stdout.flush()?;
             bound.run(shutdown_signal()).await?;
         }
@@ -138,7 +142,10 @@ async fn run(command: Cmd) -> Result<()> {
                 done.owner.id,
                 data.display()
             );
-            println!("API token for {:?} (shown once; store it now):", done.owner.name);
+            println!(
+                "API token for {:?} (shown once; store it now):",
+                done.owner.name
+            );
             println!("{}", done.token.token);
             println!(
                 "Next: warren-server serve --data {} ; then warren login --server http://127.0.0.1:7878 --token <token>",
@@ -162,7 +169,8 @@ fn token(action: TokenCmd) -> Result<()> {
             println!("{}", minted.token);
         }
         TokenCmd::Revoke { id, data } => {
-            let id = Id::parse(&id).context("token ids look like tok_...; see 'warren-server token list'")?;
+            let id = Id::parse(&id)
+                .context("token ids look like tok_...; see 'warren-server token list'")?;
             let store = Store::open(&data_dir(data)?)?;
             if workspace::revoke_token(&store, &id)? {
                 println!("Revoked {id}.");
