@@ -1,0 +1,112 @@
+//! A workspace rebuilt on the client side from a snapshot plus the events that follow, applied
+//! by the rules of the protocol (§6), to compare with what the server says.
+
+use std::collections::BTreeMap;
+
+use warren_protocol::{Change, Event, Id, Message, Workspace, WorkspaceState};
+
+/// The state a client would hold: the snapshot's entities and the chat messages it has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    pub state: WorkspaceState,
+    /// Messages posted since the snapshot, by id.
+    pub messages: BTreeMap<Id, Message>,
+}
+
+impl Model {
+    /// Starts from a snapshot.
+    pub fn new(state: WorkspaceState) -> Model {
+        Model {
+            state,
+            messages: BTreeMap::new(),
+        }
+    }
+
+    /// Starts from nothing, for a client that replays the stream from seq 1 (whose first event,
+    /// `workspace_created`, fills in the workspace).
+    pub fn empty() -> Model {
+        let placeholder = Id::parse("ws_unknown").expect("a well-formed placeholder id");
+        Model::new(WorkspaceState {
+            workspace: Workspace {
+                id: placeholder,
+                name: String::new(),
+                created_at: 0,
+            },
+            seq: 0,
+            members: Vec::new(),
+            boards: Vec::new(),
+            cards: Vec::new(),
+            rooms: Vec::new(),
+        })
+    }
+
+    /// Applies the next event; panics unless its seq follows the last one.
+    pub fn apply(&mut self, event: &Event) {
+        assert_eq!(
+            event.seq,
+            self.state.seq + 1,
+            "events must be applied gap-free and in order"
+        );
+        let s = &mut self.state;
+        match &event.change {
+            Change::WorkspaceCreated { workspace } => s.workspace = workspace.clone(),
+            Change::MemberAdded { member } => s.members.push(member.clone()),
+            Change::BoardCreated { board } => s.boards.push(board.clone()),
+            Change::CardCreated { card } => s.cards.push(card.clone()),
+            Change::CardUpdated { card } | Change::CardMoved { card, .. } => {
+                let slot = s
+                    .cards
+                    .iter_mut()
+                    .find(|c| c.id == card.id)
+                    .unwrap_or_else(|| panic!("event {} changes an unknown card", event.seq));
+                *slot = card.clone();
+            }
+            Change::CardDeleted { card_id, .. } => s.cards.retain(|c| &c.id != card_id),
+            Change::RoomCreated { room } => s.rooms.push(room.clone()),
+            Change::MessagePosted { message } | Change::MessageEdited { message } => {
+                self.messages.insert(message.id.clone(), message.clone());
+            }
+            Change::MessageDeleted { message_id, .. } => {
+                self.messages.remove(message_id);
+            }
+        }
+        self.state.seq = event.seq;
+    }
+
+    /// The state with every list sorted by id, so that two equal states compare equal whatever
+    /// order their entities arrived in.
+    pub fn normalized(&self) -> WorkspaceState {
+        normalize(&self.state)
+    }
+}
+
+/// `state` with members, boards, cards and rooms sorted by id.
+pub fn normalize(state: &WorkspaceState) -> WorkspaceState {
+    let mut s = state.clone();
+    s.members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+    s.boards.sort_by(|a, b| a.id.cmp(&b.id));
+    s.cards.sort_by(|a, b| a.id.cmp(&b.id));
+    s.rooms.sort_by(|a, b| a.id.cmp(&b.id));
+    s
+}
+
+/// Asserts that `events` are exactly `from+1, from+2, …, to`.
+pub fn assert_gap_free(events: &[Event], from: u64, to: u64, who: &str) {
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    let expected: Vec<u64> = (from + 1..=to).collect();
+    if seqs != expected {
+        let first_bad = seqs
+            .iter()
+            .zip(&expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(seqs.len().min(expected.len()));
+        panic!(
+            "{who}: expected events {}..={to} ({} events), got {} events; first difference at index {first_bad}: got {:?}, expected {:?}",
+            from + 1,
+            expected.len(),
+            seqs.len(),
+            seqs.get(first_bad),
+            expected.get(first_bad),
+        );
+    }
+}
