@@ -5,7 +5,7 @@
 //! (an ack, `synced`, a pong) keeps reading and recording the frames that arrive first, since
 //! events and answers interleave.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -75,7 +75,7 @@ pub struct Client {
     /// `error` frames without a request id: (code, message).
     pub loose_errors: Vec<(ErrorCode, String)>,
     /// Answers (`ack`, `error`, `result`) not yet taken, by request id.
-    answers: HashMap<String, ServerMessage>,
+    answers: HashMap<String, VecDeque<ServerMessage>>,
     /// Set once the connection ended: the close code, if the server sent one.
     pub closed: Option<Option<u16>>,
 }
@@ -272,7 +272,7 @@ impl Client {
                 ..
             } => {
                 let key = request_id.to_string();
-                self.answers.insert(key, message);
+                self.answers.entry(key).or_default().push_back(message);
             }
         }
     }
@@ -348,7 +348,12 @@ impl Client {
 
     /// Takes the answer to `request_id` if it has arrived.
     pub fn take_answer(&mut self, request_id: &str) -> Option<ServerMessage> {
-        self.answers.remove(request_id)
+        let queue = self.answers.get_mut(request_id)?;
+        let answer = queue.pop_front();
+        if queue.is_empty() {
+            self.answers.remove(request_id);
+        }
+        answer
     }
 
     /// Waits for the answer to `request_id`.
@@ -356,8 +361,7 @@ impl Client {
         self.read_until(WAIT, |c| c.answers.contains_key(request_id))
             .await?;
         Ok(self
-            .answers
-            .remove(request_id)
+            .take_answer(request_id)
             .expect("the answer was just seen"))
     }
 
