@@ -76,16 +76,13 @@ pub enum ClientError {
     Output(#[from] std::io::Error),
 }
 
+/// A next step for codes whose server message cannot know the CLI's commands; other codes' messages
+/// already say what to do.
 fn server_hint(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::NotFound => {
-            " — it may have been deleted; list what exists with 'warren card list' or 'warren room list'"
+            " — it may have been deleted; see what exists with 'warren card list' or 'warren room list'"
         }
-        ErrorCode::Conflict => " — pick another name or refresh your view",
-        ErrorCode::Validation | ErrorCode::InvalidField | ErrorCode::InvalidId => {
-            " — fix the value and try again"
-        }
-        ErrorCode::Forbidden => " — you may only change your own messages",
         ErrorCode::NoWorkspace => " — pass --workspace ID_OR_NAME",
         ErrorCode::ShuttingDown | ErrorCode::Internal => " — try again in a moment",
         ErrorCode::UnsupportedProtocol => " — upgrade the warren client or server",
