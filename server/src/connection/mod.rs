@@ -74,6 +74,12 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
             Some(Ok(Message::Close(_))) | None => break,
             Some(Ok(_)) => {}
             Some(Err(e)) => {
+                if send::is_too_large(&e) {
+                    let _ = conn.out.send(Outgoing::Close {
+                        code: send::CLOSE_TOO_BIG,
+                        reason: "frame over the 4 MiB hard limit",
+                    });
+                }
                 tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
                 break;
             }

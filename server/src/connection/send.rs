@@ -26,6 +26,19 @@ pub enum Outgoing {
     Text(Utf8Bytes),
     /// (Re)subscribe to a workspace from a sequence number.
     Subscribe { workspace: Id, since: Option<u64> },
+    /// Close the socket with this code (instead of 1000 / 1001) once the queue is drained.
+    Close { code: u16, reason: &'static str },
+}
+
+/// Close code for a frame over the hard size limit (RFC 6455 "message too big").
+pub const CLOSE_TOO_BIG: u16 = 1009;
+
+/// Whether a read failed because the peer sent a frame or message over the hard limit.
+pub fn is_too_large(error: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    std::error::Error::source(error)
+        .and_then(|inner| inner.downcast_ref::<WsError>())
+        .is_some_and(|e| matches!(e, WsError::Capacity(_)))
 }
 
 struct Subscribed {
@@ -52,6 +65,7 @@ pub async fn run(
     mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) {
     let mut state: Option<Subscribed> = None;
+    let mut close: Option<(u16, &'static str)> = None;
     let result: Result<(), Stop> = async {
         loop {
             tokio::select! {
@@ -59,6 +73,7 @@ pub async fn run(
                 next = out.recv() => match next {
                     None => return Ok(()),
                     Some(Outgoing::Text(text)) => send(&mut sink, text).await?,
+                    Some(Outgoing::Close { code, reason }) => close = Some((code, reason)),
                     Some(Outgoing::Subscribe { workspace, since }) => {
                         state = None;
                         state = subscribe(&app, &user, &mut sink, workspace, since).await?;
@@ -99,7 +114,9 @@ pub async fn run(
     .await;
     if result.is_ok() {
         let shutting_down = *app.shutdown.borrow();
-        let (code, reason) = if shutting_down {
+        let (code, reason) = if let Some(requested) = close {
+            requested
+        } else if shutting_down {
             (1001, "server shutting down")
         } else {
             (1000, "bye")
