@@ -117,9 +117,13 @@ impl Session {
     /// on errors a retry cannot fix (a revoked token, say). Used by `--follow` modes.
     pub async fn reconnect_patiently(&mut self, why: &ClientError) -> Result<(), ClientError> {
         let mut delay = Duration::from_millis(500);
+        let reason = match why {
+            ClientError::Disconnected(reason) => reason.clone(),
+            other => other.to_string(),
+        };
         eprintln!(
-            "warren: {}; reconnecting…",
-            crate::sanitize::line(&why.to_string())
+            "warren: connection lost ({}); reconnecting…",
+            crate::sanitize::line(&reason)
         );
         loop {
             tokio::time::sleep(delay).await;
