@@ -1,1 +1,208 @@
-fn main() {}
+//! Sync benchmarks of the real server against baselines measured in the same run.
+//!
+//! ```text
+//! cargo bench -p warren-e2e --bench sync
+//! ```
+//!
+//! 1. Durable commands/s: `WARREN_BENCH_WRITERS` clients each send a command and wait for its ack,
+//!    against raw redb doing one durable commit per event. Target: at least 10x (group commit).
+//! 2. Event deliveries/s to `WARREN_BENCH_CLIENTS` subscribed clients, against a bare
+//!    tokio-tungstenite broadcast server with the same clients and frame size. Target: at least
+//!    0.5x the bare server.
+//! 3. Latency from sending a change to its arrival at the last subscribed client, p50 and p99,
+//!    ours and the bare server's.
+//!
+//! The server runs in-process on its own tokio runtime; the clients on another. See
+//! `docs/performance.md` for the knobs, the numbers and the caveats.
+
+#[path = "sync/bare.rs"]
+mod bare;
+#[path = "sync/config.rs"]
+mod config;
+#[path = "sync/durable.rs"]
+mod durable;
+#[path = "sync/fanout.rs"]
+mod fanout;
+#[path = "sync/stats.rs"]
+mod stats;
+#[path = "sync/warren.rs"]
+mod warren;
+#[path = "sync/ws.rs"]
+mod ws;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+use tokio::runtime::Runtime;
+
+use crate::config::Config;
+use crate::fanout::{Fanout, Target};
+use crate::warren::Warren;
+
+const WRITE_TARGET: f64 = 10.0;
+const FANOUT_TARGET: f64 = 0.5;
+
+fn main() -> Result<()> {
+    // `cargo bench` passes `--bench`; a filter argument or `--list` from tooling is ignored.
+    let config = Config::from_env()?;
+    let needed = (config.clients as u64 + config.writers as u64) * 2 + 256;
+    let nofile = config::ensure_open_files(needed)?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "warren sync benchmark: {cores} cores, open-file limit {nofile}, server runtime {} workers, client runtime {} workers",
+        config.server_threads, config.client_threads
+    );
+    println!(
+        "sizes: {} writers for {:?}, raw redb for {:?}, {} subscribers, {} events per burst, {} latency samples",
+        config.writers,
+        config.write_time,
+        config.raw_time,
+        config.clients,
+        config.events,
+        config.samples
+    );
+    let root = match &config.dir {
+        Some(dir) => tempfile::tempdir_in(dir)?,
+        None => tempfile::tempdir()?,
+    };
+    println!("stores in {}", root.path().display());
+    let clients = runtime(config.client_threads, "bench-client")?;
+
+    // Phase 1 and 2/3 against warren.
+    let server_rt = runtime(config.server_threads, "warren-server")?;
+    let server = Warren::start(&server_rt, &root.path().join("server"))?;
+    println!("\n== 1. durable commands/s ==");
+    let writes = clients.block_on(durable::writers(&server, &config))?;
+    report_writes(&writes);
+    let raw = durable::raw_redb(
+        &root.path().join("raw.redb"),
+        writes.event_json.as_bytes(),
+        config.raw_time,
+    )?;
+    let write_ratio = writes.rate() / raw.rate();
+    println!(
+        "raw redb      {:>10.0} commits/s   ({} durable two-phase commits of a {}-byte event in {:.1} s)",
+        raw.rate(),
+        raw.commits,
+        raw.payload_bytes,
+        raw.elapsed.as_secs_f64()
+    );
+    println!(
+        "ratio         {write_ratio:>10.1}x          target >= {WRITE_TARGET}x: {}",
+        verdict(write_ratio >= WRITE_TARGET)
+    );
+
+    println!("\n== 2/3. fan-out to {} clients: warren ==", config.clients);
+    let since = server.head()?;
+    let target = Target::Warren {
+        addr: server.addr,
+        token: server.token.clone(),
+        room: server.room.clone(),
+        since,
+    };
+    let ours = clients.block_on(fanout::run(target, &config))?;
+    report_fanout("warren", &ours);
+    server.stop(&server_rt)?;
+    drop(server_rt);
+
+    println!(
+        "\n== 2/3. fan-out to {} clients: bare broadcast ==",
+        config.clients
+    );
+    let template = ws::frame_template(&ours.sample)
+        .with_context(|| format!("not an event frame: {}", ours.sample))?;
+    let bare_rt = runtime(config.server_threads, "bare-server")?;
+    let listener = bare_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let lost = Arc::new(AtomicU64::new(0));
+    bare_rt.spawn(bare::serve(
+        listener,
+        config.events + config.samples + 16,
+        lost.clone(),
+    ));
+    let theirs = clients.block_on(fanout::run(
+        Target::Bare {
+            addr,
+            template,
+            first_seq: since + 1,
+        },
+        &config,
+    ))?;
+    report_fanout("bare", &theirs);
+    println!(
+        "bare frames lost to lagging: {}",
+        lost.load(Ordering::Relaxed)
+    );
+    drop(bare_rt);
+
+    let fanout_ratio = ours.deliveries_per_sec() / theirs.deliveries_per_sec();
+    println!("\n== summary ==");
+    println!(
+        "1. durable commands/s: warren {:.0}, raw redb {:.0}, ratio {write_ratio:.1}x (target >= {WRITE_TARGET}x: {}); {:.1} commands per commit",
+        writes.rate(),
+        raw.rate(),
+        verdict(write_ratio >= WRITE_TARGET),
+        writes.commands as f64 / writes.commits.max(1) as f64
+    );
+    println!(
+        "2. deliveries/s to {} clients: warren {:.0}, bare {:.0}, ratio {fanout_ratio:.2}x (target >= {FANOUT_TARGET}x: {})",
+        config.clients,
+        ours.deliveries_per_sec(),
+        theirs.deliveries_per_sec(),
+        verdict(fanout_ratio >= FANOUT_TARGET)
+    );
+    println!(
+        "3. send -> last of {} clients: warren {}; bare {}",
+        config.clients,
+        ours.latency.summary(),
+        theirs.latency.summary()
+    );
+    Ok(())
+}
+
+fn runtime(workers: usize, name: &str) -> Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .with_context(|| format!("cannot start the {name} runtime"))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+fn report_writes(writes: &durable::Writes) {
+    println!(
+        "warren        {:>10.0} commands/s  ({} acked in {:.1} s; ack latency {})",
+        writes.rate(),
+        writes.acked,
+        writes.elapsed.as_secs_f64(),
+        writes.ack_latency.summary()
+    );
+    println!(
+        "group commit  {:>10.1} commands per commit ({} commits for {} commands)",
+        writes.commands as f64 / writes.commits.max(1) as f64,
+        writes.commits,
+        writes.commands
+    );
+}
+
+fn report_fanout(name: &str, run: &Fanout) {
+    println!(
+        "{name:<8} {:>10.0} deliveries/s  ({} events x {} clients in {:.2} s; {}-byte frames; {} resyncs)",
+        run.deliveries_per_sec(),
+        run.events,
+        run.clients,
+        run.elapsed.as_secs_f64(),
+        run.payload_bytes,
+        run.resyncs
+    );
+    println!(
+        "{name:<8} latency send -> last client over {} samples: {}",
+        run.latency.len(),
+        run.latency.summary()
+    );
+}

@@ -1,0 +1,161 @@
+//! Phase 1: durable commands per second through the server, and the raw redb baseline of one
+//! durable commit per event.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use redb::TableDefinition;
+
+use crate::config::Config;
+use crate::stats::Samples;
+use crate::warren::Warren;
+use crate::ws;
+
+/// What the writers achieved.
+pub struct Writes {
+    pub acked: u64,
+    pub elapsed: Duration,
+    /// Writer commits and commands during the run (from `Bound::writer_stats`).
+    pub commits: u64,
+    pub commands: u64,
+    /// Command sent → ack received, per command.
+    pub ack_latency: Samples,
+    /// The JSON of one acknowledged event, for the raw baseline's payload.
+    pub event_json: String,
+}
+
+impl Writes {
+    pub fn rate(&self) -> f64 {
+        self.acked as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+struct WriterOutcome {
+    acked: u64,
+    latencies: Vec<Duration>,
+    event_json: Option<String>,
+}
+
+/// Runs `config.writers` clients that each send a command, wait for its ack, and repeat, for
+/// `config.write_time`. Commands alternate between `create_card` and `post_message`.
+pub async fn writers(server: &Warren, config: &Config) -> Result<Writes> {
+    let mut sockets = Vec::with_capacity(config.writers);
+    for _ in 0..config.writers {
+        let mut socket = ws::connect(server.addr, Some(&server.token)).await?;
+        ws::hello(&mut socket).await?;
+        sockets.push(socket);
+    }
+    let commits_before = server.stats.commits.load(Ordering::Relaxed);
+    let commands_before = server.stats.commands.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let deadline = started + config.write_time;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (client, socket) in sockets.into_iter().enumerate() {
+        let board = server.board.clone();
+        let room = server.room.clone();
+        tasks.spawn(write_loop(socket, client, board, room, deadline));
+    }
+    let mut acked = 0;
+    let mut latencies = Vec::new();
+    let mut event_json = None;
+    while let Some(outcome) = tasks.join_next().await {
+        let outcome = outcome.context("a writer task panicked")??;
+        acked += outcome.acked;
+        latencies.extend(outcome.latencies);
+        event_json = event_json.or(outcome.event_json);
+    }
+    let elapsed = started.elapsed();
+    Ok(Writes {
+        acked,
+        elapsed,
+        commits: server.stats.commits.load(Ordering::Relaxed) - commits_before,
+        commands: server.stats.commands.load(Ordering::Relaxed) - commands_before,
+        ack_latency: Samples::new(latencies),
+        event_json: event_json.context("no command was acknowledged")?,
+    })
+}
+
+async fn write_loop(
+    mut socket: ws::Ws,
+    client: usize,
+    board: String,
+    room: String,
+    deadline: Instant,
+) -> Result<WriterOutcome> {
+    let mut outcome = WriterOutcome {
+        acked: 0,
+        latencies: Vec::new(),
+        event_json: None,
+    };
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        n += 1;
+        let request_id = format!("w{client}-{n}");
+        let command = if n.is_multiple_of(2) {
+            serde_json::json!({"type": "create_card", "board_id": board,
+                "title": format!("Benchmark card {client}-{n}"),
+                "labels": ["bench"]})
+        } else {
+            serde_json::json!({"type": "post_message", "room_id": room,
+                "body": format!("Benchmark message {n} from writer {client}: the quick brown fox jumps over the lazy dog.")})
+        };
+        let frame =
+            serde_json::json!({"type": "command", "request_id": request_id, "command": command});
+        let sent = Instant::now();
+        ws::send(&mut socket, frame.to_string()).await?;
+        let answer = loop {
+            let text = ws::next_text(&mut socket).await?;
+            let value: serde_json::Value = serde_json::from_str(&text)?;
+            if value["request_id"] == request_id.as_str() {
+                break value;
+            }
+        };
+        if answer["type"] != "ack" {
+            bail!("command {request_id} was not acknowledged: {answer}");
+        }
+        outcome.latencies.push(sent.elapsed());
+        outcome.acked += 1;
+        if outcome.event_json.is_none() && !n.is_multiple_of(2) {
+            outcome.event_json = Some(answer["event"].to_string());
+        }
+    }
+    let _ = socket.close(None).await;
+    Ok(outcome)
+}
+
+/// The raw baseline's result.
+pub struct Raw {
+    pub commits: u64,
+    pub elapsed: Duration,
+    pub payload_bytes: usize,
+}
+
+impl Raw {
+    pub fn rate(&self) -> f64 {
+        self.commits as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+const RAW_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events: seq -> event");
+
+/// Inserts `payload` into a plain redb table, one durable two-phase commit per event (as the
+/// store's `begin_write` configures), for `time`.
+pub fn raw_redb(path: &Path, payload: &[u8], time: Duration) -> Result<Raw> {
+    let db = redb::Database::create(path)?;
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while started.elapsed() < time {
+        let mut txn = db.begin_write()?;
+        txn.set_two_phase_commit(true);
+        txn.open_table(RAW_EVENTS)?.insert(commits, payload)?;
+        txn.commit()?;
+        commits += 1;
+    }
+    Ok(Raw {
+        commits,
+        elapsed: started.elapsed(),
+        payload_bytes: payload.len(),
+    })
+}
