@@ -14,5 +14,6 @@ pub mod output;
 pub mod resolve;
 pub mod sanitize;
 pub mod session;
+pub mod tui;
 
 pub use error::ClientError;

@@ -1,0 +1,3 @@
+//! The full-screen terminal client: boards and chat, live, keyboard-first.
+
+pub mod action;
