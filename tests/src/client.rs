@@ -70,6 +70,8 @@ pub struct Client {
     pub synced: Vec<u64>,
     /// Every `resync` frame's `from`.
     pub resyncs: Vec<u64>,
+    /// For every `resync` frame, how many events had arrived before it.
+    pub resync_positions: Vec<usize>,
     /// Every `pong` nonce.
     pub pongs: Vec<u64>,
     /// `error` frames without a request id: (code, message).
@@ -173,6 +175,7 @@ pub async fn connect_with(
         snapshots: Vec::new(),
         synced: Vec::new(),
         resyncs: Vec::new(),
+        resync_positions: Vec::new(),
         pongs: Vec::new(),
         loose_errors: Vec::new(),
         answers: HashMap::new(),
@@ -257,7 +260,10 @@ impl Client {
             ServerMessage::Snapshot { state } => self.snapshots.push(state),
             ServerMessage::Event { event } => self.events.push(event),
             ServerMessage::Synced { seq, .. } => self.synced.push(seq),
-            ServerMessage::Resync { from, .. } => self.resyncs.push(from),
+            ServerMessage::Resync { from, .. } => {
+                self.resyncs.push(from);
+                self.resync_positions.push(self.events.len());
+            }
             ServerMessage::Pong { nonce } => self.pongs.push(nonce),
             ServerMessage::Typing { .. } => {}
             ServerMessage::Error {
