@@ -68,6 +68,22 @@ impl WriterHandle {
         request_id: RequestId,
         command: Command,
     ) -> Result<Applied, WireError> {
+        self.enqueue(user, workspace, request_id, command)
+            .await
+            .wait()
+            .await
+    }
+
+    /// Puts a command in the writer's queue and returns a ticket for its answer. Commands
+    /// enqueued one after another are applied in that order, which is how a connection keeps
+    /// its commands in the order it sent them.
+    pub async fn enqueue(
+        &self,
+        user: Id,
+        workspace: Id,
+        request_id: RequestId,
+        command: Command,
+    ) -> Ticket {
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
             user,
@@ -77,9 +93,22 @@ impl WriterHandle {
             reply,
         };
         if self.tx.send(request).await.is_err() {
-            return Err(shutting_down());
+            return Ticket(None);
         }
-        answer.await.unwrap_or_else(|_| Err(shutting_down()))
+        Ticket(Some(answer))
+    }
+}
+
+/// The pending answer to an enqueued command.
+pub struct Ticket(Option<oneshot::Receiver<Result<Applied, WireError>>>);
+
+impl Ticket {
+    /// Waits until the command is durably applied or rejected.
+    pub async fn wait(self) -> Result<Applied, WireError> {
+        match self.0 {
+            Some(answer) => answer.await.unwrap_or_else(|_| Err(shutting_down())),
+            None => Err(shutting_down()),
+        }
     }
 }
 

@@ -147,14 +147,16 @@ impl Conn {
                 let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
                     return;
                 };
-                let writer = self.app.writer.clone();
+                // Enqueue here, in the reader, so this connection's commands reach the writer in
+                // the order they were sent; only the wait for the answer runs on its own task.
+                let ticket = self
+                    .app
+                    .writer
+                    .enqueue(self.user.id.clone(), workspace, request_id.clone(), command)
+                    .await;
                 let out = self.out.clone();
-                let user = self.user.id.clone();
                 tokio::spawn(async move {
-                    let answer = match writer
-                        .submit(user, workspace, request_id.clone(), command)
-                        .await
-                    {
+                    let answer = match ticket.wait().await {
                         Ok(applied) => frames::text(&ServerMessage::Ack {
                             request_id,
                             seq: applied.event.seq,
