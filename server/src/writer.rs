@@ -151,10 +151,7 @@ fn run(store: Store, hub: Arc<Hub>, mut rx: mpsc::Receiver<WriteRequest>, stats:
                 tracing::warn!(error = %e, "could not prune old request ids");
             }
         }
-        let size = batch.len();
-        commit_batch(&store, &hub, batch, now);
-        stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats.commands.fetch_add(size as u64, Ordering::Relaxed);
+        commit_batch(&store, &hub, batch, now, stats);
     }
     tracing::debug!("writer stopped");
 }
@@ -165,7 +162,7 @@ enum Outcome {
     Rejected(WireError),
 }
 
-fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64) {
+fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64, stats: &WriterStats) {
     let outcomes = match apply_batch(store, &batch, now) {
         Ok(outcomes) => outcomes,
         Err(e) => {
@@ -179,6 +176,11 @@ fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64) {
             return;
         }
     };
+    // Counted before anyone is answered, so a caller that saw its answer sees its commit counted.
+    stats.commits.fetch_add(1, Ordering::Relaxed);
+    stats
+        .commands
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
             Outcome::Applied(event) => {
