@@ -207,3 +207,80 @@ async fn resubscribing_with_since_replays_exactly_the_missed_events() {
     );
     assert_eq!(reader.events.len(), 100);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_ahead_of_the_server_gets_a_snapshot_and_a_bad_workspace_not_found() {
+    let server = Server::start().await;
+    let mut client = connect_hello(server.addr, &server.token).await;
+    let head = client.snapshot().await.seq;
+
+    // since > head (a restored server, a corrupt cache): fresh load.
+    let sub = client.subscribe(Some(head + 50)).await;
+    let state = sub
+        .snapshot
+        .expect("a client ahead of the server gets a snapshot");
+    assert_eq!(state.seq, head);
+    assert!(sub.events.is_empty());
+    assert_eq!(sub.synced, head);
+
+    // since == head: nothing to replay, no snapshot.
+    let sub = client.subscribe(Some(head)).await;
+    assert!(sub.snapshot.is_none());
+    assert!(sub.events.is_empty());
+    assert_eq!(sub.synced, head);
+
+    // A workspace the user is not a member of: not_found, tagged "subscribe".
+    client
+        .send_json(&serde_json::json!({"type": "subscribe", "workspace_id": "ws_nosuchworkspace"}))
+        .await
+        .expect("send");
+    assert_eq!(
+        client.error_code("subscribe").await,
+        warren_protocol::ErrorCode::NotFound
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_commands_on_one_connection_apply_in_send_order() {
+    let server = Server::start().await;
+    let mut client = connect_hello(server.addr, &server.token).await;
+    let fixture = Fixture::from_state(&client.snapshot().await);
+    // Another writer interleaves; it must not break this connection's order.
+    let mut other = connect_hello(server.addr, &server.token).await;
+    let room = fixture.room.clone();
+    let noise = tokio::spawn(async move {
+        for k in 0..100 {
+            other
+                .command(&post_message(&room, &format!("noise {k}")))
+                .await;
+        }
+    });
+
+    let mut sent = Vec::new();
+    for i in 0u8..60 {
+        let card_id = warren_protocol::Id::from_random("card", [i, 7, 7, 7, 7, 7, 7, 7, 7, 7]);
+        let mut create = create_card(&fixture.board, &format!("pipelined {i}"));
+        if let Command::CreateCard { card_id: id, .. } = &mut create {
+            *id = Some(card_id.clone());
+        }
+        let column = &fixture.columns[usize::from(i) % fixture.columns.len()];
+        // Sent back to back: the move names a card that exists only if the create ran first.
+        sent.push(client.send_command(&create).await.expect("send"));
+        sent.push(
+            client
+                .send_command(&move_card(&card_id, column))
+                .await
+                .expect("send"),
+        );
+    }
+    let mut last = 0;
+    for id in &sent {
+        let ack = client.ack(id).await;
+        assert!(
+            ack.seq > last,
+            "acks of one connection follow the send order"
+        );
+        last = ack.seq;
+    }
+    noise.await.expect("the other writer");
+}
