@@ -9,6 +9,7 @@ pub mod config;
 pub mod connection;
 pub mod endpoint;
 pub mod error;
+pub mod keymap;
 pub mod names;
 pub mod output;
 pub mod resolve;
