@@ -207,6 +207,47 @@ async fn moves_rewrite_one_card_and_keep_order() {
 }
 
 #[tokio::test]
+async fn new_cards_go_to_the_top_or_bottom_of_their_own_column() {
+    let f = fixture();
+    let board = f.snapshot().boards[0].clone();
+    let card = |title: &str, column: usize, position: Position| Command::CreateCard {
+        card_id: None,
+        board_id: board.id.clone(),
+        column_id: Some(board.columns[column].id.clone()),
+        title: title.into(),
+        description: String::new(),
+        labels: vec![],
+        assignee: None,
+        priority: Default::default(),
+        position,
+    };
+    // Cards in the neighbouring columns must not count as the first or last of column 1.
+    let steps = [
+        ("before", 0, Position::Bottom),
+        ("after", 2, Position::Top),
+        ("a", 1, Position::Bottom),
+        ("b", 1, Position::Bottom),
+        ("top", 1, Position::Top),
+        ("z", 1, Position::Bottom),
+        ("first", 1, Position::Top),
+    ];
+    for (i, (title, column, position)) in steps.into_iter().enumerate() {
+        f.run(&format!("c{i}"), card(title, column, position))
+            .await
+            .expect("created");
+    }
+    let column = &board.columns[1].id;
+    let titles: Vec<String> = f
+        .snapshot()
+        .cards
+        .iter()
+        .filter(|c| &c.column_id == column)
+        .map(|c| c.title.clone())
+        .collect();
+    assert_eq!(titles, ["first", "top", "a", "b", "z"]);
+}
+
+#[tokio::test]
 async fn validation_errors_name_the_problem() {
     let f = fixture();
     let err = f

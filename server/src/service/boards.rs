@@ -167,6 +167,34 @@ fn column_ranks(
     Ok(out)
 }
 
+/// The rank for a new card placed at `position` in a column. `Top` and `Bottom` (the default) read
+/// only the column's first or last entry, so creating a card does not get slower as its column
+/// grows; `After` and `Before` read the whole column to find the neighbour.
+fn new_card_rank(
+    table: &ColumnCards<'_>,
+    ws: &str,
+    column: &Id,
+    position: &Position,
+) -> Result<String, ApplyError> {
+    // Ranks are ASCII letters and digits, all of which sort below '~'.
+    let column_keys = (ws, column.as_str(), "")..(ws, column.as_str(), "~");
+    match position {
+        Position::Top => {
+            let first = table.range(column_keys)?.next().transpose()?;
+            let first = first.map(|(key, _)| key.value().2.to_owned());
+            Ok(rank::between(None, first.as_deref()))
+        }
+        Position::Bottom => {
+            let last = table.range(column_keys)?.next_back().transpose()?;
+            let last = last.map(|(key, _)| key.value().2.to_owned());
+            Ok(rank::between(last.as_deref(), None))
+        }
+        Position::After { .. } | Position::Before { .. } => {
+            rank_for(&column_ranks(table, ws, column, None)?, position)
+        }
+    }
+}
+
 /// The rank for a card placed at `position` among `ranks`.
 fn rank_for(ranks: &[(String, String)], position: &Position) -> Result<String, ApplyError> {
     let neighbour = |card_id: &Id| {
@@ -241,8 +269,7 @@ pub fn create_card(
         ));
     }
     let mut column_cards = txn.open_table(COLUMN_CARDS)?;
-    let ranks = column_ranks(&column_cards, ctx.ws(), &column_id, None)?;
-    let rank = rank_for(&ranks, position)?;
+    let rank = new_card_rank(&column_cards, ctx.ws(), &column_id, position)?;
     let mut counters = txn.open_table(COUNTERS)?;
     let number = counters
         .get((ctx.ws(), "card_number"))?
