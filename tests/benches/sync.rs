@@ -54,8 +54,9 @@ fn main() -> Result<()> {
         config.server_threads, config.client_threads
     );
     println!(
-        "sizes: {} writers for {:?}, raw redb for {:?}, {} subscribers, {} events per burst, {} latency samples",
+        "sizes: {} writers ({:?} commands) for {:?}, raw redb for {:?}, {} subscribers, {} events per burst, {} latency samples",
         config.writers,
+        config.commands,
         config.write_time,
         config.raw_time,
         config.clients,
@@ -188,6 +189,12 @@ fn report_writes(writes: &durable::Writes) {
         writes.commits,
         writes.commands
     );
+    if writes.longest_rank > 0 {
+        println!(
+            "longest card rank after the run: {} characters (the protocol allows 128)",
+            writes.longest_rank
+        );
+    }
 }
 
 fn report_fanout(name: &str, run: &Fanout) {

@@ -10,6 +10,9 @@ use anyhow::{Context, Result, bail};
 pub struct Config {
     /// `WARREN_BENCH_WRITERS`: concurrent clients sending commands one at a time (phase 1).
     pub writers: usize,
+    /// `WARREN_BENCH_COMMANDS`: what the writers send: `mixed` (alternate `create_card` and
+    /// `post_message`), `cards` or `messages`.
+    pub commands: Commands,
     /// `WARREN_BENCH_WRITE_SECS`: how long the writers run.
     pub write_time: Duration,
     /// `WARREN_BENCH_RAW_SECS`: how long the raw redb baseline commits.
@@ -34,6 +37,7 @@ impl Config {
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             writers: number("WARREN_BENCH_WRITERS", 50)?,
+            commands: Commands::from_env()?,
             write_time: Duration::from_secs(number("WARREN_BENCH_WRITE_SECS", 5)? as u64),
             raw_time: Duration::from_secs(number("WARREN_BENCH_RAW_SECS", 3)? as u64),
             clients: number("WARREN_BENCH_CLIENTS", 1000)?,
@@ -44,6 +48,34 @@ impl Config {
             dir: std::env::var_os("WARREN_BENCH_DIR").map(PathBuf::from),
             timeout: Duration::from_secs(number("WARREN_BENCH_TIMEOUT_SECS", 120)? as u64),
         })
+    }
+}
+
+/// The commands phase 1 sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commands {
+    Mixed,
+    Cards,
+    Messages,
+}
+
+impl Commands {
+    fn from_env() -> Result<Self> {
+        match std::env::var("WARREN_BENCH_COMMANDS").as_deref() {
+            Err(_) | Ok("mixed") => Ok(Self::Mixed),
+            Ok("cards") => Ok(Self::Cards),
+            Ok("messages") => Ok(Self::Messages),
+            Ok(other) => bail!("WARREN_BENCH_COMMANDS={other:?}: use mixed, cards or messages"),
+        }
+    }
+
+    /// Whether the `n`-th command of a writer creates a card (else it posts a message).
+    pub fn card(self, n: u64) -> bool {
+        match self {
+            Self::Mixed => n.is_multiple_of(2),
+            Self::Cards => true,
+            Self::Messages => false,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use redb::TableDefinition;
 
-use crate::config::Config;
+use crate::config::{Commands, Config};
 use crate::stats::Samples;
 use crate::warren::Warren;
 use crate::ws;
@@ -22,8 +22,11 @@ pub struct Writes {
     pub commands: u64,
     /// Command sent → ack received, per command.
     pub ack_latency: Samples,
-    /// The JSON of one acknowledged event, for the raw baseline's payload.
+    /// The JSON of one acknowledged event (a message when any were posted), for the raw
+    /// baseline's payload.
     pub event_json: String,
+    /// The longest rank of a created card, in characters.
+    pub longest_rank: usize,
 }
 
 impl Writes {
@@ -36,6 +39,7 @@ struct WriterOutcome {
     acked: u64,
     latencies: Vec<Duration>,
     event_json: Option<String>,
+    longest_rank: usize,
 }
 
 /// Runs `config.writers` clients that each send a command, wait for its ack, and repeat, for
@@ -55,16 +59,25 @@ pub async fn writers(server: &Warren, config: &Config) -> Result<Writes> {
     for (client, socket) in sockets.into_iter().enumerate() {
         let board = server.board.clone();
         let room = server.room.clone();
-        tasks.spawn(write_loop(socket, client, board, room, deadline));
+        tasks.spawn(write_loop(
+            socket,
+            client,
+            board,
+            room,
+            config.commands,
+            deadline,
+        ));
     }
     let mut acked = 0;
     let mut latencies = Vec::new();
     let mut event_json = None;
+    let mut longest_rank = 0;
     while let Some(outcome) = tasks.join_next().await {
         let outcome = outcome.context("a writer task panicked")??;
         acked += outcome.acked;
         latencies.extend(outcome.latencies);
         event_json = event_json.or(outcome.event_json);
+        longest_rank = longest_rank.max(outcome.longest_rank);
     }
     let elapsed = started.elapsed();
     Ok(Writes {
@@ -74,6 +87,7 @@ pub async fn writers(server: &Warren, config: &Config) -> Result<Writes> {
         commands: server.stats.commands.load(Ordering::Relaxed) - commands_before,
         ack_latency: Samples::new(latencies),
         event_json: event_json.context("no command was acknowledged")?,
+        longest_rank,
     })
 }
 
@@ -82,18 +96,21 @@ async fn write_loop(
     client: usize,
     board: String,
     room: String,
+    commands: Commands,
     deadline: Instant,
 ) -> Result<WriterOutcome> {
     let mut outcome = WriterOutcome {
         acked: 0,
         latencies: Vec::new(),
         event_json: None,
+        longest_rank: 0,
     };
     let mut n = 0u64;
     while Instant::now() < deadline {
         n += 1;
         let request_id = format!("w{client}-{n}");
-        let command = if n.is_multiple_of(2) {
+        let card = commands.card(n);
+        let command = if card {
             serde_json::json!({"type": "create_card", "board_id": board,
                 "title": format!("Benchmark card {client}-{n}"),
                 "labels": ["bench"]})
@@ -117,7 +134,11 @@ async fn write_loop(
         }
         outcome.latencies.push(sent.elapsed());
         outcome.acked += 1;
-        if outcome.event_json.is_none() && !n.is_multiple_of(2) {
+        if card {
+            let rank = answer["event"]["change"]["card"]["rank"].as_str();
+            outcome.longest_rank = outcome.longest_rank.max(rank.map_or(0, str::len));
+        }
+        if outcome.event_json.is_none() && (!card || commands == Commands::Cards) {
             outcome.event_json = Some(answer["event"].to_string());
         }
     }
