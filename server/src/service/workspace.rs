@@ -103,6 +103,52 @@ pub fn bootstrap(
     })
 }
 
+/// Adds a new user to a workspace with a role, and mints the user's first token. Writes the
+/// `member_added` event directly, so it must run while no server is serving the store (like
+/// `init`): it is for seeding and administration, not for a live workspace.
+pub fn add_member(
+    store: &Store,
+    workspace_id: &Id,
+    name: &str,
+    role: Role,
+) -> Result<(UserRecord, MintedToken), ApplyError> {
+    let name = text::one_line("a member name", name, 64)?;
+    let now = now_ms();
+    let user = UserRecord {
+        id: auth::new_id("usr")?,
+        name,
+        created_at: now,
+    };
+    let member = Member {
+        user_id: user.id.clone(),
+        name: user.name.clone(),
+        role,
+    };
+    let token = auth::mint(&user.id, "created with the member", now)?;
+    let txn = store.begin_write()?;
+    {
+        txn.open_table(USERS)?
+            .insert(user.id.as_str(), encode("users", &user)?.as_slice())?;
+        txn.open_table(MEMBERS)?.insert(
+            (workspace_id.as_str(), user.id.as_str()),
+            encode("members", &member)?.as_slice(),
+        )?;
+        txn.open_table(TOKENS)?.insert(
+            token.record.id.as_str(),
+            encode("tokens", &token.record)?.as_slice(),
+        )?;
+    }
+    let ctx = Ctx {
+        workspace: workspace_id,
+        actor: &user.id,
+        now,
+        seq: next_seq(&txn, workspace_id)?,
+    };
+    append_event(&txn, &ctx, None, Change::MemberAdded { member })?;
+    txn.commit().map_err(StoreError::from)?;
+    Ok((user, token))
+}
+
 /// Mints and stores a new token for a user (the first owner when `user` is `None`).
 pub fn create_token(
     store: &Store,
