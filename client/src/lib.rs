@@ -15,6 +15,7 @@ pub mod output;
 pub mod resolve;
 pub mod sanitize;
 pub mod session;
+pub mod theme;
 pub mod tui;
 
 pub use error::ClientError;

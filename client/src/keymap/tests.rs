@@ -218,9 +218,12 @@ fn unknown_action_names_file_line_and_key() {
     );
 }
 
+/// A file's text, the line of its one error, and a check of the error's kind.
+type Case = (&'static str, usize, fn(&KeymapErrorKind) -> bool);
+
 #[test]
 fn each_error_kind_carries_its_line() {
-    let cases: &[(&str, usize, fn(&KeymapErrorKind) -> bool)] = &[
+    let cases: &[Case] = &[
         (
             "[board]\nn = \"card_new\"\n[boardd]\nq = \"quit\"\n",
             3,

@@ -1,0 +1,275 @@
+//! Themes: the style of every semantic key the UI draws with ([`KEYS`]).
+//!
+//! Themes are helix-like TOML files: an optional `inherits`, styles such as
+//! `"ui.error" = { fg = "red", modifiers = ["bold"] }`, and a `[palette]` of named colours.
+//! Four are bundled from `themes/` (`dark`, `light`, `high-contrast`, `base16`); users add
+//! `themes/NAME.toml` in the config directory, which may inherit a bundled one. Every problem
+//! is a [`ThemeError`] naming file, line and key, and loading falls back to the bundled default
+//! theme. [`Theme::resolve`] fits the colours to what the terminal shows ([`ColorSupport`]).
+//! See `docs/themes.md`.
+
+mod color;
+mod error;
+mod keys;
+mod parse;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ratatui::style::{Color, Style};
+
+pub use color::{ColorSupport, parse_color};
+pub use error::{ThemeError, ThemeErrorKind};
+pub use keys::{KEYS, ThemeKey};
+
+use crate::keymap::source::Source;
+use parse::{ColorRef, Layer};
+
+/// The theme used when none is chosen.
+pub const DEFAULT: &str = "dark";
+
+/// The directory inside the config directory that holds user themes.
+pub const USER_DIR: &str = "themes";
+
+/// The bundled themes: name, path shown in errors, contents.
+pub const BUNDLED: &[(&str, &str, &str)] = &[
+    (
+        "dark",
+        "themes/dark.toml",
+        include_str!("../../../themes/dark.toml"),
+    ),
+    (
+        "light",
+        "themes/light.toml",
+        include_str!("../../../themes/light.toml"),
+    ),
+    (
+        "high-contrast",
+        "themes/high-contrast.toml",
+        include_str!("../../../themes/high-contrast.toml"),
+    ),
+    (
+        "base16",
+        "themes/base16.toml",
+        include_str!("../../../themes/base16.toml"),
+    ),
+];
+
+/// How deep `inherits` may chain before it is treated as a loop.
+const MAX_INHERITS: usize = 8;
+
+pub(crate) fn bundled_names() -> String {
+    let names: Vec<_> = BUNDLED.iter().map(|(name, ..)| *name).collect();
+    names.join(", ")
+}
+
+/// A loaded theme: a style for every key in [`KEYS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Theme {
+    name: String,
+    styles: HashMap<&'static str, Style>,
+}
+
+impl Default for Theme {
+    /// The bundled default theme, in true colour.
+    fn default() -> Self {
+        let mut errors = Vec::new();
+        build(DEFAULT, None, &mut errors).unwrap_or_else(|| Theme {
+            name: DEFAULT.to_owned(),
+            styles: HashMap::new(),
+        })
+    }
+}
+
+impl Theme {
+    /// Loads theme `name`: `user_dir/NAME.toml` if it exists (`user_dir` is the config
+    /// directory's `themes`), else the bundled theme of that name. On any error the bundled
+    /// default theme is returned along with the errors. Colours are as written; call
+    /// [`Theme::resolve`] for the terminal at hand.
+    pub fn load(name: &str, user_dir: Option<&Path>) -> (Theme, Vec<ThemeError>) {
+        let mut errors = Vec::new();
+        match build(name, user_dir, &mut errors) {
+            Some(theme) if errors.is_empty() => (theme, errors),
+            _ => (Theme::default(), errors),
+        }
+    }
+
+    /// The theme's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The style of a key from [`KEYS`], such as `ui.error`. Unknown keys get the plain style.
+    pub fn style(&self, key: &str) -> Style {
+        self.styles.get(key).copied().unwrap_or_default()
+    }
+
+    /// This theme as a terminal with `support` can show it: true colour is mapped to the
+    /// nearest 256 or 16 colours, and without colour only modifiers remain, plus each key's
+    /// fallback modifier ([`ThemeKey::mono`]) so that selections and errors stay visible.
+    pub fn resolve(&self, support: ColorSupport) -> Theme {
+        let styles = KEYS
+            .iter()
+            .map(|key| {
+                let mut style = self.style(key.name);
+                style.fg = style.fg.and_then(|c| support.degrade(c));
+                style.bg = style.bg.and_then(|c| support.degrade(c));
+                if support == ColorSupport::None {
+                    style = style.add_modifier(key.mono);
+                }
+                (key.name, style)
+            })
+            .collect();
+        Theme {
+            name: self.name.clone(),
+            styles,
+        }
+    }
+}
+
+/// Where a theme file comes from.
+enum Origin {
+    User(PathBuf),
+    Bundled(&'static str, &'static str),
+}
+
+/// Finds `name`, preferring the user's file unless it is already in the chain and a bundled
+/// theme of that name exists (so a user's `dark.toml` can inherit the bundled `dark`).
+fn find(name: &str, user_dir: Option<&Path>, chain: &[String]) -> Option<(String, Origin)> {
+    let safe = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !safe {
+        return None;
+    }
+    let user = user_dir
+        .map(|dir| dir.join(format!("{name}.toml")))
+        .filter(|path| path.is_file())
+        .map(|path| (format!("user:{name}"), Origin::User(path)));
+    let bundled = BUNDLED
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, path, text)| (format!("bundled:{name}"), Origin::Bundled(path, text)));
+    match (user, bundled) {
+        (Some(user), bundled) if !chain.contains(&user.0) || bundled.is_none() => Some(user),
+        (_, bundled) => bundled,
+    }
+}
+
+/// Reads the chain of layers for `name`, base first. `None` when `name` itself is unknown.
+fn layers(name: &str, user_dir: Option<&Path>, errors: &mut Vec<ThemeError>) -> Option<Vec<Layer>> {
+    let mut chain = Vec::new();
+    let mut layers = Vec::new();
+    let (mut id, mut origin) = find(name, user_dir, &chain)?;
+    loop {
+        chain.push(id);
+        let (file, text) = match origin {
+            Origin::Bundled(path, text) => (path.to_owned(), text.to_owned()),
+            Origin::User(path) => {
+                let file = path.display().to_string();
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => (file, text),
+                    Err(e) => {
+                        errors.push(ThemeError {
+                            file: Some(file),
+                            line: None,
+                            kind: ThemeErrorKind::Io(e.to_string()),
+                        });
+                        break;
+                    }
+                }
+            }
+        };
+        let (layer, layer_errors) = parse::parse(&Source::new(file.clone(), &text));
+        errors.extend(layer_errors);
+        let parent = layer.inherits.clone();
+        layers.push(layer);
+        let Some((parent, line)) = parent else { break };
+        let error = |kind| ThemeError {
+            file: Some(file.clone()),
+            line: Some(line),
+            kind,
+        };
+        match find(&parent, user_dir, &chain) {
+            Some((next_id, _)) if chain.contains(&next_id) || chain.len() > MAX_INHERITS => {
+                errors.push(error(ThemeErrorKind::InheritsLoop(parent)));
+                break;
+            }
+            Some(next) => (id, origin) = next,
+            None => {
+                errors.push(error(ThemeErrorKind::UnknownInherits(parent)));
+                break;
+            }
+        }
+    }
+    layers.reverse();
+    Some(layers)
+}
+
+/// Loads and merges the chain for `name` and resolves its palette names.
+fn build(name: &str, user_dir: Option<&Path>, errors: &mut Vec<ThemeError>) -> Option<Theme> {
+    let Some(layers) = layers(name, user_dir, errors) else {
+        errors.push(ThemeError {
+            file: None,
+            line: None,
+            kind: ThemeErrorKind::UnknownTheme(name.to_owned()),
+        });
+        return None;
+    };
+    let palette: HashMap<&str, Color> = layers
+        .iter()
+        .flat_map(|layer| layer.palette.iter().map(|(n, c)| (n.as_str(), *c)))
+        .collect();
+    let mut set: HashMap<&'static str, Style> = HashMap::new();
+    for layer in &layers {
+        for (key, spec, line) in &layer.styles {
+            let mut resolve = |color: &Option<ColorRef>| match color {
+                None => None,
+                Some(ColorRef::Color(color)) => Some(*color),
+                Some(ColorRef::Name(colour)) => {
+                    let found = palette
+                        .get(colour.as_str())
+                        .copied()
+                        .or_else(|| parse_color(colour));
+                    if found.is_none() {
+                        errors.push(ThemeError {
+                            file: Some(layer.file.clone()),
+                            line: Some(*line),
+                            kind: ThemeErrorKind::UnknownColour {
+                                at: format!("{key:?}"),
+                                colour: colour.clone(),
+                            },
+                        });
+                    }
+                    found
+                }
+            };
+            let mut style = Style::default().add_modifier(spec.modifiers);
+            style.fg = resolve(&spec.fg);
+            style.bg = resolve(&spec.bg);
+            set.insert(key, style);
+        }
+    }
+    // A key the theme leaves unset takes its nearest set parent's style.
+    let styles = KEYS
+        .iter()
+        .map(|key| {
+            let mut name = Some(key.name);
+            while let Some(n) = name {
+                if let Some(style) = set.get(n) {
+                    return (key.name, *style);
+                }
+                name = keys::parent(n);
+            }
+            (key.name, Style::default())
+        })
+        .collect();
+    Some(Theme {
+        name: name.to_owned(),
+        styles,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,303 @@
+//! Theme loading tests: bundled themes, inherits, degrade, no colour and every error kind.
+
+use ratatui::style::{Modifier, Style};
+
+use super::*;
+
+/// Writes user themes into a temporary themes directory.
+fn user_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    for (name, text) in files {
+        std::fs::write(dir.path().join(format!("{name}.toml")), text)
+            .unwrap_or_else(|e| panic!("write: {e}"));
+    }
+    dir
+}
+
+/// The single error of loading `text` as the user theme `mine`.
+fn single_error(text: &str) -> ThemeError {
+    let dir = user_dir(&[("mine", text)]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        theme,
+        Theme::default(),
+        "errors must leave the default theme"
+    );
+    errors.into_iter().next().unwrap_or_else(|| unreachable!())
+}
+
+#[test]
+fn every_bundled_theme_loads_without_errors_and_sets_every_key() {
+    for (name, path, _) in BUNDLED {
+        let (theme, errors) = Theme::load(name, None);
+        assert!(errors.is_empty(), "{path}: {errors:#?}");
+        assert_eq!(theme.name(), *name);
+        for key in KEYS {
+            let layers = layers(name, None, &mut Vec::new()).unwrap_or_default();
+            let set = layers
+                .iter()
+                .any(|l| l.styles.iter().any(|(k, ..)| *k == key.name));
+            assert!(set, "{path}: {} is not set", key.name);
+        }
+    }
+}
+
+#[test]
+fn base16_uses_only_ansi_names() {
+    let (theme, _) = Theme::load("base16", None);
+    for key in KEYS {
+        let style = theme.style(key.name);
+        for color in [style.fg, style.bg].into_iter().flatten() {
+            assert!(
+                !matches!(color, Color::Rgb(..) | Color::Indexed(_)),
+                "{}: {color:?}",
+                key.name
+            );
+        }
+    }
+}
+
+#[test]
+fn styles_come_from_the_palette() {
+    let theme = Theme::default();
+    assert_eq!(theme.name(), DEFAULT);
+    assert_eq!(
+        theme.style("ui.error"),
+        Style::new()
+            .fg(Color::Rgb(0xe0, 0x6c, 0x75))
+            .add_modifier(Modifier::BOLD)
+    );
+    assert_eq!(theme.style("no.such.key"), Style::default());
+}
+
+#[test]
+fn inherits_merges_palette_and_styles() {
+    let dir = user_dir(&[(
+        "mine",
+        "inherits = \"dark\"\n\"ui.border\" = \"#010203\"\n[palette]\nred = \"#ff0000\"\n",
+    )]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(theme.style("ui.border").fg, Some(Color::Rgb(1, 2, 3)));
+    // The parent's style now uses the child's palette colour.
+    assert_eq!(theme.style("ui.error").fg, Some(Color::Rgb(255, 0, 0)));
+    assert_eq!(theme.style("ui.key"), Theme::default().style("ui.key"));
+    // The light theme is the dark theme's styles over its own palette.
+    let (light, _) = Theme::load("light", None);
+    assert_eq!(
+        light.style("ui.text").bg,
+        Some(Color::Rgb(0xfa, 0xfa, 0xfa))
+    );
+}
+
+#[test]
+fn a_user_theme_can_shadow_and_inherit_the_bundled_one_of_the_same_name() {
+    let dir = user_dir(&[("dark", "inherits = \"dark\"\n\"ui.muted\" = \"red\"\n")]);
+    let (theme, errors) = Theme::load("dark", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    // `red` here is the bundled palette's red, which wins over the ANSI name.
+    assert_eq!(
+        theme.style("ui.muted").fg,
+        Some(Color::Rgb(0xe0, 0x6c, 0x75))
+    );
+}
+
+#[test]
+fn unset_keys_fall_back_to_their_parent() {
+    let dir = user_dir(&[("mine", "[ui]\nborder = \"green\"\ntext = 7\n")]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(theme.style("ui.border.focused").fg, Some(Color::Green));
+    assert_eq!(theme.style("ui.text").fg, Some(Color::Indexed(7)));
+    assert_eq!(theme.style("ui.error"), Style::default());
+}
+
+#[test]
+fn resolve_degrades_colours() {
+    let theme = Theme::default();
+    let rgb = theme.style("ui.error").fg;
+    assert_eq!(rgb, Some(Color::Rgb(0xe0, 0x6c, 0x75)));
+    let s256 = theme.resolve(ColorSupport::Ansi256);
+    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(168)));
+    let s16 = theme.resolve(ColorSupport::Ansi16);
+    assert_eq!(s16.style("ui.error").fg, Some(Color::LightRed));
+    assert_eq!(theme.resolve(ColorSupport::TrueColor), theme);
+    for key in KEYS {
+        for color in [s16.style(key.name).fg, s16.style(key.name).bg]
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                !matches!(color, Color::Rgb(..) | Color::Indexed(_)),
+                "{}",
+                key.name
+            );
+        }
+    }
+}
+
+#[test]
+fn no_colour_keeps_modifiers_and_marks_selections() {
+    let theme = Theme::default().resolve(ColorSupport::None);
+    for key in KEYS {
+        let style = theme.style(key.name);
+        assert_eq!((style.fg, style.bg), (None, None), "{}", key.name);
+    }
+    assert!(
+        theme
+            .style("ui.selection")
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+    assert!(
+        theme
+            .style("card.selected")
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+    assert!(
+        theme
+            .style("ui.error")
+            .add_modifier
+            .contains(Modifier::BOLD)
+    );
+    assert!(
+        theme
+            .style("md.italic")
+            .add_modifier
+            .contains(Modifier::ITALIC)
+    );
+    let detected = ColorSupport::from_env(|name| (name == "NO_COLOR").then(|| "1".to_owned()));
+    assert_eq!(detected, ColorSupport::None);
+}
+
+#[test]
+fn an_unknown_theme_falls_back_to_the_default() {
+    let (theme, errors) = Theme::load("solarized", None);
+    assert_eq!(theme, Theme::default());
+    assert_eq!(errors.len(), 1);
+    assert!(matches!(&errors[0].kind, ThemeErrorKind::UnknownTheme(n) if n == "solarized"));
+    let (_, errors) = Theme::load("../../etc/passwd", None);
+    assert!(matches!(&errors[0].kind, ThemeErrorKind::UnknownTheme(_)));
+}
+
+#[test]
+fn inherit_loops_are_caught() {
+    let dir = user_dir(&[("a", "inherits = \"b\"\n"), ("b", "\ninherits = \"a\"\n")]);
+    let (_, errors) = Theme::load("a", Some(dir.path()));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(matches!(&errors[0].kind, ThemeErrorKind::InheritsLoop(n) if n == "a"));
+    assert_eq!(errors[0].line, Some(2));
+}
+
+#[test]
+fn unknown_colour_names_file_line_and_key() {
+    let dir = user_dir(&[(
+        "mine",
+        "\"ui.text\" = \"reset\"\n\"ui.error\" = { fg = \"rde\" }\n",
+    )]);
+    let (_, errors) = Theme::load("mine", Some(dir.path()));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let shown = errors[0].to_string();
+    let file = dir.path().join("mine.toml").display().to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "{file}:2: \"ui.error\": unknown colour \"rde\"; use #rrggbb"
+        )),
+        "{shown}"
+    );
+}
+
+/// A file's text, the line of its one error, and a check of the error's kind.
+type Case = (&'static str, usize, fn(&ThemeErrorKind) -> bool);
+
+#[test]
+fn each_error_kind_carries_its_line() {
+    let cases: &[Case] = &[
+        (
+            "\n\"ui.eror\" = \"red\"\n",
+            2,
+            |k| matches!(k, ThemeErrorKind::UnknownKey(key) if key == "\"ui.eror\""),
+        ),
+        (
+            "\"ui.error\" = { fg = \"red\",\n fgg = \"blue\" }\n",
+            2,
+            |k| matches!(k, ThemeErrorKind::UnknownField { field, .. } if field == "fgg"),
+        ),
+        (
+            "\n\n\"ui.error\" = \"#12345\"\n",
+            3,
+            |k| matches!(k, ThemeErrorKind::UnknownColour { colour, .. } if colour == "#12345"),
+        ),
+        (
+            "\"ui.error\" = \"mauve\"\n",
+            1,
+            |k| matches!(k, ThemeErrorKind::UnknownColour { colour, .. } if colour == "mauve"),
+        ),
+        ("\"ui.error\" = 256\n", 1, |k| {
+            matches!(k, ThemeErrorKind::ColourType { .. })
+        }),
+        (
+            "\"ui.error\" = { fg = true }\n",
+            1,
+            |k| matches!(k, ThemeErrorKind::ColourType { found, .. } if found == "boolean"),
+        ),
+        (
+            "\"ui.error\" = { modifiers = [\n\"bold\",\n\"blod\"] }\n",
+            3,
+            |k| matches!(k, ThemeErrorKind::UnknownModifier { modifier, .. } if modifier == "blod"),
+        ),
+        ("\"ui.error\" = { modifiers = \"bold\" }\n", 1, |k| {
+            matches!(
+                k,
+                ThemeErrorKind::ModifiersType {
+                    found: "string",
+                    ..
+                }
+            )
+        }),
+        ("\"ui.error\" = true\n", 1, |k| {
+            matches!(
+                k,
+                ThemeErrorKind::StyleType {
+                    found: "boolean",
+                    ..
+                }
+            )
+        }),
+        (
+            "[palette]\nred = \"#ff00\"\n",
+            2,
+            |k| matches!(k, ThemeErrorKind::UnknownColour { at, .. } if at == "[palette] \"red\""),
+        ),
+        ("palette = 1\n", 1, |k| {
+            matches!(k, ThemeErrorKind::PaletteNotTable("integer"))
+        }),
+        (
+            "\ninherits = \"nope\"\n",
+            2,
+            |k| matches!(k, ThemeErrorKind::UnknownInherits(n) if n == "nope"),
+        ),
+        ("inherits = [1]\n", 1, |k| {
+            matches!(k, ThemeErrorKind::InheritsNotString("array"))
+        }),
+        ("\"ui.text\" = \"red\"\n\"ui.text\" = \"blue\"\n", 2, |k| {
+            matches!(k, ThemeErrorKind::Syntax(_))
+        }),
+        (
+            "[widgets]\nfoo = \"red\"\n",
+            1,
+            |k| matches!(k, ThemeErrorKind::UnknownKey(key) if key == "\"widgets\""),
+        ),
+    ];
+    for (text, line, is_kind) in cases {
+        let error = single_error(text);
+        assert_eq!(error.line, Some(*line), "{text:?}: {error}");
+        assert!(is_kind(&error.kind), "{text:?}: {error}");
+        assert!(
+            error.to_string().contains(&format!("mine.toml:{line}: ")),
+            "{error}"
+        );
+    }
+}
