@@ -22,9 +22,6 @@ pub struct Writes {
     pub commands: u64,
     /// Command sent → ack received, per command.
     pub ack_latency: Samples,
-    /// The JSON of one acknowledged event (a message when any were posted), for the raw
-    /// baseline's payload.
-    pub event_json: String,
     /// The longest rank of a created card, in characters.
     pub longest_rank: usize,
 }
@@ -38,12 +35,11 @@ impl Writes {
 struct WriterOutcome {
     acked: u64,
     latencies: Vec<Duration>,
-    event_json: Option<String>,
     longest_rank: usize,
 }
 
 /// Runs `config.writers` clients that each send a command, wait for its ack, and repeat, for
-/// `config.write_time`. Commands alternate between `create_card` and `post_message`.
+/// `config.write_time`. `config.commands` says whether they create cards, post messages, or alternate.
 pub async fn writers(server: &Warren, config: &Config) -> Result<Writes> {
     let mut sockets = Vec::with_capacity(config.writers);
     for _ in 0..config.writers {
@@ -70,13 +66,11 @@ pub async fn writers(server: &Warren, config: &Config) -> Result<Writes> {
     }
     let mut acked = 0;
     let mut latencies = Vec::new();
-    let mut event_json = None;
     let mut longest_rank = 0;
     while let Some(outcome) = tasks.join_next().await {
         let outcome = outcome.context("a writer task panicked")??;
         acked += outcome.acked;
         latencies.extend(outcome.latencies);
-        event_json = event_json.or(outcome.event_json);
         longest_rank = longest_rank.max(outcome.longest_rank);
     }
     let elapsed = started.elapsed();
@@ -86,7 +80,6 @@ pub async fn writers(server: &Warren, config: &Config) -> Result<Writes> {
         commits: server.stats.commits.load(Ordering::Relaxed) - commits_before,
         commands: server.stats.commands.load(Ordering::Relaxed) - commands_before,
         ack_latency: Samples::new(latencies),
-        event_json: event_json.context("no command was acknowledged")?,
         longest_rank,
     })
 }
@@ -102,7 +95,6 @@ async fn write_loop(
     let mut outcome = WriterOutcome {
         acked: 0,
         latencies: Vec::new(),
-        event_json: None,
         longest_rank: 0,
     };
     let mut n = 0u64;
@@ -138,12 +130,22 @@ async fn write_loop(
             let rank = answer["event"]["change"]["card"]["rank"].as_str();
             outcome.longest_rank = outcome.longest_rank.max(rank.map_or(0, str::len));
         }
-        if outcome.event_json.is_none() && (!card || commands == Commands::Cards) {
-            outcome.event_json = Some(answer["event"].to_string());
-        }
     }
     let _ = socket.close(None).await;
     Ok(outcome)
+}
+
+/// Posts one message through the server and returns its event's JSON: the raw baseline's payload.
+pub async fn probe_event(server: &Warren) -> Result<String> {
+    let mut socket = ws::connect(server.addr, Some(&server.token)).await?;
+    ws::hello(&mut socket).await?;
+    let frame = serde_json::json!({"type": "command", "request_id": "probe",
+        "command": {"type": "post_message", "room_id": server.room,
+            "body": "Benchmark message 1 from writer 0: the quick brown fox jumps over the lazy dog."}});
+    ws::send(&mut socket, frame.to_string()).await?;
+    let ack = ws::expect(&mut socket, "ack").await?;
+    let _ = socket.close(None).await;
+    Ok(ack["event"].to_string())
 }
 
 /// The raw baseline's result.
@@ -156,6 +158,15 @@ pub struct Raw {
 impl Raw {
     pub fn rate(&self) -> f64 {
         self.commits as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Two runs taken together.
+    pub fn plus(&self, other: &Raw) -> Raw {
+        Raw {
+            commits: self.commits + other.commits,
+            elapsed: self.elapsed + other.elapsed,
+            payload_bytes: self.payload_bytes,
+        }
     }
 }
 
