@@ -67,6 +67,16 @@ pub enum CliCommand {
     Chat(ChatCommand),
     /// Print the workspace's event stream.
     Events(EventsArgs),
+    /// Print the full-screen client's key bindings per context (and any errors in your keymap).
+    Keys(KeysArgs),
+}
+
+/// `warren keys`
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// Bundled keymap to show: default, vim or emacs (default: [ui] keymap in config.toml).
+    #[arg(long, value_name = "NAME")]
+    pub keymap: Option<String>,
 }
 
 /// `warren board …`
@@ -247,6 +257,16 @@ mod tests {
         assert!(cli.global.json);
         assert_eq!(cli.global.server.as_deref(), Some("http://x:1"));
         assert_eq!(cli.global.workspace.as_deref(), Some("Acme"));
+        Ok(())
+    }
+
+    #[test]
+    fn keys_takes_a_keymap() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["warren", "keys", "--keymap", "vim"])?;
+        let CliCommand::Keys(args) = cli.command else {
+            panic!("expected keys");
+        };
+        assert_eq!(args.keymap.as_deref(), Some("vim"));
         Ok(())
     }
 

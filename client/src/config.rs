@@ -1,7 +1,8 @@
 //! The profile file: which server to talk to, with which token, and which workspace to open by
 //! default. It lives at `config_dir()/config.toml` of `directories::ProjectDirs` for
 //! `dev.warren.warren` (override the directory with `WARREN_CONFIG_DIR`) and is created with mode
-//! 0600 because it holds a secret.
+//! 0600 because it holds a secret. An optional `[ui]` section picks the full-screen client's
+//! keymap and theme.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,22 @@ pub struct ConfigFile {
     /// The profile `warren login` stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// The full-screen client's look and keys (`[ui]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<UiConfig>,
+}
+
+/// The `[ui]` section: which bundled keymap and which theme the full-screen client uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// `default`, `vim` or `emacs`; the config directory's `keymap.toml` merges over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keymap: Option<String>,
+    /// A bundled theme (`dark`, `light`, `high-contrast`, `base16`) or the name of a file in the
+    /// config directory's `themes/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
 }
 
 /// A server, its token, and optionally a default workspace.
@@ -62,6 +79,22 @@ fn config_error(path: &Path, reason: impl std::fmt::Display) -> ClientError {
 }
 
 impl ConfigFile {
+    /// The chosen keymap, `default` unless `[ui] keymap` says otherwise.
+    pub fn keymap_name(&self) -> &str {
+        self.ui
+            .as_ref()
+            .and_then(|ui| ui.keymap.as_deref())
+            .unwrap_or(crate::keymap::DEFAULT)
+    }
+
+    /// The chosen theme, `dark` unless `[ui] theme` says otherwise.
+    pub fn theme_name(&self) -> &str {
+        self.ui
+            .as_ref()
+            .and_then(|ui| ui.theme.as_deref())
+            .unwrap_or(crate::theme::DEFAULT)
+    }
+
     /// Reads the file; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Self, ClientError> {
         let text = match std::fs::read_to_string(path) {
@@ -137,6 +170,7 @@ mod tests {
                 token: "wrn_secret".into(),
                 workspace: Some("Acme".into()),
             }),
+            ui: None,
         };
         config.save(&path)?;
         assert_eq!(ConfigFile::load(&path)?, config);
@@ -148,6 +182,25 @@ mod tests {
             let mode = std::fs::metadata(&path)?.permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_ui_section_is_optional_and_round_trips() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = config_path(dir.path());
+        std::fs::write(&path, "[profile]\nserver = \"x\"\ntoken = \"t\"\n")?;
+        let old = ConfigFile::load(&path)?;
+        assert_eq!(old.ui, None);
+        assert_eq!((old.keymap_name(), old.theme_name()), ("default", "dark"));
+        std::fs::write(&path, "[ui]\nkeymap = \"vim\"\ntheme = \"light\"\n")?;
+        let file = ConfigFile::load(&path)?;
+        assert_eq!((file.keymap_name(), file.theme_name()), ("vim", "light"));
+        file.save(&path)?;
+        assert_eq!(ConfigFile::load(&path)?, file);
+        std::fs::write(&path, "[ui]\nkeymaps = \"vim\"\n")?;
+        let err = ConfigFile::load(&path).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("keymaps")));
         Ok(())
     }
 

@@ -1,9 +1,11 @@
-//! Runs a parsed command line: `login` on its own, everything else inside a [`Session`].
+//! Runs a parsed command line: `login` and `keys` on their own, everything else inside a
+//! [`Session`].
 
 mod board;
 mod card;
 mod chat;
 mod events;
+mod keys;
 mod login;
 mod room;
 
@@ -20,13 +22,15 @@ pub type Out = Printer<Stdout>;
 /// Runs one command line to completion.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let mut out = Printer::new(cli.global.json, std::io::stdout());
-    if let CliCommand::Login = cli.command {
-        return login::run(&cli.global, &mut out).await;
+    match cli.command {
+        CliCommand::Login => return login::run(&cli.global, &mut out).await,
+        CliCommand::Keys(args) => return keys::run(&args, &mut out),
+        _ => {}
     }
     let settings = session::load_settings(&cli.global)?;
     let mut session = Session::open(&settings).await?;
     let result = match cli.command {
-        CliCommand::Login => Ok(()),
+        CliCommand::Login | CliCommand::Keys(_) => Ok(()),
         CliCommand::Board(command) => board::run(command, &session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
         CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,
