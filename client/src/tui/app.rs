@@ -1,0 +1,333 @@
+//! The application state of the full-screen client and how it changes when the server speaks.
+//! Key handling lives in [`super::input`]; drawing in [`super::view`]. Nothing here touches the
+//! terminal or the socket: network work is queued in [`App::outbound`] for the event loop.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use ratatui::text::Line;
+use tokio::time::Instant;
+use warren_protocol::{Change, Command, Id, Member, ServerMessage, WireError};
+
+use super::model::Model;
+use super::net::{NetEvent, NetRequest};
+use super::outbox::Outbox;
+use super::state::{BoardUi, ChatUi, ConnState, Notice, Overlay, Tab};
+use crate::connection::new_request_id;
+use crate::keymap::Keymap;
+use crate::theme::Theme;
+
+/// Rendered message bodies by (message, width, edit time).
+pub type RenderCache = HashMap<(Id, u16, Option<i64>), Vec<Line<'static>>>;
+
+/// How long a "someone is typing" hint lasts without a new typing frame.
+pub const TYPING_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The whole state of the full-screen client.
+pub struct App {
+    /// The workspace as the server confirmed it.
+    pub model: Model,
+    /// `model` with pending changes applied; `None` when nothing is pending.
+    projected: Option<Model>,
+    pub outbox: Outbox,
+    pub me: Option<Member>,
+    pub workspace_id: Option<Id>,
+    pub server: String,
+    pub conn: ConnState,
+    /// The replay after (re)subscribing has finished.
+    pub synced: bool,
+    pub tab: Tab,
+    pub board: BoardUi,
+    pub chat: ChatUi,
+    pub overlay: Option<Overlay>,
+    pub notice: Option<Notice>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Requests for the network task, drained by the event loop.
+    pub outbound: Vec<NetRequest>,
+    pub quit: bool,
+    /// Rendered message bodies by (message, width, edit time): a memo for the renderer.
+    pub chat_render_cache: RefCell<RenderCache>,
+}
+
+impl App {
+    /// A new app showing nothing yet (until the first snapshot).
+    pub fn new(keymap: Keymap, theme: Theme, server: String) -> Self {
+        Self {
+            model: Model::default(),
+            projected: None,
+            outbox: Outbox::default(),
+            me: None,
+            workspace_id: None,
+            server,
+            conn: ConnState::Connecting,
+            synced: false,
+            tab: Tab::Board,
+            board: BoardUi::default(),
+            chat: ChatUi::default(),
+            overlay: None,
+            notice: None,
+            keymap,
+            theme,
+            outbound: Vec::new(),
+            quit: false,
+            chat_render_cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The workspace as the user should see it: confirmed state plus pending changes.
+    pub fn view(&self) -> &Model {
+        self.projected.as_ref().unwrap_or(&self.model)
+    }
+
+    /// Recomputes the optimistic view after the model or the outbox changed.
+    pub fn reproject(&mut self) {
+        self.projected = if self.outbox.is_empty() {
+            None
+        } else {
+            let actor = self.me.as_ref().map(|m| m.user_id.clone());
+            actor.map(|a| self.outbox.project(&self.model, &a, now_ms()))
+        };
+    }
+
+    /// Shows a one-line message in the status bar.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: crate::sanitize::line(&text.into()),
+            error,
+        });
+    }
+
+    /// Queues a command: it shows at once, and is sent now or after the next reconnect.
+    pub fn submit(&mut self, command: Command) {
+        let request_id = match new_request_id() {
+            Ok(id) => id,
+            Err(e) => {
+                self.notify(format!("cannot make a request id: {e}"), true);
+                return;
+            }
+        };
+        self.outbox.push(request_id, command);
+        self.flush_outbox();
+        self.reproject();
+    }
+
+    fn flush_outbox(&mut self) {
+        if self.conn != ConnState::Connected {
+            return;
+        }
+        for pending in self.outbox.take_unsent() {
+            self.outbound.push(NetRequest::Command {
+                request_id: pending.request_id,
+                command: pending.command,
+            });
+        }
+    }
+
+    /// The id of the current room.
+    pub fn current_room(&self) -> Option<Id> {
+        self.view().rooms.get(self.chat.room).map(|r| r.id.clone())
+    }
+
+    /// Asks for the first page of the current room's history if it is not loaded.
+    pub fn ensure_history(&mut self) {
+        let Some(room) = self.current_room() else {
+            return;
+        };
+        if self.conn != ConnState::Connected {
+            return;
+        }
+        let history = self.model.history.entry(room.clone()).or_default();
+        if !history.loaded && !history.loading {
+            history.loading = true;
+            self.outbound.push(NetRequest::Messages {
+                room_id: room,
+                before: None,
+            });
+        }
+    }
+
+    /// Asks for older messages of the current room, if there are any.
+    pub fn load_older(&mut self) {
+        let Some(room) = self.current_room() else {
+            return;
+        };
+        if self.conn != ConnState::Connected {
+            return;
+        }
+        let history = self.model.history.entry(room.clone()).or_default();
+        if history.loaded && history.has_more && !history.loading {
+            history.loading = true;
+            let before = history.messages.first().map(|m| m.seq);
+            self.outbound.push(NetRequest::Messages {
+                room_id: room,
+                before,
+            });
+        }
+    }
+
+    /// Marks the current room read when the user is looking at it.
+    pub fn mark_read(&mut self) {
+        if self.tab == Tab::Chat
+            && let Some(room) = self.current_room()
+        {
+            self.chat.unread.remove(&room);
+        }
+    }
+
+    /// Handles what the network task reports.
+    pub fn on_net(&mut self, event: NetEvent) {
+        match event {
+            NetEvent::Connecting => {
+                if !matches!(self.conn, ConnState::Connected) {
+                    self.conn = ConnState::Connecting;
+                }
+            }
+            NetEvent::Connected(welcome, workspace) => {
+                self.me = Some(welcome.user.clone());
+                self.workspace_id = Some(workspace);
+                self.conn = ConnState::Connected;
+                self.synced = false;
+                self.outbox.mark_all_unsent();
+                self.flush_outbox();
+                for history in self.model.history.values_mut() {
+                    history.loading = false;
+                }
+            }
+            NetEvent::Disconnected { reason, retry_at } => {
+                self.conn = match retry_at {
+                    Some(at) => ConnState::Reconnecting { at, reason },
+                    None => ConnState::Offline { reason },
+                };
+                self.outbox.mark_all_unsent();
+            }
+            NetEvent::Push(message) => self.on_push(*message),
+            NetEvent::Acked(request_id, ack) => {
+                self.outbox.resolve(&request_id);
+                // The ack carries the event; apply it now if it is next (the event frame that
+                // follows is then skipped by sequence number).
+                self.apply_event(&ack.event);
+                self.reproject();
+            }
+            NetEvent::Rejected(request_id, error) => {
+                let what = self
+                    .outbox
+                    .resolve(&request_id)
+                    .map_or("a change", |p| p.command.name());
+                self.reject(what, &error);
+                self.reproject();
+            }
+            NetEvent::Page {
+                room_id,
+                messages,
+                has_more,
+            } => {
+                self.model.apply_page(&room_id, messages, has_more);
+            }
+            NetEvent::PageFailed { room_id, error } => {
+                if let Some(h) = self.model.history.get_mut(&room_id) {
+                    h.loading = false;
+                }
+                self.notify(format!("could not load messages: {error}"), true);
+            }
+        }
+    }
+
+    fn reject(&mut self, what: &str, error: &WireError) {
+        self.notify(format!("{what} was refused: {}", error.message), true);
+    }
+
+    fn on_push(&mut self, message: ServerMessage) {
+        match message {
+            ServerMessage::Snapshot { state } => {
+                self.model.apply_snapshot(state);
+                self.clamp_selection();
+                self.reproject();
+                self.ensure_history();
+            }
+            ServerMessage::Event { event } => {
+                self.apply_event(&event);
+                self.reproject();
+            }
+            ServerMessage::Synced { .. } => {
+                self.synced = true;
+                self.ensure_history();
+            }
+            ServerMessage::Typing { room_id, user_id } => {
+                let until = Instant::now() + TYPING_TTL;
+                let list = self.chat.typing.entry(room_id).or_default();
+                list.retain(|(u, _)| u != &user_id);
+                list.push((user_id, until));
+            }
+            ServerMessage::Error { code, message, .. } => {
+                self.notify(format!("server: {code}: {message}"), true);
+            }
+            ServerMessage::Resync { .. }
+            | ServerMessage::Welcome { .. }
+            | ServerMessage::Ack { .. }
+            | ServerMessage::Result { .. }
+            | ServerMessage::Pong { .. } => {}
+        }
+    }
+
+    fn apply_event(&mut self, event: &warren_protocol::Event) {
+        if !self.model.apply_event(event) {
+            return;
+        }
+        let me = self.me.as_ref().map(|m| m.user_id.clone());
+        if let Change::MessagePosted { message } = &event.change {
+            if let Some(list) = self.chat.typing.get_mut(&message.room_id) {
+                list.retain(|(u, _)| u != &message.author);
+            }
+            let looking =
+                self.tab == Tab::Chat && self.current_room().as_ref() == Some(&message.room_id);
+            if !looking && me.as_ref() != Some(&message.author) {
+                *self.chat.unread.entry(message.room_id.clone()).or_default() += 1;
+            }
+        }
+        self.clamp_selection();
+    }
+
+    /// Keeps the board, column and room indexes inside what exists.
+    pub fn clamp_selection(&mut self) {
+        let boards = self.model.boards.len();
+        if self.board.board >= boards {
+            self.board.board = boards.saturating_sub(1);
+        }
+        let columns = self
+            .model
+            .boards
+            .get(self.board.board)
+            .map_or(0, |b| b.columns.len());
+        if self.board.column >= columns {
+            self.board.column = columns.saturating_sub(1);
+        }
+        let rooms = self.model.rooms.len();
+        if self.chat.room >= rooms {
+            self.chat.room = rooms.saturating_sub(1);
+        }
+    }
+
+    /// People typing in a room right now (other than me).
+    pub fn typing_in(&self, room: &Id) -> Vec<String> {
+        let now = Instant::now();
+        let me = self.me.as_ref().map(|m| &m.user_id);
+        self.chat
+            .typing
+            .get(room)
+            .map(|list| {
+                list.iter()
+                    .filter(|(u, until)| *until > now && Some(u) != me)
+                    .map(|(u, _)| self.model.member_name(u))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

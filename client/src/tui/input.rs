@@ -1,0 +1,771 @@
+//! Turning keys into actions and performing them. The context decides which bindings apply;
+//! unbound keys in text fields are typed into the field.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use warren_protocol::{Card, Command, Id, Position, Priority};
+
+use super::action::{Action, Context};
+use super::app::App;
+use super::filter;
+use super::net::NetRequest;
+use super::state::{CardEditor, Confirmable, Field, Overlay, Tab, new_compose, single_line};
+
+/// Rows a page-up/page-down moves.
+const PAGE: usize = 10;
+
+impl App {
+    /// The context the keys are read in right now.
+    pub fn context(&self) -> Context {
+        match &self.overlay {
+            Some(Overlay::Palette { .. }) => Context::Palette,
+            Some(Overlay::Confirm { .. }) => Context::Confirm,
+            Some(Overlay::Editor(_)) => Context::Editor,
+            Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
+                Context::Detail
+            }
+            None => match self.tab {
+                Tab::Board if self.board.filter_input.is_some() => Context::Filter,
+                Tab::Board => Context::Board,
+                Tab::Chat if self.chat.composing => Context::Compose,
+                Tab::Chat => Context::Chat,
+            },
+        }
+    }
+
+    /// Handles one key press.
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        let context = self.context();
+        match self.keymap.action(context, &key) {
+            Some(action) => self.perform(action),
+            None if context.is_text_entry() => self.type_key(context, key),
+            None => {}
+        }
+    }
+
+    fn type_key(&mut self, context: Context, key: KeyEvent) {
+        match context {
+            Context::Compose if self.chat.compose.input(key) => self.maybe_send_typing(),
+            Context::Filter => {
+                if let Some(input) = self.board.filter_input.as_mut() {
+                    if is_enter(&key) {
+                        return;
+                    }
+                    input.input(key);
+                    self.board.filter = input.lines().join(" ");
+                }
+            }
+            Context::Palette => {
+                if let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() {
+                    if is_enter(&key) {
+                        return;
+                    }
+                    if input.input(key) {
+                        *selected = 0;
+                    }
+                }
+            }
+            Context::Editor => {
+                if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
+                    if editor.focused() != Field::Description && is_enter(&key) {
+                        editor.field = (editor.field + 1) % Field::ALL.len();
+                        return;
+                    }
+                    editor.focused_mut().input(key);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn maybe_send_typing(&mut self) {
+        let now = tokio::time::Instant::now();
+        let due = self
+            .chat
+            .typing_sent
+            .is_none_or(|t| now.duration_since(t) > std::time::Duration::from_secs(3));
+        if due && let Some(room_id) = self.current_room() {
+            self.chat.typing_sent = Some(now);
+            self.outbound.push(NetRequest::Typing { room_id });
+        }
+    }
+
+    /// Performs an action in the current context.
+    pub fn perform(&mut self, action: Action) {
+        let context = self.context();
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Help { .. }) => None,
+                    _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette {
+                    input: Box::new(single_line("")),
+                    selected: 0,
+                })
+            }
+            Action::NextTab | Action::PrevTab => {
+                self.overlay = None;
+                self.tab = match self.tab {
+                    Tab::Board => Tab::Chat,
+                    Tab::Chat => Tab::Board,
+                };
+                self.on_tab_change();
+            }
+            Action::ShowBoard => {
+                self.overlay = None;
+                self.tab = Tab::Board;
+            }
+            Action::ShowChat => {
+                self.overlay = None;
+                self.tab = Tab::Chat;
+                self.on_tab_change();
+            }
+            Action::Cancel => self.cancel(context),
+            Action::Confirm => self.confirm(context),
+            Action::MoveUp => self.vertical(context, -1),
+            Action::MoveDown => self.vertical(context, 1),
+            Action::PageUp => self.vertical(context, -(PAGE as isize)),
+            Action::PageDown => self.vertical(context, PAGE as isize),
+            Action::First => self.vertical(context, isize::MIN / 2),
+            Action::Last => self.vertical(context, isize::MAX / 2),
+            Action::MoveLeft => self.horizontal(-1),
+            Action::MoveRight => self.horizontal(1),
+            Action::CardNew => self.open_editor(None),
+            Action::CardEdit => {
+                if let Some(card) = self.selected_card() {
+                    self.open_editor(Some(card));
+                }
+            }
+            Action::CardOpen => {
+                if let Some(card) = self.selected_card() {
+                    self.overlay = Some(Overlay::Detail {
+                        card: card.id,
+                        scroll: 0,
+                    });
+                }
+            }
+            Action::CardDelete => {
+                if let Some(card) = self.selected_card() {
+                    self.overlay = Some(Overlay::Confirm {
+                        prompt: format!("Delete card #{} “{}”?", card.number, card.title),
+                        what: Confirmable::DeleteCard(card.id),
+                    });
+                }
+            }
+            Action::CardMoveLeft => self.move_card_across(-1),
+            Action::CardMoveRight => self.move_card_across(1),
+            Action::CardMoveUp => self.move_card_within(-1),
+            Action::CardMoveDown => self.move_card_within(1),
+            Action::Filter => {
+                self.tab = Tab::Board;
+                self.overlay = None;
+                self.board.filter_input = Some(single_line(&self.board.filter));
+            }
+            Action::ClearFilter => {
+                self.board.filter.clear();
+                self.board.filter_input = None;
+            }
+            Action::NextBoard | Action::PrevBoard => {
+                let n = self.view().boards.len().max(1);
+                let step = if action == Action::NextBoard {
+                    1
+                } else {
+                    n - 1
+                };
+                self.board.board = (self.board.board + step) % n;
+                self.board.column = 0;
+            }
+            Action::NextRoom | Action::PrevRoom => {
+                let n = self.view().rooms.len().max(1);
+                let step = if action == Action::NextRoom { 1 } else { n - 1 };
+                self.chat.room = (self.chat.room + step) % n;
+                self.chat.selected = None;
+                self.tab = Tab::Chat;
+                self.on_tab_change();
+            }
+            Action::Compose => {
+                self.tab = Tab::Chat;
+                self.chat.composing = true;
+            }
+            Action::Send => self.send_message(),
+            Action::Newline => {
+                if context == Context::Compose {
+                    self.chat.compose.insert_newline();
+                } else if let Some(Overlay::Editor(editor)) = self.overlay.as_mut()
+                    && editor.focused() == Field::Description
+                {
+                    editor.description.insert_newline();
+                }
+            }
+            Action::MessageEdit => self.edit_message(),
+            Action::MessageDelete => self.delete_message(),
+            Action::Save => self.save_editor(),
+            Action::NextField | Action::PrevField => {
+                if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
+                    let n = Field::ALL.len();
+                    editor.field = if action == Action::NextField {
+                        (editor.field + 1) % n
+                    } else {
+                        (editor.field + n - 1) % n
+                    };
+                }
+            }
+        }
+    }
+
+    fn on_tab_change(&mut self) {
+        if self.tab == Tab::Chat {
+            self.ensure_history();
+            self.mark_read();
+        }
+    }
+
+    fn cancel(&mut self, context: Context) {
+        match context {
+            Context::Filter => {
+                self.board.filter_input = None;
+                self.board.filter.clear();
+            }
+            Context::Compose => {
+                self.chat.composing = false;
+                if self.chat.editing.take().is_some() {
+                    self.chat.compose = new_compose();
+                }
+            }
+            _ => {
+                if self.overlay.take().is_none() {
+                    self.notice = None;
+                }
+            }
+        }
+    }
+
+    fn confirm(&mut self, context: Context) {
+        match context {
+            Context::Board => self.perform(Action::CardOpen),
+            Context::Chat => self.perform(Action::Compose),
+            Context::Filter => self.board.filter_input = None,
+            Context::Compose => self.send_message(),
+            Context::Editor => self.save_editor(),
+            Context::Palette => {
+                let chosen = self.palette_matches().get(self.palette_selected()).copied();
+                self.overlay = None;
+                if let Some(action) = chosen {
+                    self.perform(action);
+                }
+            }
+            Context::Confirm => {
+                if let Some(Overlay::Confirm { what, .. }) = self.overlay.take() {
+                    match what {
+                        Confirmable::DeleteCard(card_id) => {
+                            self.submit(Command::DeleteCard { card_id })
+                        }
+                        Confirmable::DeleteMessage(message_id) => {
+                            self.submit(Command::DeleteMessage { message_id })
+                        }
+                    }
+                }
+            }
+            Context::Detail | Context::Global => self.overlay = None,
+        }
+    }
+
+    fn palette_selected(&self) -> usize {
+        match &self.overlay {
+            Some(Overlay::Palette { selected, .. }) => *selected,
+            _ => 0,
+        }
+    }
+
+    /// The actions matching the palette's query, best first.
+    pub fn palette_matches(&self) -> Vec<Action> {
+        let query = match &self.overlay {
+            Some(Overlay::Palette { input, .. }) => input.lines().join(" "),
+            _ => String::new(),
+        };
+        palette_matches(&query)
+    }
+
+    fn vertical(&mut self, context: Context, delta: isize) {
+        match context {
+            Context::Board | Context::Filter => self.move_card_selection(delta),
+            Context::Chat => self.move_message_selection(delta),
+            Context::Palette => {
+                let n = self.palette_matches().len();
+                if let Some(Overlay::Palette { selected, .. }) = self.overlay.as_mut() {
+                    *selected = step(*selected, delta, n);
+                }
+            }
+            Context::Detail => {
+                if let Some(
+                    Overlay::Help { scroll }
+                    | Overlay::Detail { scroll, .. }
+                    | Overlay::Problems { scroll, .. },
+                ) = self.overlay.as_mut()
+                {
+                    *scroll = step(*scroll, delta, usize::MAX / 4);
+                }
+            }
+            Context::Editor => {
+                if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
+                    let n = Field::ALL.len();
+                    editor.field = step(editor.field, delta, n);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn horizontal(&mut self, delta: isize) {
+        if self.tab != Tab::Board || self.overlay.is_some() {
+            return;
+        }
+        let n = self.current_columns().len();
+        self.board.column = step(self.board.column, delta, n);
+    }
+
+    /// The columns of the current board.
+    pub fn current_columns(&self) -> Vec<warren_protocol::Column> {
+        self.view()
+            .boards
+            .get(self.board.board)
+            .map(|b| b.columns.clone())
+            .unwrap_or_default()
+    }
+
+    /// The cards of a column that pass the filter, in order.
+    pub fn visible_cards(&self, column: &Id) -> Vec<&Card> {
+        let view = self.view();
+        view.column_cards(column)
+            .into_iter()
+            .filter(|c| filter::matches(c, &self.board.filter, view))
+            .collect()
+    }
+
+    /// The row of the selected card in a column's visible cards.
+    pub fn selected_row(&self, column: &Id) -> Option<usize> {
+        let cards = self.visible_cards(column);
+        if cards.is_empty() {
+            return None;
+        }
+        let by_id = self
+            .board
+            .selected
+            .get(column)
+            .and_then(|id| cards.iter().position(|c| &c.id == id));
+        Some(by_id.unwrap_or_else(|| {
+            self.board
+                .row
+                .get(column)
+                .copied()
+                .unwrap_or(0)
+                .min(cards.len() - 1)
+        }))
+    }
+
+    /// The selected card of the focused column.
+    pub fn selected_card(&self) -> Option<Card> {
+        let column = self.current_columns().get(self.board.column)?.id.clone();
+        let row = self.selected_row(&column)?;
+        self.visible_cards(&column).get(row).map(|c| (*c).clone())
+    }
+
+    fn select(&mut self, column: &Id, row: usize) {
+        let id = self.visible_cards(column).get(row).map(|c| c.id.clone());
+        self.board.row.insert(column.clone(), row);
+        if let Some(id) = id {
+            self.board.selected.insert(column.clone(), id);
+        }
+    }
+
+    fn move_card_selection(&mut self, delta: isize) {
+        let Some(column) = self
+            .current_columns()
+            .get(self.board.column)
+            .map(|c| c.id.clone())
+        else {
+            return;
+        };
+        let n = self.visible_cards(&column).len();
+        let row = self.selected_row(&column).unwrap_or(0);
+        self.select(&column, step(row, delta, n));
+    }
+
+    fn move_card_across(&mut self, delta: isize) {
+        let Some(card) = self.selected_card() else {
+            return;
+        };
+        let columns = self.current_columns();
+        let target = step(self.board.column, delta, columns.len());
+        if target == self.board.column {
+            return;
+        }
+        let column = columns[target].id.clone();
+        self.submit(Command::MoveCard {
+            card_id: card.id.clone(),
+            column_id: column.clone(),
+            position: Position::Bottom,
+        });
+        self.board.column = target;
+        self.board.selected.insert(column, card.id);
+    }
+
+    fn move_card_within(&mut self, delta: isize) {
+        let Some(card) = self.selected_card() else {
+            return;
+        };
+        let all: Vec<Id> = self
+            .view()
+            .column_cards(&card.column_id)
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        let Some(i) = all.iter().position(|id| id == &card.id) else {
+            return;
+        };
+        let position = if delta < 0 {
+            match i.checked_sub(1) {
+                Some(j) => Position::Before {
+                    card_id: all[j].clone(),
+                },
+                None => return,
+            }
+        } else {
+            match all.get(i + 1) {
+                Some(next) => Position::After {
+                    card_id: next.clone(),
+                },
+                None => return,
+            }
+        };
+        self.submit(Command::MoveCard {
+            card_id: card.id,
+            column_id: card.column_id,
+            position,
+        });
+    }
+
+    fn open_editor(&mut self, card: Option<Card>) {
+        let Some(board) = self
+            .view()
+            .boards
+            .get(self.board.board)
+            .map(|b| b.id.clone())
+        else {
+            self.notify("there is no board to add a card to", true);
+            return;
+        };
+        let Some(column) = self
+            .current_columns()
+            .get(self.board.column)
+            .map(|c| c.id.clone())
+        else {
+            return;
+        };
+        let assignee = card
+            .as_ref()
+            .and_then(|c| c.assignee.as_ref())
+            .map(|a| self.view().member_name(a))
+            .unwrap_or_default();
+        let mut description = ratatui_textarea::TextArea::new(
+            card.as_ref()
+                .map(|c| c.description.lines().map(str::to_owned).collect())
+                .unwrap_or_default(),
+        );
+        description.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        let editor = CardEditor {
+            card: card.as_ref().map(|c| c.id.clone()),
+            board,
+            column,
+            field: 0,
+            title: single_line(card.as_ref().map_or("", |c| c.title.as_str())),
+            labels: single_line(
+                &card
+                    .as_ref()
+                    .map(|c| c.labels.join(", "))
+                    .unwrap_or_default(),
+            ),
+            priority: single_line(card.as_ref().map_or("none", |c| c.priority.as_str())),
+            assignee: single_line(&assignee),
+            description,
+        };
+        self.overlay = Some(Overlay::Editor(Box::new(editor)));
+    }
+
+    fn save_editor(&mut self) {
+        let Some(Overlay::Editor(editor)) = &self.overlay else {
+            return;
+        };
+        let text = |t: &ratatui_textarea::TextArea<'static>| t.lines().join("\n");
+        let title = text(&editor.title).trim().to_owned();
+        if title.is_empty() {
+            self.notify("a card needs a title", true);
+            return;
+        }
+        let labels: Vec<String> = text(&editor.labels)
+            .split(',')
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let priority_text = text(&editor.priority).trim().to_lowercase();
+        let priority = if priority_text.is_empty() {
+            Priority::None
+        } else {
+            match Priority::parse(&priority_text) {
+                Some(p) => p,
+                None => {
+                    self.notify(
+                        format!("unknown priority {priority_text:?}; use none, low, medium, high or urgent"),
+                        true,
+                    );
+                    return;
+                }
+            }
+        };
+        let assignee_text = text(&editor.assignee).trim().to_owned();
+        let assignee = if assignee_text.is_empty() {
+            None
+        } else {
+            match self
+                .view()
+                .members
+                .iter()
+                .find(|m| m.name.eq_ignore_ascii_case(&assignee_text))
+            {
+                Some(m) => Some(m.user_id.clone()),
+                None => {
+                    self.notify(format!("no member named {assignee_text:?}"), true);
+                    return;
+                }
+            }
+        };
+        let description = text(&editor.description);
+        let command = match &editor.card {
+            None => Command::CreateCard {
+                card_id: new_id("card"),
+                board_id: editor.board.clone(),
+                column_id: Some(editor.column.clone()),
+                title,
+                description,
+                labels,
+                assignee,
+                priority,
+                position: Position::Bottom,
+            },
+            Some(card_id) => Command::UpdateCard {
+                card_id: card_id.clone(),
+                title: Some(title),
+                description: Some(description),
+                labels: Some(labels),
+                assignee: Some(assignee),
+                priority: Some(priority),
+            },
+        };
+        let created = match &command {
+            Command::CreateCard {
+                card_id, column_id, ..
+            } => card_id.clone().zip(column_id.clone()),
+            _ => None,
+        };
+        self.overlay = None;
+        self.submit(command);
+        if let Some((card, column)) = created {
+            self.board.selected.insert(column, card);
+        }
+    }
+
+    fn room_messages(&self) -> Vec<warren_protocol::Message> {
+        let Some(room) = self.current_room() else {
+            return Vec::new();
+        };
+        self.view()
+            .history
+            .get(&room)
+            .map(|h| h.messages.clone())
+            .unwrap_or_default()
+    }
+
+    fn move_message_selection(&mut self, delta: isize) {
+        let messages = self.room_messages();
+        if messages.is_empty() {
+            return;
+        }
+        let current = self
+            .chat
+            .selected
+            .as_ref()
+            .and_then(|id| messages.iter().position(|m| &m.id == id));
+        let index = match current {
+            None if delta > 0 => return,
+            None => step(messages.len(), delta, messages.len() + 1).min(messages.len() - 1),
+            Some(i) => {
+                let next = i as isize + delta;
+                if next >= messages.len() as isize {
+                    self.chat.selected = None;
+                    return;
+                }
+                next.max(0) as usize
+            }
+        };
+        if index == 0 {
+            self.load_older();
+        }
+        self.chat.selected = Some(messages[index].id.clone());
+    }
+
+    fn send_message(&mut self) {
+        let body = self.chat.compose.lines().join("\n");
+        if body.trim().is_empty() {
+            return;
+        }
+        let Some(room_id) = self.current_room() else {
+            self.notify("there is no room to write in", true);
+            return;
+        };
+        let command = match self.chat.editing.take() {
+            Some(message_id) => Command::EditMessage { message_id, body },
+            None => Command::PostMessage {
+                message_id: new_id("msg"),
+                room_id,
+                body,
+            },
+        };
+        self.chat.compose = new_compose();
+        self.chat.selected = None;
+        self.submit(command);
+    }
+
+    fn own_selected_message(&self) -> Option<warren_protocol::Message> {
+        let me = self.me.as_ref()?.user_id.clone();
+        let messages = self.room_messages();
+        match &self.chat.selected {
+            Some(id) => messages.into_iter().find(|m| &m.id == id && m.author == me),
+            None => messages.into_iter().rev().find(|m| m.author == me),
+        }
+    }
+
+    fn edit_message(&mut self) {
+        match self.own_selected_message() {
+            Some(message) => {
+                let mut compose = ratatui_textarea::TextArea::new(
+                    message.body.lines().map(str::to_owned).collect(),
+                );
+                compose.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+                compose.move_cursor(ratatui_textarea::CursorMove::Bottom);
+                compose.move_cursor(ratatui_textarea::CursorMove::End);
+                self.chat.compose = compose;
+                self.chat.editing = Some(message.id);
+                self.chat.composing = true;
+            }
+            None => self.notify("select one of your own messages to edit it", false),
+        }
+    }
+
+    fn delete_message(&mut self) {
+        match self.own_selected_message() {
+            Some(message) => {
+                let preview: String = message.body.chars().take(40).collect();
+                self.overlay = Some(Overlay::Confirm {
+                    prompt: format!("Delete your message “{preview}”?"),
+                    what: Confirmable::DeleteMessage(message.id),
+                });
+            }
+            None => self.notify("select one of your own messages to delete it", false),
+        }
+    }
+}
+
+fn is_enter(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Enter && key.modifiers.difference(KeyModifiers::SHIFT).is_empty()
+}
+
+/// Moves an index by `delta` within `0..n`, clamping at both ends.
+fn step(index: usize, delta: isize, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let moved = index as isize + delta;
+    moved.clamp(0, n as isize - 1) as usize
+}
+
+/// A new client-side id of a kind (for offline creation).
+fn new_id(prefix: &str) -> Option<Id> {
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).ok()?;
+    Some(Id::from_random(prefix, random))
+}
+
+/// The actions whose name or description matches `query` (a subsequence, case-insensitive),
+/// best first: name prefix, then name subsequence, then description.
+pub fn palette_matches(query: &str) -> Vec<Action> {
+    let q = query.trim().to_lowercase().replace(' ', "_");
+    if q.is_empty() {
+        return Action::ALL.to_vec();
+    }
+    let mut scored: Vec<(u8, usize, Action)> = Action::ALL
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let name = a.name();
+            let score = if name.starts_with(&q) {
+                0
+            } else if name.contains(&q) {
+                1
+            } else if is_subsequence(&q, name) {
+                2
+            } else if a
+                .description()
+                .to_lowercase()
+                .contains(&q.replace('_', " "))
+            {
+                3
+            } else {
+                return None;
+            };
+            Some((score, i, *a))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().map(|(_, _, a)| a).collect()
+}
+
+fn is_subsequence(needle: &str, hay: &str) -> bool {
+    let mut hay = hay.chars();
+    needle.chars().all(|c| hay.any(|h| h == c))
+}
+
+impl App {
+    /// Pastes text into the focused text field, if any.
+    pub fn on_paste(&mut self, text: &str) {
+        let text = crate::sanitize::block(text);
+        match self.context() {
+            super::action::Context::Compose => {
+                self.chat.compose.insert_str(&text);
+            }
+            super::action::Context::Filter => {
+                if let Some(input) = self.board.filter_input.as_mut() {
+                    input.insert_str(text.replace('\n', " "));
+                    self.board.filter = input.lines().join(" ");
+                }
+            }
+            super::action::Context::Editor => {
+                if let Some(super::state::Overlay::Editor(editor)) = self.overlay.as_mut() {
+                    let single = editor.focused() != super::state::Field::Description;
+                    let text = if single {
+                        text.replace('\n', " ")
+                    } else {
+                        text
+                    };
+                    editor.focused_mut().insert_str(text);
+                }
+            }
+            _ => {}
+        }
+    }
+}

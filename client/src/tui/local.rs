@@ -1,0 +1,161 @@
+//! Local mode: with no server configured, `warren` runs `warren-server` in-process on a local
+//! data dir and connects to it over loopback — the same code path as a remote server. `warren
+//! demo` does the same on a throwaway store seeded with a sample workspace.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use warren_protocol::Role;
+use warren_server::server::{ServeError, bind_store};
+use warren_server::service::workspace;
+use warren_server::store::{FILE_NAME, Store, StoreError};
+
+use crate::endpoint::Endpoint;
+use crate::error::ClientError;
+
+/// File in the local data dir holding the local owner's token (mode 0600).
+pub const TOKEN_FILE: &str = "local-token";
+
+/// An in-process server on a loopback port.
+pub struct LocalServer {
+    pub endpoint: Endpoint,
+    pub token: String,
+    pub data_dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), ServeError>>>,
+}
+
+impl LocalServer {
+    /// Stops the server, letting in-flight commands commit.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+fn local_error(dir: &Path, e: impl std::fmt::Display) -> ClientError {
+    ClientError::Config {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// The data dir of local mode.
+pub fn default_dir() -> Result<PathBuf, ClientError> {
+    if let Ok(dir) = std::env::var("WARREN_DATA_DIR")
+        && !dir.is_empty()
+    {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("dev", "warren", "warren")
+        .map(|p| p.data_dir().join("local"))
+        .ok_or_else(|| ClientError::Config {
+            path: "(data dir)".into(),
+            reason: "cannot find a home directory; set WARREN_DATA_DIR".into(),
+        })
+}
+
+fn write_token(dir: &Path, token: &str) -> Result<(), ClientError> {
+    use std::io::Write;
+    let path = dir.join(TOKEN_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(|e| local_error(&path, e))?;
+    file.write_all(token.as_bytes())
+        .map_err(|e| local_error(&path, e))
+}
+
+/// Opens (creating on first use) the local store and its owner token.
+fn open_local(dir: &Path) -> Result<(Store, String), ClientError> {
+    if !dir.join(FILE_NAME).exists() {
+        let store = Store::create(dir).map_err(|e| local_error(dir, e))?;
+        let owner = std::env::var("USER").unwrap_or_else(|_| "me".into());
+        let done =
+            workspace::bootstrap(&store, &owner, "Local").map_err(|e| local_error(dir, e))?;
+        write_token(dir, &done.token.token)?;
+        return Ok((store, done.token.token));
+    }
+    let store = match Store::open(dir) {
+        Ok(s) => s,
+        Err(StoreError::InUse(_)) => {
+            return Err(ClientError::Config {
+                path: dir.display().to_string(),
+                reason:
+                    "another warren is already running on this local workspace; use that one, or \
+                         point WARREN_DATA_DIR elsewhere"
+                        .into(),
+            });
+        }
+        Err(e) => return Err(local_error(dir, e)),
+    };
+    let token = match std::fs::read_to_string(dir.join(TOKEN_FILE)) {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+        _ => {
+            let (minted, _) =
+                workspace::create_token(&store, None, "local").map_err(|e| local_error(dir, e))?;
+            write_token(dir, &minted.token)?;
+            minted.token
+        }
+    };
+    Ok((store, token))
+}
+
+async fn serve(store: Store, token: String, data_dir: PathBuf) -> Result<LocalServer, ClientError> {
+    let bound = bind_store(store, "127.0.0.1:0")
+        .await
+        .map_err(|e| local_error(&data_dir, e))?;
+    let endpoint = Endpoint::parse(&format!("http://{}", bound.local_addr))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(bound.run(async {
+        let _ = stopped.await;
+    }));
+    Ok(LocalServer {
+        endpoint,
+        token,
+        data_dir,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Starts the local server on `dir`.
+pub async fn start(dir: PathBuf) -> Result<LocalServer, ClientError> {
+    let d = dir.clone();
+    let (store, token) = tokio::task::spawn_blocking(move || open_local(&d))
+        .await
+        .map_err(|e| local_error(&dir, e))??;
+    serve(store, token, dir).await
+}
+
+/// A demo workspace: a board with cards in every column and two rooms with a conversation.
+pub async fn start_demo(dir: PathBuf) -> Result<LocalServer, ClientError> {
+    let d = dir.clone();
+    let (store, you, others) = tokio::task::spawn_blocking(move || -> Result<_, ClientError> {
+        let store = Store::create(&d).map_err(|e| local_error(&d, e))?;
+        let done = workspace::bootstrap(&store, "you", "Demo workspace")
+            .map_err(|e| local_error(&d, e))?;
+        let mut others = Vec::new();
+        for (name, role) in [
+            ("mira", Role::Member),
+            ("jon", Role::Member),
+            ("ci-bot", Role::Bot),
+        ] {
+            let (user, token) = workspace::add_member(&store, &done.workspace.id, name, role)
+                .map_err(|e| local_error(&d, e))?;
+            others.push((user.name, token.token));
+        }
+        Ok((store, done.token.token, others))
+    })
+    .await
+    .map_err(|e| local_error(&dir, e))??;
+    let server = serve(store, you.clone(), dir).await?;
+    super::demo::seed(&server.endpoint, &you, &others).await?;
+    Ok(server)
+}

@@ -1,0 +1,225 @@
+//! The network side of the full-screen client: one task that keeps a connection up, resumes the
+//! event stream from the last sequence it delivered, and carries requests and answers between
+//! the app and the server. The app never touches the socket; it sends [`NetRequest`]s and
+//! receives [`NetEvent`]s.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use warren_protocol::{
+    ClientMessage, Command, ErrorCode, Id, Message, Query, QueryResult, RequestId, ServerMessage,
+    WireError,
+};
+
+use crate::connection::{Ack, Connection, Welcome};
+use crate::endpoint::Endpoint;
+use crate::error::ClientError;
+
+/// First reconnect delay; it doubles up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest reconnect delay.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
+
+/// What the app asks of the network.
+#[derive(Debug)]
+pub enum NetRequest {
+    Command {
+        request_id: RequestId,
+        command: Command,
+    },
+    /// A page of a room's history with `seq < before` (the newest without it).
+    Messages {
+        room_id: Id,
+        before: Option<u64>,
+    },
+    Typing {
+        room_id: Id,
+    },
+}
+
+/// What the network tells the app.
+#[derive(Debug)]
+pub enum NetEvent {
+    Connecting,
+    Connected(Box<Welcome>, Id),
+    /// The connection is down; the next attempt is at `retry_at` (never, with `None`: the
+    /// reason needs the user, like a revoked token).
+    Disconnected {
+        reason: String,
+        retry_at: Option<Instant>,
+    },
+    /// A frame of the event stream: snapshot, event, synced, resync, typing or an error.
+    Push(Box<ServerMessage>),
+    Acked(RequestId, Box<Ack>),
+    Rejected(RequestId, WireError),
+    Page {
+        room_id: Id,
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    PageFailed {
+        room_id: Id,
+        error: String,
+    },
+}
+
+/// How to reach the server.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub token: String,
+    /// Workspace id or name; the user's first workspace when absent.
+    pub workspace: Option<String>,
+}
+
+/// Runs until the app drops its request sender.
+pub async fn run(
+    target: Target,
+    mut requests: mpsc::UnboundedReceiver<NetRequest>,
+    events: mpsc::UnboundedSender<NetEvent>,
+) {
+    let mut backoff = FIRST_BACKOFF;
+    let mut last_seq: Option<u64> = None;
+    loop {
+        let _ = events.send(NetEvent::Connecting);
+        let outcome = tokio::select! {
+            c = Connection::connect(&target.endpoint, &target.token) => Some(c),
+            () = drain_until_closed(&mut requests) => None,
+        };
+        let Some(outcome) = outcome else { return };
+        let mut connection = match outcome {
+            Ok(c) => c,
+            Err(e) => {
+                let permanent = matches!(
+                    e,
+                    ClientError::Unauthorized { .. } | ClientError::BadUrl { .. }
+                );
+                let retry_at = (!permanent).then(|| Instant::now() + backoff);
+                let _ = events.send(NetEvent::Disconnected {
+                    reason: e.to_string(),
+                    retry_at,
+                });
+                match retry_at {
+                    Some(at) => {
+                        if wait_or_closed(at, &mut requests).await {
+                            return;
+                        }
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
+                    None => {
+                        drain_until_closed(&mut requests).await;
+                        return;
+                    }
+                }
+            }
+        };
+        backoff = FIRST_BACKOFF;
+        let welcome = connection.welcome().clone();
+        let Some(workspace) = pick_workspace(&welcome, target.workspace.as_deref()) else {
+            let _ = events.send(NetEvent::Disconnected {
+                reason: "you are not a member of that workspace (check --workspace)".into(),
+                retry_at: None,
+            });
+            drain_until_closed(&mut requests).await;
+            return;
+        };
+        if connection.subscribe(&workspace, last_seq).is_err() {
+            continue;
+        }
+        let _ = events.send(NetEvent::Connected(Box::new(welcome), workspace.clone()));
+        let handle = connection.handle();
+        let reason = loop {
+            tokio::select! {
+                push = connection.next_push() => match push {
+                    Some(Ok(message)) => {
+                        match &message {
+                            ServerMessage::Snapshot { state } => last_seq = Some(state.seq),
+                            ServerMessage::Event { event } => last_seq = Some(event.seq),
+                            _ => {}
+                        }
+                        let _ = events.send(NetEvent::Push(Box::new(message)));
+                    }
+                    Some(Err(e)) => break e.to_string(),
+                    None => break "the connection closed".to_owned(),
+                },
+                request = requests.recv() => match request {
+                    None => {
+                        connection.close().await;
+                        return;
+                    }
+                    Some(NetRequest::Command { request_id, command }) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            match handle.command_with_id(request_id.clone(), &workspace, command).await {
+                                Ok(ack) => {
+                                    let _ = events.send(NetEvent::Acked(request_id, Box::new(ack)));
+                                }
+                                Err(ClientError::Server(error)) if error.code != ErrorCode::Internal && error.code != ErrorCode::ShuttingDown => {
+                                    let _ = events.send(NetEvent::Rejected(request_id, error));
+                                }
+                                // Lost with the connection (or a transient server error): the app
+                                // re-sends it under the same request id after reconnecting.
+                                Err(_) => {}
+                            }
+                        });
+                    }
+                    Some(NetRequest::Messages { room_id, before }) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let query = Query::Messages { room_id: room_id.clone(), before, limit: 100 };
+                            let event = match handle.query(&workspace, query).await {
+                                Ok(QueryResult::Messages { messages, has_more, .. }) => NetEvent::Page { room_id, messages, has_more },
+                                Ok(_) => NetEvent::PageFailed { room_id, error: "unexpected answer".into() },
+                                Err(e) => NetEvent::PageFailed { room_id, error: e.to_string() },
+                            };
+                            let _ = events.send(event);
+                        });
+                    }
+                    Some(NetRequest::Typing { room_id }) => {
+                        let _ = handle.send(ClientMessage::Typing { room_id });
+                    }
+                },
+            }
+        };
+        let retry_at = Instant::now() + backoff;
+        let _ = events.send(NetEvent::Disconnected {
+            reason,
+            retry_at: Some(retry_at),
+        });
+        if wait_or_closed(retry_at, &mut requests).await {
+            return;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn pick_workspace(welcome: &Welcome, wanted: Option<&str>) -> Option<Id> {
+    match wanted {
+        None => welcome.workspaces.first().map(|w| w.id.clone()),
+        Some(w) => welcome
+            .workspaces
+            .iter()
+            .find(|ws| ws.id.as_str() == w || ws.name.eq_ignore_ascii_case(w))
+            .map(|ws| ws.id.clone()),
+    }
+}
+
+/// Discards requests (the app re-sends pending commands after reconnecting) until the app
+/// goes away.
+async fn drain_until_closed(requests: &mut mpsc::UnboundedReceiver<NetRequest>) {
+    while requests.recv().await.is_some() {}
+}
+
+/// Waits until `at`, discarding requests; true if the app went away meanwhile.
+async fn wait_or_closed(at: Instant, requests: &mut mpsc::UnboundedReceiver<NetRequest>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep_until(at) => false,
+        () = drain_until_closed(requests) => true,
+    }
+}

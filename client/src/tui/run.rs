@@ -1,0 +1,125 @@
+//! The event loop of the full-screen client: one `select!` over terminal input, network events
+//! and a redraw deadline. Redraws are coalesced (at most one per frame interval, none while
+//! idle), so a burst of events costs one frame and an idle client sleeps.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::app::App;
+use super::net::{self, Target};
+use super::state::{ConnState, Overlay};
+use super::view;
+use crate::error::ClientError;
+
+/// Shortest time between two frames (about 60 per second).
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Everything the client needs to start.
+pub struct Launch {
+    pub target: Target,
+    pub app: App,
+    /// Problems with the user's keymap or theme, shown first.
+    pub problems: Vec<String>,
+}
+
+/// Takes over the terminal, runs until the user quits, and restores the terminal (also on panic).
+pub async fn run(launch: Launch) -> Result<(), ClientError> {
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, launch).await;
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<(), ClientError> {
+    let Launch {
+        target,
+        mut app,
+        problems,
+    } = launch;
+    if !problems.is_empty() {
+        app.overlay = Some(Overlay::Problems {
+            lines: problems,
+            scroll: 0,
+        });
+    }
+    let (requests, request_rx) = mpsc::unbounded_channel();
+    let (event_tx, mut net_events) = mpsc::unbounded_channel();
+    let net_task = tokio::spawn(net::run(target, request_rx, event_tx));
+    let mut input = EventStream::new();
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if dirty && last_draw.is_none_or(|t| now >= t + FRAME) {
+            terminal
+                .draw(|frame| view::render(&app, frame))
+                .map_err(ClientError::Output)?;
+            last_draw = Some(now);
+            dirty = false;
+        }
+        let wake = if dirty {
+            last_draw.map(|t| t + FRAME)
+        } else {
+            next_wakeup(&app, now)
+        };
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) => app.on_key(key),
+                Some(Ok(Event::Paste(text))) => app.on_paste(&text),
+                Some(Ok(Event::Resize(..))) => {}
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(ClientError::Output(e)),
+                None => break,
+            },
+            event = net_events.recv() => match event {
+                Some(event) => app.on_net(event),
+                None => break,
+            },
+            () = sleep_until(wake) => {}
+        }
+        dirty = true;
+        for request in app.outbound.drain(..) {
+            let _ = requests.send(request);
+        }
+        if app.quit {
+            break;
+        }
+    }
+    drop(requests);
+    let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
+    Ok(())
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// When something on screen changes by itself: a reconnect countdown ticks each second, and a
+/// typing hint expires. `None` while idle, so an idle client does not wake up at all.
+fn next_wakeup(app: &App, now: Instant) -> Option<Instant> {
+    let mut wake: Option<Instant> = None;
+    let mut consider = |t: Instant| {
+        if t > now {
+            wake = Some(wake.map_or(t, |w: Instant| w.min(t)));
+        }
+    };
+    if let ConnState::Reconnecting { at, .. } = &app.conn {
+        let remaining = at.saturating_duration_since(now);
+        let frac = remaining.as_millis() % 1000;
+        consider(now + Duration::from_millis(if frac == 0 { 1000 } else { frac as u64 }));
+    }
+    for list in app.chat.typing.values() {
+        for (_, until) in list {
+            consider(*until);
+        }
+    }
+    wake
+}

@@ -1,0 +1,159 @@
+//! Snapshots of every screen at 80x24 and at a large size, plus styled checks where colour
+//! carries meaning.
+
+use ratatui::style::Modifier;
+use warren_protocol::{Change, ServerMessage};
+
+use super::fixture::*;
+use crate::tui::net::NetEvent;
+use crate::tui::state::Overlay;
+
+fn with_history(mut app: crate::tui::app::App) -> crate::tui::app::App {
+    let general = id("room", 1);
+    let messages = vec![
+        message(
+            1,
+            &general,
+            &other(),
+            3,
+            "morning! the palette now matches `crd nw` → **card_new**",
+        ),
+        message(2, &general, &me(), 4, "nice — reviewing after lunch"),
+        message(
+            3,
+            &general,
+            &other(),
+            5,
+            "like this:\n\n```rust\nfn main() {\n    println!(\"hi\");\n}\n```",
+        ),
+    ];
+    app.on_net(NetEvent::Page {
+        room_id: general,
+        messages,
+        has_more: false,
+    });
+    app
+}
+
+#[test]
+fn board_80x24() {
+    insta::assert_snapshot!(draw(&sample_app(), 80, 24).backend());
+}
+
+#[test]
+fn board_large() {
+    insta::assert_snapshot!(draw(&sample_app(), 160, 48).backend());
+}
+
+#[test]
+fn chat_80x24() {
+    let mut app = with_history(sample_app());
+    press(&mut app, "2");
+    insta::assert_snapshot!(draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn chat_large_composing() {
+    let mut app = with_history(sample_app());
+    press(&mut app, "2i");
+    press(&mut app, "half-typed");
+    insta::assert_snapshot!(draw(&app, 160, 48).backend());
+}
+
+#[test]
+fn empty_workspace() {
+    let app = app_with(state(vec![], vec![]));
+    insta::assert_snapshot!(draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn long_card_title_and_cjk_room_name() {
+    let long = card(
+        1,
+        0,
+        &"A very long card title that goes on and on past any column width ".repeat(3),
+    );
+    let mut app = app_with(state(
+        vec![long],
+        vec![room(1, "日本語の部屋"), room(2, "🦀-rust")],
+    ));
+    insta::assert_snapshot!("long_title_board", draw(&app, 80, 24).backend());
+    press(&mut app, "2");
+    insta::assert_snapshot!("cjk_room_chat", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn offline_with_pending_changes() {
+    let mut app = sample_app();
+    app.on_net(NetEvent::Disconnected {
+        reason: "cannot reach http://127.0.0.1:7878: connection refused".into(),
+        retry_at: None,
+    });
+    press(&mut app, "L");
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    // The offline marker is drawn in the error style.
+    let buffer = terminal.backend().buffer();
+    let row = 23;
+    let x = (0..80)
+        .find(|&x| buffer[(x, row)].symbol() == "○")
+        .expect("offline marker");
+    assert_eq!(
+        buffer[(x, row)].fg,
+        app.theme.style("ui.error").fg.unwrap_or_default()
+    );
+}
+
+#[test]
+fn selected_card_is_highlighted() {
+    let app = sample_app();
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let selected = app.theme.style("card.selected");
+    // Row 2 is the first card row of the first column.
+    let cell = &buffer[(2, 2)];
+    assert_eq!(
+        cell.bg,
+        selected.bg.unwrap_or_default(),
+        "selected card background"
+    );
+    let unselected = &buffer[(2, 5)];
+    assert_ne!(unselected.bg, cell.bg);
+    let _ = Modifier::BOLD;
+}
+
+#[test]
+fn overlays() {
+    let mut app = sample_app();
+    press(&mut app, "?");
+    insta::assert_snapshot!("help", draw(&app, 80, 24).backend());
+    app.overlay = None;
+    press(&mut app, ":card");
+    insta::assert_snapshot!("palette", draw(&app, 80, 24).backend());
+    app.overlay = None;
+    press(&mut app, "jjlle"); // Group commit card in In Progress
+    insta::assert_snapshot!("editor", draw(&app, 80, 24).backend());
+    app.overlay = None;
+    press(&mut app, "\n");
+    assert!(matches!(app.overlay, Some(Overlay::Detail { .. })));
+    insta::assert_snapshot!("detail", draw(&app, 80, 24).backend());
+    app.overlay = None;
+    press(&mut app, "d");
+    insta::assert_snapshot!("confirm", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn live_event_redraws_without_a_key() {
+    let mut app = sample_app();
+    let e = event(
+        &app,
+        &other(),
+        Change::CardCreated {
+            card: card(9, 4, "Arrived live"),
+        },
+    );
+    app.on_net(e);
+    let text = format!("{}", draw(&app, 160, 48).backend());
+    assert!(text.contains("Arrived live"), "{text}");
+    let _ = ServerMessage::Pong { nonce: 0 };
+}
