@@ -1,4 +1,4 @@
-//! The board filter: space-separated terms that must all match. `#bug` matches a label,
+//! The board filter: space-separated terms that must all match. `#12` matches card 12, `#bug` a label,
 //! `@ada` an assignee, `!high` a priority, anything else the title or description. Case is
 //! ignored.
 
@@ -10,7 +10,9 @@ use super::model::Model;
 pub fn matches(card: &Card, filter: &str, model: &Model) -> bool {
     filter.split_whitespace().all(|term| {
         let term = term.to_lowercase();
-        if let Some(label) = term.strip_prefix('#').filter(|l| !l.is_empty()) {
+        if let Some(number) = term.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
+            card.number == number
+        } else if let Some(label) = term.strip_prefix('#').filter(|l| !l.is_empty()) {
             card.labels.iter().any(|l| l.to_lowercase().contains(label))
         } else if let Some(who) = term.strip_prefix('@').filter(|w| !w.is_empty()) {
             card.assignee
@@ -21,7 +23,6 @@ pub fn matches(card: &Card, filter: &str, model: &Model) -> bool {
         } else {
             card.title.to_lowercase().contains(&term)
                 || card.description.to_lowercase().contains(&term)
-                || format!("#{}", card.number) == term
         }
     })
 }
