@@ -265,3 +265,12 @@ impl Server {
 fn path_str(path: &Path) -> String {
     path.to_str().expect("temp paths are UTF-8").to_owned()
 }
+
+impl Drop for Server {
+    /// Kills the process before the data directory is removed.
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.start_kill();
+        }
+    }
+}

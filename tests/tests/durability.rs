@@ -166,6 +166,10 @@ async fn acked_commands_survive_kill_9() {
     let load = start_load(&server, &fixture).await;
     server.kill_9().await;
     let written = finish_load(load).await;
+    assert!(
+        written.iter().any(|w| w.unanswered > 0),
+        "the kill should land while commands are in flight"
+    );
 
     server.restart().await;
     assert_acked_survived(&server, &fixture, &written).await;
