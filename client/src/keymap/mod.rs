@@ -247,4 +247,4 @@ fn bundled(name: &str, chain: &mut Vec<String>, errors: &mut Vec<KeymapError>) -
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -300,3 +300,60 @@ fn several_errors_are_all_reported() {
     let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [Some(2), Some(3), Some(4)], "{errors:#?}");
 }
+
+/// Rewrites the marked part of a doc with `generated`, or (unless `WARREN_UPDATE_DOCS` is set)
+/// fails when it differs.
+pub(crate) fn check_generated_doc(path: &str, start: &str, end: &str, generated: &str) {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    let doc = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let (Some(a), Some(b)) = (doc.find(start), doc.find(end)) else {
+        panic!("{path}: markers {start} … {end} are missing");
+    };
+    let current = &doc[a + start.len()..b];
+    let wanted = format!("\n{generated}");
+    if current == wanted {
+        return;
+    }
+    if std::env::var_os("WARREN_UPDATE_DOCS").is_some() {
+        let updated = format!("{}{wanted}{}", &doc[..a + start.len()], &doc[b..]);
+        std::fs::write(&full, updated).unwrap_or_else(|e| panic!("{path}: {e}"));
+    } else {
+        panic!(
+            "{path} is out of date; run WARREN_UPDATE_DOCS=1 cargo test -p warren to regenerate it"
+        );
+    }
+}
+
+#[test]
+fn the_keymaps_doc_lists_every_action_with_its_default_keys() {
+    let keymap = Keymap::default();
+    let mut table = String::from("| Action | Description | Default keys |\n|---|---|---|\n");
+    for action in Action::ALL {
+        let mut keys = Vec::new();
+        for context in Context::ALL {
+            let bound: Vec<String> = keymap
+                .bindings(context)
+                .into_iter()
+                .filter(|(_, a)| a == action)
+                .map(|(k, _)| format!("`{k}`"))
+                .collect();
+            if !bound.is_empty() {
+                keys.push(format!("{}: {}", context.name(), bound.join(" ")));
+            }
+        }
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            action.name(),
+            action.description(),
+            keys.join("; ").replace('|', "\\|")
+        ));
+    }
+    check_generated_doc(
+        "docs/keymaps.md",
+        "<!-- actions:start -->",
+        "<!-- actions:end -->",
+        &table,
+    );
+}

@@ -301,3 +301,27 @@ fn each_error_kind_carries_its_line() {
         );
     }
 }
+
+#[test]
+fn the_themes_doc_lists_every_key() {
+    let mut table = String::from("| Key | Used for | No colour |\n|---|---|---|\n");
+    for key in KEYS {
+        let mono: Vec<String> = key
+            .mono
+            .iter_names()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            key.name,
+            key.doc,
+            mono.join(", ")
+        ));
+    }
+    crate::keymap::tests::check_generated_doc(
+        "docs/themes.md",
+        "<!-- keys:start -->",
+        "<!-- keys:end -->",
+        &table,
+    );
+}
