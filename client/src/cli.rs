@@ -14,8 +14,25 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Options of the full-screen client (what plain `warren` and `warren demo` open).
+    #[command(flatten)]
+    pub ui: UiArgs,
+    /// Without a subcommand, warren opens the full-screen client: on the configured server,
+    /// or, with none configured, on a local workspace served in-process.
     #[command(subcommand)]
-    pub command: CliCommand,
+    pub command: Option<CliCommand>,
+}
+
+/// Look and keys of the full-screen client.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Full-screen client")]
+pub struct UiArgs {
+    /// Theme: dark, light, high-contrast, base16, or one of yours (default: [ui] theme).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Keymap: default, vim or emacs (default: [ui] keymap).
+    #[arg(long = "keymap", value_name = "NAME", id = "ui_keymap")]
+    pub keymap: Option<String>,
 }
 
 /// Flags accepted before or after any subcommand. A flag beats its environment variable, which
@@ -53,6 +70,8 @@ pub struct GlobalArgs {
 pub enum CliCommand {
     /// Check a server and token, then store them as your profile.
     Login,
+    /// Open the full-screen client on a throwaway sample workspace (nothing to set up).
+    Demo,
     /// Boards.
     #[command(subcommand)]
     Board(BoardCommand),
@@ -263,7 +282,7 @@ mod tests {
     #[test]
     fn keys_takes_a_keymap() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_from(["warren", "keys", "--keymap", "vim"])?;
-        let CliCommand::Keys(args) = cli.command else {
+        let Some(CliCommand::Keys(args)) = cli.command else {
             panic!("expected keys");
         };
         assert_eq!(args.keymap.as_deref(), Some("vim"));
@@ -284,7 +303,7 @@ mod tests {
             "--priority",
             "High",
         ])?;
-        let CliCommand::Card(CardCommand::Add(args)) = cli.command else {
+        let Some(CliCommand::Card(CardCommand::Add(args))) = cli.command else {
             panic!("expected card add");
         };
         assert_eq!(args.labels, ["a", "b"]);

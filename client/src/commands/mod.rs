@@ -22,15 +22,19 @@ pub type Out = Printer<Stdout>;
 /// Runs one command line to completion.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let mut out = Printer::new(cli.global.json, std::io::stdout());
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::tui::launch::start(&cli.global, &cli.ui, false).await;
+    };
+    match command {
+        CliCommand::Demo => return crate::tui::launch::start(&cli.global, &cli.ui, true).await,
         CliCommand::Login => return login::run(&cli.global, &mut out).await,
         CliCommand::Keys(args) => return keys::run(&args, &mut out),
         _ => {}
     }
     let settings = session::load_settings(&cli.global)?;
     let mut session = Session::open(&settings).await?;
-    let result = match cli.command {
-        CliCommand::Login | CliCommand::Keys(_) => Ok(()),
+    let result = match command {
+        CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo => Ok(()),
         CliCommand::Board(command) => board::run(command, &session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
         CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,

@@ -16,3 +16,4 @@ pub mod local;
 pub mod run;
 #[cfg(test)]
 mod tests;
+pub mod launch;

@@ -1,0 +1,96 @@
+//! Starting the full-screen client: pick the server (the configured one, else a local in-process
+//! one, or a seeded demo), load the keymap and theme (reporting problems and falling back to the
+//! defaults), run the UI, then stop any local server cleanly.
+
+use std::path::PathBuf;
+
+use super::app::App;
+use super::local::{self, LocalServer};
+use super::net::Target;
+use super::run::{self, Launch};
+use crate::cli::{GlobalArgs, UiArgs};
+use crate::config::{self, ConfigFile};
+use crate::error::ClientError;
+use crate::keymap::{self, Keymap};
+use crate::session;
+use crate::theme::{ColorSupport, Theme};
+
+/// Loads the keymap and theme the user chose; problems are returned as lines to show.
+pub fn load_look(
+    ui: &UiArgs,
+    file: &ConfigFile,
+    config_dir: Option<&std::path::Path>,
+) -> (Keymap, Theme, Vec<String>) {
+    let mut problems = Vec::new();
+    let keymap_name = ui.keymap.as_deref().unwrap_or(file.keymap_name());
+    let user_keymap = config_dir
+        .map(|d| d.join(keymap::USER_FILE))
+        .filter(|p| p.exists());
+    let (keymap, errors) = Keymap::load(keymap_name, user_keymap.as_deref());
+    problems.extend(errors.iter().map(ToString::to_string));
+    let theme_name = ui.theme.as_deref().unwrap_or(file.theme_name());
+    let (theme, errors) = Theme::load(theme_name, config_dir);
+    problems.extend(errors.iter().map(ToString::to_string));
+    (keymap, theme.resolve(ColorSupport::detect()), problems)
+}
+
+/// Runs the full-screen client until the user quits.
+pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), ClientError> {
+    let config_dir = config::config_dir().ok();
+    let file = match &config_dir {
+        Some(dir) => ConfigFile::load(&config::config_path(dir))?,
+        None => ConfigFile::default(),
+    };
+    let (keymap, theme, problems) = load_look(ui, &file, config_dir.as_deref());
+    let mut demo_dir: Option<PathBuf> = None;
+    let (target, local): (Target, Option<LocalServer>) = if demo {
+        let dir = std::env::temp_dir().join(format!("warren-demo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        demo_dir = Some(dir.clone());
+        let server = local::start_demo(dir).await?;
+        (target_of(&server), Some(server))
+    } else {
+        match session::settings(global, file.profile.as_ref()) {
+            Ok(settings) => (
+                Target {
+                    endpoint: settings.endpoint,
+                    token: settings.token,
+                    workspace: settings.workspace,
+                },
+                None,
+            ),
+            Err(ClientError::NotConfigured) => {
+                let server = local::start(local::default_dir()?).await?;
+                (target_of(&server), Some(server))
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let server_label = match &local {
+        Some(l) if demo => format!("demo ({})", l.endpoint.display),
+        Some(l) => format!("local ({})", l.data_dir.display()),
+        None => target.endpoint.display.clone(),
+    };
+    let app = App::new(keymap, theme, server_label);
+    let result = run::run(Launch {
+        target,
+        app,
+        problems,
+    })
+    .await;
+    if let Some(server) = local {
+        server.shutdown().await;
+    }
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn target_of(server: &LocalServer) -> Target {
+    Target {
+        endpoint: server.endpoint.clone(),
+        token: server.token.clone(),
+        workspace: None,
+    }
+}
