@@ -82,13 +82,13 @@ impl Default for Theme {
 }
 
 impl Theme {
-    /// Loads theme `name`: `user_dir/NAME.toml` if it exists (`user_dir` is the config
-    /// directory's `themes`), else the bundled theme of that name. On any error the bundled
-    /// default theme is returned along with the errors. Colours are as written; call
-    /// [`Theme::resolve`] for the terminal at hand.
-    pub fn load(name: &str, user_dir: Option<&Path>) -> (Theme, Vec<ThemeError>) {
+    /// Loads theme `name`: `config_dir/themes/NAME.toml` if it exists, else the bundled theme
+    /// of that name. On any error the bundled default theme is returned along with the errors.
+    /// Colours are as written; call [`Theme::resolve`] for the terminal at hand.
+    pub fn load(name: &str, config_dir: Option<&Path>) -> (Theme, Vec<ThemeError>) {
         let mut errors = Vec::new();
-        match build(name, user_dir, &mut errors) {
+        let user_dir = config_dir.map(|dir| dir.join(USER_DIR));
+        match build(name, user_dir.as_deref(), &mut errors) {
             Some(theme) if errors.is_empty() => (theme, errors),
             _ => (Theme::default(), errors),
         }

@@ -4,11 +4,13 @@ use ratatui::style::{Modifier, Style};
 
 use super::*;
 
-/// Writes user themes into a temporary themes directory.
+/// A temporary config directory with these user themes in its `themes/`.
 fn user_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let themes = dir.path().join(USER_DIR);
+    std::fs::create_dir(&themes).unwrap_or_else(|e| panic!("mkdir: {e}"));
     for (name, text) in files {
-        std::fs::write(dir.path().join(format!("{name}.toml")), text)
+        std::fs::write(themes.join(format!("{name}.toml")), text)
             .unwrap_or_else(|e| panic!("write: {e}"));
     }
     dir
@@ -200,7 +202,12 @@ fn unknown_colour_names_file_line_and_key() {
     let (_, errors) = Theme::load("mine", Some(dir.path()));
     assert_eq!(errors.len(), 1, "{errors:#?}");
     let shown = errors[0].to_string();
-    let file = dir.path().join("mine.toml").display().to_string();
+    let file = dir
+        .path()
+        .join(USER_DIR)
+        .join("mine.toml")
+        .display()
+        .to_string();
     assert!(
         shown.starts_with(&format!(
             "{file}:2: \"ui.error\": unknown colour \"rde\"; use #rrggbb"
