@@ -28,7 +28,11 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     match command {
         CliCommand::Demo => return crate::tui::launch::start(&cli.global, &cli.ui, true).await,
         CliCommand::Login => return login::run(&cli.global, &mut out).await,
-        CliCommand::Keys(args) => return keys::run(&args, &mut out),
+        CliCommand::Keys(mut args) => {
+            // `warren --keymap vim keys` means the same as `warren keys --keymap vim`.
+            args.keymap = args.keymap.or_else(|| cli.ui.keymap.clone());
+            return keys::run(&args, &mut out);
+        }
         _ => {}
     }
     let settings = session::load_settings(&cli.global)?;
