@@ -59,11 +59,30 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
+    let mut draining = false;
     loop {
-        let frame = tokio::select! {
-            _ = shutdown.wait_for(|down| *down) => break,
-            frame = stream.next() => frame,
+        let frame = if draining {
+            // Shutting down: keep reading only until this connection's in-flight commands are
+            // answered, refusing anything new with `shutting_down`.
+            let in_flight = conn.in_flight.clone();
+            tokio::select! {
+                biased;
+                _ = in_flight.acquire_many(MAX_IN_FLIGHT as u32) => break,
+                frame = stream.next() => frame,
+            }
+        } else {
+            tokio::select! {
+                _ = shutdown.wait_for(|down| *down) => {
+                    draining = true;
+                    continue;
+                }
+                frame = stream.next() => frame,
+            }
         };
+        if draining && let Some(Ok(Message::Text(text))) = &frame {
+            conn.refuse_during_shutdown(text.as_str());
+            continue;
+        }
         match frame {
             Some(Ok(Message::Text(text))) => conn.handle_text(text.as_str()).await,
             Some(Ok(Message::Binary(_))) => conn.error(
@@ -91,6 +110,20 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
 }
 
 impl Conn {
+    /// Answers a frame that arrived after shutdown began: commands and queries get
+    /// `shutting_down` (nothing applied), everything else is ignored.
+    fn refuse_during_shutdown(&self, text: &str) {
+        if let Ok(message) = parse::parse(text)
+            && let Some(request_id) = request_id_of(&message)
+        {
+            self.error(
+                Some(request_id),
+                ErrorCode::ShuttingDown,
+                "the server is shutting down; nothing was applied; reconnect and re-send with the same request id",
+            );
+        }
+    }
+
     fn send(&self, message: &ServerMessage) {
         let _ = self.out.send(Outgoing::Text(frames::text(message)));
     }
