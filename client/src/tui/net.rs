@@ -146,6 +146,9 @@ pub async fn run(
                 },
                 request = requests.recv() => match request {
                     None => {
+                        // The socket task ends once every handle is gone; holding ours would
+                        // make `close` wait out its whole timeout on every quit.
+                        drop(handle);
                         connection.close().await;
                         return;
                     }
