@@ -26,19 +26,44 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
-    WorkspaceCreated { workspace: Workspace },
-    MemberAdded { member: Member },
-    BoardCreated { board: Board },
-    CardCreated { card: Card },
+    WorkspaceCreated {
+        workspace: Workspace,
+    },
+    MemberAdded {
+        member: Member,
+    },
+    BoardCreated {
+        board: Board,
+    },
+    CardCreated {
+        card: Card,
+    },
     /// Title, description, labels, assignee or priority changed; `card` is the new state.
-    CardUpdated { card: Card },
+    CardUpdated {
+        card: Card,
+    },
     /// The card moved; `card` carries its new column and rank.
-    CardMoved { card: Card, from_column_id: Id },
-    CardDeleted { card_id: Id, board_id: Id },
-    RoomCreated { room: Room },
-    MessagePosted { message: Message },
-    MessageEdited { message: Message },
-    MessageDeleted { message_id: Id, room_id: Id },
+    CardMoved {
+        card: Card,
+        from_column_id: Id,
+    },
+    CardDeleted {
+        card_id: Id,
+        board_id: Id,
+    },
+    RoomCreated {
+        room: Room,
+    },
+    MessagePosted {
+        message: Message,
+    },
+    MessageEdited {
+        message: Message,
+    },
+    MessageDeleted {
+        message_id: Id,
+        room_id: Id,
+    },
 }
 
 impl Change {

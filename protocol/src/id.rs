@@ -144,12 +144,17 @@ mod tests {
 
     #[test]
     fn accepts_well_formed_ids() {
-        assert_eq!(Id::parse("card_abc123").map(|i| i.prefix().to_owned()), Ok("card".into()));
+        assert_eq!(
+            Id::parse("card_abc123").map(|i| i.prefix().to_owned()),
+            Ok("card".into())
+        );
     }
 
     #[test]
     fn rejects_malformed_ids() {
-        for bad in ["", "card", "_abc", "card_", "Card_abc", "card_ABC", "card_a-b", "c d_x"] {
+        for bad in [
+            "", "card", "_abc", "card_", "Card_abc", "card_ABC", "card_a-b", "c d_x",
+        ] {
             assert!(Id::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         let long = format!("card_{}", "a".repeat(41));

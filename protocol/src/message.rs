@@ -179,7 +179,11 @@ pub enum ServerMessage {
     /// This connection fell behind the live stream; the server replays from the store starting
     /// after `from` (the last event it delivered) and carries on. No action is needed; events
     /// keep their order with no gaps.
-    Resync { workspace_id: Id, from: u64, reason: String },
+    Resync {
+        workspace_id: Id,
+        from: u64,
+        reason: String,
+    },
     /// Ephemeral: someone is typing in a room.
     Typing { room_id: Id, user_id: Id },
     /// The answer to `ping`.

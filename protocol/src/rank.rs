@@ -17,7 +17,10 @@ fn digit_value(b: u8) -> u32 {
 
 /// True if `s` is a well-formed rank.
 pub fn is_valid(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric()) && !s.ends_with('0')
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
+        && !s.ends_with('0')
 }
 
 /// A rank strictly between `before` and `after` (either may be absent for "start" / "end").
@@ -220,12 +223,20 @@ mod tests {
         for _ in 0..2000 {
             last = check(Some(&last), None);
         }
-        assert!(last.len() <= 40, "2,000 appends gave a {}-character rank", last.len());
+        assert!(
+            last.len() <= 40,
+            "2,000 appends gave a {}-character rank",
+            last.len()
+        );
         let mut first = between(None, None);
         for _ in 0..2000 {
             first = check(None, Some(&first));
         }
-        assert!(first.len() <= 40, "2,000 prepends gave a {}-character rank", first.len());
+        assert!(
+            first.len() <= 40,
+            "2,000 prepends gave a {}-character rank",
+            first.len()
+        );
     }
 
     #[test]

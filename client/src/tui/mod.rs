@@ -1,19 +1,19 @@
 //! The full-screen terminal client: boards and chat, live, keyboard-first.
 
 pub mod action;
+pub mod app;
+pub mod demo;
+pub mod filter;
 pub mod highlight;
+pub mod input;
+pub mod launch;
+pub mod local;
 pub mod markdown;
 pub mod model;
-pub mod outbox;
 pub mod net;
-pub mod state;
-pub mod app;
-pub mod filter;
-pub mod input;
-pub mod view;
-pub mod demo;
-pub mod local;
+pub mod outbox;
 pub mod run;
+pub mod state;
 #[cfg(test)]
 mod tests;
-pub mod launch;
+pub mod view;
