@@ -350,7 +350,11 @@ impl App {
 
     /// The row of the selected card in a column's visible cards.
     pub fn selected_row(&self, column: &Id) -> Option<usize> {
-        let cards = self.visible_cards(column);
+        self.selected_row_in(column, &self.visible_cards(column))
+    }
+
+    /// The row of the selected card among `cards`, a column's visible cards.
+    pub fn selected_row_in(&self, column: &Id, cards: &[&Card]) -> Option<usize> {
         if cards.is_empty() {
             return None;
         }

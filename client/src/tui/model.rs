@@ -244,6 +244,11 @@ impl Model {
             .unwrap_or_default()
     }
 
+    /// How many cards a column has.
+    pub fn column_len(&self, column: &Id) -> usize {
+        self.columns.get(column).map_or(0, Vec::len)
+    }
+
     /// How many cards the workspace has.
     pub fn card_count(&self) -> usize {
         self.cards.len()

@@ -55,7 +55,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         let area = areas[slot - first];
         let focused = slot == focus;
         let cards = app.visible_cards(&column.id);
-        let total = view.column_cards(&column.id).len();
+        let total = view.column_len(&column.id);
         let count = if cards.len() == total {
             format!(" {total} ")
         } else {
@@ -202,7 +202,7 @@ fn render_cards(
     }
     let width = area.width as usize;
     let selected = if focused {
-        app.selected_row(column)
+        app.selected_row_in(column, cards)
     } else {
         None
     };
