@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod model;
 pub mod server;
+pub mod tmux;
 
 pub use client::{Client, connect, connect_hello};
 pub use server::Server;

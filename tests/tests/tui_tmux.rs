@@ -1,0 +1,155 @@
+//! The real full-screen `warren` client, driven through tmux: keys in with `send-keys`, the
+//! screen out with `capture-pane`. Against a real server it creates a card and sends a chat
+//! message from the keyboard (checked on screen and through the CLI), follows a card another
+//! client adds without a key press, and quits promptly with status 0. `warren demo` shows its
+//! seeded board and `#general` conversation and removes its data directory on quit.
+//!
+//! Needs tmux (these tests fail, not skip, without it; `.ci/run` installs it).
+
+use std::time::Duration;
+
+use warren_e2e::Server;
+use warren_e2e::bins;
+use warren_e2e::cli::Cli;
+use warren_e2e::tmux::{Exit, Tmux};
+
+/// The pane size: three board columns are visible at this width.
+const WIDTH: u16 = 100;
+const HEIGHT: u16 = 30;
+
+/// Quitting closes the WebSocket and restores the terminal, a few milliseconds of work. A quit
+/// that takes 2 s means the network task waited out a timeout (a bug this test found once).
+const QUIT_WITHIN: Duration = Duration::from_millis(1900);
+
+/// Whether `text` is in the room's history: on a row above the message box, not in the draft.
+fn in_history(screen: &str, text: &str) -> bool {
+    screen
+        .lines()
+        .take_while(|row| !row.contains("┌ Message"))
+        .any(|row| row.contains(text))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_edits_board_and_chat_and_follows_other_clients_live() {
+    let server = Server::start().await;
+    let url = server.http_url();
+    let cli = Cli::new(&url, &server.token);
+    let config = tempfile::tempdir().expect("a config dir for the TUI");
+    let tui = Tmux::start(
+        &bins::cli_bin(),
+        &["--server", &url, "--token", &server.token],
+        [
+            ("WARREN_CONFIG_DIR", config.path()),
+            ("HOME", config.path()),
+        ],
+        WIDTH,
+        HEIGHT,
+    );
+    // Keys sent before the client is up could reach a terminal not yet in raw mode.
+    tui.wait_for_text(&["Backlog", "● connected", "Acme · ada"])
+        .await;
+
+    // A card from the keyboard. Its number comes from the server ("#…" while pending), so
+    // "#1" on screen means the server's event came back.
+    tui.keys(&["n"]).await;
+    tui.wait_for_text(&["New card"]).await;
+    tui.type_text("Title from tmux").await;
+    tui.keys(&["C-s"]).await;
+    tui.wait_for("the saved card, numbered by the server", |s| {
+        s.contains("#1 Title from tmux") && !s.contains("New card")
+    })
+    .await;
+    let cards = cli.run(&["card", "list", "--json"]).await.ok().json();
+    let titles: Vec<&str> = cards
+        .as_array()
+        .expect("card list --json is an array")
+        .iter()
+        .filter_map(|c| c["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Title from tmux"], "{cards:#}");
+
+    // Another client's card appears with no key press.
+    cli.run(&["card", "add", "Added by CLI"]).await.ok();
+    tui.wait_for_text(&["#2 Added by CLI"]).await;
+
+    // A chat message: shown in the history once the server has it (not "sending…").
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&["Rooms", "#general"]).await;
+    tui.keys(&["i"]).await;
+    tui.type_text("Hello from tmux").await;
+    tui.keys(&["Enter"]).await;
+    tui.wait_for("the sent message in the history", |s| {
+        in_history(s, "Hello from tmux") && !s.contains("sending…")
+    })
+    .await;
+    let tail = cli.run(&["chat", "tail", "general", "--json"]).await.ok();
+    let bodies: Vec<String> = tail
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(bodies, ["Hello from tmux"], "{tail:#?}");
+
+    // Leave the message box (else `q` is typed), see it closed, then quit. No key follows the
+    // Esc until the screen shows it was read, so it cannot combine into alt-q.
+    tui.keys(&["Escape"]).await;
+    tui.wait_for_text(&["press i to write"]).await;
+    tui.keys(&["q"]).await;
+    let (exit, took) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0), "warren should exit with status 0");
+    assert!(
+        took < QUIT_WITHIN,
+        "quitting took {took:?}; the client should exit at once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_shows_the_seeded_workspace_and_removes_its_data_on_quit() {
+    let config = tempfile::tempdir().expect("a config dir for the TUI");
+    // The demo keeps its data in $TMPDIR/warren-demo-<pid>; a private TMPDIR keeps it here.
+    let tmp = tempfile::tempdir().expect("a TMPDIR for the demo");
+    let tui = Tmux::start(
+        &bins::cli_bin(),
+        &["demo"],
+        [
+            ("WARREN_CONFIG_DIR", config.path()),
+            ("HOME", config.path()),
+            ("TMPDIR", tmp.path()),
+        ],
+        WIDTH,
+        HEIGHT,
+    );
+    // Sample cards from client/src/tui/demo.rs.
+    tui.wait_for_text(&[
+        "Demo workspace",
+        "● connected",
+        "Rate-limit login attempts",
+        "Export a board as markdown",
+    ])
+    .await;
+    let pid = tui.pane_pid().await;
+    let data = tmp.path().join(format!("warren-demo-{pid}"));
+    assert!(
+        data.is_dir(),
+        "the demo's data dir {} is missing while it runs",
+        data.display()
+    );
+
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&[
+        "#general",
+        "#design",
+        "nice. I'm on the login rate limit today, PR by noon",
+        "build #412 passed",
+    ])
+    .await;
+
+    tui.keys(&["q"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0), "warren demo should exit with status 0");
+    assert!(
+        !data.exists(),
+        "warren demo left its data dir {} behind",
+        data.display()
+    );
+}
