@@ -51,6 +51,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
     let (event_tx, mut net_events) = mpsc::unbounded_channel();
     let net_task = tokio::spawn(net::run(target, request_rx, event_tx));
     let mut input = EventStream::new();
+    let mut hangup = Hangup::new();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -81,6 +82,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
                 None => break,
             },
             () = sleep_until(wake) => {}
+            () = hangup.recv() => break,
         }
         dirty = true;
         for request in app.outbound.drain(..) {
@@ -93,6 +95,42 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
     drop(requests);
     let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
     Ok(())
+}
+
+/// SIGTERM and SIGHUP (the terminal closed): quit like `q`, so a local server stops cleanly and
+/// a demo's temporary store is removed.
+struct Hangup {
+    #[cfg(unix)]
+    signals: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Hangup {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = [SignalKind::terminate(), SignalKind::hangup()]
+                .into_iter()
+                .filter_map(|kind| signal(kind).ok())
+                .collect();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.signals.is_empty() {
+                return std::future::pending().await;
+            }
+            let waits = self.signals.iter_mut().map(|s| Box::pin(s.recv()));
+            let _ = futures_util::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {
