@@ -4,6 +4,9 @@
 //! ends in `0`. Between any two distinct ranks there is always another one, so moving a card only
 //! rewrites that card's rank; no other card in the column changes.
 
+use crate::command::Position;
+use crate::id::Id;
+
 const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 fn digit_value(b: u8) -> u32 {
@@ -125,6 +128,25 @@ fn finish_above(mut out: Vec<u8>, lo: &[u8], start: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// The rank of a card placed at `position` in a column whose other cards are `column`, in order,
+/// as `(rank, card id)`. `None` when the position is relative to a card not in `column`.
+pub fn for_position(column: &[(&str, &str)], position: &Position) -> Option<String> {
+    let at = |i: usize| column.get(i).map(|(r, _)| *r);
+    let index_of = |card: &Id| column.iter().position(|(_, id)| *id == card.as_str());
+    Some(match position {
+        Position::Top => between(None, at(0)),
+        Position::Bottom => between(column.last().map(|(r, _)| *r), None),
+        Position::After { card_id } => {
+            let i = index_of(card_id)?;
+            between(at(i), at(i + 1))
+        }
+        Position::Before { card_id } => {
+            let i = index_of(card_id)?;
+            between(i.checked_sub(1).and_then(at), at(i))
+        }
+    })
+}
+
 /// `n` evenly spread ranks in increasing order, for seeding a column.
 pub fn spread(n: usize) -> Vec<String> {
     let mut ranks = Vec::with_capacity(n);
@@ -237,6 +259,29 @@ mod tests {
             "2,000 prepends gave a {}-character rank",
             first.len()
         );
+    }
+
+    #[test]
+    fn positions_relative_to_neighbours() {
+        let column = [("A", "card_a"), ("B", "card_b")];
+        let id = |s: &str| Id::parse(s).expect("id");
+        assert_eq!(for_position(&column, &Position::Top).as_deref(), Some("9"));
+        assert_eq!(
+            for_position(&column, &Position::Bottom).as_deref(),
+            Some("C")
+        );
+        let after_a = Position::After {
+            card_id: id("card_a"),
+        };
+        assert_eq!(for_position(&column, &after_a).as_deref(), Some("AV"));
+        let before_a = Position::Before {
+            card_id: id("card_a"),
+        };
+        assert_eq!(for_position(&column, &before_a).as_deref(), Some("9"));
+        let missing = Position::After {
+            card_id: id("card_x"),
+        };
+        assert_eq!(for_position(&column, &missing), None);
     }
 
     #[test]

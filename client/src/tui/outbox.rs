@@ -137,19 +137,10 @@ pub fn local_rank(model: &Model, column: &Id, position: &Position, moving: Optio
         .filter(|c| Some(&c.id) != moving)
         .map(|c| (c.rank.as_str(), &c.id))
         .collect();
-    let at = |i: usize| ranks.get(i).map(|(r, _)| *r);
-    match position {
-        Position::Top => rank::between(None, at(0)),
-        Position::Bottom => rank::between(ranks.last().map(|(r, _)| *r), None),
-        Position::After { card_id } => match ranks.iter().position(|(_, id)| *id == card_id) {
-            Some(i) => rank::between(at(i), at(i + 1)),
-            None => rank::between(ranks.last().map(|(r, _)| *r), None),
-        },
-        Position::Before { card_id } => match ranks.iter().position(|(_, id)| *id == card_id) {
-            Some(i) => rank::between(i.checked_sub(1).and_then(at), at(i)),
-            None => rank::between(None, at(0)),
-        },
-    }
+    let column: Vec<(&str, &str)> = ranks.iter().map(|(r, id)| (*r, id.as_str())).collect();
+    // A neighbour that vanished meanwhile: show it at the bottom until the server decides.
+    rank::for_position(&column, position)
+        .unwrap_or_else(|| rank::between(column.last().map(|(r, _)| *r), None))
 }
 
 /// What a pending command will most likely do, computed locally.

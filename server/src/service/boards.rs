@@ -195,31 +195,17 @@ fn new_card_rank(
     }
 }
 
-/// The rank for a card placed at `position` among `ranks`.
+/// The rank for a card placed at `position` among `ranks` (`(rank, card id)`, in order).
 fn rank_for(ranks: &[(String, String)], position: &Position) -> Result<String, ApplyError> {
-    let neighbour = |card_id: &Id| {
-        ranks
-            .iter()
-            .position(|(_, id)| id == card_id.as_str())
-            .ok_or_else(|| {
-                ApplyError::reject(
-                    ErrorCode::NotFound,
-                    format!("card {card_id} is not in the target column"),
-                )
-            })
-    };
-    let at = |i: usize| ranks.get(i).map(|(r, _)| r.as_str());
-    Ok(match position {
-        Position::Top => rank::between(None, at(0)),
-        Position::Bottom => rank::between(ranks.last().map(|(r, _)| r.as_str()), None),
-        Position::After { card_id } => {
-            let i = neighbour(card_id)?;
-            rank::between(at(i), at(i + 1))
-        }
-        Position::Before { card_id } => {
-            let i = neighbour(card_id)?;
-            rank::between(i.checked_sub(1).and_then(at), at(i))
-        }
+    let column: Vec<(&str, &str)> = ranks
+        .iter()
+        .map(|(r, id)| (r.as_str(), id.as_str()))
+        .collect();
+    rank::for_position(&column, position).ok_or_else(|| {
+        ApplyError::reject(
+            ErrorCode::NotFound,
+            "the card to place it next to is not in the target column",
+        )
     })
 }
 
