@@ -42,22 +42,11 @@ pub fn bootstrap(
     };
     let token = auth::mint(&owner.id, "created by init", now)?;
     let txn = store.begin_write()?;
-    {
-        txn.open_table(USERS)?
-            .insert(owner.id.as_str(), encode("users", &owner)?.as_slice())?;
-        txn.open_table(WORKSPACES)?.insert(
-            workspace.id.as_str(),
-            encode("workspaces", &workspace)?.as_slice(),
-        )?;
-        txn.open_table(MEMBERS)?.insert(
-            (workspace.id.as_str(), owner.id.as_str()),
-            encode("members", &member)?.as_slice(),
-        )?;
-        txn.open_table(TOKENS)?.insert(
-            token.record.id.as_str(),
-            encode("tokens", &token.record)?.as_slice(),
-        )?;
-    }
+    txn.open_table(WORKSPACES)?.insert(
+        workspace.id.as_str(),
+        encode("workspaces", &workspace)?.as_slice(),
+    )?;
+    insert_member(&txn, &workspace.id, &owner, &member, &token.record)?;
     let changes = [
         Change::WorkspaceCreated {
             workspace: workspace.clone(),
@@ -126,18 +115,7 @@ pub fn add_member(
     };
     let token = auth::mint(&user.id, "created with the member", now)?;
     let txn = store.begin_write()?;
-    {
-        txn.open_table(USERS)?
-            .insert(user.id.as_str(), encode("users", &user)?.as_slice())?;
-        txn.open_table(MEMBERS)?.insert(
-            (workspace_id.as_str(), user.id.as_str()),
-            encode("members", &member)?.as_slice(),
-        )?;
-        txn.open_table(TOKENS)?.insert(
-            token.record.id.as_str(),
-            encode("tokens", &token.record)?.as_slice(),
-        )?;
-    }
+    insert_member(&txn, workspace_id, &user, &member, &token.record)?;
     let ctx = Ctx {
         workspace: workspace_id,
         actor: &user.id,
@@ -147,6 +125,25 @@ pub fn add_member(
     append_event(&txn, &ctx, None, Change::MemberAdded { member })?;
     txn.commit().map_err(StoreError::from)?;
     Ok((user, token))
+}
+
+/// Stores a user, their membership of a workspace and their token.
+fn insert_member(
+    txn: &redb::WriteTransaction,
+    workspace_id: &Id,
+    user: &UserRecord,
+    member: &Member,
+    token: &TokenRecord,
+) -> Result<(), StoreError> {
+    txn.open_table(USERS)?
+        .insert(user.id.as_str(), encode("users", user)?.as_slice())?;
+    txn.open_table(MEMBERS)?.insert(
+        (workspace_id.as_str(), user.id.as_str()),
+        encode("members", member)?.as_slice(),
+    )?;
+    txn.open_table(TOKENS)?
+        .insert(token.id.as_str(), encode("tokens", token)?.as_slice())?;
+    Ok(())
 }
 
 /// Mints and stores a new token for a user (the first owner when `user` is `None`).
