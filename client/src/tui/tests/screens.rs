@@ -157,3 +157,40 @@ fn live_event_redraws_without_a_key() {
     assert!(text.contains("Arrived live"), "{text}");
     let _ = ServerMessage::Pong { nonce: 0 };
 }
+
+#[test]
+fn a_bad_keymap_file_is_shown_and_defaults_keep_working() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join(crate::keymap::USER_FILE),
+        "[board]\n\"n\" = \"card_new\"\n\"ctrl-x\" = \"card_nuke\"\n",
+    )
+    .expect("write keymap");
+    let ui = crate::cli::UiArgs::default();
+    let (keymap, _theme, problems) =
+        crate::tui::launch::load_look(&ui, &crate::config::ConfigFile::default(), Some(dir.path()));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(":3:") && problems[0].contains("card_nuke"),
+        "{}",
+        problems[0]
+    );
+    // The bundled default still works.
+    assert_eq!(
+        keymap.action(
+            crate::tui::action::Context::Board,
+            &key(crossterm::event::KeyCode::Char('n'))
+        ),
+        Some(crate::tui::action::Action::CardNew)
+    );
+    let mut app = sample_app();
+    let shown: Vec<String> = problems
+        .iter()
+        .map(|p| p.replace(&dir.path().display().to_string(), "<config>"))
+        .collect();
+    app.overlay = Some(Overlay::Problems {
+        lines: shown,
+        scroll: 0,
+    });
+    insta::assert_snapshot!("problems", draw(&app, 80, 24).backend());
+}
