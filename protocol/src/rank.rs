@@ -74,39 +74,54 @@ pub fn between(before: Option<&str>, after: Option<&str>) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The shortest rank above `lo`: bump the first digit that is not `z`, dropping what follows;
-/// `lo` made only of `z`s gets a `1` appended.
+/// A rank above `lo` of the same length where possible: `lo` plus one, counting in base 62 from
+/// the last digit with carry (digits after a carry restart at `1`, as a rank may not end in `0`).
+/// Only a rank of all `z`s has no successor of its length; it gets `V` and `len` more digits,
+/// which buys ~36·61^len further appends, so n appends need ranks of only O(log n) characters.
 fn after_rank(lo: &str) -> String {
-    let bytes = lo.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        let d = digit_value(b);
-        if d < 61 {
-            let mut out = bytes[..i].to_vec();
-            out.push(DIGITS[(d + 1) as usize]);
-            return String::from_utf8(out).unwrap_or_default();
+    let mut digits: Vec<u32> = lo.bytes().map(digit_value).collect();
+    match digits.iter().rposition(|&d| d < 61) {
+        Some(i) => {
+            digits[i] += 1;
+            for d in &mut digits[i + 1..] {
+                *d = 1;
+            }
+            encode(&digits)
         }
+        None => format!("{lo}V{}", "1".repeat(lo.len())),
     }
-    format!("{lo}1")
 }
 
-/// The shortest rank below `hi`: lower the first digit above `1`, dropping what follows (a `1`
-/// becomes `0z`, since a rank may not end in `0`); leading `0`s are kept.
+/// A rank below `hi` of the same length where possible: `hi` minus one, counting down from the
+/// last digit that can go lower without ending in `0`; digits after it become `z`. A rank made
+/// only of `0`s and `1`s has no such digit; it gets its last `1` lowered to `0` and `len + 1`
+/// `z`s appended.
 fn before_rank(hi: &str) -> String {
-    let bytes = hi.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        let d = digit_value(b);
-        if d >= 1 {
-            let mut out = bytes[..i].to_vec();
-            if d > 1 {
-                out.push(DIGITS[(d - 1) as usize]);
-            } else {
-                out.extend_from_slice(b"0z");
+    let mut digits: Vec<u32> = hi.bytes().map(digit_value).collect();
+    match digits.iter().rposition(|&d| d >= 2) {
+        Some(i) => {
+            digits[i] -= 1;
+            for d in &mut digits[i + 1..] {
+                *d = 61;
             }
-            return String::from_utf8(out).unwrap_or_default();
+            encode(&digits)
+        }
+        None => {
+            if let Some(i) = digits.iter().rposition(|&d| d == 1) {
+                digits[i] = 0;
+            }
+            let len = digits.len();
+            digits.extend(std::iter::repeat_n(61, len + 1));
+            encode(&digits)
         }
     }
-    // Only reachable for an invalid rank made of zeros.
-    format!("{hi}0z")
+}
+
+fn encode(digits: &[u32]) -> String {
+    digits
+        .iter()
+        .map(|&d| char::from(DIGITS[d.min(61) as usize]))
+        .collect()
 }
 
 /// Appends digits to `prefix` so the result sorts above `lo` (which shares `prefix` up to `start`)
@@ -230,9 +245,9 @@ mod tests {
             (Some("A"), Some("B"), "AV"),
             (Some("A"), Some("A1"), "A0V"),
             (Some("Az"), Some("B"), "AzV"),
-            (None, Some("1"), "0z"),
-            (Some("z"), None, "z1"),
-            (Some("Vzz"), None, "W"),
+            (None, Some("1"), "0zz"),
+            (Some("z"), None, "zV1"),
+            (Some("Vzz"), None, "W11"),
         ];
         for (lo, hi, want) in cases {
             assert_eq!(between(lo, hi), want, "between({lo:?}, {hi:?})");
