@@ -30,6 +30,21 @@ pub fn new_id(prefix: &str) -> Result<Id, RandomError> {
     Ok(Id::from_random(prefix, random_bytes()?))
 }
 
+/// A fresh id whose first 48 bits are the current time in milliseconds and the other 32 random,
+/// so ids minted one after another sort (and are stored) next to each other: a batch of new
+/// cards or messages touches a few B-tree pages instead of one random page each. Not for
+/// secrets.
+pub fn new_sortable_id(prefix: &str) -> Result<Id, RandomError> {
+    let random: [u8; 4] = random_bytes()?;
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut bytes = [0u8; 10];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[6..].copy_from_slice(&random);
+    Ok(Id::from_random(prefix, bytes))
+}
+
 /// A newly minted token: the record to store and the token text to show once.
 pub struct MintedToken {
     pub record: TokenRecord,
@@ -107,6 +122,16 @@ mod tests {
         let mut wrong = secret.to_owned();
         wrong.replace_range(0..1, if secret.starts_with('a') { "b" } else { "a" });
         assert!(!verify(&minted.record, &wrong));
+        Ok(())
+    }
+
+    #[test]
+    fn sortable_ids_follow_the_clock() -> Result<(), RandomError> {
+        let a = new_sortable_id("card")?;
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_sortable_id("card")?;
+        assert!(a < b, "{a} < {b}");
+        assert!(Id::parse(a.as_str()).is_ok());
         Ok(())
     }
 

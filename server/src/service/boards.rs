@@ -67,7 +67,7 @@ pub fn create_board(
         .into_iter()
         .map(|name| {
             Ok(Column {
-                id: crate::auth::new_id("col")?,
+                id: crate::auth::new_sortable_id("col")?,
                 name,
             })
         })

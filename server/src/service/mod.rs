@@ -71,7 +71,7 @@ fn pick_id(requested: Option<&Id>, prefix: &str) -> Result<Id, ApplyError> {
             ErrorCode::InvalidId,
             format!("{id} is not a {prefix} id; {prefix} ids start with '{prefix}_'"),
         )),
-        None => Ok(auth::new_id(prefix)?),
+        None => Ok(auth::new_sortable_id(prefix)?),
     }
 }
 
