@@ -23,12 +23,17 @@ impl App {
             Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
                 Context::Detail
             }
-            None => match self.tab {
-                Tab::Board if self.board.filter_input.is_some() => Context::Filter,
-                Tab::Board => Context::Board,
-                Tab::Chat if self.chat.composing => Context::Compose,
-                Tab::Chat => Context::Chat,
-            },
+            None => self.screen_context(),
+        }
+    }
+
+    /// The context of the screen under any overlay (what help shows first).
+    pub fn screen_context(&self) -> Context {
+        match self.tab {
+            Tab::Board if self.board.filter_input.is_some() => Context::Filter,
+            Tab::Board => Context::Board,
+            Tab::Chat if self.chat.composing => Context::Compose,
+            Tab::Chat => Context::Chat,
         }
     }
 

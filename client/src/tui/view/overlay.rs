@@ -51,19 +51,39 @@ fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     let block = window(app, "Keys (esc closes)");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
+    // The screen under the overlay first, then the global keys, then everything else.
+    let current = app.screen_context();
+    let mut order = vec![current, Context::Global];
+    order.extend(
+        Context::ALL
+            .into_iter()
+            .filter(|c| *c != current && *c != Context::Global),
+    );
     let mut lines = Vec::new();
-    for context in Context::ALL {
-        let bindings = app.keymap.bindings(context);
-        if bindings.is_empty() {
+    for context in order {
+        let mut by_action: Vec<(Action, Vec<String>)> = Vec::new();
+        for (key, action) in app.keymap.bindings(context) {
+            match by_action.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, keys)) => keys.push(key.to_string()),
+                None => by_action.push((action, vec![key.to_string()])),
+            }
+        }
+        if by_action.is_empty() {
             continue;
+        }
+        if !lines.is_empty() {
+            lines.push(Line::raw(""));
         }
         lines.push(Line::from(Span::styled(
             context.name().to_owned(),
             t.style("ui.accent"),
         )));
-        for (key, action) in bindings {
+        for (action, keys) in by_action {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<14}", key.to_string()), t.style("ui.key")),
+                Span::styled(
+                    format!("  {:<20}", text::truncate(&keys.join(" "), 19)),
+                    t.style("ui.key"),
+                ),
                 Span::styled(action.description().to_owned(), t.style("ui.text")),
             ]));
         }
