@@ -10,6 +10,7 @@ pub mod connection;
 pub mod endpoint;
 pub mod error;
 pub mod keymap;
+pub mod localtime;
 pub mod names;
 pub mod output;
 pub mod resolve;

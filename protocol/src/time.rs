@@ -14,6 +14,18 @@ pub fn format_utc_minutes(ms: i64) -> String {
     )
 }
 
+/// A timestamp split for display at a UTC offset: the calendar day (`2026-11-21`) and the time
+/// of day (`12:41`).
+pub fn day_and_time(ms: i64, offset_secs: i64) -> (String, String) {
+    let secs = ms.div_euclid(1000) + offset_secs;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{:02}:{:02}", rem / 3600, (rem % 3600) / 60),
+    )
+}
+
 /// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -31,6 +43,21 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_day_and_time_at_an_offset() {
+        // 2026-11-21 23:30 UTC is already the 22nd at UTC+2.
+        let ms = 1_795_303_800_000;
+        assert_eq!(day_and_time(ms, 0), ("2026-11-21".into(), "23:30".into()));
+        assert_eq!(
+            day_and_time(ms, 7200),
+            ("2026-11-22".into(), "01:30".into())
+        );
+        assert_eq!(
+            day_and_time(ms, -3600),
+            ("2026-11-21".into(), "22:30".into())
+        );
+    }
 
     #[test]
     fn formats_known_instants() {

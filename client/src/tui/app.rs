@@ -46,6 +46,8 @@ pub struct App {
     /// Requests for the network task, drained by the event loop.
     pub outbound: Vec<NetRequest>,
     pub quit: bool,
+    /// The local time zone's offset from UTC, for showing times.
+    pub utc_offset: i64,
     /// Rendered message bodies by (message, width, edit time): a memo for the renderer.
     pub chat_render_cache: RefCell<RenderCache>,
 }
@@ -72,6 +74,7 @@ impl App {
             outbound: Vec::new(),
             quit: false,
             chat_render_cache: RefCell::new(HashMap::new()),
+            utc_offset: crate::localtime::offset_secs(now_ms()),
         }
     }
 

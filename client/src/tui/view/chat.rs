@@ -170,10 +170,8 @@ fn header_line(app: &App, message: &Message, pending: bool, selected: bool) -> L
     if pending {
         spans.push(Span::styled("sending…", t.style("chat.pending")));
     } else {
-        spans.push(Span::styled(
-            warren_protocol::time::format_utc_minutes(message.created_at),
-            t.style("chat.time"),
-        ));
+        let (_, time) = warren_protocol::time::day_and_time(message.created_at, app.utc_offset);
+        spans.push(Span::styled(time, t.style("chat.time")));
         if message.edited_at.is_some() {
             spans.push(Span::styled(" (edited)", t.style("chat.edited")));
         }
@@ -229,7 +227,18 @@ fn render_history(app: &App, frame: &mut Frame<'_>, area: Rect, room: &warren_pr
         index -= 1;
         let (message, is_pending) = messages[index];
         let selected = app.chat.selected.as_ref() == Some(&message.id);
-        let mut lines = vec![header_line(app, message, is_pending, selected)];
+        let mut lines = Vec::new();
+        let day = warren_protocol::time::day_and_time(message.created_at, app.utc_offset).0;
+        let previous_day = index.checked_sub(1).map(|i| {
+            warren_protocol::time::day_and_time(messages[i].0.created_at, app.utc_offset).0
+        });
+        if !is_pending && previous_day.as_ref() != Some(&day) {
+            lines.push(Line::from(Span::styled(
+                format!("── {day} ──"),
+                t.style("ui.muted"),
+            )));
+        }
+        lines.push(header_line(app, message, is_pending, selected));
         for line in app.chat_cache_lines(message, width, &styles) {
             let mut padded = vec![Span::raw("  ")];
             padded.extend(line.spans);
