@@ -15,7 +15,9 @@ pub fn offset_secs(at_ms: i64) -> i64 {
         }
         // SAFETY: `localtime_r` returned non-null, so it filled in `tm`.
         let tm = unsafe { tm.assume_init() };
-        tm.tm_gmtoff as i64
+        // `c_long` is i64 on 64-bit targets and i32 on 32-bit ones.
+        #[allow(clippy::useless_conversion)]
+        i64::from(tm.tm_gmtoff)
     }
     #[cfg(not(unix))]
     {
