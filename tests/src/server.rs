@@ -129,6 +129,10 @@ impl Server {
     }
 
     async fn spawn(&mut self) {
+        self.spawn_at("127.0.0.1:0").await;
+    }
+
+    async fn spawn_at(&mut self, listen: &str) {
         assert!(self.child.is_none(), "the server is already running");
         self.starts += 1;
         let log = std::fs::File::create(self.log_path(self.starts)).expect("create the log file");
@@ -137,7 +141,7 @@ impl Server {
             .arg("serve")
             .arg("--data")
             .arg(&data)
-            .args(["--listen", "127.0.0.1:0", "--log-level", "info"])
+            .args(["--listen", listen, "--log-level", "info"])
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -222,6 +226,14 @@ impl Server {
             self.kill_9().await;
         }
         self.spawn().await;
+    }
+
+    /// Starts the stopped server again on its previous address, so clients that know the URL
+    /// can reconnect.
+    pub async fn restart_same_port(&mut self) {
+        assert!(self.child.is_none(), "stop the server first");
+        let listen = self.addr.to_string();
+        self.spawn_at(&listen).await;
     }
 
     /// `warren-server token create --user NAME` (the server must be stopped: redb locks the

@@ -2,7 +2,8 @@
 //! screen out with `capture-pane`. Against a real server it creates a card and sends a chat
 //! message from the keyboard (checked on screen and through the CLI), follows a card another
 //! client adds without a key press, and quits promptly with status 0. `warren demo` shows its
-//! seeded board and `#general` conversation and removes its data directory on quit.
+//! seeded board and `#general` conversation and removes its data directory on quit. A change
+//! made while the server is down shows at once as pending and reaches the server once it returns.
 //!
 //! Needs tmux (these tests fail, not skip, without it; `.ci/run` installs it).
 
@@ -152,4 +153,61 @@ async fn demo_shows_the_seeded_workspace_and_removes_its_data_on_quit() {
         "warren demo left its data dir {} behind",
         data.display()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_while_the_server_is_down_are_sent_after_it_returns() {
+    let mut server = Server::start().await;
+    let url = server.http_url();
+    let config = tempfile::tempdir().expect("a config dir for the TUI");
+    let tui = Tmux::start(
+        &bins::cli_bin(),
+        &["--server", &url, "--token", &server.token],
+        [
+            ("WARREN_CONFIG_DIR", config.path()),
+            ("HOME", config.path()),
+        ],
+        WIDTH,
+        HEIGHT,
+    );
+    tui.wait_for_text(&["Backlog", "● connected"]).await;
+
+    // The server dies; the client says so and keeps working on its local state.
+    server.kill_9().await;
+    tui.wait_for("the reconnecting state", |s| s.contains("◌ reconnecting"))
+        .await;
+    tui.keys(&["n"]).await;
+    tui.wait_for_text(&["New card"]).await;
+    tui.type_text("Written offline").await;
+    tui.keys(&["C-s"]).await;
+    // Shown at once, marked pending ("#…": no number from the server yet), and counted.
+    tui.wait_for_text(&["#… Written offline", "1 change waiting to be sent"])
+        .await;
+
+    // The server comes back on the same address: the client reconnects by itself, resumes,
+    // and sends the queued change, which the server numbers.
+    server.restart_same_port().await;
+    tui.wait_for("the queued card confirmed by the server", |s| {
+        s.contains("#1 Written offline") && s.contains("● connected") && !s.contains("waiting")
+    })
+    .await;
+    let cards = Cli::new(&url, &server.token)
+        .run(&["card", "list", "--json"])
+        .await
+        .ok()
+        .json();
+    let titles: Vec<&str> = cards
+        .as_array()
+        .expect("card list --json is an array")
+        .iter()
+        .filter_map(|c| c["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Written offline"],
+        "applied exactly once: {cards:#}"
+    );
+    tui.keys(&["q"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0));
 }
