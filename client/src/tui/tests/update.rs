@@ -269,3 +269,54 @@ fn untrusted_text_is_sanitised_on_the_way_in() {
     assert_eq!(card.title, "pwn title");
     assert_eq!(card.labels, ["red"]);
 }
+
+#[test]
+fn scrolling_to_the_top_of_history_loads_older_messages() {
+    let mut app = sample_app();
+    press(&mut app, "2");
+    let general = id("room", 1);
+    // The first page was asked for as soon as the workspace was synced.
+    assert!(app.model.history[&general].loading);
+    app.outbound.clear();
+    let page = vec![
+        message(1, &general, &other(), 20, "one"),
+        message(2, &general, &other(), 21, "two"),
+    ];
+    app.on_net(NetEvent::Page {
+        room_id: general.clone(),
+        messages: page,
+        has_more: true,
+    });
+    press(&mut app, "k");
+    assert!(app.outbound.is_empty(), "not at the top yet");
+    press(&mut app, "k");
+    assert!(
+        app.outbound.iter().any(|r| matches!(
+            r,
+            NetRequest::Messages {
+                before: Some(20),
+                ..
+            }
+        )),
+        "{:?}",
+        app.outbound
+    );
+    app.outbound.clear();
+    let older = vec![message(3, &general, &me(), 15, "zero")];
+    app.on_net(NetEvent::Page {
+        room_id: general.clone(),
+        messages: older,
+        has_more: false,
+    });
+    let bodies: Vec<String> = app.model.history[&general]
+        .messages
+        .iter()
+        .map(|m| m.body.clone())
+        .collect();
+    assert_eq!(bodies, ["zero", "one", "two"]);
+    assert_eq!(
+        app.chat.selected,
+        Some(id("msg", 1)),
+        "the selection stays on the message it was on"
+    );
+}
