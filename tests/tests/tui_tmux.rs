@@ -30,12 +30,11 @@ fn in_history(screen: &str, text: &str) -> bool {
         .any(|row| row.contains(text))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tui_edits_board_and_chat_and_follows_other_clients_live() {
-    let server = Server::start().await;
-    let url = server.http_url();
-    let cli = Cli::new(&url, &server.token);
+/// The real `warren` in a tmux pane against `server`, with a private config dir (kept alive by
+/// the returned guard).
+fn open_tui(server: &Server) -> (Tmux, tempfile::TempDir) {
     let config = tempfile::tempdir().expect("a config dir for the TUI");
+    let url = server.http_url();
     let tui = Tmux::start(
         &bins::cli_bin(),
         &["--server", &url, "--token", &server.token],
@@ -46,6 +45,15 @@ async fn the_tui_edits_board_and_chat_and_follows_other_clients_live() {
         WIDTH,
         HEIGHT,
     );
+    (tui, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_edits_board_and_chat_and_follows_other_clients_live() {
+    let server = Server::start().await;
+    let url = server.http_url();
+    let cli = Cli::new(&url, &server.token);
+    let (tui, _config) = open_tui(&server);
     // Keys sent before the client is up could reach a terminal not yet in raw mode.
     tui.wait_for_text(&["Backlog", "● connected", "Acme · ada"])
         .await;
@@ -159,17 +167,7 @@ async fn demo_shows_the_seeded_workspace_and_removes_its_data_on_quit() {
 async fn changes_made_while_the_server_is_down_are_sent_after_it_returns() {
     let mut server = Server::start().await;
     let url = server.http_url();
-    let config = tempfile::tempdir().expect("a config dir for the TUI");
-    let tui = Tmux::start(
-        &bins::cli_bin(),
-        &["--server", &url, "--token", &server.token],
-        [
-            ("WARREN_CONFIG_DIR", config.path()),
-            ("HOME", config.path()),
-        ],
-        WIDTH,
-        HEIGHT,
-    );
+    let (tui, _config) = open_tui(&server);
     tui.wait_for_text(&["Backlog", "● connected"]).await;
 
     // The server dies; the client says so and keeps working on its local state.
