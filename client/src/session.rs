@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use warren_protocol::{Command, ErrorCode, Query, QueryResult, Workspace, WorkspaceState};
+use warren_protocol::{
+    Command, ErrorCode, Query, QueryResult, ServerMessage, Workspace, WorkspaceState,
+};
 
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigFile, Profile};
@@ -131,6 +133,24 @@ impl Session {
                 Ok(()) => return Ok(()),
                 Err(e) if is_transient(&e) => delay = (delay * 2).min(Duration::from_secs(30)),
                 Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next frame of the subscription. A dropped connection is re-opened patiently and the
+    /// subscription resumed after `since` (the last event the caller has handled); other errors
+    /// end the stream. Used by `--follow` modes.
+    pub async fn next_push_resuming(&mut self, since: u64) -> Result<ServerMessage, ClientError> {
+        loop {
+            let push = self.conn.next_push().await.unwrap_or_else(|| {
+                Err(ClientError::Disconnected("the connection ended".to_owned()))
+            });
+            match push {
+                Err(e) if is_transient(&e) => {
+                    self.reconnect_patiently(&e).await?;
+                    self.conn.subscribe(&self.workspace.id, Some(since))?;
+                }
+                other => return other,
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::error::ClientError;
 use crate::names::Names;
 use crate::output;
 use crate::resolve::find_room;
-use crate::session::{Session, is_transient};
+use crate::session::Session;
 
 pub(super) async fn run(
     command: ChatCommand,
@@ -73,15 +73,7 @@ async fn tail(
     }
     session.conn.subscribe(&session.workspace.id, Some(last))?;
     loop {
-        let push =
-            session.conn.next_push().await.unwrap_or_else(|| {
-                Err(ClientError::Disconnected("the connection ended".to_owned()))
-            });
-        match push {
-            Err(e) if is_transient(&e) => {
-                session.reconnect_patiently(&e).await?;
-                session.conn.subscribe(&session.workspace.id, Some(last))?;
-            }
+        match session.next_push_resuming(last).await {
             Err(e) => return Err(e),
             Ok(ServerMessage::Event { event }) => {
                 names.observe(&event);

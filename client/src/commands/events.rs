@@ -9,7 +9,7 @@ use crate::commands::Out;
 use crate::error::ClientError;
 use crate::names::Names;
 use crate::output;
-use crate::session::{Session, is_transient};
+use crate::session::Session;
 
 /// Prints events and remembers the last sequence printed.
 struct Printed<'a> {
@@ -54,17 +54,7 @@ pub(super) async fn run(
         .conn
         .subscribe(&session.workspace.id, Some(printed.last))?;
     loop {
-        let push =
-            session.conn.next_push().await.unwrap_or_else(|| {
-                Err(ClientError::Disconnected("the connection ended".to_owned()))
-            });
-        match push {
-            Err(e) if is_transient(&e) => {
-                session.reconnect_patiently(&e).await?;
-                session
-                    .conn
-                    .subscribe(&session.workspace.id, Some(printed.last))?;
-            }
+        match session.next_push_resuming(printed.last).await {
             Err(e) => return Err(e),
             Ok(ServerMessage::Event { event }) => printed.event(&event)?,
             // The server skipped ahead with a snapshot: fetch the events it skipped.

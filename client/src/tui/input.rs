@@ -344,6 +344,16 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The id of the focused column of the current board.
+    pub fn focused_column(&self) -> Option<Id> {
+        self.view()
+            .boards
+            .get(self.board.board)?
+            .columns
+            .get(self.board.column)
+            .map(|c| c.id.clone())
+    }
+
     /// The cards of a column that pass the filter, in order.
     pub fn visible_cards(&self, column: &Id) -> Vec<&Card> {
         let view = self.view();
@@ -380,7 +390,7 @@ impl App {
 
     /// The selected card of the focused column.
     pub fn selected_card(&self) -> Option<Card> {
-        let column = self.current_columns().get(self.board.column)?.id.clone();
+        let column = self.focused_column()?;
         let row = self.selected_row(&column)?;
         self.visible_cards(&column).get(row).map(|c| (*c).clone())
     }
@@ -394,11 +404,7 @@ impl App {
     }
 
     fn move_card_selection(&mut self, delta: isize) {
-        let Some(column) = self
-            .current_columns()
-            .get(self.board.column)
-            .map(|c| c.id.clone())
-        else {
+        let Some(column) = self.focused_column() else {
             return;
         };
         let n = self.visible_cards(&column).len();
@@ -470,11 +476,7 @@ impl App {
             self.notify("there is no board to add a card to", true);
             return;
         };
-        let Some(column) = self
-            .current_columns()
-            .get(self.board.column)
-            .map(|c| c.id.clone())
-        else {
+        let Some(column) = self.focused_column() else {
             return;
         };
         let assignee = card
