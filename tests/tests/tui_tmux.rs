@@ -30,6 +30,17 @@ fn in_history(screen: &str, text: &str) -> bool {
         .any(|row| row.contains(text))
 }
 
+/// The titles of every card on the server, through `warren card list --json`.
+async fn card_titles(cli: &Cli) -> Vec<String> {
+    let cards = cli.run(&["card", "list", "--json"]).await.ok().json();
+    cards
+        .as_array()
+        .expect("card list --json is an array")
+        .iter()
+        .filter_map(|c| c["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The real `warren` in a tmux pane against `server`, with a private config dir (kept alive by
 /// the returned guard).
 fn open_tui(server: &Server) -> (Tmux, tempfile::TempDir) {
@@ -68,14 +79,7 @@ async fn the_tui_edits_board_and_chat_and_follows_other_clients_live() {
         s.contains("#1 Title from tmux") && !s.contains("New card")
     })
     .await;
-    let cards = cli.run(&["card", "list", "--json"]).await.ok().json();
-    let titles: Vec<&str> = cards
-        .as_array()
-        .expect("card list --json is an array")
-        .iter()
-        .filter_map(|c| c["title"].as_str())
-        .collect();
-    assert_eq!(titles, ["Title from tmux"], "{cards:#}");
+    assert_eq!(card_titles(&cli).await, ["Title from tmux"]);
 
     // Another client's card appears with no key press.
     cli.run(&["card", "add", "Added by CLI"]).await.ok();
@@ -189,22 +193,8 @@ async fn changes_made_while_the_server_is_down_are_sent_after_it_returns() {
         s.contains("#1 Written offline") && s.contains("● connected") && !s.contains("waiting")
     })
     .await;
-    let cards = Cli::new(&url, &server.token)
-        .run(&["card", "list", "--json"])
-        .await
-        .ok()
-        .json();
-    let titles: Vec<&str> = cards
-        .as_array()
-        .expect("card list --json is an array")
-        .iter()
-        .filter_map(|c| c["title"].as_str())
-        .collect();
-    assert_eq!(
-        titles,
-        ["Written offline"],
-        "applied exactly once: {cards:#}"
-    );
+    let titles = card_titles(&Cli::new(&url, &server.token)).await;
+    assert_eq!(titles, ["Written offline"], "applied exactly once");
     tui.keys(&["q"]).await;
     let (exit, _) = tui.wait_exit().await;
     assert_eq!(exit, Exit::Code(0));
