@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use warren_protocol::{ErrorCode, Event, RequestId, ServerMessage};
+use warren_protocol::{ErrorCode, RequestId, ServerMessage};
 
 use crate::hub::Frame;
 
@@ -17,12 +17,11 @@ pub fn event_text(event_json: &str) -> String {
     text
 }
 
-/// A shareable event frame.
-pub fn event_frame(event: &Event) -> Arc<Frame> {
-    let json = serde_json::to_string(event).unwrap_or_default();
+/// A shareable event frame around an event's JSON (as stored, so it is serialised only once).
+pub fn event_frame(seq: u64, event_json: &str) -> Arc<Frame> {
     Arc::new(Frame {
-        seq: event.seq,
-        text: event_text(&json).into(),
+        seq,
+        text: event_text(event_json).into(),
     })
 }
 
@@ -53,7 +52,7 @@ pub fn error_text(request_id: Option<RequestId>, code: ErrorCode, message: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warren_protocol::{Change, Id, Workspace};
+    use warren_protocol::{Change, Event, Id, Workspace};
 
     #[test]
     fn event_frames_parse_as_server_messages() -> Result<(), serde_json::Error> {
@@ -72,7 +71,7 @@ mod tests {
                 },
             },
         };
-        let frame = event_frame(&event);
+        let frame = event_frame(event.seq, &serde_json::to_string(&event)?);
         let parsed: ServerMessage = serde_json::from_str(frame.text.as_str())?;
         assert_eq!(parsed, ServerMessage::Event { event });
         assert_eq!(frame.seq, 3);

@@ -157,7 +157,8 @@ fn run(store: Store, hub: Arc<Hub>, mut rx: mpsc::Receiver<WriteRequest>, stats:
 }
 
 enum Outcome {
-    Applied(Event),
+    /// Applied: the event and its JSON as stored.
+    Applied(Event, String),
     Duplicate(Event),
     Rejected(WireError),
 }
@@ -183,8 +184,8 @@ fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64, st
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
-            Outcome::Applied(event) => {
-                hub.publish_event(&request.workspace, frames::event_frame(&event));
+            Outcome::Applied(event, json) => {
+                hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
                 Ok(Applied {
                     event: Arc::new(event),
                     duplicate: false,
@@ -261,12 +262,12 @@ fn apply_one(
         seq: service::next_seq(txn, &request.workspace)?,
     };
     let change = service::apply(txn, &ctx, &request.command)?;
-    let event = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
+    let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
         (user, request.request_id.as_str()),
         (request.workspace.as_str(), event.seq, now),
     )?;
-    Ok(Outcome::Applied(event))
+    Ok(Outcome::Applied(event, json))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].

@@ -14,7 +14,7 @@ use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, WireErro
 
 use crate::auth::{self, RandomError};
 use crate::store::tables::{EVENTS, HEADS};
-use crate::store::{StoreError, encode, read};
+use crate::store::{StoreError, read};
 
 /// Why a command was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -116,12 +116,13 @@ pub fn next_seq(txn: &WriteTransaction, workspace: &Id) -> Result<u64, StoreErro
 }
 
 /// Appends the event for an applied change at `ctx.seq` and advances the workspace head.
+/// Returns the event and its stored JSON, which is also the text clients receive.
 pub fn append_event(
     txn: &WriteTransaction,
     ctx: &Ctx<'_>,
     request_id: Option<&RequestId>,
     change: Change,
-) -> Result<Event, StoreError> {
+) -> Result<(Event, String), StoreError> {
     let event = Event {
         seq: ctx.seq,
         workspace_id: ctx.workspace.clone(),
@@ -130,11 +131,14 @@ pub fn append_event(
         request_id: request_id.cloned(),
         change,
     };
-    let bytes = encode("events", &event)?;
+    let json = serde_json::to_string(&event).map_err(|source| StoreError::Corrupt {
+        table: "events",
+        source,
+    })?;
     txn.open_table(EVENTS)?
-        .insert((ctx.ws(), ctx.seq), bytes.as_slice())?;
+        .insert((ctx.ws(), ctx.seq), json.as_bytes())?;
     txn.open_table(HEADS)?.insert(ctx.ws(), ctx.seq)?;
-    Ok(event)
+    Ok((event, json))
 }
 
 /// Milliseconds since the Unix epoch.
