@@ -120,12 +120,7 @@ fn palette(
         .skip(first)
         .take(height)
         .map(|(i, action)| {
-            let k = keys(app, Context::Global, *action);
-            let k = if k.is_empty() {
-                keys(app, app_context_for(*action), *action)
-            } else {
-                k
-            };
+            let k = palette_keys(app, *action);
             let name = format!(" {:<18}", action.name());
             let desc_width = width.saturating_sub(text::width(&name) + text::width(&k) + 2);
             let line = Line::from(vec![
@@ -153,20 +148,14 @@ fn palette(
     }
 }
 
-/// The screen an action belongs to, for showing its key in the palette.
-fn app_context_for(action: Action) -> Context {
-    let name = action.name();
-    if name.starts_with("card_") || name.contains("board") || name.contains("filter") {
-        Context::Board
-    } else if name.starts_with("message_") || name.contains("room") || name == "compose" {
-        Context::Chat
-    } else if name == "send" || name == "newline" {
-        Context::Compose
-    } else if name.contains("field") || name == "save" {
-        Context::Editor
-    } else {
-        Context::Board
-    }
+/// The keys of an action as the palette shows them: as bound on the screen under the palette,
+/// else in the first context that binds it.
+fn palette_keys(app: &App, action: Action) -> String {
+    std::iter::once(app.screen_context())
+        .chain(Context::ALL)
+        .map(|context| keys(app, context, action))
+        .find(|k| !k.is_empty())
+        .unwrap_or_default()
 }
 
 fn confirm(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &str) {
