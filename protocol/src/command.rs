@@ -58,6 +58,39 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         columns: Option<Vec<String>>,
     },
+    /// Renames a board. Board names are unique in a workspace (ignoring ASCII case).
+    RenameBoard { board_id: Id, name: String },
+    /// Adds a column to a board: at `index` (0 is the first column), or last without it.
+    AddColumn {
+        board_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column_id: Option<Id>,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+    },
+    /// Renames a column. Column names are unique on a board (ignoring ASCII case).
+    RenameColumn {
+        board_id: Id,
+        column_id: Id,
+        name: String,
+    },
+    /// Moves a column to `index` among its board's columns (0 is the first; past the end means
+    /// last). Its cards go with it.
+    MoveColumn {
+        board_id: Id,
+        column_id: Id,
+        index: u32,
+    },
+    /// Deletes a column. A column that holds cards is refused unless `move_cards_to` names another
+    /// column of the same board: its cards then go to the bottom of that column, in their order.
+    /// A board keeps at least one column.
+    DeleteColumn {
+        board_id: Id,
+        column_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        move_cards_to: Option<Id>,
+    },
     /// Creates a card. Without `column_id` it lands in the board's first column.
     CreateCard {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +164,11 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateBoard { .. } => "create_board",
+            Command::RenameBoard { .. } => "rename_board",
+            Command::AddColumn { .. } => "add_column",
+            Command::RenameColumn { .. } => "rename_column",
+            Command::MoveColumn { .. } => "move_column",
+            Command::DeleteColumn { .. } => "delete_column",
             Command::CreateCard { .. } => "create_card",
             Command::UpdateCard { .. } => "update_card",
             Command::MoveCard { .. } => "move_card",

@@ -35,6 +35,17 @@ pub enum Change {
     BoardCreated {
         board: Board,
     },
+    /// The board was renamed, or a column was added, renamed or moved; `board` is the new state.
+    BoardUpdated {
+        board: Board,
+    },
+    /// A column was deleted; `board` is the new state. `moved_cards` are the column's cards in
+    /// their new column (`move_cards_to`) with new ranks, in order; empty when it held none.
+    ColumnDeleted {
+        board: Board,
+        column_id: Id,
+        moved_cards: Vec<Card>,
+    },
     CardCreated {
         card: Card,
     },
@@ -73,6 +84,8 @@ impl Change {
             Change::WorkspaceCreated { .. } => "workspace_created",
             Change::MemberAdded { .. } => "member_added",
             Change::BoardCreated { .. } => "board_created",
+            Change::BoardUpdated { .. } => "board_updated",
+            Change::ColumnDeleted { .. } => "column_deleted",
             Change::CardCreated { .. } => "card_created",
             Change::CardUpdated { .. } => "card_updated",
             Change::CardMoved { .. } => "card_moved",

@@ -4,6 +4,7 @@
 mod board;
 mod card;
 mod chat;
+mod column;
 mod events;
 mod keys;
 mod login;
@@ -39,7 +40,8 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let mut session = Session::open(&settings).await?;
     let result = match command {
         CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo => Ok(()),
-        CliCommand::Board(command) => board::run(command, &session, &mut out).await,
+        CliCommand::Board(command) => board::run(command, &mut session, &mut out).await,
+        CliCommand::Column(command) => column::run(command, &mut session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
         CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,

@@ -154,6 +154,38 @@ impl Model {
                 self.boards.retain(|b| b.id != board.id);
                 self.boards.push(clean_board(board));
             }
+            Change::BoardUpdated { board } => {
+                let board = clean_board(board);
+                match self.boards.iter_mut().find(|b| b.id == board.id) {
+                    Some(slot) => *slot = board,
+                    None => self.boards.push(board),
+                }
+            }
+            Change::ColumnDeleted {
+                board,
+                column_id,
+                moved_cards,
+            } => {
+                let board = clean_board(board);
+                match self.boards.iter_mut().find(|b| b.id == board.id) {
+                    Some(slot) => *slot = board,
+                    None => self.boards.push(board),
+                }
+                let mut targets = Vec::new();
+                for card in moved_cards {
+                    let card = clean_card(card);
+                    if !targets.contains(&card.column_id) {
+                        targets.push(card.column_id.clone());
+                    }
+                    self.cards.insert(card.id.clone(), card);
+                }
+                // Cards a pending view still places in the deleted column go with it.
+                self.cards.retain(|_, c| c.column_id != column_id);
+                self.columns.remove(&column_id);
+                for column in &targets {
+                    self.reindex_column(column);
+                }
+            }
             Change::CardCreated { card } | Change::CardUpdated { card } => {
                 let card = clean_card(card);
                 let column = card.column_id.clone();

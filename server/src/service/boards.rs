@@ -85,7 +85,11 @@ pub fn create_board(
     Ok(Change::BoardCreated { board })
 }
 
-fn load_board(txn: &WriteTransaction, ctx: &Ctx<'_>, board_id: &Id) -> Result<Board, ApplyError> {
+pub(super) fn load_board(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    board_id: &Id,
+) -> Result<Board, ApplyError> {
     get_json(
         &txn.open_table(BOARDS)?,
         "boards",

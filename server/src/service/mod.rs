@@ -6,6 +6,7 @@
 
 mod boards;
 mod chat;
+mod columns;
 mod text;
 pub mod workspace;
 
@@ -87,6 +88,28 @@ pub fn apply(
             name,
             columns,
         } => boards::create_board(txn, ctx, board_id.as_ref(), name, columns.as_deref()),
+        Command::RenameBoard { board_id, name } => columns::rename_board(txn, ctx, board_id, name),
+        Command::AddColumn {
+            board_id,
+            column_id,
+            name,
+            index,
+        } => columns::add_column(txn, ctx, board_id, column_id.as_ref(), name, *index),
+        Command::RenameColumn {
+            board_id,
+            column_id,
+            name,
+        } => columns::rename_column(txn, ctx, board_id, column_id, name),
+        Command::MoveColumn {
+            board_id,
+            column_id,
+            index,
+        } => columns::move_column(txn, ctx, board_id, column_id, *index),
+        Command::DeleteColumn {
+            board_id,
+            column_id,
+            move_cards_to,
+        } => columns::delete_column(txn, ctx, board_id, column_id, move_cards_to.as_ref()),
         Command::CreateCard { .. } => boards::create_card(txn, ctx, command),
         Command::UpdateCard { .. } => boards::update_card(txn, ctx, command),
         Command::MoveCard {
