@@ -29,7 +29,7 @@ pub struct Launch {
 
 /// Takes over the terminal, runs until the user quits, and restores the terminal (also on panic).
 pub async fn run(launch: Launch) -> Result<(), ClientError> {
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init().map_err(ClientError::Output)?;
     let result = event_loop(&mut terminal, launch).await;
     ratatui::restore();
     result
