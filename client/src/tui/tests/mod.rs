@@ -2,5 +2,6 @@
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
 mod fixture;
+mod history;
 mod screens;
 mod update;
