@@ -3,5 +3,6 @@
 
 mod fixture;
 mod history;
+mod paste;
 mod screens;
 mod update;
