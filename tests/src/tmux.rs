@@ -156,6 +156,24 @@ impl Tmux {
         self.run(&["send-keys", "-t", SESSION, "-l", text]).await;
     }
 
+    /// Pastes `text` the way a terminal does: `paste-buffer -p` wraps it in bracketed-paste
+    /// markers when the program asked for them (and sends plain keys when it did not), with
+    /// line breaks as CR.
+    pub async fn paste(&self, text: &str) {
+        self.run(&["set-buffer", "-b", "warren-paste", "--", text])
+            .await;
+        self.run(&[
+            "paste-buffer",
+            "-p",
+            "-d",
+            "-b",
+            "warren-paste",
+            "-t",
+            SESSION,
+        ])
+        .await;
+    }
+
     /// Polls the screen until `ready` holds and returns that screen; panics after [`WAIT`],
     /// naming `what` and showing the last screen.
     pub async fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {

@@ -4,6 +4,7 @@
 //! client adds without a key press, and quits promptly with status 0. `warren demo` shows its
 //! seeded board and `#general` conversation and removes its data directory on quit. A change
 //! made while the server is down shows at once as pending and reaches the server once it returns.
+//! A multi-line paste (bracketed, as a terminal sends it) becomes one message.
 //!
 //! Needs tmux (these tests fail, not skip, without it; `.ci/run` installs it).
 
@@ -195,6 +196,43 @@ async fn changes_made_while_the_server_is_down_are_sent_after_it_returns() {
     .await;
     let titles = card_titles(&Cli::new(&url, &server.token)).await;
     assert_eq!(titles, ["Written offline"], "applied exactly once");
+    tui.keys(&["q"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_line_paste_is_one_message() {
+    let server = Server::start().await;
+    let cli = Cli::new(&server.http_url(), &server.token);
+    let (tui, _config) = open_tui(&server);
+    tui.wait_for_text(&["Backlog", "● connected"]).await;
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&["Rooms", "#general", "press i to write"])
+        .await;
+    tui.keys(&["i"]).await;
+    tui.wait_for("the message box open", |s| !s.contains("press i to write"))
+        .await;
+    // Lines that would each be sent on their own if they arrived as key presses (and a `q`).
+    tui.paste("first line\nq\nthird line").await;
+    tui.wait_for("the pasted lines in the message box", |s| {
+        s.contains("first line") && s.contains("third line")
+    })
+    .await;
+    tui.keys(&["Enter"]).await;
+    tui.wait_for("the pasted message in the history", |s| {
+        in_history(s, "third line") && !s.contains("sending…")
+    })
+    .await;
+    let tail = cli.run(&["chat", "tail", "general", "--json"]).await.ok();
+    let bodies: Vec<String> = tail
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(bodies, ["first line\nq\nthird line"], "{tail:#?}");
+    tui.keys(&["Escape"]).await;
+    tui.wait_for_text(&["press i to write"]).await;
     tui.keys(&["q"]).await;
     let (exit, _) = tui.wait_exit().await;
     assert_eq!(exit, Exit::Code(0));

@@ -85,7 +85,7 @@ impl App {
         }
     }
 
-    fn maybe_send_typing(&mut self) {
+    pub(super) fn maybe_send_typing(&mut self) {
         let now = tokio::time::Instant::now();
         let due = self
             .chat
@@ -749,34 +749,4 @@ pub fn palette_matches(query: &str) -> Vec<Action> {
 fn is_subsequence(needle: &str, hay: &str) -> bool {
     let mut hay = hay.chars();
     needle.chars().all(|c| hay.any(|h| h == c))
-}
-
-impl App {
-    /// Pastes text into the focused text field, if any.
-    pub fn on_paste(&mut self, text: &str) {
-        let text = crate::sanitize::block(text);
-        match self.context() {
-            super::action::Context::Compose => {
-                self.chat.compose.insert_str(&text);
-            }
-            super::action::Context::Filter => {
-                if let Some(input) = self.board.filter_input.as_mut() {
-                    input.insert_str(text.replace('\n', " "));
-                    self.board.filter = input.lines().join(" ");
-                }
-            }
-            super::action::Context::Editor => {
-                if let Some(super::state::Overlay::Editor(editor)) = self.overlay.as_mut() {
-                    let single = editor.focused() != super::state::Field::Description;
-                    let text = if single {
-                        text.replace('\n', " ")
-                    } else {
-                        text
-                    };
-                    editor.focused_mut().insert_str(text);
-                }
-            }
-            _ => {}
-        }
-    }
 }

@@ -12,8 +12,10 @@ pub mod markdown;
 pub mod model;
 pub mod net;
 pub mod outbox;
+pub mod paste;
 pub mod run;
 pub mod state;
+pub mod terminal;
 #[cfg(test)]
 mod tests;
 pub mod view;

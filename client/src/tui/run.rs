@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::app::App;
 use super::net::{self, Target};
 use super::state::{ConnState, Overlay};
-use super::view;
+use super::{terminal, view};
 use crate::error::ClientError;
 
 /// Shortest time between two frames (about 60 per second).
@@ -27,11 +27,12 @@ pub struct Launch {
     pub problems: Vec<String>,
 }
 
-/// Takes over the terminal, runs until the user quits, and restores the terminal (also on panic).
+/// Takes over the terminal (with bracketed paste), runs until the user quits, and restores the
+/// terminal (also on panic).
 pub async fn run(launch: Launch) -> Result<(), ClientError> {
-    let mut terminal = ratatui::try_init().map_err(ClientError::Output)?;
+    let mut terminal = terminal::take_over().map_err(ClientError::Output)?;
     let result = event_loop(&mut terminal, launch).await;
-    ratatui::restore();
+    terminal::give_back();
     result
 }
 

@@ -3,5 +3,7 @@
 
 mod columns;
 mod fixture;
+mod history;
+mod paste;
 mod screens;
 mod update;
