@@ -16,4 +16,5 @@ pub mod run;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod trouble;
 pub mod view;
