@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod model;
 pub mod net;
 pub mod outbox;
+pub mod palette;
 pub mod run;
 pub mod state;
 #[cfg(test)]

@@ -3,5 +3,6 @@
 
 mod connection;
 mod fixture;
+mod palette;
 mod screens;
 mod update;
