@@ -204,6 +204,10 @@ impl App {
                 };
                 self.outbox.mark_all_unsent();
             }
+            NetEvent::Refused { message } => {
+                self.conn = ConnState::Refused { message };
+                self.outbox.mark_all_unsent();
+            }
             NetEvent::Push(message) => self.on_push(*message),
             NetEvent::Acked(request_id, ack) => {
                 self.outbox.resolve(&request_id);

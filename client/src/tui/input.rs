@@ -258,13 +258,7 @@ impl App {
             Context::Filter => self.board.filter_input = None,
             Context::Compose => self.send_message(),
             Context::Editor => self.save_editor(),
-            Context::Palette => {
-                let chosen = self.palette_matches().get(self.palette_selected()).copied();
-                self.overlay = None;
-                if let Some(action) = chosen {
-                    self.perform(action);
-                }
-            }
+            Context::Palette => self.run_palette_choice(self.palette_selected()),
             Context::Confirm => {
                 if let Some(Overlay::Confirm { what, .. }) = self.overlay.take() {
                     match what {
@@ -288,21 +282,12 @@ impl App {
         }
     }
 
-    /// The actions matching the palette's query, best first.
-    pub fn palette_matches(&self) -> Vec<Action> {
-        let query = match &self.overlay {
-            Some(Overlay::Palette { input, .. }) => input.lines().join(" "),
-            _ => String::new(),
-        };
-        palette_matches(&query)
-    }
-
     fn vertical(&mut self, context: Context, delta: isize) {
         match context {
             Context::Board | Context::Filter => self.move_card_selection(delta),
             Context::Chat => self.move_message_selection(delta),
             Context::Palette => {
-                let n = self.palette_matches().len();
+                let n = self.palette_entries().len();
                 if let Some(Overlay::Palette { selected, .. }) = self.overlay.as_mut() {
                     *selected = step(*selected, delta, n);
                 }
@@ -710,43 +695,4 @@ fn new_id(prefix: &str) -> Option<Id> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).ok()?;
     Some(Id::from_random(prefix, random))
-}
-
-/// The actions whose name or description matches `query` (a subsequence, case-insensitive),
-/// best first: name prefix, then name subsequence, then description.
-pub fn palette_matches(query: &str) -> Vec<Action> {
-    let q = query.trim().to_lowercase().replace(' ', "_");
-    if q.is_empty() {
-        return Action::ALL.to_vec();
-    }
-    let mut scored: Vec<(u8, usize, Action)> = Action::ALL
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            let name = a.name();
-            let score = if name.starts_with(&q) {
-                0
-            } else if name.contains(&q) {
-                1
-            } else if is_subsequence(&q, name) {
-                2
-            } else if a
-                .description()
-                .to_lowercase()
-                .contains(&q.replace('_', " "))
-            {
-                3
-            } else {
-                return None;
-            };
-            Some((score, i, *a))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().map(|(_, _, a)| a).collect()
-}
-
-fn is_subsequence(needle: &str, hay: &str) -> bool {
-    let mut hay = hay.chars();
-    needle.chars().all(|c| hay.any(|h| h == c))
 }

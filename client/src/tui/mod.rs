@@ -12,10 +12,12 @@ pub mod markdown;
 pub mod model;
 pub mod net;
 pub mod outbox;
+pub mod palette;
 pub mod paste;
 pub mod run;
 pub mod state;
 pub mod terminal;
 #[cfg(test)]
 mod tests;
+pub mod trouble;
 pub mod view;

@@ -38,9 +38,13 @@ pub enum ConnState {
         at: Instant,
         reason: String,
     },
-    /// Down until the user does something (a revoked token, say).
+    /// Down until the user does something (not a member of the workspace, a bad address).
     Offline {
         reason: String,
+    },
+    /// The server refused the token (HTTP 401): nothing works until the user logs in again.
+    Refused {
+        message: String,
     },
 }
 

@@ -2,8 +2,10 @@
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
 mod columns;
+mod connection;
 mod fixture;
 mod history;
+mod palette;
 mod paste;
 mod screens;
 mod update;

@@ -3,6 +3,7 @@
 
 mod board;
 mod chat;
+pub(crate) mod connect;
 mod overlay;
 mod status;
 pub mod text;
@@ -38,9 +39,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     ])
     .areas(area);
     render_tabs(app, frame, tabs);
-    match app.tab {
-        Tab::Board => board::render(app, frame, body),
-        Tab::Chat => chat::render(app, frame, body),
+    if connect::shows(app) {
+        connect::render(app, frame, body);
+    } else {
+        match app.tab {
+            Tab::Board => board::render(app, frame, body),
+            Tab::Chat => chat::render(app, frame, body),
+        }
     }
     status::render(app, frame, status);
     overlay::render(app, frame, area);

@@ -10,6 +10,7 @@ use super::{centered, text};
 use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::markdown;
+use crate::tui::palette::Target;
 use crate::tui::state::{CardEditor, Field, Overlay};
 
 /// Draws the open overlay, if any.
@@ -110,27 +111,36 @@ fn palette(
         Layout::horizontal([Constraint::Length(2), Constraint::Min(1)]).areas(field);
     frame.render_widget(Span::styled("› ", t.style("ui.accent")), prompt);
     frame.render_widget(input, field);
-    let matches = app.palette_matches();
+    let entries = app.palette_entries();
     let height = list.height as usize;
     let first = selected.saturating_sub(height.saturating_sub(1));
     let width = list.width as usize;
-    let lines: Vec<Line<'static>> = matches
+    let label_width = entries
+        .iter()
+        .skip(first)
+        .take(height)
+        .map(|e| text::width(&e.label))
+        .max()
+        .unwrap_or(0)
+        .clamp(12, width / 2);
+    let lines: Vec<Line<'static>> = entries
         .iter()
         .enumerate()
         .skip(first)
         .take(height)
-        .map(|(i, action)| {
-            let k = palette_keys(app, *action);
-            let name = format!(" {:<18}", action.name());
-            let desc_width = width.saturating_sub(text::width(&name) + text::width(&k) + 2);
-            let line = Line::from(vec![
-                Span::styled(name, t.style("ui.match")),
-                Span::styled(
-                    text::pad(action.description(), desc_width),
-                    t.style("ui.text"),
-                ),
-                Span::styled(format!(" {k}"), t.style("ui.key")),
-            ]);
+        .map(|(i, entry)| {
+            let k = match entry.target {
+                Target::Action(action) => palette_keys(app, action),
+                _ => String::new(),
+            };
+            let mut spans = vec![Span::raw(" ")];
+            spans.extend(highlighted(app, &entry.label, &entry.matched, label_width));
+            let used = 1 + label_width + 2 + text::width(&k) + 1;
+            let detail = text::pad(&entry.detail, width.saturating_sub(used));
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(detail, t.style("ui.muted")));
+            spans.push(Span::styled(format!("{k} "), t.style("ui.key")));
+            let line = Line::from(spans);
             if i == selected {
                 line.patch_style(t.style("ui.selection"))
             } else {
@@ -139,22 +149,40 @@ fn palette(
         })
         .collect();
     if lines.is_empty() {
-        frame.render_widget(
-            Span::styled(" no action matches", t.style("ui.muted")),
-            list,
-        );
+        frame.render_widget(Span::styled(" nothing matches", t.style("ui.muted")), list);
     } else {
         frame.render_widget(Paragraph::new(lines), list);
     }
 }
 
-/// The keys of an action as the palette shows them: as bound on the screen under the palette,
-/// else in the first context that binds it.
+/// `label` cut or padded to `cols` columns, with the matched characters in the match style.
+fn highlighted(app: &App, label: &str, matched: &[usize], cols: usize) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let shown = text::truncate(label, cols);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for (i, c) in shown.chars().enumerate() {
+        let style = if matched.contains(&i) && c != '…' {
+            t.style("ui.match")
+        } else {
+            t.style("ui.text")
+        };
+        match spans.last_mut() {
+            Some(last) if last.style == style => last.content.to_mut().push(c),
+            _ => spans.push(Span::styled(c.to_string(), style)),
+        }
+    }
+    let pad = cols.saturating_sub(text::width(&shown));
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans
+}
+
+/// The key of an action as the palette shows it: the first one bound on the screen under the
+/// palette, else in the first context that binds it.
 fn palette_keys(app: &App, action: Action) -> String {
     std::iter::once(app.screen_context())
         .chain(Context::ALL)
-        .map(|context| keys(app, context, action))
-        .find(|k| !k.is_empty())
+        .find_map(|context| app.keymap.keys_for(context, action).first().cloned())
+        .map(|k| k.to_string())
         .unwrap_or_default()
 }
 

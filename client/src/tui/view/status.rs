@@ -24,6 +24,7 @@ pub fn connection_label(conn: &ConnState, now: Instant) -> String {
             }
         }
         ConnState::Offline { .. } => "○ offline".to_owned(),
+        ConnState::Refused { .. } => "○ token refused".to_owned(),
     }
 }
 
@@ -43,7 +44,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let conn_style = match app.conn {
         ConnState::Connected => t.style("ui.status.ok"),
         ConnState::Connecting | ConnState::Reconnecting { .. } => t.style("ui.status.warn"),
-        ConnState::Offline { .. } => t.style("ui.error"),
+        ConnState::Offline { .. } | ConnState::Refused { .. } => t.style("ui.error"),
     };
     let pending = match app.outbox.len() {
         0 => String::new(),
@@ -61,7 +62,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Span::styled(format!(" {conn}"), conn_style),
         Span::styled(pending, t.style("ui.status.warn")),
     ];
+    // The connection screen already says why; the bar does not repeat it.
+    let explained = super::connect::shows(app);
     let notice = app.notice.clone().or_else(|| match &app.conn {
+        _ if explained => None,
         ConnState::Reconnecting { reason, .. } | ConnState::Offline { reason } => {
             Some(crate::tui::state::Notice {
                 text: reason.clone(),
