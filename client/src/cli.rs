@@ -40,7 +40,7 @@ pub struct UiArgs {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Server address, such as http://127.0.0.1:7373.
+    /// Server address, such as http://127.0.0.1:7878.
     #[arg(long, global = true, env = "WARREN_SERVER", value_name = "URL")]
     pub server: Option<String>,
     /// API token (wrn_…).

@@ -92,11 +92,28 @@ fn log_colour() -> bool {
     !no_color && std::io::stderr().is_terminal()
 }
 
+/// The error and its causes on one line, leaving out a cause whose text the message already
+/// includes (most of ours name their cause themselves).
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             std::process::ExitCode::from(2)
         }
     }

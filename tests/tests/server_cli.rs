@@ -96,3 +96,27 @@ async fn the_log_has_no_colour_codes_when_piped() {
         assert!(!log.contains('\u{1b}'), "escape codes in {log:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_listen_address_names_its_cause_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().expect("UTF-8 temp path");
+    assert!(server(&["init", "--data", data_arg]).await.status.success());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let addr = taken.local_addr().expect("its address").to_string();
+    let out = server(&["serve", "--data", data_arg, "--listen", &addr]).await;
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert!(line.contains(&format!("cannot listen on {addr}")), "{line}");
+    assert!(line.contains("--listen"), "says what to do: {line}");
+    assert_eq!(
+        line.matches("in use").count(),
+        1,
+        "the cause appears once: {line}"
+    );
+}
