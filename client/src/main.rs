@@ -4,14 +4,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use warren::cli::Cli;
 use warren::ClientError;
 use warren::error::{EXIT_FAILURE, EXIT_USAGE};
 use warren::sanitize;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
