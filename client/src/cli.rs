@@ -1,7 +1,7 @@
 //! The command line, declared once with clap: global connection flags and one subcommand per
 //! action. Every subcommand and flag carries its help text here.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// warren: a terminal-first team workspace (boards, cards and chat).
 #[derive(Debug, Parser)]
@@ -23,6 +23,64 @@ pub struct Cli {
     pub command: Option<CliCommand>,
 }
 
+/// The connection flags, which every subcommand accepts (they are global) but which only some
+/// use: `keys` and `demo` never connect anywhere, so their help leaves these out.
+const CONNECTION_FLAGS: [&str; 3] = ["server", "token", "workspace"];
+
+/// Subcommands that never connect to a server.
+const OFFLINE_SUBCOMMANDS: [&str; 2] = ["keys", "demo"];
+
+impl Cli {
+    /// The clap command, with each subcommand's help listing only the flags that apply to it.
+    pub fn clap_command() -> clap::Command {
+        let mut command = Cli::command();
+        command.build();
+        for name in OFFLINE_SUBCOMMANDS {
+            command = command.mut_subcommand(name, |mut sub| {
+                for flag in CONNECTION_FLAGS {
+                    sub = sub.mut_arg(flag, |arg| arg.hide(true));
+                }
+                sub
+            });
+        }
+        command
+    }
+
+    /// Parses these arguments (the first is the program name).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches: ArgMatches = Self::clap_command().try_get_matches_from(args)?;
+        Self::from_arg_matches(&matches)
+    }
+
+    /// The UI options, wherever they were given: `warren demo --theme light` means the same as
+    /// `warren --theme light demo` (the later one wins).
+    pub fn ui_args(&self) -> UiArgs {
+        let sub = match &self.command {
+            Some(CliCommand::Demo(demo)) => Some(&demo.ui),
+            _ => None,
+        };
+        UiArgs {
+            theme: sub
+                .and_then(|u| u.theme.clone())
+                .or_else(|| self.ui.theme.clone()),
+            keymap: sub
+                .and_then(|u| u.keymap.clone())
+                .or_else(|| self.ui.keymap.clone()),
+        }
+    }
+}
+
+/// `warren demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
 /// Look and keys of the full-screen client.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Full-screen client")]
@@ -40,7 +98,7 @@ pub struct UiArgs {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Server address, such as http://127.0.0.1:7373.
+    /// Server address, such as http://127.0.0.1:7878.
     #[arg(long, global = true, env = "WARREN_SERVER", value_name = "URL")]
     pub server: Option<String>,
     /// API token (wrn_…).
@@ -71,7 +129,7 @@ pub enum CliCommand {
     /// Check a server and token, then store them as your profile.
     Login,
     /// Open the full-screen client on a throwaway sample workspace (nothing to set up).
-    Demo,
+    Demo(DemoArgs),
     /// Boards.
     #[command(subcommand)]
     Board(BoardCommand),
@@ -343,6 +401,53 @@ mod tests {
         assert_eq!(cli.global.server.as_deref(), Some("http://x:1"));
         assert_eq!(cli.global.workspace.as_deref(), Some("Acme"));
         Ok(())
+    }
+
+    #[test]
+    fn ui_flags_work_after_demo() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_args(["warren", "demo", "--theme", "light", "--keymap", "vim"])?;
+        assert!(matches!(cli.command, Some(CliCommand::Demo(_))));
+        let ui = cli.ui_args();
+        assert_eq!(ui.theme.as_deref(), Some("light"));
+        assert_eq!(ui.keymap.as_deref(), Some("vim"));
+        let cli = Cli::try_parse_args(["warren", "--theme", "dark", "demo"])?;
+        assert_eq!(cli.ui_args().theme.as_deref(), Some("dark"));
+        Ok(())
+    }
+
+    fn help_of(path: &[&str]) -> String {
+        let mut command = Cli::clap_command();
+        let mut current = &mut command;
+        for name in path {
+            current = current
+                .find_subcommand_mut(name)
+                .unwrap_or_else(|| panic!("no subcommand {name}"));
+        }
+        current.render_long_help().to_string()
+    }
+
+    #[test]
+    fn each_help_lists_the_flags_that_apply() {
+        let demo = help_of(&["demo"]);
+        assert!(demo.contains("--theme") && demo.contains("--keymap"), "{demo}");
+        assert!(!demo.contains("--server") && !demo.contains("--token"), "{demo}");
+        let keys = help_of(&["keys"]);
+        assert!(keys.contains("--keymap") && keys.contains("--json"), "{keys}");
+        assert!(!keys.contains("--server"), "{keys}");
+        let list = help_of(&["card", "list"]);
+        for flag in ["--server", "--token", "--workspace", "--json", "--board"] {
+            assert!(list.contains(flag), "{flag} in {list}");
+        }
+        assert!(!list.contains("--theme"), "{list}");
+        let top = help_of(&[]);
+        assert!(top.contains("--theme") && top.contains("--server"), "{top}");
+    }
+
+    #[test]
+    fn help_examples_use_the_default_port() {
+        let top = help_of(&[]);
+        assert!(top.contains("http://127.0.0.1:7878"), "{top}");
+        assert!(!top.contains("7373"), "{top}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct UiConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
-    /// The server address as `warren login` normalised it, such as `http://127.0.0.1:7373`.
+    /// The server address as `warren login` normalised it, such as `http://127.0.0.1:7878`.
     pub server: String,
     /// The API token (`wrn_…`).
     pub token: String,
@@ -103,10 +103,12 @@ impl ConfigFile {
             Err(e) => return Err(config_error(path, e)),
         };
         toml::from_str(&text).map_err(|e| {
+            // toml's message names the line and column and draws the line with a caret under
+            // the mistake; it is kept over several lines.
             config_error(
                 path,
                 format!(
-                    "{} — fix it or run 'warren login' again to rewrite it",
+                    "{}\nfix it, or run 'warren login' again to rewrite the profile",
                     e.to_string().trim_end()
                 ),
             )
@@ -166,7 +168,7 @@ mod tests {
         assert_eq!(ConfigFile::load(&path)?, ConfigFile::default());
         let config = ConfigFile {
             profile: Some(Profile {
-                server: "http://127.0.0.1:7373".into(),
+                server: "http://127.0.0.1:7878".into(),
                 token: "wrn_secret".into(),
                 workspace: Some("Acme".into()),
             }),
@@ -201,6 +203,22 @@ mod tests {
         std::fs::write(&path, "[ui]\nkeymaps = \"vim\"\n")?;
         let err = ConfigFile::load(&path).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("keymaps")));
+        Ok(())
+    }
+
+    #[test]
+    fn a_parse_error_shows_the_line_and_a_caret() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = config_path(dir.path());
+        std::fs::write(&path, "[ui]\ntheme = light\n")?;
+        let err = ConfigFile::load(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("line 2, column 9"), "{err}");
+        assert!(err.lines().any(|l| l.contains("theme = light")), "{err}");
+        assert!(err.lines().any(|l| l.trim_end().ends_with('^')), "{err}");
+        assert!(err.lines().count() >= 4, "kept over several lines: {err}");
         Ok(())
     }
 

@@ -262,6 +262,29 @@ fn describe_io(e: &std::io::Error) -> String {
     }
 }
 
+/// What a non-upgrade HTTP answer said, in words: the server's error if it sent one, else the
+/// start of its body, else the status's reason.
+fn handshake_answer(status: u16, wire: Option<WireError>, body: &[u8]) -> String {
+    if let Some(w) = wire {
+        return format!("{}: {}", w.code, w.message);
+    }
+    let text: String = String::from_utf8_lossy(body)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect();
+    if !text.is_empty() {
+        return format!("it said {text:?}");
+    }
+    let reason = tungstenite::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("no reason given");
+    format!("{reason}, with an empty body")
+}
+
 async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientError> {
     let server = endpoint.display.clone();
     if endpoint.tls {
@@ -276,7 +299,20 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
         server: server.clone(),
         reason,
     };
-    let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+    let unknown_host = |reason: String| ClientError::UnknownHost {
+        server: server.clone(),
+        host: endpoint.host.clone(),
+        reason,
+    };
+    let addrs: Vec<std::net::SocketAddr> =
+        tokio::net::lookup_host((endpoint.host.as_str(), endpoint.port))
+            .await
+            .map_err(|e| unknown_host(e.to_string()))?
+            .collect();
+    if addrs.is_empty() {
+        return Err(unknown_host("it has no addresses".to_owned()));
+    }
+    let tcp = TcpStream::connect(addrs.as_slice())
         .await
         .map_err(|e| unreachable(describe_io(&e)))?;
     tcp.set_nodelay(true)
@@ -315,12 +351,9 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
                     message: "HTTP 401".to_owned(),
                 }),
                 (_, wire) => Err(ClientError::Handshake {
-                    server,
+                    url: endpoint.ws_url(),
                     status,
-                    body: match wire {
-                        Some(w) => format!("{}: {}", w.code, w.message),
-                        None => String::from_utf8_lossy(body).chars().take(200).collect(),
-                    },
+                    answer: handshake_answer(status, wire, body),
                 }),
             }
         }

@@ -6,7 +6,7 @@ use crate::error::ClientError;
 /// A validated server address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// The address as shown to people and stored in the profile, such as `http://127.0.0.1:7373`.
+    /// The address as shown to people and stored in the profile, such as `http://127.0.0.1:7878`.
     pub display: String,
     /// True for `https` / `wss`.
     pub tls: bool,
@@ -85,7 +85,7 @@ impl Endpoint {
         })
     }
 
-    /// The WebSocket URL to dial, such as `ws://127.0.0.1:7373/ws`.
+    /// The WebSocket URL to dial, such as `ws://127.0.0.1:7878/ws`.
     pub fn ws_url(&self) -> String {
         let scheme = if self.tls { "wss" } else { "ws" };
         format!(
@@ -140,9 +140,9 @@ mod tests {
 
     #[test]
     fn normalises_common_forms() {
-        assert_eq!(ws("http://127.0.0.1:7373"), "ws://127.0.0.1:7373/ws");
-        assert_eq!(ws("ws://127.0.0.1:7373/"), "ws://127.0.0.1:7373/ws");
-        assert_eq!(ws("ws://127.0.0.1:7373/ws"), "ws://127.0.0.1:7373/ws");
+        assert_eq!(ws("http://127.0.0.1:7878"), "ws://127.0.0.1:7878/ws");
+        assert_eq!(ws("ws://127.0.0.1:7878/"), "ws://127.0.0.1:7878/ws");
+        assert_eq!(ws("ws://127.0.0.1:7878/ws"), "ws://127.0.0.1:7878/ws");
         assert_eq!(ws("HTTPS://Example.COM"), "wss://example.com:443/ws");
         assert_eq!(
             ws("wss://example.com:8443/warren/"),
@@ -154,10 +154,10 @@ mod tests {
 
     #[test]
     fn display_form_is_http() {
-        let e = Endpoint::parse("ws://127.0.0.1:7373/ws").ok();
+        let e = Endpoint::parse("ws://127.0.0.1:7878/ws").ok();
         assert_eq!(
             e.map(|e| e.display),
-            Some("http://127.0.0.1:7373".to_owned())
+            Some("http://127.0.0.1:7878".to_owned())
         );
     }
 

@@ -23,7 +23,7 @@ pub enum ClientError {
     )]
     NoToken { server: String },
     /// The server URL cannot be used.
-    #[error("invalid server URL {url:?}: {reason} — use a URL like http://127.0.0.1:7373")]
+    #[error("invalid server URL {url:?}: {reason} — use a URL like http://127.0.0.1:7878")]
     BadUrl { url: String, reason: String },
     /// The TCP connection or WebSocket upgrade failed below the HTTP level.
     #[error(
@@ -35,15 +35,29 @@ pub enum ClientError {
         "the server refused the token ({code}): {message} — check --token / WARREN_TOKEN or run 'warren login'"
     )]
     Unauthorized { code: String, message: String },
+    /// The server's host name did not resolve to an address.
+    #[error(
+        "cannot find the server {server}: the host name {host:?} could not be resolved ({reason}) — check the spelling of the address (--server, WARREN_SERVER or your profile) and your network"
+    )]
+    UnknownHost {
+        server: String,
+        host: String,
+        reason: String,
+    },
     /// The server answered the upgrade with some other HTTP status.
     #[error(
-        "the server at {server} answered HTTP {status} instead of opening a WebSocket: {body} — is this the address of a warren server?"
+        "asked {url} to open a WebSocket, but it answered HTTP {status} ({answer}) — this URL may not be a warren server; check the address and any path after the port"
     )]
     Handshake {
-        server: String,
+        url: String,
         status: u16,
-        body: String,
+        answer: String,
     },
+    /// The local workspace's store is held by another process.
+    #[error(
+        "the local workspace in {dir} is in use by another warren{} — use that one, quit it first, or set WARREN_DATA_DIR to another directory", pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    LocalInUse { dir: String, pid: Option<u32> },
     /// The server answered a request with an `error` frame.
     #[error("the server rejected the request ({}): {}{}", .0.code, .0.message, server_hint(.0.code))]
     Server(WireError),

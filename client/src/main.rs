@@ -1,15 +1,16 @@
 //! The `warren` binary: parses the command line, runs it, and turns failures into one line on
-//! stderr and an exit code (0 ok, 1 usage, 2 server / auth / network / config).
+//! stderr (a config file's parse error over several lines, with a caret under the
+//! mistake) and an exit code (0 ok, 1 usage, 2 server / auth / network / config).
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use warren::cli::Cli;
+use warren::ClientError;
 use warren::error::{EXIT_FAILURE, EXIT_USAGE};
 use warren::sanitize;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -36,7 +37,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", sanitize::line(&e.to_string()));
+            // A config file's parse error points at the line with a caret, over several lines;
+            // every other error is one line.
+            let text = e.to_string();
+            let shown = match e {
+                ClientError::Config { .. } => sanitize::block(&text),
+                _ => sanitize::line(&text),
+            };
+            eprintln!("error: {shown}");
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

@@ -85,7 +85,8 @@ pub fn is_transient(error: &ClientError) -> bool {
     match error {
         ClientError::Disconnected(_)
         | ClientError::Timeout(_)
-        | ClientError::Unreachable { .. } => true,
+        | ClientError::Unreachable { .. }
+        | ClientError::UnknownHost { .. } => true,
         ClientError::Server(wire) => {
             matches!(wire.code, ErrorCode::ShuttingDown | ErrorCode::Internal)
         }
@@ -217,7 +218,7 @@ mod tests {
 
     fn profile() -> Profile {
         Profile {
-            server: "http://127.0.0.1:7373".into(),
+            server: "http://127.0.0.1:7878".into(),
             token: "wrn_profile".into(),
             workspace: Some("Acme".into()),
         }
@@ -227,10 +228,10 @@ mod tests {
     fn flags_beat_the_profile() -> Result<(), ClientError> {
         let s = settings(&global(None, Some("wrn_flag")), Some(&profile()))?;
         assert_eq!(s.token, "wrn_flag");
-        assert_eq!(s.endpoint.display, "http://127.0.0.1:7373");
+        assert_eq!(s.endpoint.display, "http://127.0.0.1:7878");
         assert_eq!(s.workspace.as_deref(), Some("Acme"));
         let s = settings(
-            &global(Some("ws://127.0.0.1:7373/ws"), None),
+            &global(Some("ws://127.0.0.1:7878/ws"), None),
             Some(&profile()),
         )?;
         assert_eq!(s.token, "wrn_profile");

@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 use warren_protocol::Id;
 use warren_server::server::{self, shutdown_signal};
 use warren_server::service::workspace;
-use warren_server::store::Store;
+use warren_server::store::{self, Store};
 
 #[derive(Parser)]
 #[command(name = "warren-server", version, about = "The warren sync server")]
@@ -85,11 +85,35 @@ fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
+/// Colour in the log only for a person: stderr is a terminal and `NO_COLOR` is unset or empty.
+fn log_colour() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the message already
+/// includes (most of ours name their cause themselves).
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             std::process::ExitCode::from(2)
         }
     }
@@ -102,6 +126,7 @@ fn real_main() -> Result<()> {
         .context("bad --log-level; use error, warn, info, debug or trace")?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(log_colour())
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -131,9 +156,10 @@ async fn run(command: Cmd) -> Result<()> {
             owner,
             workspace: name,
         } => {
+            workspace::validate_init(&owner, &name)?;
             let data = data_dir(data)?;
-            let store = Store::create(&data)?;
-            let done = workspace::bootstrap(&store, &owner, &name)?;
+            let done =
+                store::create_with(&data, |store| workspace::bootstrap(store, &owner, &name))?;
             println!(
                 "Created workspace {:?} ({}) owned by {:?} ({}) in {}.",
                 done.workspace.name,

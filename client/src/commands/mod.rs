@@ -23,11 +23,12 @@ pub type Out = Printer<Stdout>;
 /// Runs one command line to completion.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let mut out = Printer::new(cli.global.json, std::io::stdout());
+    let ui = cli.ui_args();
     let Some(command) = cli.command else {
-        return crate::tui::launch::start(&cli.global, &cli.ui, false).await;
+        return crate::tui::launch::start(&cli.global, &ui, false).await;
     };
     match command {
-        CliCommand::Demo => return crate::tui::launch::start(&cli.global, &cli.ui, true).await,
+        CliCommand::Demo(_) => return crate::tui::launch::start(&cli.global, &ui, true).await,
         CliCommand::Login => return login::run(&cli.global, &mut out).await,
         CliCommand::Keys(mut args) => {
             // `warren --keymap vim keys` means the same as `warren keys --keymap vim`.
@@ -39,7 +40,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let settings = session::load_settings(&cli.global)?;
     let mut session = Session::open(&settings).await?;
     let result = match command {
-        CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo => Ok(()),
+        CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo(_) => Ok(()),
         CliCommand::Board(command) => board::run(command, &mut session, &mut out).await,
         CliCommand::Column(command) => column::run(command, &mut session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,

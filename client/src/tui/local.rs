@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use warren_protocol::Role;
 use warren_server::server::{ServeError, bind_store};
 use warren_server::service::workspace;
-use warren_server::store::{FILE_NAME, Store, StoreError};
+use warren_server::store::{self, FILE_NAME, Store, StoreError};
 
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
@@ -75,11 +75,14 @@ fn write_token(dir: &Path, token: &str) -> Result<(), ClientError> {
 /// Opens (creating on first use) the local store and its owner token.
 fn open_local(dir: &Path) -> Result<(Store, String), ClientError> {
     if !dir.join(FILE_NAME).exists() {
-        let store = Store::create(dir).map_err(|e| local_error(dir, e))?;
-        let owner = std::env::var("USER").unwrap_or_else(|_| "me".into());
-        let done =
-            workspace::bootstrap(&store, &owner, "Local").map_err(|e| local_error(dir, e))?;
+        let owner = std::env::var("USER")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "me".into());
+        let done = store::create_with(dir, |store| workspace::bootstrap(store, &owner, "Local"))
+            .map_err(|e| local_error(dir, e))?;
         write_token(dir, &done.token.token)?;
+        let store = Store::open(dir).map_err(|e| local_error(dir, e))?;
         return Ok((store, done.token.token));
     }
     let store = match Store::open(dir) {
@@ -138,9 +141,11 @@ pub async fn start(dir: PathBuf) -> Result<LocalServer, ClientError> {
 pub async fn start_demo(dir: PathBuf) -> Result<LocalServer, ClientError> {
     let d = dir.clone();
     let (store, you, others) = tokio::task::spawn_blocking(move || -> Result<_, ClientError> {
-        let store = Store::create(&d).map_err(|e| local_error(&d, e))?;
-        let done = workspace::bootstrap(&store, "you", "Demo workspace")
-            .map_err(|e| local_error(&d, e))?;
+        let done = store::create_with(&d, |store| {
+            workspace::bootstrap(store, "you", "Demo workspace")
+        })
+        .map_err(|e| local_error(&d, e))?;
+        let store = Store::open(&d).map_err(|e| local_error(&d, e))?;
         let mut others = Vec::new();
         for (name, role) in [
             ("mira", Role::Member),

@@ -15,15 +15,27 @@ pub struct Bootstrapped {
     pub token: MintedToken,
 }
 
+/// Checks the names `init` was given, before anything is created: returns them trimmed, or a
+/// `validation` error saying what is wrong.
+pub fn validate_init(
+    owner_name: &str,
+    workspace_name: &str,
+) -> Result<(String, String), ApplyError> {
+    Ok((
+        text::one_line("the owner name (--owner)", owner_name, 64)?,
+        text::one_line("the workspace name (--workspace)", workspace_name, 100)?,
+    ))
+}
+
 /// Creates an owner account, a workspace with a default board and a `general` room, and the
 /// owner's first API token, in one transaction whose events start the workspace's stream.
+/// Run it inside [`crate::store::create_with`] so that a failure leaves no store behind.
 pub fn bootstrap(
     store: &Store,
     owner_name: &str,
     workspace_name: &str,
 ) -> Result<Bootstrapped, ApplyError> {
-    let owner_name = text::one_line("the owner name", owner_name, 64)?;
-    let workspace_name = text::one_line("the workspace name", workspace_name, 100)?;
+    let (owner_name, workspace_name) = validate_init(owner_name, workspace_name)?;
     let now = now_ms();
     let owner = UserRecord {
         id: auth::new_id("usr")?,

@@ -4,6 +4,7 @@
 //! group-commit writer thread (see [`crate::writer`]). Every write transaction commits durably with
 //! redb's two-phase commit; `docs/architecture.md` says why.
 
+mod create;
 mod error;
 pub mod read;
 pub mod records;
@@ -17,6 +18,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use create::{create_private_dir, create_with};
 pub use error::StoreError;
 
 /// File name of the store inside the data directory.
@@ -36,28 +38,18 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Creates a new, empty store in `dir` (creating the directory). Fails if one exists.
+    /// Creates a new, empty store in `dir` (creating the directory, 0700). Fails if one exists.
+    /// See [`create_with`] to fill it before it becomes visible.
     pub fn create(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            context: format!("cannot create data directory {}", dir.display()),
-            source,
-        })?;
-        let path = dir.join(FILE_NAME);
-        if path.exists() {
-            return Err(StoreError::AlreadyInitialized(dir.to_path_buf()));
-        }
-        let db = Database::builder()
-            .create(&path)
-            .map_err(|e| open_error(e, dir))?;
-        let store = Self {
+        create_with(dir, |_| Ok::<_, StoreError>(()))?;
+        Self::open(dir)
+    }
+
+    fn from_parts(db: Database, path: PathBuf) -> Self {
+        Self {
             db: Arc::new(db),
             path,
-        };
-        let txn = store.begin_write()?;
-        schema::stamp(&txn)?;
-        create_all_tables(&txn)?;
-        txn.commit()?;
-        Ok(store)
+        }
     }
 
     /// Opens the existing store in `dir`, migrating an older schema forward.
