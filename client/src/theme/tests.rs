@@ -46,6 +46,54 @@ fn every_bundled_theme_loads_without_errors_and_sets_every_key() {
 }
 
 #[test]
+fn every_bundled_theme_names_its_highlighting_theme() {
+    for (name, path, text) in BUNDLED {
+        assert!(
+            text.contains("\nsyntax = \""),
+            "{path} names no syntax theme"
+        );
+        let (theme, _) = Theme::load(name, None);
+        assert!(SYNTAX_THEMES.contains(&theme.syntax_theme()), "{path}");
+    }
+    let (light, _) = Theme::load("light", None);
+    assert_eq!(light.syntax_theme(), "InspiredGitHub");
+}
+
+#[test]
+fn syntax_is_inherited_and_an_unknown_one_lists_the_known_ones() {
+    let dir = user_dir(&[("mine", "inherits = \"light\"\n")]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(theme.syntax_theme(), "InspiredGitHub");
+    let error = single_error("syntax = \"Monokai\"\n");
+    let shown = error.to_string();
+    assert!(
+        shown.contains(
+            "syntax = \"Monokai\": unknown highlighting theme; use one of \"base16-ocean.dark\""
+        ) && shown.contains("\"Solarized (light)\""),
+        "{shown}"
+    );
+}
+
+#[test]
+fn code_colours_follow_the_theme_and_the_terminal() {
+    let theme = Theme::default();
+    let syntax = theme.resolve(ColorSupport::Ansi256).syntax();
+    assert_eq!(syntax.support, ColorSupport::Ansi256);
+    assert_eq!(
+        syntax.background,
+        (0x30, 0x30, 0x30),
+        "md.code_block's background, reduced"
+    );
+    assert_eq!(Theme::default().syntax().background, (0x28, 0x2c, 0x34));
+    // base16 is written in ANSI names, so its code is in ANSI colours even at true colour.
+    let (base16, _) = Theme::load("base16", None);
+    assert_eq!(base16.syntax().support, ColorSupport::Ansi16);
+    let none = theme.resolve(ColorSupport::None).syntax();
+    assert_eq!(none.color((0xff, 0x80, 0x00)), None);
+}
+
+#[test]
 fn base16_uses_only_ansi_names() {
     let (theme, _) = Theme::load("base16", None);
     for key in KEYS {
@@ -121,7 +169,13 @@ fn resolve_degrades_colours() {
     let rgb = theme.style("ui.error").fg;
     assert_eq!(rgb, Some(Color::Rgb(0xe0, 0x6c, 0x75)));
     let s256 = theme.resolve(ColorSupport::Ansi256);
-    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(168)));
+    // The nearest index, 168, is under 4.5:1 on the reduced background; 174 is the nearest
+    // that is not.
+    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(174)));
+    let shown = |c: Option<Color>| c.and_then(super::rgb).unwrap_or_default();
+    let on = shown(s256.style("ui.text").bg);
+    assert!(contrast::ratio(shown(Some(Color::Indexed(168))), on) < contrast::TEXT);
+    assert!(contrast::ratio(shown(s256.style("ui.error").fg), on) >= contrast::TEXT);
     let s16 = theme.resolve(ColorSupport::Ansi16);
     assert_eq!(s16.style("ui.error").fg, Some(Color::LightRed));
     assert_eq!(theme.resolve(ColorSupport::TrueColor), theme);
@@ -286,6 +340,14 @@ fn each_error_kind_carries_its_line() {
             2,
             |k| matches!(k, ThemeErrorKind::UnknownInherits(n) if n == "nope"),
         ),
+        (
+            "\nsyntax = \"monokai\"\n",
+            2,
+            |k| matches!(k, ThemeErrorKind::UnknownSyntax(n) if n == "monokai"),
+        ),
+        ("syntax = 1\n", 1, |k| {
+            matches!(k, ThemeErrorKind::SyntaxNotString("integer"))
+        }),
         ("inherits = [1]\n", 1, |k| {
             matches!(k, ThemeErrorKind::InheritsNotString("array"))
         }),
