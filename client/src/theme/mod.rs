@@ -170,12 +170,22 @@ impl Theme {
     /// A reduced foreground keeps the contrast it had with its background (the key's own, else
     /// `ui.text`'s), up to what the key needs ([`ThemeKey::min_contrast`]): where the nearest
     /// colour would lose it, the nearest colour that keeps it is taken ([`contrast::fit`]).
+    ///
+    /// On 16 colours a subtle background tint (under [`TINT`]:1 against the screen's background,
+    /// such as a selection or a panel) has no equivalent: it becomes the screen's background and
+    /// the key gains its fallback modifier, as without colour (a selection is reversed).
     pub fn resolve(&self, support: ColorSupport) -> Theme {
-        let screen = self.style("ui.text").bg;
+        let screen = self.style("ui.text").bg.filter(|c| *c != Color::Reset);
         let styles = KEYS
             .iter()
             .map(|key| {
                 let mut style = self.style(key.name);
+                let tint = support == ColorSupport::Ansi16
+                    && style.bg.is_some_and(|bg| is_tint(bg, screen));
+                if tint {
+                    style.bg = screen;
+                    style = style.add_modifier(key.mono);
+                }
                 let bg = style.bg.or(screen).filter(|c| *c != Color::Reset);
                 let written_bg = bg.and_then(rgb).unwrap_or(contrast::DEFAULT_BG);
                 let shown_bg = bg
@@ -199,6 +209,18 @@ impl Theme {
             syntax: self.syntax,
             support,
         }
+    }
+}
+
+/// Backgrounds closer than this to the screen's background are tints (see [`Theme::resolve`]).
+pub const TINT: f64 = 1.5;
+
+/// Whether `bg` is a tint of the screen's background `screen`: a different colour, but under
+/// [`TINT`]:1 from it.
+fn is_tint(bg: Color, screen: Option<Color>) -> bool {
+    match (rgb(bg), screen.and_then(rgb)) {
+        (Some(bg), Some(screen)) => bg != screen && contrast::ratio(bg, screen) < TINT,
+        _ => false,
     }
 }
 

@@ -115,7 +115,7 @@ fn styles_come_from_the_palette() {
     assert_eq!(
         theme.style("ui.error"),
         Style::new()
-            .fg(Color::Rgb(0xe0, 0x6c, 0x75))
+            .fg(Color::Rgb(0xe6, 0x86, 0x8e))
             .add_modifier(Modifier::BOLD)
     );
     assert_eq!(theme.style("no.such.key"), Style::default());
@@ -149,7 +149,7 @@ fn a_user_theme_can_shadow_and_inherit_the_bundled_one_of_the_same_name() {
     // `red` here is the bundled palette's red, which wins over the ANSI name.
     assert_eq!(
         theme.style("ui.muted").fg,
-        Some(Color::Rgb(0xe0, 0x6c, 0x75))
+        Some(Color::Rgb(0xe6, 0x86, 0x8e))
     );
 }
 
@@ -167,15 +167,9 @@ fn unset_keys_fall_back_to_their_parent() {
 fn resolve_degrades_colours() {
     let theme = Theme::default();
     let rgb = theme.style("ui.error").fg;
-    assert_eq!(rgb, Some(Color::Rgb(0xe0, 0x6c, 0x75)));
+    assert_eq!(rgb, Some(Color::Rgb(0xe6, 0x86, 0x8e)));
     let s256 = theme.resolve(ColorSupport::Ansi256);
-    // The nearest index, 168, is under 4.5:1 on the reduced background; 174 is the nearest
-    // that is not.
     assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(174)));
-    let shown = |c: Option<Color>| c.and_then(super::rgb).unwrap_or_default();
-    let on = shown(s256.style("ui.text").bg);
-    assert!(contrast::ratio(shown(Some(Color::Indexed(168))), on) < contrast::TEXT);
-    assert!(contrast::ratio(shown(s256.style("ui.error").fg), on) >= contrast::TEXT);
     let s16 = theme.resolve(ColorSupport::Ansi16);
     assert_eq!(s16.style("ui.error").fg, Some(Color::LightRed));
     assert_eq!(theme.resolve(ColorSupport::TrueColor), theme);
@@ -191,6 +185,56 @@ fn resolve_degrades_colours() {
             );
         }
     }
+}
+
+#[test]
+fn reducing_keeps_the_contrast_a_colour_had() {
+    let dir = user_dir(&[(
+        "mine",
+        "\"ui.text\" = { fg = \"#d7dae0\", bg = \"#1e2127\" }\n\"ui.error\" = \"#e06c75\"\n\"column.title\" = \"#61afef\"\n",
+    )]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let shown = |c: Option<Color>| c.and_then(super::rgb).unwrap_or_default();
+    // 256 colours: the nearest index, 168, is under 4.5:1 on the reduced background; 174 is
+    // the nearest that is not.
+    let s256 = theme.resolve(ColorSupport::Ansi256);
+    let on = shown(s256.style("ui.text").bg);
+    assert!(contrast::ratio(shown(Some(Color::Indexed(168))), on) < contrast::TEXT);
+    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(174)));
+    // 16 colours: light blue is just under 4.5:1 on black; cyan is the nearest readable one.
+    let s16 = theme.resolve(ColorSupport::Ansi16);
+    assert_eq!(s16.style("ui.text").bg, Some(Color::Black));
+    assert_eq!(s16.style("column.title").fg, Some(Color::Cyan));
+}
+
+#[test]
+fn background_tints_become_modifiers_on_16_colours() {
+    let dir = user_dir(&[(
+        "mine",
+        "\"ui.text\" = { bg = \"#1e2127\" }\n\"card.selected\" = { bg = \"#2c313c\" }\n\"chat.room.active\" = { bg = \"#61afef\" }\n",
+    )]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let s16 = theme.resolve(ColorSupport::Ansi16);
+    let selected = s16.style("card.selected");
+    assert_eq!(selected.bg, Some(Color::Black), "the screen's background");
+    assert!(selected.add_modifier.contains(Modifier::REVERSED));
+    let active = s16.style("chat.room.active");
+    assert_eq!(
+        active.bg,
+        Some(Color::LightBlue),
+        "not a tint: reduced as usual"
+    );
+    assert!(!active.add_modifier.contains(Modifier::REVERSED));
+    // With more colours the tint is kept.
+    let s256 = theme.resolve(ColorSupport::Ansi256);
+    assert!(
+        !s256
+            .style("card.selected")
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
 }
 
 #[test]
