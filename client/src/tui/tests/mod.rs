@@ -3,6 +3,7 @@
 
 mod columns;
 mod connection;
+mod contrast;
 mod fixture;
 mod history;
 mod palette;

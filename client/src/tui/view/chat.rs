@@ -72,6 +72,7 @@ pub fn markdown_styles(app: &App) -> MarkdownStyles {
         heading: t.style("md.heading"),
         quote: t.style("md.quote"),
         list_marker: t.style("md.list_marker"),
+        syntax: t.syntax(),
     }
 }
 
