@@ -63,9 +63,9 @@ mod tests {
         );
         assert!(plain_reason(&unreachable("no answer within 10 seconds")).contains("no answer"));
         let handshake = ClientError::Handshake {
-            server: "x".into(),
+            url: "x".into(),
             status: 404,
-            body: String::new(),
+            answer: String::new(),
         };
         assert!(plain_reason(&handshake).contains("HTTP 404"));
     }
