@@ -429,10 +429,19 @@ mod tests {
     #[test]
     fn each_help_lists_the_flags_that_apply() {
         let demo = help_of(&["demo"]);
-        assert!(demo.contains("--theme") && demo.contains("--keymap"), "{demo}");
-        assert!(!demo.contains("--server") && !demo.contains("--token"), "{demo}");
+        assert!(
+            demo.contains("--theme") && demo.contains("--keymap"),
+            "{demo}"
+        );
+        assert!(
+            !demo.contains("--server") && !demo.contains("--token"),
+            "{demo}"
+        );
         let keys = help_of(&["keys"]);
-        assert!(keys.contains("--keymap") && keys.contains("--json"), "{keys}");
+        assert!(
+            keys.contains("--keymap") && keys.contains("--json"),
+            "{keys}"
+        );
         assert!(!keys.contains("--server"), "{keys}");
         let list = help_of(&["card", "list"]);
         for flag in ["--server", "--token", "--workspace", "--json", "--board"] {

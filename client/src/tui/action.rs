@@ -17,11 +17,12 @@ pub enum Context {
     Editor,
     Confirm,
     Detail,
+    Prompt,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -31,6 +32,7 @@ impl Context {
         Context::Editor,
         Context::Confirm,
         Context::Detail,
+        Context::Prompt,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -45,6 +47,7 @@ impl Context {
             Context::Editor => "editor",
             Context::Confirm => "confirm",
             Context::Detail => "detail",
+            Context::Prompt => "prompt",
         }
     }
 
@@ -58,7 +61,11 @@ impl Context {
     pub fn is_text_entry(self) -> bool {
         matches!(
             self,
-            Context::Compose | Context::Filter | Context::Palette | Context::Editor
+            Context::Compose
+                | Context::Filter
+                | Context::Palette
+                | Context::Editor
+                | Context::Prompt
         )
     }
 }
@@ -123,6 +130,13 @@ actions! {
     ClearFilter => "clear_filter", "Clear the board filter", title = "Clear the filter";
     NextBoard => "next_board", "Show the next board", title = "Next board";
     PrevBoard => "prev_board", "Show the previous board", title = "Previous board";
+    BoardNew => "board_new", "Create a board and show it", title = "New board";
+    BoardRename => "board_rename", "Rename the current board", title = "Rename board";
+    ColumnNew => "column_new", "Add a column right of the focused one", title = "New column";
+    ColumnRename => "column_rename", "Rename the focused column", title = "Rename column";
+    ColumnMoveLeft => "column_move_left", "Move the focused column one place left", title = "Move column left";
+    ColumnMoveRight => "column_move_right", "Move the focused column one place right", title = "Move column right";
+    ColumnDelete => "column_delete", "Delete the focused column; its cards go to a neighbour (asks first)", title = "Delete column";
     NextRoom => "next_room", "Go to the next room", title = "Next room";
     PrevRoom => "prev_room", "Go to the previous room", title = "Previous room";
     Compose => "compose", "Write a message in the current room", title = "Write a message";

@@ -46,6 +46,8 @@ pub struct App {
     /// Requests for the network task, drained by the event loop.
     pub outbound: Vec<NetRequest>,
     pub quit: bool,
+    /// A board this client created, shown as soon as the server confirms it.
+    pub pending_board: Option<Id>,
     /// The local time zone's offset from UTC, for showing times.
     pub utc_offset: i64,
     /// Rendered message bodies by (message, width, edit time): a memo for the renderer.
@@ -73,6 +75,7 @@ impl App {
             theme,
             outbound: Vec::new(),
             quit: false,
+            pending_board: None,
             chat_render_cache: RefCell::new(HashMap::new()),
             utc_offset: crate::localtime::offset_secs(now_ms()),
         }
@@ -180,6 +183,11 @@ impl App {
 
     /// Handles what the network task reports.
     pub fn on_net(&mut self, event: NetEvent) {
+        self.on_net_event(event);
+        self.follow_pending_board();
+    }
+
+    fn on_net_event(&mut self, event: NetEvent) {
         match event {
             NetEvent::Connecting => {
                 if !matches!(self.conn, ConnState::Connected) {

@@ -20,6 +20,7 @@ impl App {
             Some(Overlay::Palette { .. }) => Context::Palette,
             Some(Overlay::Confirm { .. }) => Context::Confirm,
             Some(Overlay::Editor(_)) => Context::Editor,
+            Some(Overlay::Prompt(_)) => Context::Prompt,
             Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
                 Context::Detail
             }
@@ -72,6 +73,7 @@ impl App {
                     }
                 }
             }
+            Context::Prompt => self.prompt_input(key),
             Context::Editor => {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     if editor.focused() != Field::Description && is_enter(&key) {
@@ -186,6 +188,13 @@ impl App {
                 self.board.board = (self.board.board + step) % n;
                 self.board.column = 0;
             }
+            Action::BoardNew => self.board_new(),
+            Action::BoardRename => self.board_rename(),
+            Action::ColumnNew => self.column_new(),
+            Action::ColumnRename => self.column_rename(),
+            Action::ColumnMoveLeft => self.column_shift(-1),
+            Action::ColumnMoveRight => self.column_shift(1),
+            Action::ColumnDelete => self.column_delete(),
             Action::NextRoom | Action::PrevRoom => {
                 let n = self.view().rooms.len().max(1);
                 let step = if action == Action::NextRoom { 1 } else { n - 1 };
@@ -258,6 +267,7 @@ impl App {
             Context::Filter => self.board.filter_input = None,
             Context::Compose => self.send_message(),
             Context::Editor => self.save_editor(),
+            Context::Prompt => self.submit_prompt(),
             Context::Palette => self.run_palette_choice(self.palette_selected()),
             Context::Confirm => {
                 if let Some(Overlay::Confirm { what, .. }) = self.overlay.take() {
@@ -267,6 +277,18 @@ impl App {
                         }
                         Confirmable::DeleteMessage(message_id) => {
                             self.submit(Command::DeleteMessage { message_id })
+                        }
+                        Confirmable::DeleteColumn {
+                            board_id,
+                            column_id,
+                            move_cards_to,
+                        } => {
+                            self.board.column = self.board.column.saturating_sub(1);
+                            self.submit(Command::DeleteColumn {
+                                board_id,
+                                column_id,
+                                move_cards_to,
+                            })
                         }
                     }
                 }
@@ -691,7 +713,7 @@ fn step(index: usize, delta: isize, n: usize) -> usize {
 }
 
 /// A new client-side id of a kind (for offline creation).
-fn new_id(prefix: &str) -> Option<Id> {
+pub fn new_id(prefix: &str) -> Option<Id> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).ok()?;
     Some(Id::from_random(prefix, random))

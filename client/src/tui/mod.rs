@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod board_admin;
 pub mod demo;
 pub mod filter;
 pub mod highlight;
@@ -14,6 +15,7 @@ pub mod net;
 pub mod outbox;
 pub mod palette;
 pub mod paste;
+pub mod prompt;
 pub mod run;
 pub mod state;
 pub mod terminal;

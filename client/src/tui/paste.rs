@@ -47,6 +47,12 @@ impl App {
                     *selected = 0;
                 }
             }
+            Context::Prompt => {
+                if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() {
+                    prompt.input.insert_str(one_line(&text));
+                    prompt.error = None;
+                }
+            }
             Context::Editor => {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     if editor.focused() == Field::Description {

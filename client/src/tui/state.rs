@@ -198,6 +198,11 @@ impl CardEditor {
 pub enum Confirmable {
     DeleteCard(Id),
     DeleteMessage(Id),
+    DeleteColumn {
+        board_id: Id,
+        column_id: Id,
+        move_cards_to: Option<Id>,
+    },
 }
 
 /// A window drawn over the screen; it takes the keys while open.
@@ -215,6 +220,8 @@ pub enum Overlay {
         what: Confirmable,
     },
     Editor(Box<CardEditor>),
+    /// A one-line question (a name for a new board or column, a rename).
+    Prompt(Box<super::prompt::Prompt>),
     Detail {
         card: Id,
         scroll: usize,

@@ -129,3 +129,103 @@ fn pending_column_commands_show_at_once() {
         "confirmed state unchanged"
     );
 }
+
+/// The commands the app queued for the network, by wire name.
+fn sent(app: &mut super::super::app::App) -> Vec<Command> {
+    app.outbound
+        .drain(..)
+        .filter_map(|r| match r {
+            super::super::net::NetRequest::Command { command, .. } => Some(command),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn keys_create_rename_move_and_delete_columns_and_boards() {
+    use super::fixture::press;
+    let mut app = sample_app();
+    let cols = column_ids();
+
+    // C: a column right of the focused one (Backlog), named in a prompt.
+    press(&mut app, "CQA\n");
+    let cmds = sent(&mut app);
+    assert!(
+        matches!(&cmds[..], [Command::AddColumn { name, index: Some(1), column_id: Some(_), .. }] if name == "QA"),
+        "{cmds:?}"
+    );
+    let board = main_board(&app);
+    assert_eq!(board.columns[1].name, "QA", "shown at once");
+    assert_eq!(app.board.column, 1, "focus follows the new column");
+
+    // An empty name keeps the prompt open and says why; esc leaves without a change.
+    press(&mut app, "C\n");
+    assert!(sent(&mut app).is_empty());
+    match &app.overlay {
+        Some(super::super::state::Overlay::Prompt(p)) => assert!(p.error.is_some()),
+        other => panic!("the prompt stays open: {other:?}"),
+    }
+    app.on_key(super::fixture::key(crossterm::event::KeyCode::Esc));
+    assert!(app.overlay.is_none());
+
+    // R renames the focused column (the prompt starts with its name); > moves it right.
+    app.board.column = 2;
+    press(&mut app, "R");
+    for _ in 0.."In Progress".len() {
+        app.on_key(super::fixture::key(crossterm::event::KeyCode::Backspace));
+    }
+    press(&mut app, "Doing\n>");
+    let cmds = sent(&mut app);
+    assert!(
+        matches!(&cmds[..], [Command::RenameColumn { name, column_id, .. }, Command::MoveColumn { index: 3, .. }] if name == "Doing" && column_id == &cols[1]),
+        "{cmds:?}"
+    );
+    assert_eq!(app.board.column, 3);
+
+    // X asks, names where the cards go, and deletes with them moved to the left neighbour.
+    app.board.column = 0;
+    press(&mut app, "X");
+    match &app.overlay {
+        Some(super::super::state::Overlay::Confirm { prompt, .. }) => {
+            assert!(prompt.contains("2 cards move to"), "{prompt}")
+        }
+        other => panic!("asks first: {other:?}"),
+    }
+    press(&mut app, "y");
+    let cmds = sent(&mut app);
+    assert!(
+        matches!(&cmds[..], [Command::DeleteColumn { column_id, move_cards_to: Some(_), .. }] if column_id == &cols[0]),
+        "{cmds:?}"
+    );
+
+    // B makes a board; once the server confirms it, the board is shown.
+    press(&mut app, "BLaunch\n");
+    let cmds = sent(&mut app);
+    let Some(Command::CreateBoard {
+        board_id: Some(new_board),
+        name,
+        ..
+    }) = cmds.first()
+    else {
+        panic!("{cmds:?}");
+    };
+    assert_eq!(name, "Launch");
+    let created = Board {
+        id: new_board.clone(),
+        name: "Launch".into(),
+        columns: vec![],
+        created_at: 0,
+    };
+    let event = event(&app, &me(), Change::BoardCreated { board: created });
+    app.on_net(event);
+    assert_eq!(app.view().boards[app.board.board].name, "Launch");
+}
+
+#[test]
+fn the_prompt_is_drawn_with_its_question_and_keys() {
+    use super::fixture::{draw, press};
+    let mut app = sample_app();
+    press(&mut app, "CQ");
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+}

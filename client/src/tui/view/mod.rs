@@ -5,6 +5,7 @@ mod board;
 mod chat;
 pub(crate) mod connect;
 mod overlay;
+mod prompt;
 mod status;
 pub mod text;
 

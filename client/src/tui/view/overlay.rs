@@ -21,6 +21,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Palette { input, selected }) => palette(app, frame, area, input, *selected),
         Some(Overlay::Confirm { prompt, .. }) => confirm(app, frame, area, prompt),
         Some(Overlay::Editor(editor)) => card_editor(app, frame, area, editor),
+        Some(Overlay::Prompt(prompt)) => super::prompt::render(app, frame, area, prompt),
         Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
     }
