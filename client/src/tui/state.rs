@@ -82,6 +82,8 @@ pub struct ChatUi {
     pub typing: HashMap<Id, Vec<(Id, Instant)>>,
     /// When this client last said it was typing.
     pub typing_sent: Option<Instant>,
+    /// The first message drawn in full (kept by the renderer so scrolling is stable).
+    pub top: std::cell::RefCell<Option<Id>>,
 }
 
 impl Default for ChatUi {
@@ -95,6 +97,7 @@ impl Default for ChatUi {
             unread: HashMap::new(),
             typing: HashMap::new(),
             typing_sent: None,
+            top: std::cell::RefCell::new(None),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod board;
 mod chat;
+mod history;
 mod overlay;
 mod status;
 pub mod text;
