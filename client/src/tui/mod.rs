@@ -3,6 +3,7 @@
 pub mod action;
 pub mod app;
 pub mod demo;
+pub mod editing;
 pub mod filter;
 pub mod highlight;
 pub mod input;
@@ -12,10 +13,12 @@ pub mod markdown;
 pub mod model;
 pub mod net;
 pub mod outbox;
+pub mod outbox_file;
 pub mod paste;
+pub mod pending;
 pub mod run;
 pub mod state;
 pub mod terminal;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod view;

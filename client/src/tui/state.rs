@@ -161,6 +161,8 @@ pub struct CardEditor {
     pub priority: TextArea<'static>,
     pub assignee: TextArea<'static>,
     pub description: TextArea<'static>,
+    /// The fields' text when the editor opened, to tell whether leaving loses anything.
+    pub original: Vec<String>,
 }
 
 impl CardEditor {
@@ -186,6 +188,14 @@ impl CardEditor {
         }
     }
 
+    /// Every field's text, in [`Field::ALL`] order.
+    pub fn texts(&self) -> Vec<String> {
+        Field::ALL
+            .iter()
+            .map(|f| self.area(*f).lines().join("\n"))
+            .collect()
+    }
+
     /// The focused field.
     pub fn focused(&self) -> Field {
         Field::ALL[self.field % Field::ALL.len()]
@@ -197,6 +207,10 @@ impl CardEditor {
 pub enum Confirmable {
     DeleteCard(Id),
     DeleteMessage(Id),
+    /// Quit although changes wait to be sent.
+    Quit,
+    /// Leave the card editor (the overlay under the question) without saving.
+    DiscardEdits,
 }
 
 /// A window drawn over the screen; it takes the keys while open.

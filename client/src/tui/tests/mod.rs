@@ -2,8 +2,9 @@
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
 mod chat_screens;
-mod fixture;
+pub(crate) mod fixture;
 mod history;
+mod keep;
 mod paste;
 mod screens;
 mod update;
