@@ -52,6 +52,13 @@ pub struct App {
     pub utc_offset: i64,
     /// Rendered message bodies by (message, width, edit time): a memo for the renderer.
     pub chat_render_cache: RefCell<RenderCache>,
+    /// Where the outbox is kept between runs; `None` keeps it in memory only (the demo).
+    pub outbox_dir: Option<std::path::PathBuf>,
+    /// Whose outbox this is, known once connected.
+    pub outbox_key: Option<super::outbox_file::OutboxKey>,
+    /// Overlays under the open one, shown again when it closes (a confirmation over the card
+    /// editor, the editor over a card's details).
+    pub under: Vec<Overlay>,
 }
 
 impl App {
@@ -78,6 +85,9 @@ impl App {
             pending_board: None,
             chat_render_cache: RefCell::new(HashMap::new()),
             utc_offset: crate::localtime::offset_secs(now_ms()),
+            outbox_dir: None,
+            outbox_key: None,
+            under: Vec::new(),
         }
     }
 
@@ -114,6 +124,7 @@ impl App {
             }
         };
         self.outbox.push(request_id, command);
+        self.keep_outbox();
         self.flush_outbox();
         self.reproject();
     }
@@ -199,6 +210,7 @@ impl App {
                 self.workspace_id = Some(workspace);
                 self.conn = ConnState::Connected;
                 self.synced = false;
+                self.restore_outbox(&welcome.user.user_id);
                 self.outbox.mark_all_unsent();
                 self.flush_outbox();
                 for history in self.model.history.values_mut() {
@@ -218,18 +230,22 @@ impl App {
             }
             NetEvent::Push(message) => self.on_push(*message),
             NetEvent::Acked(request_id, ack) => {
-                self.outbox.resolve(&request_id);
+                if self.outbox.resolve(&request_id).is_some() {
+                    self.keep_outbox();
+                }
                 // The ack carries the event; apply it now if it is next (the event frame that
                 // follows is then skipped by sequence number).
                 self.apply_event(&ack.event);
                 self.reproject();
             }
             NetEvent::Rejected(request_id, error) => {
-                let what = self
-                    .outbox
-                    .resolve(&request_id)
-                    .map_or("a change", |p| p.command.name());
+                let refused = self.outbox.resolve(&request_id);
+                let what = refused.as_ref().map_or("a change", |p| p.command.name());
                 self.reject(what, &error);
+                if let Some(refused) = refused {
+                    self.keep_outbox();
+                    self.reopen_refused(refused.command);
+                }
                 self.reproject();
             }
             NetEvent::Page {

@@ -8,7 +8,7 @@ use super::action::{Action, Context};
 use super::app::App;
 use super::filter;
 use super::net::NetRequest;
-use super::state::{CardEditor, Confirmable, Field, Overlay, Tab, new_compose, single_line};
+use super::state::{Confirmable, Field, Overlay, Tab, new_compose, single_line};
 
 /// Rows a page-up/page-down moves.
 const PAGE: usize = 10;
@@ -102,8 +102,15 @@ impl App {
     /// Performs an action in the current context.
     pub fn perform(&mut self, action: Action) {
         let context = self.context();
+        // A question takes an answer (or quit), nothing else: a stray key must not close the
+        // editor waiting under it.
+        if context == Context::Confirm
+            && !matches!(action, Action::Confirm | Action::Cancel | Action::Quit)
+        {
+            return;
+        }
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::Help => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,
@@ -252,12 +259,27 @@ impl App {
                     self.chat.compose = new_compose();
                 }
             }
+            Context::Editor if self.editor_changed() => {
+                if let Some(editor) = self.overlay.take() {
+                    self.under.push(editor);
+                }
+                self.overlay = Some(Overlay::Confirm {
+                    prompt: "Discard your changes to this card?".into(),
+                    what: Confirmable::DiscardEdits,
+                });
+            }
             _ => {
-                if self.overlay.take().is_none() {
+                if self.overlay.is_none() {
                     self.notice = None;
                 }
+                self.close_overlay();
             }
         }
+    }
+
+    /// Closes the open overlay, showing the one under it again (if any).
+    pub fn close_overlay(&mut self) {
+        self.overlay = self.under.pop();
     }
 
     fn confirm(&mut self, context: Context) {
@@ -271,7 +293,11 @@ impl App {
             Context::Palette => self.run_palette_choice(self.palette_selected()),
             Context::Confirm => {
                 if let Some(Overlay::Confirm { what, .. }) = self.overlay.take() {
+                    self.close_overlay();
                     match what {
+                        Confirmable::Quit => self.quit = true,
+                        // The editor is the overlay under the question: it goes too.
+                        Confirmable::DiscardEdits => self.close_overlay(),
                         Confirmable::DeleteCard(card_id) => {
                             self.submit(Command::DeleteCard { card_id })
                         }
@@ -293,7 +319,7 @@ impl App {
                     }
                 }
             }
-            Context::Detail | Context::Global => self.overlay = None,
+            Context::Detail | Context::Global => self.close_overlay(),
         }
     }
 
@@ -486,33 +512,11 @@ impl App {
         let Some(column) = self.focused_column() else {
             return;
         };
-        let assignee = card
-            .as_ref()
-            .and_then(|c| c.assignee.as_ref())
-            .map(|a| self.view().member_name(a))
-            .unwrap_or_default();
-        let mut description = ratatui_textarea::TextArea::new(
-            card.as_ref()
-                .map(|c| c.description.lines().map(str::to_owned).collect())
-                .unwrap_or_default(),
-        );
-        description.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-        let editor = CardEditor {
-            card: card.as_ref().map(|c| c.id.clone()),
-            board,
-            column,
-            field: 0,
-            title: single_line(card.as_ref().map_or("", |c| c.title.as_str())),
-            labels: single_line(
-                &card
-                    .as_ref()
-                    .map(|c| c.labels.join(", "))
-                    .unwrap_or_default(),
-            ),
-            priority: single_line(card.as_ref().map_or("none", |c| c.priority.as_str())),
-            assignee: single_line(&assignee),
-            description,
-        };
+        let editor = self.card_editor(card.as_ref(), board, column);
+        if let Some(detail @ Overlay::Detail { .. }) = self.overlay.take() {
+            // Saving or leaving the editor returns to the card's details.
+            self.under.push(detail);
+        }
         self.overlay = Some(Overlay::Editor(Box::new(editor)));
     }
 
@@ -591,7 +595,7 @@ impl App {
             } => card_id.clone().zip(column_id.clone()),
             _ => None,
         };
-        self.overlay = None;
+        self.close_overlay();
         self.submit(command);
         if let Some((card, column)) = created {
             self.board.selected.insert(column, card);

@@ -89,7 +89,11 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
         Some(l) => format!("local ({})", l.data_dir.display()),
         None => target.endpoint.display.clone(),
     };
-    let app = App::new(keymap, theme, server_label);
+    let mut app = App::new(keymap, theme, server_label);
+    if !demo {
+        // Changes not sent yet survive quitting (the demo's store does not).
+        app.outbox_dir = super::outbox_file::default_dir();
+    }
     let result = run::run(Launch {
         target,
         app,

@@ -34,6 +34,21 @@ impl Outbox {
         });
     }
 
+    /// Puts commands saved by an earlier run in front of this run's (skipping any already here).
+    pub fn restore(&mut self, saved: Vec<Pending>) {
+        let mut saved: Vec<Pending> = saved
+            .into_iter()
+            .filter(|p| !self.items.iter().any(|q| q.request_id == p.request_id))
+            .collect();
+        saved.append(&mut self.items);
+        self.items = saved;
+    }
+
+    /// Every pending command, oldest first.
+    pub fn items(&self) -> &[Pending] {
+        &self.items
+    }
+
     /// Removes a command the server answered (applied or rejected).
     pub fn resolve(&mut self, request_id: &RequestId) -> Option<Pending> {
         let i = self

@@ -86,6 +86,8 @@ pub struct ChatUi {
     pub typing: HashMap<Id, Vec<(Id, Instant)>>,
     /// When this client last said it was typing.
     pub typing_sent: Option<Instant>,
+    /// The first message drawn in full (kept by the renderer so scrolling is stable).
+    pub top: std::cell::RefCell<Option<Id>>,
 }
 
 impl Default for ChatUi {
@@ -99,6 +101,7 @@ impl Default for ChatUi {
             unread: HashMap::new(),
             typing: HashMap::new(),
             typing_sent: None,
+            top: std::cell::RefCell::new(None),
         }
     }
 }
@@ -162,6 +165,8 @@ pub struct CardEditor {
     pub priority: TextArea<'static>,
     pub assignee: TextArea<'static>,
     pub description: TextArea<'static>,
+    /// The fields' text when the editor opened, to tell whether leaving loses anything.
+    pub original: Vec<String>,
 }
 
 impl CardEditor {
@@ -187,6 +192,14 @@ impl CardEditor {
         }
     }
 
+    /// Every field's text, in [`Field::ALL`] order.
+    pub fn texts(&self) -> Vec<String> {
+        Field::ALL
+            .iter()
+            .map(|f| self.area(*f).lines().join("\n"))
+            .collect()
+    }
+
     /// The focused field.
     pub fn focused(&self) -> Field {
         Field::ALL[self.field % Field::ALL.len()]
@@ -203,6 +216,10 @@ pub enum Confirmable {
         column_id: Id,
         move_cards_to: Option<Id>,
     },
+    /// Quit although changes wait to be sent.
+    Quit,
+    /// Leave the card editor (the overlay under the question) without saving.
+    DiscardEdits,
 }
 
 /// A window drawn over the screen; it takes the keys while open.

@@ -4,6 +4,7 @@
 mod board;
 mod chat;
 pub(crate) mod connect;
+mod history;
 mod overlay;
 mod prompt;
 mod status;
