@@ -133,6 +133,7 @@ actions! {
     Save => "save", "Save the card being edited";
     NextField => "next_field", "Go to the next field";
     PrevField => "prev_field", "Go to the previous field";
+    Messages => "messages", "Show the recent status messages in full", title = "Recent messages";
 }
 
 impl Action {

@@ -11,6 +11,7 @@ use warren_protocol::{Change, Command, Id, Member, ServerMessage, WireError};
 
 use super::model::Model;
 use super::net::{NetEvent, NetRequest};
+use super::notices::{self, NoticeLog};
 use super::outbox::Outbox;
 use super::state::{BoardUi, ChatUi, ConnState, Notice, Overlay, Tab};
 use crate::connection::new_request_id;
@@ -41,6 +42,8 @@ pub struct App {
     pub chat: ChatUi,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
+    /// The current notice's deadline and the recent notices (`:messages`).
+    pub notices: NoticeLog,
     pub keymap: Keymap,
     pub theme: Theme,
     /// Requests for the network task, drained by the event loop.
@@ -69,6 +72,7 @@ impl App {
             chat: ChatUi::default(),
             overlay: None,
             notice: None,
+            notices: NoticeLog::default(),
             keymap,
             theme,
             outbound: Vec::new(),
@@ -93,12 +97,9 @@ impl App {
         };
     }
 
-    /// Shows a one-line message in the status bar.
+    /// Shows a message in the status line for a few seconds (see [`super::notices`]).
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {
-        self.notice = Some(Notice {
-            text: crate::sanitize::line(&text.into()),
-            error,
-        });
+        self.notify_at(text, error, Instant::now());
     }
 
     /// Queues a command: it shows at once, and is sent now or after the next reconnect.
@@ -211,17 +212,18 @@ impl App {
             NetEvent::Push(message) => self.on_push(*message),
             NetEvent::Acked(request_id, ack) => {
                 self.outbox.resolve(&request_id);
+                self.clear_error_notice();
                 // The ack carries the event; apply it now if it is next (the event frame that
                 // follows is then skipped by sequence number).
                 self.apply_event(&ack.event);
                 self.reproject();
             }
             NetEvent::Rejected(request_id, error) => {
-                let what = self
-                    .outbox
-                    .resolve(&request_id)
-                    .map_or("a change", |p| p.command.name());
-                self.reject(what, &error);
+                let what = self.outbox.resolve(&request_id).map_or_else(
+                    || "make that change".to_owned(),
+                    |p| notices::attempt(&p.command),
+                );
+                self.reject(&what, &error);
                 self.reproject();
             }
             NetEvent::Page {
@@ -235,13 +237,16 @@ impl App {
                 if let Some(h) = self.model.history.get_mut(&room_id) {
                     h.loading = false;
                 }
-                self.notify(format!("could not load messages: {error}"), true);
+                self.notify(
+                    format!("Could not load the room's messages: {error} — they load again when you reopen the room"),
+                    true,
+                );
             }
         }
     }
 
     fn reject(&mut self, what: &str, error: &WireError) {
-        self.notify(format!("{what} was refused: {}", error.message), true);
+        self.notify(format!("Could not {what}: {}", error.message), true);
     }
 
     fn on_push(&mut self, message: ServerMessage) {
@@ -267,7 +272,10 @@ impl App {
                 list.push((user_id, until));
             }
             ServerMessage::Error { code, message, .. } => {
-                self.notify(format!("server: {code}: {message}"), true);
+                self.notify(
+                    format!("The server reported a problem ({code}): {message}"),
+                    true,
+                );
             }
             ServerMessage::Resync { .. }
             | ServerMessage::Welcome { .. }

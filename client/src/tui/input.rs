@@ -20,9 +20,12 @@ impl App {
             Some(Overlay::Palette { .. }) => Context::Palette,
             Some(Overlay::Confirm { .. }) => Context::Confirm,
             Some(Overlay::Editor(_)) => Context::Editor,
-            Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
-                Context::Detail
-            }
+            Some(
+                Overlay::Help { .. }
+                | Overlay::Detail { .. }
+                | Overlay::Problems { .. }
+                | Overlay::Messages { .. },
+            ) => Context::Detail,
             None => self.screen_context(),
         }
     }
@@ -106,6 +109,12 @@ impl App {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,
                     _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::Messages => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Messages { .. }) => None,
+                    _ => Some(Overlay::Messages { scroll: 0 }),
                 }
             }
             Action::Palette => {
@@ -296,7 +305,8 @@ impl App {
                 if let Some(
                     Overlay::Help { scroll }
                     | Overlay::Detail { scroll, .. }
-                    | Overlay::Problems { scroll, .. },
+                    | Overlay::Problems { scroll, .. }
+                    | Overlay::Messages { scroll },
                 ) = self.overlay.as_mut()
                 {
                     *scroll = step(*scroll, delta, usize::MAX / 4);

@@ -11,6 +11,7 @@ pub mod local;
 pub mod markdown;
 pub mod model;
 pub mod net;
+pub mod notices;
 pub mod outbox;
 pub mod palette;
 pub mod run;

@@ -219,6 +219,10 @@ pub enum Overlay {
         card: Id,
         scroll: usize,
     },
+    /// The recent status messages in full, newest first.
+    Messages {
+        scroll: usize,
+    },
     /// Problems with the user's keymap or theme files, shown at start.
     Problems {
         lines: Vec<String>,

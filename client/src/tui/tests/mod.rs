@@ -3,6 +3,7 @@
 
 mod connection;
 mod fixture;
+mod notices;
 mod palette;
 mod screens;
 mod update;

@@ -5,6 +5,7 @@ mod board;
 mod chat;
 pub(crate) mod connect;
 mod overlay;
+mod scrolled;
 mod status;
 pub mod text;
 
@@ -32,9 +33,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         );
         return;
     }
-    let [tabs, body, status] = Layout::vertical([
+    let notice = status::notice_lines(app, area.width);
+    let [tabs, body, notice_area, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(notice.len() as u16),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -47,6 +50,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             Tab::Chat => chat::render(app, frame, body),
         }
     }
+    frame.render_widget(Paragraph::new(notice), notice_area);
     status::render(app, frame, status);
     overlay::render(app, frame, area);
 }
