@@ -133,6 +133,8 @@ actions! {
     Save => "save", "Save the card being edited";
     NextField => "next_field", "Go to the next field";
     PrevField => "prev_field", "Go to the previous field";
+    Copy => "copy", "Copy the selected card or message to the clipboard (needs [ui] osc52 = true)", title = "Copy to clipboard";
+    Undo => "undo", "Undo the last delete (for a few seconds)", title = "Undo delete";
     Messages => "messages", "Show the recent status messages in full", title = "Recent messages";
 }
 

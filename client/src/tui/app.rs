@@ -46,6 +46,14 @@ pub struct App {
     pub notices: NoticeLog,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// Copy with OSC 52 (`[ui] osc52 = true`).
+    pub osc52: bool,
+    /// Where config.toml is, for messages that tell the user to edit it.
+    pub config_path: Option<String>,
+    /// Text to put on the clipboard, written to the terminal by the event loop.
+    pub copy_request: Option<String>,
+    /// The last delete, undoable for a few seconds.
+    pub undo: Option<super::undo::Undoable>,
     /// Requests for the network task, drained by the event loop.
     pub outbound: Vec<NetRequest>,
     pub quit: bool,
@@ -75,6 +83,10 @@ impl App {
             notices: NoticeLog::default(),
             keymap,
             theme,
+            osc52: false,
+            config_path: None,
+            copy_request: None,
+            undo: None,
             outbound: Vec::new(),
             quit: false,
             chat_render_cache: RefCell::new(HashMap::new()),
@@ -219,7 +231,11 @@ impl App {
                 self.reproject();
             }
             NetEvent::Rejected(request_id, error) => {
-                let what = self.outbox.resolve(&request_id).map_or_else(
+                let resolved = self.outbox.resolve(&request_id);
+                if let Some(p) = &resolved {
+                    self.forget_undo_of(&p.command);
+                }
+                let what = resolved.map_or_else(
                     || "make that change".to_owned(),
                     |p| notices::attempt(&p.command),
                 );

@@ -111,6 +111,8 @@ impl App {
                     _ => Some(Overlay::Help { scroll: 0 }),
                 }
             }
+            Action::Copy => self.copy_selection(),
+            Action::Undo => self.undo_delete(tokio::time::Instant::now()),
             Action::Messages => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Messages { .. }) => None,
@@ -272,10 +274,10 @@ impl App {
                 if let Some(Overlay::Confirm { what, .. }) = self.overlay.take() {
                     match what {
                         Confirmable::DeleteCard(card_id) => {
-                            self.submit(Command::DeleteCard { card_id })
+                            self.delete_card_with_undo(card_id, tokio::time::Instant::now())
                         }
                         Confirmable::DeleteMessage(message_id) => {
-                            self.submit(Command::DeleteMessage { message_id })
+                            self.delete_message_with_undo(message_id, tokio::time::Instant::now())
                         }
                     }
                 }
@@ -701,7 +703,7 @@ fn step(index: usize, delta: isize, n: usize) -> usize {
 }
 
 /// A new client-side id of a kind (for offline creation).
-fn new_id(prefix: &str) -> Option<Id> {
+pub(crate) fn new_id(prefix: &str) -> Option<Id> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).ok()?;
     Some(Id::from_random(prefix, random))

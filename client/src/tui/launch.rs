@@ -71,7 +71,11 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
         Some(l) => format!("local ({})", l.data_dir.display()),
         None => target.endpoint.display.clone(),
     };
-    let app = App::new(keymap, theme, server_label);
+    let mut app = App::new(keymap, theme, server_label);
+    app.osc52 = file.osc52();
+    app.config_path = config_dir
+        .as_deref()
+        .map(|d| config::config_path(d).display().to_string());
     let result = run::run(Launch {
         target,
         app,

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod demo;
 pub mod filter;
 pub mod highlight;
@@ -19,4 +20,5 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 pub mod trouble;
+pub mod undo;
 pub mod view;

@@ -86,6 +86,14 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
             () = hangup.recv() => break,
         }
         dirty = true;
+        if let Some(text) = app.copy_request.take()
+            && let Err(e) = super::clipboard::write_to_terminal(&text)
+        {
+            app.notify(
+                format!("Could not copy: writing to the terminal failed ({e})"),
+                true,
+            );
+        }
         for request in app.outbound.drain(..) {
             let _ = requests.send(request);
         }

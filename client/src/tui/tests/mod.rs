@@ -2,6 +2,7 @@
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
 mod connection;
+mod copy_undo;
 mod fixture;
 mod notices;
 mod palette;

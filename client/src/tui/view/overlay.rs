@@ -212,11 +212,11 @@ fn palette(
             };
             let mut spans = vec![Span::raw(" ")];
             spans.extend(highlighted(app, &entry.label, &entry.matched, label_width));
-            let used = 1 + label_width + 2 + text::width(&k) + 1;
+            let used = 1 + label_width + 2 + 1 + text::width(&k) + 1;
             let detail = text::pad(&entry.detail, width.saturating_sub(used));
             spans.push(Span::raw("  "));
             spans.push(Span::styled(detail, t.style("ui.muted")));
-            spans.push(Span::styled(format!("{k} "), t.style("ui.key")));
+            spans.push(Span::styled(format!(" {k} "), t.style("ui.key")));
             let line = Line::from(spans);
             if i == selected {
                 line.patch_style(t.style("ui.selection"))
