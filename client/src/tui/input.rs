@@ -46,10 +46,14 @@ impl App {
             return;
         }
         let context = self.context();
+        let filter_before = (context == Context::Filter).then(|| self.board.filter.clone());
         match self.keymap.action(context, &key) {
             Some(action) => self.perform(action),
             None if context.is_text_entry() => self.type_key(context, key),
             None => {}
+        }
+        if filter_before.is_some_and(|before| before != self.board.filter) {
+            self.reveal_filter_matches();
         }
     }
 
@@ -112,6 +116,7 @@ impl App {
                 }
             }
             Action::Copy => self.copy_selection(),
+            Action::Density => self.board.compact = !self.board.compact,
             Action::Undo => self.undo_delete(tokio::time::Instant::now()),
             Action::Messages => {
                 self.overlay = match self.overlay {

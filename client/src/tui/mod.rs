@@ -15,6 +15,7 @@ pub mod net;
 pub mod notices;
 pub mod outbox;
 pub mod palette;
+pub mod reveal;
 pub mod run;
 pub mod state;
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! offsets and a cache of rendered messages, both memos that make the next frame stable and cheap.
 
 mod board;
+pub use board::window as board_window;
 mod chat;
 pub(crate) mod connect;
 mod overlay;
