@@ -59,6 +59,9 @@ pub struct App {
     pub quit: bool,
     /// The local time zone's offset from UTC, for showing times.
     pub utc_offset: i64,
+    /// The largest useful scroll offset of the open overlay, as last drawn (a renderer memo, so
+    /// scrolling past the end does not have to be scrolled back).
+    pub overlay_max_scroll: std::cell::Cell<Option<usize>>,
     /// Rendered message bodies by (message, width, edit time): a memo for the renderer.
     pub chat_render_cache: RefCell<RenderCache>,
 }
@@ -90,6 +93,7 @@ impl App {
             outbound: Vec::new(),
             quit: false,
             chat_render_cache: RefCell::new(HashMap::new()),
+            overlay_max_scroll: std::cell::Cell::new(None),
             utc_offset: crate::localtime::offset_secs(now_ms()),
         }
     }

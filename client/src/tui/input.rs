@@ -316,7 +316,8 @@ impl App {
                     | Overlay::Messages { scroll },
                 ) = self.overlay.as_mut()
                 {
-                    *scroll = step(*scroll, delta, usize::MAX / 4);
+                    let max = self.overlay_max_scroll.get().unwrap_or(usize::MAX / 4);
+                    *scroll = step((*scroll).min(max), delta, max + 1);
                 }
             }
             Context::Editor => {

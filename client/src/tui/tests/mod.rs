@@ -6,6 +6,7 @@ mod connection;
 mod copy_undo;
 mod fixture;
 mod notices;
+mod overlays;
 mod palette;
 mod screens;
 mod update;

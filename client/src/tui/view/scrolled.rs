@@ -22,7 +22,9 @@ pub fn render(
 ) {
     let inner = block.inner(rect);
     let height = inner.height as usize;
-    let scroll = scroll.min(lines.len().saturating_sub(height));
+    let max = lines.len().saturating_sub(height);
+    app.overlay_max_scroll.set(Some(max));
+    let scroll = scroll.min(max);
     let above = scroll > 0;
     let below = scroll + height < lines.len();
     let muted = app.theme.style("ui.muted");
