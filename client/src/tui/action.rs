@@ -147,6 +147,10 @@ actions! {
     Save => "save", "Save the card being edited";
     NextField => "next_field", "Go to the next field";
     PrevField => "prev_field", "Go to the previous field";
+    Copy => "copy", "Copy the selected card or message to the clipboard (needs [ui] osc52 = true)", title = "Copy to clipboard";
+    Undo => "undo", "Undo the last delete (for a few seconds)", title = "Undo delete";
+    Density => "density", "Switch between roomy cards (with labels) and compact ones (one row each)", title = "Compact or roomy cards";
+    Messages => "messages", "Show the recent status messages in full", title = "Recent messages";
 }
 
 impl Action {

@@ -21,9 +21,12 @@ impl App {
             Some(Overlay::Confirm { .. }) => Context::Confirm,
             Some(Overlay::Editor(_)) => Context::Editor,
             Some(Overlay::Prompt(_)) => Context::Prompt,
-            Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
-                Context::Detail
-            }
+            Some(
+                Overlay::Help { .. }
+                | Overlay::Detail { .. }
+                | Overlay::Problems { .. }
+                | Overlay::Messages { .. },
+            ) => Context::Detail,
             None => self.screen_context(),
         }
     }
@@ -44,10 +47,14 @@ impl App {
             return;
         }
         let context = self.context();
+        let filter_before = (context == Context::Filter).then(|| self.board.filter.clone());
         match self.keymap.action(context, &key) {
             Some(action) => self.perform(action),
             None if context.is_text_entry() => self.type_key(context, key),
             None => {}
+        }
+        if filter_before.is_some_and(|before| before != self.board.filter) {
+            self.reveal_filter_matches();
         }
     }
 
@@ -115,6 +122,15 @@ impl App {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,
                     _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::Copy => self.copy_selection(),
+            Action::Density => self.board.compact = !self.board.compact,
+            Action::Undo => self.undo_delete(tokio::time::Instant::now()),
+            Action::Messages => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Messages { .. }) => None,
+                    _ => Some(Overlay::Messages { scroll: 0 }),
                 }
             }
             Action::Palette => {
@@ -299,10 +315,10 @@ impl App {
                         // The editor is the overlay under the question: it goes too.
                         Confirmable::DiscardEdits => self.close_overlay(),
                         Confirmable::DeleteCard(card_id) => {
-                            self.submit(Command::DeleteCard { card_id })
+                            self.delete_card_with_undo(card_id, tokio::time::Instant::now())
                         }
                         Confirmable::DeleteMessage(message_id) => {
-                            self.submit(Command::DeleteMessage { message_id })
+                            self.delete_message_with_undo(message_id, tokio::time::Instant::now())
                         }
                         Confirmable::DeleteColumn {
                             board_id,
@@ -344,10 +360,12 @@ impl App {
                 if let Some(
                     Overlay::Help { scroll }
                     | Overlay::Detail { scroll, .. }
-                    | Overlay::Problems { scroll, .. },
+                    | Overlay::Problems { scroll, .. }
+                    | Overlay::Messages { scroll },
                 ) = self.overlay.as_mut()
                 {
-                    *scroll = step(*scroll, delta, usize::MAX / 4);
+                    let max = self.overlay_max_scroll.get().unwrap_or(usize::MAX / 4);
+                    *scroll = step((*scroll).min(max), delta, max + 1);
                 }
             }
             Context::Editor => {
@@ -717,7 +735,7 @@ fn step(index: usize, delta: isize, n: usize) -> usize {
 }
 
 /// A new client-side id of a kind (for offline creation).
-pub fn new_id(prefix: &str) -> Option<Id> {
+pub(crate) fn new_id(prefix: &str) -> Option<Id> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).ok()?;
     Some(Id::from_random(prefix, random))

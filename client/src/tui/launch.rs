@@ -94,6 +94,10 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
         // Changes not sent yet survive quitting (the demo's store does not).
         app.outbox_dir = super::outbox_file::default_dir();
     }
+    app.osc52 = file.osc52();
+    app.config_path = config_dir
+        .as_deref()
+        .map(|d| config::config_path(d).display().to_string());
     let result = run::run(Launch {
         target,
         app,

@@ -215,33 +215,4 @@ impl App {
             Target::Card(card) => self.reveal_card(&card),
         }
     }
-
-    /// Shows a card on the board: its board, its column focused, the card selected (clearing a
-    /// filter that hides it).
-    pub fn reveal_card(&mut self, card_id: &Id) {
-        let view = self.view();
-        let Some(card) = view.card(card_id).cloned() else {
-            return;
-        };
-        let Some(b) = view.boards.iter().position(|b| b.id == card.board_id) else {
-            return;
-        };
-        let Some(c) = view.boards[b]
-            .columns
-            .iter()
-            .position(|c| c.id == card.column_id)
-        else {
-            return;
-        };
-        self.tab = Tab::Board;
-        self.board.board = b;
-        self.board.column = c;
-        if !super::filter::matches(&card, &self.board.filter, self.view()) {
-            self.board.filter.clear();
-            self.board.filter_input = None;
-        }
-        self.board
-            .selected
-            .insert(card.column_id.clone(), card.id.clone());
-    }
 }

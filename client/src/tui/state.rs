@@ -59,10 +59,12 @@ pub struct BoardUi {
     pub selected: HashMap<Id, Id>,
     /// The selected row per column, the fallback when the selected card disappears.
     pub row: HashMap<Id, usize>,
-    /// The filter text (`word`, `#label`, `@assignee`).
+    /// The filter text (`word`, `#label`, `@assignee`, `!priority`, `#12`).
     pub filter: String,
     /// The filter field while it is being typed in.
     pub filter_input: Option<TextArea<'static>>,
+    /// One row per card (titles only) instead of title plus labels.
+    pub compact: bool,
     /// First visible column (kept by the renderer so scrolling is stable).
     pub first_column: Cell<usize>,
     /// First visible card row per column (kept by the renderer).
@@ -241,6 +243,10 @@ pub enum Overlay {
     Prompt(Box<super::prompt::Prompt>),
     Detail {
         card: Id,
+        scroll: usize,
+    },
+    /// The recent status messages in full, newest first.
+    Messages {
         scroll: usize,
     },
     /// Problems with the user's keymap or theme files, shown at start.

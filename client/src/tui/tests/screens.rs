@@ -110,8 +110,9 @@ fn selected_card_is_highlighted() {
     let terminal = draw(&app, 80, 24);
     let buffer = terminal.backend().buffer();
     let selected = app.theme.style("card.selected");
-    // Row 2 is the first card row of the first column.
-    let cell = &buffer[(2, 2)];
+    // Row 3 is the first card row of the first column (under the tabs, the board name and the
+    // column's border).
+    let cell = &buffer[(2, 3)];
     assert_eq!(
         cell.bg,
         selected.bg.unwrap_or_default(),

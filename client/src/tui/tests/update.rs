@@ -235,7 +235,7 @@ fn a_rejected_change_is_reported_and_dropped() {
     assert!(app.outbox.is_empty());
     let notice = app.notice.clone().expect("a notice");
     assert!(
-        notice.error && notice.text.contains("move_card"),
+        notice.error && notice.text.starts_with("Could not move the card: no card"),
         "{notice:?}"
     );
     assert_eq!(
