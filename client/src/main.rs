@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use warren::cli::Cli;
 use warren::ClientError;
+use warren::cli::Cli;
 use warren::error::{EXIT_FAILURE, EXIT_USAGE};
 use warren::sanitize;
 
