@@ -261,13 +261,32 @@ async fn validation_errors_name_the_problem() {
             "t2",
             Command::CreateRoom {
                 room_id: None,
-                name: "#General".into(),
+                name: "#general".into(),
                 topic: String::new(),
             },
         )
         .await
         .expect_err("duplicate room");
     assert_eq!(err.code, ErrorCode::Conflict);
+    let err = f
+        .run(
+            "t3",
+            Command::CreateRoom {
+                room_id: None,
+                name: "Dev Ops".into(),
+                topic: String::new(),
+            },
+        )
+        .await
+        .expect_err("not a room name");
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert!(
+        err.message
+            .contains("lowercase letters, digits, '-' and '_'")
+            && err.message.contains("try \"dev-ops\""),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]

@@ -62,7 +62,8 @@ pub fn markdown(what: &str, value: &str, max: usize, required: bool) -> Result<S
 }
 
 /// A card's labels: each a non-empty line of at most `max_chars`, at most `max_count`, duplicates
-/// dropped (keeping the first).
+/// dropped (keeping the first). Labels are the same when their Unicode lowercase forms are equal
+/// (`str::to_lowercase`: `Ü` and `ü` match; no full case folding, so `ß` and `ss` differ).
 pub fn labels(
     values: &[String],
     max_count: usize,
@@ -71,7 +72,8 @@ pub fn labels(
     let mut out: Vec<String> = Vec::new();
     for value in values {
         let label = one_line("a label", value, max_chars)?;
-        if !out.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
+        let folded = label.to_lowercase();
+        if !out.iter().any(|l| l.to_lowercase() == folded) {
             out.push(label);
         }
     }
@@ -82,4 +84,24 @@ pub fn labels(
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_match_by_unicode_lowercase() {
+        let given = ["Ünïcode", "ünïcode", "UI", "ui", "straße", "STRASSE"].map(String::from);
+        let kept = labels(&given, 20, 50).map_err(|e| e.to_string());
+        assert_eq!(
+            kept,
+            Ok(vec![
+                "Ünïcode".to_owned(),
+                "UI".to_owned(),
+                "straße".to_owned(),
+                "STRASSE".to_owned()
+            ])
+        );
+    }
 }
