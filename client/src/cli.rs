@@ -23,27 +23,29 @@ pub struct Cli {
     pub command: Option<CliCommand>,
 }
 
-/// The connection flags, which every subcommand accepts (they are global) but which only some
-/// use: `keys` and `demo` never connect anywhere, so their help leaves these out.
-const CONNECTION_FLAGS: [&str; 3] = ["server", "token", "workspace"];
-
-/// Subcommands that never connect to a server.
-const OFFLINE_SUBCOMMANDS: [&str; 2] = ["keys", "demo"];
+/// Global flags every subcommand accepts but some never use, left out of those subcommands'
+/// help: `keys` and `demo` never connect to a server, and `demo` prints nothing.
+const UNUSED_GLOBALS: [(&str, &[&str]); 2] = [
+    ("keys", &["server", "token", "workspace"]),
+    ("demo", &["server", "token", "workspace", "json"]),
+];
 
 impl Cli {
     /// The clap command, with each subcommand's help listing only the flags that apply to it.
     pub fn clap_command() -> clap::Command {
-        let mut command = Cli::command();
-        command.build();
-        for name in OFFLINE_SUBCOMMANDS {
-            command = command.mut_subcommand(name, |mut sub| {
-                for flag in CONNECTION_FLAGS {
-                    sub = sub.mut_arg(flag, |arg| arg.hide(true));
-                }
-                sub
-            });
-        }
-        command
+        let command = Cli::command();
+        // A subcommand that already has an argument is skipped when clap propagates the global
+        // ones, so a hidden copy keeps the flag accepted there but out of its help.
+        UNUSED_GLOBALS
+            .iter()
+            .fold(command, |command, (name, flags)| {
+                let hidden: Vec<clap::Arg> = command
+                    .get_arguments()
+                    .filter(|arg| flags.contains(&arg.get_id().as_str()))
+                    .map(|arg| arg.clone().hide(true))
+                    .collect();
+                command.mut_subcommand(name, |sub| sub.args(hidden))
+            })
     }
 
     /// Parses these arguments (the first is the program name).
@@ -417,6 +419,7 @@ mod tests {
 
     fn help_of(path: &[&str]) -> String {
         let mut command = Cli::clap_command();
+        command.build();
         let mut current = &mut command;
         for name in path {
             current = current
@@ -433,10 +436,9 @@ mod tests {
             demo.contains("--theme") && demo.contains("--keymap"),
             "{demo}"
         );
-        assert!(
-            !demo.contains("--server") && !demo.contains("--token"),
-            "{demo}"
-        );
+        for flag in ["--server", "--token", "--workspace", "--json"] {
+            assert!(!demo.contains(flag), "{flag} in {demo}");
+        }
         let keys = help_of(&["keys"]);
         assert!(
             keys.contains("--keymap") && keys.contains("--json"),

@@ -3,6 +3,7 @@
 //! [`connection`] is reusable on its own (the full-screen TUI builds on it); [`cli`] and
 //! [`commands`] are the command-line front end, and [`output`] formats what they print.
 
+pub mod advert;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod connection;
 pub mod endpoint;
 pub mod error;
 pub mod keymap;
+pub mod local_cli;
 pub mod localtime;
 pub mod names;
 pub mod output;

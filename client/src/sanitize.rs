@@ -8,7 +8,9 @@ pub fn line(text: &str) -> String {
     clean(text, false)
 }
 
-/// Sanitises a multi-line value such as a message body: like [`line`], but `\n` is kept.
+/// Sanitises a multi-line value such as a message body: like [`line`], but line breaks are kept,
+/// each as `\n` (a CRLF or a lone CR becomes `\n`: a bare CR would send the cursor back to column
+/// 0 and let the rest of the line overwrite what is already drawn).
 pub fn block(text: &str) -> String {
     clean(text, true)
 }
@@ -19,6 +21,11 @@ fn clean(text: &str, keep_newlines: bool) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\n' if keep_newlines => out.push('\n'),
+            '\r' if keep_newlines => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
             '\t' | '\n' | '\r' => {
                 if !(c == '\r' && chars.peek() == Some(&'\n')) {
                     out.push(' ');
@@ -100,6 +107,9 @@ mod tests {
     fn line_flattens_and_block_keeps_newlines() {
         assert_eq!(line("one\ntwo\tthree\r\nfour"), "one two three four");
         assert_eq!(block("one\ntwo\r\nthree\u{1b}[2K"), "one\ntwo\nthree");
+        assert_eq!(block("secret\rshown"), "secret\nshown");
+        assert_eq!(block("a\r\rb\r"), "a\n\nb\n");
+        assert_eq!(line("secret\rshown"), "secret shown");
     }
 
     #[test]

@@ -255,6 +255,8 @@ async fn run_cli(args: &[&str], config_dir: &std::path::Path) -> std::process::O
     tokio::process::Command::new(env!("CARGO_BIN_EXE_warren"))
         .args(args)
         .env("WARREN_CONFIG_DIR", config_dir)
+        // Without a server, the CLI works on the local workspace: keep it in the temp dir.
+        .env("WARREN_DATA_DIR", config_dir.join("local"))
         .env_remove("WARREN_SERVER")
         .env_remove("WARREN_TOKEN")
         .env_remove("WARREN_WORKSPACE")
@@ -309,9 +311,13 @@ async fn cli_exit_codes() -> Result<(), Box<dyn std::error::Error>> {
     let out = run_cli(&["card", "frobnicate"], dir.path()).await;
     assert_eq!(out.status.code(), Some(1));
 
-    let out = run_cli(&["board", "list"], dir.path()).await;
+    let out = run_cli(
+        &["board", "list", "--server", "http://127.0.0.1:1"],
+        dir.path(),
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr)?.contains("warren login --server URL --token TOKEN"));
+    assert!(String::from_utf8(out.stderr)?.contains("pass --token"));
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let url = format!("http://{}", listener.local_addr()?);

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod message;
 pub mod model;
 pub mod rank;
+pub mod room_name;
 pub mod time;
 
 pub use command::{Command, Position};

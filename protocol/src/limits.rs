@@ -6,8 +6,10 @@ pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 /// Largest frame the WebSocket layer reads at all; past this the connection is closed with
 /// close code 1009 (message too big).
 pub const MAX_FRAME_HARD: usize = 4 * 1024 * 1024;
-/// Longest board, column or room name, in characters.
+/// Longest board or column name, in characters (room names follow [`crate::room_name`]).
 pub const MAX_NAME_CHARS: usize = 100;
+/// Longest room topic, in characters (one line; empty is allowed).
+pub const MAX_TOPIC_CHARS: usize = 200;
 /// Longest card title, in characters.
 pub const MAX_TITLE_CHARS: usize = 500;
 /// Longest card description, in bytes.

@@ -24,9 +24,12 @@ pub struct Frame {
     pub text: axum::extract::ws::Utf8Bytes,
 }
 
+/// Names one connection, so an ephemeral frame can skip exactly the connection that sent it.
+pub type ConnectionId = u64;
+
 struct Subscriber {
     id: u64,
-    user: Id,
+    connection: ConnectionId,
     tx: mpsc::Sender<Arc<Frame>>,
     lagged: Arc<AtomicBool>,
 }
@@ -42,17 +45,23 @@ pub struct Subscription {
 #[derive(Default)]
 pub struct Hub {
     next_id: AtomicU64,
+    next_connection: AtomicU64,
     workspaces: Mutex<HashMap<Id, Vec<Subscriber>>>,
 }
 
 impl Hub {
-    /// Registers a subscriber to a workspace's frames.
-    pub fn subscribe(&self, workspace: &Id, user: &Id) -> Subscription {
+    /// A fresh id for a connection.
+    pub fn new_connection_id(&self) -> ConnectionId {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers a connection as a subscriber to a workspace's frames.
+    pub fn subscribe(&self, workspace: &Id, connection: ConnectionId) -> Subscription {
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
         let lagged = Arc::new(AtomicBool::new(false));
         let subscriber = Subscriber {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            user: user.clone(),
+            connection,
             tx,
             lagged: lagged.clone(),
         };
@@ -82,15 +91,16 @@ impl Hub {
         });
     }
 
-    /// Delivers an ephemeral frame to every subscriber except `except` (the sender), dropping it
-    /// for anyone whose queue is full.
-    pub fn publish_ephemeral(&self, workspace: &Id, except: &Id, frame: Arc<Frame>) {
+    /// Delivers an ephemeral frame to every subscriber except the connection `except` (the
+    /// sender; the same user's other connections do get it), dropping it for anyone whose queue
+    /// is full.
+    pub fn publish_ephemeral(&self, workspace: &Id, except: ConnectionId, frame: Arc<Frame>) {
         let Ok(mut map) = self.workspaces.lock() else {
             return;
         };
         if let Some(subscribers) = map.get_mut(workspace) {
             subscribers.retain(|s| {
-                if &s.user == except {
+                if s.connection == except {
                     return !s.tx.is_closed();
                 }
                 !matches!(
@@ -128,20 +138,20 @@ mod tests {
         })
     }
 
-    fn ids() -> (Id, Id, Id) {
+    fn ids(hub: &Hub) -> (Id, ConnectionId, ConnectionId) {
         (
             Id::from_random("ws", [1; 10]),
-            Id::from_random("usr", [2; 10]),
-            Id::from_random("usr", [3; 10]),
+            hub.new_connection_id(),
+            hub.new_connection_id(),
         )
     }
 
     #[tokio::test]
     async fn a_full_queue_marks_only_that_subscriber_lagged() {
         let hub = Hub::default();
-        let (ws, a, b) = ids();
-        let mut slow = hub.subscribe(&ws, &a);
-        let mut fast = hub.subscribe(&ws, &b);
+        let (ws, a, b) = ids(&hub);
+        let mut slow = hub.subscribe(&ws, a);
+        let mut fast = hub.subscribe(&ws, b);
         for seq in 1..=(QUEUE_FRAMES as u64 + 1) {
             hub.publish_event(&ws, frame(seq));
             // The fast subscriber keeps up.
@@ -161,11 +171,11 @@ mod tests {
     #[tokio::test]
     async fn ephemeral_frames_skip_the_sender_and_never_lag() {
         let hub = Hub::default();
-        let (ws, a, b) = ids();
-        let mut sender = hub.subscribe(&ws, &a);
-        let mut other = hub.subscribe(&ws, &b);
+        let (ws, a, b) = ids(&hub);
+        let mut sender = hub.subscribe(&ws, a);
+        let mut other = hub.subscribe(&ws, b);
         for _ in 0..(QUEUE_FRAMES + 10) {
-            hub.publish_ephemeral(&ws, &a, frame(0));
+            hub.publish_ephemeral(&ws, a, frame(0));
         }
         assert!(!other.lagged.load(Ordering::Acquire));
         assert_eq!(hub.subscriber_count(&ws), 2);

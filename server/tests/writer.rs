@@ -261,19 +261,40 @@ async fn validation_errors_name_the_problem() {
             "t2",
             Command::CreateRoom {
                 room_id: None,
-                name: "#General".into(),
+                name: "#general".into(),
                 topic: String::new(),
             },
         )
         .await
         .expect_err("duplicate room");
     assert_eq!(err.code, ErrorCode::Conflict);
+    let err = f
+        .run(
+            "t3",
+            Command::CreateRoom {
+                room_id: None,
+                name: "Dev Ops".into(),
+                topic: String::new(),
+            },
+        )
+        .await
+        .expect_err("not a room name");
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert!(
+        err.message
+            .contains("lowercase letters, digits, '-' and '_'")
+            && err.message.contains("try \"dev-ops\""),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
 async fn events_reach_hub_subscribers_in_order() {
     let f = fixture();
-    let mut sub = f.hub.subscribe(&f.boot.workspace.id, &f.boot.owner.id);
+    let mut sub = f
+        .hub
+        .subscribe(&f.boot.workspace.id, f.hub.new_connection_id());
     for i in 0..5 {
         f.run(&format!("e{i}"), f.add_card("x"))
             .await

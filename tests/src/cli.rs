@@ -48,6 +48,7 @@ impl Output {
 pub struct Cli {
     config: TempDir,
     flags: Vec<String>,
+    envs: Vec<(String, PathBuf)>,
 }
 
 impl Cli {
@@ -68,7 +69,15 @@ impl Cli {
         Cli {
             config: tempfile::tempdir().expect("a temp config dir"),
             flags: Vec::new(),
+            envs: Vec::new(),
         }
+    }
+
+    /// Runs every command with `WARREN_DATA_DIR` (the local workspace) set to `dir`.
+    pub fn with_data_dir(mut self, dir: &Path) -> Cli {
+        self.envs
+            .push(("WARREN_DATA_DIR".to_owned(), dir.to_path_buf()));
+        self
     }
 
     /// The directory `WARREN_CONFIG_DIR` points at.
@@ -92,6 +101,8 @@ impl Cli {
             .env_remove("WARREN_SERVER")
             .env_remove("WARREN_TOKEN")
             .env_remove("WARREN_WORKSPACE")
+            .env_remove("WARREN_DATA_DIR")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .kill_on_drop(true);
         command

@@ -1,5 +1,6 @@
 //! Runs a parsed command line: `login` and `keys` on their own, everything else inside a
-//! [`Session`].
+//! [`Session`] — on the configured server, or, with none configured, on the local workspace
+//! ([`crate::local_cli`]).
 
 mod board;
 mod card;
@@ -37,8 +38,11 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         }
         _ => {}
     }
-    let settings = session::load_settings(&cli.global)?;
-    let mut session = Session::open(&settings).await?;
+    let (mut session, local) = match session::load_settings(&cli.global) {
+        Ok(settings) => (Session::open(&settings).await?, None),
+        Err(ClientError::NotConfigured) => crate::local_cli::open(&cli.global).await?,
+        Err(e) => return Err(e),
+    };
     let result = match command {
         CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo(_) => Ok(()),
         CliCommand::Board(command) => board::run(command, &mut session, &mut out).await,
@@ -49,5 +53,8 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
     };
     session.conn.close().await;
+    if let Some(server) = local {
+        server.shutdown().await;
+    }
     result
 }

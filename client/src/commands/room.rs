@@ -20,7 +20,11 @@ pub(super) async fn run(
             out.either(&state.rooms, || output::format_rooms(&state.rooms))
         }
         RoomCommand::Add { name, topic } => {
-            let name = name.strip_prefix('#').unwrap_or(&name).to_owned();
+            let name = name.trim();
+            let name = name.strip_prefix('#').unwrap_or(name).to_owned();
+            if let Some(problem) = warren_protocol::room_name::problem(&name) {
+                return Err(ClientError::Usage(problem));
+            }
             let ack = session
                 .command(Command::CreateRoom {
                     room_id: None,

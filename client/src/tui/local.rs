@@ -1,6 +1,10 @@
 //! Local mode: with no server configured, `warren` runs `warren-server` in-process on a local
 //! data dir and connects to it over loopback — the same code path as a remote server. `warren
 //! demo` does the same on a throwaway store seeded with a sample workspace.
+//!
+//! The local data dir is 0700 and its store and token file 0600. While a local server runs it
+//! advertises itself in the data dir ([`crate::advert`]), so CLI commands reach it over the socket
+//! (see [`crate::local_cli`]).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +15,7 @@ use warren_server::server::{ServeError, bind_store};
 use warren_server::service::workspace;
 use warren_server::store::{self, FILE_NAME, Store, StoreError};
 
+use crate::advert;
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
 
@@ -22,6 +27,8 @@ pub struct LocalServer {
     pub endpoint: Endpoint,
     pub token: String,
     pub data_dir: PathBuf,
+    /// Whether this server wrote the data dir's advert (not for the demo).
+    advertised: bool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ServeError>>>,
 }
@@ -34,6 +41,9 @@ impl LocalServer {
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if self.advertised {
+            advert::remove_own(&self.data_dir);
         }
     }
 }
@@ -85,15 +95,15 @@ fn open_local(dir: &Path) -> Result<(Store, String), ClientError> {
         let store = Store::open(dir).map_err(|e| local_error(dir, e))?;
         return Ok((store, done.token.token));
     }
+    harden(dir);
     let store = match Store::open(dir) {
         Ok(s) => s,
         Err(StoreError::InUse(_)) => {
-            return Err(ClientError::Config {
-                path: dir.display().to_string(),
-                reason:
-                    "another warren is already running on this local workspace; use that one, or \
-                         point WARREN_DATA_DIR elsewhere"
-                        .into(),
+            return Err(ClientError::LocalInUse {
+                dir: dir.display().to_string(),
+                pid: advert::read(dir)
+                    .map(|a| a.pid)
+                    .filter(|pid| advert::process_alive(*pid)),
             });
         }
         Err(e) => return Err(local_error(dir, e)),
@@ -110,11 +120,38 @@ fn open_local(dir: &Path) -> Result<(Store, String), ClientError> {
     Ok((store, token))
 }
 
-async fn serve(store: Store, token: String, data_dir: PathBuf) -> Result<LocalServer, ClientError> {
+/// Makes a local data dir made by an older warren private: the dir 0700, the store 0600.
+fn harden(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |path: &Path, mode: u32| {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+        };
+        set(dir, 0o700);
+        set(&dir.join(FILE_NAME), 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+async fn serve(
+    store: Store,
+    token: String,
+    data_dir: PathBuf,
+    advertise: bool,
+) -> Result<LocalServer, ClientError> {
     let bound = bind_store(store, "127.0.0.1:0")
         .await
         .map_err(|e| local_error(&data_dir, e))?;
     let endpoint = Endpoint::parse(&format!("http://{}", bound.local_addr))?;
+    if advertise {
+        advert::write(
+            &data_dir,
+            &advert::Advert::for_this_process(bound.local_addr),
+        )
+        .map_err(|e| local_error(&data_dir.join(advert::FILE), e))?;
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(bound.run(async {
         let _ = stopped.await;
@@ -123,6 +160,7 @@ async fn serve(store: Store, token: String, data_dir: PathBuf) -> Result<LocalSe
         endpoint,
         token,
         data_dir,
+        advertised: advertise,
         stop: Some(stop),
         task: Some(task),
     })
@@ -134,7 +172,7 @@ pub async fn start(dir: PathBuf) -> Result<LocalServer, ClientError> {
     let (store, token) = tokio::task::spawn_blocking(move || open_local(&d))
         .await
         .map_err(|e| local_error(&dir, e))??;
-    serve(store, token, dir).await
+    serve(store, token, dir, true).await
 }
 
 /// A demo workspace: a board with cards in every column and two rooms with a conversation.
@@ -160,7 +198,7 @@ pub async fn start_demo(dir: PathBuf) -> Result<LocalServer, ClientError> {
     })
     .await
     .map_err(|e| local_error(&dir, e))??;
-    let server = serve(store, you.clone(), dir).await?;
+    let server = serve(store, you.clone(), dir, false).await?;
     super::demo::seed(&server.endpoint, &you, &others).await?;
     Ok(server)
 }

@@ -24,7 +24,7 @@ use send::Outgoing;
 
 use crate::app::App;
 use crate::frames;
-use crate::hub::Frame;
+use crate::hub::{ConnectionId, Frame};
 use crate::store::records::UserRecord;
 use crate::store::{StoreError, read};
 use crate::writer::REQUEST_ID_TTL_SECS;
@@ -34,6 +34,7 @@ pub const MAX_IN_FLIGHT: usize = 256;
 
 struct Conn {
     app: Arc<App>,
+    connection: ConnectionId,
     user: UserRecord,
     out: mpsc::UnboundedSender<Outgoing>,
     greeted: bool,
@@ -47,10 +48,12 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     let _open = app.connections.open();
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::unbounded_channel();
-    let sender = tokio::spawn(send::run(app.clone(), user.id.clone(), sink, out_rx));
+    let connection = app.hub.new_connection_id();
+    let sender = tokio::spawn(send::run(app.clone(), connection, sink, out_rx));
     let mut shutdown = app.shutdown.clone();
     let mut conn = Conn {
         app: app.clone(),
+        connection,
         user,
         out,
         greeted: false,
@@ -60,14 +63,14 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
-    loop {
+    let ended = loop {
         let frame = if draining {
             // Shutting down: keep reading only until this connection's in-flight commands are
             // answered, refusing anything new with `shutting_down`.
             let in_flight = conn.in_flight.clone();
             tokio::select! {
                 biased;
-                _ = in_flight.acquire_many(MAX_IN_FLIGHT as u32) => break,
+                _ = in_flight.acquire_many(MAX_IN_FLIGHT as u32) => break Ended::Drained,
                 frame = stream.next() => frame,
             }
         } else {
@@ -90,7 +93,7 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                 ErrorCode::BinaryFrame,
                 "binary frames are not part of the protocol; send JSON in text frames",
             ),
-            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(Message::Close(_))) | None => break Ended::ByPeer,
             Some(Ok(_)) => {}
             Some(Err(e)) => {
                 if send::is_too_large(&e) {
@@ -98,15 +101,56 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                         code: send::CLOSE_TOO_BIG,
                         reason: "frame over the 4 MiB hard limit",
                     });
+                } else if send::is_bad_utf8(&e) {
+                    conn.error(
+                        None,
+                        ErrorCode::BadFrame,
+                        "a text frame was not valid UTF-8; the connection is closed with code 1007",
+                    );
+                    let _ = conn.out.send(Outgoing::Close {
+                        code: send::CLOSE_BAD_DATA,
+                        reason: "a text frame was not valid UTF-8",
+                    });
                 }
                 tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
-                break;
+                break Ended::Failed;
             }
         }
-    }
+    };
     // Dropping our sender lets the sending half finish once in-flight commands are answered.
     drop(conn);
     let _ = sender.await;
+    if matches!(ended, Ended::Drained) {
+        await_peer_close(&mut stream).await;
+    }
+}
+
+/// Why the reading loop ended.
+enum Ended {
+    /// The peer closed the socket (or sent its close frame).
+    ByPeer,
+    /// The server is shutting down and this connection's commands are all answered.
+    Drained,
+    /// Reading failed (a broken socket, an oversized frame, invalid UTF-8).
+    Failed,
+}
+
+/// How long a closing server waits for the peer's answer to its close frame.
+const CLOSE_REPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The closing handshake after the server's close frame: reads (and ignores) what the peer still
+/// sends until its own close frame arrives. Closing the socket with unread data in it would make
+/// the kernel reset the connection, and a reset can destroy the acks and the close frame still on
+/// their way to the client (it would see 1006 instead of 1001).
+async fn await_peer_close(stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 impl Conn {
@@ -223,7 +267,7 @@ impl Conn {
                     });
                     self.app
                         .hub
-                        .publish_ephemeral(workspace, &self.user.id, frame);
+                        .publish_ephemeral(workspace, self.connection, frame);
                 }
             }
             ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),

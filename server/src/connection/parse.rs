@@ -73,6 +73,26 @@ pub fn parse(text: &str) -> Result<ClientMessage, ParseFailure> {
         }
         Some(_) => {}
     }
+    // A command or query object without its own "type" gets the same code as a frame without
+    // one (docs/protocol.md §3).
+    for (field, what) in [("command", "command"), ("query", "query")] {
+        if let Some(inner) = object.get(field).and_then(|v| v.as_object())
+            && !inner.get("type").is_some_and(serde_json::Value::is_string)
+        {
+            return Err(fail(
+                request_id,
+                ErrorCode::UnknownType,
+                format!(
+                    "the {what} has no \"type\" field; name the {what}, such as {{\"type\": \"{}\", ...}}",
+                    if field == "command" {
+                        "create_card"
+                    } else {
+                        "snapshot"
+                    }
+                ),
+            ));
+        }
+    }
     serde_json::from_value(value).map_err(|e| {
         let message = e.to_string();
         let code = if message.contains("invalid id") || message.contains("invalid request id") {
@@ -123,6 +143,18 @@ mod tests {
             "x".repeat(MAX_FRAME_BYTES)
         );
         assert_eq!(code(&big), ErrorCode::FrameTooLarge);
+    }
+
+    #[test]
+    fn a_missing_inner_type_is_unknown_type() {
+        assert_eq!(
+            code(r#"{"type":"command","request_id":"r1","command":{"card_id":"card_a"}}"#),
+            ErrorCode::UnknownType
+        );
+        assert_eq!(
+            code(r#"{"type":"query","request_id":"r1","query":{}}"#),
+            ErrorCode::UnknownType
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use warren_protocol::{ErrorCode, Id, ServerMessage};
 
 use crate::app::App;
 use crate::frames;
-use crate::hub::Subscription;
+use crate::hub::{ConnectionId, Subscription};
 use crate::store::read;
 
 /// Events a `subscribe` may be behind before it gets a snapshot instead of a replay.
@@ -32,6 +32,17 @@ pub enum Outgoing {
 
 /// Close code for a frame over the hard size limit (RFC 6455 "message too big").
 pub const CLOSE_TOO_BIG: u16 = 1009;
+
+/// Close code for a text frame that is not valid UTF-8 (RFC 6455 "invalid frame payload data").
+pub const CLOSE_BAD_DATA: u16 = 1007;
+
+/// Whether a read failed because a text frame was not valid UTF-8.
+pub fn is_bad_utf8(error: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    std::error::Error::source(error)
+        .and_then(|inner| inner.downcast_ref::<WsError>())
+        .is_some_and(|e| matches!(e, WsError::Utf8(_)))
+}
 
 /// Whether a read failed because the peer sent a frame or message over the hard limit.
 pub fn is_too_large(error: &axum::Error) -> bool {
@@ -60,7 +71,7 @@ enum Stop {
 /// answered), then closes the socket with `close`.
 pub async fn run(
     app: Arc<App>,
-    user: Id,
+    connection: ConnectionId,
     mut sink: Sink,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) {
@@ -76,7 +87,7 @@ pub async fn run(
                     Some(Outgoing::Close { code, reason }) => close = Some((code, reason)),
                     Some(Outgoing::Subscribe { workspace, since }) => {
                         state = None;
-                        state = subscribe(&app, &user, &mut sink, workspace, since).await?;
+                        state = subscribe(&app, connection, &mut sink, workspace, since).await?;
                     }
                 },
                 frame = next_frame(&mut state) => {
@@ -104,7 +115,7 @@ pub async fn run(
                             };
                             send(&mut sink, frames::text(&notice)).await?;
                             state = None;
-                            state = subscribe(&app, &user, &mut sink, workspace, Some(from)).await?;
+                            state = subscribe(&app, connection, &mut sink, workspace, Some(from)).await?;
                         }
                     }
                 }
@@ -149,12 +160,12 @@ async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
 /// already covered by the backlog are skipped by sequence number.
 async fn subscribe(
     app: &App,
-    user: &Id,
+    connection: ConnectionId,
     sink: &mut Sink,
     workspace: Id,
     since: Option<u64>,
 ) -> Result<Option<Subscribed>, Stop> {
-    let sub = app.hub.subscribe(&workspace, user);
+    let sub = app.hub.subscribe(&workspace, connection);
     let ws = workspace.clone();
     let head = app
         .read(move |store| {

@@ -1,8 +1,8 @@
 //! Rooms and messages: creating rooms, posting, editing and deleting messages.
 
 use redb::{ReadableTable, WriteTransaction};
-use warren_protocol::limits::{MAX_MESSAGE_BYTES, MAX_NAME_CHARS};
-use warren_protocol::{Change, ErrorCode, Id, Message, Room};
+use warren_protocol::limits::{MAX_MESSAGE_BYTES, MAX_TOPIC_CHARS};
+use warren_protocol::{Change, ErrorCode, Id, Message, Room, room_name};
 
 use super::{ApplyError, Ctx, pick_id, text};
 use crate::store::encode;
@@ -16,15 +16,14 @@ pub fn create_room(
     name: &str,
     topic: &str,
 ) -> Result<Change, ApplyError> {
-    let name = text::one_line(
-        "a room name",
-        name.trim().trim_start_matches('#'),
-        MAX_NAME_CHARS,
-    )?;
+    let name = name.trim().trim_start_matches('#').to_owned();
+    if let Some(problem) = room_name::problem(&name) {
+        return Err(ApplyError::reject(ErrorCode::Validation, problem));
+    }
     let topic = if topic.trim().is_empty() {
         String::new()
     } else {
-        text::one_line("a room topic", topic, 2 * MAX_NAME_CHARS)?
+        text::one_line("a room topic", topic, MAX_TOPIC_CHARS)?
     };
     let id = pick_id(room_id, "room")?;
     let mut rooms = txn.open_table(ROOMS)?;

@@ -34,35 +34,40 @@ pub fn one_line(what: &str, value: &str, max: usize) -> Result<String, ApplyErro
     Ok(trimmed.to_owned())
 }
 
-/// Multi-line markdown (a description or message body): at most `max` bytes; newlines and tabs
-/// are allowed, other control characters are not. `required` rejects blank text.
+/// Multi-line markdown (a description or message body). Line endings are normalised first (CRLF
+/// and a lone CR become LF, so no stored text can move a terminal's cursor back to column 0) and
+/// trailing whitespace is trimmed; the result is then measured in UTF-8 bytes against `max`.
+/// Newlines and tabs are allowed, other control characters are not. `required` rejects blank text.
 pub fn markdown(what: &str, value: &str, max: usize, required: bool) -> Result<String, ApplyError> {
-    if required && value.trim().is_empty() {
+    let normalised = value.replace("\r\n", "\n").replace('\r', "\n");
+    let normalised = normalised.trim_end();
+    if required && normalised.trim().is_empty() {
         return Err(ApplyError::reject(
             ErrorCode::Validation,
             format!("{what} must not be empty"),
         ));
     }
-    if value.len() > max {
+    if normalised.len() > max {
         return Err(ApplyError::reject(
             ErrorCode::Validation,
-            format!("{what} is {} bytes; the limit is {max}", value.len()),
+            format!("{what} is {} bytes; the limit is {max}", normalised.len()),
         ));
     }
-    if value
+    if normalised
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         return Err(ApplyError::reject(
             ErrorCode::Validation,
             format!("{what} contains control characters; send plain text or markdown"),
         ));
     }
-    Ok(value.trim_end().replace("\r\n", "\n"))
+    Ok(normalised.to_owned())
 }
 
 /// A card's labels: each a non-empty line of at most `max_chars`, at most `max_count`, duplicates
-/// dropped (keeping the first).
+/// dropped (keeping the first). Labels are the same when their Unicode lowercase forms are equal
+/// (`str::to_lowercase`: `Ü` and `ü` match; no full case folding, so `ß` and `ss` differ).
 pub fn labels(
     values: &[String],
     max_count: usize,
@@ -71,7 +76,8 @@ pub fn labels(
     let mut out: Vec<String> = Vec::new();
     for value in values {
         let label = one_line("a label", value, max_chars)?;
-        if !out.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
+        let folded = label.to_lowercase();
+        if !out.iter().any(|l| l.to_lowercase() == folded) {
             out.push(label);
         }
     }
@@ -82,4 +88,38 @@ pub fn labels(
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_normalises_line_endings_and_measures_after_trimming() {
+        let text = markdown("a body", "one\r\ntwo\rthree\r\r\n  \n", 100, true);
+        assert_eq!(
+            text.map_err(|e| e.to_string()),
+            Ok("one\ntwo\nthree".to_owned())
+        );
+        let padded = format!("{}\n\n\n", "x".repeat(10));
+        assert!(markdown("a body", &padded, 10, true).is_ok());
+        assert!(markdown("a body", &"x".repeat(11), 10, true).is_err());
+        assert!(markdown("a body", "bell\u{7}", 100, true).is_err());
+        assert!(markdown("a body", "\r\n \r", 100, true).is_err());
+    }
+
+    #[test]
+    fn labels_match_by_unicode_lowercase() {
+        let given = ["Ünïcode", "ünïcode", "UI", "ui", "straße", "STRASSE"].map(String::from);
+        let kept = labels(&given, 20, 50).map_err(|e| e.to_string());
+        assert_eq!(
+            kept,
+            Ok(vec![
+                "Ünïcode".to_owned(),
+                "UI".to_owned(),
+                "straße".to_owned(),
+                "STRASSE".to_owned()
+            ])
+        );
+    }
 }

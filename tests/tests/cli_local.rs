@@ -1,0 +1,85 @@
+//! The CLI on the local workspace, with no server configured: it serves the store itself for one
+//! command, or, while a local `warren` runs, goes through that one's socket.
+
+use std::path::Path;
+
+use warren_e2e::Server;
+use warren_e2e::cli::Cli;
+
+fn titles(cards: &serde_json::Value) -> Vec<String> {
+    cards
+        .as_array()
+        .map(|cards| {
+            cards
+                .iter()
+                .filter_map(|c| c["title"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_server_the_cli_works_on_a_private_local_store() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let data = temp.path().join("share").join("local");
+    let cli = Cli::bare().with_data_dir(&data);
+    cli.run(&["card", "add", "Written locally"]).await.ok();
+    let out = cli.run(&["card", "list", "--json"]).await.ok();
+    assert_eq!(titles(&out.json()), ["Written locally"]);
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&data), 0o700, "the local data dir is private");
+        assert_eq!(
+            mode(&data.join("warren.redb")),
+            0o600,
+            "the store is private"
+        );
+        assert_eq!(mode(&data.join("local-token")), 0o600);
+    }
+    assert!(
+        !data.join("local-server.json").exists(),
+        "a one-command server leaves no advert"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_local_warren_running_the_cli_goes_through_it() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let data = temp.path().join("local");
+    // What the full-screen client runs when no server is configured.
+    let running = warren::tui::local::start(data.clone())
+        .await
+        .expect("start the local server");
+    let cli = Cli::bare().with_data_dir(&data);
+    cli.run(&["card", "add", "Through the socket"]).await.ok();
+    let out = cli.run(&["card", "list", "--json"]).await.ok();
+    assert_eq!(titles(&out.json()), ["Through the socket"]);
+
+    // Had the CLI opened the store itself, the running server's lock would have refused it.
+    running.shutdown().await;
+
+    // And after it stops, the CLI serves the store itself and finds the same card.
+    let out = cli.run(&["card", "list", "--json"]).await.ok();
+    assert_eq!(titles(&out.json()), ["Through the socket"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_held_by_another_process_is_named_plainly() {
+    let server = Server::start().await;
+    let cli = Cli::bare().with_data_dir(&server.data_dir());
+    let out = cli.run(&["card", "list"]).await;
+    assert_eq!(out.code, 2, "{out:#?}");
+    assert!(
+        out.stderr.contains("is in use by another warren"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("WARREN_DATA_DIR"), "{}", out.stderr);
+    assert!(!out.stderr.contains("config file"), "{}", out.stderr);
+}
