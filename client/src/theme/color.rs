@@ -5,7 +5,7 @@ use ratatui::style::Color;
 
 /// The 16 ANSI colours by name (ratatui's naming: `gray` is ANSI 7, `dark-gray` ANSI 8), with
 /// their conventional xterm RGB values. Aliases follow.
-const ANSI: &[(&str, Color, (u8, u8, u8))] = &[
+pub(crate) const ANSI: &[(&str, Color, (u8, u8, u8))] = &[
     ("black", Color::Black, (0, 0, 0)),
     ("red", Color::Red, (205, 0, 0)),
     ("green", Color::Green, (0, 205, 0)),

@@ -5,8 +5,10 @@
 //! Four are bundled from `themes/` (`dark`, `light`, `high-contrast`, `base16`); users add
 //! `themes/NAME.toml` in the config directory, which may inherit a bundled one. Every problem
 //! is a [`ThemeError`] naming file, line and key, and loading falls back to the bundled default
-//! theme. [`Theme::resolve`] fits the colours to what the terminal shows ([`ColorSupport`]).
-//! See `docs/themes.md`.
+//! theme. A theme also names the highlighting theme for code (`syntax = "…"`, [`SYNTAX_THEMES`]).
+//! [`Theme::resolve`] fits the colours to what the terminal shows ([`ColorSupport`]) without
+//! losing contrast ([`contrast`]), and [`Theme::syntax`] tells the highlighter how to colour code
+//! the same way. See `docs/themes.md`.
 
 mod color;
 pub mod contrast;

@@ -438,3 +438,34 @@ fn the_themes_doc_lists_every_key() {
         &table,
     );
 }
+
+#[test]
+fn the_themes_doc_lists_the_highlighting_themes_and_the_16_colours() {
+    let mut table = String::from("| Highlighting theme | Used by |\n|---|---|\n");
+    for syntax in SYNTAX_THEMES {
+        let users: Vec<String> = BUNDLED
+            .iter()
+            .filter(|(name, ..)| Theme::load(name, None).0.syntax_theme() == *syntax)
+            .map(|(name, ..)| format!("`{name}`"))
+            .collect();
+        table.push_str(&format!("| `{syntax}` | {} |\n", users.join(", ")));
+    }
+    crate::keymap::tests::check_generated_doc(
+        "docs/themes.md",
+        "<!-- syntax:start -->",
+        "<!-- syntax:end -->",
+        &table,
+    );
+    let mut table = String::from("| Colour | ANSI | RGB |\n|---|---|---|\n");
+    for (index, (name, _, (r, g, b))) in color::ANSI.iter().enumerate() {
+        table.push_str(&format!(
+            "| `{name}` | {index} | `#{r:02x}{g:02x}{b:02x}` |\n"
+        ));
+    }
+    crate::keymap::tests::check_generated_doc(
+        "docs/themes.md",
+        "<!-- ansi:start -->",
+        "<!-- ansi:end -->",
+        &table,
+    );
+}

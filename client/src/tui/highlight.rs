@@ -10,9 +10,10 @@
 //! and reduced to the terminal's colours like every theme colour (none at all under `NO_COLOR`).
 //! Syntect's background colours are dropped so the code block style supplies the background.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{FontStyle, ThemeSet};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
@@ -55,6 +56,8 @@ pub fn highlight(code: &str, lang: &str, style: &SyntaxStyle) -> Option<Vec<High
     let theme = assets.themes.themes.get(style.theme)?;
     let syntax = find_syntax(&assets.syntaxes, lang)?;
     let mut highlighter = HighlightLines::new(syntax, theme);
+    // A highlighting theme has a few dozen colours; fitting one to the terminal is not free.
+    let mut colours: HashMap<(u8, u8, u8), Option<Color>> = HashMap::new();
     let mut lines = Vec::new();
     for line in LinesWithEndings::from(code) {
         let regions = highlighter.highlight_line(line, &assets.syntaxes).ok()?;
@@ -64,7 +67,9 @@ pub fn highlight(code: &str, lang: &str, style: &SyntaxStyle) -> Option<Vec<High
             if text.is_empty() {
                 continue;
             }
-            let converted = convert(region_style, style);
+            let converted = convert(region_style, |rgb| {
+                *colours.entry(rgb).or_insert_with(|| style.color(rgb))
+            });
             match out.last_mut() {
                 Some((last, run)) if *last == converted => run.push_str(text),
                 _ => out.push((converted, text.to_owned())),
@@ -106,13 +111,16 @@ fn find_syntax<'a>(syntaxes: &'a SyntaxSet, lang: &str) -> Option<&'a SyntaxRefe
     (syntax.name != "Plain Text").then_some(syntax)
 }
 
-/// A token's style as drawn: its colour through [`SyntaxStyle::color`], its font style as
-/// modifiers.
-fn convert(style: syntect::highlighting::Style, colours: &SyntaxStyle) -> Style {
+/// A token's style as drawn: its colour through `colour` ([`SyntaxStyle::color`]), its font
+/// style as modifiers.
+fn convert(
+    style: syntect::highlighting::Style,
+    mut colour: impl FnMut((u8, u8, u8)) -> Option<Color>,
+) -> Style {
     let fg = style.foreground;
     let mut out = Style::default();
     if fg.a > 0 {
-        out.fg = colours.color((fg.r, fg.g, fg.b));
+        out.fg = colour((fg.r, fg.g, fg.b));
     }
     for (font, modifier) in [
         (FontStyle::BOLD, Modifier::BOLD),
@@ -128,8 +136,6 @@ fn convert(style: syntect::highlighting::Style, colours: &SyntaxStyle) -> Style 
 
 #[cfg(test)]
 mod tests {
-    use ratatui::style::Color;
-
     use super::*;
     use crate::theme::{ColorSupport, SYNTAX_THEMES, contrast};
 

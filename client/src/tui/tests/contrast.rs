@@ -63,6 +63,40 @@ fn with_history(mut app: App) -> App {
 
 /// Every screen and overlay of the fixture, drawn with `theme`: (name, terminal).
 fn screens(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
+    let screens = drawn(theme);
+    // Each screen is the one it is named for (a changed key binding would otherwise quietly
+    // turn an overlay into another picture of the board).
+    for (name, terminal) in &screens {
+        let shows = match *name {
+            "board" => "Dark mode",
+            "board, large" => "Token auth",
+            "board, filter" => "filter #secu",
+            "board, second card" => "Rate-limit",
+            "chat" => "println!",
+            "chat, composing" => "half-typed",
+            "help" => "Keys",
+            "palette" => "Command palette",
+            "editor" => "Edit card",
+            "detail" => "txn.commit()",
+            "confirm" => "Delete card",
+            "empty workspace" => "empty",
+            "offline, pending" => "offline",
+            "rejected change" => "move_card",
+            "reconnecting" => "connection reset",
+            "notice" => "card moved",
+            "problems" => "ui.eror",
+            other => panic!("no marker for screen {other:?}"),
+        };
+        let text = format!("{}", terminal.backend());
+        assert!(
+            text.contains(shows),
+            "{name}: {shows:?} is not on screen:\n{text}"
+        );
+    }
+    screens
+}
+
+fn drawn(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
     let app = |keys: &str| {
         let mut app = with_history(sample_app());
         app.theme = theme.clone();
@@ -104,6 +138,18 @@ fn screens(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
         ));
     }
     out.push(("rejected change", draw(&rejected, 80, 24)));
+    let mut reconnecting = app("2");
+    reconnecting.conn = crate::tui::state::ConnState::Reconnecting {
+        at: tokio::time::Instant::now(),
+        reason: "connection reset".into(),
+    };
+    out.push(("reconnecting", draw(&reconnecting, 80, 24)));
+    let mut notice = app("");
+    notice.notice = Some(crate::tui::state::Notice {
+        text: "card moved".into(),
+        error: false,
+    });
+    out.push(("notice", draw(&notice, 80, 24)));
     let mut problems = app("");
     problems.overlay = Some(Overlay::Problems {
         lines: vec!["themes/mine.toml:2: \"ui.eror\": unknown theme key".into()],
