@@ -81,7 +81,7 @@ fn screens(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
             "confirm" => "Delete card",
             "empty workspace" => "empty",
             "offline, pending" => "offline",
-            "rejected change" => "move_card",
+            "rejected change" => "Could not move the card",
             "reconnecting" => "connection reset",
             "notice" => "card moved",
             "problems" => "ui.eror",
