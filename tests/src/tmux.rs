@@ -144,6 +144,12 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", SESSION]).await
     }
 
+    /// The visible screen with its colours and attributes as SGR escape sequences
+    /// (`capture-pane -e`).
+    pub async fn styled_screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", SESSION]).await
+    }
+
     /// Sends key names (`n`, `C-s`, `Enter`, `Escape`…), each a key press.
     pub async fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", SESSION];

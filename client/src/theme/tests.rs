@@ -188,6 +188,15 @@ fn resolve_degrades_colours() {
 }
 
 #[test]
+fn muted_text_stays_darker_than_text_on_16_colours() {
+    let (dark, _) = Theme::load("dark", None);
+    let s16 = dark.resolve(ColorSupport::Ansi16);
+    assert_eq!(s16.style("ui.text").fg, Some(Color::Gray));
+    assert_eq!(s16.style("ui.muted").fg, Some(Color::DarkGray));
+    assert_eq!(s16.style("card.number").fg, Some(Color::DarkGray));
+}
+
+#[test]
 fn reducing_keeps_the_contrast_a_colour_had() {
     let dir = user_dir(&[(
         "mine",
