@@ -316,6 +316,9 @@ fn command_kind(c: &Command) -> usize {
         Command::RenameColumn { .. } => 11,
         Command::MoveColumn { .. } => 12,
         Command::DeleteColumn { .. } => 13,
+        Command::RenameWorkspace { .. } => 14,
+        Command::SetMemberRole { .. } => 15,
+        Command::RemoveMember { .. } => 16,
     }
 }
 
@@ -527,6 +530,23 @@ fn commands() -> Vec<(&'static str, Command)> {
                 move_cards_to: Some(id(COL_DONE)),
             },
         ),
+        (
+            "command_rename_workspace",
+            Command::RenameWorkspace {
+                name: "Acme Labs".into(),
+            },
+        ),
+        (
+            "command_set_member_role",
+            Command::SetMemberRole {
+                user_id: id(GRACE),
+                role: Role::Admin,
+            },
+        ),
+        (
+            "command_remove_member",
+            Command::RemoveMember { user_id: id(GRACE) },
+        ),
     ]
 }
 
@@ -633,6 +653,9 @@ fn change_kind(c: &Change) -> usize {
         Change::MessageDeleted { .. } => 10,
         Change::BoardUpdated { .. } => 11,
         Change::ColumnDeleted { .. } => 12,
+        Change::MemberUpdated { .. } => 13,
+        Change::MemberRemoved { .. } => 14,
+        Change::WorkspaceRenamed { .. } => 15,
     }
 }
 
@@ -721,6 +744,28 @@ fn changes() -> Vec<(&'static str, Change)> {
                     rank: "Vr".into(),
                     ..card()
                 }],
+            },
+        ),
+        (
+            "change_member_updated",
+            Change::MemberUpdated {
+                member: Member {
+                    role: Role::Admin,
+                    ..grace()
+                },
+            },
+        ),
+        (
+            "change_member_removed",
+            Change::MemberRemoved { user_id: id(GRACE) },
+        ),
+        (
+            "change_workspace_renamed",
+            Change::WorkspaceRenamed {
+                workspace: Workspace {
+                    name: "Acme Labs".into(),
+                    ..workspace()
+                },
             },
         ),
     ]
@@ -898,7 +943,7 @@ fn client_messages_are_pinned() -> TestResult {
 #[test]
 fn commands_are_pinned() -> TestResult {
     let samples = commands();
-    assert_all_kinds(&samples, command_kind, 14);
+    assert_all_kinds(&samples, command_kind, 17);
     for (i, (name, command)) in samples.into_iter().enumerate() {
         assert_eq!(
             tag(&command, "type")?,
@@ -1039,7 +1084,7 @@ fn query_results_are_pinned() -> TestResult {
 #[test]
 fn changes_are_pinned() -> TestResult {
     let samples = changes();
-    assert_all_kinds(&samples, change_kind, 13);
+    assert_all_kinds(&samples, change_kind, 16);
     for (name, change) in samples {
         assert_eq!(
             tag(&change, "type")?,
@@ -1360,4 +1405,26 @@ fn protocol_doc_examples_are_snapshots() -> TestResult {
         "expected the doc's examples, found {blocks} json blocks"
     );
     Ok(())
+}
+
+/// Every command is in the permission table (an unlisted one would fail closed for everyone but
+/// owners), and every query too.
+#[test]
+fn every_request_has_a_permission_entry() {
+    use warren_protocol::permission::{COMMANDS, QUERIES};
+    for (name, command) in commands() {
+        assert!(
+            COMMANDS.iter().any(|(n, _)| *n == command.name()),
+            "{name}: {} is missing from permission::COMMANDS",
+            command.name()
+        );
+    }
+    assert_eq!(COMMANDS.len(), 17, "one entry per command kind");
+    for (name, query) in queries() {
+        let wire = tag(&query, "type").unwrap_or_default();
+        assert!(
+            QUERIES.iter().any(|(n, _)| *n == wire),
+            "{name}: {wire} is missing from permission::QUERIES"
+        );
+    }
 }

@@ -92,5 +92,8 @@ pub fn attempt(command: &Command) -> String {
         Command::RenameColumn { name, .. } => format!("rename the column to “{name}”"),
         Command::MoveColumn { .. } => "move the column".to_owned(),
         Command::DeleteColumn { .. } => "delete the column".to_owned(),
+        Command::RenameWorkspace { name } => format!("rename the workspace to “{name}”"),
+        Command::SetMemberRole { role, .. } => format!("make the member {}", role.as_str()),
+        Command::RemoveMember { .. } => "remove the member".to_owned(),
     }
 }
