@@ -595,7 +595,7 @@ impl App {
         }
     }
 
-    fn room_messages(&self) -> Vec<warren_protocol::Message> {
+    pub(super) fn room_messages(&self) -> Vec<warren_protocol::Message> {
         let Some(room) = self.current_room() else {
             return Vec::new();
         };
@@ -654,45 +654,6 @@ impl App {
         self.chat.compose = new_compose();
         self.chat.selected = None;
         self.submit(command);
-    }
-
-    fn own_selected_message(&self) -> Option<warren_protocol::Message> {
-        let me = self.me.as_ref()?.user_id.clone();
-        let messages = self.room_messages();
-        match &self.chat.selected {
-            Some(id) => messages.into_iter().find(|m| &m.id == id && m.author == me),
-            None => messages.into_iter().rev().find(|m| m.author == me),
-        }
-    }
-
-    fn edit_message(&mut self) {
-        match self.own_selected_message() {
-            Some(message) => {
-                let mut compose = ratatui_textarea::TextArea::new(
-                    message.body.lines().map(str::to_owned).collect(),
-                );
-                compose.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-                compose.move_cursor(ratatui_textarea::CursorMove::Bottom);
-                compose.move_cursor(ratatui_textarea::CursorMove::End);
-                self.chat.compose = compose;
-                self.chat.editing = Some(message.id);
-                self.chat.composing = true;
-            }
-            None => self.notify("select one of your own messages to edit it", false),
-        }
-    }
-
-    fn delete_message(&mut self) {
-        match self.own_selected_message() {
-            Some(message) => {
-                let preview: String = message.body.chars().take(40).collect();
-                self.overlay = Some(Overlay::Confirm {
-                    prompt: format!("Delete your message “{preview}”?"),
-                    what: Confirmable::DeleteMessage(message.id),
-                });
-            }
-            None => self.notify("select one of your own messages to delete it", false),
-        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod model;
 pub mod net;
 pub mod outbox;
 pub mod outbox_file;
+pub mod own_message;
 pub mod paste;
 pub mod pending;
 pub mod run;

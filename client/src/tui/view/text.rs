@@ -36,6 +36,27 @@ pub fn pad(s: &str, cols: usize) -> String {
     format!("{t}{}", " ".repeat(cols.saturating_sub(w)))
 }
 
+/// Wraps text at spaces into lines of at most `cols` columns, keeping its own line breaks; a
+/// word longer than a line is cut.
+pub fn wrap(s: &str, cols: usize) -> Vec<String> {
+    let cols = cols.max(1);
+    let mut out = Vec::new();
+    for paragraph in s.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let sep = usize::from(!line.is_empty());
+            if !line.is_empty() && width(&line) + sep + width(word) > cols {
+                out.push(std::mem::take(&mut line));
+            } else if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(truncate(&line, cols));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +70,11 @@ mod tests {
         assert_eq!(width(&truncate("日本語の部屋", 5)), 5);
         assert_eq!(truncate("🦀🦀🦀", 4), "🦀…");
         assert_eq!(pad("日本", 6), "日本  ");
+    }
+
+    #[test]
+    fn wraps_at_spaces_and_keeps_line_breaks() {
+        assert_eq!(wrap("one two three\nfour", 8), ["one two", "three", "four"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abc…"]);
     }
 }
