@@ -68,10 +68,11 @@ impl App {
             return;
         }
         let n = self.outbox.len();
+        let them = if n == 1 { "it is" } else { "they are" };
         let kept = if self.outbox_dir.is_some() {
-            "they are kept and sent when warren reconnects"
+            format!("{them} kept and sent when warren reconnects")
         } else {
-            "they are lost if you quit now"
+            format!("{them} lost if you quit now")
         };
         let prompt = format!("{} not sent yet; {kept}. Quit?", changes(n));
         if let Some(open) = self.overlay.take() {
