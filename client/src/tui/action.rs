@@ -17,11 +17,12 @@ pub enum Context {
     Editor,
     Confirm,
     Detail,
+    Prompt,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -31,6 +32,7 @@ impl Context {
         Context::Editor,
         Context::Confirm,
         Context::Detail,
+        Context::Prompt,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -45,6 +47,7 @@ impl Context {
             Context::Editor => "editor",
             Context::Confirm => "confirm",
             Context::Detail => "detail",
+            Context::Prompt => "prompt",
         }
     }
 
@@ -58,7 +61,11 @@ impl Context {
     pub fn is_text_entry(self) -> bool {
         matches!(
             self,
-            Context::Compose | Context::Filter | Context::Palette | Context::Editor
+            Context::Compose
+                | Context::Filter
+                | Context::Palette
+                | Context::Editor
+                | Context::Prompt
         )
     }
 }
@@ -120,6 +127,8 @@ actions! {
     PrevBoard => "prev_board", "Show the previous board";
     NextRoom => "next_room", "Go to the next room";
     PrevRoom => "prev_room", "Go to the previous room";
+    RoomNew => "room_new", "Create a room (asks for its name)";
+    RoomJump => "room_jump", "Jump to a room by name";
     Compose => "compose", "Write a message in the current room";
     Send => "send", "Send the message";
     Newline => "newline", "Insert a new line in the message";

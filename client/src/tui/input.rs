@@ -20,6 +20,7 @@ impl App {
             Some(Overlay::Palette { .. }) => Context::Palette,
             Some(Overlay::Confirm { .. }) => Context::Confirm,
             Some(Overlay::Editor(_)) => Context::Editor,
+            Some(Overlay::Prompt { .. }) => Context::Prompt,
             Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
                 Context::Detail
             }
@@ -70,6 +71,16 @@ impl App {
                     if input.input(key) {
                         *selected = 0;
                     }
+                }
+            }
+            Context::Prompt => {
+                if let Some(Overlay::Prompt {
+                    input, selected, ..
+                }) = self.overlay.as_mut()
+                    && !is_enter(&key)
+                    && input.input(key)
+                {
+                    *selected = 0;
                 }
             }
             Context::Editor => {
@@ -201,6 +212,8 @@ impl App {
                 self.tab = Tab::Chat;
                 self.on_tab_change();
             }
+            Action::RoomNew => self.open_room_prompt(super::state::PromptKind::NewRoom, ""),
+            Action::RoomJump => self.open_room_prompt(super::state::PromptKind::JumpToRoom, ""),
             Action::Compose => {
                 self.tab = Tab::Chat;
                 self.chat.composing = true;
@@ -303,6 +316,7 @@ impl App {
                     }
                 }
             }
+            Context::Prompt => self.answer_prompt(),
             Context::Detail | Context::Global => self.close_overlay(),
         }
     }
@@ -347,6 +361,12 @@ impl App {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     let n = Field::ALL.len();
                     editor.field = step(editor.field, delta, n);
+                }
+            }
+            Context::Prompt => {
+                let n = self.room_choices().len();
+                if let Some(Overlay::Prompt { selected, .. }) = self.overlay.as_mut() {
+                    *selected = step(*selected, delta, n);
                 }
             }
             _ => {}

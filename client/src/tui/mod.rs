@@ -17,6 +17,7 @@ pub mod outbox_file;
 pub mod own_message;
 pub mod paste;
 pub mod pending;
+pub mod rooms;
 pub mod run;
 pub mod state;
 pub mod terminal;

@@ -47,6 +47,15 @@ impl App {
                     *selected = 0;
                 }
             }
+            Context::Prompt => {
+                if let Some(Overlay::Prompt {
+                    input, selected, ..
+                }) = self.overlay.as_mut()
+                {
+                    input.insert_str(one_line(&text));
+                    *selected = 0;
+                }
+            }
             Context::Editor => {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     if editor.focused() == Field::Description {

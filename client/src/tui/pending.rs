@@ -101,6 +101,9 @@ impl App {
             Command::EditMessage { message_id, body } => {
                 self.reopen_message(body, None, Some(message_id));
             }
+            Command::CreateRoom { name, .. } => {
+                self.open_room_prompt(super::state::PromptKind::NewRoom, &name);
+            }
             _ => {}
         }
     }

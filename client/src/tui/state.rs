@@ -82,6 +82,8 @@ pub struct ChatUi {
     pub typing: HashMap<Id, Vec<(Id, Instant)>>,
     /// When this client last said it was typing.
     pub typing_sent: Option<Instant>,
+    /// A room this client just created: shown as soon as the server confirms it.
+    pub go_to_room: Option<Id>,
     /// The first message drawn in full (kept by the renderer so scrolling is stable).
     pub top: std::cell::RefCell<Option<Id>>,
 }
@@ -97,6 +99,7 @@ impl Default for ChatUi {
             unread: HashMap::new(),
             typing: HashMap::new(),
             typing_sent: None,
+            go_to_room: None,
             top: std::cell::RefCell::new(None),
         }
     }
@@ -232,11 +235,27 @@ pub enum Overlay {
         card: Id,
         scroll: usize,
     },
+    /// A one-line question: a new room's name, or a room to jump to.
+    Prompt {
+        kind: PromptKind,
+        input: Box<TextArea<'static>>,
+        /// The highlighted choice (jumping to a room).
+        selected: usize,
+    },
     /// Problems with the user's keymap or theme files, shown at start.
     Problems {
         lines: Vec<String>,
         scroll: usize,
     },
+}
+
+/// What a [`Overlay::Prompt`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// The name of a new room.
+    NewRoom,
+    /// A room to jump to, matched as you type.
+    JumpToRoom,
 }
 
 /// A one-line message in the status bar.

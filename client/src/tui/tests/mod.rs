@@ -7,5 +7,6 @@ pub(crate) mod fixture;
 mod history;
 mod keep;
 mod paste;
+mod rooms;
 mod screens;
 mod update;

@@ -5,6 +5,7 @@ mod board;
 mod chat;
 mod history;
 mod overlay;
+mod prompt;
 mod status;
 pub mod text;
 

@@ -22,10 +22,15 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Editor(editor)) => card_editor(app, frame, area, editor),
         Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
+        Some(Overlay::Prompt {
+            kind,
+            input,
+            selected,
+        }) => super::prompt::render(app, frame, area, *kind, input, *selected),
     }
 }
 
-fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
+pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
     Block::bordered()
         .border_style(app.theme.style("ui.border.focused"))
         .style(app.theme.style("ui.overlay"))
