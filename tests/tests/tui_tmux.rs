@@ -5,7 +5,8 @@
 //! seeded board and `#general` conversation and removes its data directory on quit. A change
 //! made while the server is down shows at once as pending and reaches the server once it returns.
 //! A multi-line paste (bracketed, as a terminal sends it) becomes one message. A change waiting
-//! when the user quits is kept (after a question) and sent by the next run, exactly once.
+//! when the user quits is kept (after a question) and sent by the next run, exactly once. A room
+//! is created from the keyboard, and another is reached by typing part of its name.
 //!
 //! Needs tmux (these tests fail, not skip, without it; `.ci/run` installs it).
 
@@ -277,6 +278,41 @@ async fn a_change_waiting_at_quit_is_sent_by_the_next_run() {
     let titles = card_titles(&Cli::new(&url, &server.token)).await;
     assert_eq!(titles, ["Kept across runs"], "applied exactly once");
     // Nothing is left to send: quitting does not ask.
+    tui.keys(&["q"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_is_created_and_another_reached_by_name() {
+    let server = Server::start().await;
+    let cli = Cli::new(&server.http_url(), &server.token);
+    let (tui, _config) = open_tui(&server);
+    tui.wait_for_text(&["Backlog", "● connected"]).await;
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&["Rooms", "#general"]).await;
+    tui.keys(&["n"]).await;
+    tui.wait_for_text(&["New room"]).await;
+    tui.type_text("ops").await;
+    tui.keys(&["Enter"]).await;
+    // Created, and shown: the room header names it.
+    tui.wait_for("the new room open", |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|header| header.contains("#ops"))
+    })
+    .await;
+    let rooms = cli.run(&["room", "list"]).await.ok();
+    assert!(rooms.stdout.contains("ops"), "{rooms:#?}");
+    // Jump back by part of the name.
+    tui.keys(&["C-k"]).await;
+    tui.wait_for_text(&["Jump to a room"]).await;
+    tui.type_text("gen").await;
+    tui.keys(&["Enter"]).await;
+    tui.wait_for("#general open", |s| {
+        !s.contains("Jump to a room") && s.lines().nth(1).is_some_and(|h| h.contains("#general"))
+    })
+    .await;
     tui.keys(&["q"]).await;
     let (exit, _) = tui.wait_exit().await;
     assert_eq!(exit, Exit::Code(0));

@@ -10,10 +10,9 @@ use super::state::{Overlay, PromptKind, Tab, single_line};
 impl App {
     /// Opens the room prompt of `kind` with `text` typed in.
     pub(super) fn open_room_prompt(&mut self, kind: PromptKind, text: &str) {
-        if let Some(open) = self.overlay.take()
-            && !matches!(open, Overlay::Palette { .. } | Overlay::Prompt { .. })
-        {
-            self.under.push(open);
+        // Text being written in the card editor waits under the prompt; other windows close.
+        if let Some(editor @ Overlay::Editor(_)) = self.overlay.take() {
+            self.under.push(editor);
         }
         self.overlay = Some(Overlay::Prompt {
             kind,
