@@ -257,12 +257,13 @@ impl App {
                 self.board.filter_input = None;
                 self.board.filter.clear();
             }
-            Context::Compose => {
-                self.chat.composing = false;
-                if self.chat.editing.take().is_some() {
-                    self.chat.compose = new_compose();
-                }
+            Context::Compose if self.message_edit_changed() => {
+                self.overlay = Some(Overlay::Confirm {
+                    prompt: "Discard your changes to this message?".into(),
+                    what: Confirmable::DiscardMessageEdit,
+                });
             }
+            Context::Compose => self.leave_compose(),
             Context::Editor if self.editor_changed() => {
                 if let Some(editor) = self.overlay.take() {
                     self.under.push(editor);
@@ -307,6 +308,7 @@ impl App {
                         Confirmable::Quit => self.quit = true,
                         // The editor is the overlay under the question: it goes too.
                         Confirmable::DiscardEdits => self.close_overlay(),
+                        Confirmable::DiscardMessageEdit => self.leave_compose(),
                         Confirmable::DeleteCard(card_id) => {
                             self.submit(Command::DeleteCard { card_id })
                         }

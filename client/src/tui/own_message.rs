@@ -1,6 +1,7 @@
 //! Editing and deleting your own messages. `message_edit` and `message_delete` act on the same
 //! message: the selected one if it is yours, else (nothing selected) your newest in the room.
-//! A message still being sent, or someone else's, is refused with the reason.
+//! A message still being sent, or someone else's, is refused with the reason. Leaving an edit
+//! that changed the text asks first.
 
 use warren_protocol::Message;
 
@@ -60,6 +61,26 @@ impl App {
                 self.chat.composing = true;
             }
             Err(why) => self.notify(why, false),
+        }
+    }
+
+    /// Whether the message box holds an edit of a message that differs from what was sent.
+    pub fn message_edit_changed(&self) -> bool {
+        let Some(id) = &self.chat.editing else {
+            return false;
+        };
+        let text = self.chat.compose.lines().join("\n");
+        self.room_messages()
+            .iter()
+            .find(|m| &m.id == id)
+            .is_none_or(|m| m.body.trim_end() != text.trim_end())
+    }
+
+    /// Leaves the message box; an edit of a message is dropped (a new message stays typed).
+    pub(super) fn leave_compose(&mut self) {
+        self.chat.composing = false;
+        if self.chat.editing.take().is_some() {
+            self.chat.compose = super::state::new_compose();
         }
     }
 

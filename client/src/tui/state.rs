@@ -214,6 +214,8 @@ pub enum Confirmable {
     Quit,
     /// Leave the card editor (the overlay under the question) without saving.
     DiscardEdits,
+    /// Leave the message box, dropping the changed edit of a message.
+    DiscardMessageEdit,
 }
 
 /// A window drawn over the screen; it takes the keys while open.

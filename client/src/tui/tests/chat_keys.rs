@@ -106,3 +106,32 @@ fn the_message_box_shows_its_keys() {
     );
     insta::assert_snapshot!(draw(&app, 80, 24).backend());
 }
+
+#[test]
+fn leaving_a_changed_message_edit_asks_first() {
+    let mut app = chat_app();
+    // Unchanged: esc leaves at once.
+    press(&mut app, "e");
+    app.on_key(key(crossterm::event::KeyCode::Esc));
+    assert!(!app.chat.composing && app.overlay.is_none());
+    press(&mut app, "e");
+    press(&mut app, " and three");
+    app.on_key(key(crossterm::event::KeyCode::Esc));
+    assert!(matches!(
+        app.overlay,
+        Some(Overlay::Confirm {
+            what: Confirmable::DiscardMessageEdit,
+            ..
+        })
+    ));
+    press(&mut app, "n");
+    assert!(app.chat.composing, "n keeps editing");
+    assert_eq!(
+        app.chat.compose.lines().last().map(String::as_str),
+        Some("- two and three")
+    );
+    app.on_key(key(crossterm::event::KeyCode::Esc));
+    press(&mut app, "y");
+    assert!(!app.chat.composing && app.chat.editing.is_none());
+    assert!(app.chat.compose.is_empty());
+}
