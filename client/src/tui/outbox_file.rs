@@ -1,9 +1,9 @@
 //! The outbox on disk: changes the server has not confirmed survive quitting warren.
 //!
 //! One small JSON file per server, user and workspace in the local data dir
-//! (`DATA/outbox/<server>-<hash>--<user>--<workspace>.json`, the directory 0700, the file 0600). It is
-//! rewritten atomically (a temp file, then a rename) whenever the outbox changes, removed when
-//! the outbox is empty, and read when warren connects, so what was waiting is sent again under
+//! (`DATA/outbox/<server>-<hash>--<user>--<workspace>.json`, the directory 0700, the file
+//! 0600). It is rewritten atomically (a temp file, then a rename) whenever the outbox changes,
+//! removed when the outbox is empty, and read when warren connects, so what was waiting is sent again under
 //! the same request ids: the server applies each change once, even if it had already applied it
 //! before warren quit.
 
