@@ -335,6 +335,12 @@ impl App {
         if !self.model.apply_event(event) {
             return;
         }
+        if let Change::RoomCreated { room } = &event.change
+            && self.chat.go_to_room.as_ref() == Some(&room.id)
+        {
+            self.chat.go_to_room = None;
+            self.go_to_room(&room.id);
+        }
         let me = self.me.as_ref().map(|m| m.user_id.clone());
         if let Change::MessagePosted { message } = &event.change {
             if let Some(list) = self.chat.typing.get_mut(&message.room_id) {

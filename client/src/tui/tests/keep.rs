@@ -237,3 +237,30 @@ fn a_refused_message_edit_comes_back_in_the_message_box() {
             .is_some_and(|n| n.text.contains("not yours"))
     );
 }
+
+#[test]
+fn quitting_with_a_draft_or_unsaved_card_edits_asks() {
+    let mut app = sample_app();
+    press(&mut app, "2ihalf a thought");
+    app.on_key(ctrl('c'));
+    assert!(!app.quit);
+    let Some(Overlay::Confirm { prompt, .. }) = &app.overlay else {
+        panic!("quit asks, got {:?}", app.overlay)
+    };
+    assert!(prompt.contains("message you are writing"), "{prompt}");
+    press(&mut app, "n");
+    assert_eq!(app.chat.compose.lines(), ["half a thought"], "n keeps it");
+
+    let mut app = sample_app();
+    press(&mut app, "e!");
+    app.on_key(ctrl('c'));
+    assert!(!app.quit);
+    press(&mut app, "n");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Editor(_))),
+        "back in the editor"
+    );
+    app.on_key(ctrl('c'));
+    press(&mut app, "y");
+    assert!(app.quit);
+}

@@ -64,12 +64,15 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) {
         return;
     }
     let has_more = history.is_some_and(|h| h.has_more);
+    // Before the first page, the messages that arrived live are not the start of the room.
+    let loaded = history.is_some_and(|h| h.loaded);
     let mut blocks = Blocks {
         app,
         entries: &entries,
         width: area.width.saturating_sub(2),
         styles: super::chat::markdown_styles(app),
         has_more,
+        loaded,
         built: vec![None; entries.len()],
     };
     let anchor = app
@@ -195,6 +198,7 @@ struct Blocks<'a> {
     width: u16,
     styles: MarkdownStyles,
     has_more: bool,
+    loaded: bool,
     built: Vec<Option<Vec<Line<'static>>>>,
 }
 
@@ -224,7 +228,9 @@ impl Blocks<'_> {
         let previous = index.checked_sub(1).map(|i| self.entries[i]);
         let mut lines = Vec::new();
         if index == 0 {
-            let note = if self.has_more {
+            let note = if !self.loaded {
+                "loading earlier messages…"
+            } else if self.has_more {
                 "↑ older messages: move up to load"
             } else {
                 "— start of the room —"

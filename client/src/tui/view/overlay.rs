@@ -28,7 +28,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     }
 }
 
-fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
+pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
     Block::bordered()
         .border_style(app.theme.style("ui.border.focused"))
         .style(app.theme.style("ui.overlay"))
@@ -267,25 +267,34 @@ fn palette_keys(app: &App, action: Action) -> String {
 
 fn confirm(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &str) {
     let t = &app.theme;
-    let rect = centered(area, 60, 5);
+    // The prompt wraps (a message being deleted keeps its line breaks), up to the screen.
+    let wrapped = text::wrap(prompt, 56);
+    let height = u16::try_from(wrapped.len() + 4).unwrap_or(u16::MAX);
+    let rect = centered(area, 60, height);
     frame.render_widget(Clear, rect);
     let block = window(app, "Confirm");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let yes = keys(app, Context::Confirm, Action::Confirm);
     let no = keys(app, Context::Confirm, Action::Cancel);
-    let lines = vec![
-        Line::from(Span::styled(
-            text::truncate(prompt, inner.width as usize),
-            t.style("ui.text"),
-        )),
-        Line::from(vec![
-            Span::styled(format!("{yes} "), t.style("ui.key")),
-            Span::styled("yes   ", t.style("ui.text")),
-            Span::styled(format!("{no} "), t.style("ui.key")),
-            Span::styled("no", t.style("ui.text")),
-        ]),
-    ];
+    let room = usize::from(inner.height.saturating_sub(2)).max(1);
+    let mut lines: Vec<Line<'_>> = wrapped
+        .iter()
+        .take(room)
+        .map(|l| {
+            Line::from(Span::styled(
+                text::truncate(l, inner.width as usize),
+                t.style("ui.text"),
+            ))
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(format!("{yes} "), t.style("ui.key")),
+        Span::styled("yes   ", t.style("ui.text")),
+        Span::styled(format!("{no} "), t.style("ui.key")),
+        Span::styled("no", t.style("ui.text")),
+    ]));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
