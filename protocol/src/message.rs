@@ -72,6 +72,17 @@ pub enum Query {
     Events { since: u64, limit: u32 },
 }
 
+impl Query {
+    /// The wire name of the query, such as `snapshot`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Query::Snapshot => "snapshot",
+            Query::Messages { .. } => "messages",
+            Query::Events { .. } => "events",
+        }
+    }
+}
+
 /// How [`Query`] is parsed: `snapshot` is an empty struct variant here so that unknown fields are
 /// rejected (serde ignores `deny_unknown_fields` on unit variants of internally tagged enums).
 #[derive(Deserialize)]

@@ -223,6 +223,41 @@ pub fn denial(role: Role, permission: Permission, request: &str) -> String {
     )
 }
 
+/// The permission tables as markdown: the body of `docs/permissions.md` (a test keeps the file
+/// equal to this).
+pub fn markdown() -> String {
+    let mut out = String::new();
+    out.push_str("## Roles and their permissions\n\n| permission | what it allows |");
+    for role in ROLES {
+        out.push_str(&format!(" {} |", role.as_str()));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(ROLES.len()));
+    out.push('\n');
+    for p in Permission::ALL {
+        out.push_str(&format!("| `{}` | {} |", p.name(), p.description()));
+        for role in ROLES {
+            out.push_str(if role.may(*p) { " ✓ |" } else { " |" });
+        }
+        out.push('\n');
+    }
+    for (title, table) in [("Commands", COMMANDS), ("Queries and subscribing", QUERIES)] {
+        out.push_str(&format!(
+            "\n## {title}\n\n| request | needs | or, for your own |\n|---|---|---|\n"
+        ));
+        for (name, need) in table {
+            let own = need
+                .or_own
+                .map_or_else(String::new, |p| format!("`{}`", p.name()));
+            out.push_str(&format!(
+                "| `{name}` | `{}` | {own} |\n",
+                need.permission.name()
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,32 @@ enum Cmd {
         #[command(subcommand)]
         action: TokenCmd,
     },
+    /// Add people and bots to the workspace (stop the server first; with the server running,
+    /// owners and admins use 'warren member' instead).
+    Member {
+        #[command(subcommand)]
+        action: MemberCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    /// Create a user as a member of the first workspace with a role, and print their token once.
+    Add {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The new user's name.
+        #[arg(long)]
+        name: String,
+        /// owner, admin, member, viewer or bot.
+        #[arg(long, default_value = "member", value_parser = parse_role)]
+        role: warren_protocol::Role,
+    },
+}
+
+fn parse_role(text: &str) -> Result<warren_protocol::Role, String> {
+    warren_protocol::Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role; use owner, admin, member, viewer or bot"))
 }
 
 #[derive(Subcommand)]
@@ -179,6 +205,27 @@ async fn run(command: Cmd) -> Result<()> {
             );
         }
         Cmd::Token { action } => token(action)?,
+        Cmd::Member { action } => member(action)?,
+    }
+    Ok(())
+}
+
+fn member(action: MemberCmd) -> Result<()> {
+    match action {
+        MemberCmd::Add { data, name, role } => {
+            let store = Store::open(&data_dir(data)?)?;
+            let ws = workspace::first_workspace(&store)?;
+            let (user, token) = workspace::add_member(&store, &ws.id, &name, role)?;
+            eprintln!(
+                "Added {:?} ({}) to {:?} as {}; token {} (shown once; store it now):",
+                user.name,
+                user.id,
+                ws.name,
+                role.as_str(),
+                token.record.id
+            );
+            println!("{}", token.token);
+        }
     }
     Ok(())
 }

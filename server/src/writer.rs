@@ -186,6 +186,9 @@ fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64, st
         let answer = match outcome {
             Outcome::Applied(event, json) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
+                if let warren_protocol::Change::MemberRemoved { user_id } = &event.change {
+                    hub.evict_user(&request.workspace, user_id);
+                }
                 Ok(Applied {
                     event: Arc::new(event),
                     duplicate: false,

@@ -259,6 +259,21 @@ impl Server {
         }
     }
 
+    /// `warren-server member add --name NAME --role ROLE` (the server must be stopped): a new
+    /// user in the workspace with that role; returns their token.
+    pub async fn add_member(&self, name: &str, role: &str) -> String {
+        assert!(
+            self.child.is_none(),
+            "stop the server before `member add`: the store file is locked while it runs"
+        );
+        let data = self.data_arg();
+        let (stdout, _) = run_tool(&[
+            "member", "add", "--data", &data, "--name", name, "--role", role,
+        ])
+        .await;
+        token_line(&stdout)
+    }
+
     /// `warren-server token revoke ID` (the server must be stopped).
     pub async fn revoke_token(&self, id: &str) {
         assert!(

@@ -14,6 +14,7 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use tokio::sync::{Semaphore, mpsc};
 use warren_protocol::limits::MAX_PAGE;
+use warren_protocol::permission;
 use warren_protocol::{
     ClientMessage, ErrorCode, Id, Member, PROTOCOL_VERSION, Query, QueryResult, RequestId,
     ServerMessage, Workspace,
@@ -49,7 +50,13 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::unbounded_channel();
     let connection = app.hub.new_connection_id();
-    let sender = tokio::spawn(send::run(app.clone(), connection, sink, out_rx));
+    let sender = tokio::spawn(send::run(
+        app.clone(),
+        connection,
+        user.id.clone(),
+        sink,
+        out_rx,
+    ));
     let mut shutdown = app.shutdown.clone();
     let mut conn = Conn {
         app: app.clone(),
@@ -371,6 +378,32 @@ impl Conn {
     }
 
     async fn query(&mut self, request_id: RequestId, workspace: Id, query: Query) {
+        // Membership is read now, not taken from `hello`: a removed member loses access at once.
+        let (ws, user) = (workspace.clone(), self.user.id.clone());
+        let member = self
+            .app
+            .read(move |s| read::member(&s.begin_read()?, &ws, &user))
+            .await;
+        let name = query.name();
+        let need = permission::query_requirement(name).permission;
+        match member {
+            Ok(Some(m)) if m.role.may(need) => {}
+            Ok(Some(m)) => {
+                return self.error(
+                    Some(request_id),
+                    ErrorCode::Forbidden,
+                    &permission::denial(m.role, need, name),
+                );
+            }
+            Ok(None) => {
+                return self.error(
+                    Some(request_id),
+                    ErrorCode::NotFound,
+                    &format!("no workspace {workspace} that you are a member of"),
+                );
+            }
+            Err(e) => return self.internal(Some(request_id), &e),
+        }
         let result = match query {
             Query::Snapshot => self
                 .app

@@ -72,6 +72,7 @@ enum Stop {
 pub async fn run(
     app: Arc<App>,
     connection: ConnectionId,
+    user: Id,
     mut sink: Sink,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) {
@@ -87,7 +88,7 @@ pub async fn run(
                     Some(Outgoing::Close { code, reason }) => close = Some((code, reason)),
                     Some(Outgoing::Subscribe { workspace, since }) => {
                         state = None;
-                        state = subscribe(&app, connection, &mut sink, workspace, since).await?;
+                        state = subscribe(&app, connection, &user, &mut sink, workspace, since).await?;
                     }
                 },
                 frame = next_frame(&mut state) => {
@@ -115,7 +116,7 @@ pub async fn run(
                             };
                             send(&mut sink, frames::text(&notice)).await?;
                             state = None;
-                            state = subscribe(&app, connection, &mut sink, workspace, Some(from)).await?;
+                            state = subscribe(&app, connection, &user, &mut sink, workspace, Some(from)).await?;
                         }
                     }
                 }
@@ -161,11 +162,40 @@ async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
 async fn subscribe(
     app: &App,
     connection: ConnectionId,
+    user: &Id,
     sink: &mut Sink,
     workspace: Id,
     since: Option<u64>,
 ) -> Result<Option<Subscribed>, Stop> {
-    let sub = app.hub.subscribe(&workspace, connection);
+    let member = {
+        let (ws, user) = (workspace.clone(), user.clone());
+        app.read(move |store| read::member(&store.begin_read()?, &ws, &user))
+            .await
+    };
+    let need = warren_protocol::permission::query_requirement("subscribe").permission;
+    match member {
+        Ok(Some(m)) if m.role.may(need) => {}
+        Ok(Some(m)) => {
+            let text = frames::error_text(
+                None,
+                ErrorCode::Forbidden,
+                &warren_protocol::permission::denial(m.role, need, "subscribe"),
+            );
+            send(sink, text).await?;
+            return Ok(None);
+        }
+        Ok(None) => {
+            let text = frames::error_text(
+                None,
+                ErrorCode::NotFound,
+                &format!("no workspace {workspace} that you are a member of"),
+            );
+            send(sink, text).await?;
+            return Ok(None);
+        }
+        Err(e) => return internal(sink, &e.to_string()).await,
+    }
+    let sub = app.hub.subscribe(&workspace, connection, user);
     let ws = workspace.clone();
     let head = app
         .read(move |store| {

@@ -161,6 +161,24 @@ fn insert_member(
     Ok(())
 }
 
+/// The store's first workspace (the one `init` made), for offline administration.
+pub fn first_workspace(store: &Store) -> Result<Workspace, ApplyError> {
+    let txn = store.begin_read()?;
+    let table = txn.open_table(WORKSPACES)?;
+    let mut all: Vec<Workspace> = Vec::new();
+    for entry in redb::ReadableTable::iter(&table)? {
+        let (_, value) = entry?;
+        all.push(crate::store::decode("workspaces", value.value())?);
+    }
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    all.into_iter().next().ok_or_else(|| {
+        ApplyError::reject(
+            warren_protocol::ErrorCode::NotFound,
+            "the store has no workspace; run 'warren-server init' first",
+        )
+    })
+}
+
 /// Mints and stores a new token for a user (the first owner when `user` is `None`).
 pub fn create_token(
     store: &Store,
