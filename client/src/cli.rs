@@ -144,6 +144,14 @@ pub enum CliCommand {
     /// Chat rooms.
     #[command(subcommand)]
     Room(RoomCommand),
+    /// The workspace's members and their roles.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Your workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Who you are here: user, workspace, role and what the role may do.
+    Whoami,
     /// Chat messages.
     #[command(subcommand)]
     Chat(ChatCommand),
@@ -321,6 +329,43 @@ pub struct CardEditArgs {
     /// Remove the assignee.
     #[arg(long, conflicts_with = "assignee")]
     pub unassign: bool,
+}
+
+/// `warren member …`
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// List members with their roles.
+    List,
+    /// Give a member another role (admins; owners for anything involving the owner role).
+    Role {
+        /// Member name (case-insensitive, @ optional) or user id.
+        member: String,
+        /// owner, admin, member, viewer or bot.
+        #[arg(value_parser = parse_role)]
+        role: warren_protocol::Role,
+    },
+    /// Remove a member from the workspace (admins; their account stays).
+    Remove {
+        /// Member name (case-insensitive, @ optional) or user id.
+        member: String,
+    },
+}
+
+/// `warren workspace …`
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// List the workspaces you belong to.
+    List,
+    /// Rename the workspace (admins).
+    Rename {
+        /// The new name.
+        name: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<warren_protocol::Role, String> {
+    warren_protocol::Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role; use owner, admin, member, viewer or bot"))
 }
 
 /// `warren room …`
