@@ -74,6 +74,10 @@ pub struct Client {
     pub resync_positions: Vec<usize>,
     /// Every `pong` nonce.
     pub pongs: Vec<u64>,
+    /// Every `typing` frame: (room id, user id).
+    pub typing: Vec<(Id, Id)>,
+    /// Every `welcome` frame after the first.
+    pub welcomes: usize,
     /// `error` frames without a request id: (code, message).
     pub loose_errors: Vec<(ErrorCode, String)>,
     /// Answers (`ack`, `error`, `result`) not yet taken, by request id.
@@ -177,6 +181,8 @@ pub async fn connect_with(
         resyncs: Vec::new(),
         resync_positions: Vec::new(),
         pongs: Vec::new(),
+        typing: Vec::new(),
+        welcomes: 0,
         loose_errors: Vec::new(),
         answers: HashMap::new(),
         closed: None,
@@ -256,6 +262,7 @@ impl Client {
             } => {
                 self.workspace = workspaces.first().map(|w| w.id.clone());
                 self.user = Some(user);
+                self.welcomes += 1;
             }
             ServerMessage::Snapshot { state } => self.snapshots.push(state),
             ServerMessage::Event { event } => self.events.push(event),
@@ -265,7 +272,7 @@ impl Client {
                 self.resync_positions.push(self.events.len());
             }
             ServerMessage::Pong { nonce } => self.pongs.push(nonce),
-            ServerMessage::Typing { .. } => {}
+            ServerMessage::Typing { room_id, user_id } => self.typing.push((room_id, user_id)),
             ServerMessage::Error {
                 request_id: None,
                 code,
@@ -353,6 +360,12 @@ impl Client {
     }
 
     /// Takes the answer to `request_id` if it has arrived.
+    /// Whether an answer to `request_id` arrived and was not taken yet.
+    pub fn has_answer(&self, request_id: &str) -> bool {
+        self.answers.get(request_id).is_some_and(|q| !q.is_empty())
+    }
+
+    /// Takes the oldest unread answer to `request_id`, if one arrived.
     pub fn take_answer(&mut self, request_id: &str) -> Option<ServerMessage> {
         let queue = self.answers.get_mut(request_id)?;
         let answer = queue.pop_front();
