@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use warren_e2e::client::{ConnectOptions, connect_with};
+use warren_e2e::client::{ConnectError, ConnectOptions, connect_with};
 use warren_e2e::{Fixture, Server, connect, connect_hello, create_card, post_message};
 use warren_protocol::{Change, ErrorCode, ServerMessage};
 
@@ -221,6 +221,25 @@ async fn at_shutdown_a_busy_connection_gets_its_answers_then_1001() {
     server.sigterm();
     // The idle connection is closed first: from then on the server is shutting down.
     assert_eq!(idle.wait_closed(WAIT).await, Ok(Some(1001)));
+    // Connecting now (the server still drains the busy connection) is refused, never upgraded.
+    let attempt = connect_with(
+        server.addr,
+        &ConnectOptions {
+            authorization: Some(format!("Bearer {}", server.token)),
+            recv_buffer: None,
+        },
+    )
+    .await;
+    match attempt {
+        Ok(_) => panic!("a connection was upgraded during shutdown"),
+        Err(ConnectError::Http { status, body }) => {
+            assert_eq!(status, 503, "{body}");
+            assert!(body.contains("shutting_down"), "{body}");
+        }
+        Err(ConnectError::Other(reason)) => {
+            assert!(reason.to_lowercase().contains("refused"), "{reason}");
+        }
+    }
     // More commands the server will not read any more (bounded, in case buffers fill).
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         for i in 0..50 {
