@@ -49,7 +49,7 @@ impl LocalServer {
 }
 
 fn local_error(dir: &Path, e: impl std::fmt::Display) -> ClientError {
-    ClientError::Config {
+    ClientError::LocalData {
         path: dir.display().to_string(),
         reason: e.to_string(),
     }
@@ -64,9 +64,9 @@ pub fn default_dir() -> Result<PathBuf, ClientError> {
     }
     directories::ProjectDirs::from("dev", "warren", "warren")
         .map(|p| p.data_dir().join("local"))
-        .ok_or_else(|| ClientError::Config {
-            path: "(data dir)".into(),
-            reason: "cannot find a home directory; set WARREN_DATA_DIR".into(),
+        .ok_or_else(|| ClientError::LocalData {
+            path: "(no data dir)".into(),
+            reason: "cannot find a home directory".into(),
         })
 }
 
