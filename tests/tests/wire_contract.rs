@@ -189,6 +189,34 @@ async fn the_vague_points_behave_as_documented() {
     let padded = format!("   {}   ", "n".repeat(500));
     client.command(&create_card(&fixture.board, &padded)).await;
 
+    // Labels are the same when their Unicode lowercase forms are.
+    let id = client.next_request_id();
+    client
+        .send_json(&json!({"type": "command", "request_id": id,
+            "command": {"type": "create_card", "board_id": fixture.board, "title": "Labels",
+                        "labels": ["Über", "über", "Docs", "DOCS", "straße", "STRASSE"]}}))
+        .await
+        .expect("send");
+    match client.ack(&id).await.event.change {
+        Change::CardCreated { card } => {
+            assert_eq!(card.labels, ["Über", "Docs", "straße", "STRASSE"]);
+        }
+        other => panic!("expected card_created, got {other:?}"),
+    }
+
+    // A body is measured after its trailing whitespace is trimmed, in bytes.
+    let limit = warren_protocol::limits::MAX_MESSAGE_BYTES;
+    let full = format!("{}\n\n  \n", "é".repeat(limit / 2));
+    client.command(&post_message(&fixture.room, &full)).await;
+    let id = client
+        .send_command(&post_message(
+            &fixture.room,
+            &format!("{}x", "é".repeat(limit / 2)),
+        ))
+        .await
+        .expect("send");
+    assert_eq!(client.error_code(&id).await, ErrorCode::Validation);
+
     // Server-made events carry no request id.
     let (events, _) = client.all_events().await;
     assert!(events[0].request_id.is_none(), "{:?}", events[0]);
