@@ -497,6 +497,21 @@ impl Client {
         }
     }
 
+    /// After the server's close frame: reads on until the connection ends, and says whether it
+    /// ended cleanly (the closing handshake completed, then EOF) rather than with an error such
+    /// as a reset.
+    pub async fn ended_cleanly(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return Err("the connection did not end in time".to_owned()),
+                Ok(None) | Ok(Some(Err(WsError::ConnectionClosed))) => return Ok(()),
+                Ok(Some(Err(e))) => return Err(e.to_string()),
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
     /// Sends a close frame and lets the server answer.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
