@@ -135,6 +135,9 @@ pub enum CliCommand {
     /// Boards.
     #[command(subcommand)]
     Board(BoardCommand),
+    /// Columns of a board.
+    #[command(subcommand)]
+    Column(ColumnCommand),
     /// Cards on boards.
     #[command(subcommand)]
     Card(CardCommand),
@@ -163,6 +166,69 @@ pub struct KeysArgs {
 pub enum BoardCommand {
     /// List the workspace's boards and their columns.
     List,
+    /// Create a board (columns default to Backlog, Todo, In Progress, Review, Done).
+    Add {
+        /// The board's name.
+        name: String,
+        /// A column, in order; repeat for several.
+        #[arg(long = "column", value_name = "NAME")]
+        columns: Vec<String>,
+    },
+    /// Rename a board.
+    Rename {
+        /// Board name (case-insensitive) or id.
+        board: String,
+        /// The new name.
+        name: String,
+    },
+}
+
+/// `warren column …`
+#[derive(Debug, Subcommand)]
+pub enum ColumnCommand {
+    /// Add a column (default: last on the first board).
+    Add {
+        /// The column's name.
+        name: String,
+        /// Board name (case-insensitive) or id.
+        #[arg(long, value_name = "BOARD")]
+        board: Option<String>,
+        /// Position: 1 is the first column (default: last).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        at: Option<u32>,
+    },
+    /// Rename a column.
+    Rename {
+        /// Column name (case-insensitive) or id.
+        column: String,
+        /// The new name.
+        name: String,
+        /// Board name (case-insensitive) or id.
+        #[arg(long, value_name = "BOARD")]
+        board: Option<String>,
+    },
+    /// Move a column to another position on its board.
+    Move {
+        /// Column name (case-insensitive) or id.
+        column: String,
+        /// The new position: 1 is the first column.
+        #[arg(value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        to: u32,
+        /// Board name (case-insensitive) or id.
+        #[arg(long, value_name = "BOARD")]
+        board: Option<String>,
+    },
+    /// Delete a column. One that holds cards needs --move-cards-to.
+    Rm {
+        /// Column name (case-insensitive) or id.
+        column: String,
+        /// Move the column's cards to the bottom of this column first.
+        #[arg(long, value_name = "COLUMN")]
+        move_cards_to: Option<String>,
+        /// Board name (case-insensitive) or id.
+        #[arg(long, value_name = "BOARD")]
+        board: Option<String>,
+    },
 }
 
 /// `warren card …`

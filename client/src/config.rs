@@ -37,6 +37,10 @@ pub struct UiConfig {
     /// config directory's `themes/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// Copy to the clipboard through the terminal (OSC 52); off unless set, since some
+    /// terminals refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osc52: Option<bool>,
 }
 
 /// A server, its token, and optionally a default workspace.
@@ -93,6 +97,11 @@ impl ConfigFile {
             .as_ref()
             .and_then(|ui| ui.theme.as_deref())
             .unwrap_or(crate::theme::DEFAULT)
+    }
+
+    /// Whether copying through the terminal (OSC 52) is turned on; off by default.
+    pub fn osc52(&self) -> bool {
+        self.ui.as_ref().and_then(|ui| ui.osc52).unwrap_or(false)
     }
 
     /// Reads the file; a missing file is an empty config.

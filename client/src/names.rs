@@ -56,11 +56,21 @@ impl Names {
     /// Learns the names an event introduces or changes.
     pub fn observe(&mut self, event: &Event) {
         match &event.change {
-            Change::MemberAdded { member } => {
+            Change::MemberAdded { member } | Change::MemberUpdated { member } => {
                 self.members
                     .insert(member.user_id.clone(), sanitize::line(&member.name));
             }
-            Change::BoardCreated { board } => self.add_board(board),
+            Change::BoardCreated { board } | Change::BoardUpdated { board } => {
+                self.add_board(board)
+            }
+            Change::ColumnDeleted {
+                board, moved_cards, ..
+            } => {
+                self.add_board(board);
+                for card in moved_cards {
+                    self.add_card(card);
+                }
+            }
             Change::CardCreated { card }
             | Change::CardUpdated { card }
             | Change::CardMoved { card, .. } => self.add_card(card),

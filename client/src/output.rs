@@ -268,18 +268,42 @@ fn first_line(text: &str, max: usize) -> String {
     }
 }
 
+/// `Name (Col | Col | …)`.
+pub fn board_summary(board: &warren_protocol::Board) -> String {
+    let columns: Vec<String> = board
+        .columns
+        .iter()
+        .map(|c| sanitize::line(&c.name))
+        .collect();
+    format!("{} ({})", sanitize::line(&board.name), columns.join(" | "))
+}
+
 /// What an event did, in a few words.
 pub fn format_change(change: &Change, names: &Names) -> String {
     match change {
         Change::WorkspaceCreated { workspace } => sanitize::line(&workspace.name),
-        Change::MemberAdded { member } => member_line(member),
-        Change::BoardCreated { board } => {
-            let columns: Vec<String> = board
-                .columns
-                .iter()
-                .map(|c| sanitize::line(&c.name))
-                .collect();
-            format!("{} ({})", sanitize::line(&board.name), columns.join(" | "))
+        Change::MemberAdded { member } | Change::MemberUpdated { member } => member_line(member),
+        Change::MemberRemoved { user_id } => names.member(user_id),
+        Change::WorkspaceRenamed { workspace } => sanitize::line(&workspace.name),
+        Change::BoardCreated { board } | Change::BoardUpdated { board } => board_summary(board),
+        Change::ColumnDeleted {
+            board,
+            column_id,
+            moved_cards,
+        } => {
+            let mut text = format!(
+                "{}: {}",
+                sanitize::line(&board.name),
+                names.column(column_id)
+            );
+            if let Some(to) = moved_cards.first() {
+                text.push_str(&format!(
+                    " ({} card(s) to {})",
+                    moved_cards.len(),
+                    names.column(&to.column_id)
+                ));
+            }
+            text
         }
         Change::CardCreated { card } => format_card_line(card, names),
         Change::CardUpdated { card } => format!("#{} {}", card.number, sanitize::line(&card.title)),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::model::Priority;
+use crate::model::{Priority, Role};
 
 /// Where a card goes within its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +57,39 @@ pub enum Command {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         columns: Option<Vec<String>>,
+    },
+    /// Renames a board. Board names are unique in a workspace (ignoring ASCII case).
+    RenameBoard { board_id: Id, name: String },
+    /// Adds a column to a board: at `index` (0 is the first column), or last without it.
+    AddColumn {
+        board_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column_id: Option<Id>,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+    },
+    /// Renames a column. Column names are unique on a board (ignoring ASCII case).
+    RenameColumn {
+        board_id: Id,
+        column_id: Id,
+        name: String,
+    },
+    /// Moves a column to `index` among its board's columns (0 is the first; past the end means
+    /// last). Its cards go with it.
+    MoveColumn {
+        board_id: Id,
+        column_id: Id,
+        index: u32,
+    },
+    /// Deletes a column. A column that holds cards is refused unless `move_cards_to` names another
+    /// column of the same board: its cards then go to the bottom of that column, in their order.
+    /// A board keeps at least one column.
+    DeleteColumn {
+        board_id: Id,
+        column_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        move_cards_to: Option<Id>,
     },
     /// Creates a card. Without `column_id` it lands in the board's first column.
     CreateCard {
@@ -122,8 +155,16 @@ pub enum Command {
     },
     /// Replaces the body of one of your own messages.
     EditMessage { message_id: Id, body: String },
-    /// Deletes one of your own messages.
+    /// Deletes a message: your own, or anyone's with `chat:moderate`.
     DeleteMessage { message_id: Id },
+    /// Renames the workspace.
+    RenameWorkspace { name: String },
+    /// Gives a member another role. Only owners make owners or change an owner's role; the last
+    /// owner keeps the role.
+    SetMemberRole { user_id: Id, role: Role },
+    /// Removes a member from the workspace (their account and tokens stay; they lose access at
+    /// once). The last owner cannot be removed.
+    RemoveMember { user_id: Id },
 }
 
 impl Command {
@@ -131,6 +172,11 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateBoard { .. } => "create_board",
+            Command::RenameBoard { .. } => "rename_board",
+            Command::AddColumn { .. } => "add_column",
+            Command::RenameColumn { .. } => "rename_column",
+            Command::MoveColumn { .. } => "move_column",
+            Command::DeleteColumn { .. } => "delete_column",
             Command::CreateCard { .. } => "create_card",
             Command::UpdateCard { .. } => "update_card",
             Command::MoveCard { .. } => "move_card",
@@ -139,6 +185,9 @@ impl Command {
             Command::PostMessage { .. } => "post_message",
             Command::EditMessage { .. } => "edit_message",
             Command::DeleteMessage { .. } => "delete_message",
+            Command::RenameWorkspace { .. } => "rename_workspace",
+            Command::SetMemberRole { .. } => "set_member_role",
+            Command::RemoveMember { .. } => "remove_member",
         }
     }
 }

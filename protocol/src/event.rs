@@ -32,8 +32,31 @@ pub enum Change {
     MemberAdded {
         member: Member,
     },
+    /// A member's role changed; `member` is the new state.
+    MemberUpdated {
+        member: Member,
+    },
+    /// A member left or was removed; they see no more of the workspace.
+    MemberRemoved {
+        user_id: Id,
+    },
+    /// The workspace was renamed; `workspace` is the new state.
+    WorkspaceRenamed {
+        workspace: Workspace,
+    },
     BoardCreated {
         board: Board,
+    },
+    /// The board was renamed, or a column was added, renamed or moved; `board` is the new state.
+    BoardUpdated {
+        board: Board,
+    },
+    /// A column was deleted; `board` is the new state. `moved_cards` are the column's cards in
+    /// their new column (`move_cards_to`) with new ranks, in order; empty when it held none.
+    ColumnDeleted {
+        board: Board,
+        column_id: Id,
+        moved_cards: Vec<Card>,
     },
     CardCreated {
         card: Card,
@@ -72,7 +95,12 @@ impl Change {
         match self {
             Change::WorkspaceCreated { .. } => "workspace_created",
             Change::MemberAdded { .. } => "member_added",
+            Change::MemberUpdated { .. } => "member_updated",
+            Change::MemberRemoved { .. } => "member_removed",
+            Change::WorkspaceRenamed { .. } => "workspace_renamed",
             Change::BoardCreated { .. } => "board_created",
+            Change::BoardUpdated { .. } => "board_updated",
+            Change::ColumnDeleted { .. } => "column_deleted",
             Change::CardCreated { .. } => "card_created",
             Change::CardUpdated { .. } => "card_updated",
             Change::CardMoved { .. } => "card_moved",

@@ -12,6 +12,7 @@ pub mod id;
 pub mod limits;
 pub mod message;
 pub mod model;
+pub mod permission;
 pub mod rank;
 pub mod room_name;
 pub mod time;

@@ -34,6 +34,7 @@ const COL_TODO: &str = "col_1b2c3d4e5f6g7h8j";
 const COL_DOING: &str = "col_2c3d4e5f6g7h8j9k";
 const COL_REVIEW: &str = "col_3d4e5f6g7h8j9k0m";
 const COL_DONE: &str = "col_4e5f6g7h8j9k0m1n";
+const COL_QA: &str = "col_5f6g7h8j9k0m1n2p";
 const CARD: &str = "card_5k2m9x0q3h7v1c8d";
 const CARD_2: &str = "card_7r4t1w8y5a2c9e6g";
 const ROOM: &str = "room_9h6k3n0q7s4v1x8z";
@@ -310,6 +311,14 @@ fn command_kind(c: &Command) -> usize {
         Command::PostMessage { .. } => 6,
         Command::EditMessage { .. } => 7,
         Command::DeleteMessage { .. } => 8,
+        Command::RenameBoard { .. } => 9,
+        Command::AddColumn { .. } => 10,
+        Command::RenameColumn { .. } => 11,
+        Command::MoveColumn { .. } => 12,
+        Command::DeleteColumn { .. } => 13,
+        Command::RenameWorkspace { .. } => 14,
+        Command::SetMemberRole { .. } => 15,
+        Command::RemoveMember { .. } => 16,
     }
 }
 
@@ -464,6 +473,80 @@ fn commands() -> Vec<(&'static str, Command)> {
                 message_id: id(MSG),
             },
         ),
+        (
+            "command_rename_board",
+            Command::RenameBoard {
+                board_id: id(BOARD),
+                name: "Launch v2".into(),
+            },
+        ),
+        (
+            "command_add_column",
+            Command::AddColumn {
+                board_id: id(BOARD),
+                column_id: None,
+                name: "QA".into(),
+                index: None,
+            },
+        ),
+        (
+            "command_add_column_full",
+            Command::AddColumn {
+                board_id: id(BOARD),
+                column_id: Some(id(COL_QA)),
+                name: "QA".into(),
+                index: Some(4),
+            },
+        ),
+        (
+            "command_rename_column",
+            Command::RenameColumn {
+                board_id: id(BOARD),
+                column_id: id(COL_DOING),
+                name: "Doing".into(),
+            },
+        ),
+        (
+            "command_move_column",
+            Command::MoveColumn {
+                board_id: id(BOARD),
+                column_id: id(COL_REVIEW),
+                index: 0,
+            },
+        ),
+        (
+            "command_delete_column",
+            Command::DeleteColumn {
+                board_id: id(BOARD),
+                column_id: id(COL_BACKLOG),
+                move_cards_to: None,
+            },
+        ),
+        (
+            "command_delete_column_moving_cards",
+            Command::DeleteColumn {
+                board_id: id(BOARD),
+                column_id: id(COL_REVIEW),
+                move_cards_to: Some(id(COL_DONE)),
+            },
+        ),
+        (
+            "command_rename_workspace",
+            Command::RenameWorkspace {
+                name: "Acme Labs".into(),
+            },
+        ),
+        (
+            "command_set_member_role",
+            Command::SetMemberRole {
+                user_id: id(GRACE),
+                role: Role::Admin,
+            },
+        ),
+        (
+            "command_remove_member",
+            Command::RemoveMember { user_id: id(GRACE) },
+        ),
     ]
 }
 
@@ -568,6 +651,11 @@ fn change_kind(c: &Change) -> usize {
         Change::MessagePosted { .. } => 8,
         Change::MessageEdited { .. } => 9,
         Change::MessageDeleted { .. } => 10,
+        Change::BoardUpdated { .. } => 11,
+        Change::ColumnDeleted { .. } => 12,
+        Change::MemberUpdated { .. } => 13,
+        Change::MemberRemoved { .. } => 14,
+        Change::WorkspaceRenamed { .. } => 15,
     }
 }
 
@@ -628,6 +716,56 @@ fn changes() -> Vec<(&'static str, Change)> {
             Change::MessageDeleted {
                 message_id: id(MSG),
                 room_id: id(ROOM),
+            },
+        ),
+        (
+            "change_board_updated",
+            Change::BoardUpdated {
+                board: Board {
+                    name: "Launch v2".into(),
+                    ..board()
+                },
+            },
+        ),
+        (
+            "change_column_deleted",
+            Change::ColumnDeleted {
+                board: Board {
+                    columns: board()
+                        .columns
+                        .into_iter()
+                        .filter(|c| c.id.as_str() != COL_REVIEW)
+                        .collect(),
+                    ..board()
+                },
+                column_id: id(COL_REVIEW),
+                moved_cards: vec![Card {
+                    column_id: id(COL_DONE),
+                    rank: "Vr".into(),
+                    ..card()
+                }],
+            },
+        ),
+        (
+            "change_member_updated",
+            Change::MemberUpdated {
+                member: Member {
+                    role: Role::Admin,
+                    ..grace()
+                },
+            },
+        ),
+        (
+            "change_member_removed",
+            Change::MemberRemoved { user_id: id(GRACE) },
+        ),
+        (
+            "change_workspace_renamed",
+            Change::WorkspaceRenamed {
+                workspace: Workspace {
+                    name: "Acme Labs".into(),
+                    ..workspace()
+                },
             },
         ),
     ]
@@ -805,7 +943,7 @@ fn client_messages_are_pinned() -> TestResult {
 #[test]
 fn commands_are_pinned() -> TestResult {
     let samples = commands();
-    assert_all_kinds(&samples, command_kind, 9);
+    assert_all_kinds(&samples, command_kind, 17);
     for (i, (name, command)) in samples.into_iter().enumerate() {
         assert_eq!(
             tag(&command, "type")?,
@@ -946,7 +1084,7 @@ fn query_results_are_pinned() -> TestResult {
 #[test]
 fn changes_are_pinned() -> TestResult {
     let samples = changes();
-    assert_all_kinds(&samples, change_kind, 11);
+    assert_all_kinds(&samples, change_kind, 16);
     for (name, change) in samples {
         assert_eq!(
             tag(&change, "type")?,
@@ -1274,4 +1412,26 @@ fn protocol_doc_examples_are_snapshots() -> TestResult {
         "expected the doc's examples, found {blocks} json blocks"
     );
     Ok(())
+}
+
+/// Every command is in the permission table (an unlisted one would fail closed for everyone but
+/// owners), and every query too.
+#[test]
+fn every_request_has_a_permission_entry() {
+    use warren_protocol::permission::{COMMANDS, QUERIES};
+    for (name, command) in commands() {
+        assert!(
+            COMMANDS.iter().any(|(n, _)| *n == command.name()),
+            "{name}: {} is missing from permission::COMMANDS",
+            command.name()
+        );
+    }
+    assert_eq!(COMMANDS.len(), 17, "one entry per command kind");
+    for (name, query) in queries() {
+        let wire = tag(&query, "type").unwrap_or_default();
+        assert!(
+            QUERIES.iter().any(|(n, _)| *n == wire),
+            "{name}: {wire} is missing from permission::QUERIES"
+        );
+    }
 }

@@ -246,7 +246,7 @@ fn apply_one(
         "members",
         (request.workspace.as_str(), user),
     )?;
-    if member.is_none() {
+    let Some(member) = member else {
         return Err(ApplyError::reject(
             ErrorCode::NotFound,
             format!(
@@ -254,13 +254,15 @@ fn apply_one(
                 request.workspace
             ),
         ));
-    }
+    };
     let ctx = Ctx {
         workspace: &request.workspace,
         actor: &request.user,
+        role: member.role,
         now,
         seq: service::next_seq(txn, &request.workspace)?,
     };
+    ctx.check(&request.command)?;
     let change = service::apply(txn, &ctx, &request.command)?;
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(

@@ -51,7 +51,39 @@ impl Model {
         match &event.change {
             Change::WorkspaceCreated { workspace } => s.workspace = workspace.clone(),
             Change::MemberAdded { member } => s.members.push(member.clone()),
+            Change::MemberUpdated { member } => {
+                for m in &mut s.members {
+                    if m.user_id == member.user_id {
+                        *m = member.clone();
+                    }
+                }
+            }
+            Change::MemberRemoved { user_id } => s.members.retain(|m| &m.user_id != user_id),
+            Change::WorkspaceRenamed { workspace } => s.workspace = workspace.clone(),
             Change::BoardCreated { board } => s.boards.push(board.clone()),
+            Change::BoardUpdated { board } => {
+                let slot = s
+                    .boards
+                    .iter_mut()
+                    .find(|b| b.id == board.id)
+                    .unwrap_or_else(|| panic!("event {} changes an unknown board", event.seq));
+                *slot = board.clone();
+            }
+            Change::ColumnDeleted {
+                board, moved_cards, ..
+            } => {
+                let slot = s
+                    .boards
+                    .iter_mut()
+                    .find(|b| b.id == board.id)
+                    .unwrap_or_else(|| panic!("event {} changes an unknown board", event.seq));
+                *slot = board.clone();
+                for card in moved_cards {
+                    if let Some(slot) = s.cards.iter_mut().find(|c| c.id == card.id) {
+                        *slot = card.clone();
+                    }
+                }
+            }
             Change::CardCreated { card } => s.cards.push(card.clone()),
             Change::CardUpdated { card } | Change::CardMoved { card, .. } => {
                 let slot = s

@@ -144,6 +144,12 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", SESSION]).await
     }
 
+    /// The visible screen with its colours and attributes as SGR escape sequences
+    /// (`capture-pane -e`).
+    pub async fn styled_screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", SESSION]).await
+    }
+
     /// Sends key names (`n`, `C-s`, `Enter`, `Escape`…), each a key press.
     pub async fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", SESSION];
@@ -154,6 +160,24 @@ impl Tmux {
     /// Types `text` literally, one key press per character.
     pub async fn type_text(&self, text: &str) {
         self.run(&["send-keys", "-t", SESSION, "-l", text]).await;
+    }
+
+    /// Pastes `text` the way a terminal does: `paste-buffer -p` wraps it in bracketed-paste
+    /// markers when the program asked for them (and sends plain keys when it did not), with
+    /// line breaks as CR.
+    pub async fn paste(&self, text: &str) {
+        self.run(&["set-buffer", "-b", "warren-paste", "--", text])
+            .await;
+        self.run(&[
+            "paste-buffer",
+            "-p",
+            "-d",
+            "-b",
+            "warren-paste",
+            "-t",
+            SESSION,
+        ])
+        .await;
     }
 
     /// Polls the screen until `ready` holds and returns that screen; panics after [`WAIT`],

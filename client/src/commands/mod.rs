@@ -5,6 +5,7 @@
 mod board;
 mod card;
 mod chat;
+mod column;
 mod events;
 mod keys;
 mod login;
@@ -44,7 +45,8 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     };
     let result = match command {
         CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo(_) => Ok(()),
-        CliCommand::Board(command) => board::run(command, &session, &mut out).await,
+        CliCommand::Board(command) => board::run(command, &mut session, &mut out).await,
+        CliCommand::Column(command) => column::run(command, &mut session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
         CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,

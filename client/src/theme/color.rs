@@ -5,7 +5,7 @@ use ratatui::style::Color;
 
 /// The 16 ANSI colours by name (ratatui's naming: `gray` is ANSI 7, `dark-gray` ANSI 8), with
 /// their conventional xterm RGB values. Aliases follow.
-const ANSI: &[(&str, Color, (u8, u8, u8))] = &[
+pub(crate) const ANSI: &[(&str, Color, (u8, u8, u8))] = &[
     ("black", Color::Black, (0, 0, 0)),
     ("red", Color::Red, (205, 0, 0)),
     ("green", Color::Green, (0, 205, 0)),
@@ -114,13 +114,32 @@ impl ColorSupport {
 /// The levels of each channel in the xterm 6×6×6 colour cube.
 const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
 
-fn distance((r1, g1, b1): (u8, u8, u8), (r2, g2, b2): (u8, u8, u8)) -> u32 {
+pub(crate) fn distance((r1, g1, b1): (u8, u8, u8), (r2, g2, b2): (u8, u8, u8)) -> u32 {
     let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).unsigned_abs();
     d(r1, r2).pow(2) + d(g1, g2).pow(2) + d(b1, b2).pow(2)
 }
 
+/// The RGB value a colour is shown in, assuming xterm's palette for the 16 ANSI colours and the
+/// 256-colour indices; `None` for [`Color::Reset`] (the terminal's default, unknown here).
+pub fn rgb(color: Color) -> Option<(u8, u8, u8)> {
+    match color {
+        Color::Reset => None,
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        Color::Indexed(i) => Some(index_rgb(i)),
+        named => ANSI
+            .iter()
+            .find(|(_, c, _)| *c == named)
+            .map(|(.., rgb)| *rgb),
+    }
+}
+
+/// The 16 ANSI colours, in palette order.
+pub(crate) fn ansi16() -> impl Iterator<Item = Color> {
+    ANSI.iter().map(|(_, color, _)| *color)
+}
+
 /// The RGB value of an xterm palette index.
-fn index_rgb(index: u8) -> (u8, u8, u8) {
+pub(crate) fn index_rgb(index: u8) -> (u8, u8, u8) {
     match index {
         0..=15 => ANSI[usize::from(index)].2,
         16..=231 => {
@@ -159,7 +178,7 @@ fn nearest_256(rgb: (u8, u8, u8)) -> u8 {
     }
 }
 
-fn to_ansi256(color: Color) -> Color {
+pub(crate) fn to_ansi256(color: Color) -> Color {
     match color {
         Color::Rgb(r, g, b) => Color::Indexed(nearest_256((r, g, b))),
         other => other,
@@ -168,7 +187,7 @@ fn to_ansi256(color: Color) -> Color {
 
 /// The nearest ANSI colour by meaning rather than by distance (plain RGB distance turns most
 /// muted colours grey): greys by lightness, other colours by hue, light variants for light ones.
-fn to_ansi16(color: Color) -> Color {
+pub(crate) fn to_ansi16(color: Color) -> Color {
     let (r, g, b) = match color {
         Color::Rgb(r, g, b) => (r, g, b),
         Color::Indexed(i) if i < 16 => return ANSI[usize::from(i)].1,

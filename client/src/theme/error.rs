@@ -31,6 +31,10 @@ pub enum ThemeErrorKind {
     InheritsLoop(String),
     #[error("inherits must be a string such as \"dark\", found {0}")]
     InheritsNotString(&'static str),
+    #[error("syntax = {0:?}: unknown highlighting theme; use one of {names}", names = super::syntax::names())]
+    UnknownSyntax(String),
+    #[error("syntax must be a string such as \"base16-ocean.dark\", found {0}")]
+    SyntaxNotString(&'static str),
     #[error("[palette] must be a table of name = colour lines, found {0}")]
     PaletteNotTable(&'static str),
     #[error("unknown theme key {0}; see docs/themes.md for the keys")]

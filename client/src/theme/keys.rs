@@ -15,6 +15,19 @@ pub struct ThemeKey {
     pub mono: Modifier,
 }
 
+impl ThemeKey {
+    /// The least contrast this key's foreground needs against its background: muted keys (those
+    /// dimmed without colour) and borders need [`super::contrast::MUTED`], the rest is text and
+    /// needs [`super::contrast::TEXT`].
+    pub fn min_contrast(&self) -> f64 {
+        if self.mono.contains(DIM) || self.name.starts_with("ui.border") {
+            super::contrast::MUTED
+        } else {
+            super::contrast::TEXT
+        }
+    }
+}
+
 const NONE: Modifier = Modifier::empty();
 const BOLD: Modifier = Modifier::BOLD;
 const REV: Modifier = Modifier::REVERSED;

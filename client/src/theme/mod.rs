@@ -5,22 +5,27 @@
 //! Four are bundled from `themes/` (`dark`, `light`, `high-contrast`, `base16`); users add
 //! `themes/NAME.toml` in the config directory, which may inherit a bundled one. Every problem
 //! is a [`ThemeError`] naming file, line and key, and loading falls back to the bundled default
-//! theme. [`Theme::resolve`] fits the colours to what the terminal shows ([`ColorSupport`]).
-//! See `docs/themes.md`.
+//! theme. A theme also names the highlighting theme for code (`syntax = "…"`, [`SYNTAX_THEMES`]).
+//! [`Theme::resolve`] fits the colours to what the terminal shows ([`ColorSupport`]) without
+//! losing contrast ([`contrast`]), and [`Theme::syntax`] tells the highlighter how to colour code
+//! the same way. See `docs/themes.md`.
 
 mod color;
+pub mod contrast;
 mod error;
 mod keys;
 mod parse;
+mod syntax;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use ratatui::style::{Color, Style};
 
-pub use color::{ColorSupport, parse_color};
+pub use color::{ColorSupport, parse_color, rgb};
 pub use error::{ThemeError, ThemeErrorKind};
 pub use keys::{KEYS, ThemeKey};
+pub use syntax::{DEFAULT_SYNTAX, SYNTAX_THEMES, SyntaxStyle};
 
 use crate::keymap::source::Source;
 use parse::{ColorRef, Layer};
@@ -63,11 +68,15 @@ pub(crate) fn bundled_names() -> String {
     names.join(", ")
 }
 
-/// A loaded theme: a style for every key in [`KEYS`].
+/// A loaded theme: a style for every key in [`KEYS`], and the highlighting theme for code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
     name: String,
     styles: HashMap<&'static str, Style>,
+    /// One of [`SYNTAX_THEMES`].
+    syntax: &'static str,
+    /// The colours the theme has been fitted to (true colour until [`Theme::resolve`]).
+    support: ColorSupport,
 }
 
 impl Default for Theme {
@@ -77,6 +86,8 @@ impl Default for Theme {
         build(DEFAULT, None, &mut errors).unwrap_or_else(|| Theme {
             name: DEFAULT.to_owned(),
             styles: HashMap::new(),
+            syntax: DEFAULT_SYNTAX,
+            support: ColorSupport::TrueColor,
         })
     }
 }
@@ -104,15 +115,89 @@ impl Theme {
         self.styles.get(key).copied().unwrap_or_default()
     }
 
+    /// The name of the highlighting theme code blocks are coloured with.
+    pub fn syntax_theme(&self) -> &'static str {
+        self.syntax
+    }
+
+    /// The colours this theme has been fitted to.
+    pub fn support(&self) -> ColorSupport {
+        self.support
+    }
+
+    /// The background the screen is drawn on, as shown: `ui.text`'s, or the terminal's default
+    /// ([`contrast::DEFAULT_BG`]) where the theme leaves it to the terminal.
+    pub fn background(&self) -> (u8, u8, u8) {
+        self.style("ui.text")
+            .bg
+            .and_then(rgb)
+            .unwrap_or(contrast::DEFAULT_BG)
+    }
+
+    /// The foreground of body text, as shown: `ui.text`'s, or the terminal's default
+    /// ([`contrast::DEFAULT_FG`]).
+    pub fn foreground(&self) -> (u8, u8, u8) {
+        self.style("ui.text")
+            .fg
+            .and_then(rgb)
+            .unwrap_or(contrast::DEFAULT_FG)
+    }
+
+    /// How code blocks are coloured: the highlighting theme, fitted to this theme's colours and
+    /// drawn on `md.code_block`'s background. A theme written only in ANSI names (such as
+    /// `base16`) gets code in ANSI colours too, so all of it follows the terminal's palette.
+    pub fn syntax(&self) -> SyntaxStyle {
+        let ansi_only = self.styles.values().all(|style| {
+            [style.fg, style.bg]
+                .into_iter()
+                .flatten()
+                .all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_)))
+        });
+        let support = match self.support {
+            ColorSupport::TrueColor | ColorSupport::Ansi256 if ansi_only => ColorSupport::Ansi16,
+            support => support,
+        };
+        let background = self
+            .style("md.code_block")
+            .bg
+            .or(self.style("ui.text").bg)
+            .filter(|c| *c != Color::Reset);
+        SyntaxStyle::new(self.syntax, support, background)
+    }
+
     /// This theme as a terminal with `support` can show it: true colour is mapped to the
     /// nearest 256 or 16 colours, and without colour only modifiers remain, plus each key's
     /// fallback modifier ([`ThemeKey::mono`]) so that selections and errors stay visible.
+    ///
+    /// A reduced foreground keeps the contrast it had with its background (the key's own, else
+    /// `ui.text`'s), up to what the key needs ([`ThemeKey::min_contrast`]): where the nearest
+    /// colour would lose it, the nearest colour that keeps it is taken ([`contrast::fit`]).
+    ///
+    /// On 16 colours a subtle background tint (under [`TINT`]:1 against the screen's background,
+    /// such as a selection or a panel) has no equivalent: it becomes the screen's background and
+    /// the key gains its fallback modifier, as without colour (a selection is reversed).
     pub fn resolve(&self, support: ColorSupport) -> Theme {
+        let screen = self.style("ui.text").bg.filter(|c| *c != Color::Reset);
         let styles = KEYS
             .iter()
             .map(|key| {
                 let mut style = self.style(key.name);
-                style.fg = style.fg.and_then(|c| support.degrade(c));
+                let tint = support == ColorSupport::Ansi16
+                    && style.bg.is_some_and(|bg| is_tint(bg, screen));
+                if tint {
+                    style.bg = screen;
+                    style = style.add_modifier(key.mono);
+                }
+                let bg = style.bg.or(screen).filter(|c| *c != Color::Reset);
+                let written_bg = bg.and_then(rgb).unwrap_or(contrast::DEFAULT_BG);
+                let shown_bg = bg
+                    .and_then(|c| support.degrade(c))
+                    .and_then(rgb)
+                    .unwrap_or(contrast::DEFAULT_BG);
+                style.fg = style.fg.and_then(|fg| {
+                    let had = rgb(fg).map_or(0.0, |fg| contrast::ratio(fg, written_bg));
+                    contrast::fit(fg, shown_bg, had.min(key.min_contrast()), support)
+                });
                 style.bg = style.bg.and_then(|c| support.degrade(c));
                 if support == ColorSupport::None {
                     style = style.add_modifier(key.mono);
@@ -123,7 +208,21 @@ impl Theme {
         Theme {
             name: self.name.clone(),
             styles,
+            syntax: self.syntax,
+            support,
         }
+    }
+}
+
+/// Backgrounds closer than this to the screen's background are tints (see [`Theme::resolve`]).
+pub const TINT: f64 = 1.5;
+
+/// Whether `bg` is a tint of the screen's background `screen`: a different colour, but under
+/// [`TINT`]:1 from it.
+fn is_tint(bg: Color, screen: Option<Color>) -> bool {
+    match (rgb(bg), screen.and_then(rgb)) {
+        (Some(bg), Some(screen)) => bg != screen && contrast::ratio(bg, screen) < TINT,
+        _ => false,
     }
 }
 
@@ -265,9 +364,16 @@ fn build(name: &str, user_dir: Option<&Path>, errors: &mut Vec<ThemeError>) -> O
             (key.name, Style::default())
         })
         .collect();
+    let syntax = layers
+        .iter()
+        .rev()
+        .find_map(|layer| layer.syntax)
+        .unwrap_or(DEFAULT_SYNTAX);
     Some(Theme {
         name: name.to_owned(),
         styles,
+        syntax,
+        support: ColorSupport::TrueColor,
     })
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct Layer {
     /// The file name errors show.
     pub file: String,
     pub inherits: Option<(String, usize)>,
+    /// The highlighting theme for code blocks (`syntax = "…"`), one of [`super::SYNTAX_THEMES`].
+    pub syntax: Option<&'static str>,
     pub palette: Vec<(String, Color)>,
     /// Styles with their line, for errors found when resolving colours.
     pub styles: Vec<(&'static str, StyleSpec, usize)>,
@@ -95,6 +97,13 @@ impl Parser<'_, '_> {
                 }
                 ("inherits", other) => {
                     self.error(line, ThemeErrorKind::InheritsNotString(other.type_str()));
+                }
+                ("syntax", DeValue::String(name)) => match super::syntax::find(name) {
+                    Some(known) => self.layer.syntax = Some(known),
+                    None => self.error(line, ThemeErrorKind::UnknownSyntax(name.to_string())),
+                },
+                ("syntax", other) => {
+                    self.error(line, ThemeErrorKind::SyntaxNotString(other.type_str()));
                 }
                 ("palette", DeValue::Table(palette)) => self.palette(palette),
                 ("palette", other) => {

@@ -46,6 +46,54 @@ fn every_bundled_theme_loads_without_errors_and_sets_every_key() {
 }
 
 #[test]
+fn every_bundled_theme_names_its_highlighting_theme() {
+    for (name, path, text) in BUNDLED {
+        assert!(
+            text.contains("\nsyntax = \""),
+            "{path} names no syntax theme"
+        );
+        let (theme, _) = Theme::load(name, None);
+        assert!(SYNTAX_THEMES.contains(&theme.syntax_theme()), "{path}");
+    }
+    let (light, _) = Theme::load("light", None);
+    assert_eq!(light.syntax_theme(), "InspiredGitHub");
+}
+
+#[test]
+fn syntax_is_inherited_and_an_unknown_one_lists_the_known_ones() {
+    let dir = user_dir(&[("mine", "inherits = \"light\"\n")]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(theme.syntax_theme(), "InspiredGitHub");
+    let error = single_error("syntax = \"Monokai\"\n");
+    let shown = error.to_string();
+    assert!(
+        shown.contains(
+            "syntax = \"Monokai\": unknown highlighting theme; use one of \"base16-ocean.dark\""
+        ) && shown.contains("\"Solarized (light)\""),
+        "{shown}"
+    );
+}
+
+#[test]
+fn code_colours_follow_the_theme_and_the_terminal() {
+    let theme = Theme::default();
+    let syntax = theme.resolve(ColorSupport::Ansi256).syntax();
+    assert_eq!(syntax.support, ColorSupport::Ansi256);
+    assert_eq!(
+        syntax.background,
+        (0x30, 0x30, 0x30),
+        "md.code_block's background, reduced"
+    );
+    assert_eq!(Theme::default().syntax().background, (0x28, 0x2c, 0x34));
+    // base16 is written in ANSI names, so its code is in ANSI colours even at true colour.
+    let (base16, _) = Theme::load("base16", None);
+    assert_eq!(base16.syntax().support, ColorSupport::Ansi16);
+    let none = theme.resolve(ColorSupport::None).syntax();
+    assert_eq!(none.color((0xff, 0x80, 0x00)), None);
+}
+
+#[test]
 fn base16_uses_only_ansi_names() {
     let (theme, _) = Theme::load("base16", None);
     for key in KEYS {
@@ -67,7 +115,7 @@ fn styles_come_from_the_palette() {
     assert_eq!(
         theme.style("ui.error"),
         Style::new()
-            .fg(Color::Rgb(0xe0, 0x6c, 0x75))
+            .fg(Color::Rgb(0xe6, 0x86, 0x8e))
             .add_modifier(Modifier::BOLD)
     );
     assert_eq!(theme.style("no.such.key"), Style::default());
@@ -101,7 +149,7 @@ fn a_user_theme_can_shadow_and_inherit_the_bundled_one_of_the_same_name() {
     // `red` here is the bundled palette's red, which wins over the ANSI name.
     assert_eq!(
         theme.style("ui.muted").fg,
-        Some(Color::Rgb(0xe0, 0x6c, 0x75))
+        Some(Color::Rgb(0xe6, 0x86, 0x8e))
     );
 }
 
@@ -119,9 +167,9 @@ fn unset_keys_fall_back_to_their_parent() {
 fn resolve_degrades_colours() {
     let theme = Theme::default();
     let rgb = theme.style("ui.error").fg;
-    assert_eq!(rgb, Some(Color::Rgb(0xe0, 0x6c, 0x75)));
+    assert_eq!(rgb, Some(Color::Rgb(0xe6, 0x86, 0x8e)));
     let s256 = theme.resolve(ColorSupport::Ansi256);
-    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(168)));
+    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(174)));
     let s16 = theme.resolve(ColorSupport::Ansi16);
     assert_eq!(s16.style("ui.error").fg, Some(Color::LightRed));
     assert_eq!(theme.resolve(ColorSupport::TrueColor), theme);
@@ -137,6 +185,65 @@ fn resolve_degrades_colours() {
             );
         }
     }
+}
+
+#[test]
+fn muted_text_stays_darker_than_text_on_16_colours() {
+    let (dark, _) = Theme::load("dark", None);
+    let s16 = dark.resolve(ColorSupport::Ansi16);
+    assert_eq!(s16.style("ui.text").fg, Some(Color::Gray));
+    assert_eq!(s16.style("ui.muted").fg, Some(Color::DarkGray));
+    assert_eq!(s16.style("card.number").fg, Some(Color::DarkGray));
+}
+
+#[test]
+fn reducing_keeps_the_contrast_a_colour_had() {
+    let dir = user_dir(&[(
+        "mine",
+        "\"ui.text\" = { fg = \"#d7dae0\", bg = \"#1e2127\" }\n\"ui.error\" = \"#e06c75\"\n\"column.title\" = \"#61afef\"\n",
+    )]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let shown = |c: Option<Color>| c.and_then(super::rgb).unwrap_or_default();
+    // 256 colours: the nearest index, 168, is under 4.5:1 on the reduced background; 174 is
+    // the nearest that is not.
+    let s256 = theme.resolve(ColorSupport::Ansi256);
+    let on = shown(s256.style("ui.text").bg);
+    assert!(contrast::ratio(shown(Some(Color::Indexed(168))), on) < contrast::TEXT);
+    assert_eq!(s256.style("ui.error").fg, Some(Color::Indexed(174)));
+    // 16 colours: light blue is just under 4.5:1 on black; cyan is the nearest readable one.
+    let s16 = theme.resolve(ColorSupport::Ansi16);
+    assert_eq!(s16.style("ui.text").bg, Some(Color::Black));
+    assert_eq!(s16.style("column.title").fg, Some(Color::Cyan));
+}
+
+#[test]
+fn background_tints_become_modifiers_on_16_colours() {
+    let dir = user_dir(&[(
+        "mine",
+        "\"ui.text\" = { bg = \"#1e2127\" }\n\"card.selected\" = { bg = \"#2c313c\" }\n\"chat.room.active\" = { bg = \"#61afef\" }\n",
+    )]);
+    let (theme, errors) = Theme::load("mine", Some(dir.path()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let s16 = theme.resolve(ColorSupport::Ansi16);
+    let selected = s16.style("card.selected");
+    assert_eq!(selected.bg, Some(Color::Black), "the screen's background");
+    assert!(selected.add_modifier.contains(Modifier::REVERSED));
+    let active = s16.style("chat.room.active");
+    assert_eq!(
+        active.bg,
+        Some(Color::LightBlue),
+        "not a tint: reduced as usual"
+    );
+    assert!(!active.add_modifier.contains(Modifier::REVERSED));
+    // With more colours the tint is kept.
+    let s256 = theme.resolve(ColorSupport::Ansi256);
+    assert!(
+        !s256
+            .style("card.selected")
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
 }
 
 #[test]
@@ -286,6 +393,14 @@ fn each_error_kind_carries_its_line() {
             2,
             |k| matches!(k, ThemeErrorKind::UnknownInherits(n) if n == "nope"),
         ),
+        (
+            "\nsyntax = \"monokai\"\n",
+            2,
+            |k| matches!(k, ThemeErrorKind::UnknownSyntax(n) if n == "monokai"),
+        ),
+        ("syntax = 1\n", 1, |k| {
+            matches!(k, ThemeErrorKind::SyntaxNotString("integer"))
+        }),
         ("inherits = [1]\n", 1, |k| {
             matches!(k, ThemeErrorKind::InheritsNotString("array"))
         }),
@@ -329,6 +444,37 @@ fn the_themes_doc_lists_every_key() {
         "docs/themes.md",
         "<!-- keys:start -->",
         "<!-- keys:end -->",
+        &table,
+    );
+}
+
+#[test]
+fn the_themes_doc_lists_the_highlighting_themes_and_the_16_colours() {
+    let mut table = String::from("| Highlighting theme | Used by |\n|---|---|\n");
+    for syntax in SYNTAX_THEMES {
+        let users: Vec<String> = BUNDLED
+            .iter()
+            .filter(|(name, ..)| Theme::load(name, None).0.syntax_theme() == *syntax)
+            .map(|(name, ..)| format!("`{name}`"))
+            .collect();
+        table.push_str(&format!("| `{syntax}` | {} |\n", users.join(", ")));
+    }
+    crate::keymap::tests::check_generated_doc(
+        "docs/themes.md",
+        "<!-- syntax:start -->",
+        "<!-- syntax:end -->",
+        &table,
+    );
+    let mut table = String::from("| Colour | ANSI | RGB |\n|---|---|---|\n");
+    for (index, (name, _, (r, g, b))) in color::ANSI.iter().enumerate() {
+        table.push_str(&format!(
+            "| `{name}` | {index} | `#{r:02x}{g:02x}{b:02x}` |\n"
+        ));
+    }
+    crate::keymap::tests::check_generated_doc(
+        "docs/themes.md",
+        "<!-- ansi:start -->",
+        "<!-- ansi:end -->",
         &table,
     );
 }

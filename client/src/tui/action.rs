@@ -17,11 +17,12 @@ pub enum Context {
     Editor,
     Confirm,
     Detail,
+    Prompt,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -31,6 +32,7 @@ impl Context {
         Context::Editor,
         Context::Confirm,
         Context::Detail,
+        Context::Prompt,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -45,6 +47,7 @@ impl Context {
             Context::Editor => "editor",
             Context::Confirm => "confirm",
             Context::Detail => "detail",
+            Context::Prompt => "prompt",
         }
     }
 
@@ -58,13 +61,17 @@ impl Context {
     pub fn is_text_entry(self) -> bool {
         matches!(
             self,
-            Context::Compose | Context::Filter | Context::Palette | Context::Editor
+            Context::Compose
+                | Context::Filter
+                | Context::Palette
+                | Context::Editor
+                | Context::Prompt
         )
     }
 }
 
 macro_rules! actions {
-    ($($variant:ident => $name:literal, $doc:literal;)*) => {
+    ($($variant:ident => $name:literal, $doc:literal $(, title = $title:literal)?;)*) => {
         /// A user-facing action.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Action {
@@ -84,18 +91,23 @@ macro_rules! actions {
             pub fn description(self) -> &'static str {
                 match self { $(Action::$variant => $doc,)* }
             }
+
+            /// A short human name for the palette ("New card"), if one was given.
+            fn given_title(self) -> Option<&'static str> {
+                match self { $(Action::$variant => None$(.or(Some($title)))?,)* }
+            }
         }
     };
 }
 
 actions! {
-    Quit => "quit", "Quit warren";
-    Help => "help", "Show the key bindings of the current screen";
+    Quit => "quit", "Quit warren", title = "Quit warren";
+    Help => "help", "Show the key bindings of the current screen", title = "Keys and help";
     Palette => "palette", "Open the command palette";
-    NextTab => "next_tab", "Switch to the next tab";
-    PrevTab => "prev_tab", "Switch to the previous tab";
-    ShowBoard => "show_board", "Switch to the board";
-    ShowChat => "show_chat", "Switch to chat";
+    NextTab => "next_tab", "Switch to the next tab", title = "Next tab";
+    PrevTab => "prev_tab", "Switch to the previous tab", title = "Previous tab";
+    ShowBoard => "show_board", "Switch to the board", title = "Go to the board";
+    ShowChat => "show_chat", "Switch to chat", title = "Go to chat";
     Cancel => "cancel", "Close the overlay or leave the field";
     Confirm => "confirm", "Confirm or open the selection";
     MoveUp => "move_up", "Move the selection up";
@@ -106,31 +118,73 @@ actions! {
     PageDown => "page_down", "Scroll down a page";
     First => "first", "Jump to the first item";
     Last => "last", "Jump to the last item";
-    CardNew => "card_new", "Create a card in the focused column";
-    CardEdit => "card_edit", "Edit the selected card";
-    CardOpen => "card_open", "Show the selected card in full";
-    CardDelete => "card_delete", "Delete the selected card (asks first)";
-    CardMoveLeft => "card_move_left", "Move the selected card to the column on the left";
-    CardMoveRight => "card_move_right", "Move the selected card to the column on the right";
-    CardMoveUp => "card_move_up", "Move the selected card up within its column";
-    CardMoveDown => "card_move_down", "Move the selected card down within its column";
-    Filter => "filter", "Filter the board as you type (text, #label, @assignee)";
-    ClearFilter => "clear_filter", "Clear the board filter";
-    NextBoard => "next_board", "Show the next board";
-    PrevBoard => "prev_board", "Show the previous board";
-    NextRoom => "next_room", "Go to the next room";
-    PrevRoom => "prev_room", "Go to the previous room";
-    Compose => "compose", "Write a message in the current room";
+    CardNew => "card_new", "Create a card in the focused column", title = "New card";
+    CardEdit => "card_edit", "Edit the selected card", title = "Edit card";
+    CardOpen => "card_open", "Show the selected card in full", title = "Open card";
+    CardDelete => "card_delete", "Delete the selected card (asks first)", title = "Delete card";
+    CardMoveLeft => "card_move_left", "Move the selected card to the column on the left", title = "Move card left";
+    CardMoveRight => "card_move_right", "Move the selected card to the column on the right", title = "Move card right";
+    CardMoveUp => "card_move_up", "Move the selected card up within its column", title = "Move card up";
+    CardMoveDown => "card_move_down", "Move the selected card down within its column", title = "Move card down";
+    Filter => "filter", "Filter the board as you type (word, #label, @assignee, !priority, #12)", title = "Filter the board";
+    ClearFilter => "clear_filter", "Clear the board filter", title = "Clear the filter";
+    NextBoard => "next_board", "Show the next board", title = "Next board";
+    PrevBoard => "prev_board", "Show the previous board", title = "Previous board";
+    BoardNew => "board_new", "Create a board and show it", title = "New board";
+    BoardRename => "board_rename", "Rename the current board", title = "Rename board";
+    ColumnNew => "column_new", "Add a column right of the focused one", title = "New column";
+    ColumnRename => "column_rename", "Rename the focused column", title = "Rename column";
+    ColumnMoveLeft => "column_move_left", "Move the focused column one place left", title = "Move column left";
+    ColumnMoveRight => "column_move_right", "Move the focused column one place right", title = "Move column right";
+    ColumnDelete => "column_delete", "Delete the focused column; its cards go to a neighbour (asks first)", title = "Delete column";
+    NextRoom => "next_room", "Go to the next room", title = "Next room";
+    PrevRoom => "prev_room", "Go to the previous room", title = "Previous room";
+    RoomNew => "room_new", "Create a room (asks for its name)", title = "New room";
+    RoomJump => "room_jump", "Jump to a room by name", title = "Jump to a room";
+    Compose => "compose", "Write a message in the current room", title = "Write a message";
     Send => "send", "Send the message";
     Newline => "newline", "Insert a new line in the message";
-    MessageEdit => "message_edit", "Edit the selected message (your own)";
-    MessageDelete => "message_delete", "Delete the selected message (your own; asks first)";
+    MessageEdit => "message_edit", "Edit the selected message (your own)", title = "Edit my message";
+    MessageDelete => "message_delete", "Delete the selected message (your own; asks first)", title = "Delete my message";
     Save => "save", "Save the card being edited";
     NextField => "next_field", "Go to the next field";
     PrevField => "prev_field", "Go to the previous field";
+    Copy => "copy", "Copy the selected card or message to the clipboard (needs [ui] osc52 = true)", title = "Copy to clipboard";
+    Undo => "undo", "Undo the last delete (for a few seconds)", title = "Undo delete";
+    Density => "density", "Switch between roomy cards (with labels) and compact ones (one row each)", title = "Compact or roomy cards";
+    Messages => "messages", "Show the recent status messages in full", title = "Recent messages";
 }
 
 impl Action {
+    /// The name people see in the palette: the short title, else the description.
+    pub fn title(self) -> &'static str {
+        self.given_title().unwrap_or(self.description())
+    }
+
+    /// Actions that only make sense as a key in a given place (moving, confirming, typing), so
+    /// the palette does not offer them.
+    pub fn is_key_only(self) -> bool {
+        matches!(
+            self,
+            Action::Palette
+                | Action::Cancel
+                | Action::Confirm
+                | Action::MoveUp
+                | Action::MoveDown
+                | Action::MoveLeft
+                | Action::MoveRight
+                | Action::PageUp
+                | Action::PageDown
+                | Action::First
+                | Action::Last
+                | Action::Send
+                | Action::Newline
+                | Action::Save
+                | Action::NextField
+                | Action::PrevField
+        )
+    }
+
     /// Parses an action name from a keymap file.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|a| a.name() == name)
@@ -159,6 +213,15 @@ mod tests {
         assert_eq!(names.len(), Action::ALL.len());
         for context in Context::ALL {
             assert_eq!(Context::from_name(context.name()), Some(context));
+        }
+    }
+
+    #[test]
+    fn palette_actions_have_short_human_titles() {
+        for action in Action::ALL.iter().filter(|a| !a.is_key_only()) {
+            let title = action.title();
+            assert!(!title.contains('_'), "{action}: {title}");
+            assert!(title.chars().count() <= 24, "{action}: {title} is long");
         }
     }
 }

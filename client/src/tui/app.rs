@@ -11,6 +11,7 @@ use warren_protocol::{Change, Command, Id, Member, ServerMessage, WireError};
 
 use super::model::Model;
 use super::net::{NetEvent, NetRequest};
+use super::notices::{self, NoticeLog};
 use super::outbox::Outbox;
 use super::state::{BoardUi, ChatUi, ConnState, Notice, Overlay, Tab};
 use crate::connection::new_request_id;
@@ -41,15 +42,37 @@ pub struct App {
     pub chat: ChatUi,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
+    /// The current notice's deadline and the recent notices (`:messages`).
+    pub notices: NoticeLog,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// Copy with OSC 52 (`[ui] osc52 = true`).
+    pub osc52: bool,
+    /// Where config.toml is, for messages that tell the user to edit it.
+    pub config_path: Option<String>,
+    /// Text to put on the clipboard, written to the terminal by the event loop.
+    pub copy_request: Option<String>,
+    /// The last delete, undoable for a few seconds.
+    pub undo: Option<super::undo::Undoable>,
     /// Requests for the network task, drained by the event loop.
     pub outbound: Vec<NetRequest>,
     pub quit: bool,
+    /// A board this client created, shown as soon as the server confirms it.
+    pub pending_board: Option<Id>,
     /// The local time zone's offset from UTC, for showing times.
     pub utc_offset: i64,
+    /// The largest useful scroll offset of the open overlay, as last drawn (a renderer memo, so
+    /// scrolling past the end does not have to be scrolled back).
+    pub overlay_max_scroll: std::cell::Cell<Option<usize>>,
     /// Rendered message bodies by (message, width, edit time): a memo for the renderer.
     pub chat_render_cache: RefCell<RenderCache>,
+    /// Where the outbox is kept between runs; `None` keeps it in memory only (the demo).
+    pub outbox_dir: Option<std::path::PathBuf>,
+    /// Whose outbox this is, known once connected.
+    pub outbox_key: Option<super::outbox_file::OutboxKey>,
+    /// Overlays under the open one, shown again when it closes (a confirmation over the card
+    /// editor, the editor over a card's details).
+    pub under: Vec<Overlay>,
 }
 
 impl App {
@@ -69,12 +92,22 @@ impl App {
             chat: ChatUi::default(),
             overlay: None,
             notice: None,
+            notices: NoticeLog::default(),
             keymap,
             theme,
+            osc52: false,
+            config_path: None,
+            copy_request: None,
+            undo: None,
             outbound: Vec::new(),
             quit: false,
+            pending_board: None,
             chat_render_cache: RefCell::new(HashMap::new()),
+            overlay_max_scroll: std::cell::Cell::new(None),
             utc_offset: crate::localtime::offset_secs(now_ms()),
+            outbox_dir: None,
+            outbox_key: None,
+            under: Vec::new(),
         }
     }
 
@@ -93,12 +126,9 @@ impl App {
         };
     }
 
-    /// Shows a one-line message in the status bar.
+    /// Shows a message in the status line for a few seconds (see [`super::notices`]).
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {
-        self.notice = Some(Notice {
-            text: crate::sanitize::line(&text.into()),
-            error,
-        });
+        self.notify_at(text, error, Instant::now());
     }
 
     /// Queues a command: it shows at once, and is sent now or after the next reconnect.
@@ -111,6 +141,7 @@ impl App {
             }
         };
         self.outbox.push(request_id, command);
+        self.keep_outbox();
         self.flush_outbox();
         self.reproject();
     }
@@ -180,6 +211,11 @@ impl App {
 
     /// Handles what the network task reports.
     pub fn on_net(&mut self, event: NetEvent) {
+        self.on_net_event(event);
+        self.follow_pending_board();
+    }
+
+    fn on_net_event(&mut self, event: NetEvent) {
         match event {
             NetEvent::Connecting => {
                 if !matches!(self.conn, ConnState::Connected) {
@@ -191,6 +227,7 @@ impl App {
                 self.workspace_id = Some(workspace);
                 self.conn = ConnState::Connected;
                 self.synced = false;
+                self.restore_outbox(&welcome.user.user_id);
                 self.outbox.mark_all_unsent();
                 self.flush_outbox();
                 for history in self.model.history.values_mut() {
@@ -204,20 +241,35 @@ impl App {
                 };
                 self.outbox.mark_all_unsent();
             }
+            NetEvent::Refused { message } => {
+                self.conn = ConnState::Refused { message };
+                self.outbox.mark_all_unsent();
+            }
             NetEvent::Push(message) => self.on_push(*message),
             NetEvent::Acked(request_id, ack) => {
-                self.outbox.resolve(&request_id);
+                if self.outbox.resolve(&request_id).is_some() {
+                    self.keep_outbox();
+                }
+                self.clear_error_notice();
                 // The ack carries the event; apply it now if it is next (the event frame that
                 // follows is then skipped by sequence number).
                 self.apply_event(&ack.event);
                 self.reproject();
             }
             NetEvent::Rejected(request_id, error) => {
-                let what = self
-                    .outbox
-                    .resolve(&request_id)
-                    .map_or("a change", |p| p.command.name());
-                self.reject(what, &error);
+                let refused = self.outbox.resolve(&request_id);
+                if let Some(p) = &refused {
+                    self.forget_undo_of(&p.command);
+                }
+                let what = refused.as_ref().map_or_else(
+                    || "make that change".to_owned(),
+                    |p| notices::attempt(&p.command),
+                );
+                self.reject(&what, &error);
+                if let Some(refused) = refused {
+                    self.keep_outbox();
+                    self.reopen_refused(refused.command);
+                }
                 self.reproject();
             }
             NetEvent::Page {
@@ -231,13 +283,16 @@ impl App {
                 if let Some(h) = self.model.history.get_mut(&room_id) {
                     h.loading = false;
                 }
-                self.notify(format!("could not load messages: {error}"), true);
+                self.notify(
+                    format!("Could not load the room's messages: {error} — they load again when you reopen the room"),
+                    true,
+                );
             }
         }
     }
 
     fn reject(&mut self, what: &str, error: &WireError) {
-        self.notify(format!("{what} was refused: {}", error.message), true);
+        self.notify(format!("Could not {what}: {}", error.message), true);
     }
 
     fn on_push(&mut self, message: ServerMessage) {
@@ -263,7 +318,10 @@ impl App {
                 list.push((user_id, until));
             }
             ServerMessage::Error { code, message, .. } => {
-                self.notify(format!("server: {code}: {message}"), true);
+                self.notify(
+                    format!("The server reported a problem ({code}): {message}"),
+                    true,
+                );
             }
             ServerMessage::Resync { .. }
             | ServerMessage::Welcome { .. }
@@ -276,6 +334,12 @@ impl App {
     fn apply_event(&mut self, event: &warren_protocol::Event) {
         if !self.model.apply_event(event) {
             return;
+        }
+        if let Change::RoomCreated { room } = &event.change
+            && self.chat.go_to_room.as_ref() == Some(&room.id)
+        {
+            self.chat.go_to_room = None;
+            self.go_to_room(&room.id);
         }
         let me = self.me.as_ref().map(|m| m.user_id.clone());
         if let Change::MessagePosted { message } = &event.change {

@@ -1,69 +1,78 @@
 //! Syntax highlighting for fenced code blocks in chat messages, using syntect's bundled syntaxes and
-//! one bundled theme.
+//! the bundled highlighting theme the warren theme names ([`SyntaxStyle`]).
 //!
-//! The syntax set and theme are loaded once, lazily, on the first call, and shared for the life of
+//! The syntax set and themes are loaded once, lazily, on the first call, and shared for the life of
 //! the process. The first call takes about 40 ms (measured in the dev profile, whose dependencies are
 //! built at opt-level 1); each language's first use then compiles its regexes for a few more ms.
 //! That is far too slow for every frame: callers cache the rendered lines per message.
 //!
-//! Colours come out as [`Color::Rgb`]; the theme layer degrades them for 256- and 16-colour
-//! terminals. Syntect's background colours are dropped so the code block style supplies the
-//! background.
+//! Token colours go through [`SyntaxStyle::color`]: made readable on the code block's background
+//! and reduced to the terminal's colours like every theme colour (none at all under `NO_COLOR`).
+//! Syntect's background colours are dropped so the code block style supplies the background.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use ratatui::style::{Color, Modifier, Style};
 use syntect::easy::HighlightLines;
-use syntect::highlighting::{FontStyle, Theme, ThemeSet};
+use syntect::highlighting::{FontStyle, ThemeSet};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
-/// The bundled syntect theme used for every code block.
-const THEME: &str = "base16-ocean.dark";
+use crate::theme::SyntaxStyle;
 
 /// One highlighted line: runs of text with their style, without the line break.
 pub type HighlightedLine = Vec<(Style, String)>;
 
 struct Assets {
     syntaxes: SyntaxSet,
-    theme: Option<Theme>,
+    themes: ThemeSet,
 }
 
 fn assets() -> &'static Assets {
     static ASSETS: OnceLock<Assets> = OnceLock::new();
     ASSETS.get_or_init(|| Assets {
         syntaxes: SyntaxSet::load_defaults_newlines(),
-        theme: ThemeSet::load_defaults().themes.remove(THEME),
+        themes: ThemeSet::load_defaults(),
     })
 }
 
-/// Highlights `code` as the language named by a code fence (`rust`, `rs`, `py`, `sh`, …), one entry
-/// per line of `code`, without line breaks.
+/// The bundled highlighting theme called `name` (one of [`crate::theme::SYNTAX_THEMES`]).
+pub fn syntect_theme(name: &str) -> Option<&'static syntect::highlighting::Theme> {
+    assets().themes.themes.get(name)
+}
+
+/// Highlights `code` as the language named by a code fence (`rust`, `rs`, `py`, `sh`, …) in the
+/// colours of `style`, one entry per line of `code`, without line breaks.
 ///
 /// Returns `None` when the language is unknown (the caller renders the block plainly), when syntect
 /// fails on the input, or when `code` is empty. `code` is expected to be free of control characters;
 /// the markdown renderer cleans it first.
-pub fn highlight(code: &str, lang: &str) -> Option<Vec<HighlightedLine>> {
+pub fn highlight(code: &str, lang: &str, style: &SyntaxStyle) -> Option<Vec<HighlightedLine>> {
     if code.is_empty() {
         return None;
     }
     let assets = assets();
-    let theme = assets.theme.as_ref()?;
+    let theme = assets.themes.themes.get(style.theme)?;
     let syntax = find_syntax(&assets.syntaxes, lang)?;
     let mut highlighter = HighlightLines::new(syntax, theme);
+    // A highlighting theme has a few dozen colours; fitting one to the terminal is not free.
+    let mut colours: HashMap<(u8, u8, u8), Option<Color>> = HashMap::new();
     let mut lines = Vec::new();
     for line in LinesWithEndings::from(code) {
         let regions = highlighter.highlight_line(line, &assets.syntaxes).ok()?;
         let mut out: HighlightedLine = Vec::with_capacity(regions.len());
-        for (style, text) in regions {
+        for (region_style, text) in regions {
             let text = text.trim_end_matches(['\n', '\r']);
             if text.is_empty() {
                 continue;
             }
-            let style = convert(style);
+            let converted = convert(region_style, |rgb| {
+                *colours.entry(rgb).or_insert_with(|| style.color(rgb))
+            });
             match out.last_mut() {
-                Some((last, run)) if *last == style => run.push_str(text),
-                _ => out.push((style, text.to_owned())),
+                Some((last, run)) if *last == converted => run.push_str(text),
+                _ => out.push((converted, text.to_owned())),
             }
         }
         lines.push(out);
@@ -102,11 +111,16 @@ fn find_syntax<'a>(syntaxes: &'a SyntaxSet, lang: &str) -> Option<&'a SyntaxRefe
     (syntax.name != "Plain Text").then_some(syntax)
 }
 
-fn convert(style: syntect::highlighting::Style) -> Style {
+/// A token's style as drawn: its colour through `colour` ([`SyntaxStyle::color`]), its font
+/// style as modifiers.
+fn convert(
+    style: syntect::highlighting::Style,
+    mut colour: impl FnMut((u8, u8, u8)) -> Option<Color>,
+) -> Style {
     let fg = style.foreground;
     let mut out = Style::default();
     if fg.a > 0 {
-        out = out.fg(Color::Rgb(fg.r, fg.g, fg.b));
+        out.fg = colour((fg.r, fg.g, fg.b));
     }
     for (font, modifier) in [
         (FontStyle::BOLD, Modifier::BOLD),
@@ -123,6 +137,11 @@ fn convert(style: syntect::highlighting::Style) -> Style {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::theme::{ColorSupport, SYNTAX_THEMES, contrast};
+
+    fn dark() -> SyntaxStyle {
+        SyntaxStyle::default()
+    }
 
     fn text(lines: &[HighlightedLine]) -> Vec<String> {
         lines
@@ -134,7 +153,7 @@ mod tests {
     #[test]
     fn rust_gets_several_styles_and_keeps_the_text() {
         let code = "fn main() {\n    let x = \"hi\"; // note\n}";
-        let lines = highlight(code, "rust").expect("rust is bundled");
+        let lines = highlight(code, "rust", &dark()).expect("rust is bundled");
         assert_eq!(text(&lines), code.lines().collect::<Vec<_>>());
         let styles: std::collections::HashSet<Style> =
             lines.iter().flatten().map(|(s, _)| *s).collect();
@@ -152,21 +171,79 @@ mod tests {
             "rs", "RUST", "py", "js", "ts", "sh", "bash", "shell", "json", "yaml", "sql", "go",
             "c", "cpp", "diff",
         ] {
-            assert!(highlight("x = 1\n", lang).is_some(), "{lang}");
+            assert!(highlight("x = 1\n", lang, &dark()).is_some(), "{lang}");
         }
     }
 
     #[test]
     fn unknown_or_absent_language_is_none() {
-        assert!(highlight("x", "no-such-language").is_none());
-        assert!(highlight("x", "").is_none());
-        assert!(highlight("x", "text").is_none());
-        assert!(highlight("", "rust").is_none());
+        assert!(highlight("x", "no-such-language", &dark()).is_none());
+        assert!(highlight("x", "", &dark()).is_none());
+        assert!(highlight("x", "text", &dark()).is_none());
+        assert!(highlight("", "rust", &dark()).is_none());
     }
 
     #[test]
     fn one_entry_per_line_including_blank_lines() {
-        let lines = highlight("a\n\nb\n", "py").expect("python is bundled");
+        let lines = highlight("a\n\nb\n", "py", &dark()).expect("python is bundled");
         assert_eq!(text(&lines), ["a", "", "b"]);
+    }
+
+    #[test]
+    fn every_named_highlighting_theme_is_bundled_with_syntect() {
+        let mut bundled: Vec<&str> = assets().themes.themes.keys().map(String::as_str).collect();
+        let mut named = SYNTAX_THEMES.to_vec();
+        bundled.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(bundled, named);
+    }
+
+    /// The colours of every token of a Rust snippet.
+    fn colours(style: &SyntaxStyle) -> Vec<Option<Color>> {
+        let code = "fn main() {\n    let x = \"hi\"; // note\n}";
+        let lines = highlight(code, "rust", style).expect("rust is bundled");
+        lines.iter().flatten().map(|(s, _)| s.fg).collect()
+    }
+
+    #[test]
+    fn token_colours_are_reduced_like_theme_colours() {
+        let at = |support| SyntaxStyle::new("base16-ocean.dark", support, None);
+        let truecolor = colours(&at(ColorSupport::TrueColor));
+        assert!(truecolor.iter().all(|c| matches!(c, Some(Color::Rgb(..)))));
+        let indexed = colours(&at(ColorSupport::Ansi256));
+        assert!(
+            indexed
+                .iter()
+                .all(|c| matches!(c, Some(Color::Indexed(16..)))),
+            "{indexed:?}"
+        );
+        let ansi = colours(&at(ColorSupport::Ansi16));
+        assert!(
+            ansi.iter()
+                .all(|c| c.is_some_and(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_)))),
+            "{ansi:?}"
+        );
+        assert!(colours(&at(ColorSupport::None)).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn token_colours_are_readable_on_the_code_background() {
+        // A dark highlighting theme on a near-white background: every token is darkened.
+        let light_bg = Color::Rgb(0xea, 0xea, 0xeb);
+        for support in [
+            ColorSupport::TrueColor,
+            ColorSupport::Ansi256,
+            ColorSupport::Ansi16,
+        ] {
+            let style = SyntaxStyle::new("base16-ocean.dark", support, Some(light_bg));
+            for colour in colours(&style).into_iter().flatten() {
+                let shown = crate::theme::rgb(colour).unwrap_or_default();
+                let ratio = contrast::ratio(shown, style.background);
+                assert!(
+                    ratio >= contrast::TEXT,
+                    "{support:?}: {colour:?} is {ratio:.2}:1"
+                );
+            }
+        }
     }
 }

@@ -6,9 +6,10 @@ use warren_protocol::{Card, Command, Id, Position, Priority};
 
 use super::action::{Action, Context};
 use super::app::App;
+use super::prompt::PromptFor;
 use super::filter;
 use super::net::NetRequest;
-use super::state::{CardEditor, Confirmable, Field, Overlay, Tab, new_compose, single_line};
+use super::state::{Confirmable, Field, Overlay, Tab, new_compose, single_line};
 
 /// Rows a page-up/page-down moves.
 const PAGE: usize = 10;
@@ -20,9 +21,13 @@ impl App {
             Some(Overlay::Palette { .. }) => Context::Palette,
             Some(Overlay::Confirm { .. }) => Context::Confirm,
             Some(Overlay::Editor(_)) => Context::Editor,
-            Some(Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Problems { .. }) => {
-                Context::Detail
-            }
+            Some(Overlay::Prompt(_)) => Context::Prompt,
+            Some(
+                Overlay::Help { .. }
+                | Overlay::Detail { .. }
+                | Overlay::Problems { .. }
+                | Overlay::Messages { .. },
+            ) => Context::Detail,
             None => self.screen_context(),
         }
     }
@@ -43,10 +48,14 @@ impl App {
             return;
         }
         let context = self.context();
+        let filter_before = (context == Context::Filter).then(|| self.board.filter.clone());
         match self.keymap.action(context, &key) {
             Some(action) => self.perform(action),
             None if context.is_text_entry() => self.type_key(context, key),
             None => {}
+        }
+        if filter_before.is_some_and(|before| before != self.board.filter) {
+            self.reveal_filter_matches();
         }
     }
 
@@ -72,6 +81,7 @@ impl App {
                     }
                 }
             }
+            Context::Prompt => self.prompt_input(key),
             Context::Editor => {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     if editor.focused() != Field::Description && is_enter(&key) {
@@ -85,7 +95,7 @@ impl App {
         }
     }
 
-    fn maybe_send_typing(&mut self) {
+    pub(super) fn maybe_send_typing(&mut self) {
         let now = tokio::time::Instant::now();
         let due = self
             .chat
@@ -100,12 +110,28 @@ impl App {
     /// Performs an action in the current context.
     pub fn perform(&mut self, action: Action) {
         let context = self.context();
+        // A question takes an answer (or quit), nothing else: a stray key must not close the
+        // editor waiting under it.
+        if context == Context::Confirm
+            && !matches!(action, Action::Confirm | Action::Cancel | Action::Quit)
+        {
+            return;
+        }
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::Help => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,
                     _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::Copy => self.copy_selection(),
+            Action::Density => self.board.compact = !self.board.compact,
+            Action::Undo => self.undo_delete(tokio::time::Instant::now()),
+            Action::Messages => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Messages { .. }) => None,
+                    _ => Some(Overlay::Messages { scroll: 0 }),
                 }
             }
             Action::Palette => {
@@ -186,6 +212,13 @@ impl App {
                 self.board.board = (self.board.board + step) % n;
                 self.board.column = 0;
             }
+            Action::BoardNew => self.board_new(),
+            Action::BoardRename => self.board_rename(),
+            Action::ColumnNew => self.column_new(),
+            Action::ColumnRename => self.column_rename(),
+            Action::ColumnMoveLeft => self.column_shift(-1),
+            Action::ColumnMoveRight => self.column_shift(1),
+            Action::ColumnDelete => self.column_delete(),
             Action::NextRoom | Action::PrevRoom => {
                 let n = self.view().rooms.len().max(1);
                 let step = if action == Action::NextRoom { 1 } else { n - 1 };
@@ -194,6 +227,8 @@ impl App {
                 self.tab = Tab::Chat;
                 self.on_tab_change();
             }
+            Action::RoomNew => self.open_room_prompt(PromptFor::NewRoom, ""),
+            Action::RoomJump => self.open_room_prompt(PromptFor::JumpToRoom, ""),
             Action::Compose => {
                 self.tab = Tab::Chat;
                 self.chat.composing = true;
@@ -237,18 +272,34 @@ impl App {
                 self.board.filter_input = None;
                 self.board.filter.clear();
             }
-            Context::Compose => {
-                self.chat.composing = false;
-                if self.chat.editing.take().is_some() {
-                    self.chat.compose = new_compose();
+            Context::Compose if self.message_edit_changed() => {
+                self.overlay = Some(Overlay::Confirm {
+                    prompt: "Discard your changes to this message?".into(),
+                    what: Confirmable::DiscardMessageEdit,
+                });
+            }
+            Context::Compose => self.leave_compose(),
+            Context::Editor if self.editor_changed() => {
+                if let Some(editor) = self.overlay.take() {
+                    self.under.push(editor);
                 }
+                self.overlay = Some(Overlay::Confirm {
+                    prompt: "Discard your changes to this card?".into(),
+                    what: Confirmable::DiscardEdits,
+                });
             }
             _ => {
-                if self.overlay.take().is_none() {
+                if self.overlay.is_none() {
                     self.notice = None;
                 }
+                self.close_overlay();
             }
         }
+    }
+
+    /// Closes the open overlay, showing the one under it again (if any).
+    pub fn close_overlay(&mut self) {
+        self.overlay = self.under.pop();
     }
 
     fn confirm(&mut self, context: Context) {
@@ -258,26 +309,38 @@ impl App {
             Context::Filter => self.board.filter_input = None,
             Context::Compose => self.send_message(),
             Context::Editor => self.save_editor(),
-            Context::Palette => {
-                let chosen = self.palette_matches().get(self.palette_selected()).copied();
-                self.overlay = None;
-                if let Some(action) = chosen {
-                    self.perform(action);
-                }
-            }
+            Context::Prompt => self.submit_prompt(),
+            Context::Palette => self.run_palette_choice(self.palette_selected()),
             Context::Confirm => {
                 if let Some(Overlay::Confirm { what, .. }) = self.overlay.take() {
+                    self.close_overlay();
                     match what {
+                        Confirmable::Quit => self.quit = true,
+                        // The editor is the overlay under the question: it goes too.
+                        Confirmable::DiscardEdits => self.close_overlay(),
+                        Confirmable::DiscardMessageEdit => self.leave_compose(),
                         Confirmable::DeleteCard(card_id) => {
-                            self.submit(Command::DeleteCard { card_id })
+                            self.delete_card_with_undo(card_id, tokio::time::Instant::now())
                         }
                         Confirmable::DeleteMessage(message_id) => {
-                            self.submit(Command::DeleteMessage { message_id })
+                            self.delete_message_with_undo(message_id, tokio::time::Instant::now())
+                        }
+                        Confirmable::DeleteColumn {
+                            board_id,
+                            column_id,
+                            move_cards_to,
+                        } => {
+                            self.board.column = self.board.column.saturating_sub(1);
+                            self.submit(Command::DeleteColumn {
+                                board_id,
+                                column_id,
+                                move_cards_to,
+                            })
                         }
                     }
                 }
             }
-            Context::Detail | Context::Global => self.overlay = None,
+            Context::Detail | Context::Global => self.close_overlay(),
         }
     }
 
@@ -288,21 +351,12 @@ impl App {
         }
     }
 
-    /// The actions matching the palette's query, best first.
-    pub fn palette_matches(&self) -> Vec<Action> {
-        let query = match &self.overlay {
-            Some(Overlay::Palette { input, .. }) => input.lines().join(" "),
-            _ => String::new(),
-        };
-        palette_matches(&query)
-    }
-
     fn vertical(&mut self, context: Context, delta: isize) {
         match context {
             Context::Board | Context::Filter => self.move_card_selection(delta),
             Context::Chat => self.move_message_selection(delta),
             Context::Palette => {
-                let n = self.palette_matches().len();
+                let n = self.palette_entries().len();
                 if let Some(Overlay::Palette { selected, .. }) = self.overlay.as_mut() {
                     *selected = step(*selected, delta, n);
                 }
@@ -311,16 +365,24 @@ impl App {
                 if let Some(
                     Overlay::Help { scroll }
                     | Overlay::Detail { scroll, .. }
-                    | Overlay::Problems { scroll, .. },
+                    | Overlay::Problems { scroll, .. }
+                    | Overlay::Messages { scroll },
                 ) = self.overlay.as_mut()
                 {
-                    *scroll = step(*scroll, delta, usize::MAX / 4);
+                    let max = self.overlay_max_scroll.get().unwrap_or(usize::MAX / 4);
+                    *scroll = step((*scroll).min(max), delta, max + 1);
                 }
             }
             Context::Editor => {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     let n = Field::ALL.len();
                     editor.field = step(editor.field, delta, n);
+                }
+            }
+            Context::Prompt => {
+                let n = self.room_choices().len();
+                if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() {
+                    prompt.selected = step(prompt.selected, delta, n);
                 }
             }
             _ => {}
@@ -479,33 +541,11 @@ impl App {
         let Some(column) = self.focused_column() else {
             return;
         };
-        let assignee = card
-            .as_ref()
-            .and_then(|c| c.assignee.as_ref())
-            .map(|a| self.view().member_name(a))
-            .unwrap_or_default();
-        let mut description = ratatui_textarea::TextArea::new(
-            card.as_ref()
-                .map(|c| c.description.lines().map(str::to_owned).collect())
-                .unwrap_or_default(),
-        );
-        description.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-        let editor = CardEditor {
-            card: card.as_ref().map(|c| c.id.clone()),
-            board,
-            column,
-            field: 0,
-            title: single_line(card.as_ref().map_or("", |c| c.title.as_str())),
-            labels: single_line(
-                &card
-                    .as_ref()
-                    .map(|c| c.labels.join(", "))
-                    .unwrap_or_default(),
-            ),
-            priority: single_line(card.as_ref().map_or("none", |c| c.priority.as_str())),
-            assignee: single_line(&assignee),
-            description,
-        };
+        let editor = self.card_editor(card.as_ref(), board, column);
+        if let Some(detail @ Overlay::Detail { .. }) = self.overlay.take() {
+            // Saving or leaving the editor returns to the card's details.
+            self.under.push(detail);
+        }
         self.overlay = Some(Overlay::Editor(Box::new(editor)));
     }
 
@@ -584,14 +624,14 @@ impl App {
             } => card_id.clone().zip(column_id.clone()),
             _ => None,
         };
-        self.overlay = None;
+        self.close_overlay();
         self.submit(command);
         if let Some((card, column)) = created {
             self.board.selected.insert(column, card);
         }
     }
 
-    fn room_messages(&self) -> Vec<warren_protocol::Message> {
+    pub(super) fn room_messages(&self) -> Vec<warren_protocol::Message> {
         let Some(room) = self.current_room() else {
             return Vec::new();
         };
@@ -651,45 +691,6 @@ impl App {
         self.chat.selected = None;
         self.submit(command);
     }
-
-    fn own_selected_message(&self) -> Option<warren_protocol::Message> {
-        let me = self.me.as_ref()?.user_id.clone();
-        let messages = self.room_messages();
-        match &self.chat.selected {
-            Some(id) => messages.into_iter().find(|m| &m.id == id && m.author == me),
-            None => messages.into_iter().rev().find(|m| m.author == me),
-        }
-    }
-
-    fn edit_message(&mut self) {
-        match self.own_selected_message() {
-            Some(message) => {
-                let mut compose = ratatui_textarea::TextArea::new(
-                    message.body.lines().map(str::to_owned).collect(),
-                );
-                compose.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-                compose.move_cursor(ratatui_textarea::CursorMove::Bottom);
-                compose.move_cursor(ratatui_textarea::CursorMove::End);
-                self.chat.compose = compose;
-                self.chat.editing = Some(message.id);
-                self.chat.composing = true;
-            }
-            None => self.notify("select one of your own messages to edit it", false),
-        }
-    }
-
-    fn delete_message(&mut self) {
-        match self.own_selected_message() {
-            Some(message) => {
-                let preview: String = message.body.chars().take(40).collect();
-                self.overlay = Some(Overlay::Confirm {
-                    prompt: format!("Delete your message “{preview}”?"),
-                    what: Confirmable::DeleteMessage(message.id),
-                });
-            }
-            None => self.notify("select one of your own messages to delete it", false),
-        }
-    }
 }
 
 fn is_enter(key: &KeyEvent) -> bool {
@@ -706,77 +707,8 @@ fn step(index: usize, delta: isize, n: usize) -> usize {
 }
 
 /// A new client-side id of a kind (for offline creation).
-fn new_id(prefix: &str) -> Option<Id> {
+pub(crate) fn new_id(prefix: &str) -> Option<Id> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).ok()?;
     Some(Id::from_random(prefix, random))
-}
-
-/// The actions whose name or description matches `query` (a subsequence, case-insensitive),
-/// best first: name prefix, then name subsequence, then description.
-pub fn palette_matches(query: &str) -> Vec<Action> {
-    let q = query.trim().to_lowercase().replace(' ', "_");
-    if q.is_empty() {
-        return Action::ALL.to_vec();
-    }
-    let mut scored: Vec<(u8, usize, Action)> = Action::ALL
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            let name = a.name();
-            let score = if name.starts_with(&q) {
-                0
-            } else if name.contains(&q) {
-                1
-            } else if is_subsequence(&q, name) {
-                2
-            } else if a
-                .description()
-                .to_lowercase()
-                .contains(&q.replace('_', " "))
-            {
-                3
-            } else {
-                return None;
-            };
-            Some((score, i, *a))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().map(|(_, _, a)| a).collect()
-}
-
-fn is_subsequence(needle: &str, hay: &str) -> bool {
-    let mut hay = hay.chars();
-    needle.chars().all(|c| hay.any(|h| h == c))
-}
-
-impl App {
-    /// Pastes text into the focused text field, if any.
-    pub fn on_paste(&mut self, text: &str) {
-        let text = crate::sanitize::block(text);
-        match self.context() {
-            super::action::Context::Compose => {
-                self.chat.compose.insert_str(&text);
-            }
-            super::action::Context::Filter => {
-                if let Some(input) = self.board.filter_input.as_mut() {
-                    input.insert_str(text.replace('\n', " "));
-                    self.board.filter = input.lines().join(" ");
-                }
-            }
-            super::action::Context::Editor => {
-                if let Some(super::state::Overlay::Editor(editor)) = self.overlay.as_mut() {
-                    let single = editor.focused() != super::state::Field::Description;
-                    let text = if single {
-                        text.replace('\n', " ")
-                    } else {
-                        text
-                    };
-                    editor.focused_mut().insert_str(text);
-                }
-            }
-            _ => {}
-        }
-    }
 }

@@ -34,19 +34,37 @@ pub fn load_look(
     (keymap, theme.resolve(ColorSupport::detect()), problems)
 }
 
+/// What to say when the full-screen client is started without a terminal.
+pub const NEEDS_TERMINAL: &str = "the full-screen client needs a terminal (standard input and \
+     output are not one); from a script use the commands instead, such as 'warren card list', \
+     'warren chat send ROOM TEXT' or 'warren events --json' (see 'warren --help')";
+
+/// Removes a demo's throwaway store when dropped: on quit, on error and on panic alike.
+struct TempStore(PathBuf);
+
+impl Drop for TempStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs the full-screen client until the user quits.
 pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), ClientError> {
+    use std::io::IsTerminal;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(ClientError::Usage(NEEDS_TERMINAL.to_owned()));
+    }
     let config_dir = config::config_dir().ok();
     let file = match &config_dir {
         Some(dir) => ConfigFile::load(&config::config_path(dir))?,
         None => ConfigFile::default(),
     };
     let (keymap, theme, problems) = load_look(ui, &file, config_dir.as_deref());
-    let mut demo_dir: Option<PathBuf> = None;
+    let mut _demo_dir: Option<TempStore> = None;
     let (target, local): (Target, Option<LocalServer>) = if demo {
         let dir = std::env::temp_dir().join(format!("warren-demo-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        demo_dir = Some(dir.clone());
+        _demo_dir = Some(TempStore(dir.clone()));
         let server = local::start_demo(dir).await?;
         (target_of(&server), Some(server))
     } else {
@@ -71,7 +89,15 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
         Some(l) => format!("local ({})", l.data_dir.display()),
         None => target.endpoint.display.clone(),
     };
-    let app = App::new(keymap, theme, server_label);
+    let mut app = App::new(keymap, theme, server_label);
+    if !demo {
+        // Changes not sent yet survive quitting (the demo's store does not).
+        app.outbox_dir = super::outbox_file::default_dir();
+    }
+    app.osc52 = file.osc52();
+    app.config_path = config_dir
+        .as_deref()
+        .map(|d| config::config_path(d).display().to_string());
     let result = run::run(Launch {
         target,
         app,
@@ -80,9 +106,6 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
     .await;
     if let Some(server) = local {
         server.shutdown().await;
-    }
-    if let Some(dir) = demo_dir {
-        let _ = std::fs::remove_dir_all(dir);
     }
     result
 }

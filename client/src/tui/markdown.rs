@@ -29,6 +29,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::highlight;
+use crate::theme::SyntaxStyle;
 
 /// The styles a message is drawn with, filled in by the theme layer.
 /// Inline styles are patched over the style of the block they are in.
@@ -52,6 +53,8 @@ pub struct MarkdownStyles {
     pub quote: Style,
     /// List bullets and numbers.
     pub list_marker: Style,
+    /// The highlighting theme and colour reduction for fenced code.
+    pub syntax: SyntaxStyle,
 }
 
 /// Renders `text` as markdown into lines no wider than `width` columns. A width of zero gives no
@@ -367,7 +370,8 @@ impl<'a> Renderer<'a> {
             return;
         }
         let base = self.styles.code_block;
-        let highlighted = lang.and_then(|lang| highlight::highlight(code, lang));
+        let highlighted =
+            lang.and_then(|lang| highlight::highlight(code, lang, &self.styles.syntax));
         let source_lines: Vec<Vec<(Style, String)>> = match highlighted {
             Some(lines) => lines
                 .into_iter()
@@ -689,6 +693,7 @@ mod tests {
                 .add_modifier(Modifier::BOLD),
             quote: Style::new().fg(Color::Indexed(7)),
             list_marker: Style::new().fg(Color::Indexed(8)),
+            syntax: SyntaxStyle::default(),
         }
     }
 

@@ -2,7 +2,10 @@
 
 pub mod action;
 pub mod app;
+pub mod board_admin;
+pub mod clipboard;
 pub mod demo;
+pub mod editing;
 pub mod filter;
 pub mod highlight;
 pub mod input;
@@ -11,9 +14,21 @@ pub mod local;
 pub mod markdown;
 pub mod model;
 pub mod net;
+pub mod notices;
 pub mod outbox;
+pub mod outbox_file;
+pub mod own_message;
+pub mod palette;
+pub mod paste;
+pub mod pending;
+pub mod prompt;
+pub mod reveal;
+pub mod rooms;
 pub mod run;
 pub mod state;
+pub mod terminal;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+pub mod trouble;
+pub mod undo;
 pub mod view;

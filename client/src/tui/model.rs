@@ -145,6 +145,21 @@ impl Model {
                     self.workspace = Some(workspace);
                 }
             }
+            Change::MemberUpdated { member } => {
+                let member = clean_member(member);
+                for m in &mut self.members {
+                    if m.user_id == member.user_id {
+                        *m = member.clone();
+                    }
+                }
+            }
+            Change::MemberRemoved { user_id } => {
+                self.members.retain(|m| m.user_id != user_id);
+            }
+            Change::WorkspaceRenamed { mut workspace } => {
+                workspace.name = sanitize::line(&workspace.name);
+                self.workspace = Some(workspace);
+            }
             Change::MemberAdded { member } => {
                 let member = clean_member(member);
                 self.members.retain(|m| m.user_id != member.user_id);
@@ -153,6 +168,38 @@ impl Model {
             Change::BoardCreated { board } => {
                 self.boards.retain(|b| b.id != board.id);
                 self.boards.push(clean_board(board));
+            }
+            Change::BoardUpdated { board } => {
+                let board = clean_board(board);
+                match self.boards.iter_mut().find(|b| b.id == board.id) {
+                    Some(slot) => *slot = board,
+                    None => self.boards.push(board),
+                }
+            }
+            Change::ColumnDeleted {
+                board,
+                column_id,
+                moved_cards,
+            } => {
+                let board = clean_board(board);
+                match self.boards.iter_mut().find(|b| b.id == board.id) {
+                    Some(slot) => *slot = board,
+                    None => self.boards.push(board),
+                }
+                let mut targets = Vec::new();
+                for card in moved_cards {
+                    let card = clean_card(card);
+                    if !targets.contains(&card.column_id) {
+                        targets.push(card.column_id.clone());
+                    }
+                    self.cards.insert(card.id.clone(), card);
+                }
+                // Cards a pending view still places in the deleted column go with it.
+                self.cards.retain(|_, c| c.column_id != column_id);
+                self.columns.remove(&column_id);
+                for column in &targets {
+                    self.reindex_column(column);
+                }
             }
             Change::CardCreated { card } | Change::CardUpdated { card } => {
                 let card = clean_card(card);
@@ -205,25 +252,44 @@ impl Model {
     }
 
     /// Merges a page of older (or the first) messages into a room's history.
+    ///
+    /// The first page is the room's newest messages as the server had them when it answered;
+    /// messages that arrived live before it (the room was not open yet) are merged with it, never
+    /// dropped: a live message newer than the page is kept, one inside the page's range that the
+    /// page lacks was deleted meanwhile, and older ones come back with the next page. Where both
+    /// have a message, the later edit wins.
     pub fn apply_page(&mut self, room_id: &Id, page: Vec<Message>, has_more: bool) {
         let history = self.history.entry(room_id.clone()).or_default();
-        let first_loaded = history.messages.first().map(|m| m.seq);
-        let mut older: Vec<Message> = page
-            .into_iter()
-            .map(clean_message)
-            .filter(|m| first_loaded.is_none_or(|f| m.seq < f))
-            .collect();
+        let page: Vec<Message> = page.into_iter().map(clean_message).collect();
         if !history.loaded {
-            // A first page: it is authoritative for everything up to its newest message.
-            let newest = older.last().map(|m| m.seq);
-            history
-                .messages
-                .retain(|m| newest.is_some_and(|n| m.seq > n));
-            older.append(&mut history.messages);
-            history.messages = older;
+            let newest = page.last().map(|m| m.seq);
+            let live = std::mem::take(&mut history.messages);
+            let mut merged = page;
+            for message in live {
+                match merged.binary_search_by_key(&message.seq, |m| m.seq) {
+                    Ok(i) => {
+                        if message.edited_at > merged[i].edited_at {
+                            merged[i] = message;
+                        }
+                    }
+                    // Newer than the page: it arrived after the server answered.
+                    Err(i) if newest.is_none_or(|n| message.seq > n) => {
+                        merged.insert(i, message);
+                    }
+                    // Inside the page's range but not in it: deleted meanwhile. Older than
+                    // the page: paging loads it again, without a gap.
+                    Err(_) => {}
+                }
+            }
+            history.messages = merged;
             history.has_more = has_more;
             history.loaded = true;
         } else {
+            let first_loaded = history.messages.first().map(|m| m.seq);
+            let mut older: Vec<Message> = page
+                .into_iter()
+                .filter(|m| first_loaded.is_none_or(|f| m.seq < f))
+                .collect();
             older.append(&mut history.messages);
             history.messages = older;
             history.has_more = has_more;

@@ -12,6 +12,7 @@ use warren_protocol::{
     WireError,
 };
 
+use super::trouble::plain_reason;
 use crate::connection::{Ack, Connection, Welcome};
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
@@ -48,6 +49,10 @@ pub enum NetEvent {
     Disconnected {
         reason: String,
         retry_at: Option<Instant>,
+    },
+    /// The server refused the token (HTTP 401). Final: no retry until the user logs in again.
+    Refused {
+        message: String,
     },
     /// A frame of the event stream: snapshot, event, synced, resync, typing or an error.
     Push(Box<ServerMessage>),
@@ -90,14 +95,16 @@ pub async fn run(
         let Some(outcome) = outcome else { return };
         let mut connection = match outcome {
             Ok(c) => c,
+            Err(ClientError::Unauthorized { message, .. }) => {
+                let _ = events.send(NetEvent::Refused { message });
+                drain_until_closed(&mut requests).await;
+                return;
+            }
             Err(e) => {
-                let permanent = matches!(
-                    e,
-                    ClientError::Unauthorized { .. } | ClientError::BadUrl { .. }
-                );
+                let permanent = matches!(e, ClientError::BadUrl { .. });
                 let retry_at = (!permanent).then(|| Instant::now() + backoff);
                 let _ = events.send(NetEvent::Disconnected {
-                    reason: e.to_string(),
+                    reason: plain_reason(&e),
                     retry_at,
                 });
                 match retry_at {
@@ -141,7 +148,7 @@ pub async fn run(
                         }
                         let _ = events.send(NetEvent::Push(Box::new(message)));
                     }
-                    Some(Err(e)) => break e.to_string(),
+                    Some(Err(e)) => break plain_reason(&e),
                     None => break "the connection closed".to_owned(),
                 },
                 request = requests.recv() => match request {

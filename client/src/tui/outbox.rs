@@ -34,6 +34,21 @@ impl Outbox {
         });
     }
 
+    /// Puts commands saved by an earlier run in front of this run's (skipping any already here).
+    pub fn restore(&mut self, saved: Vec<Pending>) {
+        let mut saved: Vec<Pending> = saved
+            .into_iter()
+            .filter(|p| !self.items.iter().any(|q| q.request_id == p.request_id))
+            .collect();
+        saved.append(&mut self.items);
+        self.items = saved;
+    }
+
+    /// Every pending command, oldest first.
+    pub fn items(&self) -> &[Pending] {
+        &self.items
+    }
+
     /// Removes a command the server answered (applied or rejected).
     pub fn resolve(&mut self, request_id: &RequestId) -> Option<Pending> {
         let i = self
@@ -125,7 +140,16 @@ fn command_target(command: &Command) -> Option<&Id> {
         Command::EditMessage { message_id, .. } | Command::DeleteMessage { message_id } => {
             Some(message_id)
         }
-        Command::CreateBoard { .. } | Command::CreateRoom { .. } => None,
+        Command::CreateBoard { .. }
+        | Command::RenameBoard { .. }
+        | Command::AddColumn { .. }
+        | Command::RenameColumn { .. }
+        | Command::MoveColumn { .. }
+        | Command::DeleteColumn { .. }
+        | Command::RenameWorkspace { .. }
+        | Command::SetMemberRole { .. }
+        | Command::RemoveMember { .. }
+        | Command::CreateRoom { .. } => None,
     }
 }
 
@@ -217,6 +241,76 @@ fn local_change(model: &Model, command: &Command, actor: &Id, now: i64) -> Optio
             Some(Change::CardMoved {
                 card,
                 from_column_id,
+            })
+        }
+        Command::RenameBoard { board_id, name } => {
+            let mut board = model.boards.iter().find(|b| &b.id == board_id)?.clone();
+            board.name = name.clone();
+            Some(Change::BoardUpdated { board })
+        }
+        Command::AddColumn {
+            board_id,
+            column_id: Some(column_id),
+            name,
+            index,
+        } => {
+            let mut board = model.boards.iter().find(|b| &b.id == board_id)?.clone();
+            let at = index.map_or(board.columns.len(), |i| {
+                (i as usize).min(board.columns.len())
+            });
+            board.columns.insert(
+                at,
+                warren_protocol::Column {
+                    id: column_id.clone(),
+                    name: name.clone(),
+                },
+            );
+            Some(Change::BoardUpdated { board })
+        }
+        Command::RenameColumn {
+            board_id,
+            column_id,
+            name,
+        } => {
+            let mut board = model.boards.iter().find(|b| &b.id == board_id)?.clone();
+            board.columns.iter_mut().find(|c| &c.id == column_id)?.name = name.clone();
+            Some(Change::BoardUpdated { board })
+        }
+        Command::MoveColumn {
+            board_id,
+            column_id,
+            index,
+        } => {
+            let mut board = model.boards.iter().find(|b| &b.id == board_id)?.clone();
+            let from = board.columns.iter().position(|c| &c.id == column_id)?;
+            let column = board.columns.remove(from);
+            let to = (*index as usize).min(board.columns.len());
+            board.columns.insert(to, column);
+            Some(Change::BoardUpdated { board })
+        }
+        Command::DeleteColumn {
+            board_id,
+            column_id,
+            move_cards_to,
+        } => {
+            let mut board = model.boards.iter().find(|b| &b.id == board_id)?.clone();
+            board.columns.retain(|c| &c.id != column_id);
+            let mut moved_cards = Vec::new();
+            if let Some(target) = move_cards_to {
+                let mut last = model.column_cards(target).last().map(|c| c.rank.clone());
+                for card in model.column_cards(column_id) {
+                    let mut card = card.clone();
+                    let rank = rank::between(last.as_deref(), None);
+                    card.column_id = target.clone();
+                    card.rank = rank.clone();
+                    last = Some(rank);
+                    moved_cards.push(card);
+                }
+            }
+            Some(Change::ColumnDeleted {
+                board,
+                column_id: column_id.clone(),
+                moved_cards,
             })
         }
         Command::DeleteCard { card_id } => {

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::app::App;
 use super::net::{self, Target};
 use super::state::{ConnState, Overlay};
-use super::view;
+use super::{terminal, view};
 use crate::error::ClientError;
 
 /// Shortest time between two frames (about 60 per second).
@@ -27,11 +27,12 @@ pub struct Launch {
     pub problems: Vec<String>,
 }
 
-/// Takes over the terminal, runs until the user quits, and restores the terminal (also on panic).
+/// Takes over the terminal (with bracketed paste), runs until the user quits, and restores the
+/// terminal (also on panic).
 pub async fn run(launch: Launch) -> Result<(), ClientError> {
-    let mut terminal = ratatui::init();
+    let mut terminal = terminal::take_over().map_err(ClientError::Output)?;
     let result = event_loop(&mut terminal, launch).await;
-    ratatui::restore();
+    terminal::give_back();
     result
 }
 
@@ -56,6 +57,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
     let mut last_draw: Option<Instant> = None;
     loop {
         let now = Instant::now();
+        app.expire_notice(now);
         if dirty && last_draw.is_none_or(|t| now >= t + FRAME) {
             terminal
                 .draw(|frame| view::render(&app, frame))
@@ -85,6 +87,14 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
             () = hangup.recv() => break,
         }
         dirty = true;
+        if let Some(text) = app.copy_request.take()
+            && let Err(e) = super::clipboard::write_to_terminal(&text)
+        {
+            app.notify(
+                format!("Could not copy: writing to the terminal failed ({e})"),
+                true,
+            );
+        }
         for request in app.outbound.drain(..) {
             let _ = requests.send(request);
         }
@@ -140,9 +150,10 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// When something on screen changes by itself: a reconnect countdown ticks each second, and a
-/// typing hint expires. `None` while idle, so an idle client does not wake up at all.
-fn next_wakeup(app: &App, now: Instant) -> Option<Instant> {
+/// When something on screen changes by itself: a reconnect countdown ticks each second, a
+/// typing hint expires, and a status message times out. `None` while idle, so an idle client
+/// does not wake up at all.
+pub(crate) fn next_wakeup(app: &App, now: Instant) -> Option<Instant> {
     let mut wake: Option<Instant> = None;
     let mut consider = |t: Instant| {
         if t > now {
@@ -153,6 +164,9 @@ fn next_wakeup(app: &App, now: Instant) -> Option<Instant> {
         let remaining = at.saturating_duration_since(now);
         let frac = remaining.as_millis() % 1000;
         consider(now + Duration::from_millis(if frac == 0 { 1000 } else { frac as u64 }));
+    }
+    if let Some(until) = app.notice_deadline() {
+        consider(until);
     }
     for list in app.chat.typing.values() {
         for (_, until) in list {

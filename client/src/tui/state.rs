@@ -38,9 +38,13 @@ pub enum ConnState {
         at: Instant,
         reason: String,
     },
-    /// Down until the user does something (a revoked token, say).
+    /// Down until the user does something (not a member of the workspace, a bad address).
     Offline {
         reason: String,
+    },
+    /// The server refused the token (HTTP 401): nothing works until the user logs in again.
+    Refused {
+        message: String,
     },
 }
 
@@ -55,10 +59,12 @@ pub struct BoardUi {
     pub selected: HashMap<Id, Id>,
     /// The selected row per column, the fallback when the selected card disappears.
     pub row: HashMap<Id, usize>,
-    /// The filter text (`word`, `#label`, `@assignee`).
+    /// The filter text (`word`, `#label`, `@assignee`, `!priority`, `#12`).
     pub filter: String,
     /// The filter field while it is being typed in.
     pub filter_input: Option<TextArea<'static>>,
+    /// One row per card (titles only) instead of title plus labels.
+    pub compact: bool,
     /// First visible column (kept by the renderer so scrolling is stable).
     pub first_column: Cell<usize>,
     /// First visible card row per column (kept by the renderer).
@@ -82,6 +88,10 @@ pub struct ChatUi {
     pub typing: HashMap<Id, Vec<(Id, Instant)>>,
     /// When this client last said it was typing.
     pub typing_sent: Option<Instant>,
+    /// A room this client just created: shown as soon as the server confirms it.
+    pub go_to_room: Option<Id>,
+    /// The first message drawn in full (kept by the renderer so scrolling is stable).
+    pub top: std::cell::RefCell<Option<Id>>,
 }
 
 impl Default for ChatUi {
@@ -95,6 +105,8 @@ impl Default for ChatUi {
             unread: HashMap::new(),
             typing: HashMap::new(),
             typing_sent: None,
+            go_to_room: None,
+            top: std::cell::RefCell::new(None),
         }
     }
 }
@@ -158,6 +170,8 @@ pub struct CardEditor {
     pub priority: TextArea<'static>,
     pub assignee: TextArea<'static>,
     pub description: TextArea<'static>,
+    /// The fields' text when the editor opened, to tell whether leaving loses anything.
+    pub original: Vec<String>,
 }
 
 impl CardEditor {
@@ -183,6 +197,14 @@ impl CardEditor {
         }
     }
 
+    /// Every field's text, in [`Field::ALL`] order.
+    pub fn texts(&self) -> Vec<String> {
+        Field::ALL
+            .iter()
+            .map(|f| self.area(*f).lines().join("\n"))
+            .collect()
+    }
+
     /// The focused field.
     pub fn focused(&self) -> Field {
         Field::ALL[self.field % Field::ALL.len()]
@@ -194,6 +216,17 @@ impl CardEditor {
 pub enum Confirmable {
     DeleteCard(Id),
     DeleteMessage(Id),
+    DeleteColumn {
+        board_id: Id,
+        column_id: Id,
+        move_cards_to: Option<Id>,
+    },
+    /// Quit although changes wait to be sent.
+    Quit,
+    /// Leave the card editor (the overlay under the question) without saving.
+    DiscardEdits,
+    /// Leave the message box, dropping the changed edit of a message.
+    DiscardMessageEdit,
 }
 
 /// A window drawn over the screen; it takes the keys while open.
@@ -211,8 +244,15 @@ pub enum Overlay {
         what: Confirmable,
     },
     Editor(Box<CardEditor>),
+    /// A one-line question: a name for a new room, board or column, a new name, or a room to
+    /// jump to.
+    Prompt(Box<super::prompt::Prompt>),
     Detail {
         card: Id,
+        scroll: usize,
+    },
+    /// The recent status messages in full, newest first.
+    Messages {
         scroll: usize,
     },
     /// Problems with the user's keymap or theme files, shown at start.

@@ -6,11 +6,14 @@
 
 mod boards;
 mod chat;
+mod columns;
+mod members;
 mod text;
 pub mod workspace;
 
 use redb::WriteTransaction;
-use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, WireError};
+use warren_protocol::permission::{self, Requirement};
+use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, Role, WireError};
 
 use crate::auth::{self, RandomError};
 use crate::store::tables::{EVENTS, HEADS};
@@ -53,6 +56,8 @@ impl From<redb::TableError> for ApplyError {
 pub struct Ctx<'a> {
     pub workspace: &'a Id,
     pub actor: &'a Id,
+    /// The actor's role in the workspace.
+    pub role: Role,
     pub now: i64,
     pub seq: u64,
 }
@@ -60,6 +65,41 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     fn ws(&self) -> &str {
         self.workspace.as_str()
+    }
+
+    /// Checks the actor may send `command` at all. Commands that the actor may send only for
+    /// things they own (see [`Requirement::or_own`]) pass here and are checked again, on the
+    /// thing itself, by [`Ctx::check_own`].
+    pub fn check(&self, command: &Command) -> Result<(), ApplyError> {
+        let need = permission::command_requirement(command);
+        if self.role.may(need.permission) || need.or_own.is_some_and(|p| self.role.may(p)) {
+            Ok(())
+        } else {
+            Err(self.denied(need, command.name()))
+        }
+    }
+
+    /// For a command allowed only on the actor's own things: passes when the actor holds the
+    /// full permission, or `owned` is true.
+    pub fn check_own(
+        &self,
+        command: &str,
+        need: Requirement,
+        owned: bool,
+    ) -> Result<(), ApplyError> {
+        if self.role.may(need.permission) || owned {
+            Ok(())
+        } else {
+            Err(self.denied(need, command))
+        }
+    }
+
+    fn denied(&self, need: Requirement, command: &str) -> ApplyError {
+        let mut message = permission::denial(self.role, need.permission, command);
+        if let Some(own) = need.or_own.filter(|p| self.role.may(*p)) {
+            message.push_str(&format!(" (with {} you may do it to your own)", own.name()));
+        }
+        ApplyError::reject(ErrorCode::Forbidden, message)
     }
 }
 
@@ -87,6 +127,28 @@ pub fn apply(
             name,
             columns,
         } => boards::create_board(txn, ctx, board_id.as_ref(), name, columns.as_deref()),
+        Command::RenameBoard { board_id, name } => columns::rename_board(txn, ctx, board_id, name),
+        Command::AddColumn {
+            board_id,
+            column_id,
+            name,
+            index,
+        } => columns::add_column(txn, ctx, board_id, column_id.as_ref(), name, *index),
+        Command::RenameColumn {
+            board_id,
+            column_id,
+            name,
+        } => columns::rename_column(txn, ctx, board_id, column_id, name),
+        Command::MoveColumn {
+            board_id,
+            column_id,
+            index,
+        } => columns::move_column(txn, ctx, board_id, column_id, *index),
+        Command::DeleteColumn {
+            board_id,
+            column_id,
+            move_cards_to,
+        } => columns::delete_column(txn, ctx, board_id, column_id, move_cards_to.as_ref()),
         Command::CreateCard { .. } => boards::create_card(txn, ctx, command),
         Command::UpdateCard { .. } => boards::update_card(txn, ctx, command),
         Command::MoveCard {
@@ -107,6 +169,11 @@ pub fn apply(
         } => chat::post_message(txn, ctx, message_id.as_ref(), room_id, body),
         Command::EditMessage { message_id, body } => chat::edit_message(txn, ctx, message_id, body),
         Command::DeleteMessage { message_id } => chat::delete_message(txn, ctx, message_id),
+        Command::RenameWorkspace { name } => members::rename_workspace(txn, ctx, name),
+        Command::SetMemberRole { user_id, role } => {
+            members::set_member_role(txn, ctx, user_id, *role)
+        }
+        Command::RemoveMember { user_id } => members::remove_member(txn, ctx, user_id),
     }
 }
 

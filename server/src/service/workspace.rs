@@ -69,6 +69,7 @@ pub fn bootstrap(
         let ctx = Ctx {
             workspace: &workspace.id,
             actor: &owner.id,
+            role: Role::Owner,
             now,
             seq: next_seq(&txn, &workspace.id)?,
         };
@@ -90,6 +91,7 @@ pub fn bootstrap(
         let ctx = Ctx {
             workspace: &workspace.id,
             actor: &owner.id,
+            role: Role::Owner,
             now,
             seq: next_seq(&txn, &workspace.id)?,
         };
@@ -131,6 +133,7 @@ pub fn add_member(
     let ctx = Ctx {
         workspace: workspace_id,
         actor: &user.id,
+        role,
         now,
         seq: next_seq(&txn, workspace_id)?,
     };

@@ -1,6 +1,20 @@
 //! Tests of the full-screen client without a terminal: update logic driven by keys and server
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
-mod fixture;
+mod board;
+mod chat_keys;
+mod chat_screens;
+mod columns;
+mod connection;
+mod contrast;
+mod copy_undo;
+pub(crate) mod fixture;
+mod history;
+mod keep;
+mod notices;
+mod overlays;
+mod palette;
+mod paste;
+mod rooms;
 mod screens;
 mod update;

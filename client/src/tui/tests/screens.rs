@@ -110,8 +110,9 @@ fn selected_card_is_highlighted() {
     let terminal = draw(&app, 80, 24);
     let buffer = terminal.backend().buffer();
     let selected = app.theme.style("card.selected");
-    // Row 2 is the first card row of the first column.
-    let cell = &buffer[(2, 2)];
+    // Row 3 is the first card row of the first column (under the tabs, the board name and the
+    // column's border).
+    let cell = &buffer[(2, 3)];
     assert_eq!(
         cell.bg,
         selected.bg.unwrap_or_default(),
@@ -193,4 +194,48 @@ fn a_bad_keymap_file_is_shown_and_defaults_keep_working() {
         scroll: 0,
     });
     insta::assert_snapshot!("problems", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn code_blocks_use_only_the_colours_the_terminal_has() {
+    use crate::theme::{ColorSupport, Theme};
+    use ratatui::style::Color;
+    for (support, allowed) in [
+        (ColorSupport::Ansi256, "no 24-bit colour"),
+        (ColorSupport::Ansi16, "only the 16 ANSI colours"),
+        (ColorSupport::None, "no colour at all"),
+    ] {
+        for name in ["dark", "light", "high-contrast", "base16"] {
+            let mut app = with_history(sample_app());
+            let (theme, errors) = Theme::load(name, None);
+            assert!(errors.is_empty(), "{errors:?}");
+            app.theme = theme.resolve(support);
+            press(&mut app, "2");
+            let terminal = draw(&app, 80, 24);
+            let buffer = terminal.backend().buffer();
+            let code_row = (0..24u16)
+                .find(|&y| {
+                    let row: String = (0..80u16).map(|x| buffer[(x, y)].symbol()).collect();
+                    row.contains("println!")
+                })
+                .expect("the code block is on screen");
+            for y in 0..24u16 {
+                for x in 0..80u16 {
+                    let cell = &buffer[(x, y)];
+                    let ok = |c: Color| match support {
+                        ColorSupport::Ansi256 => !matches!(c, Color::Rgb(..)),
+                        ColorSupport::Ansi16 => !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                        _ => c == Color::Reset,
+                    };
+                    assert!(
+                        ok(cell.fg) && ok(cell.bg),
+                        "{name} at {support:?}: cell ({x}, {y}) {:?} has {:?} on {:?}, want {allowed} (code is on row {code_row})",
+                        cell.symbol(),
+                        cell.fg,
+                        cell.bg
+                    );
+                }
+            }
+        }
+    }
 }

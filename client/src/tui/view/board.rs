@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 use warren_protocol::{Card, Priority};
 
 use super::text;
+use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
 
 /// Narrowest a column gets before columns start scrolling sideways.
@@ -26,15 +27,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(msg).style(t.style("ui.muted")), area);
         return;
     };
-    let show_filter = app.board.filter_input.is_some() || !app.board.filter.is_empty();
-    let [filter_area, columns_area] = Layout::vertical([
-        Constraint::Length(u16::from(show_filter)),
-        Constraint::Min(1),
-    ])
-    .areas(area);
-    if show_filter {
-        render_filter(app, frame, filter_area);
-    }
+    let [header_area, columns_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    render_header(app, frame, header_area, &board.name, view.boards.len());
     let columns = &board.columns;
     if columns.is_empty() {
         return;
@@ -92,20 +87,62 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     }
 }
 
-fn render_filter(app: &App, frame: &mut Frame<'_>, area: Rect) {
+/// The board's name (and which of how many), then the filter: being typed, set, or a hint.
+fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect, name: &str, boards: usize) {
     let t = &app.theme;
+    let mut title = vec![Span::styled(
+        format!(" {} ", text::truncate(name, (area.width / 3) as usize)),
+        t.style("ui.title"),
+    )];
+    if boards > 1 {
+        let next = app
+            .keymap
+            .keys_for(Context::Board, Action::NextBoard)
+            .first()
+            .map(|k| format!(" · {k} next board"))
+            .unwrap_or_default();
+        title.push(Span::styled(
+            format!("{}/{boards}{next} ", app.board.board + 1),
+            t.style("ui.muted"),
+        ));
+    }
+    let title_width = Line::from(title.clone()).width() as u16;
+    let [title_area, filter_area] =
+        Layout::horizontal([Constraint::Length(title_width), Constraint::Min(1)]).areas(area);
+    frame.render_widget(Line::from(title), title_area);
+    let filtering = app.board.filter_input.is_some() || !app.board.filter.is_empty();
+    if !filtering {
+        return;
+    }
     let [label, field] =
-        Layout::horizontal([Constraint::Length(8), Constraint::Min(1)]).areas(area);
-    frame.render_widget(Span::styled(" filter ", t.style("ui.accent")), label);
+        Layout::horizontal([Constraint::Length(9), Constraint::Min(1)]).areas(filter_area);
+    frame.render_widget(Span::styled("  filter ", t.style("ui.accent")), label);
+    let none = !app.filter_has_matches();
     match &app.board.filter_input {
+        Some(input) if none => {
+            let [input_area, note] = Layout::horizontal([
+                Constraint::Length(text::width(&app.board.filter) as u16 + 2),
+                Constraint::Min(1),
+            ])
+            .areas(field);
+            frame.render_widget(input, input_area);
+            frame.render_widget(Span::styled("no card matches", t.style("ui.error")), note);
+        }
         Some(input) => frame.render_widget(input, field),
-        None => frame.render_widget(
-            Line::from(vec![
-                Span::styled(app.board.filter.clone(), t.style("ui.text")),
-                Span::styled("   (esc clears)", t.style("ui.muted")),
-            ]),
-            field,
-        ),
+        None => {
+            let note = if none {
+                Span::styled("   no card matches (esc clears)", t.style("ui.error"))
+            } else {
+                Span::styled("   (esc clears)", t.style("ui.muted"))
+            };
+            frame.render_widget(
+                Line::from(vec![
+                    Span::styled(app.board.filter.clone(), t.style("ui.text")),
+                    note,
+                ]),
+                field,
+            );
+        }
     }
 }
 
@@ -118,8 +155,10 @@ fn card_lines(app: &App, card: &Card, width: usize, selected: bool) -> Vec<Line<
         format!("#{}", card.number)
     };
     let marker = priority_marker(card.priority);
-    let title_width =
-        width.saturating_sub(text::width(&number) + 1 + if marker.is_empty() { 0 } else { 2 });
+    let pending_width = if pending && app.board.compact { 2 } else { 0 };
+    let title_width = width.saturating_sub(
+        text::width(&number) + 1 + if marker.is_empty() { 0 } else { 2 } + pending_width,
+    );
     let mut first = vec![Span::styled(number, t.style("card.number")), Span::raw(" ")];
     if !marker.is_empty() {
         first.push(Span::styled(
@@ -132,8 +171,8 @@ fn card_lines(app: &App, card: &Card, width: usize, selected: bool) -> Vec<Line<
         text::truncate(&card.title, title_width),
         t.style("card.title"),
     ));
-    let mut second: Vec<Span<'static>> = Vec::new();
-    let mut used = 0;
+    let mut second: Vec<Span<'static>> = vec![Span::raw("  ")];
+    let mut used = 2;
     for label in &card.labels {
         let s = format!("[{}]", text::truncate(label, 16));
         if used + text::width(&s) + 1 > width {
@@ -151,8 +190,11 @@ fn card_lines(app: &App, card: &Card, width: usize, selected: bool) -> Vec<Line<
     if pending {
         second.push(Span::styled(" ⟳", t.style("chat.pending")));
     }
+    if pending && app.board.compact {
+        first.push(Span::styled(" ⟳", t.style("chat.pending")));
+    }
     let mut lines = vec![Line::from(first)];
-    if !second.is_empty() {
+    if second.len() > 1 && !app.board.compact {
         lines.push(Line::from(second));
     }
     if selected {
@@ -182,6 +224,49 @@ fn priority_marker(p: Priority) -> &'static str {
     }
 }
 
+/// Rows a card takes: its title, plus a row of labels and assignee when it has any and the
+/// board is not compact.
+fn card_height(app: &App, card: &Card) -> usize {
+    let meta = !card.labels.is_empty() || card.assignee.is_some() || app.outbox.touches(&card.id);
+    if meta && !app.board.compact { 2 } else { 1 }
+}
+
+/// The cards to draw in `height` rows: from `first` (moved as little as possible so the
+/// selection shows) to the end index, and whether "more above" / "more below" rows are needed.
+pub fn window(
+    heights: &[usize],
+    first: usize,
+    selected: Option<usize>,
+    height: usize,
+) -> (usize, usize, bool, bool) {
+    let n = heights.len();
+    let mut first = first.min(n.saturating_sub(1));
+    if let Some(sel) = selected {
+        first = first.min(sel);
+    }
+    loop {
+        let above = first > 0;
+        let room = height.saturating_sub(usize::from(above));
+        let rest: usize = heights[first..].iter().sum();
+        let (end, below) = if rest <= room {
+            (n, false)
+        } else {
+            let room = room.saturating_sub(1);
+            let mut used = 0;
+            let mut end = first;
+            while end < n && used + heights[end] <= room {
+                used += heights[end];
+                end += 1;
+            }
+            (end.max(first + 1).min(n), true)
+        };
+        match selected {
+            Some(sel) if sel >= end && first < sel => first += 1,
+            _ => return (first, end, above, below),
+        }
+    }
+}
+
 fn render_cards(
     app: &App,
     frame: &mut Frame<'_>,
@@ -192,10 +277,15 @@ fn render_cards(
 ) {
     let t = &app.theme;
     if cards.is_empty() {
-        let hint = if focused && app.board.filter.is_empty() {
-            "empty — n adds a card"
+        let hint = if !app.board.filter.trim().is_empty() {
+            "no matches".to_owned()
+        } else if focused {
+            match app.keymap.keys_for(Context::Board, Action::CardNew).first() {
+                Some(k) => format!("empty — {k} adds a card"),
+                None => "empty".to_owned(),
+            }
         } else {
-            ""
+            String::new()
         };
         frame.render_widget(Paragraph::new(hint).style(t.style("ui.muted")), area);
         return;
@@ -207,57 +297,35 @@ fn render_cards(
         None
     };
     let height = area.height as usize;
-    // Each card is its lines plus one blank separator line.
-    let heights: Vec<usize> = cards
-        .iter()
-        .map(|c| {
-            if c.labels.is_empty() && c.assignee.is_none() {
-                2
-            } else {
-                3
-            }
-        })
-        .collect();
-    let mut first = app
+    let heights: Vec<usize> = cards.iter().map(|c| card_height(app, c)).collect();
+    let remembered = app
         .board
         .first_row
         .borrow()
         .get(column)
         .copied()
-        .unwrap_or(0)
-        .min(cards.len() - 1);
-    if let Some(sel) = selected {
-        if sel < first {
-            first = sel;
-        }
-        while first < sel && heights[first..=sel].iter().sum::<usize>() > height {
-            first += 1;
-        }
-    }
+        .unwrap_or(0);
+    let (first, end, above, below) = window(&heights, remembered, selected, height);
     app.board
         .first_row
         .borrow_mut()
         .insert(column.clone(), first);
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for (i, card) in cards.iter().enumerate().skip(first) {
-        if lines.len() >= height {
-            break;
-        }
-        lines.extend(card_lines(app, card, width, selected == Some(i)));
-        lines.push(Line::raw(""));
-    }
-    let more_below = lines.len() > height;
-    lines.truncate(height);
-    if more_below && let Some(last) = lines.last_mut() {
-        *last = Line::from(Span::styled(
-            format!("{:^width$}", "▾ more"),
+    let more = |arrow: &str, n: usize| {
+        Line::from(Span::styled(
+            format!("{:^width$}", format!("{arrow} {n} more")),
             t.style("ui.muted"),
-        ));
+        ))
+    };
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    if above {
+        lines.push(more("▴", first));
     }
-    if first > 0
-        && let Some(top) = lines.first_mut()
-    {
-        top.spans.push(Span::styled(" ▴", t.style("ui.muted")));
+    for (i, card) in cards.iter().enumerate().take(end).skip(first) {
+        lines.extend(card_lines(app, card, width, selected == Some(i)));
+    }
+    lines.truncate(height.saturating_sub(usize::from(below)));
+    if below {
+        lines.push(more("▾", cards.len() - end));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

@@ -2,8 +2,13 @@
 //! offsets and a cache of rendered messages, both memos that make the next frame stable and cheap.
 
 mod board;
+pub use board::window as board_window;
 mod chat;
+pub(crate) mod connect;
+mod history;
 mod overlay;
+mod prompt;
+mod scrolled;
 mod status;
 pub mod text;
 
@@ -31,17 +36,24 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         );
         return;
     }
-    let [tabs, body, status] = Layout::vertical([
+    let notice = status::notice_lines(app, area.width);
+    let [tabs, body, notice_area, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(notice.len() as u16),
         Constraint::Length(1),
     ])
     .areas(area);
     render_tabs(app, frame, tabs);
-    match app.tab {
-        Tab::Board => board::render(app, frame, body),
-        Tab::Chat => chat::render(app, frame, body),
+    if connect::shows(app) {
+        connect::render(app, frame, body);
+    } else {
+        match app.tab {
+            Tab::Board => board::render(app, frame, body),
+            Tab::Chat => chat::render(app, frame, body),
+        }
     }
+    frame.render_widget(Paragraph::new(notice), notice_area);
     status::render(app, frame, status);
     overlay::render(app, frame, area);
 }

@@ -4,12 +4,13 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::{centered, text};
+use super::{centered, scrolled, text};
 use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::markdown;
+use crate::tui::palette::Target;
 use crate::tui::state::{CardEditor, Field, Overlay};
 
 /// Draws the open overlay, if any.
@@ -20,12 +21,14 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Palette { input, selected }) => palette(app, frame, area, input, *selected),
         Some(Overlay::Confirm { prompt, .. }) => confirm(app, frame, area, prompt),
         Some(Overlay::Editor(editor)) => card_editor(app, frame, area, editor),
+        Some(Overlay::Prompt(prompt)) => super::prompt::render(app, frame, area, prompt),
         Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
+        Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
     }
 }
 
-fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
+pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
     Block::bordered()
         .border_style(app.theme.style("ui.border.focused"))
         .style(app.theme.style("ui.overlay"))
@@ -44,13 +47,36 @@ fn keys(app: &App, context: Context, action: Action) -> String {
         .join(" ")
 }
 
+/// What a context is called in the help window.
+fn context_title(context: Context) -> &'static str {
+    match context {
+        Context::Global => "Everywhere",
+        Context::Board => "Board",
+        Context::Chat => "Chat",
+        Context::Compose => "Writing a message",
+        Context::Filter => "Typing the board filter",
+        Context::Palette => "Command palette",
+        Context::Editor => "Card editor",
+        Context::Confirm => "Yes/no questions",
+        Context::Detail => "Card details and other windows",
+        Context::Prompt => "Naming a board or column",
+    }
+}
+
+/// Every form a board filter term can take.
+const FILTER_FORMS: &[(&str, &str)] = &[
+    ("word", "the title or description contains it"),
+    ("#label", "a label contains it (#bug)"),
+    ("@name", "the assignee's name contains it (@ada)"),
+    ("!priority", "the priority starts with it (!high, !urg)"),
+    ("#12", "card number 12"),
+];
+
 fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     let t = &app.theme;
     let rect = centered(area, 76, area.height.saturating_sub(2));
     frame.render_widget(Clear, rect);
     let block = window(app, "Keys (esc closes)");
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
     // The screen under the overlay first, then the global keys, then everything else.
     let current = app.screen_context();
     let mut order = vec![current, Context::Global];
@@ -59,7 +85,21 @@ fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
             .into_iter()
             .filter(|c| *c != current && *c != Context::Global),
     );
+    let filter_first = matches!(current, Context::Board | Context::Filter);
     let mut lines = Vec::new();
+    let filter_forms = |lines: &mut Vec<Line<'static>>| {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            "Board filter terms (all must match; case is ignored)",
+            t.style("ui.accent"),
+        )));
+        for (form, meaning) in FILTER_FORMS {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {form:<20}"), t.style("ui.key")),
+                Span::styled((*meaning).to_owned(), t.style("ui.text")),
+            ]));
+        }
+    };
     for context in order {
         let mut by_action: Vec<(Action, Vec<String>)> = Vec::new();
         for (key, action) in app.keymap.bindings(context) {
@@ -75,7 +115,7 @@ fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
             lines.push(Line::raw(""));
         }
         lines.push(Line::from(Span::styled(
-            context.name().to_owned(),
+            context_title(context),
             t.style("ui.accent"),
         )));
         for (action, keys) in by_action {
@@ -87,9 +127,49 @@ fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
                 Span::styled(action.description().to_owned(), t.style("ui.text")),
             ]));
         }
+        if filter_first && context == current {
+            filter_forms(&mut lines);
+        }
     }
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
-    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    if !filter_first {
+        filter_forms(&mut lines);
+    }
+    scrolled::render(app, frame, rect, block, lines, scroll);
+}
+
+/// The recent status messages, newest first, in full.
+fn messages(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
+    let t = &app.theme;
+    let rect = centered(area, 90, area.height.saturating_sub(2));
+    frame.render_widget(Clear, rect);
+    let block = window(app, "Recent messages (esc closes)");
+    let width = block.inner(rect).width as usize;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for logged in app.notices.recent.iter().rev() {
+        let (_, time) = warren_protocol::time::day_and_time(logged.at_ms, app.utc_offset);
+        let style = if logged.error {
+            t.style("ui.error")
+        } else {
+            t.style("ui.text")
+        };
+        for (i, part) in text::wrap(&logged.text, width.saturating_sub(7).max(10))
+            .into_iter()
+            .enumerate()
+        {
+            let stamp = if i == 0 { time.clone() } else { String::new() };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{stamp:<7}"), t.style("ui.muted")),
+                Span::styled(part, style),
+            ]));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "No messages yet.",
+            t.style("ui.muted"),
+        )));
+    }
+    scrolled::render(app, frame, rect, block, lines, scroll);
 }
 
 fn palette(
@@ -110,27 +190,36 @@ fn palette(
         Layout::horizontal([Constraint::Length(2), Constraint::Min(1)]).areas(field);
     frame.render_widget(Span::styled("› ", t.style("ui.accent")), prompt);
     frame.render_widget(input, field);
-    let matches = app.palette_matches();
+    let entries = app.palette_entries();
     let height = list.height as usize;
     let first = selected.saturating_sub(height.saturating_sub(1));
     let width = list.width as usize;
-    let lines: Vec<Line<'static>> = matches
+    let label_width = entries
+        .iter()
+        .skip(first)
+        .take(height)
+        .map(|e| text::width(&e.label))
+        .max()
+        .unwrap_or(0)
+        .clamp(12, width / 2);
+    let lines: Vec<Line<'static>> = entries
         .iter()
         .enumerate()
         .skip(first)
         .take(height)
-        .map(|(i, action)| {
-            let k = palette_keys(app, *action);
-            let name = format!(" {:<18}", action.name());
-            let desc_width = width.saturating_sub(text::width(&name) + text::width(&k) + 2);
-            let line = Line::from(vec![
-                Span::styled(name, t.style("ui.match")),
-                Span::styled(
-                    text::pad(action.description(), desc_width),
-                    t.style("ui.text"),
-                ),
-                Span::styled(format!(" {k}"), t.style("ui.key")),
-            ]);
+        .map(|(i, entry)| {
+            let k = match entry.target {
+                Target::Action(action) => palette_keys(app, action),
+                _ => String::new(),
+            };
+            let mut spans = vec![Span::raw(" ")];
+            spans.extend(highlighted(app, &entry.label, &entry.matched, label_width));
+            let used = 1 + label_width + 2 + 1 + text::width(&k) + 1;
+            let detail = text::pad(&entry.detail, width.saturating_sub(used));
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(detail, t.style("ui.muted")));
+            spans.push(Span::styled(format!(" {k} "), t.style("ui.key")));
+            let line = Line::from(spans);
             if i == selected {
                 line.patch_style(t.style("ui.selection"))
             } else {
@@ -139,46 +228,73 @@ fn palette(
         })
         .collect();
     if lines.is_empty() {
-        frame.render_widget(
-            Span::styled(" no action matches", t.style("ui.muted")),
-            list,
-        );
+        frame.render_widget(Span::styled(" nothing matches", t.style("ui.muted")), list);
     } else {
         frame.render_widget(Paragraph::new(lines), list);
     }
 }
 
-/// The keys of an action as the palette shows them: as bound on the screen under the palette,
-/// else in the first context that binds it.
+/// `label` cut or padded to `cols` columns, with the matched characters in the match style.
+fn highlighted(app: &App, label: &str, matched: &[usize], cols: usize) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let shown = text::truncate(label, cols);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for (i, c) in shown.chars().enumerate() {
+        let style = if matched.contains(&i) && c != '…' {
+            t.style("ui.match")
+        } else {
+            t.style("ui.text")
+        };
+        match spans.last_mut() {
+            Some(last) if last.style == style => last.content.to_mut().push(c),
+            _ => spans.push(Span::styled(c.to_string(), style)),
+        }
+    }
+    let pad = cols.saturating_sub(text::width(&shown));
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans
+}
+
+/// The key of an action as the palette shows it: the first one bound on the screen under the
+/// palette, else in the first context that binds it.
 fn palette_keys(app: &App, action: Action) -> String {
     std::iter::once(app.screen_context())
         .chain(Context::ALL)
-        .map(|context| keys(app, context, action))
-        .find(|k| !k.is_empty())
+        .find_map(|context| app.keymap.keys_for(context, action).first().cloned())
+        .map(|k| k.to_string())
         .unwrap_or_default()
 }
 
 fn confirm(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &str) {
     let t = &app.theme;
-    let rect = centered(area, 60, 5);
+    // The prompt wraps (a message being deleted keeps its line breaks), up to the screen.
+    let wrapped = text::wrap(prompt, 56);
+    let height = u16::try_from(wrapped.len() + 4).unwrap_or(u16::MAX);
+    let rect = centered(area, 60, height);
     frame.render_widget(Clear, rect);
     let block = window(app, "Confirm");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let yes = keys(app, Context::Confirm, Action::Confirm);
     let no = keys(app, Context::Confirm, Action::Cancel);
-    let lines = vec![
-        Line::from(Span::styled(
-            text::truncate(prompt, inner.width as usize),
-            t.style("ui.text"),
-        )),
-        Line::from(vec![
-            Span::styled(format!("{yes} "), t.style("ui.key")),
-            Span::styled("yes   ", t.style("ui.text")),
-            Span::styled(format!("{no} "), t.style("ui.key")),
-            Span::styled("no", t.style("ui.text")),
-        ]),
-    ];
+    let room = usize::from(inner.height.saturating_sub(2)).max(1);
+    let mut lines: Vec<Line<'_>> = wrapped
+        .iter()
+        .take(room)
+        .map(|l| {
+            Line::from(Span::styled(
+                text::truncate(l, inner.width as usize),
+                t.style("ui.text"),
+            ))
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(format!("{yes} "), t.style("ui.key")),
+        Span::styled("yes   ", t.style("ui.text")),
+        Span::styled(format!("{no} "), t.style("ui.key")),
+        Span::styled("no", t.style("ui.text")),
+    ]));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -259,15 +375,17 @@ fn detail(
     let title = format!("#{}", card.number);
     let block = window(app, &title);
     let inner = block.inner(rect);
-    frame.render_widget(block, rect);
     let column = view
         .boards
         .iter()
         .flat_map(|b| b.columns.iter())
         .find(|c| c.id == card.column_id)
         .map_or_else(String::new, |c| c.name.clone());
-    let mut lines = vec![
-        Line::from(Span::styled(card.title.clone(), t.style("md.heading"))),
+    let mut lines: Vec<Line<'static>> = text::wrap(&card.title, inner.width as usize)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, t.style("md.heading"))))
+        .collect();
+    lines.extend([
         Line::from(vec![
             Span::styled("column ", t.style("ui.muted")),
             Span::styled(column, t.style("ui.text")),
@@ -305,7 +423,7 @@ fn detail(
             t.style("ui.muted"),
         )),
         Line::raw(""),
-    ];
+    ]);
     if card.description.trim().is_empty() {
         lines.push(Line::from(Span::styled(
             "No description.",
@@ -318,32 +436,24 @@ fn detail(
             &super::chat::markdown_styles(app),
         ));
     }
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
-    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    scrolled::render(app, frame, rect, block, lines, scroll);
 }
 
 fn problems(app: &App, frame: &mut Frame<'_>, area: Rect, lines: &[String], scroll: usize) {
     let t = &app.theme;
-    let rect = centered(
-        area,
-        90,
-        area.height.saturating_sub(4).min(lines.len() as u16 + 4),
-    );
+    let width = area.width.min(90);
+    let inner_width = width.saturating_sub(2) as usize;
+    let body: Vec<Line<'static>> = lines
+        .iter()
+        .flat_map(|l| text::wrap(l, inner_width))
+        .map(|l| Line::from(Span::styled(l, t.style("ui.error"))))
+        .collect();
+    let height = (body.len() as u16).saturating_add(2);
+    let rect = centered(area, width, area.height.saturating_sub(4).min(height));
     frame.render_widget(Clear, rect);
     let block = window(
         app,
         "Configuration problems (running on defaults; esc closes)",
     );
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    let body: Vec<Line<'static>> = lines
-        .iter()
-        .map(|l| Line::from(Span::styled(l.clone(), t.style("ui.error"))))
-        .collect();
-    frame.render_widget(
-        Paragraph::new(body)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll as u16, 0)),
-        inner,
-    );
+    scrolled::render(app, frame, rect, block, body, scroll);
 }

@@ -36,6 +36,44 @@ pub fn pad(s: &str, cols: usize) -> String {
     format!("{t}{}", " ".repeat(cols.saturating_sub(w)))
 }
 
+/// Wraps text at spaces to lines of at most `max` columns; a word longer than a line is cut
+/// between characters. Line breaks in the text are kept.
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    for paragraph in s.split('\n') {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in paragraph.split(' ') {
+            let w = width(word);
+            let gap = usize::from(!line.is_empty());
+            if used + gap + w <= max {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                used += gap + w;
+                continue;
+            }
+            if !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if used + cw > max {
+                    out.push(std::mem::take(&mut line));
+                    used = 0;
+                }
+                line.push(c);
+                used += cw;
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +87,14 @@ mod tests {
         assert_eq!(width(&truncate("日本語の部屋", 5)), 5);
         assert_eq!(truncate("🦀🦀🦀", 4), "🦀…");
         assert_eq!(pad("日本", 6), "日本  ");
+    }
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10), ["a", "b"]);
+        assert_eq!(wrap("日本語の部屋", 5), ["日本", "語の", "部屋"]);
+        assert_eq!(wrap("", 5), [""]);
     }
 }

@@ -1,0 +1,140 @@
+//! A one-line question over the screen ("New board: name"): the text field, what the answer is
+//! for, and what submitting it does. Enter submits, Esc leaves without a change; an empty answer
+//! is refused in place so nothing typed is lost. Room prompts answer in [`super::rooms`].
+
+use ratatui_textarea::TextArea;
+use warren_protocol::{Command, Id};
+
+use super::app::App;
+use super::input::new_id;
+use super::state::{Overlay, single_line};
+
+/// What a prompt's answer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptFor {
+    /// The name of a new room.
+    NewRoom,
+    /// A room to jump to, matched as you type.
+    JumpToRoom,
+    NewBoard,
+    RenameBoard {
+        board_id: Id,
+    },
+    /// A new column at `index` of the board.
+    NewColumn {
+        board_id: Id,
+        index: u32,
+    },
+    RenameColumn {
+        board_id: Id,
+        column_id: Id,
+    },
+}
+
+/// An open prompt.
+#[derive(Debug)]
+pub struct Prompt {
+    /// The question, shown as the window's title.
+    pub title: String,
+    pub input: TextArea<'static>,
+    pub purpose: PromptFor,
+    /// Why the last answer was refused, shown under the field.
+    pub error: Option<String>,
+    /// The highlighted choice (jumping to a room).
+    pub selected: usize,
+}
+
+impl Prompt {
+    /// A prompt with `text` already typed (for renames).
+    pub fn new(title: impl Into<String>, text: &str, purpose: PromptFor) -> Self {
+        Self {
+            title: title.into(),
+            input: single_line(text),
+            purpose,
+            error: None,
+            selected: 0,
+        }
+    }
+
+    /// The answer typed so far, trimmed.
+    pub fn answer(&self) -> String {
+        self.input.lines().join(" ").trim().to_owned()
+    }
+}
+
+impl App {
+    /// Opens a prompt. Text being written in the card editor waits under it; other windows
+    /// close.
+    pub fn open_prompt(&mut self, prompt: Prompt) {
+        if let Some(editor @ Overlay::Editor(_)) = self.overlay.take() {
+            self.under.push(editor);
+        }
+        self.overlay = Some(Overlay::Prompt(Box::new(prompt)));
+    }
+
+    /// Submits the open prompt: an empty answer stays open with a hint; otherwise the command
+    /// is queued (it shows at once) and the prompt closes.
+    pub fn submit_prompt(&mut self) {
+        let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() else {
+            return;
+        };
+        let name = prompt.answer();
+        let purpose = prompt.purpose.clone();
+        match purpose {
+            PromptFor::JumpToRoom => return self.jump_from_prompt(),
+            PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
+            _ => {}
+        }
+        if name.is_empty() {
+            prompt.error = Some("type a name first (esc leaves)".into());
+            return;
+        }
+        let command = match purpose {
+            PromptFor::NewRoom | PromptFor::JumpToRoom => return,
+            PromptFor::NewBoard => Command::CreateBoard {
+                board_id: new_id("board"),
+                name,
+                columns: None,
+            },
+            PromptFor::RenameBoard { board_id } => Command::RenameBoard { board_id, name },
+            PromptFor::NewColumn { board_id, index } => {
+                let column_id = new_id("col");
+                self.board.column = index as usize;
+                Command::AddColumn {
+                    board_id,
+                    column_id,
+                    name,
+                    index: Some(index),
+                }
+            }
+            PromptFor::RenameColumn {
+                board_id,
+                column_id,
+            } => Command::RenameColumn {
+                board_id,
+                column_id,
+                name,
+            },
+        };
+        let new_board = match &command {
+            Command::CreateBoard { board_id, .. } => board_id.clone(),
+            _ => None,
+        };
+        self.close_overlay();
+        self.submit(command);
+        if let Some(id) = new_board {
+            self.pending_board = Some(id);
+        }
+    }
+
+    /// Types a key into the open prompt.
+    pub fn prompt_input(&mut self, key: crossterm::event::KeyEvent) {
+        if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut()
+            && key.code != crossterm::event::KeyCode::Enter
+            && prompt.input.input(key)
+        {
+            prompt.error = None;
+            prompt.selected = 0;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The connection screen: a refused token is final and says how to fix it; an unreachable
+//! server says where, why and when it tries again — never "Loading the workspace…" forever.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::fixture::*;
+use crate::keymap::Keymap;
+use crate::theme::Theme;
+use crate::tui::app::App;
+use crate::tui::net::{self, NetEvent, Target};
+use crate::tui::state::{ConnState, Tab};
+
+fn fresh_app() -> App {
+    let (keymap, _) = Keymap::load("default", None);
+    let (theme, _) = Theme::load("dark", None);
+    App::new(keymap, theme, "http://warren.example:7878".into())
+}
+
+fn screen_text(app: &App) -> String {
+    format!("{}", draw(app, 80, 24).backend())
+}
+
+#[test]
+fn an_unreachable_server_says_where_why_and_when() {
+    let mut app = fresh_app();
+    app.on_net(NetEvent::Connecting);
+    insta::assert_snapshot!("connecting", draw(&app, 80, 24).backend());
+    app.on_net(NetEvent::Disconnected {
+        reason: "nothing is accepting connections there (connection refused) — is warren-server running?".into(),
+        retry_at: Some(Instant::now() + Duration::from_millis(4_500)),
+    });
+    let text = screen_text(&app);
+    assert!(!text.contains("Loading the workspace"), "{text}");
+    assert!(text.contains("http://warren.example:7878"), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(text.contains("trying again in 5s"), "{text}");
+    insta::assert_snapshot!("unreachable", draw(&app, 80, 24).backend());
+    // The chat tab shows the same screen, not "No rooms yet".
+    press(&mut app, "2");
+    assert_eq!(app.tab, Tab::Chat);
+    let text = screen_text(&app);
+    assert!(!text.contains("No rooms yet"), "{text}");
+    assert!(text.contains("Cannot reach the warren server"), "{text}");
+}
+
+#[test]
+fn a_refused_token_is_final_and_names_the_fixing_command() {
+    let mut app = fresh_app();
+    app.on_net(NetEvent::Refused {
+        message: "unknown or revoked token".into(),
+    });
+    assert!(matches!(app.conn, ConnState::Refused { .. }));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("warren login --server http://warren.example:7878 --token"),
+        "{text}"
+    );
+    insta::assert_snapshot!("refused_token", draw(&app, 80, 24).backend());
+    // Quitting still works.
+    press(&mut app, "q");
+    assert!(app.quit);
+}
+
+#[test]
+fn a_refused_token_wins_over_a_loaded_workspace() {
+    let mut app = sample_app();
+    app.on_net(NetEvent::Refused {
+        message: "revoked".into(),
+    });
+    assert!(screen_text(&app).contains("refused your token"));
+}
+
+#[tokio::test]
+async fn the_network_task_reports_http_401_as_refused_and_stops_retrying() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = crate::tui::local::start(dir.path().join("data"))
+        .await
+        .expect("local server");
+    let target = Target {
+        endpoint: server.endpoint.clone(),
+        token: "wrn_0000000000000000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(),
+        workspace: None,
+    };
+    let (requests, request_rx) = mpsc::unbounded_channel();
+    let (events, mut event_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(net::run(target, request_rx, events));
+    let mut refused = false;
+    while let Some(event) = tokio::time::timeout(Duration::from_secs(20), event_rx.recv())
+        .await
+        .expect("an answer from the network task")
+    {
+        match event {
+            NetEvent::Connecting => {}
+            NetEvent::Refused { .. } => {
+                refused = true;
+                break;
+            }
+            other => panic!("expected Refused, got {other:?}"),
+        }
+    }
+    assert!(refused);
+    drop(requests);
+    task.await.expect("network task ends");
+    // Nothing else was attempted: no retry after a refused token.
+    assert!(event_rx.recv().await.is_none());
+    server.shutdown().await;
+}

@@ -1,0 +1,72 @@
+//! Why the client cannot reach or use its server, in plain words: the connection screen and the
+//! status bar show these instead of the raw error chain.
+
+use crate::error::ClientError;
+
+/// A short, plain explanation of a failed connection attempt (no "is it running?" guesswork
+/// beyond what the error really says).
+pub fn plain_reason(error: &ClientError) -> String {
+    match error {
+        ClientError::Unreachable { reason, .. } => plain_io(reason),
+        ClientError::Handshake { status, .. } => format!(
+            "it answered HTTP {status} instead of opening a connection — the address may not be a warren server"
+        ),
+        ClientError::Timeout(secs) => format!("the server did not answer within {secs} seconds"),
+        ClientError::Disconnected(reason) => format!("the connection dropped ({reason})"),
+        other => other.to_string(),
+    }
+}
+
+/// Turns a low-level socket failure into words a person can act on.
+fn plain_io(reason: &str) -> String {
+    let lower = reason.to_lowercase();
+    if lower.contains("refused") {
+        "nothing is accepting connections there (connection refused) — is warren-server running?"
+            .to_owned()
+    } else if lower.contains("lookup")
+        || lower.contains("resolve")
+        || lower.contains("name or service")
+        || lower.contains("nodename")
+        || lower.contains("no such host")
+    {
+        "the host name could not be found (DNS) — check the server address".to_owned()
+    } else if lower.contains("timed out") || lower.contains("no answer") {
+        format!("no answer from the server ({reason}) — check the address and your network")
+    } else if lower.contains("unreachable") {
+        format!("the network cannot reach the server ({reason})")
+    } else {
+        reason.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unreachable(reason: &str) -> ClientError {
+        ClientError::Unreachable {
+            server: "http://example:7878".into(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn socket_failures_read_as_plain_words() {
+        assert!(
+            plain_reason(&unreachable("connection refused")).starts_with("nothing is accepting")
+        );
+        assert!(
+            plain_reason(&unreachable(
+                "failed to lookup address information: Name or service not known"
+            ))
+            .contains("host name could not be found")
+        );
+        assert!(plain_reason(&unreachable("no answer within 10 seconds")).contains("no answer"));
+        let handshake = ClientError::Handshake {
+            url: "x".into(),
+            status: 404,
+            answer: String::new(),
+        };
+        assert!(plain_reason(&handshake).contains("HTTP 404"));
+    }
+}
