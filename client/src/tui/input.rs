@@ -6,9 +6,9 @@ use warren_protocol::{Card, Command, Id, Position, Priority};
 
 use super::action::{Action, Context};
 use super::app::App;
-use super::prompt::PromptFor;
 use super::filter;
 use super::net::NetRequest;
+use super::prompt::PromptFor;
 use super::state::{Confirmable, Field, Overlay, Tab, new_compose, single_line};
 
 /// Rows a page-up/page-down moves.
