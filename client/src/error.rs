@@ -53,6 +53,11 @@ pub enum ClientError {
         status: u16,
         answer: String,
     },
+    /// The local workspace's data dir or store cannot be used.
+    #[error(
+        "the local workspace in {path}: {reason} — check that directory, or set WARREN_DATA_DIR to another one"
+    )]
+    LocalData { path: String, reason: String },
     /// The local workspace's store is held by another process.
     #[error(
         "the local workspace in {dir} is in use by another warren{} — use that one, quit it first, or set WARREN_DATA_DIR to another directory", pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
