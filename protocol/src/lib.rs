@@ -5,6 +5,7 @@
 //! contract for people; `tests/golden.rs` pins the JSON of every message so that any wire change
 //! shows up as a reviewable diff.
 
+pub mod account;
 pub mod command;
 pub mod error;
 pub mod event;

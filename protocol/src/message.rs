@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::{AccountOp, AccountResult};
 use crate::command::Command;
 use crate::error::ErrorCode;
 use crate::event::Event;
@@ -42,6 +43,12 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         workspace_id: Option<Id>,
         query: Query,
+    },
+    /// Manage your API tokens (or, for admins, a member's). Answered by `account_result` or
+    /// `error`.
+    Account {
+        request_id: RequestId,
+        op: AccountOp,
     },
     /// Ephemeral: the user is typing in a room. Relayed to the room's other subscribers, never
     /// stored, and dropped for clients that are behind.
@@ -194,6 +201,11 @@ pub enum ServerMessage {
         workspace_id: Id,
         from: u64,
         reason: String,
+    },
+    /// The answer to an `account` request.
+    AccountResult {
+        request_id: RequestId,
+        result: AccountResult,
     },
     /// Ephemeral: someone is typing in a room.
     Typing { room_id: Id, user_id: Id },

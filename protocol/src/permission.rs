@@ -42,6 +42,7 @@ permissions! {
     ChatModerate => "chat:moderate", "delete anyone's message";
     MemberManage => "member:manage", "change members' roles (not to or from owner) and remove members";
     OwnerManage => "owner:manage", "make members owners and change or remove owners";
+    TokenManage => "token:manage", "list, create, revoke and rotate other members' tokens (bots' too)";
 }
 
 /// Every role, most powerful first.
@@ -70,6 +71,7 @@ impl Role {
                 ChatPost,
                 ChatModerate,
                 MemberManage,
+                TokenManage,
             ],
             Role::Member => &[WorkspaceRead, CardCreate, CardEditOwn, ChatPost],
             // Read-only, but may comment.
@@ -255,7 +257,51 @@ pub fn markdown() -> String {
             ));
         }
     }
+    out.push_str(
+        "\n## Account requests (tokens)\n\n| request | on your own tokens | on another member's |\n\
+         |---|---|---|\n",
+    );
+    for name in [
+        "create_token",
+        "list_tokens",
+        "revoke_token",
+        "rotate_token",
+    ] {
+        let own = if name == "list_tokens" {
+            "anyone, any scope"
+        } else {
+            "anyone, with a full-scope token"
+        };
+        out.push_str(&format!(
+            "| `{name}` | {own} | `{}` in a workspace you share |\n",
+            Permission::TokenManage.name()
+        ));
+    }
+    out.push_str("\n## Token scopes\n\nA token's scope narrows its user's role: the effective \
+         permissions are those the role has and the scope allows.\n\n| scope | allows |\n|---|---|\n");
+    for scope in crate::account::TokenScope::ALL {
+        let allowed: Vec<String> = Permission::ALL
+            .iter()
+            .filter(|p| scope.allows(**p))
+            .map(|p| format!("`{}`", p.name()))
+            .collect();
+        let allowed = if scope == crate::account::TokenScope::Full {
+            "everything the role may do, and managing tokens".to_owned()
+        } else {
+            allowed.join(", ")
+        };
+        out.push_str(&format!("| `{}` | {allowed} |\n", scope.as_str()));
+    }
     out
+}
+
+/// Why a token of `scope` may not send `request` although the user's role may.
+pub fn scope_denial(scope: crate::account::TokenScope, request: &str) -> String {
+    format!(
+        "{request} is not allowed with a token of scope {}; use a full-scope token (warren token \
+         create --scope full)",
+        scope.as_str()
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use warren_protocol::account::{AccountOp, AccountResult, TokenInfo, TokenScope};
 use warren_protocol::{
     Board, Card, Change, ClientMessage, Column, Command, ErrorCode, Event, Id, Member, Message,
     PROTOCOL_VERSION, Position, Priority, Query, QueryResult, RequestId, Role, Room, ServerMessage,
@@ -239,6 +240,7 @@ fn client_kind(m: &ClientMessage) -> usize {
         ClientMessage::Query { .. } => 3,
         ClientMessage::Typing { .. } => 4,
         ClientMessage::Ping { .. } => 5,
+        ClientMessage::Account { .. } => 6,
     }
 }
 
@@ -297,6 +299,13 @@ fn client_messages() -> Vec<(&'static str, ClientMessage)> {
         ),
         ("client_typing", ClientMessage::Typing { room_id: id(ROOM) }),
         ("client_ping", ClientMessage::Ping { nonce: 7 }),
+        (
+            "client_account",
+            ClientMessage::Account {
+                request_id: req("req-03-70c5"),
+                op: AccountOp::ListTokens { user_id: None },
+            },
+        ),
     ]
 }
 
@@ -783,6 +792,7 @@ fn server_kind(m: &ServerMessage) -> usize {
         ServerMessage::Resync { .. } => 7,
         ServerMessage::Typing { .. } => 8,
         ServerMessage::Pong { .. } => 9,
+        ServerMessage::AccountResult { .. } => 10,
     }
 }
 
@@ -883,6 +893,15 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
             },
         ),
         ("server_pong", ServerMessage::Pong { nonce: 7 }),
+        (
+            "server_account_result",
+            ServerMessage::AccountResult {
+                request_id: req("req-03-70c5"),
+                result: AccountResult::Tokens {
+                    tokens: vec![token_info(true)],
+                },
+            },
+        ),
     ]
 }
 
@@ -932,7 +951,7 @@ fn error_code_kind(c: &ErrorCode) -> usize {
 #[test]
 fn client_messages_are_pinned() -> TestResult {
     let samples = client_messages();
-    assert_all_kinds(&samples, client_kind, 6);
+    assert_all_kinds(&samples, client_kind, 7);
     for (name, msg) in &samples {
         golden(name, msg)?;
     }
@@ -1109,7 +1128,13 @@ fn changes_are_pinned() -> TestResult {
 #[test]
 fn server_messages_are_pinned() -> TestResult {
     let samples = server_messages();
-    assert_all_kinds(&samples, server_kind, 10);
+    assert_all_kinds(&samples, server_kind, 11);
+    assert!(
+        samples
+            .iter()
+            .any(|(_, m)| matches!(m, ServerMessage::AccountResult { .. })),
+        "account results are pinned in account_frames_are_pinned"
+    );
     for (name, msg) in &samples {
         golden(name, msg)?;
     }
@@ -1434,4 +1459,109 @@ fn every_request_has_a_permission_entry() {
             "{name}: {wire} is missing from permission::QUERIES"
         );
     }
+}
+
+const TOK: &str = "tok_3k8m1p4r7t0w2y5a";
+const TOK_2: &str = "tok_6b9d2f5h8j1m4p7r";
+
+fn token_info(current: bool) -> TokenInfo {
+    TokenInfo {
+        id: id(TOK),
+        user_id: id(ADA),
+        name: "laptop".into(),
+        scope: TokenScope::Full,
+        created_at: T0,
+        expires_at: None,
+        current,
+    }
+}
+
+/// Every account request and result, pinned as the full frames.
+#[test]
+fn account_frames_are_pinned() -> TestResult {
+    let ops = [
+        (
+            "account_create_token",
+            AccountOp::CreateToken {
+                name: "laptop".into(),
+                scope: TokenScope::Full,
+                expires_at: None,
+                user_id: None,
+            },
+        ),
+        (
+            "account_create_token_full",
+            AccountOp::CreateToken {
+                name: "worker-1".into(),
+                scope: TokenScope::Runs,
+                expires_at: Some(T0 + 30 * 86_400_000),
+                user_id: Some(id(GRACE)),
+            },
+        ),
+        (
+            "account_list_tokens",
+            AccountOp::ListTokens { user_id: None },
+        ),
+        (
+            "account_revoke_token",
+            AccountOp::RevokeToken { token_id: id(TOK) },
+        ),
+        (
+            "account_rotate_token",
+            AccountOp::RotateToken {
+                token_id: id(TOK),
+                grace_secs: 3600,
+            },
+        ),
+    ];
+    for (name, op) in ops {
+        assert_eq!(tag(&op, "type")?, op.name(), "AccountOp::name of {name}");
+        let frame = ClientMessage::Account {
+            request_id: req("req-04-acc0"),
+            op,
+        };
+        golden(name, &frame)?;
+    }
+    let secret = "wrn_3k8m1p4r7t0w2y5aq4s6u8w0y2a4c6e8g0j2m4p6r8t0v2x4";
+    let results = [
+        (
+            "account_token_created",
+            AccountResult::TokenCreated {
+                token: token_info(false),
+                secret: secret.into(),
+            },
+        ),
+        (
+            "account_tokens",
+            AccountResult::Tokens {
+                tokens: vec![token_info(true)],
+            },
+        ),
+        (
+            "account_token_revoked",
+            AccountResult::TokenRevoked { token_id: id(TOK) },
+        ),
+        (
+            "account_token_rotated",
+            AccountResult::TokenRotated {
+                old: TokenInfo {
+                    expires_at: Some(T0 + 3_600_000),
+                    ..token_info(false)
+                },
+                token: TokenInfo {
+                    id: id(TOK_2),
+                    ..token_info(false)
+                },
+                secret: secret.into(),
+            },
+        ),
+    ];
+    for (name, result) in results {
+        let frame = ServerMessage::AccountResult {
+            request_id: req("req-04-acc0"),
+            result,
+        };
+        golden(name, &frame)?;
+    }
+    Ok(())
 }

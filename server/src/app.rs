@@ -17,6 +17,8 @@ pub struct App {
     /// Becomes `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
     pub connections: ConnectionTracker,
+    /// Ids of tokens that were revoked or given an expiry; connections using one re-check it.
+    pub token_changes: tokio::sync::broadcast::Sender<warren_protocol::Id>,
 }
 
 impl App {

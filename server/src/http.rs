@@ -104,5 +104,5 @@ async fn websocket(
     upgrade
         .max_frame_size(MAX_FRAME_HARD)
         .max_message_size(MAX_FRAME_HARD)
-        .on_upgrade(move |socket| connection::serve(app, user, socket))
+        .on_upgrade(move |socket| connection::serve(app, user.0, user.1, socket))
 }

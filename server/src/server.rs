@@ -72,6 +72,7 @@ pub async fn bind_store(store: Store, listen: &str) -> Result<Bound, ServeError>
         writer,
         shutdown,
         connections: ConnectionTracker::default(),
+        token_changes: tokio::sync::broadcast::channel(64).0,
     });
     Ok(Bound {
         listener,

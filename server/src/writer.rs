@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::ReadableTable;
 use tokio::sync::{mpsc, oneshot};
+use warren_protocol::account::TokenScope;
 use warren_protocol::{Command, ErrorCode, Event, Id, Member, RequestId, WireError};
 
 use crate::frames;
@@ -31,6 +32,8 @@ pub const REQUEST_ID_TTL_SECS: u64 = 24 * 60 * 60;
 /// One command waiting to be applied.
 pub struct WriteRequest {
     pub user: Id,
+    /// The scope of the token the command came with.
+    pub scope: TokenScope,
     pub workspace: Id,
     pub request_id: RequestId,
     pub command: Command,
@@ -84,9 +87,23 @@ impl WriterHandle {
         request_id: RequestId,
         command: Command,
     ) -> Ticket {
+        self.enqueue_scoped(user, TokenScope::Full, workspace, request_id, command)
+            .await
+    }
+
+    /// [`WriterHandle::enqueue`] for a token of a limited scope.
+    pub async fn enqueue_scoped(
+        &self,
+        user: Id,
+        scope: TokenScope,
+        workspace: Id,
+        request_id: RequestId,
+        command: Command,
+    ) -> Ticket {
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
             user,
+            scope,
             workspace,
             request_id,
             command,
@@ -262,6 +279,7 @@ fn apply_one(
         workspace: &request.workspace,
         actor: &request.user,
         role: member.role,
+        scope: request.scope,
         now,
         seq: service::next_seq(txn, &request.workspace)?,
     };

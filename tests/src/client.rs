@@ -280,6 +280,7 @@ impl Client {
             } => self.loose_errors.push((code, message)),
             ServerMessage::Ack { ref request_id, .. }
             | ServerMessage::Result { ref request_id, .. }
+            | ServerMessage::AccountResult { ref request_id, .. }
             | ServerMessage::Error {
                 request_id: Some(ref request_id),
                 ..

@@ -11,6 +11,7 @@ mod keys;
 mod login;
 mod member;
 mod room;
+mod token;
 
 use std::io::Stdout;
 
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Member(command) => member::run(command, &mut session, &mut out).await,
         CliCommand::Workspace(command) => member::workspace(command, &mut session, &mut out).await,
         CliCommand::Whoami => member::whoami(&session, &mut out).await,
+        CliCommand::Token(command) => token::run(command, &session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
     };

@@ -327,6 +327,7 @@ impl App {
             | ServerMessage::Welcome { .. }
             | ServerMessage::Ack { .. }
             | ServerMessage::Result { .. }
+            | ServerMessage::AccountResult { .. }
             | ServerMessage::Pong { .. } => {}
         }
     }

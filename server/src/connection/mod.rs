@@ -5,8 +5,10 @@
 //! waits for its durable result and queues the answer, with at most [`MAX_IN_FLIGHT`] commands
 //! outstanding per connection.
 
+mod account;
 mod parse;
 mod send;
+mod token;
 
 use std::sync::Arc;
 
@@ -26,7 +28,7 @@ use send::Outgoing;
 use crate::app::App;
 use crate::frames;
 use crate::hub::{ConnectionId, Frame};
-use crate::store::records::UserRecord;
+use crate::store::records::{TokenRecord, UserRecord};
 use crate::store::{StoreError, read};
 use crate::writer::REQUEST_ID_TTL_SECS;
 
@@ -37,6 +39,8 @@ struct Conn {
     app: Arc<App>,
     connection: ConnectionId,
     user: UserRecord,
+    /// The token this connection authenticated with (its scope limits what the role may do).
+    token: TokenRecord,
     out: mpsc::UnboundedSender<Outgoing>,
     greeted: bool,
     memberships: Vec<(Workspace, Member)>,
@@ -45,7 +49,7 @@ struct Conn {
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
-pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
+pub async fn serve(app: Arc<App>, user: UserRecord, token: TokenRecord, socket: WebSocket) {
     let _open = app.connections.open();
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::unbounded_channel();
@@ -54,14 +58,18 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
         app.clone(),
         connection,
         user.id.clone(),
+        token.scope,
         sink,
         out_rx,
     ));
     let mut shutdown = app.shutdown.clone();
+    let mut token_changes = app.token_changes.subscribe();
+    let mut expiry = token::deadline(token.expires_at);
     let mut conn = Conn {
         app: app.clone(),
         connection,
         user,
+        token,
         out,
         greeted: false,
         memberships: Vec::new(),
@@ -81,12 +89,33 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                 frame = stream.next() => frame,
             }
         } else {
-            tokio::select! {
-                _ = shutdown.wait_for(|down| *down) => {
+            let woke = tokio::select! {
+                _ = shutdown.wait_for(|down| *down) => Woke::Shutdown,
+                changed = token_changes.recv() => Woke::Token(changed),
+                () = token::sleep_until(expiry) => Woke::Expired,
+                frame = stream.next() => Woke::Frame(frame),
+            };
+            match woke {
+                Woke::Frame(frame) => frame,
+                Woke::Shutdown => {
                     draining = true;
                     continue;
                 }
-                frame = stream.next() => frame,
+                Woke::Token(changed) => {
+                    match token::recheck(&conn.app, &conn.token, changed).await {
+                        token::Recheck::Keep => {}
+                        token::Recheck::Expires(at) => expiry = token::deadline(Some(at)),
+                        token::Recheck::Revoked => {
+                            conn.close_for_token("token revoked");
+                            break Ended::Failed;
+                        }
+                    }
+                    continue;
+                }
+                Woke::Expired => {
+                    conn.close_for_token("token expired");
+                    break Ended::Failed;
+                }
             }
         };
         if draining && let Some(Ok(Message::Text(text))) = &frame {
@@ -132,6 +161,14 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     }
 }
 
+/// What woke the reading loop.
+enum Woke {
+    Shutdown,
+    Token(Result<Id, tokio::sync::broadcast::error::RecvError>),
+    Expired,
+    Frame(Option<Result<Message, axum::Error>>),
+}
+
 /// Why the reading loop ended.
 enum Ended {
     /// The peer closed the socket (or sent its close frame).
@@ -173,6 +210,15 @@ impl Conn {
                 "the server is shutting down; nothing was applied; reconnect and re-send with the same request id",
             );
         }
+    }
+
+    /// Ends the connection because its token stopped working.
+    fn close_for_token(&self, reason: &'static str) {
+        tracing::info!(user = %self.user.id, token = %self.token.id, reason, "closing a connection");
+        let _ = self.out.send(Outgoing::Close {
+            code: token::CLOSE_TOKEN,
+            reason,
+        });
     }
 
     fn send(&self, message: &ServerMessage) {
@@ -236,7 +282,13 @@ impl Conn {
                 let ticket = self
                     .app
                     .writer
-                    .enqueue(self.user.id.clone(), workspace, request_id.clone(), command)
+                    .enqueue_scoped(
+                        self.user.id.clone(),
+                        self.token.scope,
+                        workspace,
+                        request_id.clone(),
+                        command,
+                    )
                     .await;
                 let out = self.out.clone();
                 tokio::spawn(async move {
@@ -278,6 +330,7 @@ impl Conn {
                 }
             }
             ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
+            ClientMessage::Account { request_id, op } => self.account(request_id, op).await,
         }
     }
 
@@ -387,7 +440,14 @@ impl Conn {
         let name = query.name();
         let need = permission::query_requirement(name).permission;
         match member {
-            Ok(Some(m)) if m.role.may(need) => {}
+            Ok(Some(m)) if m.role.may(need) && self.token.scope.allows(need) => {}
+            Ok(Some(m)) if m.role.may(need) => {
+                return self.error(
+                    Some(request_id),
+                    ErrorCode::Forbidden,
+                    &permission::scope_denial(self.token.scope, name),
+                );
+            }
             Ok(Some(m)) => {
                 return self.error(
                     Some(request_id),
@@ -454,9 +514,9 @@ impl Conn {
 
 fn request_id_of(message: &ClientMessage) -> Option<RequestId> {
     match message {
-        ClientMessage::Command { request_id, .. } | ClientMessage::Query { request_id, .. } => {
-            Some(request_id.clone())
-        }
+        ClientMessage::Command { request_id, .. }
+        | ClientMessage::Query { request_id, .. }
+        | ClientMessage::Account { request_id, .. } => Some(request_id.clone()),
         _ => None,
     }
 }

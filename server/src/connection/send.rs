@@ -8,6 +8,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use tokio::sync::mpsc;
+use warren_protocol::account::TokenScope;
 use warren_protocol::{ErrorCode, Id, ServerMessage};
 
 use crate::app::App;
@@ -73,6 +74,7 @@ pub async fn run(
     app: Arc<App>,
     connection: ConnectionId,
     user: Id,
+    scope: TokenScope,
     mut sink: Sink,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) {
@@ -88,7 +90,7 @@ pub async fn run(
                     Some(Outgoing::Close { code, reason }) => close = Some((code, reason)),
                     Some(Outgoing::Subscribe { workspace, since }) => {
                         state = None;
-                        state = subscribe(&app, connection, &user, &mut sink, workspace, since).await?;
+                        state = subscribe(&app, connection, (&user, scope), &mut sink, workspace, since).await?;
                     }
                 },
                 frame = next_frame(&mut state) => {
@@ -116,7 +118,7 @@ pub async fn run(
                             };
                             send(&mut sink, frames::text(&notice)).await?;
                             state = None;
-                            state = subscribe(&app, connection, &user, &mut sink, workspace, Some(from)).await?;
+                            state = subscribe(&app, connection, (&user, scope), &mut sink, workspace, Some(from)).await?;
                         }
                     }
                 }
@@ -162,7 +164,7 @@ async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
 async fn subscribe(
     app: &App,
     connection: ConnectionId,
-    user: &Id,
+    (user, scope): (&Id, TokenScope),
     sink: &mut Sink,
     workspace: Id,
     since: Option<u64>,
@@ -174,7 +176,7 @@ async fn subscribe(
     };
     let need = warren_protocol::permission::query_requirement("subscribe").permission;
     match member {
-        Ok(Some(m)) if m.role.may(need) => {}
+        Ok(Some(m)) if m.role.may(need) && scope.allows(need) => {}
         Ok(Some(m)) => {
             let text = frames::error_text(
                 None,

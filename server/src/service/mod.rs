@@ -9,10 +9,12 @@ mod chat;
 mod columns;
 mod members;
 mod text;
+pub mod tokens;
 pub mod workspace;
 
 use redb::WriteTransaction;
-use warren_protocol::permission::{self, Requirement};
+use warren_protocol::account::TokenScope;
+use warren_protocol::permission::{self, Permission, Requirement};
 use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, Role, WireError};
 
 use crate::auth::{self, RandomError};
@@ -58,6 +60,8 @@ pub struct Ctx<'a> {
     pub actor: &'a Id,
     /// The actor's role in the workspace.
     pub role: Role,
+    /// What the actor's token may be used for.
+    pub scope: TokenScope,
     pub now: i64,
     pub seq: u64,
 }
@@ -72,7 +76,7 @@ impl Ctx<'_> {
     /// thing itself, by [`Ctx::check_own`].
     pub fn check(&self, command: &Command) -> Result<(), ApplyError> {
         let need = permission::command_requirement(command);
-        if self.role.may(need.permission) || need.or_own.is_some_and(|p| self.role.may(p)) {
+        if self.may(need.permission) || need.or_own.is_some_and(|p| self.may(p)) {
             Ok(())
         } else {
             Err(self.denied(need, command.name()))
@@ -87,16 +91,27 @@ impl Ctx<'_> {
         need: Requirement,
         owned: bool,
     ) -> Result<(), ApplyError> {
-        if self.role.may(need.permission) || owned {
+        if self.may(need.permission) || (owned && need.or_own.is_some_and(|p| self.may(p))) {
             Ok(())
         } else {
             Err(self.denied(need, command))
         }
     }
 
+    /// Whether the actor's role holds `permission` and their token's scope allows it.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.may(permission) && self.scope.allows(permission)
+    }
+
     fn denied(&self, need: Requirement, command: &str) -> ApplyError {
+        if self.role.may(need.permission) {
+            return ApplyError::reject(
+                ErrorCode::Forbidden,
+                permission::scope_denial(self.scope, command),
+            );
+        }
         let mut message = permission::denial(self.role, need.permission, command);
-        if let Some(own) = need.or_own.filter(|p| self.role.may(*p)) {
+        if let Some(own) = need.or_own.filter(|p| self.may(*p)) {
             message.push_str(&format!(" (with {} you may do it to your own)", own.name()));
         }
         ApplyError::reject(ErrorCode::Forbidden, message)

@@ -1,5 +1,6 @@
 //! Creating a workspace with its owner (`warren-server init`) and managing API tokens.
 
+use warren_protocol::account::TokenScope;
 use warren_protocol::{Change, Command, Id, Member, Role, Workspace};
 
 use super::{ApplyError, Ctx, append_event, apply, next_seq, now_ms, text};
@@ -70,6 +71,7 @@ pub fn bootstrap(
             workspace: &workspace.id,
             actor: &owner.id,
             role: Role::Owner,
+            scope: TokenScope::Full,
             now,
             seq: next_seq(&txn, &workspace.id)?,
         };
@@ -92,6 +94,7 @@ pub fn bootstrap(
             workspace: &workspace.id,
             actor: &owner.id,
             role: Role::Owner,
+            scope: TokenScope::Full,
             now,
             seq: next_seq(&txn, &workspace.id)?,
         };
@@ -134,6 +137,7 @@ pub fn add_member(
         workspace: workspace_id,
         actor: &user.id,
         role,
+        scope: TokenScope::Full,
         now,
         seq: next_seq(&txn, workspace_id)?,
     };
@@ -242,8 +246,12 @@ pub fn list_tokens(store: &Store) -> Result<Vec<(TokenRecord, String)>, StoreErr
     Ok(out)
 }
 
-/// Resolves a presented token to its user, or `None` if it is malformed, unknown or revoked.
-pub fn authenticate(store: &Store, presented: &str) -> Result<Option<UserRecord>, StoreError> {
+/// Resolves a presented token to its user and record, or `None` if it is malformed, unknown,
+/// revoked or expired.
+pub fn authenticate(
+    store: &Store,
+    presented: &str,
+) -> Result<Option<(UserRecord, TokenRecord)>, StoreError> {
     let Some((token_id, secret)) = auth::parse(presented) else {
         return Ok(None);
     };
@@ -251,8 +259,8 @@ pub fn authenticate(store: &Store, presented: &str) -> Result<Option<UserRecord>
     let Some(record) = read::token(&txn, &token_id)? else {
         return Ok(None);
     };
-    if !auth::verify(&record, secret) {
+    if !auth::verify(&record, secret) || record.expires_at.is_some_and(|at| at <= now_ms()) {
         return Ok(None);
     }
-    read::user(&txn, record.user_id.as_str())
+    Ok(read::user(&txn, record.user_id.as_str())?.map(|user| (user, record)))
 }
