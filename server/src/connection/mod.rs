@@ -3,7 +3,11 @@
 //!
 //! The reading half never blocks on the writer: each command is handed to a small task that
 //! waits for its durable result and queues the answer, with at most [`MAX_IN_FLIGHT`] commands
-//! outstanding per connection.
+//! outstanding per connection; a command's slot is freed only once its answer is written to the
+//! socket. Answers wait in a bounded queue ([`send::REPLY_QUEUE`]); when it is full the reader
+//! stops reading, so a client that sends without reading holds a bounded amount of memory, and
+//! one that leaves a frame unread for the write timeout is disconnected. A socket that does not
+//! say `hello` within the hello timeout is closed with 1008.
 
 mod parse;
 mod send;
@@ -36,7 +40,7 @@ struct Conn {
     app: Arc<App>,
     connection: ConnectionId,
     user: UserRecord,
-    out: mpsc::UnboundedSender<Outgoing>,
+    out: mpsc::Sender<Outgoing>,
     greeted: bool,
     memberships: Vec<(Workspace, Member)>,
     subscribed: Option<Id>,
@@ -47,7 +51,9 @@ struct Conn {
 pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     let _open = app.connections.open();
     let (sink, mut stream) = socket.split();
-    let (out, out_rx) = mpsc::unbounded_channel();
+    let (out, out_rx) = mpsc::channel(send::REPLY_QUEUE);
+    // Lets the reader notice that the sending half gave up on a peer that does not read.
+    let sending = out.clone();
     let connection = app.hub.new_connection_id();
     let sender = tokio::spawn(send::run(app.clone(), connection, sink, out_rx));
     let mut shutdown = app.shutdown.clone();
@@ -63,6 +69,9 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
+    let hello_timeout = app.limits.hello_timeout;
+    let hello_deadline = tokio::time::sleep(hello_timeout);
+    tokio::pin!(hello_deadline);
     let ended = loop {
         let frame = if draining {
             // Shutting down: keep reading only until this connection's in-flight commands are
@@ -79,45 +88,61 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                     draining = true;
                     continue;
                 }
+                () = &mut hello_deadline, if !conn.greeted => break Ended::NoHello,
+                () = sending.closed() => break Ended::Failed,
                 frame = stream.next() => frame,
             }
         };
         if draining && let Some(Ok(Message::Text(text))) = &frame {
-            conn.refuse_during_shutdown(text.as_str());
+            conn.refuse_during_shutdown(text.as_str()).await;
             continue;
         }
         match frame {
             Some(Ok(Message::Text(text))) => conn.handle_text(text.as_str()).await,
-            Some(Ok(Message::Binary(_))) => conn.error(
-                None,
-                ErrorCode::BinaryFrame,
-                "binary frames are not part of the protocol; send JSON in text frames",
-            ),
+            Some(Ok(Message::Binary(_))) => {
+                conn.error(
+                    None,
+                    ErrorCode::BinaryFrame,
+                    "binary frames are not part of the protocol; send JSON in text frames",
+                )
+                .await;
+            }
             Some(Ok(Message::Close(_))) | None => break Ended::ByPeer,
             Some(Ok(_)) => {}
             Some(Err(e)) => {
                 if send::is_too_large(&e) {
-                    let _ = conn.out.send(Outgoing::Close {
-                        code: send::CLOSE_TOO_BIG,
-                        reason: "frame over the 4 MiB hard limit",
-                    });
+                    let _ = conn
+                        .out
+                        .send(Outgoing::Close {
+                            code: send::CLOSE_TOO_BIG,
+                            reason: "frame over the 4 MiB hard limit",
+                        })
+                        .await;
                 } else if send::is_bad_utf8(&e) {
                     conn.error(
                         None,
                         ErrorCode::BadFrame,
                         "a text frame was not valid UTF-8; the connection is closed with code 1007",
-                    );
-                    let _ = conn.out.send(Outgoing::Close {
-                        code: send::CLOSE_BAD_DATA,
-                        reason: "a text frame was not valid UTF-8",
-                    });
+                    )
+                    .await;
+                    let _ = conn
+                        .out
+                        .send(Outgoing::Close {
+                            code: send::CLOSE_BAD_DATA,
+                            reason: "a text frame was not valid UTF-8",
+                        })
+                        .await;
                 }
                 tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
                 break Ended::Failed;
             }
         }
     };
-    // Dropping our sender lets the sending half finish once in-flight commands are answered.
+    if matches!(ended, Ended::NoHello) {
+        conn.hello_too_late(hello_timeout).await;
+    }
+    // Dropping our senders lets the sending half finish once in-flight commands are answered.
+    drop(sending);
     drop(conn);
     let _ = sender.await;
     if matches!(ended, Ended::Drained) {
@@ -131,8 +156,11 @@ enum Ended {
     ByPeer,
     /// The server is shutting down and this connection's commands are all answered.
     Drained,
-    /// Reading failed (a broken socket, an oversized frame, invalid UTF-8).
+    /// Reading failed (a broken socket, an oversized frame, invalid UTF-8), or the sending half
+    /// gave up on a peer that does not read.
     Failed,
+    /// The socket did not say `hello` in time.
+    NoHello,
 }
 
 /// How long a closing server waits for the peer's answer to its close frame.
@@ -156,7 +184,7 @@ async fn await_peer_close(stream: &mut futures_util::stream::SplitStream<WebSock
 impl Conn {
     /// Answers a frame that arrived after shutdown began: commands and queries get
     /// `shutting_down` (nothing applied), everything else is ignored.
-    fn refuse_during_shutdown(&self, text: &str) {
+    async fn refuse_during_shutdown(&self, text: &str) {
         if let Ok(message) = parse::parse(text)
             && let Some(request_id) = request_id_of(&message)
         {
@@ -164,27 +192,54 @@ impl Conn {
                 Some(request_id),
                 ErrorCode::ShuttingDown,
                 "the server is shutting down; nothing was applied; reconnect and re-send with the same request id",
-            );
+            )
+            .await;
         }
     }
 
-    fn send(&self, message: &ServerMessage) {
-        let _ = self.out.send(Outgoing::Text(frames::text(message)));
+    /// The socket did not say `hello` in time: tell it why, then close it with 1008.
+    async fn hello_too_late(&self, timeout: std::time::Duration) {
+        tracing::debug!(user = %self.user.id, "closed a socket that never said hello");
+        self.error(
+            None,
+            ErrorCode::HelloRequired,
+            &format!(
+                "no hello within {} s; connect again and send {{\"type\":\"hello\",\"protocol\":1}} first",
+                timeout.as_secs_f64()
+            ),
+        )
+        .await;
+        let _ = self
+            .out
+            .send(Outgoing::Close {
+                code: send::CLOSE_POLICY,
+                reason: "no hello in time",
+            })
+            .await;
     }
 
-    fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
-        let _ = self.out.send(Outgoing::Text(frames::error_text(
-            request_id, code, message,
-        )));
+    /// Queues a frame; waits while the queue is full (the client is not reading).
+    async fn send(&self, message: &ServerMessage) {
+        let _ = self.out.send(Outgoing::Text(frames::text(message))).await;
     }
 
-    fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
+    async fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
+        let _ = self
+            .out
+            .send(Outgoing::Text(frames::error_text(
+                request_id, code, message,
+            )))
+            .await;
+    }
+
+    async fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
         tracing::error!(error = %e, "store read failed");
         self.error(
             request_id,
             ErrorCode::Internal,
             "the server could not read its store; try again",
-        );
+        )
+        .await;
     }
 
     async fn handle_text(&mut self, text: &str) {
@@ -195,7 +250,8 @@ impl Conn {
                     failure.request_id,
                     failure.error.code,
                     &failure.error.message,
-                );
+                )
+                .await;
                 return;
             }
         };
@@ -204,7 +260,8 @@ impl Conn {
                 request_id_of(&message),
                 ErrorCode::HelloRequired,
                 "send {\"type\":\"hello\",\"protocol\":1} first",
-            );
+            )
+            .await;
             return;
         }
         match message {
@@ -242,8 +299,8 @@ impl Conn {
                         }),
                         Err(e) => frames::error_text(Some(request_id), e.code, &e.message),
                     };
-                    let _ = out.send(Outgoing::Text(answer));
-                    drop(permit);
+                    // The slot stays taken until the sending half has written the answer.
+                    let _ = out.send(Outgoing::Reply(answer, permit)).await;
                 });
             }
             ClientMessage::Query {
@@ -270,7 +327,7 @@ impl Conn {
                         .publish_ephemeral(workspace, self.connection, frame);
                 }
             }
-            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
+            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }).await,
         }
     }
 
@@ -282,7 +339,8 @@ impl Conn {
                 &format!(
                     "this server speaks protocol {PROTOCOL_VERSION}, the client {protocol}; upgrade the older of the two"
                 ),
-            );
+            )
+            .await;
             return;
         }
         let user_id = self.user.id.clone();
@@ -292,7 +350,7 @@ impl Conn {
             .await
         {
             Ok(m) => m,
-            Err(e) => return self.internal(None, &e),
+            Err(e) => return self.internal(None, &e).await,
         };
         tracing::info!(user = %self.user.id, client = client.chars().take(64).collect::<String>(), "client connected");
         let member = memberships.first().map_or_else(
@@ -303,7 +361,7 @@ impl Conn {
             },
             |(_, m)| m.clone(),
         );
-        self.send(&ServerMessage::Welcome {
+        let welcome = ServerMessage::Welcome {
             protocol: PROTOCOL_VERSION,
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
             user: member,
@@ -313,7 +371,8 @@ impl Conn {
                 max_replay_events: MAX_REPLAY_EVENTS,
                 request_id_ttl_secs: REQUEST_ID_TTL_SECS,
             },
-        });
+        };
+        self.send(&welcome).await;
         self.memberships = memberships;
         self.greeted = true;
     }
@@ -329,7 +388,8 @@ impl Conn {
                 Some(request_id.clone()),
                 ErrorCode::NoWorkspace,
                 "you are not a member of any workspace; ask an owner to add you",
-            );
+            )
+            .await;
             return None;
         };
         if self.memberships.iter().any(|(w, _)| w.id == workspace) {
@@ -353,7 +413,8 @@ impl Conn {
                 &format!(
                     "no workspace {workspace} that you are a member of; see the list in welcome"
                 ),
-            );
+            )
+            .await;
             None
         }
     }
@@ -366,7 +427,10 @@ impl Conn {
         };
         if let Some(workspace) = workspace {
             self.subscribed = Some(workspace.clone());
-            let _ = self.out.send(Outgoing::Subscribe { workspace, since });
+            let _ = self
+                .out
+                .send(Outgoing::Subscribe { workspace, since })
+                .await;
         }
     }
 
@@ -408,13 +472,19 @@ impl Conn {
             }
         };
         match result {
-            Ok(Some(result)) => self.send(&ServerMessage::Result { request_id, result }),
-            Ok(None) => self.error(
-                Some(request_id),
-                ErrorCode::NotFound,
-                "no such room in this workspace; list rooms with a snapshot query",
-            ),
-            Err(e) => self.internal(Some(request_id), &e),
+            Ok(Some(result)) => {
+                self.send(&ServerMessage::Result { request_id, result })
+                    .await;
+            }
+            Ok(None) => {
+                self.error(
+                    Some(request_id),
+                    ErrorCode::NotFound,
+                    "no such room in this workspace; list rooms with a snapshot query",
+                )
+                .await;
+            }
+            Err(e) => self.internal(Some(request_id), &e).await,
         }
     }
 }
