@@ -25,7 +25,8 @@ pub struct Limits {
     #[arg(long, env = "WARREN_HELLO_TIMEOUT", default_value = "10", value_parser = parse_secs)]
     pub hello_timeout: Duration,
     /// Seconds a client may leave a frame unread (its socket full) before it is disconnected.
-    #[arg(long, env = "WARREN_WRITE_TIMEOUT", default_value = "30", value_parser = parse_secs)]
+    /// Memory is bounded without it; this frees the socket of a client that stopped reading.
+    #[arg(long, env = "WARREN_WRITE_TIMEOUT", default_value = "120", value_parser = parse_secs)]
     pub write_timeout: Duration,
     /// Most open connections in total [default: the open-file limit minus 64].
     #[arg(long, env = "WARREN_MAX_CONNECTIONS")]
@@ -49,7 +50,7 @@ impl Default for Limits {
         Self {
             header_timeout: Duration::from_secs(10),
             hello_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(120),
             max_connections: None,
             max_connections_per_ip: 512,
             cache_mib: 64,

@@ -4,27 +4,28 @@
 //! The reading half never blocks on the writer: each command is handed to a small task that
 //! waits for its durable result and queues the answer, with at most [`MAX_IN_FLIGHT`] commands
 //! outstanding per connection; a command's slot is freed only once its answer is written to the
-//! socket. Answers wait in a bounded queue ([`send::REPLY_QUEUE`]); when it is full the reader
+//! socket. Answers wait in a bounded queue ([`replies`]); when it is full the reader
 //! stops reading, so a client that sends without reading holds a bounded amount of memory, and
 //! one that leaves a frame unread for the write timeout is disconnected. A socket that does not
 //! say `hello` within the hello timeout is closed with 1008.
 
 mod parse;
+mod replies;
 mod send;
 
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use warren_protocol::limits::MAX_PAGE;
 use warren_protocol::{
     ClientMessage, ErrorCode, Id, Member, PROTOCOL_VERSION, Query, QueryResult, RequestId,
     ServerMessage, Workspace,
 };
 
+use replies::{Outgoing, Replies};
 pub use send::MAX_REPLAY_EVENTS;
-use send::Outgoing;
 
 use crate::app::App;
 use crate::frames;
@@ -40,7 +41,7 @@ struct Conn {
     app: Arc<App>,
     connection: ConnectionId,
     user: UserRecord,
-    out: mpsc::Sender<Outgoing>,
+    out: Replies,
     greeted: bool,
     memberships: Vec<(Workspace, Member)>,
     subscribed: Option<Id>,
@@ -51,7 +52,7 @@ struct Conn {
 pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     let _open = app.connections.open();
     let (sink, mut stream) = socket.split();
-    let (out, out_rx) = mpsc::channel(send::REPLY_QUEUE);
+    let (out, out_rx) = Replies::new();
     // Lets the reader notice that the sending half gave up on a peer that does not read.
     let sending = out.clone();
     let connection = app.hub.new_connection_id();
@@ -113,7 +114,7 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                 if send::is_too_large(&e) {
                     let _ = conn
                         .out
-                        .send(Outgoing::Close {
+                        .control(Outgoing::Close {
                             code: send::CLOSE_TOO_BIG,
                             reason: "frame over the 4 MiB hard limit",
                         })
@@ -127,7 +128,7 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                     .await;
                     let _ = conn
                         .out
-                        .send(Outgoing::Close {
+                        .control(Outgoing::Close {
                             code: send::CLOSE_BAD_DATA,
                             reason: "a text frame was not valid UTF-8",
                         })
@@ -211,7 +212,7 @@ impl Conn {
         .await;
         let _ = self
             .out
-            .send(Outgoing::Close {
+            .control(Outgoing::Close {
                 code: send::CLOSE_POLICY,
                 reason: "no hello in time",
             })
@@ -220,15 +221,13 @@ impl Conn {
 
     /// Queues a frame; waits while the queue is full (the client is not reading).
     async fn send(&self, message: &ServerMessage) {
-        let _ = self.out.send(Outgoing::Text(frames::text(message))).await;
+        self.out.text(frames::text(message), None).await;
     }
 
     async fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
         let _ = self
             .out
-            .send(Outgoing::Text(frames::error_text(
-                request_id, code, message,
-            )))
+            .text(frames::error_text(request_id, code, message), None)
             .await;
     }
 
@@ -300,7 +299,7 @@ impl Conn {
                         Err(e) => frames::error_text(Some(request_id), e.code, &e.message),
                     };
                     // The slot stays taken until the sending half has written the answer.
-                    let _ = out.send(Outgoing::Reply(answer, permit)).await;
+                    out.text(answer, Some(permit)).await;
                 });
             }
             ClientMessage::Query {
@@ -429,7 +428,7 @@ impl Conn {
             self.subscribed = Some(workspace.clone());
             let _ = self
                 .out
-                .send(Outgoing::Subscribe { workspace, since })
+                .control(Outgoing::Subscribe { workspace, since })
                 .await;
         }
     }

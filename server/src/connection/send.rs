@@ -8,9 +8,10 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::sync::mpsc;
 use warren_protocol::{ErrorCode, Id, ServerMessage};
 
+use super::replies::Outgoing;
 use crate::app::App;
 use crate::frames;
 use crate::hub::{ConnectionId, Subscription};
@@ -21,24 +22,8 @@ pub const MAX_REPLAY_EVENTS: u64 = 10_000;
 /// Events read from the store per replay page.
 const REPLAY_PAGE: usize = 1000;
 
-/// Frames the reading half may queue for the sending half. When it is full the reader waits (and
-/// so stops reading the socket), which bounds what a client that never reads can make us hold.
-pub const REPLY_QUEUE: usize = 32;
-
 /// Close code for a socket that did not say `hello` in time (RFC 6455 "policy violation").
 pub const CLOSE_POLICY: u16 = 1008;
-
-/// What the reading half asks the sending half to do.
-pub enum Outgoing {
-    /// Send a frame as it is.
-    Text(Utf8Bytes),
-    /// Send the answer to a command, then free its in-flight slot.
-    Reply(Utf8Bytes, OwnedSemaphorePermit),
-    /// (Re)subscribe to a workspace from a sequence number.
-    Subscribe { workspace: Id, since: Option<u64> },
-    /// Close the socket with this code (instead of 1000 / 1001) once the queue is drained.
-    Close { code: u16, reason: &'static str },
-}
 
 /// Close code for a frame over the hard size limit (RFC 6455 "message too big").
 pub const CLOSE_TOO_BIG: u16 = 1009;
@@ -104,10 +89,10 @@ pub async fn run(
                 biased;
                 next = out.recv() => match next {
                     None => return Ok(()),
-                    Some(Outgoing::Text(text)) => send(&mut sink, text).await?,
-                    Some(Outgoing::Reply(text, slot)) => {
+                    Some(Outgoing::Text(text, held)) => {
                         send(&mut sink, text).await?;
-                        drop(slot);
+                        // Written: its share of the reply budget (and its in-flight slot) is free.
+                        drop(held);
                     }
                     Some(Outgoing::Close { code, reason }) => close = Some((code, reason)),
                     Some(Outgoing::Subscribe { workspace, since }) => {
