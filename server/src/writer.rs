@@ -174,7 +174,10 @@ impl Writer {
         loop {
             let first = match runtime {
                 Some(rt) if self.broken.is_some() => {
-                    match rt.block_on(tokio::time::timeout(PROBE_EVERY, rx.recv())) {
+                    // The timer must be created inside the runtime's context.
+                    let next =
+                        rt.block_on(async { tokio::time::timeout(PROBE_EVERY, rx.recv()).await });
+                    match next {
                         Ok(next) => next,
                         Err(_) => {
                             self.probe();
