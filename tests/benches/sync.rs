@@ -11,6 +11,8 @@
 //!    0.5x the bare server.
 //! 3. Latency from sending a change to its arrival at the last subscribed client, p50 and p99,
 //!    ours and the bare server's.
+//! 4. Memory per idle subscribed connection: `VmRSS` of a real `warren-server` process before and
+//!    after `WARREN_BENCH_CLIENTS` connections say hello and subscribe. Target: at most 30 KiB.
 //!
 //! The server runs in-process on its own tokio runtime; the clients on another. See
 //! `docs/performance.md` for the knobs, the numbers and the caveats.
@@ -23,6 +25,8 @@ mod config;
 mod durable;
 #[path = "sync/fanout.rs"]
 mod fanout;
+#[path = "sync/memory.rs"]
+mod memory;
 #[path = "sync/stats.rs"]
 mod stats;
 #[path = "sync/warren.rs"]
@@ -42,6 +46,7 @@ use crate::warren::Warren;
 
 const WRITE_TARGET: f64 = 10.0;
 const FANOUT_TARGET: f64 = 0.5;
+const MEMORY_TARGET_KIB: f64 = 30.0;
 
 fn main() -> Result<()> {
     // `cargo bench` passes `--bench`. `cargo test --all-targets` runs bench binaries without it:
@@ -74,6 +79,12 @@ fn main() -> Result<()> {
     };
     println!("stores in {}", root.path().display());
     let clients = runtime(config.client_threads, "bench-client")?;
+    if std::env::var("WARREN_BENCH_PHASE").as_deref() == Ok("memory") {
+        // Only phase 4: quick to repeat after a change to connection buffers.
+        let memory = clients.block_on(memory::idle_connections(config.clients))?;
+        report_memory(&memory);
+        return Ok(());
+    }
 
     // Phase 1 and 2/3 against warren.
     let server_rt = runtime(config.server_threads, "warren-server")?;
@@ -157,6 +168,13 @@ fn main() -> Result<()> {
     );
     drop(bare_rt);
 
+    println!(
+        "\n== 4. memory per idle subscribed connection ({} connections) ==",
+        config.clients
+    );
+    let memory = clients.block_on(memory::idle_connections(config.clients))?;
+    report_memory(&memory);
+
     let fanout_ratio = ours.deliveries_per_sec() / theirs.deliveries_per_sec();
     println!("\n== summary ==");
     println!(
@@ -178,6 +196,12 @@ fn main() -> Result<()> {
         config.clients,
         ours.latency.summary(),
         theirs.latency.summary()
+    );
+    println!(
+        "4. memory per idle subscribed connection: {:.1} KiB ({} connections; target <= {MEMORY_TARGET_KIB} KiB: {})",
+        memory.per_connection_kib(),
+        memory.clients,
+        verdict(memory.per_connection_kib() <= MEMORY_TARGET_KIB)
     );
     Ok(())
 }
@@ -215,6 +239,17 @@ fn report_writes(writes: &durable::Writes) {
             writes.longest_rank
         );
     }
+}
+
+fn report_memory(memory: &memory::Memory) {
+    println!(
+        "warren-server VmRSS {} KiB before, {} KiB after {} idle subscribed connections: {:.1} KiB per connection   target <= {MEMORY_TARGET_KIB} KiB: {}",
+        memory.before_kib,
+        memory.after_kib,
+        memory.clients,
+        memory.per_connection_kib(),
+        verdict(memory.per_connection_kib() <= MEMORY_TARGET_KIB)
+    );
 }
 
 fn report_fanout(name: &str, run: &Fanout) {
