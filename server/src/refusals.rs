@@ -55,7 +55,7 @@ impl Refusals {
             return Vec::new();
         };
         let mut all: Vec<(Option<IpAddr>, u64)> = counts.drain().collect();
-        all.sort_by(|a, b| b.1.cmp(&a.1));
+        all.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
         let mut lines = Vec::new();
         let mut others = (0, 0);
         for (n, (ip, count)) in all.into_iter().enumerate() {
