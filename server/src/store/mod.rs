@@ -194,3 +194,34 @@ pub fn encode<T: Serialize>(table: &'static str, value: &T) -> Result<Vec<u8>, S
 pub fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { table, source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopen_keeps_the_cache_size_and_every_clone_sees_the_new_database() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        drop(Store::create(dir.path()).expect("create"));
+        let store = Store::open_with_cache(dir.path(), 2 * 1024 * 1024).expect("open");
+        let clone = store.clone();
+        let txn = store.begin_write().expect("write");
+        txn.open_table(tables::META)
+            .expect("meta")
+            .insert("probe", b"1".as_slice())
+            .expect("insert");
+        txn.commit().expect("commit");
+        store.reopen().expect("reopen");
+        assert_eq!(clone.cache_bytes(), 2 * 1024 * 1024);
+        let read = clone
+            .begin_read()
+            .expect("the clone reads the reopened store");
+        let meta = read.open_table(tables::META).expect("meta");
+        let value = meta.get("probe").expect("get").map(|v| v.value().to_vec());
+        assert_eq!(
+            value,
+            Some(b"1".to_vec()),
+            "committed data survives a reopen"
+        );
+    }
+}
