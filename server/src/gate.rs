@@ -1,10 +1,17 @@
 //! Connection caps: at most so many open connections from one IP address and in total. A
 //! connection holds a [`Pass`] from accept until its socket closes (also after the upgrade to a
 //! WebSocket), so silent, half-sent and idle sockets all count.
+//!
+//! Past the total cap, [`OVERFLOW`] more connections are let in as *overflow*: they get a short
+//! header deadline and may only ask for `/healthz` (a WebSocket upgrade is refused), so a
+//! monitor can still see the server when it is full.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+
+/// Connections let in past the total cap, for `/healthz` only.
+pub const OVERFLOW: usize = 32;
 
 /// Counts open connections per address and in total.
 #[derive(Debug)]
@@ -17,6 +24,7 @@ pub struct Gate {
 #[derive(Debug, Default)]
 struct Counts {
     total: usize,
+    overflow: usize,
     by_ip: HashMap<IpAddr, usize>,
 }
 
@@ -48,6 +56,14 @@ impl Refused {
 pub struct Pass {
     gate: Arc<Gate>,
     ip: IpAddr,
+    overflow: bool,
+}
+
+impl Pass {
+    /// Whether this connection came in past the total cap (`/healthz` only).
+    pub fn is_overflow(&self) -> bool {
+        self.overflow
+    }
 }
 
 impl Gate {
@@ -65,18 +81,23 @@ impl Gate {
         let Ok(mut open) = self.open.lock() else {
             return Err(Refused::Total);
         };
-        if open.total >= self.total {
-            return Err(Refused::Total);
-        }
-        let mine = open.by_ip.entry(ip).or_insert(0);
-        if *mine >= self.per_ip {
+        if open.by_ip.get(&ip).copied().unwrap_or(0) >= self.per_ip {
             return Err(Refused::PerIp);
         }
-        *mine += 1;
-        open.total += 1;
+        let overflow = open.total >= self.total;
+        if overflow {
+            if open.overflow >= OVERFLOW {
+                return Err(Refused::Total);
+            }
+            open.overflow += 1;
+        } else {
+            open.total += 1;
+        }
+        *open.by_ip.entry(ip).or_insert(0) += 1;
         Ok(Pass {
             gate: self.clone(),
             ip,
+            overflow,
         })
     }
 
@@ -89,7 +110,11 @@ impl Gate {
 impl Drop for Pass {
     fn drop(&mut self) {
         if let Ok(mut open) = self.gate.open.lock() {
-            open.total = open.total.saturating_sub(1);
+            if self.overflow {
+                open.overflow = open.overflow.saturating_sub(1);
+            } else {
+                open.total = open.total.saturating_sub(1);
+            }
             if let Some(n) = open.by_ip.get_mut(&self.ip) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
@@ -124,13 +149,21 @@ mod tests {
     }
 
     #[test]
-    fn the_total_cap_holds_across_addresses() {
+    fn the_total_cap_holds_across_addresses_then_overflow_is_for_healthz() {
         let gate = Gate::new(5, 3);
         let passes: Vec<_> = (1..=3).map(|n| gate.admit(ip(n)).expect("room")).collect();
+        assert!(passes.iter().all(|p| !p.is_overflow()));
+        // Past the cap: overflow passes, then refusal.
+        let overflow: Vec<_> = (0..OVERFLOW)
+            .map(|n| gate.admit(ip(10 + (n % 100) as u8)).expect("overflow room"))
+            .collect();
+        assert!(overflow.iter().all(Pass::is_overflow));
         assert_eq!(gate.admit(ip(9)).unwrap_err(), Refused::Total);
         assert_eq!(gate.open(), 3);
+        drop(overflow);
+        assert!(gate.admit(ip(9)).is_ok_and(|p| p.is_overflow()));
         drop(passes);
         assert_eq!(gate.open(), 0);
-        assert!(gate.admit(ip(9)).is_ok());
+        assert!(gate.admit(ip(9)).is_ok_and(|p| !p.is_overflow()));
     }
 }

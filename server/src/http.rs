@@ -15,6 +15,8 @@ use warren_protocol::limits::MAX_FRAME_HARD;
 use warren_protocol::{ErrorCode, WireError};
 
 use crate::app::App;
+use crate::gate::Refused;
+use crate::listen::Overflow;
 use crate::service::workspace::authenticate;
 use crate::{connection, refusals};
 
@@ -70,10 +72,18 @@ pub const WS_WRITE_BUFFER: usize = 4 * 1024;
 async fn websocket(
     State(app): State<Arc<App>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    overflow: Option<Extension<Overflow>>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    if overflow.is_some() {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooManyConnections,
+            Refused::Total.message(),
+        );
+    }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

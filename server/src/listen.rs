@@ -1,6 +1,7 @@
 //! The accept loop: every TCP connection passes the [`Gate`] (per-address and total caps) or is
 //! answered `503` and closed at once, then is served by hyper's HTTP/1 with a deadline for the
-//! request head and a small header buffer. The socket keeps its [`Pass`] after the upgrade to a
+//! request head and a small header buffer. A connection let in past the total cap (overflow)
+//! gets a 1 s deadline, no keep-alive, and `/healthz` only. The socket keeps its [`Pass`] after the upgrade to a
 //! WebSocket, so it counts until it closes.
 
 use std::io;
@@ -22,6 +23,13 @@ use tokio::sync::watch;
 
 use crate::gate::{Gate, Pass, Refused};
 use crate::limits::{HEADER_BUFFER, Limits};
+
+/// Marks a request on a connection let in past the total cap: it may ask for `/healthz` only.
+#[derive(Debug, Clone, Copy)]
+pub struct Overflow;
+
+/// Header deadline of an overflow connection.
+const OVERFLOW_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long a refused connection gets to take its `503`.
 const REFUSE_WRITE: Duration = Duration::from_secs(1);
@@ -64,17 +72,26 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
+        let overflow = pass.is_overflow();
         let io = TokioIo::new(Counted { tcp, _pass: pass });
         let service = service.clone();
         let handler = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            if overflow {
+                request.extensions_mut().insert(Overflow);
+            }
             service.call(request)
         });
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_timeout)
-            .max_buf_size(HEADER_BUFFER);
+            .header_read_timeout(if overflow {
+                limits.header_timeout.min(OVERFLOW_HEADER_TIMEOUT)
+            } else {
+                limits.header_timeout
+            })
+            .max_buf_size(HEADER_BUFFER)
+            .keep_alive(!overflow);
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
         tokio::spawn(async move {

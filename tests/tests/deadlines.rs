@@ -122,10 +122,35 @@ async fn connection_caps_refuse_the_extra_connection_while_healthz_answers() {
     for n in 3..6 {
         held.push(connect_from(loopback(n), server.addr).await);
     }
+    // At the total cap /healthz still answers (an overflow place), but nothing else gets in.
+    let (status, body) = get_from(loopback(9), server.addr, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    let mut upgrade = connect_from(loopback(9), server.addr).await;
+    upgrade
+        .write_all(
+            format!(
+                "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                 Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                 Authorization: Bearer {}\r\n\r\n",
+                server.token
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("write");
+    let answer = read_to_close(&mut upgrade).await;
+    assert_eq!(status_of(&answer), Some(503), "{answer:?}");
+    assert!(answer.contains("too_many_connections"), "{answer}");
+    // Once the overflow places are taken too, a connection is refused at once.
+    let mut overflow = Vec::new();
+    for n in 0..32u8 {
+        overflow.push(connect_from(loopback(20 + n), server.addr).await);
+    }
     let mut over = connect_from(loopback(9), server.addr).await;
     let answer = read_to_close(&mut over).await;
     assert_eq!(status_of(&answer), Some(503), "{answer:?}");
     assert!(answer.contains("--max-connections"), "{answer}");
+    drop(overflow);
 
     // Closing one frees its place.
     held.pop();
