@@ -905,7 +905,7 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
     ]
 }
 
-const ERROR_CODES: [ErrorCode; 16] = [
+const ERROR_CODES: [ErrorCode; 18] = [
     ErrorCode::BadFrame,
     ErrorCode::BinaryFrame,
     ErrorCode::UnknownType,
@@ -922,6 +922,8 @@ const ERROR_CODES: [ErrorCode; 16] = [
     ErrorCode::Forbidden,
     ErrorCode::ShuttingDown,
     ErrorCode::Internal,
+    ErrorCode::StorageFull,
+    ErrorCode::TooManyConnections,
 ];
 
 fn error_code_kind(c: &ErrorCode) -> usize {
@@ -942,6 +944,8 @@ fn error_code_kind(c: &ErrorCode) -> usize {
         ErrorCode::Forbidden => 13,
         ErrorCode::ShuttingDown => 14,
         ErrorCode::Internal => 15,
+        ErrorCode::StorageFull => 16,
+        ErrorCode::TooManyConnections => 17,
     }
 }
 

@@ -8,10 +8,16 @@
 
 pub mod app;
 pub mod auth;
+pub mod catch_up;
 pub mod connection;
 pub mod frames;
+pub mod gate;
+pub mod health;
 pub mod http;
 pub mod hub;
+pub mod limits;
+pub mod listen;
+pub mod refusals;
 pub mod server;
 pub mod service;
 pub mod store;

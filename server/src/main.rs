@@ -31,6 +31,9 @@ enum Cmd {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: String,
+        /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits").
+        #[command(flatten)]
+        limits: warren_server::limits::Limits,
     },
     /// Create a store with an owner, a workspace and the owner's first token.
     Init {
@@ -164,9 +167,13 @@ fn real_main() -> Result<()> {
 
 async fn run(command: Cmd) -> Result<()> {
     match command {
-        Cmd::Serve { data, listen } => {
+        Cmd::Serve {
+            data,
+            listen,
+            limits,
+        } => {
             let data = data_dir(data)?;
-            let bound = server::bind(data.clone(), &listen).await?;
+            let bound = server::bind_with(data.clone(), &listen, limits).await?;
             tracing::info!(data = %data.display(), addr = %bound.local_addr, "serving");
             let mut stdout = std::io::stdout();
             writeln!(

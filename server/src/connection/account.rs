@@ -30,17 +30,21 @@ impl Conn {
                 self.send(&ServerMessage::AccountResult {
                     request_id,
                     result: done.result,
-                });
+                })
+                .await;
             }
-            Ok(Err(ApplyError::Rejected(e))) => self.error(Some(request_id), e.code, &e.message),
-            Ok(Err(ApplyError::Store(e))) => self.internal(Some(request_id), &e),
+            Ok(Err(ApplyError::Rejected(e))) => {
+                self.error(Some(request_id), e.code, &e.message).await;
+            }
+            Ok(Err(ApplyError::Store(e))) => self.internal(Some(request_id), &e).await,
             Ok(Err(ApplyError::Random(e))) => {
                 tracing::error!(error = %e, "no randomness for a token");
                 self.error(
                     Some(request_id),
                     warren_protocol::ErrorCode::Internal,
                     "the server could not make a token; try again",
-                );
+                )
+                .await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "an account request task failed");
@@ -48,7 +52,8 @@ impl Conn {
                     Some(request_id),
                     warren_protocol::ErrorCode::Internal,
                     "the server could not answer; try again",
-                );
+                )
+                .await;
             }
         }
     }
