@@ -212,14 +212,20 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            if let Some(error) = self.broken.clone()
-                && let Err(e) = self.store.reopen()
-            {
-                tracing::warn!(error = %e, "the store cannot be reopened yet");
-                for request in batch {
-                    let _ = request.reply.send(Err(error.clone()));
+            if let Some(error) = self.broken.clone() {
+                // Reopening closes the handle that still serves reads, so only when there is room.
+                let reopened = if has_room(&self.store) {
+                    self.store.reopen()
+                } else {
+                    Err(StoreError::Closed)
+                };
+                if let Err(e) = reopened {
+                    tracing::debug!(error = %e, "the store cannot be reopened yet");
+                    for request in batch {
+                        let _ = request.reply.send(Err(error.clone()));
+                    }
+                    continue;
                 }
-                continue;
             }
             self.broken = None;
             let now = service::now_ms();
@@ -237,6 +243,9 @@ impl Writer {
     /// While idle after a failure: reopens the store and tries a tiny durable write; if it works,
     /// the store is healthy again.
     fn probe(&mut self) {
+        if !has_room(&self.store) {
+            return;
+        }
         let result = self.store.reopen().and_then(|()| {
             let txn = self.store.begin_write()?;
             let now = service::now_ms().to_be_bytes();
@@ -308,6 +317,26 @@ impl Writer {
         }
         publish(&self.hub, batch, outcomes, &self.stats);
     }
+}
+
+/// Bytes a free-space probe writes next to the store.
+const ROOM_PROBE_BYTES: usize = 256 * 1024;
+
+/// Whether the disk holding the store has room again: a small file can be written and synced
+/// next to it (then removed). Checked before reopening, because reopening drops the handle that
+/// still serves reads while the disk is full.
+fn has_room(store: &Store) -> bool {
+    use std::io::Write;
+    let Some(dir) = store.path().parent() else {
+        return true;
+    };
+    let probe = dir.join(".warren-space-probe");
+    let written = std::fs::File::create(&probe).and_then(|mut file| {
+        file.write_all(&[0u8; ROOM_PROBE_BYTES])?;
+        file.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.is_ok()
 }
 
 enum Outcome {

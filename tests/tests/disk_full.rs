@@ -117,9 +117,19 @@ async fn a_full_disk_is_reported_and_recovered_without_a_restart() {
             .is_some_and(|r| r.contains("free space")),
         "{body}"
     );
-    // Reads still work while the disk is full.
+    // Reads still work while the disk is full, also after more refused writes and after the
+    // writer's idle probe (once a second) has found no room: it does not close the store.
     let before = client.all_messages(&room).await.len();
     assert_eq!(before, acked, "nothing refused was applied");
+    for n in 0..3 {
+        let id = format!("still-full-{n}");
+        client
+            .send_command_as(&id, &post_message(&room, &text))
+            .await
+            .expect("send");
+        assert_eq!(client.error_code(&id).await, ErrorCode::StorageFull);
+    }
+    assert_eq!(client.all_messages(&room).await.len(), acked);
 
     // Free the space: the same request id now succeeds, on the same server process.
     std::fs::remove_file(&filler).expect("remove the filler");
