@@ -17,4 +17,5 @@ mod palette;
 mod paste;
 mod rooms;
 mod screens;
+mod times;
 mod update;

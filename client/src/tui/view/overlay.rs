@@ -146,7 +146,7 @@ fn messages(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     let width = block.inner(rect).width as usize;
     let mut lines: Vec<Line<'static>> = Vec::new();
     for logged in app.notices.recent.iter().rev() {
-        let (_, time) = warren_protocol::time::day_and_time(logged.at_ms, app.utc_offset);
+        let (_, time) = app.day_and_time(logged.at_ms);
         let style = if logged.error {
             t.style("ui.error")
         } else {
