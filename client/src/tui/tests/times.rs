@@ -34,5 +34,8 @@ fn winter_and_summer_messages_show_their_own_local_time() {
     // 12:00 UTC is 13:00 in Berlin in January (CET) and 14:00 in July (CEST).
     assert!(text.contains("13:00"), "winter time: {text}");
     assert!(text.contains("14:00"), "summer time: {text}");
-    assert!(text.contains("2026-01-15") && text.contains("2026-07-15"), "{text}");
+    assert!(
+        text.contains("2026-01-15") && text.contains("2026-07-15"),
+        "{text}"
+    );
 }

@@ -274,7 +274,7 @@ impl Blocks<'_> {
             let style = t.style("ui.selection");
             let skip = usize::from(index == 0) + usize::from(new_day);
             for line in lines.iter_mut().skip(skip) {
-                *line = std::mem::take(line).patch_style(style);
+                *line = super::select::selected(std::mem::take(line), style);
             }
         }
         lines

@@ -84,7 +84,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
                             t.style("ui.match"),
                         ));
                         if i == prompt.selected {
-                            line.patch_style(t.style("ui.selection"))
+                            super::select::selected(line, t.style("ui.selection"))
                         } else {
                             line
                         }
