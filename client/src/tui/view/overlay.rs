@@ -235,7 +235,12 @@ fn palette(
 }
 
 /// `label` cut or padded to `cols` columns, with the matched characters in the match style.
-fn highlighted(app: &App, label: &str, matched: &[usize], cols: usize) -> Vec<Span<'static>> {
+pub(super) fn highlighted(
+    app: &App,
+    label: &str,
+    matched: &[usize],
+    cols: usize,
+) -> Vec<Span<'static>> {
     let t = &app.theme;
     let shown = text::truncate(label, cols);
     let mut spans: Vec<Span<'static>> = Vec::new();
