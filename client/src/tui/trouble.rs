@@ -8,6 +8,10 @@ use crate::error::ClientError;
 pub fn plain_reason(error: &ClientError) -> String {
     match error {
         ClientError::Unreachable { reason, .. } => plain_io(reason),
+        // The screen already says where warren is connecting: name the host, not the URL again.
+        ClientError::UnknownHost { host, .. } => format!(
+            "the host name {host:?} could not be found (DNS) — check the spelling of the address (--server, WARREN_SERVER or your profile) and your network"
+        ),
         ClientError::Handshake { status, .. } => format!(
             "it answered HTTP {status} instead of opening a connection — the address may not be a warren server"
         ),
@@ -68,5 +72,21 @@ mod tests {
             answer: String::new(),
         };
         assert!(plain_reason(&handshake).contains("HTTP 404"));
+    }
+
+    #[test]
+    fn an_unknown_host_is_named_in_plain_words_once() {
+        let reason = plain_reason(&ClientError::UnknownHost {
+            server: "http://no-such-host.invalid:7878".into(),
+            host: "no-such-host.invalid".into(),
+            reason: "failed to lookup address information: Name or service not known".into(),
+        });
+        assert!(
+            reason.starts_with("the host name \"no-such-host.invalid\" could not be found"),
+            "{reason}"
+        );
+        assert!(!reason.contains("http://"), "the screen shows the URL already: {reason}");
+        assert!(!reason.contains("lookup address"), "no raw resolver text: {reason}");
+        assert!(!reason.contains("warren-server running"), "{reason}");
     }
 }
