@@ -271,7 +271,7 @@ impl App {
                     || "make that change".to_owned(),
                     |p| notices::attempt(&p.command),
                 );
-                self.reject(&what, &error);
+                self.reject(&what, &error, refused.as_ref().map(|p| &p.command));
                 if let Some(refused) = refused {
                     self.keep_outbox();
                     self.reopen_refused(refused.command);
@@ -297,8 +297,9 @@ impl App {
         }
     }
 
-    fn reject(&mut self, what: &str, error: &WireError) {
-        self.notify(format!("Could not {what}: {}", error.message), true);
+    fn reject(&mut self, what: &str, error: &WireError, command: Option<&Command>) {
+        let why = notices::reason(error, command);
+        self.notify(format!("Could not {what}: {why}"), true);
     }
 
     fn on_push(&mut self, message: ServerMessage) {

@@ -85,8 +85,14 @@ mod tests {
             reason.starts_with("the host name \"no-such-host.invalid\" could not be found"),
             "{reason}"
         );
-        assert!(!reason.contains("http://"), "the screen shows the URL already: {reason}");
-        assert!(!reason.contains("lookup address"), "no raw resolver text: {reason}");
+        assert!(
+            !reason.contains("http://"),
+            "the screen shows the URL already: {reason}"
+        );
+        assert!(
+            !reason.contains("lookup address"),
+            "no raw resolver text: {reason}"
+        );
         assert!(!reason.contains("warren-server running"), "{reason}");
     }
 }
