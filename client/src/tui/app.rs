@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use ratatui::text::Line;
 use tokio::time::Instant;
-use warren_protocol::{Change, Command, Id, Member, ServerMessage, WireError};
+use warren_protocol::{Change, Command, Id, Member, ServerMessage};
 
 use super::model::Model;
 use super::net::{NetEvent, NetRequest};
@@ -271,10 +271,15 @@ impl App {
                     || "make that change".to_owned(),
                     |p| notices::attempt(&p.command),
                 );
-                self.reject(&what, &error, refused.as_ref().map(|p| &p.command));
+                // Untrusted server text: one line, no control characters, before it goes anywhere.
+                let why = crate::sanitize::line(&notices::reason(
+                    &error,
+                    refused.as_ref().map(|p| &p.command),
+                ));
+                self.notify(format!("Could not {what}: {why}"), true);
                 if let Some(refused) = refused {
                     self.keep_outbox();
-                    self.reopen_refused(refused.command);
+                    self.reopen_refused(refused.command, &why);
                 }
                 self.reproject();
             }
@@ -295,11 +300,6 @@ impl App {
                 );
             }
         }
-    }
-
-    fn reject(&mut self, what: &str, error: &WireError, command: Option<&Command>) {
-        let why = notices::reason(error, command);
-        self.notify(format!("Could not {what}: {why}"), true);
     }
 
     fn on_push(&mut self, message: ServerMessage) {

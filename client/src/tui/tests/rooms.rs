@@ -78,6 +78,11 @@ fn a_refused_room_name_comes_back_with_the_reason() {
     assert_eq!(prompt.input.lines(), ["Bad Name"]);
     let notice = app.notice.clone().expect("the reason");
     assert!(notice.text.contains("lowercase letters"), "{notice:?}");
+    // The prompt says why too, after the status message has gone.
+    assert_eq!(
+        prompt.error.as_deref(),
+        Some("room names use lowercase letters, digits, - and _")
+    );
 }
 
 #[test]

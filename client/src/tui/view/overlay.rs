@@ -324,8 +324,31 @@ fn card_editor(app: &App, frame: &mut Frame<'_>, area: Rect, editor: &CardEditor
             Constraint::Length(1)
         });
     }
+    // Why the last save was refused, in full (a few lines at most) above the keys.
+    let refused: Vec<String> = editor
+        .refused
+        .as_deref()
+        .map(|why| {
+            let mut lines = text::wrap(
+                &format!("Not saved: {why}"),
+                inner.width.saturating_sub(2).max(10) as usize,
+            );
+            lines.truncate(3);
+            lines
+        })
+        .unwrap_or_default();
+    constraints.push(Constraint::Length(refused.len() as u16));
     constraints.push(Constraint::Length(1));
     let rows = Layout::vertical(constraints).split(inner);
+    frame.render_widget(
+        Paragraph::new(
+            refused
+                .into_iter()
+                .map(|l| Line::from(Span::styled(format!("  {l}"), t.style("ui.error"))))
+                .collect::<Vec<_>>(),
+        ),
+        rows[rows.len() - 2],
+    );
     for (i, field) in Field::ALL.iter().enumerate() {
         let focused = editor.focused() == *field;
         let style = if focused {
