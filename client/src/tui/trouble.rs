@@ -15,6 +15,9 @@ pub fn plain_reason(error: &ClientError) -> String {
         ClientError::Handshake { status, .. } => format!(
             "it answered HTTP {status} instead of opening a connection — the address may not be a warren server"
         ),
+        ClientError::NotWebSocket { reason, .. } => format!(
+            "something answered there, but it is not a warren server ({reason}) — check the address and the port"
+        ),
         ClientError::Timeout(secs) => format!("the server did not answer within {secs} seconds"),
         ClientError::Disconnected(reason) => format!("the connection dropped ({reason})"),
         other => other.to_string(),
@@ -72,6 +75,13 @@ mod tests {
             answer: String::new(),
         };
         assert!(plain_reason(&handshake).contains("HTTP 404"));
+        let other = ClientError::NotWebSocket {
+            url: "ws://127.0.0.1:8000/ws".into(),
+            reason: "WebSocket protocol error: HTTP version must be 1.1 or higher".into(),
+        };
+        let other = plain_reason(&other);
+        assert!(other.contains("not a warren server"), "{other}");
+        assert!(!other.contains("warren-server running"), "{other}");
     }
 
     #[test]
