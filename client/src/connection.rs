@@ -382,6 +382,13 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
             }
         }
         Err(tungstenite::Error::Io(e)) => Err(unreachable(describe_io(&e))),
+        // Something is listening, but its answer is not an HTTP/1.1 upgrade: not warren.
+        Err(e @ (tungstenite::Error::Protocol(_) | tungstenite::Error::HttpFormat(_))) => {
+            Err(ClientError::NotWebSocket {
+                url: endpoint.ws_url(),
+                reason: e.to_string(),
+            })
+        }
         Err(e) => Err(unreachable(e.to_string())),
     }
 }

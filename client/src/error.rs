@@ -44,6 +44,11 @@ pub enum ClientError {
         host: String,
         reason: String,
     },
+    /// Something answered at the address, but not as an HTTP/1.1 server that speaks WebSocket.
+    #[error(
+        "asked {url} to open a WebSocket, but what answered there is not a warren server ({reason}) — check the address and the port (another program may be listening on it)"
+    )]
+    NotWebSocket { url: String, reason: String },
     /// The server answered the upgrade with some other HTTP status.
     #[error(
         "asked {url} to open a WebSocket, but it answered HTTP {status} ({answer}) — this URL may not be a warren server; check the address and any path after the port"

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 /// The system's time zone (UTC where it cannot be found).
-fn zone() -> TimeZone {
+pub fn zone() -> TimeZone {
     TimeZone::try_system().unwrap_or(TimeZone::UTC)
 }
 
@@ -23,7 +23,13 @@ pub fn offset_in(zone: &TimeZone, at_ms: i64) -> i64 {
 /// `at_ms` split into the local calendar day and time of day, with the offset in force at that
 /// instant (a message from last winter shows winter time).
 pub fn day_and_time(at_ms: i64) -> (String, String) {
-    warren_protocol::time::day_and_time(at_ms, offset_secs(at_ms))
+    day_and_time_in(&zone(), at_ms)
+}
+
+/// `at_ms` split into the calendar day and time of day in `zone`, with the offset `zone` has at
+/// that instant.
+pub fn day_and_time_in(zone: &TimeZone, at_ms: i64) -> (String, String) {
+    warren_protocol::time::day_and_time(at_ms, offset_in(zone, at_ms))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod clipboard;
 pub mod demo;
 pub mod editing;
 pub mod filter;
+pub mod fuzzy;
 pub mod highlight;
 pub mod input;
 pub mod launch;

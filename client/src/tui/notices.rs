@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use warren_protocol::Command;
+use warren_protocol::{Command, WireError};
 
 use super::app::{App, now_ms};
 use super::state::Notice;
@@ -73,6 +73,17 @@ impl App {
     pub fn notice_deadline(&self) -> Option<Instant> {
         self.notice.as_ref().and(self.notices.until)
     }
+}
+
+/// Why the server refused `command`, in the user's words: the server names the request by its
+/// wire name (`create_room needs the room:manage permission …`, for API clients); after "Could
+/// not create the room #x:" that name is said as "that".
+pub fn reason(error: &WireError, command: Option<&Command>) -> String {
+    let message = error.message.trim();
+    command
+        .and_then(|c| message.strip_prefix(c.name()))
+        .and_then(|rest| rest.strip_prefix(' '))
+        .map_or_else(|| message.to_owned(), |rest| format!("that {rest}"))
 }
 
 /// What a command was trying to do, as the end of "Could not …".

@@ -97,11 +97,13 @@ impl App {
         });
     }
 
-    /// A refused card or message change comes back where it was written, with its text.
-    pub(super) fn reopen_refused(&mut self, command: Command) {
+    /// A refused card or message change comes back where it was written, with its text; a
+    /// card editor or prompt that comes back also shows `why` (the status bar is under it).
+    pub(super) fn reopen_refused(&mut self, command: Command, why: &str) {
         match command {
             Command::CreateCard { .. } | Command::UpdateCard { .. } => {
-                if let Some(editor) = self.editor_for_refused(&command) {
+                if let Some(mut editor) = self.editor_for_refused(&command) {
+                    editor.refused = Some(why.to_owned());
                     if let Some(open) = self.overlay.take() {
                         self.under.push(open);
                     }
@@ -116,6 +118,9 @@ impl App {
             }
             Command::CreateRoom { name, .. } => {
                 self.open_room_prompt(super::prompt::PromptFor::NewRoom, &name);
+                if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() {
+                    prompt.error = Some(why.to_owned());
+                }
             }
             _ => {}
         }

@@ -5,6 +5,7 @@
 use warren_protocol::{Command, Id, Room};
 
 use super::app::App;
+use super::fuzzy::Fuzzy;
 use super::prompt::{Prompt, PromptFor};
 use super::state::{Overlay, Tab};
 
@@ -70,32 +71,23 @@ impl App {
     }
 }
 
-/// Rooms whose name matches `query`: a prefix first, then containing it, then holding its
-/// letters in order; ties keep the room list's order. An empty query matches every room.
+/// Rooms whose name matches `query` by the palette's fuzzy match ([`super::fuzzy`]), best
+/// first: names that start with it before the rest; ties keep the room list's order. An empty
+/// query matches every room.
 pub fn matching_rooms(rooms: &[Room], query: &str) -> Vec<Room> {
-    let q = query.trim().trim_start_matches('#').to_lowercase();
-    let mut scored: Vec<(u8, usize, &Room)> = rooms
+    let q = query.trim().trim_start_matches('#').trim().to_lowercase();
+    if q.is_empty() {
+        return rooms.to_vec();
+    }
+    let mut fuzzy = Fuzzy::new(&q);
+    let mut scored: Vec<(bool, u32, usize, &Room)> = rooms
         .iter()
         .enumerate()
         .filter_map(|(i, room)| {
-            let name = room.name.to_lowercase();
-            let score = if name.starts_with(&q) {
-                0
-            } else if name.contains(&q) {
-                1
-            } else if in_order(&q, &name) {
-                2
-            } else {
-                return None;
-            };
-            Some((score, i, room))
+            let hit = fuzzy.find(&room.name)?;
+            Some((!room.name.starts_with(&q), hit.score, i, room))
         })
         .collect();
-    scored.sort_by_key(|(score, i, _)| (*score, *i));
-    scored.into_iter().map(|(_, _, r)| r.clone()).collect()
-}
-
-fn in_order(needle: &str, hay: &str) -> bool {
-    let mut hay = hay.chars();
-    needle.chars().all(|c| hay.any(|h| h == c))
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    scored.into_iter().map(|(.., r)| r.clone()).collect()
 }

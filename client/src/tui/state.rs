@@ -172,6 +172,9 @@ pub struct CardEditor {
     pub description: TextArea<'static>,
     /// The fields' text when the editor opened, to tell whether leaving loses anything.
     pub original: Vec<String>,
+    /// Why the server refused the last save of this text, shown in the editor (the status bar's
+    /// message is under it) until the next save.
+    pub refused: Option<String>,
 }
 
 impl CardEditor {

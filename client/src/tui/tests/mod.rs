@@ -17,4 +17,6 @@ mod palette;
 mod paste;
 mod rooms;
 mod screens;
+mod selection;
+mod times;
 mod update;

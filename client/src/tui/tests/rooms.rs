@@ -78,6 +78,11 @@ fn a_refused_room_name_comes_back_with_the_reason() {
     assert_eq!(prompt.input.lines(), ["Bad Name"]);
     let notice = app.notice.clone().expect("the reason");
     assert!(notice.text.contains("lowercase letters"), "{notice:?}");
+    // The prompt says why too, after the status message has gone.
+    assert_eq!(
+        prompt.error.as_deref(),
+        Some("room names use lowercase letters, digits, - and _")
+    );
 }
 
 #[test]
@@ -125,4 +130,57 @@ fn the_room_list_is_walked_with_next_and_prev() {
     assert_eq!(app.current_room(), Some(id("room", 2)));
     press(&mut app, "[[");
     assert_eq!(app.current_room(), Some(id("room", 4)), "wraps around");
+}
+
+/// The jump prompt and the palette find rooms with one matcher: what one finds, the other does.
+#[test]
+fn the_room_jump_matches_rooms_as_the_palette_does() {
+    for query in ["rel notes", "notes rel", "gnrl", "dsgn", "#ran", "xyz"] {
+        let mut app = rooms_app();
+        app.on_key(ctrl('k'));
+        press(&mut app, query);
+        let mut jump: Vec<String> = app.room_choices().into_iter().map(|r| r.name).collect();
+        let mut app = rooms_app();
+        press(&mut app, ":");
+        press(&mut app, query);
+        let mut palette: Vec<String> = app
+            .palette_entries()
+            .into_iter()
+            .filter(|e| matches!(e.target, crate::tui::palette::Target::Room(_)))
+            .map(|e| e.label.trim_start_matches('#').to_owned())
+            .collect();
+        jump.sort();
+        palette.sort();
+        assert_eq!(jump, palette, "{query:?}");
+    }
+    let mut app = rooms_app();
+    app.on_key(ctrl('k'));
+    press(&mut app, "rel notes");
+    let names: Vec<String> = app.room_choices().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["release-notes"]);
+}
+
+/// Only the characters the query matched are highlighted in the jump list, as in the palette.
+#[test]
+fn the_room_jump_highlights_only_the_matched_characters() {
+    let mut app = rooms_app();
+    app.on_key(ctrl('k'));
+    press(&mut app, "gnrl");
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let matched = app.theme.style("ui.match").fg;
+    let row = (0..24)
+        .find(|&y| {
+            let text: String = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+            text.contains("#general")
+        })
+        .expect("the choice is drawn");
+    let text: String = (0..80).map(|x| buffer[(x, row)].symbol()).collect();
+    let byte = text.find("general").expect("name");
+    let start = text[..byte].chars().count() as u16;
+    let highlighted: String = (start..start + 7)
+        .filter(|&x| buffer[(x, row)].fg == matched.unwrap_or_default())
+        .map(|x| buffer[(x, row)].symbol().to_owned())
+        .collect();
+    assert_eq!(highlighted, "gnrl");
 }

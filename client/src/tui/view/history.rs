@@ -240,7 +240,7 @@ impl Blocks<'_> {
                 t.style("ui.muted"),
             )));
         }
-        let day = |m: &Message| warren_protocol::time::day_and_time(m.created_at, app.utc_offset).0;
+        let day = |m: &Message| app.day_and_time(m.created_at).0;
         let new_day = !pending && previous.is_none_or(|p| day(p.message) != day(message));
         if new_day {
             lines.push(Line::from(Span::styled(
@@ -274,7 +274,7 @@ impl Blocks<'_> {
             let style = t.style("ui.selection");
             let skip = usize::from(index == 0) + usize::from(new_day);
             for line in lines.iter_mut().skip(skip) {
-                *line = std::mem::take(line).patch_style(style);
+                *line = super::select::selected(std::mem::take(line), style);
             }
         }
         lines
@@ -296,7 +296,7 @@ fn header_line(app: &App, message: &Message, pending: bool) -> Line<'static> {
     if pending {
         spans.push(Span::styled("sending…", t.style("chat.pending")));
     } else {
-        let (_, time) = warren_protocol::time::day_and_time(message.created_at, app.utc_offset);
+        let (_, time) = app.day_and_time(message.created_at);
         spans.push(Span::styled(time, t.style("chat.time")));
         if message.edited_at.is_some() {
             spans.push(Span::styled(" (edited)", t.style("chat.edited")));

@@ -146,7 +146,7 @@ fn messages(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     let width = block.inner(rect).width as usize;
     let mut lines: Vec<Line<'static>> = Vec::new();
     for logged in app.notices.recent.iter().rev() {
-        let (_, time) = warren_protocol::time::day_and_time(logged.at_ms, app.utc_offset);
+        let (_, time) = app.day_and_time(logged.at_ms);
         let style = if logged.error {
             t.style("ui.error")
         } else {
@@ -221,7 +221,7 @@ fn palette(
             spans.push(Span::styled(format!(" {k} "), t.style("ui.key")));
             let line = Line::from(spans);
             if i == selected {
-                line.patch_style(t.style("ui.selection"))
+                super::select::selected(line, t.style("ui.selection"))
             } else {
                 line
             }
@@ -235,7 +235,12 @@ fn palette(
 }
 
 /// `label` cut or padded to `cols` columns, with the matched characters in the match style.
-fn highlighted(app: &App, label: &str, matched: &[usize], cols: usize) -> Vec<Span<'static>> {
+pub(super) fn highlighted(
+    app: &App,
+    label: &str,
+    matched: &[usize],
+    cols: usize,
+) -> Vec<Span<'static>> {
     let t = &app.theme;
     let shown = text::truncate(label, cols);
     let mut spans: Vec<Span<'static>> = Vec::new();
@@ -319,8 +324,31 @@ fn card_editor(app: &App, frame: &mut Frame<'_>, area: Rect, editor: &CardEditor
             Constraint::Length(1)
         });
     }
+    // Why the last save was refused, in full (a few lines at most) above the keys.
+    let refused: Vec<String> = editor
+        .refused
+        .as_deref()
+        .map(|why| {
+            let mut lines = text::wrap(
+                &format!("Not saved: {why}"),
+                inner.width.saturating_sub(2).max(10) as usize,
+            );
+            lines.truncate(3);
+            lines
+        })
+        .unwrap_or_default();
+    constraints.push(Constraint::Length(refused.len() as u16));
     constraints.push(Constraint::Length(1));
     let rows = Layout::vertical(constraints).split(inner);
+    frame.render_widget(
+        Paragraph::new(
+            refused
+                .into_iter()
+                .map(|l| Line::from(Span::styled(format!("  {l}"), t.style("ui.error"))))
+                .collect::<Vec<_>>(),
+        ),
+        rows[rows.len() - 2],
+    );
     for (i, field) in Field::ALL.iter().enumerate() {
         let focused = editor.focused() == *field;
         let style = if focused {

@@ -7,10 +7,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::overlay::window;
+use super::overlay::{highlighted, window};
 use super::{centered, text};
 use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
+use crate::tui::fuzzy::Fuzzy;
 use crate::tui::prompt::{Prompt, PromptFor};
 
 /// Rooms listed under the jump prompt at most.
@@ -70,6 +71,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
             t.style("ui.muted"),
         ))),
         PromptFor::JumpToRoom => {
+            let query = prompt.answer();
+            let mut fuzzy = Fuzzy::new(query.trim().trim_start_matches('#'));
             let rows = (list.height as usize).saturating_sub(lines.len());
             let first = prompt.selected.saturating_sub(rows.saturating_sub(1));
             lines.extend(
@@ -79,12 +82,18 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
                     .skip(first)
                     .take(rows)
                     .map(|(i, room)| {
-                        let line = Line::from(Span::styled(
-                            text::pad(&format!(" #{}", room.name), width),
-                            t.style("ui.match"),
+                        // The characters the query matched, as the palette shows them.
+                        let matched = fuzzy.find(&room.name).map(|h| h.matched);
+                        let mut spans = vec![Span::styled(" #", t.style("ui.muted"))];
+                        spans.extend(highlighted(
+                            app,
+                            &room.name,
+                            matched.as_deref().unwrap_or_default(),
+                            width.saturating_sub(2),
                         ));
+                        let line = Line::from(spans);
                         if i == prompt.selected {
-                            line.patch_style(t.style("ui.selection"))
+                            super::select::selected(line, t.style("ui.selection"))
                         } else {
                             line
                         }
