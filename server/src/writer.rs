@@ -115,22 +115,14 @@ impl WriterHandle {
         request_id: RequestId,
         bot: (String, TokenScope),
     ) -> Result<Applied, WireError> {
-        let (reply, answer) = oneshot::channel();
-        let request = WriteRequest {
-            user,
-            scope,
-            workspace,
-            request_id,
-            op: WriteOp::AddBot {
-                name: bot.0,
-                scope: bot.1,
-            },
-            reply,
+        let op = WriteOp::AddBot {
+            name: bot.0,
+            scope: bot.1,
         };
-        if self.tx.send(request).await.is_err() {
-            return Err(shutting_down());
-        }
-        Ticket(Some(answer)).wait().await
+        self.send_op((user, scope), workspace, request_id, op)
+            .await
+            .wait()
+            .await
     }
 
     /// [`WriterHandle::enqueue`] for a token of a limited scope.
@@ -142,13 +134,30 @@ impl WriterHandle {
         request_id: RequestId,
         command: Command,
     ) -> Ticket {
+        self.send_op(
+            (user, scope),
+            workspace,
+            request_id,
+            WriteOp::Command(command),
+        )
+        .await
+    }
+
+    /// Queues one request and returns the ticket for its answer.
+    async fn send_op(
+        &self,
+        (user, scope): (Id, TokenScope),
+        workspace: Id,
+        request_id: RequestId,
+        op: WriteOp,
+    ) -> Ticket {
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
             user,
             scope,
             workspace,
             request_id,
-            op: WriteOp::Command(command),
+            op,
             reply,
         };
         if self.tx.send(request).await.is_err() {
