@@ -350,6 +350,14 @@ impl App {
             self.go_to_room(&room.id);
         }
         let me = self.me.as_ref().map(|m| m.user_id.clone());
+        if let Change::MemberRemoved { user_id } = &event.change
+            && me.as_ref() == Some(user_id)
+        {
+            self.notify(
+                "You were removed from this workspace; an admin or owner can add you again",
+                true,
+            );
+        }
         if let Change::MessagePosted { message } = &event.change {
             if let Some(list) = self.chat.typing.get_mut(&message.room_id) {
                 list.retain(|(u, _)| u != &message.author);

@@ -25,6 +25,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
+        Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
     }
 }
 
@@ -59,7 +60,8 @@ fn context_title(context: Context) -> &'static str {
         Context::Editor => "Card editor",
         Context::Confirm => "Yes/no questions",
         Context::Detail => "Card details and other windows",
-        Context::Prompt => "Naming a board or column",
+        Context::Prompt => "Naming a room, board or column",
+        Context::Members => "The members window",
     }
 }
 
