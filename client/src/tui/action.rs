@@ -188,6 +188,8 @@ impl Action {
                 | Action::Save
                 | Action::NextField
                 | Action::PrevField
+                | Action::MemberRole
+                | Action::MemberRemove
         )
     }
 
