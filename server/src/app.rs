@@ -17,6 +17,8 @@ pub struct App {
     /// Becomes `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
     pub connections: ConnectionTracker,
+    /// Counters for `/metrics` and `warren-server status`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {

@@ -6,13 +6,20 @@
 //! ([`store`]) → the writer acknowledges it and hands the event to [`hub`], which fans it out to
 //! every subscribed connection.
 
+#[cfg(unix)]
+pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod backup;
+pub mod check;
+pub mod config;
 pub mod connection;
 pub mod frames;
 pub mod http;
 pub mod hub;
+pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod writer;

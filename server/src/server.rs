@@ -31,6 +31,13 @@ pub enum ServeError {
     Thread(std::io::Error),
     #[error("the HTTP server failed: {0}")]
     Http(std::io::Error),
+    #[error(
+        "cannot open the admin socket {path}: {source}; use a shorter data directory path (Unix sockets allow about 100 bytes)"
+    )]
+    Admin {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A server bound to its address, ready to run.
@@ -39,12 +46,23 @@ pub struct Bound {
     app: Arc<App>,
     shutdown_tx: watch::Sender<bool>,
     writer_thread: std::thread::JoinHandle<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    admin_socket: Option<PathBuf>,
     pub local_addr: SocketAddr,
 }
 
 /// Opens the store in `data` and binds `listen`.
 pub async fn bind(data: PathBuf, listen: &str) -> Result<Bound, ServeError> {
-    let store = tokio::task::spawn_blocking(move || Store::open(&data))
+    bind_with_cache(data, listen, None).await
+}
+
+/// Opens the store in `data` with a page cache of `cache_bytes` and binds `listen`.
+pub async fn bind_with_cache(
+    data: PathBuf,
+    listen: &str,
+    cache_bytes: Option<usize>,
+) -> Result<Bound, ServeError> {
+    let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&data, cache_bytes))
         .await
         .map_err(|e| ServeError::Thread(std::io::Error::other(e.to_string())))??;
     bind_store(store, listen).await
@@ -72,12 +90,15 @@ pub async fn bind_store(store: Store, listen: &str) -> Result<Bound, ServeError>
         writer,
         shutdown,
         connections: ConnectionTracker::default(),
+        metrics: Arc::default(),
     });
     Ok(Bound {
         listener,
         app,
         shutdown_tx,
         writer_thread,
+        tls: None,
+        admin_socket: None,
         local_addr,
     })
 }
@@ -86,6 +107,19 @@ impl Bound {
     /// The writer's counters (commits and commands), for benchmarks.
     pub fn writer_stats(&self) -> Arc<writer::WriterStats> {
         self.app.writer.stats.clone()
+    }
+
+    /// Serves HTTPS and WSS only: every connection must complete a TLS handshake first.
+    pub fn with_tls(mut self, acceptor: tokio_rustls::TlsAcceptor) -> Self {
+        self.tls = Some(acceptor);
+        self
+    }
+
+    /// Also answers `warren-server status` and `backup` on a Unix socket at `path` while it
+    /// serves (see [`crate::admin`]).
+    pub fn with_admin_socket(mut self, path: PathBuf) -> Self {
+        self.admin_socket = Some(path);
+        self
     }
 
     /// Serves until `signal` completes, then: stops accepting, tells every connection to finish,
@@ -100,6 +134,8 @@ impl Bound {
             app,
             shutdown_tx,
             writer_thread,
+            tls,
+            admin_socket,
             local_addr,
         } = self;
         let listener = listener.tap_io(|tcp| {
@@ -107,6 +143,21 @@ impl Bound {
                 tracing::warn!(error = %e, "cannot set TCP_NODELAY");
             }
         });
+        let listener = crate::tls::MaybeTls::new(listener, tls);
+        #[cfg(unix)]
+        let admin = match admin_socket {
+            Some(path) => Some(
+                crate::admin::listen(&app, path.clone())
+                    .map_err(|source| ServeError::Admin { path, source })?,
+            ),
+            None => None,
+        };
+        #[cfg(not(unix))]
+        let _ = admin_socket;
+        let sampler = tokio::spawn(crate::metrics::sample(
+            app.metrics.clone(),
+            app.writer.stats.clone(),
+        ));
         let router = http::router(app.clone());
         let mut down = app.shutdown.clone();
         let served = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -127,6 +178,9 @@ impl Bound {
             }
             app.hub.clear();
         });
+        sampler.abort();
+        #[cfg(unix)]
+        drop(admin);
         result.map_err(ServeError::Http)?;
         // Dropping the last writer handle lets the writer finish its queue and stop.
         drop(app);

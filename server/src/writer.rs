@@ -50,6 +50,8 @@ pub struct Applied {
 pub struct WriterStats {
     pub commits: AtomicU64,
     pub commands: AtomicU64,
+    /// Time from the start of a batch's transaction to the end of its durable commit.
+    pub commit_latency: crate::metrics::Histogram,
 }
 
 /// A cheap handle to submit commands to the writer.
@@ -72,6 +74,11 @@ impl WriterHandle {
             .await
             .wait()
             .await
+    }
+
+    /// Commands waiting in the writer's queue right now.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Puts a command in the writer's queue and returns a ticket for its answer. Commands
@@ -164,7 +171,10 @@ enum Outcome {
 }
 
 fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64, stats: &WriterStats) {
-    let outcomes = match apply_batch(store, &batch, now) {
+    let started = std::time::Instant::now();
+    let applied = apply_batch(store, &batch, now);
+    stats.commit_latency.record(started.elapsed());
+    let outcomes = match applied {
         Ok(outcomes) => outcomes,
         Err(e) => {
             tracing::error!(error = %e, commands = batch.len(), "a group commit failed; nothing in it was applied");

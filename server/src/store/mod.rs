@@ -54,13 +54,21 @@ impl Store {
 
     /// Opens the existing store in `dir`, migrating an older schema forward.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(dir, None)
+    }
+
+    /// Opens the existing store in `dir` with a page cache of `cache_bytes` (redb's default,
+    /// 1 GiB, when `None`), migrating an older schema forward.
+    pub fn open_with_cache(dir: &Path, cache_bytes: Option<usize>) -> Result<Self, StoreError> {
         let path = dir.join(FILE_NAME);
         if !path.exists() {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        let db = Database::builder()
-            .open(&path)
-            .map_err(|e| open_error(e, dir))?;
+        let mut builder = Database::builder();
+        if let Some(bytes) = cache_bytes {
+            builder.set_cache_size(bytes);
+        }
+        let db = builder.open(&path).map_err(|e| open_error(e, dir))?;
         let store = Self {
             db: Arc::new(db),
             path,
