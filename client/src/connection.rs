@@ -366,6 +366,14 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
             None => Err(unreachable(describe_io(&e))),
         },
         Err(tungstenite::Error::Tls(e)) => Err(tls_error(e.to_string())),
+        Err(tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(_)))
+            if !endpoint.tls =>
+        {
+            Err(unreachable(
+                "it did not answer in plain HTTP; if it serves TLS, use an https:// address"
+                    .to_owned(),
+            ))
+        }
         Err(e) => Err(unreachable(e.to_string())),
     }
 }

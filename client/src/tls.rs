@@ -86,11 +86,33 @@ pub fn tls_failure(e: &std::io::Error) -> Option<String> {
     let inner = e.get_ref()?;
     let tls = inner.downcast_ref::<rustls::Error>()?;
     Some(match tls {
-        rustls::Error::InvalidCertificate(cert) => {
-            format!("the server's certificate is not trusted ({cert:?})")
-        }
+        rustls::Error::InvalidCertificate(cert) => describe_certificate_error(cert),
         other => other.to_string(),
     })
+}
+
+/// Why a certificate was refused, in words.
+fn describe_certificate_error(error: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as E;
+    match error {
+        E::UnknownIssuer => {
+            "the server's certificate is signed by a CA this client does not trust".to_owned()
+        }
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "the server's certificate is not for this address".to_owned()
+        }
+        E::Expired | E::ExpiredContext { .. } => "the server's certificate has expired".to_owned(),
+        E::NotValidYet | E::NotValidYetContext { .. } => {
+            "the server's certificate is not valid yet (check the clocks)".to_owned()
+        }
+        E::Revoked => "the server's certificate is revoked".to_owned(),
+        E::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "the server presents a CA certificate as its own (a self-signed certificate marked \
+             CA:TRUE); serve a certificate signed by that CA instead (docs/deploy.md shows how)"
+                .to_owned()
+        }
+        other => format!("the server's certificate is refused ({other})"),
+    }
 }
 
 /// True when the address is this machine (a name `localhost` or a loopback IP), where plain
