@@ -178,12 +178,11 @@ pub fn restore(from: &Path, data: &Path, force: bool) -> Result<Restored, Backup
         if !force {
             return Err(BackupError::Exists(data.to_path_buf()));
         }
-        match Database::builder().open_read_only(&target) {
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(BackupError::InUse(data.to_path_buf()));
-            }
-            // Not a store we can open: it is moved aside like any other.
-            Ok(_) | Err(_) => {}
+        // A file we cannot open for another reason is moved aside like any other.
+        if let Err(redb::DatabaseError::DatabaseAlreadyOpen) =
+            Database::builder().open_read_only(&target)
+        {
+            return Err(BackupError::InUse(data.to_path_buf()));
         }
     }
     let stamp = std::time::SystemTime::now()
