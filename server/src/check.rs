@@ -447,3 +447,87 @@ fn compare(
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn sound_store(dir: &Path) -> Store {
+        let store = Store::create(&dir.join("data")).expect("create");
+        crate::service::workspace::bootstrap(&store, "ada", "Acme").expect("bootstrap");
+        store
+    }
+
+    #[test]
+    fn a_fresh_store_is_sound() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sound_store(dir.path());
+        let path = store.path().to_path_buf();
+        drop(store);
+        let report = check_file(&path);
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.schema_version, Some(schema::CURRENT));
+        assert_eq!(report.workspaces.len(), 1);
+        assert_eq!(report.events, report.workspaces[0].head);
+    }
+
+    #[test]
+    fn state_that_its_events_do_not_explain_is_reported() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sound_store(dir.path());
+        let ws = {
+            let txn = store.begin_read().expect("read");
+            let table = txn.open_table(WORKSPACES).expect("workspaces");
+            let first = table
+                .iter()
+                .expect("iter")
+                .next()
+                .expect("one")
+                .expect("row");
+            first.0.value().to_owned()
+        };
+        let txn = store.begin_write().expect("write");
+        {
+            let mut rooms = txn.open_table(ROOMS).expect("rooms");
+            let key = rooms
+                .range((ws.as_str(), "")..)
+                .expect("range")
+                .next()
+                .expect("a room")
+                .expect("row")
+                .0
+                .value()
+                .1
+                .to_owned();
+            rooms.remove((ws.as_str(), key.as_str())).expect("remove");
+            txn.open_table(HEADS)
+                .expect("heads")
+                .insert(ws.as_str(), 99)
+                .expect("bump the head");
+        }
+        txn.commit().expect("commit");
+        let path = store.path().to_path_buf();
+        drop(store);
+        let report = check_file(&path);
+        let all = report.problems.join("\n");
+        assert!(all.contains("is missing from the rooms table"), "{all}");
+        assert!(all.contains("missing (the head says 99)"), "{all}");
+    }
+
+    #[test]
+    fn a_missing_store_or_a_file_that_is_not_one_says_what_to_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let none = check_dir(dir.path());
+        assert!(none.problems[0].contains("--file"), "{:?}", none.problems);
+        let junk = dir.path().join("junk.redb");
+        std::fs::write(&junk, b"this is not a store").expect("write");
+        let report = check_file(&junk);
+        assert!(!report.ok());
+        assert!(
+            report.problems[0].contains("restore a backup"),
+            "{:?}",
+            report.problems
+        );
+    }
+}

@@ -115,7 +115,10 @@ impl Metrics {
 
     /// Remembers the command counter now (called once a second by [`sample`]).
     pub fn push_sample(&self, commands: u64) {
-        let now = Instant::now();
+        self.push_sample_at(Instant::now(), commands);
+    }
+
+    fn push_sample_at(&self, now: Instant, commands: u64) {
         if let Ok(mut samples) = self.samples.lock() {
             samples.push_back((now, commands));
             while samples
@@ -129,7 +132,10 @@ impl Metrics {
 
     /// Commands per second over about the last [`RATE_WINDOW`], from the samples and `now_total`.
     pub fn commands_per_second(&self, now_total: u64) -> f64 {
-        let now = Instant::now();
+        self.commands_per_second_at(Instant::now(), now_total)
+    }
+
+    fn commands_per_second_at(&self, now: Instant, now_total: u64) -> f64 {
         let Ok(samples) = self.samples.lock() else {
             return 0.0;
         };
@@ -415,6 +421,22 @@ mod tests {
         assert_eq!(h.quantile(0.99), Some(0.05));
         assert_eq!(h.quantile(1.0), Some(f64::INFINITY));
         assert_eq!(h.count(), 100);
+    }
+
+    #[test]
+    fn commands_per_second_come_from_the_samples() {
+        let metrics = Metrics::default();
+        let start = Instant::now();
+        for s in 0..30u64 {
+            metrics.push_sample_at(start + Duration::from_secs(s), s * 5);
+        }
+        // The window starts 10 s back: from 100 commands at 20 s to 180 at 30 s.
+        let rate = metrics.commands_per_second_at(start + Duration::from_secs(30), 180);
+        assert!((rate - 8.0).abs() < 1e-9, "{rate}");
+        // Samples older than a minute are dropped.
+        metrics.push_sample_at(start + Duration::from_secs(100), 500);
+        let left = metrics.samples.lock().map(|s| s.len()).unwrap_or(0);
+        assert_eq!(left, 1);
     }
 
     #[test]

@@ -102,6 +102,15 @@ async fn the_cli_works_over_tls_with_the_ca_file_and_refuses_a_wrong_ca() {
     let ca = dir.path().join("ca.pem");
     let ca = ca.to_str().expect("UTF-8");
 
+    // A peer that opens sockets and never starts its handshake holds nobody else up.
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        silent.push(
+            tokio::net::TcpStream::connect(addr)
+                .await
+                .expect("open a silent socket"),
+        );
+    }
     let cli = Cli::new(&url, &token);
     let out = cli.run(&["board", "list", "--ca-file", ca]).await.ok();
     assert!(out.stdout.contains("Main"), "{out:#?}");
@@ -143,6 +152,7 @@ async fn the_cli_works_over_tls_with_the_ca_file_and_refuses_a_wrong_ca() {
     assert!(profile.contains("ca_file"), "{profile}");
     let out = person.run(&["board", "list"]).await.ok();
     assert!(out.stdout.contains("Main"), "{out:#?}");
+    drop(silent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
