@@ -36,6 +36,10 @@ pub struct Report {
     pub schema_version: Option<u32>,
     pub workspaces: Vec<WorkspaceSummary>,
     pub events: u64,
+    /// The store was not closed cleanly (a crash): a copy was repaired, as the server does
+    /// when it opens it, and checked; the file itself is unchanged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repaired: bool,
     /// The file is held by a running server, so it was not checked.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub in_use: bool,
@@ -81,33 +85,65 @@ pub fn check_file(path: &Path) -> Report {
         path: path.display().to_string(),
         ..Report::default()
     };
-    let db = match redb::Database::builder().open_read_only(path) {
-        Ok(db) => db,
+    match redb::Database::builder().open_read_only(path) {
+        Ok(db) => check_db(&db, &mut report),
+        // A store a crashed process left needs redb's repair, which a read-only open cannot
+        // do: check a repaired copy and leave the file itself alone.
+        Err(redb::DatabaseError::RepairAborted) => check_repaired_copy(path, &mut report),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
             report.in_use = true;
             report.problem(
                 "the store is in use by a running server; check a backup of it instead: \
                  'warren-server backup --to FILE' then 'warren-server check --file FILE'",
             );
-            return report;
         }
-        Err(e) => {
-            report.problem(format!(
-                "the file cannot be opened as a store ({e}); it is damaged or not a warren store — restore a backup"
-            ));
-            return report;
-        }
-    };
+        Err(e) => report.problem(format!(
+            "the file cannot be opened as a store ({e}); it is damaged or not a warren store — restore a backup"
+        )),
+    }
+    report
+}
+
+fn check_db(db: &impl ReadableDatabase, report: &mut Report) {
     let result = db
         .begin_read()
         .map_err(StoreError::from)
-        .and_then(|txn| check_txn(&txn, &mut report));
+        .and_then(|txn| check_txn(&txn, report));
     if let Err(e) = result {
         report.problem(format!(
             "reading the store failed ({e}); the file is damaged — restore a backup"
         ));
     }
-    report
+}
+
+/// Copies the file to the temporary directory, lets redb repair the copy, checks it, removes it.
+fn check_repaired_copy(path: &Path, report: &mut Report) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let copy =
+        std::env::temp_dir().join(format!("warren-check-{}-{nanos}.redb", std::process::id()));
+    let repaired = crate::backup::create_private_file(&copy)
+        .and_then(|mut dest| {
+            let mut source = std::fs::File::open(path)?;
+            std::io::copy(&mut source, &mut dest).map(drop)
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            redb::Database::builder()
+                .open(&copy)
+                .map_err(|e| e.to_string())
+        });
+    match repaired {
+        Ok(db) => {
+            report.repaired = true;
+            check_db(&db, report);
+        }
+        Err(e) => report.problem(format!(
+            "the store was not closed cleanly and a copy of it cannot be repaired ({e}); restore a backup"
+        )),
+    }
+    let _ = std::fs::remove_file(&copy);
 }
 
 fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreError> {

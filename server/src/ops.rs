@@ -91,6 +91,11 @@ pub fn check(report: Report, json: bool) -> Result<()> {
                 .schema_version
                 .map_or_else(|| "unknown".to_owned(), |v| v.to_string())
         );
+        if report.repaired {
+            println!(
+                "  (not closed cleanly: checked a repaired copy; the server repairs the store the same way when it starts)"
+            );
+        }
         for w in &report.workspaces {
             println!("  workspace {} {:?}: events 1..{}", w.id, w.name, w.head);
         }

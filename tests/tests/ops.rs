@@ -379,3 +379,30 @@ async fn a_backup_under_twenty_writers_is_a_consistent_prefix_that_check_accepts
         text(&busy)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_refuses_a_running_store_and_checks_a_crashed_one_through_a_repaired_copy() {
+    let mut server = Server::start().await;
+    let mut client = connect_hello(server.addr, &server.token).await;
+    let fixture = Fixture::from_state(&client.snapshot().await);
+    client
+        .command(&post_message(&fixture.room, "before the crash"))
+        .await;
+    let data = server.data_dir();
+    let busy = server_tool(&["check", "--data", path_str(&data)]).await;
+    assert!(!busy.status.success(), "{}", text(&busy));
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("warren-server backup --to FILE"),
+        "{}",
+        text(&busy)
+    );
+    server.kill_9().await;
+    let before = std::fs::read(data.join("warren.redb")).expect("read the store");
+    let checked = server_tool(&["check", "--data", path_str(&data), "--json"]).await;
+    assert!(checked.status.success(), "{}", text(&checked));
+    let report: serde_json::Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    assert_eq!(report["repaired"], true, "{report}");
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+    let after = std::fs::read(data.join("warren.redb")).expect("read the store");
+    assert!(before == after, "check leaves the file itself alone");
+}
