@@ -147,6 +147,17 @@ pub enum CliCommand {
     /// Chat rooms.
     #[command(subcommand)]
     Room(RoomCommand),
+    /// The workspace's members and their roles.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Your workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Who you are here: user, workspace, role and what the role may do.
+    Whoami,
+    /// Your API tokens (admins: a member's, such as a bot's), while the server runs.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Chat messages.
     #[command(subcommand)]
     Chat(ChatCommand),
@@ -324,6 +335,116 @@ pub struct CardEditArgs {
     /// Remove the assignee.
     #[arg(long, conflicts_with = "assignee")]
     pub unassign: bool,
+}
+
+/// `warren member …`
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// List members with their roles.
+    List,
+    /// Give a member another role (admins; owners for anything involving the owner role).
+    Role {
+        /// Member name (case-insensitive, @ optional) or user id.
+        member: String,
+        /// owner, admin, member, viewer or bot.
+        #[arg(value_parser = parse_role)]
+        role: warren_protocol::Role,
+    },
+    /// Remove a member from the workspace (admins; their account stays).
+    Remove {
+        /// Member name (case-insensitive, @ optional) or user id.
+        member: String,
+    },
+}
+
+/// `warren token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once.
+    Create {
+        /// A name to recognise it by (a machine, a bot, a script).
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// How long it works: 90m, 12h, 30d, 2w (default: until revoked).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+        expires: Option<i64>,
+        /// full, read, chat or runs.
+        #[arg(long, default_value = "full", value_parser = parse_scope)]
+        scope: warren_protocol::account::TokenScope,
+        /// For another member (name or id; needs token:manage), such as a bot.
+        #[arg(long, value_name = "MEMBER")]
+        user: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Another member's (name or id; needs token:manage).
+        #[arg(long, value_name = "MEMBER")]
+        user: Option<String>,
+    },
+    /// Revoke a token at once; its live connections are closed.
+    Revoke {
+        /// The token's id (tok_…), from 'warren token list'.
+        id: String,
+    },
+    /// Replace a token; the old one keeps working for the grace period.
+    Rotate {
+        /// The token's id (tok_…), from 'warren token list'.
+        id: String,
+        /// How long the old token keeps working: 0, 90m, 1h (default: 1h).
+        #[arg(long, default_value = "1h", value_parser = parse_duration_ms)]
+        grace: i64,
+    },
+}
+
+/// A duration such as `90s`, `15m`, `12h`, `30d`, `2w` (or `0`), in milliseconds.
+pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; write it like 90m, 12h, 30d or 2w"))?;
+    let unit_ms: i64 = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => {
+            return Err(format!(
+                "{text:?} has no known unit; use s, m, h, d or w (90m, 12h, 30d)"
+            ));
+        }
+    };
+    n.checked_mul(unit_ms)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+fn parse_scope(text: &str) -> Result<warren_protocol::account::TokenScope, String> {
+    warren_protocol::account::TokenScope::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a scope; use full, read, chat or runs"))
+}
+
+/// `warren workspace …`
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// List the workspaces you belong to.
+    List,
+    /// Rename the workspace (admins).
+    Rename {
+        /// The new name.
+        name: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<warren_protocol::Role, String> {
+    warren_protocol::Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role; use owner, admin, member, viewer or bot"))
 }
 
 /// `warren room …`

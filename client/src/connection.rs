@@ -121,6 +121,14 @@ impl Connection {
         self.handle.query(workspace_id, query).await
     }
 
+    /// Sends an account request; see [`Handle::account`].
+    pub async fn account(
+        &self,
+        op: warren_protocol::account::AccountOp,
+    ) -> Result<warren_protocol::account::AccountResult, ClientError> {
+        self.handle.account(op).await
+    }
+
     /// Subscribes to a workspace's events; see [`Handle::subscribe`].
     pub fn subscribe(&self, workspace_id: &Id, since: Option<u64>) -> Result<(), ClientError> {
         self.handle.subscribe(workspace_id, since)
@@ -187,6 +195,22 @@ impl Handle {
         match self.request(request_id, frame).await? {
             ServerMessage::Result { result, .. } => Ok(result),
             other => Err(unexpected("result", &other)),
+        }
+    }
+
+    /// Sends an account request (managing tokens) and waits for its `account_result`.
+    pub async fn account(
+        &self,
+        op: warren_protocol::account::AccountOp,
+    ) -> Result<warren_protocol::account::AccountResult, ClientError> {
+        let request_id = new_request_id()?;
+        let frame = ClientMessage::Account {
+            request_id: request_id.clone(),
+            op,
+        };
+        match self.request(request_id, frame).await? {
+            ServerMessage::AccountResult { result, .. } => Ok(result),
+            other => Err(unexpected("account_result", &other)),
         }
     }
 
@@ -366,13 +390,22 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
             None => Err(unreachable(describe_io(&e))),
         },
         Err(tungstenite::Error::Tls(e)) => Err(tls_error(e.to_string())),
-        Err(tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(_)))
-            if !endpoint.tls =>
-        {
-            Err(unreachable(
-                "it did not answer in plain HTTP; if it serves TLS, use an https:// address"
-                    .to_owned(),
-            ))
+        // Something is listening, but its answer is not an HTTP/1.1 upgrade: not warren (or a
+        // TLS server asked in plain HTTP).
+        Err(e @ (tungstenite::Error::Protocol(_) | tungstenite::Error::HttpFormat(_))) => {
+            let garbled = matches!(
+                e,
+                tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(_))
+            );
+            let reason = if garbled && !endpoint.tls {
+                format!("{e}; if the server serves TLS, use an https:// address")
+            } else {
+                e.to_string()
+            };
+            Err(ClientError::NotWebSocket {
+                url: endpoint.ws_url(),
+                reason,
+            })
         }
         Err(e) => Err(unreachable(e.to_string())),
     }
@@ -517,9 +550,9 @@ fn route(
     pushes: &mpsc::UnboundedSender<Reply>,
 ) {
     let request_id = match &message {
-        ServerMessage::Ack { request_id, .. } | ServerMessage::Result { request_id, .. } => {
-            Some(request_id)
-        }
+        ServerMessage::Ack { request_id, .. }
+        | ServerMessage::Result { request_id, .. }
+        | ServerMessage::AccountResult { request_id, .. } => Some(request_id),
         ServerMessage::Error { request_id, .. } => request_id.as_ref(),
         _ => None,
     };

@@ -54,6 +54,11 @@ pub enum ClientError {
         host: String,
         reason: String,
     },
+    /// Something answered at the address, but not as an HTTP/1.1 server that speaks WebSocket.
+    #[error(
+        "asked {url} to open a WebSocket, but what answered there is not a warren server ({reason}) — check the address and the port (another program may be listening on it)"
+    )]
+    NotWebSocket { url: String, reason: String },
     /// The server answered the upgrade with some other HTTP status.
     #[error(
         "asked {url} to open a WebSocket, but it answered HTTP {status} ({answer}) — this URL may not be a warren server; check the address and any path after the port"
@@ -63,6 +68,11 @@ pub enum ClientError {
         status: u16,
         answer: String,
     },
+    /// The local workspace's data dir or store cannot be used.
+    #[error(
+        "the local workspace in {path}: {reason} — check that directory, or set WARREN_DATA_DIR to another one"
+    )]
+    LocalData { path: String, reason: String },
     /// The local workspace's store is held by another process.
     #[error(
         "the local workspace in {dir} is in use by another warren{} — use that one, quit it first, or set WARREN_DATA_DIR to another directory", pid.map(|p| format!(" (pid {p})")).unwrap_or_default()

@@ -56,7 +56,7 @@ impl Names {
     /// Learns the names an event introduces or changes.
     pub fn observe(&mut self, event: &Event) {
         match &event.change {
-            Change::MemberAdded { member } => {
+            Change::MemberAdded { member } | Change::MemberUpdated { member } => {
                 self.members
                     .insert(member.user_id.clone(), sanitize::line(&member.name));
             }

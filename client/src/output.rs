@@ -282,7 +282,9 @@ pub fn board_summary(board: &warren_protocol::Board) -> String {
 pub fn format_change(change: &Change, names: &Names) -> String {
     match change {
         Change::WorkspaceCreated { workspace } => sanitize::line(&workspace.name),
-        Change::MemberAdded { member } => member_line(member),
+        Change::MemberAdded { member } | Change::MemberUpdated { member } => member_line(member),
+        Change::MemberRemoved { user_id } => names.member(user_id),
+        Change::WorkspaceRenamed { workspace } => sanitize::line(&workspace.name),
         Change::BoardCreated { board } | Change::BoardUpdated { board } => board_summary(board),
         Change::ColumnDeleted {
             board,

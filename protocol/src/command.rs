@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::model::Priority;
+use crate::model::{Priority, Role};
 
 /// Where a card goes within its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,8 +155,16 @@ pub enum Command {
     },
     /// Replaces the body of one of your own messages.
     EditMessage { message_id: Id, body: String },
-    /// Deletes one of your own messages.
+    /// Deletes a message: your own, or anyone's with `chat:moderate`.
     DeleteMessage { message_id: Id },
+    /// Renames the workspace.
+    RenameWorkspace { name: String },
+    /// Gives a member another role. Only owners make owners or change an owner's role; the last
+    /// owner keeps the role.
+    SetMemberRole { user_id: Id, role: Role },
+    /// Removes a member from the workspace (their account and tokens stay; they lose access at
+    /// once). The last owner cannot be removed.
+    RemoveMember { user_id: Id },
 }
 
 impl Command {
@@ -177,6 +185,9 @@ impl Command {
             Command::PostMessage { .. } => "post_message",
             Command::EditMessage { .. } => "edit_message",
             Command::DeleteMessage { .. } => "delete_message",
+            Command::RenameWorkspace { .. } => "rename_workspace",
+            Command::SetMemberRole { .. } => "set_member_role",
+            Command::RemoveMember { .. } => "remove_member",
         }
     }
 }

@@ -38,6 +38,12 @@ pub enum ErrorCode {
     ShuttingDown,
     /// Something failed inside the server. Nothing was applied; retry with the same request id.
     Internal,
+    /// The server's disk is full. Nothing was applied; retry with the same request id once an
+    /// operator has freed space (`/healthz` says `degraded` until then).
+    StorageFull,
+    /// The server holds as many connections as it allows (from this address or in total). Sent
+    /// as an HTTP 503 body before any upgrade.
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -60,6 +66,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
+            ErrorCode::StorageFull => "storage_full",
+            ErrorCode::TooManyConnections => "too_many_connections",
         }
     }
 }

@@ -32,6 +32,18 @@ pub enum Change {
     MemberAdded {
         member: Member,
     },
+    /// A member's role changed; `member` is the new state.
+    MemberUpdated {
+        member: Member,
+    },
+    /// A member left or was removed; they see no more of the workspace.
+    MemberRemoved {
+        user_id: Id,
+    },
+    /// The workspace was renamed; `workspace` is the new state.
+    WorkspaceRenamed {
+        workspace: Workspace,
+    },
     BoardCreated {
         board: Board,
     },
@@ -83,6 +95,9 @@ impl Change {
         match self {
             Change::WorkspaceCreated { .. } => "workspace_created",
             Change::MemberAdded { .. } => "member_added",
+            Change::MemberUpdated { .. } => "member_updated",
+            Change::MemberRemoved { .. } => "member_removed",
+            Change::WorkspaceRenamed { .. } => "workspace_renamed",
             Change::BoardCreated { .. } => "board_created",
             Change::BoardUpdated { .. } => "board_updated",
             Change::ColumnDeleted { .. } => "column_deleted",

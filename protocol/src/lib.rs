@@ -5,6 +5,7 @@
 //! contract for people; `tests/golden.rs` pins the JSON of every message so that any wire change
 //! shows up as a reviewable diff.
 
+pub mod account;
 pub mod command;
 pub mod error;
 pub mod event;
@@ -12,6 +13,7 @@ pub mod id;
 pub mod limits;
 pub mod message;
 pub mod model;
+pub mod permission;
 pub mod rank;
 pub mod room_name;
 pub mod time;

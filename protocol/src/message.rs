@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::{AccountOp, AccountResult};
 use crate::command::Command;
 use crate::error::ErrorCode;
 use crate::event::Event;
@@ -43,6 +44,12 @@ pub enum ClientMessage {
         workspace_id: Option<Id>,
         query: Query,
     },
+    /// Manage your API tokens (or, for admins, a member's). Answered by `account_result` or
+    /// `error`.
+    Account {
+        request_id: RequestId,
+        op: AccountOp,
+    },
     /// Ephemeral: the user is typing in a room. Relayed to the room's other subscribers, never
     /// stored, and dropped for clients that are behind.
     Typing { room_id: Id },
@@ -70,6 +77,17 @@ pub enum Query {
     },
     /// A page of raw events with `seq > since`, in order.
     Events { since: u64, limit: u32 },
+}
+
+impl Query {
+    /// The wire name of the query, such as `snapshot`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Query::Snapshot => "snapshot",
+            Query::Messages { .. } => "messages",
+            Query::Events { .. } => "events",
+        }
+    }
 }
 
 /// How [`Query`] is parsed: `snapshot` is an empty struct variant here so that unknown fields are
@@ -183,6 +201,11 @@ pub enum ServerMessage {
         workspace_id: Id,
         from: u64,
         reason: String,
+    },
+    /// The answer to an `account` request.
+    AccountResult {
+        request_id: RequestId,
+        result: AccountResult,
     },
     /// Ephemeral: someone is typing in a room.
     Typing { room_id: Id, user_id: Id },

@@ -1,43 +1,53 @@
-//! Timestamps on the wire are milliseconds since the Unix epoch (UTC); this module formats them
-//! without pulling in a calendar crate.
+//! Timestamps on the wire are milliseconds since the Unix epoch (UTC); this module turns them
+//! into calendar dates and times of day with `jiff` (proleptic Gregorian calendar). Time zones
+//! are the client's business: these functions take a fixed UTC offset, and the client finds the
+//! right one for each instant from the system's time zone database (`warren::localtime`).
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::Offset;
+
+/// The instant of a millisecond timestamp, clamped into the range the calendar supports
+/// (years -9999 to 9999), so no stored value can make formatting fail.
+fn instant(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+/// The civil date and time of `ms` at `offset_secs` east of UTC (clamped to ±25:59:59).
+fn civil(ms: i64, offset_secs: i64) -> DateTime {
+    let seconds =
+        i32::try_from(offset_secs).unwrap_or(if offset_secs < 0 { i32::MIN } else { i32::MAX });
+    let offset = Offset::from_seconds(seconds).unwrap_or(if seconds < 0 {
+        Offset::MIN
+    } else {
+        Offset::MAX
+    });
+    offset.to_datetime(instant(ms))
+}
+
+fn date(dt: DateTime) -> String {
+    format!("{:04}-{:02}-{:02}", dt.year(), dt.month(), dt.day())
+}
+
+fn time_of_day(dt: DateTime) -> String {
+    format!("{:02}:{:02}", dt.hour(), dt.minute())
+}
 
 /// Formats a millisecond timestamp as `YYYY-MM-DD HH:MM` in UTC.
 pub fn format_utc_minutes(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    let dt = civil(ms, 0);
+    format!("{} {}", date(dt), time_of_day(dt))
 }
 
 /// A timestamp split for display at a UTC offset: the calendar day (`2026-11-21`) and the time
 /// of day (`12:41`).
 pub fn day_and_time(ms: i64, offset_secs: i64) -> (String, String) {
-    let secs = ms.div_euclid(1000) + offset_secs;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}", rem / 3600, (rem % 3600) / 60),
-    )
-}
-
-/// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let dt = civil(ms, offset_secs);
+    (date(dt), time_of_day(dt))
 }
 
 #[cfg(test)]
@@ -66,5 +76,15 @@ mod tests {
         assert_eq!(format_utc_minutes(1_795_264_885_000), "2026-11-21 12:41");
         // 2000-02-29 23:59 UTC, a leap day
         assert_eq!(format_utc_minutes(951_868_740_000), "2000-02-29 23:59");
+        // Before the epoch.
+        assert_eq!(format_utc_minutes(-60_000), "1969-12-31 23:59");
+    }
+
+    #[test]
+    fn out_of_range_values_are_clamped_not_failed() {
+        assert!(format_utc_minutes(i64::MAX).starts_with("9999-12-"));
+        assert!(format_utc_minutes(i64::MIN).starts_with("-9999-01-"));
+        let (day, _) = day_and_time(0, i64::MAX);
+        assert_eq!(day, "1970-01-02");
     }
 }

@@ -12,6 +12,7 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use warren_protocol::account::{AccountOp, AccountResult, TokenInfo, TokenScope};
 use warren_protocol::{
     Board, Card, Change, ClientMessage, Column, Command, ErrorCode, Event, Id, Member, Message,
     PROTOCOL_VERSION, Position, Priority, Query, QueryResult, RequestId, Role, Room, ServerMessage,
@@ -239,6 +240,7 @@ fn client_kind(m: &ClientMessage) -> usize {
         ClientMessage::Query { .. } => 3,
         ClientMessage::Typing { .. } => 4,
         ClientMessage::Ping { .. } => 5,
+        ClientMessage::Account { .. } => 6,
     }
 }
 
@@ -297,6 +299,13 @@ fn client_messages() -> Vec<(&'static str, ClientMessage)> {
         ),
         ("client_typing", ClientMessage::Typing { room_id: id(ROOM) }),
         ("client_ping", ClientMessage::Ping { nonce: 7 }),
+        (
+            "client_account",
+            ClientMessage::Account {
+                request_id: req("req-03-70c5"),
+                op: AccountOp::ListTokens { user_id: None },
+            },
+        ),
     ]
 }
 
@@ -316,6 +325,9 @@ fn command_kind(c: &Command) -> usize {
         Command::RenameColumn { .. } => 11,
         Command::MoveColumn { .. } => 12,
         Command::DeleteColumn { .. } => 13,
+        Command::RenameWorkspace { .. } => 14,
+        Command::SetMemberRole { .. } => 15,
+        Command::RemoveMember { .. } => 16,
     }
 }
 
@@ -527,6 +539,23 @@ fn commands() -> Vec<(&'static str, Command)> {
                 move_cards_to: Some(id(COL_DONE)),
             },
         ),
+        (
+            "command_rename_workspace",
+            Command::RenameWorkspace {
+                name: "Acme Labs".into(),
+            },
+        ),
+        (
+            "command_set_member_role",
+            Command::SetMemberRole {
+                user_id: id(GRACE),
+                role: Role::Admin,
+            },
+        ),
+        (
+            "command_remove_member",
+            Command::RemoveMember { user_id: id(GRACE) },
+        ),
     ]
 }
 
@@ -633,6 +662,9 @@ fn change_kind(c: &Change) -> usize {
         Change::MessageDeleted { .. } => 10,
         Change::BoardUpdated { .. } => 11,
         Change::ColumnDeleted { .. } => 12,
+        Change::MemberUpdated { .. } => 13,
+        Change::MemberRemoved { .. } => 14,
+        Change::WorkspaceRenamed { .. } => 15,
     }
 }
 
@@ -723,6 +755,28 @@ fn changes() -> Vec<(&'static str, Change)> {
                 }],
             },
         ),
+        (
+            "change_member_updated",
+            Change::MemberUpdated {
+                member: Member {
+                    role: Role::Admin,
+                    ..grace()
+                },
+            },
+        ),
+        (
+            "change_member_removed",
+            Change::MemberRemoved { user_id: id(GRACE) },
+        ),
+        (
+            "change_workspace_renamed",
+            Change::WorkspaceRenamed {
+                workspace: Workspace {
+                    name: "Acme Labs".into(),
+                    ..workspace()
+                },
+            },
+        ),
     ]
 }
 
@@ -738,6 +792,7 @@ fn server_kind(m: &ServerMessage) -> usize {
         ServerMessage::Resync { .. } => 7,
         ServerMessage::Typing { .. } => 8,
         ServerMessage::Pong { .. } => 9,
+        ServerMessage::AccountResult { .. } => 10,
     }
 }
 
@@ -838,10 +893,19 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
             },
         ),
         ("server_pong", ServerMessage::Pong { nonce: 7 }),
+        (
+            "server_account_result",
+            ServerMessage::AccountResult {
+                request_id: req("req-03-70c5"),
+                result: AccountResult::Tokens {
+                    tokens: vec![token_info(true)],
+                },
+            },
+        ),
     ]
 }
 
-const ERROR_CODES: [ErrorCode; 16] = [
+const ERROR_CODES: [ErrorCode; 18] = [
     ErrorCode::BadFrame,
     ErrorCode::BinaryFrame,
     ErrorCode::UnknownType,
@@ -858,6 +922,8 @@ const ERROR_CODES: [ErrorCode; 16] = [
     ErrorCode::Forbidden,
     ErrorCode::ShuttingDown,
     ErrorCode::Internal,
+    ErrorCode::StorageFull,
+    ErrorCode::TooManyConnections,
 ];
 
 fn error_code_kind(c: &ErrorCode) -> usize {
@@ -878,6 +944,8 @@ fn error_code_kind(c: &ErrorCode) -> usize {
         ErrorCode::Forbidden => 13,
         ErrorCode::ShuttingDown => 14,
         ErrorCode::Internal => 15,
+        ErrorCode::StorageFull => 16,
+        ErrorCode::TooManyConnections => 17,
     }
 }
 
@@ -887,7 +955,7 @@ fn error_code_kind(c: &ErrorCode) -> usize {
 #[test]
 fn client_messages_are_pinned() -> TestResult {
     let samples = client_messages();
-    assert_all_kinds(&samples, client_kind, 6);
+    assert_all_kinds(&samples, client_kind, 7);
     for (name, msg) in &samples {
         golden(name, msg)?;
     }
@@ -898,7 +966,7 @@ fn client_messages_are_pinned() -> TestResult {
 #[test]
 fn commands_are_pinned() -> TestResult {
     let samples = commands();
-    assert_all_kinds(&samples, command_kind, 14);
+    assert_all_kinds(&samples, command_kind, 17);
     for (i, (name, command)) in samples.into_iter().enumerate() {
         assert_eq!(
             tag(&command, "type")?,
@@ -1039,15 +1107,22 @@ fn query_results_are_pinned() -> TestResult {
 #[test]
 fn changes_are_pinned() -> TestResult {
     let samples = changes();
-    assert_all_kinds(&samples, change_kind, 13);
+    assert_all_kinds(&samples, change_kind, 16);
     for (name, change) in samples {
         assert_eq!(
             tag(&change, "type")?,
             change.name(),
             "Change::name of {name}"
         );
+        // Events the server makes itself (workspace setup, administration) carry no request id;
+        // `workspace_created` is always the first event.
+        let (seq, request_id) = match change {
+            Change::WorkspaceCreated { .. } => (1, None),
+            Change::MemberAdded { .. } => (42, None),
+            _ => (42, Some(REQ)),
+        };
         let frame = ServerMessage::Event {
-            event: event(42, Some(REQ), change),
+            event: event(seq, request_id, change),
         };
         golden(name, &frame)?;
     }
@@ -1057,7 +1132,13 @@ fn changes_are_pinned() -> TestResult {
 #[test]
 fn server_messages_are_pinned() -> TestResult {
     let samples = server_messages();
-    assert_all_kinds(&samples, server_kind, 10);
+    assert_all_kinds(&samples, server_kind, 11);
+    assert!(
+        samples
+            .iter()
+            .any(|(_, m)| matches!(m, ServerMessage::AccountResult { .. })),
+        "account results are pinned in account_frames_are_pinned"
+    );
     for (name, msg) in &samples {
         golden(name, msg)?;
     }
@@ -1359,5 +1440,132 @@ fn protocol_doc_examples_are_snapshots() -> TestResult {
         blocks > 50,
         "expected the doc's examples, found {blocks} json blocks"
     );
+    Ok(())
+}
+
+/// Every command is in the permission table (an unlisted one would fail closed for everyone but
+/// owners), and every query too.
+#[test]
+fn every_request_has_a_permission_entry() {
+    use warren_protocol::permission::{COMMANDS, QUERIES};
+    for (name, command) in commands() {
+        assert!(
+            COMMANDS.iter().any(|(n, _)| *n == command.name()),
+            "{name}: {} is missing from permission::COMMANDS",
+            command.name()
+        );
+    }
+    assert_eq!(COMMANDS.len(), 17, "one entry per command kind");
+    for (name, query) in queries() {
+        let wire = tag(&query, "type").unwrap_or_default();
+        assert!(
+            QUERIES.iter().any(|(n, _)| *n == wire),
+            "{name}: {wire} is missing from permission::QUERIES"
+        );
+    }
+}
+
+const TOK: &str = "tok_3k8m1p4r7t0w2y5a";
+const TOK_2: &str = "tok_6b9d2f5h8j1m4p7r";
+
+fn token_info(current: bool) -> TokenInfo {
+    TokenInfo {
+        id: id(TOK),
+        user_id: id(ADA),
+        name: "laptop".into(),
+        scope: TokenScope::Full,
+        created_at: T0,
+        expires_at: None,
+        current,
+    }
+}
+
+/// Every account request and result, pinned as the full frames.
+#[test]
+fn account_frames_are_pinned() -> TestResult {
+    let ops = [
+        (
+            "account_create_token",
+            AccountOp::CreateToken {
+                name: "laptop".into(),
+                scope: TokenScope::Full,
+                expires_at: None,
+                user_id: None,
+            },
+        ),
+        (
+            "account_create_token_full",
+            AccountOp::CreateToken {
+                name: "worker-1".into(),
+                scope: TokenScope::Runs,
+                expires_at: Some(T0 + 30 * 86_400_000),
+                user_id: Some(id(GRACE)),
+            },
+        ),
+        (
+            "account_list_tokens",
+            AccountOp::ListTokens { user_id: None },
+        ),
+        (
+            "account_revoke_token",
+            AccountOp::RevokeToken { token_id: id(TOK) },
+        ),
+        (
+            "account_rotate_token",
+            AccountOp::RotateToken {
+                token_id: id(TOK),
+                grace_secs: 3600,
+            },
+        ),
+    ];
+    for (name, op) in ops {
+        assert_eq!(tag(&op, "type")?, op.name(), "AccountOp::name of {name}");
+        let frame = ClientMessage::Account {
+            request_id: req("req-04-acc0"),
+            op,
+        };
+        golden(name, &frame)?;
+    }
+    let secret = "wrn_3k8m1p4r7t0w2y5aq4s6u8w0y2a4c6e8g0j2m4p6r8t0v2x4";
+    let results = [
+        (
+            "account_token_created",
+            AccountResult::TokenCreated {
+                token: token_info(false),
+                secret: secret.into(),
+            },
+        ),
+        (
+            "account_tokens",
+            AccountResult::Tokens {
+                tokens: vec![token_info(true)],
+            },
+        ),
+        (
+            "account_token_revoked",
+            AccountResult::TokenRevoked { token_id: id(TOK) },
+        ),
+        (
+            "account_token_rotated",
+            AccountResult::TokenRotated {
+                old: TokenInfo {
+                    expires_at: Some(T0 + 3_600_000),
+                    ..token_info(false)
+                },
+                token: TokenInfo {
+                    id: id(TOK_2),
+                    ..token_info(false)
+                },
+                secret: secret.into(),
+            },
+        ),
+    ];
+    for (name, result) in results {
+        let frame = ServerMessage::AccountResult {
+            request_id: req("req-04-acc0"),
+            result,
+        };
+        golden(name, &frame)?;
+    }
     Ok(())
 }

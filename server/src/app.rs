@@ -5,7 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{Notify, watch};
 
+use crate::catch_up::CatchUp;
+use crate::health::Health;
 use crate::hub::Hub;
+use crate::limits::Limits;
+use crate::refusals::Refusals;
 use crate::store::{Store, StoreError};
 use crate::writer::WriterHandle;
 
@@ -17,6 +21,16 @@ pub struct App {
     /// Becomes `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
     pub connections: ConnectionTracker,
+    /// Ids of tokens that were revoked or given an expiry; connections using one re-check it.
+    pub token_changes: tokio::sync::broadcast::Sender<warren_protocol::Id>,
+    /// Deadlines and caps (`warren-server serve` flags).
+    pub limits: Limits,
+    /// Whether the store accepts writes (reported by `/healthz`).
+    pub health: Arc<Health>,
+    /// Snapshot cache and the limit on catch-up work at once.
+    pub catch_up: CatchUp,
+    /// Refused authentications, logged at a bounded rate.
+    pub refusals: Arc<Refusals>,
     /// Counters for `/metrics` and `warren-server status`.
     pub metrics: Arc<crate::metrics::Metrics>,
 }

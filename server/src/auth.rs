@@ -67,6 +67,8 @@ pub fn mint(user_id: &Id, label: &str, now: i64) -> Result<MintedToken, RandomEr
         label: label.to_owned(),
         secret_sha256: sha256_hex(&secret),
         created_at: now,
+        scope: warren_protocol::account::TokenScope::Full,
+        expires_at: None,
     };
     Ok(MintedToken {
         record,

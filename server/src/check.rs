@@ -227,8 +227,12 @@ impl Replayed {
     fn apply(&mut self, change: Change) {
         match change {
             Change::WorkspaceCreated { workspace } => self.workspace = Some(workspace),
-            Change::MemberAdded { member } => {
+            Change::WorkspaceRenamed { workspace } => self.workspace = Some(workspace),
+            Change::MemberAdded { member } | Change::MemberUpdated { member } => {
                 self.members.insert(member.user_id.to_string(), member);
+            }
+            Change::MemberRemoved { user_id } => {
+                self.members.remove(user_id.as_str());
             }
             Change::BoardCreated { board } | Change::BoardUpdated { board } => {
                 self.boards.insert(board.id.to_string(), board);

@@ -9,17 +9,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::limits::{Limits, parse_secs};
+
 /// The address `serve` listens on when neither the file nor `--listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 /// The log filter when neither the file, `--log-level` nor `RUST_LOG` says.
 pub const DEFAULT_LOG_LEVEL: &str = "info";
-/// The redb page cache when neither the file nor `--cache-mib` says. redb's own default is
-/// 1 GiB, far more than a team's store needs to stay fast, and it counts against the server's
-/// memory.
-pub const DEFAULT_CACHE_MIB: u64 = 64;
 
 /// The contents of the config file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// `host:port` to listen on.
@@ -32,6 +30,8 @@ pub struct ConfigFile {
     pub tls: Option<TlsSection>,
     /// `[store]`: storage tuning.
     pub store: Option<StoreSection>,
+    /// `[limits]`: deadlines and connection caps (the `serve` flags of the same names).
+    pub limits: Option<LimitsSection>,
     /// `[rate_limits]`: reserved; its keys come with rate limiting.
     pub rate_limits: Option<RateLimitsSection>,
     /// `[retention]`: reserved; its keys come with retention jobs.
@@ -52,6 +52,36 @@ pub struct TlsSection {
 pub struct StoreSection {
     /// The redb page cache in MiB.
     pub cache_mib: Option<u64>,
+}
+
+/// `[limits]`: each key is the `serve` flag of the same name (seconds for the timeouts).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    pub header_timeout: Option<Seconds>,
+    pub hello_timeout: Option<Seconds>,
+    pub write_timeout: Option<Seconds>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+    pub auth_log_interval: Option<Seconds>,
+    pub max_catch_ups: Option<usize>,
+}
+
+/// A number of seconds, written as an integer or a fraction (`10`, `0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Seconds {
+    Whole(u64),
+    Fraction(f64),
+}
+
+impl Seconds {
+    fn text(self) -> String {
+        match self {
+            Seconds::Whole(n) => n.to_string(),
+            Seconds::Fraction(f) => f.to_string(),
+        }
+    }
 }
 
 /// `[rate_limits]`: no keys yet (the section is accepted so a file can carry it).
@@ -84,6 +114,8 @@ pub enum ConfigError {
     HalfTls,
     #[error("cache size must be at least 1 MiB ([store] cache_mib or --cache-mib)")]
     ZeroCache,
+    #[error("[limits] {key}: {reason}")]
+    BadLimit { key: &'static str, reason: String },
 }
 
 impl ConfigFile {
@@ -127,7 +159,6 @@ pub struct Flags {
     pub log_level: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
-    pub cache_mib: Option<u64>,
 }
 
 /// The certificate chain and key files to serve TLS with.
@@ -138,18 +169,64 @@ pub struct TlsFiles {
 }
 
 /// What `serve` runs with, after flags, file and defaults are combined.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: String,
     /// `None`: the platform's data directory.
     pub data: Option<PathBuf>,
     pub log_level: String,
     pub tls: Option<TlsFiles>,
-    pub cache_bytes: usize,
+    /// Deadlines, caps and the page cache, with the file applied (see [`apply_limits`]).
+    pub limits: Limits,
 }
 
-/// Combines flags over the file over the defaults.
-pub fn resolve(file: &ConfigFile, flags: Flags) -> Result<Settings, ConfigError> {
+/// Sets every limit the file names and `given` (set by flag or environment) does not, from
+/// `[limits]` and `[store] cache_mib`.
+pub fn apply_limits(
+    file: &ConfigFile,
+    limits: &mut Limits,
+    given: impl Fn(&str) -> bool,
+) -> Result<(), ConfigError> {
+    let secs = |key: &'static str, value: Seconds| {
+        parse_secs(&value.text()).map_err(|reason| ConfigError::BadLimit { key, reason })
+    };
+    if let Some(l) = &file.limits {
+        if let (Some(v), false) = (l.header_timeout, given("header_timeout")) {
+            limits.header_timeout = secs("header_timeout", v)?;
+        }
+        if let (Some(v), false) = (l.hello_timeout, given("hello_timeout")) {
+            limits.hello_timeout = secs("hello_timeout", v)?;
+        }
+        if let (Some(v), false) = (l.write_timeout, given("write_timeout")) {
+            limits.write_timeout = secs("write_timeout", v)?;
+        }
+        if let (Some(v), false) = (l.auth_log_interval, given("auth_log_interval")) {
+            limits.auth_log_interval = secs("auth_log_interval", v)?;
+        }
+        if let (Some(v), false) = (l.max_connections, given("max_connections")) {
+            limits.max_connections = Some(v);
+        }
+        if let (Some(v), false) = (l.max_connections_per_ip, given("max_connections_per_ip")) {
+            limits.max_connections_per_ip = v;
+        }
+        if let (Some(v), false) = (l.max_catch_ups, given("max_catch_ups")) {
+            limits.max_catch_ups = v;
+        }
+    }
+    if let (Some(v), false) = (
+        file.store.as_ref().and_then(|s| s.cache_mib),
+        given("cache_mib"),
+    ) {
+        limits.cache_mib = v;
+    }
+    if limits.cache_mib == 0 {
+        return Err(ConfigError::ZeroCache);
+    }
+    Ok(())
+}
+
+/// Combines flags over the file over the defaults; `limits` already has the file applied.
+pub fn resolve(file: &ConfigFile, flags: Flags, limits: Limits) -> Result<Settings, ConfigError> {
     let file_tls = file.tls.as_ref();
     let cert = flags.tls_cert.or_else(|| file_tls.map(|t| t.cert.clone()));
     let key = flags.tls_key.or_else(|| file_tls.map(|t| t.key.clone()));
@@ -158,14 +235,6 @@ pub fn resolve(file: &ConfigFile, flags: Flags) -> Result<Settings, ConfigError>
         (None, None) => None,
         _ => return Err(ConfigError::HalfTls),
     };
-    let cache_mib = flags
-        .cache_mib
-        .or_else(|| file.store.as_ref().and_then(|s| s.cache_mib))
-        .unwrap_or(DEFAULT_CACHE_MIB);
-    if cache_mib == 0 {
-        return Err(ConfigError::ZeroCache);
-    }
-    let cache_bytes = usize::try_from(cache_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
     Ok(Settings {
         listen: flags
             .listen
@@ -177,12 +246,14 @@ pub fn resolve(file: &ConfigFile, flags: Flags) -> Result<Settings, ConfigError>
             .or_else(|| file.log_level.clone())
             .unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_owned()),
         tls,
-        cache_bytes,
+        limits,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     const GOOD: &str = r#"
@@ -197,39 +268,66 @@ key = "/etc/warren/key.pem"
 [store]
 cache_mib = 256
 
+[limits]
+header_timeout = 5
+hello_timeout = 2.5
+write_timeout = 60
+max_connections = 900
+max_connections_per_ip = 50
+auth_log_interval = 30
+max_catch_ups = 2
+
 [rate_limits]
 
 [retention]
 "#;
 
+    fn nothing_given(_: &str) -> bool {
+        false
+    }
+
+    fn settings(text: &str, flags: Flags, given: impl Fn(&str) -> bool) -> Settings {
+        let file = ConfigFile::parse(text).expect("parses");
+        let mut limits = Limits::default();
+        apply_limits(&file, &mut limits, given).expect("limits apply");
+        resolve(&file, flags, limits).expect("resolves")
+    }
+
     #[test]
     fn a_good_file_sets_everything() {
-        let file = ConfigFile::parse(GOOD).expect("the example parses");
-        let settings = resolve(&file, Flags::default()).expect("resolves");
+        let s = settings(GOOD, Flags::default(), nothing_given);
+        assert_eq!(s.listen, "0.0.0.0:443");
+        assert_eq!(s.data, Some("/var/lib/warren".into()));
+        assert_eq!(s.log_level, "warn");
         assert_eq!(
-            settings,
-            Settings {
-                listen: "0.0.0.0:443".into(),
-                data: Some("/var/lib/warren".into()),
-                log_level: "warn".into(),
-                tls: Some(TlsFiles {
-                    cert: "/etc/warren/cert.pem".into(),
-                    key: "/etc/warren/key.pem".into(),
-                }),
-                cache_bytes: 256 * 1024 * 1024,
-            }
+            s.tls,
+            Some(TlsFiles {
+                cert: "/etc/warren/cert.pem".into(),
+                key: "/etc/warren/key.pem".into(),
+            })
         );
+        let l = &s.limits;
+        assert_eq!(l.cache_bytes(), 256 * 1024 * 1024);
+        assert_eq!(l.header_timeout, Duration::from_secs(5));
+        assert_eq!(l.hello_timeout, Duration::from_millis(2500));
+        assert_eq!(l.write_timeout, Duration::from_secs(60));
+        assert_eq!(l.max_connections, Some(900));
+        assert_eq!(l.max_connections_per_ip, 50);
+        assert_eq!(l.auth_log_interval, Duration::from_secs(30));
+        assert_eq!(l.max_catch_ups, 2);
     }
 
     #[test]
     fn an_empty_file_means_the_defaults() {
-        let file = ConfigFile::parse("").expect("empty is fine");
-        let settings = resolve(&file, Flags::default()).expect("resolves");
-        assert_eq!(settings.listen, DEFAULT_LISTEN);
-        assert_eq!(settings.log_level, DEFAULT_LOG_LEVEL);
-        assert_eq!(settings.data, None);
-        assert_eq!(settings.tls, None);
-        assert_eq!(settings.cache_bytes, 64 * 1024 * 1024);
+        let s = settings("", Flags::default(), nothing_given);
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+        assert_eq!(s.log_level, DEFAULT_LOG_LEVEL);
+        assert_eq!(s.data, None);
+        assert_eq!(s.tls, None);
+        let d = Limits::default();
+        assert_eq!(s.limits.cache_mib, d.cache_mib);
+        assert_eq!(s.limits.header_timeout, d.header_timeout);
+        assert_eq!(s.limits.max_connections, None);
     }
 
     #[test]
@@ -247,6 +345,8 @@ cache_mib = 256
         let reserved = ConfigFile::parse("[rate_limits]\ncommands_per_second = 5\n")
             .expect_err("no rate-limit keys yet");
         assert!(reserved.contains("line 2"), "{reserved}");
+        let limit = ConfigFile::parse("[limits]\nheader_timeout_secs = 5\n").expect_err("name");
+        assert!(limit.contains("header_timeout_secs"), "{limit}");
     }
 
     #[test]
@@ -273,41 +373,49 @@ cache_mib = 256
 
     #[test]
     fn flags_beat_the_file() {
-        let file = ConfigFile::parse(GOOD).expect("parses");
         let flags = Flags {
             listen: Some("127.0.0.1:0".into()),
             data: Some("/tmp/other".into()),
             log_level: Some("debug".into()),
             tls_cert: Some("/c.pem".into()),
             tls_key: Some("/k.pem".into()),
-            cache_mib: Some(8),
         };
-        let settings = resolve(&file, flags).expect("resolves");
-        assert_eq!(settings.listen, "127.0.0.1:0");
-        assert_eq!(settings.data, Some("/tmp/other".into()));
-        assert_eq!(settings.log_level, "debug");
+        // The flag parser already put these values into the limits; the file must not undo it.
+        let given = |id: &str| matches!(id, "cache_mib" | "header_timeout" | "max_catch_ups");
+        let s = settings(GOOD, flags, given);
+        assert_eq!(s.listen, "127.0.0.1:0");
+        assert_eq!(s.data, Some("/tmp/other".into()));
+        assert_eq!(s.log_level, "debug");
         assert_eq!(
-            settings.tls,
+            s.tls,
             Some(TlsFiles {
                 cert: "/c.pem".into(),
                 key: "/k.pem".into()
             })
         );
-        assert_eq!(settings.cache_bytes, 8 * 1024 * 1024);
+        let d = Limits::default();
+        assert_eq!(s.limits.cache_mib, d.cache_mib, "the flag's value stays");
+        assert_eq!(s.limits.header_timeout, d.header_timeout);
+        assert_eq!(s.limits.max_catch_ups, d.max_catch_ups);
+        assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
     }
 
     #[test]
-    fn half_a_tls_pair_or_a_zero_cache_is_refused() {
+    fn half_a_tls_pair_a_zero_cache_or_a_bad_timeout_is_refused() {
         let file = ConfigFile::default();
         let half = Flags {
             tls_cert: Some("/c.pem".into()),
             ..Flags::default()
         };
-        assert!(matches!(resolve(&file, half), Err(ConfigError::HalfTls)));
-        let zero = Flags {
-            cache_mib: Some(0),
-            ..Flags::default()
-        };
-        assert!(matches!(resolve(&file, zero), Err(ConfigError::ZeroCache)));
+        let half = resolve(&file, half, Limits::default());
+        assert!(matches!(half, Err(ConfigError::HalfTls)), "{half:?}");
+        let zero = ConfigFile::parse("[store]\ncache_mib = 0\n").expect("parses");
+        let zero = apply_limits(&zero, &mut Limits::default(), nothing_given);
+        assert!(matches!(zero, Err(ConfigError::ZeroCache)), "{zero:?}");
+        let bad = ConfigFile::parse("[limits]\nhello_timeout = 0\n").expect("parses");
+        let err = apply_limits(&bad, &mut Limits::default(), nothing_given)
+            .expect_err("zero seconds")
+            .to_string();
+        assert!(err.contains("hello_timeout"), "{err}");
     }
 }

@@ -1,21 +1,24 @@
 //! HTTP routes: `GET /healthz` and `GET /metrics` without auth, and `GET /ws`, which checks the bearer token before it
 //! upgrades to a WebSocket.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use warren_protocol::limits::MAX_FRAME_HARD;
 use warren_protocol::{ErrorCode, WireError};
 
 use crate::app::App;
-use crate::connection;
+use crate::gate::Refused;
+use crate::listen::Overflow;
 use crate::service::workspace::authenticate;
+use crate::{connection, refusals};
 
 /// The router of the server.
 pub fn router(app: Arc<App>) -> Router {
@@ -27,30 +30,73 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let body = serde_json::json!({
-        "status": if *app.shutdown.borrow() { "shutting_down" } else { "ok" },
+    let degraded = app.health.degraded();
+    let status = if *app.shutdown.borrow() {
+        "shutting_down"
+    } else if degraded.is_some() {
+        "degraded"
+    } else {
+        "ok"
+    };
+    let mut body = serde_json::json!({
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "protocol": warren_protocol::PROTOCOL_VERSION,
         "connections": app.connections.count(),
     });
+    if let Some(d) = degraded {
+        body["code"] = d.code.into();
+        body["reason"] = d.reason.into();
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
     axum::Json(body).into_response()
 }
 
+/// An error answer to an HTTP request. The connection is closed after it (no keep-alive), so a
+/// refused peer cannot park on the socket.
 fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    (status, axum::Json(WireError::new(code, message))).into_response()
+    (
+        status,
+        [(header::CONNECTION, "close")],
+        axum::Json(WireError::new(code, message)),
+    )
+        .into_response()
 }
+
+/// Read buffer of an upgraded socket. Our frames are small; a larger one is read in several
+/// chunks. tungstenite's default (128 KiB, allocated up front) was most of an idle
+/// connection's memory.
+pub const WS_READ_BUFFER: usize = 4 * 1024;
+/// Bytes collected before a write goes to the socket; every frame is flushed right away anyway.
+pub const WS_WRITE_BUFFER: usize = 4 * 1024;
 
 async fn websocket(
     State(app): State<Arc<App>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    overflow: Option<Extension<Overflow>>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    if overflow.is_some() {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooManyConnections,
+            Refused::Total.message(),
+        );
+    }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
     let Some(token) = presented else {
+        if app.refusals.record(ip) {
+            tracing::warn!(
+                "refused authentication from {} (no token); more from it are counted",
+                refusals::describe(ip)
+            );
+        }
         return error_response(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized,
@@ -62,7 +108,12 @@ async fn websocket(
     let user = match user {
         Ok(Ok(Some(user))) => user,
         Ok(Ok(None)) => {
-            tracing::info!("refused a connection with an unknown or revoked token");
+            if app.refusals.record(ip) {
+                tracing::warn!(
+                    "refused authentication from {} (unknown or revoked token); more from it are counted",
+                    refusals::describe(ip)
+                );
+            }
             return error_response(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
@@ -103,7 +154,9 @@ async fn websocket(
         }
     };
     upgrade
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BUFFER)
         .max_frame_size(MAX_FRAME_HARD)
         .max_message_size(MAX_FRAME_HARD)
-        .on_upgrade(move |socket| connection::serve(app, user, socket))
+        .on_upgrade(move |socket| connection::serve(app, user.0, user.1, socket))
 }

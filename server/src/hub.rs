@@ -30,6 +30,8 @@ pub type ConnectionId = u64;
 struct Subscriber {
     id: u64,
     connection: ConnectionId,
+    /// The user the connection acts as, so a member's removal ends their subscriptions.
+    user: Id,
     tx: mpsc::Sender<Arc<Frame>>,
     lagged: Arc<AtomicBool>,
 }
@@ -56,12 +58,13 @@ impl Hub {
     }
 
     /// Registers a connection as a subscriber to a workspace's frames.
-    pub fn subscribe(&self, workspace: &Id, connection: ConnectionId) -> Subscription {
+    pub fn subscribe(&self, workspace: &Id, connection: ConnectionId, user: &Id) -> Subscription {
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
         let lagged = Arc::new(AtomicBool::new(false));
         let subscriber = Subscriber {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             connection,
+            user: user.clone(),
             tx,
             lagged: lagged.clone(),
         };
@@ -111,6 +114,16 @@ impl Hub {
         }
     }
 
+    /// Ends every subscription of `user` to a workspace (they were removed from it). Their
+    /// connections see the queue close without a lag and stop receiving the workspace.
+    pub fn evict_user(&self, workspace: &Id, user: &Id) {
+        if let Ok(mut map) = self.workspaces.lock()
+            && let Some(subscribers) = map.get_mut(workspace)
+        {
+            subscribers.retain(|s| &s.user != user);
+        }
+    }
+
     /// Drops every subscriber, closing their queues (used at shutdown).
     pub fn clear(&self) {
         if let Ok(mut map) = self.workspaces.lock() {
@@ -138,6 +151,24 @@ mod tests {
         })
     }
 
+    fn user() -> Id {
+        Id::from_random("usr", [2; 10])
+    }
+
+    #[tokio::test]
+    async fn evicting_a_user_closes_only_their_subscriptions() {
+        let hub = Hub::default();
+        let (ws, a, b) = ids(&hub);
+        let other = Id::from_random("usr", [3; 10]);
+        let mut gone = hub.subscribe(&ws, a, &user());
+        let mut kept = hub.subscribe(&ws, b, &other);
+        hub.evict_user(&ws, &user());
+        hub.publish_event(&ws, frame(1));
+        assert_eq!(gone.rx.recv().await.map(|f| f.seq), None);
+        assert!(!gone.lagged.load(Ordering::Acquire), "not a lag: no replay");
+        assert_eq!(kept.rx.recv().await.map(|f| f.seq), Some(1));
+    }
+
     fn ids(hub: &Hub) -> (Id, ConnectionId, ConnectionId) {
         (
             Id::from_random("ws", [1; 10]),
@@ -150,8 +181,8 @@ mod tests {
     async fn a_full_queue_marks_only_that_subscriber_lagged() {
         let hub = Hub::default();
         let (ws, a, b) = ids(&hub);
-        let mut slow = hub.subscribe(&ws, a);
-        let mut fast = hub.subscribe(&ws, b);
+        let mut slow = hub.subscribe(&ws, a, &user());
+        let mut fast = hub.subscribe(&ws, b, &user());
         for seq in 1..=(QUEUE_FRAMES as u64 + 1) {
             hub.publish_event(&ws, frame(seq));
             // The fast subscriber keeps up.
@@ -172,8 +203,8 @@ mod tests {
     async fn ephemeral_frames_skip_the_sender_and_never_lag() {
         let hub = Hub::default();
         let (ws, a, b) = ids(&hub);
-        let mut sender = hub.subscribe(&ws, a);
-        let mut other = hub.subscribe(&ws, b);
+        let mut sender = hub.subscribe(&ws, a, &user());
+        let mut other = hub.subscribe(&ws, b, &user());
         for _ in 0..(QUEUE_FRAMES + 10) {
             hub.publish_ephemeral(&ws, a, frame(0));
         }

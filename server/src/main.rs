@@ -45,9 +45,10 @@ enum Cmd {
         /// PEM private key of --tls-cert.
         #[arg(long, value_name = "FILE")]
         tls_key: Option<PathBuf>,
-        /// redb page cache in MiB [default: 64]
-        #[arg(long, value_name = "MIB")]
-        cache_mib: Option<u64>,
+        /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits");
+        /// each also has a key in the config file's [limits] or [store].
+        #[command(flatten)]
+        limits: warren_server::limits::Limits,
     },
     /// Ask the running server how it is doing (through DATA/admin.sock).
     Status {
@@ -108,6 +109,32 @@ enum Cmd {
         #[command(subcommand)]
         action: TokenCmd,
     },
+    /// Add people and bots to the workspace (stop the server first; with the server running,
+    /// owners and admins use 'warren member' instead).
+    Member {
+        #[command(subcommand)]
+        action: MemberCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    /// Create a user as a member of the first workspace with a role, and print their token once.
+    Add {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The new user's name.
+        #[arg(long)]
+        name: String,
+        /// owner, admin, member, viewer or bot.
+        #[arg(long, default_value = "member", value_parser = parse_role)]
+        role: warren_protocol::Role,
+    },
+}
+
+fn parse_role(text: &str) -> Result<warren_protocol::Role, String> {
+    warren_protocol::Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role; use owner, admin, member, viewer or bot"))
 }
 
 /// Which running server to ask: the one serving a data directory.
@@ -202,7 +229,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn real_main() -> Result<()> {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches)?;
     let (command, log_level) = match cli.command {
         Cmd::Serve {
             config,
@@ -210,7 +238,7 @@ fn real_main() -> Result<()> {
             listen,
             tls_cert,
             tls_key,
-            cache_mib,
+            mut limits,
         } => {
             let file = match &config {
                 Some(path) => ConfigFile::load(path)?,
@@ -222,9 +250,16 @@ fn real_main() -> Result<()> {
                 log_level: cli.log_level,
                 tls_cert,
                 tls_key,
-                cache_mib,
             };
-            let settings = config::resolve(&file, flags)?;
+            // A limit set by flag or environment beats the file; a clap default does not.
+            let serve = matches.subcommand_matches("serve");
+            let given = |id: &str| {
+                serve
+                    .and_then(|m| m.value_source(id))
+                    .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
+            };
+            config::apply_limits(&file, &mut limits, given)?;
+            let settings = config::resolve(&file, flags, limits)?;
             let level = settings.log_level.clone();
             (Run::Serve(settings), level)
         }
@@ -264,8 +299,7 @@ async fn serve(settings: config::Settings) -> Result<()> {
         Some(files) => Some(tls::acceptor(&files.cert, &files.key)?),
         None => None,
     };
-    let mut bound =
-        server::bind_with_cache(data.clone(), &settings.listen, Some(settings.cache_bytes)).await?;
+    let mut bound = server::bind_with(data.clone(), &settings.listen, settings.limits).await?;
     let scheme = if acceptor.is_some() { "https" } else { "http" };
     if let Some(acceptor) = acceptor {
         bound = bound.with_tls(acceptor);
@@ -321,6 +355,27 @@ async fn run(command: Cmd) -> Result<()> {
             );
         }
         Cmd::Token { action } => token(action)?,
+        Cmd::Member { action } => member(action)?,
+    }
+    Ok(())
+}
+
+fn member(action: MemberCmd) -> Result<()> {
+    match action {
+        MemberCmd::Add { data, name, role } => {
+            let store = Store::open(&data_dir(data)?)?;
+            let ws = workspace::first_workspace(&store)?;
+            let (user, token) = workspace::add_member(&store, &ws.id, &name, role)?;
+            eprintln!(
+                "Added {:?} ({}) to {:?} as {}; token {} (shown once; store it now):",
+                user.name,
+                user.id,
+                ws.name,
+                role.as_str(),
+                token.record.id
+            );
+            println!("{}", token.token);
+        }
     }
     Ok(())
 }

@@ -5,14 +5,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::{App, ConnectionTracker};
+use crate::catch_up::CatchUp;
+use crate::gate::Gate;
+use crate::health::Health;
 use crate::hub::Hub;
+use crate::limits::Limits;
+use crate::refusals::Refusals;
 use crate::store::{Store, StoreError};
-use crate::{http, writer};
+use crate::{http, listen, writer};
 
 /// How long shutdown waits for connections to finish their in-flight commands.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,23 +57,29 @@ pub struct Bound {
 
 /// Opens the store in `data` and binds `listen`.
 pub async fn bind(data: PathBuf, listen: &str) -> Result<Bound, ServeError> {
-    bind_with_cache(data, listen, None).await
+    bind_with(data, listen, Limits::default()).await
 }
 
-/// Opens the store in `data` with a page cache of `cache_bytes` and binds `listen`.
-pub async fn bind_with_cache(
-    data: PathBuf,
-    listen: &str,
-    cache_bytes: Option<usize>,
-) -> Result<Bound, ServeError> {
-    let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&data, cache_bytes))
+/// [`bind`] with the given limits (page cache size, deadlines, connection caps).
+pub async fn bind_with(data: PathBuf, listen: &str, limits: Limits) -> Result<Bound, ServeError> {
+    let cache = limits.cache_bytes();
+    let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&data, cache))
         .await
         .map_err(|e| ServeError::Thread(std::io::Error::other(e.to_string())))??;
-    bind_store(store, listen).await
+    bind_store_with(store, listen, limits).await
 }
 
 /// Binds `listen` over an already open store (used by embedded servers).
 pub async fn bind_store(store: Store, listen: &str) -> Result<Bound, ServeError> {
+    bind_store_with(store, listen, Limits::default()).await
+}
+
+/// [`bind_store`] with the given limits.
+pub async fn bind_store_with(
+    store: Store,
+    listen: &str,
+    limits: Limits,
+) -> Result<Bound, ServeError> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -81,15 +91,23 @@ pub async fn bind_store(store: Store, listen: &str) -> Result<Bound, ServeError>
         source,
     })?;
     let hub = Arc::new(Hub::default());
-    let (writer, writer_thread) =
-        writer::spawn(store.clone(), hub.clone()).map_err(ServeError::Thread)?;
+    let health = Arc::new(Health::default());
+    let (writer, writer_thread) = writer::spawn_with(store.clone(), hub.clone(), health.clone())
+        .map_err(ServeError::Thread)?;
     let (shutdown_tx, shutdown) = watch::channel(false);
+    let refusals = Arc::new(Refusals::new(limits.auth_log_interval));
+    refusals.spawn_reporter();
     let app = Arc::new(App {
         store,
         hub,
         writer,
         shutdown,
         connections: ConnectionTracker::default(),
+        token_changes: tokio::sync::broadcast::channel(64).0,
+        catch_up: CatchUp::new(limits.max_catch_ups),
+        health,
+        refusals,
+        limits,
         metrics: Arc::default(),
     });
     Ok(Bound {
@@ -138,12 +156,6 @@ impl Bound {
             admin_socket,
             local_addr,
         } = self;
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        let listener = crate::tls::MaybeTls::new(listener, tls);
         #[cfg(unix)]
         let admin = match admin_socket {
             Some(path) => Some(
@@ -160,12 +172,16 @@ impl Bound {
         ));
         let router = http::router(app.clone());
         let mut down = app.shutdown.clone();
-        let served = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let gate = Gate::new(
+            app.limits.max_connections_per_ip,
+            app.limits.total_connections(),
+        );
+        let served = listen::serve(listener, router, &app.limits, gate, tls, async move {
             signal.await;
             tracing::info!(%local_addr, "shutting down: no new connections");
             let _ = shutdown_tx.send(true);
         });
-        let (result, ()) = tokio::join!(async { served.await }, async {
+        let ((), ()) = tokio::join!(served, async {
             let _ = down.wait_for(|d| *d).await;
             if tokio::time::timeout(DRAIN_TIMEOUT, app.connections.wait_idle())
                 .await
@@ -181,7 +197,6 @@ impl Bound {
         sampler.abort();
         #[cfg(unix)]
         drop(admin);
-        result.map_err(ServeError::Http)?;
         // Dropping the last writer handle lets the writer finish its queue and stop.
         drop(app);
         let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;

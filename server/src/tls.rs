@@ -1,9 +1,9 @@
-//! TLS termination: loading a PEM certificate chain and key into a rustls acceptor, and a
-//! listener that hands axum either plain or TLS streams.
+//! TLS termination: loading a PEM certificate chain and key into a rustls acceptor, and the
+//! stream hyper serves, plain or TLS.
 //!
-//! TLS handshakes run in their own tasks (at most [`MAX_HANDSHAKES`] at once, each within
-//! [`HANDSHAKE_TIMEOUT`]), so a peer that opens a socket and never finishes its handshake holds
-//! no one else up.
+//! The handshake runs in each connection's own task after the connection caps let it in
+//! ([`crate::listen`]), within the header deadline, so a peer that opens a socket and never
+//! finishes its handshake holds no one else up.
 
 use std::io;
 use std::path::Path;
@@ -12,19 +12,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::serve::Listener;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-
-/// How long a client may take to complete its TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most handshakes in progress at once; further sockets wait to be accepted.
-pub const MAX_HANDSHAKES: usize = 256;
 
 /// Why the certificate or key cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -143,105 +135,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
     }
 }
 
-/// A listener that serves its inner listener's connections as they are, or through TLS.
-pub enum MaybeTls<L: Listener> {
-    Plain(L),
-    Tls {
-        handshaken: mpsc::Receiver<(TlsStream<L::Io>, L::Addr)>,
-        local_addr: io::Result<L::Addr>,
-        acceptor_task: JoinHandle<()>,
-    },
-}
-
-impl<L> MaybeTls<L>
+/// Completes the TLS handshake on `io` (within `deadline`) when there is an acceptor, or
+/// passes `io` through; `None` when the handshake failed or timed out (the socket is dropped).
+pub async fn wrap<S>(io: S, acceptor: Option<&TlsAcceptor>, deadline: Duration) -> Option<Stream<S>>
 where
-    L: Listener,
-    L::Addr: Clone + std::fmt::Debug + Sync,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    /// Wraps `inner`; with an acceptor, every connection must complete a TLS handshake first.
-    pub fn new(inner: L, acceptor: Option<TlsAcceptor>) -> Self {
-        let Some(acceptor) = acceptor else {
-            return MaybeTls::Plain(inner);
-        };
-        let local_addr = inner.local_addr();
-        let (tx, handshaken) = mpsc::channel(64);
-        let acceptor_task = tokio::spawn(accept_loop(inner, acceptor, tx));
-        MaybeTls::Tls {
-            handshaken,
-            local_addr,
-            acceptor_task,
+    let Some(acceptor) = acceptor else {
+        return Some(Stream::Plain(io));
+    };
+    match tokio::time::timeout(deadline, acceptor.accept(io)).await {
+        Ok(Ok(stream)) => Some(Stream::Tls(Box::new(stream))),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            None
         }
-    }
-}
-
-async fn accept_loop<L: Listener>(
-    mut inner: L,
-    acceptor: TlsAcceptor,
-    tx: mpsc::Sender<(TlsStream<L::Io>, L::Addr)>,
-) where
-    L::Addr: std::fmt::Debug + Sync,
-{
-    let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (io, addr) = inner.accept().await;
-        let acceptor = acceptor.clone();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
-                Ok(Ok(stream)) => {
-                    let _ = tx.send((stream, addr)).await;
-                }
-                Ok(Err(e)) => tracing::debug!(peer = ?addr, error = %e, "TLS handshake failed"),
-                Err(_) => tracing::debug!(peer = ?addr, "TLS handshake timed out"),
-            }
-        });
-    }
-}
-
-impl<L> Drop for MaybeTls<L>
-where
-    L: Listener,
-{
-    fn drop(&mut self) {
-        if let MaybeTls::Tls { acceptor_task, .. } = self {
-            acceptor_task.abort();
-        }
-    }
-}
-
-impl<L> Listener for MaybeTls<L>
-where
-    L: Listener,
-    L::Addr: Clone + Sync,
-{
-    type Io = Stream<L::Io>;
-    type Addr = L::Addr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self {
-            MaybeTls::Plain(inner) => {
-                let (io, addr) = inner.accept().await;
-                (Stream::Plain(io), addr)
-            }
-            MaybeTls::Tls { handshaken, .. } => match handshaken.recv().await {
-                Some((stream, addr)) => (Stream::Tls(Box::new(stream)), addr),
-                // The accept task ended (it never does while the listener lives).
-                None => std::future::pending().await,
-            },
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        match self {
-            MaybeTls::Plain(inner) => inner.local_addr(),
-            MaybeTls::Tls { local_addr, .. } => match local_addr {
-                Ok(a) => Ok(a.clone()),
-                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-            },
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
         }
     }
 }

@@ -11,14 +11,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::ReadableTable;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
+use warren_protocol::account::TokenScope;
 use warren_protocol::{Command, ErrorCode, Event, Id, Member, RequestId, WireError};
 
 use crate::frames;
+use crate::health::Health;
 use crate::hub::Hub;
 use crate::service::{self, ApplyError, Ctx};
 use crate::store::read::{event_at, get_json};
-use crate::store::tables::{EVENTS, MEMBERS, REQUESTS};
+use crate::store::tables::{EVENTS, MEMBERS, META, REQUESTS};
 use crate::store::{Store, StoreError};
 
 /// Most commands applied in one transaction.
@@ -31,6 +34,8 @@ pub const REQUEST_ID_TTL_SECS: u64 = 24 * 60 * 60;
 /// One command waiting to be applied.
 pub struct WriteRequest {
     pub user: Id,
+    /// The scope of the token the command came with.
+    pub scope: TokenScope,
     pub workspace: Id,
     pub request_id: RequestId,
     pub command: Command,
@@ -91,9 +96,23 @@ impl WriterHandle {
         request_id: RequestId,
         command: Command,
     ) -> Ticket {
+        self.enqueue_scoped(user, TokenScope::Full, workspace, request_id, command)
+            .await
+    }
+
+    /// [`WriterHandle::enqueue`] for a token of a limited scope.
+    pub async fn enqueue_scoped(
+        &self,
+        user: Id,
+        scope: TokenScope,
+        workspace: Id,
+        request_id: RequestId,
+        command: Command,
+    ) -> Ticket {
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
             user,
+            scope,
             workspace,
             request_id,
             command,
@@ -132,35 +151,202 @@ pub fn spawn(
     store: Store,
     hub: Arc<Hub>,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
+    spawn_with(store, hub, Arc::new(Health::default()))
+}
+
+/// [`spawn`], reporting the store's health (a full disk, a failed commit) to `health`.
+pub fn spawn_with(
+    store: Store,
+    hub: Arc<Hub>,
+    health: Arc<Health>,
+) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     let stats = Arc::new(WriterStats::default());
     let thread_stats = stats.clone();
+    // With a runtime at hand, a degraded writer wakes up now and then to probe the disk.
+    let runtime = tokio::runtime::Handle::try_current().ok();
     let join = std::thread::Builder::new()
         .name("warren-writer".into())
-        .spawn(move || run(store, hub, rx, &thread_stats))?;
+        .spawn(move || {
+            let writer = Writer {
+                store,
+                hub,
+                health,
+                stats: thread_stats,
+                broken: None,
+            };
+            writer.run(rx, runtime.as_ref());
+        })?;
     Ok((WriterHandle { tx, stats }, join))
 }
 
-fn run(store: Store, hub: Arc<Hub>, mut rx: mpsc::Receiver<WriteRequest>, stats: &WriterStats) {
-    let mut last_prune = 0i64;
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
+/// How often a writer whose store failed checks, while idle, whether writes work again.
+pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+struct Writer {
+    store: Store,
+    hub: Arc<Hub>,
+    health: Arc<Health>,
+    stats: Arc<WriterStats>,
+    /// Set after a failed commit: the answer every command gets until a write works again.
+    broken: Option<WireError>,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<WriteRequest>, runtime: Option<&Handle>) {
+        let mut last_prune = 0i64;
+        loop {
+            let first = match runtime {
+                Some(rt) if self.broken.is_some() => {
+                    // The timer must be created inside the runtime's context.
+                    let next =
+                        rt.block_on(async { tokio::time::timeout(PROBE_EVERY, rx.recv()).await });
+                    match next {
+                        Ok(next) => next,
+                        Err(_) => {
+                            self.probe();
+                            continue;
+                        }
+                    }
+                }
+                _ => rx.blocking_recv(),
+            };
+            let Some(first) = first else { break };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
             }
-        }
-        let now = service::now_ms();
-        if now - last_prune > 3_600_000 {
-            last_prune = now;
-            if let Err(e) = prune_requests(&store, now) {
-                tracing::warn!(error = %e, "could not prune old request ids");
+            if let Some(error) = self.broken.clone() {
+                // Reopening closes the handle that still serves reads, so only when there is room.
+                let reopened = if has_room(&self.store) {
+                    self.store.reopen()
+                } else {
+                    Err(StoreError::Closed)
+                };
+                if let Err(e) = reopened {
+                    tracing::debug!(error = %e, "the store cannot be reopened yet");
+                    for request in batch {
+                        let _ = request.reply.send(Err(error.clone()));
+                    }
+                    continue;
+                }
             }
+            self.broken = None;
+            let now = service::now_ms();
+            if now - last_prune > 3_600_000 {
+                last_prune = now;
+                if let Err(e) = prune_requests(&self.store, now) {
+                    tracing::warn!(error = %e, "could not prune old request ids");
+                }
+            }
+            self.commit_batch(batch, now);
         }
-        commit_batch(&store, &hub, batch, now, stats);
+        tracing::debug!("writer stopped");
     }
-    tracing::debug!("writer stopped");
+
+    /// While idle after a failure: reopens the store and tries a tiny durable write; if it works,
+    /// the store is healthy again.
+    fn probe(&mut self) {
+        if !has_room(&self.store) {
+            return;
+        }
+        let result = self.store.reopen().and_then(|()| {
+            let txn = self.store.begin_write()?;
+            let now = service::now_ms().to_be_bytes();
+            txn.open_table(META)?
+                .insert("health_probe", now.as_slice())?;
+            txn.commit()?;
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                self.broken = None;
+                if self.health.recover() {
+                    tracing::info!("the store accepts writes again");
+                }
+            }
+            Err(e) => {
+                self.fail(&ApplyError::Store(e), 0);
+            }
+        }
+    }
+
+    /// Records a failed commit: the health, the log, and the answer until writes work again.
+    fn fail(&mut self, e: &ApplyError, commands: usize) -> WireError {
+        let full = matches!(e, ApplyError::Store(s) if s.is_storage_full());
+        let reopen = matches!(e, ApplyError::Store(s) if s.needs_reopen());
+        let answer = if full {
+            self.health.degrade(
+                "storage_full",
+                "the disk holding the store is full; free space there and writes resume without a restart",
+            );
+            WireError::new(
+                ErrorCode::StorageFull,
+                "the server's disk is full; nothing was applied; retry with the same request id once space is freed",
+            )
+        } else {
+            if reopen {
+                self.health.degrade(
+                    "storage_error",
+                    format!("the store failed to write ({e}); see the server log"),
+                );
+            }
+            WireError::new(
+                ErrorCode::Internal,
+                "the server could not store this change; nothing was applied; retry with the same request id",
+            )
+        };
+        if commands > 0 || self.broken.is_none() {
+            tracing::error!(error = %e, commands, "a group commit failed; nothing in it was applied");
+        }
+        if full || reopen {
+            self.broken = Some(answer.clone());
+        }
+        answer
+    }
+
+    fn commit_batch(&mut self, batch: Vec<WriteRequest>, now: i64) {
+        let started = std::time::Instant::now();
+        let applied = apply_batch(&self.store, &batch, now);
+        self.stats.commit_latency.record(started.elapsed());
+        let outcomes = match applied {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let answer = self.fail(&e, batch.len());
+                for request in batch {
+                    let _ = request.reply.send(Err(answer.clone()));
+                }
+                return;
+            }
+        };
+        if self.health.recover() {
+            tracing::info!("the store accepts writes again");
+        }
+        publish(&self.hub, batch, outcomes, &self.stats);
+    }
+}
+
+/// Bytes a free-space probe writes next to the store.
+const ROOM_PROBE_BYTES: usize = 256 * 1024;
+
+/// Whether the disk holding the store has room again: a small file can be written and synced
+/// next to it (then removed). Checked before reopening, because reopening drops the handle that
+/// still serves reads while the disk is full.
+fn has_room(store: &Store) -> bool {
+    use std::io::Write;
+    let Some(dir) = store.path().parent() else {
+        return true;
+    };
+    let probe = dir.join(".warren-space-probe");
+    let written = std::fs::File::create(&probe).and_then(|mut file| {
+        file.write_all(&[0u8; ROOM_PROBE_BYTES])?;
+        file.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.is_ok()
 }
 
 enum Outcome {
@@ -170,23 +356,7 @@ enum Outcome {
     Rejected(WireError),
 }
 
-fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64, stats: &WriterStats) {
-    let started = std::time::Instant::now();
-    let applied = apply_batch(store, &batch, now);
-    stats.commit_latency.record(started.elapsed());
-    let outcomes = match applied {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            tracing::error!(error = %e, commands = batch.len(), "a group commit failed; nothing in it was applied");
-            for request in batch {
-                let _ = request.reply.send(Err(WireError::new(
-                    ErrorCode::Internal,
-                    "the server could not store this change; nothing was applied; retry with the same request id",
-                )));
-            }
-            return;
-        }
-    };
+fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &WriterStats) {
     // Counted before anyone is answered, so a caller that saw its answer sees its commit counted.
     stats.commits.fetch_add(1, Ordering::Relaxed);
     stats
@@ -196,6 +366,9 @@ fn commit_batch(store: &Store, hub: &Hub, batch: Vec<WriteRequest>, now: i64, st
         let answer = match outcome {
             Outcome::Applied(event, json) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
+                if let warren_protocol::Change::MemberRemoved { user_id } = &event.change {
+                    hub.evict_user(&request.workspace, user_id);
+                }
                 Ok(Applied {
                     event: Arc::new(event),
                     duplicate: false,
@@ -256,7 +429,7 @@ fn apply_one(
         "members",
         (request.workspace.as_str(), user),
     )?;
-    if member.is_none() {
+    let Some(member) = member else {
         return Err(ApplyError::reject(
             ErrorCode::NotFound,
             format!(
@@ -264,13 +437,16 @@ fn apply_one(
                 request.workspace
             ),
         ));
-    }
+    };
     let ctx = Ctx {
         workspace: &request.workspace,
         actor: &request.user,
+        role: member.role,
+        scope: request.scope,
         now,
         seq: service::next_seq(txn, &request.workspace)?,
     };
+    ctx.check(&request.command)?;
     let change = service::apply(txn, &ctx, &request.command)?;
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(

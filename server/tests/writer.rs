@@ -292,9 +292,11 @@ async fn validation_errors_name_the_problem() {
 #[tokio::test]
 async fn events_reach_hub_subscribers_in_order() {
     let f = fixture();
-    let mut sub = f
-        .hub
-        .subscribe(&f.boot.workspace.id, f.hub.new_connection_id());
+    let mut sub = f.hub.subscribe(
+        &f.boot.workspace.id,
+        f.hub.new_connection_id(),
+        &f.boot.owner.id,
+    );
     for i in 0..5 {
         f.run(&format!("e{i}"), f.add_card("x"))
             .await

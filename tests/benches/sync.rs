@@ -11,6 +11,10 @@
 //!    0.5x the bare server.
 //! 3. Latency from sending a change to its arrival at the last subscribed client, p50 and p99,
 //!    ours and the bare server's.
+//! 4. Memory per idle subscribed connection: `VmRSS` of a real `warren-server` process before and
+//!    after `WARREN_BENCH_CLIENTS` connections say hello and subscribe. Target: at most 30 KiB.
+//! 5. A reconnect storm: a canary's ack latency alone, then while `WARREN_BENCH_STORM_CLIENTS`
+//!    clients keep reconnecting with full snapshots.
 //!
 //! The server runs in-process on its own tokio runtime; the clients on another. See
 //! `docs/performance.md` for the knobs, the numbers and the caveats.
@@ -23,8 +27,12 @@ mod config;
 mod durable;
 #[path = "sync/fanout.rs"]
 mod fanout;
+#[path = "sync/memory.rs"]
+mod memory;
 #[path = "sync/stats.rs"]
 mod stats;
+#[path = "sync/storm.rs"]
+mod storm;
 #[path = "sync/warren.rs"]
 mod warren;
 #[path = "sync/ws.rs"]
@@ -42,6 +50,7 @@ use crate::warren::Warren;
 
 const WRITE_TARGET: f64 = 10.0;
 const FANOUT_TARGET: f64 = 0.5;
+const MEMORY_TARGET_KIB: f64 = 30.0;
 
 fn main() -> Result<()> {
     // `cargo bench` passes `--bench`. `cargo test --all-targets` runs bench binaries without it:
@@ -74,6 +83,25 @@ fn main() -> Result<()> {
     };
     println!("stores in {}", root.path().display());
     let clients = runtime(config.client_threads, "bench-client")?;
+    let storm_config = storm::StormConfig {
+        clients: config.storm_clients,
+        time: config.storm_time,
+        cards: config.storm_cards,
+        samples: config.samples,
+    };
+    match std::env::var("WARREN_BENCH_PHASE").as_deref() {
+        // Only phase 4 or 5: quick to repeat after a change to connections or catch-up.
+        Ok("memory") => {
+            let memory = clients.block_on(memory::idle_connections(config.clients))?;
+            report_memory(&memory);
+            return Ok(());
+        }
+        Ok("storm") => {
+            storm_phase(&clients, &storm_config)?;
+            return Ok(());
+        }
+        _ => {}
+    }
 
     // Phase 1 and 2/3 against warren.
     let server_rt = runtime(config.server_threads, "warren-server")?;
@@ -157,6 +185,19 @@ fn main() -> Result<()> {
     );
     drop(bare_rt);
 
+    println!(
+        "\n== 4. memory per idle subscribed connection ({} connections) ==",
+        config.clients
+    );
+    let memory = clients.block_on(memory::idle_connections(config.clients))?;
+    report_memory(&memory);
+
+    println!(
+        "\n== 5. reconnect storm ({} clients re-snapshotting for {:?}) ==",
+        storm_config.clients, storm_config.time
+    );
+    let storm = storm_phase(&clients, &storm_config)?;
+
     let fanout_ratio = ours.deliveries_per_sec() / theirs.deliveries_per_sec();
     println!("\n== summary ==");
     println!(
@@ -178,6 +219,18 @@ fn main() -> Result<()> {
         config.clients,
         ours.latency.summary(),
         theirs.latency.summary()
+    );
+    println!(
+        "4. memory per idle subscribed connection: {:.1} KiB ({} connections; target <= {MEMORY_TARGET_KIB} KiB: {})",
+        memory.per_connection_kib(),
+        memory.clients,
+        verdict(memory.per_connection_kib() <= MEMORY_TARGET_KIB)
+    );
+    println!(
+        "5. canary ack during a storm of {} re-snapshotting clients: {} (alone: {})",
+        storm_config.clients,
+        storm.storm.summary(),
+        storm.quiet.summary()
     );
     Ok(())
 }
@@ -215,6 +268,50 @@ fn report_writes(writes: &durable::Writes) {
             writes.longest_rank
         );
     }
+}
+
+/// Phase 5 twice: with the catch-up limit (the default, 4 at once) and effectively without it.
+fn storm_phase(clients: &Runtime, config: &storm::StormConfig) -> Result<storm::Storm> {
+    println!("-- without a limit on catch-up work (--max-catch-ups 100000) --");
+    let unlimited = clients.block_on(storm::run(config, &["--max-catch-ups", "100000"]))?;
+    report_storm(config, &unlimited);
+    println!("-- with the default limit (4 at once) --");
+    let limited = clients.block_on(storm::run(config, &[]))?;
+    report_storm(config, &limited);
+    Ok(limited)
+}
+
+fn report_storm(config: &storm::StormConfig, storm: &storm::Storm) {
+    println!(
+        "storm    {} snapshots of {} bytes to {} clients in {:.1} s ({:.0}/s)",
+        storm.snapshots,
+        storm.snapshot_bytes,
+        config.clients,
+        storm.elapsed.as_secs_f64(),
+        storm.snapshots as f64 / storm.elapsed.as_secs_f64()
+    );
+    println!(
+        "canary   ack alone ({} samples): {}",
+        storm.quiet.len(),
+        storm.quiet.summary()
+    );
+    println!(
+        "canary   ack during the storm ({} samples): {}; p50 ratio {:.1}x",
+        storm.storm.len(),
+        storm.storm.summary(),
+        storm.storm.percentile(50.0).as_secs_f64() / storm.quiet.percentile(50.0).as_secs_f64()
+    );
+}
+
+fn report_memory(memory: &memory::Memory) {
+    println!(
+        "warren-server VmRSS {} KiB before, {} KiB after {} idle subscribed connections: {:.1} KiB per connection   target <= {MEMORY_TARGET_KIB} KiB: {}",
+        memory.before_kib,
+        memory.after_kib,
+        memory.clients,
+        memory.per_connection_kib(),
+        verdict(memory.per_connection_kib() <= MEMORY_TARGET_KIB)
+    );
 }
 
 fn report_fanout(name: &str, run: &Fanout) {

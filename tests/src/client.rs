@@ -74,6 +74,10 @@ pub struct Client {
     pub resync_positions: Vec<usize>,
     /// Every `pong` nonce.
     pub pongs: Vec<u64>,
+    /// Every `typing` frame: (room id, user id).
+    pub typing: Vec<(Id, Id)>,
+    /// Every `welcome` frame after the first.
+    pub welcomes: usize,
     /// `error` frames without a request id: (code, message).
     pub loose_errors: Vec<(ErrorCode, String)>,
     /// Answers (`ack`, `error`, `result`) not yet taken, by request id.
@@ -177,6 +181,8 @@ pub async fn connect_with(
         resyncs: Vec::new(),
         resync_positions: Vec::new(),
         pongs: Vec::new(),
+        typing: Vec::new(),
+        welcomes: 0,
         loose_errors: Vec::new(),
         answers: HashMap::new(),
         closed: None,
@@ -256,6 +262,7 @@ impl Client {
             } => {
                 self.workspace = workspaces.first().map(|w| w.id.clone());
                 self.user = Some(user);
+                self.welcomes += 1;
             }
             ServerMessage::Snapshot { state } => self.snapshots.push(state),
             ServerMessage::Event { event } => self.events.push(event),
@@ -265,7 +272,7 @@ impl Client {
                 self.resync_positions.push(self.events.len());
             }
             ServerMessage::Pong { nonce } => self.pongs.push(nonce),
-            ServerMessage::Typing { .. } => {}
+            ServerMessage::Typing { room_id, user_id } => self.typing.push((room_id, user_id)),
             ServerMessage::Error {
                 request_id: None,
                 code,
@@ -273,6 +280,7 @@ impl Client {
             } => self.loose_errors.push((code, message)),
             ServerMessage::Ack { ref request_id, .. }
             | ServerMessage::Result { ref request_id, .. }
+            | ServerMessage::AccountResult { ref request_id, .. }
             | ServerMessage::Error {
                 request_id: Some(ref request_id),
                 ..
@@ -353,6 +361,12 @@ impl Client {
     }
 
     /// Takes the answer to `request_id` if it has arrived.
+    /// Whether an answer to `request_id` arrived and was not taken yet.
+    pub fn has_answer(&self, request_id: &str) -> bool {
+        self.answers.get(request_id).is_some_and(|q| !q.is_empty())
+    }
+
+    /// Takes the oldest unread answer to `request_id`, if one arrived.
     pub fn take_answer(&mut self, request_id: &str) -> Option<ServerMessage> {
         let queue = self.answers.get_mut(request_id)?;
         let answer = queue.pop_front();
@@ -480,6 +494,21 @@ impl Client {
                 Ok(()) => {}
                 Err(Gone::Closed(code)) => return Ok(code),
                 Err(Gone::Timeout) => return Err(Gone::Timeout),
+            }
+        }
+    }
+
+    /// After the server's close frame: reads on until the connection ends, and says whether it
+    /// ended cleanly (the closing handshake completed, then EOF) rather than with an error such
+    /// as a reset.
+    pub async fn ended_cleanly(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return Err("the connection did not end in time".to_owned()),
+                Ok(None) | Ok(Some(Err(WsError::ConnectionClosed))) => return Ok(()),
+                Ok(Some(Err(e))) => return Err(e.to_string()),
+                Ok(Some(Ok(_))) => {}
             }
         }
     }

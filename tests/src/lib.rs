@@ -7,6 +7,7 @@ pub mod bins;
 pub mod cli;
 pub mod client;
 pub mod model;
+pub mod raw;
 pub mod server;
 pub mod tmux;
 

@@ -51,6 +51,15 @@ impl Model {
         match &event.change {
             Change::WorkspaceCreated { workspace } => s.workspace = workspace.clone(),
             Change::MemberAdded { member } => s.members.push(member.clone()),
+            Change::MemberUpdated { member } => {
+                for m in &mut s.members {
+                    if m.user_id == member.user_id {
+                        *m = member.clone();
+                    }
+                }
+            }
+            Change::MemberRemoved { user_id } => s.members.retain(|m| &m.user_id != user_id),
+            Change::WorkspaceRenamed { workspace } => s.workspace = workspace.clone(),
             Change::BoardCreated { board } => s.boards.push(board.clone()),
             Change::BoardUpdated { board } => {
                 let slot = s

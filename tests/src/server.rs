@@ -33,6 +33,8 @@ pub struct Server {
     /// Held so the server never writes into a closed pipe.
     _stdout: Option<ChildStdout>,
     starts: u32,
+    /// Extra `serve` flags (limits, deadlines) for every start.
+    serve_args: Vec<String>,
 }
 
 /// A token minted by `warren-server token create`.
@@ -72,7 +74,18 @@ fn token_line(stdout: &str) -> String {
 impl Server {
     /// Initialises a fresh data directory and serves it.
     pub async fn start() -> Server {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Server::start`] with extra `serve` flags, e.g. `["--hello-timeout", "0.5"]`.
+    pub async fn start_with(serve_args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("a temp dir for the server data");
+        Self::start_in(dir, serve_args).await
+    }
+
+    /// [`Server::start_with`] in a given directory (for example on a small file system); the
+    /// store goes in `DIR/data`.
+    pub async fn start_in(dir: TempDir, serve_args: &[&str]) -> Server {
         let data = dir.path().join("data");
         let data_arg = data.to_str().expect("temp paths are UTF-8");
         let (stdout, _) = run_tool(&[
@@ -93,6 +106,7 @@ impl Server {
             child: None,
             _stdout: None,
             starts: 0,
+            serve_args: serve_args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.spawn().await;
         server
@@ -142,6 +156,7 @@ impl Server {
             .arg("--data")
             .arg(&data)
             .args(["--listen", listen, "--log-level", "info"])
+            .args(&self.serve_args)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -183,6 +198,18 @@ impl Server {
             .as_ref()
             .and_then(Child::id)
             .expect("the server is running")
+    }
+
+    /// The resident memory of the running server, in KiB (`VmRSS` of `/proc/PID/status`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/PID/status of the server");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .expect("VmRSS in /proc/PID/status")
     }
 
     /// SIGKILL: no shutdown path runs at all.
@@ -257,6 +284,21 @@ impl Server {
             id,
             token: token_line(&stdout),
         }
+    }
+
+    /// `warren-server member add --name NAME --role ROLE` (the server must be stopped): a new
+    /// user in the workspace with that role; returns their token.
+    pub async fn add_member(&self, name: &str, role: &str) -> String {
+        assert!(
+            self.child.is_none(),
+            "stop the server before `member add`: the store file is locked while it runs"
+        );
+        let data = self.data_arg();
+        let (stdout, _) = run_tool(&[
+            "member", "add", "--data", &data, "--name", name, "--role", role,
+        ])
+        .await;
+        token_line(&stdout)
     }
 
     /// `warren-server token revoke ID` (the server must be stopped).

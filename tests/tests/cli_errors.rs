@@ -91,3 +91,28 @@ async fn a_room_name_that_slack_would_refuse_is_refused_with_the_rule() {
     assert!(out.stderr.contains("try \"dev-ops\""), "{}", out.stderr);
     cli.run(&["room", "add", "#dev-ops"]).await.ok();
 }
+
+/// Another program on the port (here one answering in HTTP/1.0) is not "warren-server not
+/// running": the message says what answered is not a warren server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_program_on_the_port_is_not_blamed_on_a_stopped_server() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        }
+    });
+    let out = Cli::new(&format!("http://{addr}"), "wrn_whatever")
+        .run(&["card", "list"])
+        .await;
+    assert_eq!(out.code, 2, "{out:#?}");
+    let line = out.stderr.trim_end();
+    assert!(line.contains("is not a warren server"), "{line}");
+    assert!(line.contains("check the address and the port"), "{line}");
+    assert!(!line.contains("is warren-server running"), "{line}");
+}

@@ -83,3 +83,20 @@ async fn a_store_held_by_another_process_is_named_plainly() {
     assert!(out.stderr.contains("WARREN_DATA_DIR"), "{}", out.stderr);
     assert!(!out.stderr.contains("config file"), "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_data_dir_is_named_as_the_local_workspace_not_a_config_file() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let file = temp.path().join("not-a-dir");
+    std::fs::write(&file, "x").expect("write a file");
+    let cli = Cli::bare().with_data_dir(&file.join("local"));
+    let out = cli.run(&["card", "list"]).await;
+    assert_eq!(out.code, 2, "{out:#?}");
+    assert!(
+        out.stderr.contains("the local workspace in"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("WARREN_DATA_DIR"), "{}", out.stderr);
+    assert!(!out.stderr.contains("config file"), "{}", out.stderr);
+}

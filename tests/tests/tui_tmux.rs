@@ -4,7 +4,9 @@
 //! client adds without a key press, and quits promptly with status 0. `warren demo` shows its
 //! seeded board and `#general` conversation and removes its data directory on quit. A change
 //! made while the server is down shows at once as pending and reaches the server once it returns.
-//! A multi-line paste (bracketed, as a terminal sends it) becomes one message.
+//! A multi-line paste (bracketed, as a terminal sends it) becomes one message. A change waiting
+//! when the user quits is kept (after a question) and sent by the next run, exactly once. A room
+//! is created from the keyboard, and another is reached by typing part of its name.
 //!
 //! Needs tmux (these tests fail, not skip, without it; `.ci/run` installs it).
 
@@ -46,18 +48,21 @@ async fn card_titles(cli: &Cli) -> Vec<String> {
 /// the returned guard).
 fn open_tui(server: &Server) -> (Tmux, tempfile::TempDir) {
     let config = tempfile::tempdir().expect("a config dir for the TUI");
+    let tui = open_tui_in(server, config.path());
+    (tui, config)
+}
+
+/// The real `warren` against `server` with `home` as its config dir and home (where its data
+/// dir, and so its saved outbox, lives).
+fn open_tui_in(server: &Server, home: &std::path::Path) -> Tmux {
     let url = server.http_url();
-    let tui = Tmux::start(
+    Tmux::start(
         &bins::cli_bin(),
         &["--server", &url, "--token", &server.token],
-        [
-            ("WARREN_CONFIG_DIR", config.path()),
-            ("HOME", config.path()),
-        ],
+        [("WARREN_CONFIG_DIR", home), ("HOME", home)],
         WIDTH,
         HEIGHT,
-    );
-    (tui, config)
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,6 +238,81 @@ async fn a_multi_line_paste_is_one_message() {
     assert_eq!(bodies, ["first line\nq\nthird line"], "{tail:#?}");
     tui.keys(&["Escape"]).await;
     tui.wait_for_text(&["press i to write"]).await;
+    tui.keys(&["q"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_waiting_at_quit_is_sent_by_the_next_run() {
+    let mut server = Server::start().await;
+    let url = server.http_url();
+    let home = tempfile::tempdir().expect("a home for the TUI");
+    let tui = open_tui_in(&server, home.path());
+    tui.wait_for_text(&["Backlog", "● connected"]).await;
+    server.kill_9().await;
+    tui.wait_for("the reconnecting state", |s| s.contains("◌ reconnecting"))
+        .await;
+    tui.keys(&["n"]).await;
+    tui.wait_for_text(&["New card"]).await;
+    tui.type_text("Kept across runs").await;
+    tui.keys(&["C-s"]).await;
+    tui.wait_for_text(&["#… Kept across runs"]).await;
+
+    // q asks, saying the change is kept; yes quits.
+    tui.keys(&["q"]).await;
+    tui.wait_for_text(&["1 change not sent yet; it is kept and sent when"])
+        .await;
+    tui.keys(&["y"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0));
+    drop(tui);
+
+    // The server returns; a new warren sends what the last one kept, once.
+    server.restart_same_port().await;
+    let tui = open_tui_in(&server, home.path());
+    tui.wait_for("the kept card confirmed by the server", |s| {
+        s.contains("#1 Kept across runs") && s.contains("● connected") && !s.contains("waiting")
+    })
+    .await;
+    let titles = card_titles(&Cli::new(&url, &server.token)).await;
+    assert_eq!(titles, ["Kept across runs"], "applied exactly once");
+    // Nothing is left to send: quitting does not ask.
+    tui.keys(&["q"]).await;
+    let (exit, _) = tui.wait_exit().await;
+    assert_eq!(exit, Exit::Code(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_is_created_and_another_reached_by_name() {
+    let server = Server::start().await;
+    let cli = Cli::new(&server.http_url(), &server.token);
+    let (tui, _config) = open_tui(&server);
+    tui.wait_for_text(&["Backlog", "● connected"]).await;
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&["Rooms", "#general"]).await;
+    tui.keys(&["n"]).await;
+    tui.wait_for_text(&["New room"]).await;
+    tui.type_text("ops").await;
+    tui.keys(&["Enter"]).await;
+    // Created, and shown: the room header names it.
+    tui.wait_for("the new room open", |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|header| header.contains("#ops"))
+    })
+    .await;
+    let rooms = cli.run(&["room", "list"]).await.ok();
+    assert!(rooms.stdout.contains("ops"), "{rooms:#?}");
+    // Jump back by part of the name.
+    tui.keys(&["C-k"]).await;
+    tui.wait_for_text(&["Jump to a room"]).await;
+    tui.type_text("gen").await;
+    tui.keys(&["Enter"]).await;
+    tui.wait_for("#general open", |s| {
+        !s.contains("Jump to a room") && s.lines().nth(1).is_some_and(|h| h.contains("#general"))
+    })
+    .await;
     tui.keys(&["q"]).await;
     let (exit, _) = tui.wait_exit().await;
     assert_eq!(exit, Exit::Code(0));

@@ -9,7 +9,9 @@ mod column;
 mod events;
 mod keys;
 mod login;
+mod member;
 mod room;
+mod token;
 
 use std::io::Stdout;
 
@@ -49,6 +51,10 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Column(command) => column::run(command, &mut session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
         CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,
+        CliCommand::Member(command) => member::run(command, &mut session, &mut out).await,
+        CliCommand::Workspace(command) => member::workspace(command, &mut session, &mut out).await,
+        CliCommand::Whoami => member::whoami(&session, &mut out).await,
+        CliCommand::Token(command) => token::run(command, &session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
     };

@@ -47,7 +47,7 @@ keys! {
     "ui.border", NONE, "Borders of panes and columns";
     "ui.border.focused", BOLD, "The border of the focused pane or column";
     "ui.title", BOLD, "Pane and overlay titles";
-    "ui.selection", REV, "The selected row in lists (palette, rooms, messages)";
+    "ui.selection", REV, "The selected row in lists (palette, rooms, messages); what it sets wins over the row's own colours";
     "ui.tab", NONE, "An inactive tab in the tab bar";
     "ui.tab.active", REV, "The active tab";
     "ui.statusbar", REV, "The status bar at the bottom";
@@ -62,7 +62,7 @@ keys! {
     "card.number", DIM, "A card's number (#12)";
     "card.label", NONE, "A card's labels";
     "card.assignee", NONE, "A card's assignee (@name)";
-    "card.selected", REV, "The selected card";
+    "card.selected", REV, "The selected card; what it sets wins over the card's own colours";
     "card.priority.none", NONE, "The priority marker of a card without priority";
     "card.priority.low", NONE, "Low priority";
     "card.priority.medium", NONE, "Medium priority";

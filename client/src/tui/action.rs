@@ -139,6 +139,8 @@ actions! {
     ColumnDelete => "column_delete", "Delete the focused column; its cards go to a neighbour (asks first)", title = "Delete column";
     NextRoom => "next_room", "Go to the next room", title = "Next room";
     PrevRoom => "prev_room", "Go to the previous room", title = "Previous room";
+    RoomNew => "room_new", "Create a room (asks for its name)", title = "New room";
+    RoomJump => "room_jump", "Jump to a room by name", title = "Jump to a room";
     Compose => "compose", "Write a message in the current room", title = "Write a message";
     Send => "send", "Send the message";
     Newline => "newline", "Insert a new line in the message";

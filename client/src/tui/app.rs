@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use ratatui::text::Line;
 use tokio::time::Instant;
-use warren_protocol::{Change, Command, Id, Member, ServerMessage, WireError};
+use warren_protocol::{Change, Command, Id, Member, ServerMessage};
 
 use super::model::Model;
 use super::net::{NetEvent, NetRequest};
@@ -59,8 +59,9 @@ pub struct App {
     pub quit: bool,
     /// A board this client created, shown as soon as the server confirms it.
     pub pending_board: Option<Id>,
-    /// The local time zone's offset from UTC, for showing times.
-    pub utc_offset: i64,
+    /// The local time zone, for showing times: each instant gets the offset in force then, so
+    /// last winter's messages show winter time.
+    pub zone: jiff::tz::TimeZone,
     /// The largest useful scroll offset of the open overlay, as last drawn (a renderer memo, so
     /// scrolling past the end does not have to be scrolled back).
     pub overlay_max_scroll: std::cell::Cell<Option<usize>>,
@@ -104,11 +105,16 @@ impl App {
             pending_board: None,
             chat_render_cache: RefCell::new(HashMap::new()),
             overlay_max_scroll: std::cell::Cell::new(None),
-            utc_offset: crate::localtime::offset_secs(now_ms()),
+            zone: crate::localtime::zone(),
             outbox_dir: None,
             outbox_key: None,
             under: Vec::new(),
         }
+    }
+
+    /// `at_ms` as a local calendar day and time of day.
+    pub fn day_and_time(&self, at_ms: i64) -> (String, String) {
+        crate::localtime::day_and_time_in(&self.zone, at_ms)
     }
 
     /// The workspace as the user should see it: confirmed state plus pending changes.
@@ -265,10 +271,15 @@ impl App {
                     || "make that change".to_owned(),
                     |p| notices::attempt(&p.command),
                 );
-                self.reject(&what, &error);
+                // Untrusted server text: one line, no control characters, before it goes anywhere.
+                let why = crate::sanitize::line(&notices::reason(
+                    &error,
+                    refused.as_ref().map(|p| &p.command),
+                ));
+                self.notify(format!("Could not {what}: {why}"), true);
                 if let Some(refused) = refused {
                     self.keep_outbox();
-                    self.reopen_refused(refused.command);
+                    self.reopen_refused(refused.command, &why);
                 }
                 self.reproject();
             }
@@ -289,10 +300,6 @@ impl App {
                 );
             }
         }
-    }
-
-    fn reject(&mut self, what: &str, error: &WireError) {
-        self.notify(format!("Could not {what}: {}", error.message), true);
     }
 
     fn on_push(&mut self, message: ServerMessage) {
@@ -327,6 +334,7 @@ impl App {
             | ServerMessage::Welcome { .. }
             | ServerMessage::Ack { .. }
             | ServerMessage::Result { .. }
+            | ServerMessage::AccountResult { .. }
             | ServerMessage::Pong { .. } => {}
         }
     }
@@ -334,6 +342,12 @@ impl App {
     fn apply_event(&mut self, event: &warren_protocol::Event) {
         if !self.model.apply_event(event) {
             return;
+        }
+        if let Change::RoomCreated { room } = &event.change
+            && self.chat.go_to_room.as_ref() == Some(&room.id)
+        {
+            self.chat.go_to_room = None;
+            self.go_to_room(&room.id);
         }
         let me = self.me.as_ref().map(|m| m.user_id.clone());
         if let Change::MessagePosted { message } = &event.change {

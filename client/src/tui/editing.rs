@@ -30,6 +30,7 @@ impl App {
             assignee: single_line(&assignee),
             description,
             original: Vec::new(),
+            refused: None,
         };
         editor.original = editor.texts();
         editor

@@ -8,6 +8,7 @@ use super::action::{Action, Context};
 use super::app::App;
 use super::filter;
 use super::net::NetRequest;
+use super::prompt::PromptFor;
 use super::state::{Confirmable, Field, Overlay, Tab, new_compose, single_line};
 
 /// Rows a page-up/page-down moves.
@@ -226,6 +227,8 @@ impl App {
                 self.tab = Tab::Chat;
                 self.on_tab_change();
             }
+            Action::RoomNew => self.open_room_prompt(PromptFor::NewRoom, ""),
+            Action::RoomJump => self.open_room_prompt(PromptFor::JumpToRoom, ""),
             Action::Compose => {
                 self.tab = Tab::Chat;
                 self.chat.composing = true;
@@ -269,12 +272,13 @@ impl App {
                 self.board.filter_input = None;
                 self.board.filter.clear();
             }
-            Context::Compose => {
-                self.chat.composing = false;
-                if self.chat.editing.take().is_some() {
-                    self.chat.compose = new_compose();
-                }
+            Context::Compose if self.message_edit_changed() => {
+                self.overlay = Some(Overlay::Confirm {
+                    prompt: "Discard your changes to this message?".into(),
+                    what: Confirmable::DiscardMessageEdit,
+                });
             }
+            Context::Compose => self.leave_compose(),
             Context::Editor if self.editor_changed() => {
                 if let Some(editor) = self.overlay.take() {
                     self.under.push(editor);
@@ -314,6 +318,7 @@ impl App {
                         Confirmable::Quit => self.quit = true,
                         // The editor is the overlay under the question: it goes too.
                         Confirmable::DiscardEdits => self.close_overlay(),
+                        Confirmable::DiscardMessageEdit => self.leave_compose(),
                         Confirmable::DeleteCard(card_id) => {
                             self.delete_card_with_undo(card_id, tokio::time::Instant::now())
                         }
@@ -372,6 +377,12 @@ impl App {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     let n = Field::ALL.len();
                     editor.field = step(editor.field, delta, n);
+                }
+            }
+            Context::Prompt => {
+                let n = self.room_choices().len();
+                if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() {
+                    prompt.selected = step(prompt.selected, delta, n);
                 }
             }
             _ => {}
@@ -620,7 +631,7 @@ impl App {
         }
     }
 
-    fn room_messages(&self) -> Vec<warren_protocol::Message> {
+    pub(super) fn room_messages(&self) -> Vec<warren_protocol::Message> {
         let Some(room) = self.current_room() else {
             return Vec::new();
         };
@@ -679,45 +690,6 @@ impl App {
         self.chat.compose = new_compose();
         self.chat.selected = None;
         self.submit(command);
-    }
-
-    fn own_selected_message(&self) -> Option<warren_protocol::Message> {
-        let me = self.me.as_ref()?.user_id.clone();
-        let messages = self.room_messages();
-        match &self.chat.selected {
-            Some(id) => messages.into_iter().find(|m| &m.id == id && m.author == me),
-            None => messages.into_iter().rev().find(|m| m.author == me),
-        }
-    }
-
-    fn edit_message(&mut self) {
-        match self.own_selected_message() {
-            Some(message) => {
-                let mut compose = ratatui_textarea::TextArea::new(
-                    message.body.lines().map(str::to_owned).collect(),
-                );
-                compose.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-                compose.move_cursor(ratatui_textarea::CursorMove::Bottom);
-                compose.move_cursor(ratatui_textarea::CursorMove::End);
-                self.chat.compose = compose;
-                self.chat.editing = Some(message.id);
-                self.chat.composing = true;
-            }
-            None => self.notify("select one of your own messages to edit it", false),
-        }
-    }
-
-    fn delete_message(&mut self) {
-        match self.own_selected_message() {
-            Some(message) => {
-                let preview: String = message.body.chars().take(40).collect();
-                self.overlay = Some(Overlay::Confirm {
-                    prompt: format!("Delete your message “{preview}”?"),
-                    what: Confirmable::DeleteMessage(message.id),
-                });
-            }
-            None => self.notify("select one of your own messages to delete it", false),
-        }
     }
 }
 

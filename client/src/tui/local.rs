@@ -49,7 +49,7 @@ impl LocalServer {
 }
 
 fn local_error(dir: &Path, e: impl std::fmt::Display) -> ClientError {
-    ClientError::Config {
+    ClientError::LocalData {
         path: dir.display().to_string(),
         reason: e.to_string(),
     }
@@ -64,9 +64,9 @@ pub fn default_dir() -> Result<PathBuf, ClientError> {
     }
     directories::ProjectDirs::from("dev", "warren", "warren")
         .map(|p| p.data_dir().join("local"))
-        .ok_or_else(|| ClientError::Config {
-            path: "(data dir)".into(),
-            reason: "cannot find a home directory; set WARREN_DATA_DIR".into(),
+        .ok_or_else(|| ClientError::LocalData {
+            path: "(no data dir)".into(),
+            reason: "cannot find a home directory".into(),
         })
 }
 
@@ -167,11 +167,26 @@ async fn serve(
 }
 
 /// Starts the local server on `dir`.
+/// How long starting waits for the store while another process holds it: a CLI command serving
+/// it for one command lets go within moments.
+const IN_USE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Starts the local server on `dir`. If another process holds the store, waits up to
+/// [`IN_USE_WAIT`] for it to let go, then reports [`ClientError::LocalInUse`].
 pub async fn start(dir: PathBuf) -> Result<LocalServer, ClientError> {
-    let d = dir.clone();
-    let (store, token) = tokio::task::spawn_blocking(move || open_local(&d))
-        .await
-        .map_err(|e| local_error(&dir, e))??;
+    let deadline = tokio::time::Instant::now() + IN_USE_WAIT;
+    let (store, token) = loop {
+        let d = dir.clone();
+        let opened = tokio::task::spawn_blocking(move || open_local(&d))
+            .await
+            .map_err(|e| local_error(&dir, e))?;
+        match opened {
+            Err(ClientError::LocalInUse { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => break other?,
+        }
+    };
     serve(store, token, dir, true).await
 }
 

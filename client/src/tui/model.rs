@@ -145,6 +145,21 @@ impl Model {
                     self.workspace = Some(workspace);
                 }
             }
+            Change::MemberUpdated { member } => {
+                let member = clean_member(member);
+                for m in &mut self.members {
+                    if m.user_id == member.user_id {
+                        *m = member.clone();
+                    }
+                }
+            }
+            Change::MemberRemoved { user_id } => {
+                self.members.retain(|m| m.user_id != user_id);
+            }
+            Change::WorkspaceRenamed { mut workspace } => {
+                workspace.name = sanitize::line(&workspace.name);
+                self.workspace = Some(workspace);
+            }
             Change::MemberAdded { member } => {
                 let member = clean_member(member);
                 self.members.retain(|m| m.user_id != member.user_id);

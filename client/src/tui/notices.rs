@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use warren_protocol::Command;
+use warren_protocol::{Command, WireError};
 
 use super::app::{App, now_ms};
 use super::state::Notice;
@@ -75,6 +75,17 @@ impl App {
     }
 }
 
+/// Why the server refused `command`, in the user's words: the server names the request by its
+/// wire name (`create_room needs the room:manage permission …`, for API clients); after "Could
+/// not create the room #x:" that name is said as "that".
+pub fn reason(error: &WireError, command: Option<&Command>) -> String {
+    let message = error.message.trim();
+    command
+        .and_then(|c| message.strip_prefix(c.name()))
+        .and_then(|rest| rest.strip_prefix(' '))
+        .map_or_else(|| message.to_owned(), |rest| format!("that {rest}"))
+}
+
 /// What a command was trying to do, as the end of "Could not …".
 pub fn attempt(command: &Command) -> String {
     match command {
@@ -92,5 +103,8 @@ pub fn attempt(command: &Command) -> String {
         Command::RenameColumn { name, .. } => format!("rename the column to “{name}”"),
         Command::MoveColumn { .. } => "move the column".to_owned(),
         Command::DeleteColumn { .. } => "delete the column".to_owned(),
+        Command::RenameWorkspace { name } => format!("rename the workspace to “{name}”"),
+        Command::SetMemberRole { role, .. } => format!("make the member {}", role.as_str()),
+        Command::RemoveMember { .. } => "remove the member".to_owned(),
     }
 }

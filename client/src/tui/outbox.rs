@@ -146,6 +146,9 @@ fn command_target(command: &Command) -> Option<&Id> {
         | Command::RenameColumn { .. }
         | Command::MoveColumn { .. }
         | Command::DeleteColumn { .. }
+        | Command::RenameWorkspace { .. }
+        | Command::SetMemberRole { .. }
+        | Command::RemoveMember { .. }
         | Command::CreateRoom { .. } => None,
     }
 }

@@ -1,9 +1,9 @@
 //! The outbox on disk: changes the server has not confirmed survive quitting warren.
 //!
 //! One small JSON file per server, user and workspace in the local data dir
-//! (`DATA/outbox/<server>--<user>--<workspace>.json`, the directory 0700, the file 0600). It is
-//! rewritten atomically (a temp file, then a rename) whenever the outbox changes, removed when
-//! the outbox is empty, and read when warren connects, so what was waiting is sent again under
+//! (`DATA/outbox/<server>-<hash>--<user>--<workspace>.json`, the directory 0700, the file
+//! 0600). It is rewritten atomically (a temp file, then a rename) whenever the outbox changes,
+//! removed when the outbox is empty, and read when warren connects, so what was waiting is sent again under
 //! the same request ids: the server applies each change once, even if it had already applied it
 //! before warren quit.
 
@@ -77,12 +77,14 @@ pub fn default_dir() -> Option<PathBuf> {
 
 /// The file of `key` in `dir`.
 pub fn path(dir: &Path, key: &OutboxKey) -> PathBuf {
-    let server: String = key
+    // Readable, and unique: two servers whose names read alike still get their own files.
+    let readable: String = key
         .server
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(80)
+        .take(60)
         .collect();
+    let server = format!("{readable}-{:016x}", fnv1a(key.server.as_bytes()));
     let name = |id: &Id| -> String {
         id.as_str()
             .chars()
@@ -94,6 +96,13 @@ pub fn path(dir: &Path, key: &OutboxKey) -> PathBuf {
         name(&key.user),
         name(&key.workspace)
     ))
+}
+
+/// FNV-1a, 64 bits: a stable hash for file names (the same on every platform and Rust version).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The pending changes saved for `key` (none if there is no file). A file that cannot be read
@@ -253,10 +262,14 @@ mod tests {
         assert_eq!(loaded[0].request_id, pending()[0].request_id);
         assert_eq!(loaded[0].command, pending()[0].command);
         assert!(!loaded[0].sent, "loaded changes are sent again");
-        // Another user or workspace has its own file.
+        // Another user, workspace or server has its own file.
         let mut other = key();
         other.user = id("usr", 2);
         assert!(load(&outbox, &other)?.is_empty());
+        let mut alike = key();
+        alike.server = "http://127.0.0.1/7878".into();
+        assert_ne!(path(&outbox, &alike), file);
+        assert!(load(&outbox, &alike)?.is_empty());
         save(&outbox, &key(), &[])?;
         assert!(!file.exists());
         assert_eq!(std::fs::read_dir(&outbox)?.count(), 0, "no temp file left");

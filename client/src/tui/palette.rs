@@ -1,13 +1,12 @@
 //! The command palette's entries: actions by their human names, and jumps to rooms, boards and
-//! cards by name (`#12`, a title), ranked by fuzzy match with `nucleo-matcher`. Only the
+//! cards by name (`#12`, a title), ranked by fuzzy match ([`super::fuzzy`], as the room jump is). Only the
 //! characters that matched are highlighted.
 
-use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
 use warren_protocol::Id;
 
 use super::action::{Action, Context};
 use super::app::App;
+use super::fuzzy::Fuzzy;
 use super::state::{Overlay, Tab};
 
 /// What choosing an entry does.
@@ -129,43 +128,27 @@ pub fn entries(app: &App, query: &str) -> Vec<Entry> {
     if query.is_empty() {
         return all;
     }
-    let pattern = Pattern::new(
-        query,
-        CaseMatching::Ignore,
-        Normalization::Smart,
-        AtomKind::Fuzzy,
-    );
-    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut fuzzy = Fuzzy::new(query);
     let lower = query.to_lowercase();
     let mut scored: Vec<(u32, usize, Entry)> = all
         .into_iter()
         .enumerate()
         .filter_map(|(order, mut entry)| {
-            let chars: Vec<char> = entry.label.chars().collect();
-            let haystack = if entry.label.is_ascii() {
-                Utf32Str::Ascii(entry.label.as_bytes())
-            } else {
-                Utf32Str::Unicode(&chars)
-            };
-            let mut indices = Vec::new();
-            let mut score = pattern.indices(haystack, &mut matcher, &mut indices);
-            if score.is_none()
-                && let Target::Action(action) = entry.target
-            {
+            let hit = fuzzy.find(&entry.label).or_else(|| match entry.target {
                 // The internal name (`card_new`) still finds the action, without highlights.
-                let name: Vec<char> = action.name().chars().collect();
-                score = pattern.score(Utf32Str::Unicode(&name), &mut matcher);
-                indices.clear();
-            }
-            let mut score = score?;
+                Target::Action(action) => fuzzy.find(action.name()).map(|mut hit| {
+                    hit.matched.clear();
+                    hit
+                }),
+                _ => None,
+            })?;
+            let mut score = hit.score;
             // `#12` means card 12, not #120.
             let label = entry.label.to_lowercase();
             if label == lower || label.starts_with(&format!("{lower} ")) {
                 score += 1_000;
             }
-            indices.sort_unstable();
-            indices.dedup();
-            entry.matched = indices.into_iter().map(|i| i as usize).collect();
+            entry.matched = hit.matched;
             Some((score, order, entry))
         })
         .collect();

@@ -51,6 +51,7 @@ impl App {
                 if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() {
                     prompt.input.insert_str(one_line(&text));
                     prompt.error = None;
+                    prompt.selected = 0;
                 }
             }
             Context::Editor => {

@@ -54,7 +54,8 @@ impl App {
         }
     }
 
-    /// `quit`: at once when nothing waits (or when asked a second time); else asks first.
+    /// `quit`: at once when nothing waits and nothing typed would be lost (or when asked a
+    /// second time); else asks first, saying what is kept and what is not.
     pub(super) fn request_quit(&mut self) {
         let asked = matches!(
             self.overlay,
@@ -63,17 +64,30 @@ impl App {
                 ..
             })
         );
-        if self.outbox.is_empty() || asked {
+        let mut parts = Vec::new();
+        let n = self.outbox.len();
+        if n > 0 {
+            let them = if n == 1 { "it is" } else { "they are" };
+            let kept = if self.outbox_dir.is_some() {
+                format!("{them} kept and sent when warren reconnects")
+            } else {
+                format!("{them} lost if you quit now")
+            };
+            parts.push(format!("{} not sent yet; {kept}.", changes(n)));
+        }
+        // Text typed but not sent or saved is not kept: say so.
+        if !self.chat.compose.is_empty() {
+            parts.push("The message you are writing is not sent and will be lost.".to_owned());
+        }
+        if self.editor_changed() {
+            parts.push("Your changes to this card are not saved and will be lost.".to_owned());
+        }
+        if parts.is_empty() || asked {
             self.quit = true;
             return;
         }
-        let n = self.outbox.len();
-        let kept = if self.outbox_dir.is_some() {
-            "they are kept and sent when warren reconnects"
-        } else {
-            "they are lost if you quit now"
-        };
-        let prompt = format!("{} not sent yet; {kept}. Quit?", changes(n));
+        parts.push("Quit?".to_owned());
+        let prompt = parts.join(" ");
         if let Some(open) = self.overlay.take() {
             self.under.push(open);
         }
@@ -83,11 +97,13 @@ impl App {
         });
     }
 
-    /// A refused card or message change comes back where it was written, with its text.
-    pub(super) fn reopen_refused(&mut self, command: Command) {
+    /// A refused card or message change comes back where it was written, with its text; a
+    /// card editor or prompt that comes back also shows `why` (the status bar is under it).
+    pub(super) fn reopen_refused(&mut self, command: Command, why: &str) {
         match command {
             Command::CreateCard { .. } | Command::UpdateCard { .. } => {
-                if let Some(editor) = self.editor_for_refused(&command) {
+                if let Some(mut editor) = self.editor_for_refused(&command) {
+                    editor.refused = Some(why.to_owned());
                     if let Some(open) = self.overlay.take() {
                         self.under.push(open);
                     }
@@ -99,6 +115,12 @@ impl App {
             }
             Command::EditMessage { message_id, body } => {
                 self.reopen_message(body, None, Some(message_id));
+            }
+            Command::CreateRoom { name, .. } => {
+                self.open_room_prompt(super::prompt::PromptFor::NewRoom, &name);
+                if let Some(Overlay::Prompt(prompt)) = self.overlay.as_mut() {
+                    prompt.error = Some(why.to_owned());
+                }
             }
             _ => {}
         }

@@ -1,6 +1,6 @@
-//! A one-line question over the screen ("Name of the new board?"): the text field, what the
-//! answer is for, and what submitting it does. Enter submits, Esc leaves without a change; an
-//! empty answer is refused in place so nothing typed is lost.
+//! A one-line question over the screen ("New board: name"): the text field, what the answer is
+//! for, and what submitting it does. Enter submits, Esc leaves without a change; an empty answer
+//! is refused in place so nothing typed is lost. Room prompts answer in [`super::rooms`].
 
 use ratatui_textarea::TextArea;
 use warren_protocol::{Command, Id};
@@ -12,6 +12,10 @@ use super::state::{Overlay, single_line};
 /// What a prompt's answer is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptFor {
+    /// The name of a new room.
+    NewRoom,
+    /// A room to jump to, matched as you type.
+    JumpToRoom,
     NewBoard,
     RenameBoard {
         board_id: Id,
@@ -36,6 +40,8 @@ pub struct Prompt {
     pub purpose: PromptFor,
     /// Why the last answer was refused, shown under the field.
     pub error: Option<String>,
+    /// The highlighted choice (jumping to a room).
+    pub selected: usize,
 }
 
 impl Prompt {
@@ -46,6 +52,7 @@ impl Prompt {
             input: single_line(text),
             purpose,
             error: None,
+            selected: 0,
         }
     }
 
@@ -56,8 +63,12 @@ impl Prompt {
 }
 
 impl App {
-    /// Opens a prompt.
+    /// Opens a prompt. Text being written in the card editor waits under it; other windows
+    /// close.
     pub fn open_prompt(&mut self, prompt: Prompt) {
+        if let Some(editor @ Overlay::Editor(_)) = self.overlay.take() {
+            self.under.push(editor);
+        }
         self.overlay = Some(Overlay::Prompt(Box::new(prompt)));
     }
 
@@ -68,11 +79,18 @@ impl App {
             return;
         };
         let name = prompt.answer();
+        let purpose = prompt.purpose.clone();
+        match purpose {
+            PromptFor::JumpToRoom => return self.jump_from_prompt(),
+            PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
+            _ => {}
+        }
         if name.is_empty() {
             prompt.error = Some("type a name first (esc leaves)".into());
             return;
         }
-        let command = match prompt.purpose.clone() {
+        let command = match purpose {
+            PromptFor::NewRoom | PromptFor::JumpToRoom => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),
                 name,
@@ -102,7 +120,7 @@ impl App {
             Command::CreateBoard { board_id, .. } => board_id.clone(),
             _ => None,
         };
-        self.overlay = None;
+        self.close_overlay();
         self.submit(command);
         if let Some(id) = new_board {
             self.pending_board = Some(id);
@@ -116,6 +134,7 @@ impl App {
             && prompt.input.input(key)
         {
             prompt.error = None;
+            prompt.selected = 0;
         }
     }
 }

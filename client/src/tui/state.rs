@@ -88,6 +88,8 @@ pub struct ChatUi {
     pub typing: HashMap<Id, Vec<(Id, Instant)>>,
     /// When this client last said it was typing.
     pub typing_sent: Option<Instant>,
+    /// A room this client just created: shown as soon as the server confirms it.
+    pub go_to_room: Option<Id>,
     /// The first message drawn in full (kept by the renderer so scrolling is stable).
     pub top: std::cell::RefCell<Option<Id>>,
 }
@@ -103,6 +105,7 @@ impl Default for ChatUi {
             unread: HashMap::new(),
             typing: HashMap::new(),
             typing_sent: None,
+            go_to_room: None,
             top: std::cell::RefCell::new(None),
         }
     }
@@ -169,6 +172,9 @@ pub struct CardEditor {
     pub description: TextArea<'static>,
     /// The fields' text when the editor opened, to tell whether leaving loses anything.
     pub original: Vec<String>,
+    /// Why the server refused the last save of this text, shown in the editor (the status bar's
+    /// message is under it) until the next save.
+    pub refused: Option<String>,
 }
 
 impl CardEditor {
@@ -222,6 +228,8 @@ pub enum Confirmable {
     Quit,
     /// Leave the card editor (the overlay under the question) without saving.
     DiscardEdits,
+    /// Leave the message box, dropping the changed edit of a message.
+    DiscardMessageEdit,
 }
 
 /// A window drawn over the screen; it takes the keys while open.
@@ -239,7 +247,8 @@ pub enum Overlay {
         what: Confirmable,
     },
     Editor(Box<CardEditor>),
-    /// A one-line question (a name for a new board or column, a rename).
+    /// A one-line question: a name for a new room, board or column, a new name, or a room to
+    /// jump to.
     Prompt(Box<super::prompt::Prompt>),
     Detail {
         card: Id,

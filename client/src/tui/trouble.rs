@@ -8,8 +8,15 @@ use crate::error::ClientError;
 pub fn plain_reason(error: &ClientError) -> String {
     match error {
         ClientError::Unreachable { reason, .. } => plain_io(reason),
+        // The screen already says where warren is connecting: name the host, not the URL again.
+        ClientError::UnknownHost { host, .. } => format!(
+            "the host name {host:?} could not be found (DNS) — check the spelling of the address (--server, WARREN_SERVER or your profile) and your network"
+        ),
         ClientError::Handshake { status, .. } => format!(
             "it answered HTTP {status} instead of opening a connection — the address may not be a warren server"
+        ),
+        ClientError::NotWebSocket { reason, .. } => format!(
+            "something answered there, but it is not a warren server ({reason}) — check the address and the port"
         ),
         ClientError::Timeout(secs) => format!("the server did not answer within {secs} seconds"),
         ClientError::Disconnected(reason) => format!("the connection dropped ({reason})"),
@@ -68,5 +75,34 @@ mod tests {
             answer: String::new(),
         };
         assert!(plain_reason(&handshake).contains("HTTP 404"));
+        let other = ClientError::NotWebSocket {
+            url: "ws://127.0.0.1:8000/ws".into(),
+            reason: "WebSocket protocol error: HTTP version must be 1.1 or higher".into(),
+        };
+        let other = plain_reason(&other);
+        assert!(other.contains("not a warren server"), "{other}");
+        assert!(!other.contains("warren-server running"), "{other}");
+    }
+
+    #[test]
+    fn an_unknown_host_is_named_in_plain_words_once() {
+        let reason = plain_reason(&ClientError::UnknownHost {
+            server: "http://no-such-host.invalid:7878".into(),
+            host: "no-such-host.invalid".into(),
+            reason: "failed to lookup address information: Name or service not known".into(),
+        });
+        assert!(
+            reason.starts_with("the host name \"no-such-host.invalid\" could not be found"),
+            "{reason}"
+        );
+        assert!(
+            !reason.contains("http://"),
+            "the screen shows the URL already: {reason}"
+        );
+        assert!(
+            !reason.contains("lookup address"),
+            "no raw resolver text: {reason}"
+        );
+        assert!(!reason.contains("warren-server running"), "{reason}");
     }
 }

@@ -3,29 +3,37 @@
 //!
 //! The reading half never blocks on the writer: each command is handed to a small task that
 //! waits for its durable result and queues the answer, with at most [`MAX_IN_FLIGHT`] commands
-//! outstanding per connection.
+//! outstanding per connection; a command's slot is freed only once its answer is written to the
+//! socket. Answers wait in a bounded queue ([`replies`]); when it is full the reader
+//! stops reading, so a client that sends without reading holds a bounded amount of memory, and
+//! one that leaves a frame unread for the write timeout is disconnected. A socket that does not
+//! say `hello` within the hello timeout is closed with 1008.
 
+mod account;
 mod parse;
+mod replies;
 mod send;
+mod token;
 
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use warren_protocol::limits::MAX_PAGE;
+use warren_protocol::permission;
 use warren_protocol::{
     ClientMessage, ErrorCode, Id, Member, PROTOCOL_VERSION, Query, QueryResult, RequestId,
     ServerMessage, Workspace,
 };
 
+use replies::{Outgoing, Replies};
 pub use send::MAX_REPLAY_EVENTS;
-use send::Outgoing;
 
 use crate::app::App;
 use crate::frames;
 use crate::hub::{ConnectionId, Frame};
-use crate::store::records::UserRecord;
+use crate::store::records::{TokenRecord, UserRecord};
 use crate::store::{StoreError, read};
 use crate::writer::REQUEST_ID_TTL_SECS;
 
@@ -36,7 +44,9 @@ struct Conn {
     app: Arc<App>,
     connection: ConnectionId,
     user: UserRecord,
-    out: mpsc::UnboundedSender<Outgoing>,
+    /// The token this connection authenticated with (its scope limits what the role may do).
+    token: TokenRecord,
+    out: Replies,
     greeted: bool,
     memberships: Vec<(Workspace, Member)>,
     subscribed: Option<Id>,
@@ -44,17 +54,29 @@ struct Conn {
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
-pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
+pub async fn serve(app: Arc<App>, user: UserRecord, token: TokenRecord, socket: WebSocket) {
     let _open = app.connections.open();
     let (sink, mut stream) = socket.split();
-    let (out, out_rx) = mpsc::unbounded_channel();
+    let (out, out_rx) = Replies::new();
+    // Lets the reader notice that the sending half gave up on a peer that does not read.
+    let sending = out.clone();
     let connection = app.hub.new_connection_id();
-    let sender = tokio::spawn(send::run(app.clone(), connection, sink, out_rx));
+    let sender = tokio::spawn(send::run(
+        app.clone(),
+        connection,
+        user.id.clone(),
+        token.scope,
+        sink,
+        out_rx,
+    ));
     let mut shutdown = app.shutdown.clone();
+    let mut token_changes = app.token_changes.subscribe();
+    let mut expiry = token::deadline(token.expires_at);
     let mut conn = Conn {
         app: app.clone(),
         connection,
         user,
+        token,
         out,
         greeted: false,
         memberships: Vec::new(),
@@ -63,6 +85,9 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
+    let hello_timeout = app.limits.hello_timeout;
+    let hello_deadline = tokio::time::sleep(hello_timeout);
+    tokio::pin!(hello_deadline);
     let ended = loop {
         let frame = if draining {
             // Shutting down: keep reading only until this connection's in-flight commands are
@@ -74,55 +99,104 @@ pub async fn serve(app: Arc<App>, user: UserRecord, socket: WebSocket) {
                 frame = stream.next() => frame,
             }
         } else {
-            tokio::select! {
-                _ = shutdown.wait_for(|down| *down) => {
+            let woke = tokio::select! {
+                _ = shutdown.wait_for(|down| *down) => Woke::Shutdown,
+                () = &mut hello_deadline, if !conn.greeted => Woke::NoHello,
+                () = sending.closed() => Woke::SendingGone,
+                changed = token_changes.recv() => Woke::Token(changed),
+                () = token::sleep_until(expiry) => Woke::Expired,
+                frame = stream.next() => Woke::Frame(frame),
+            };
+            match woke {
+                Woke::Frame(frame) => frame,
+                Woke::Shutdown => {
                     draining = true;
                     continue;
                 }
-                frame = stream.next() => frame,
+                Woke::NoHello => break Ended::NoHello,
+                Woke::SendingGone => break Ended::Failed,
+                Woke::Token(changed) => {
+                    match token::recheck(&conn.app, &conn.token, changed).await {
+                        token::Recheck::Keep => {}
+                        token::Recheck::Expires(at) => expiry = token::deadline(Some(at)),
+                        token::Recheck::Revoked => {
+                            conn.close_for_token("token revoked").await;
+                            break Ended::Failed;
+                        }
+                    }
+                    continue;
+                }
+                Woke::Expired => {
+                    conn.close_for_token("token expired").await;
+                    break Ended::Failed;
+                }
             }
         };
         if draining && let Some(Ok(Message::Text(text))) = &frame {
-            conn.refuse_during_shutdown(text.as_str());
+            conn.refuse_during_shutdown(text.as_str()).await;
             continue;
         }
         match frame {
             Some(Ok(Message::Text(text))) => conn.handle_text(text.as_str()).await,
-            Some(Ok(Message::Binary(_))) => conn.error(
-                None,
-                ErrorCode::BinaryFrame,
-                "binary frames are not part of the protocol; send JSON in text frames",
-            ),
+            Some(Ok(Message::Binary(_))) => {
+                conn.error(
+                    None,
+                    ErrorCode::BinaryFrame,
+                    "binary frames are not part of the protocol; send JSON in text frames",
+                )
+                .await;
+            }
             Some(Ok(Message::Close(_))) | None => break Ended::ByPeer,
             Some(Ok(_)) => {}
             Some(Err(e)) => {
                 if send::is_too_large(&e) {
-                    let _ = conn.out.send(Outgoing::Close {
-                        code: send::CLOSE_TOO_BIG,
-                        reason: "frame over the 4 MiB hard limit",
-                    });
+                    let _ = conn
+                        .out
+                        .control(Outgoing::Close {
+                            code: send::CLOSE_TOO_BIG,
+                            reason: "frame over the 4 MiB hard limit",
+                        })
+                        .await;
                 } else if send::is_bad_utf8(&e) {
                     conn.error(
                         None,
                         ErrorCode::BadFrame,
                         "a text frame was not valid UTF-8; the connection is closed with code 1007",
-                    );
-                    let _ = conn.out.send(Outgoing::Close {
-                        code: send::CLOSE_BAD_DATA,
-                        reason: "a text frame was not valid UTF-8",
-                    });
+                    )
+                    .await;
+                    let _ = conn
+                        .out
+                        .control(Outgoing::Close {
+                            code: send::CLOSE_BAD_DATA,
+                            reason: "a text frame was not valid UTF-8",
+                        })
+                        .await;
                 }
                 tracing::info!(user = %conn.user.id, error = %e, "connection read failed");
                 break Ended::Failed;
             }
         }
     };
-    // Dropping our sender lets the sending half finish once in-flight commands are answered.
+    if matches!(ended, Ended::NoHello) {
+        conn.hello_too_late(hello_timeout).await;
+    }
+    // Dropping our senders lets the sending half finish once in-flight commands are answered.
+    drop(sending);
     drop(conn);
     let _ = sender.await;
     if matches!(ended, Ended::Drained) {
         await_peer_close(&mut stream).await;
     }
+}
+
+/// What woke the reading loop.
+enum Woke {
+    Shutdown,
+    NoHello,
+    SendingGone,
+    Token(Result<Id, tokio::sync::broadcast::error::RecvError>),
+    Expired,
+    Frame(Option<Result<Message, axum::Error>>),
 }
 
 /// Why the reading loop ended.
@@ -131,8 +205,11 @@ enum Ended {
     ByPeer,
     /// The server is shutting down and this connection's commands are all answered.
     Drained,
-    /// Reading failed (a broken socket, an oversized frame, invalid UTF-8).
+    /// Reading failed (a broken socket, an oversized frame, invalid UTF-8), or the sending half
+    /// gave up on a peer that does not read.
     Failed,
+    /// The socket did not say `hello` in time.
+    NoHello,
 }
 
 /// How long a closing server waits for the peer's answer to its close frame.
@@ -156,7 +233,7 @@ async fn await_peer_close(stream: &mut futures_util::stream::SplitStream<WebSock
 impl Conn {
     /// Answers a frame that arrived after shutdown began: commands and queries get
     /// `shutting_down` (nothing applied), everything else is ignored.
-    fn refuse_during_shutdown(&self, text: &str) {
+    async fn refuse_during_shutdown(&self, text: &str) {
         if let Ok(message) = parse::parse(text)
             && let Some(request_id) = request_id_of(&message)
         {
@@ -164,27 +241,64 @@ impl Conn {
                 Some(request_id),
                 ErrorCode::ShuttingDown,
                 "the server is shutting down; nothing was applied; reconnect and re-send with the same request id",
-            );
+            )
+            .await;
         }
     }
 
-    fn send(&self, message: &ServerMessage) {
-        let _ = self.out.send(Outgoing::Text(frames::text(message)));
+    /// The socket did not say `hello` in time: tell it why, then close it with 1008.
+    async fn hello_too_late(&self, timeout: std::time::Duration) {
+        tracing::debug!(user = %self.user.id, "closed a socket that never said hello");
+        self.error(
+            None,
+            ErrorCode::HelloRequired,
+            &format!(
+                "no hello within {} s; connect again and send {{\"type\":\"hello\",\"protocol\":1}} first",
+                timeout.as_secs_f64()
+            ),
+        )
+        .await;
+        let _ = self
+            .out
+            .control(Outgoing::Close {
+                code: send::CLOSE_POLICY,
+                reason: "no hello in time",
+            })
+            .await;
     }
 
-    fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
-        let _ = self.out.send(Outgoing::Text(frames::error_text(
-            request_id, code, message,
-        )));
+    /// Ends the connection because its token stopped working.
+    async fn close_for_token(&self, reason: &'static str) {
+        tracing::info!(user = %self.user.id, token = %self.token.id, reason, "closing a connection");
+        let _ = self
+            .out
+            .control(Outgoing::Close {
+                code: token::CLOSE_TOKEN,
+                reason,
+            })
+            .await;
     }
 
-    fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
+    /// Queues a frame; waits while the queue is full (the client is not reading).
+    async fn send(&self, message: &ServerMessage) {
+        self.out.text(frames::text(message), None).await;
+    }
+
+    async fn error(&self, request_id: Option<RequestId>, code: ErrorCode, message: &str) {
+        let _ = self
+            .out
+            .text(frames::error_text(request_id, code, message), None)
+            .await;
+    }
+
+    async fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
         tracing::error!(error = %e, "store read failed");
         self.error(
             request_id,
             ErrorCode::Internal,
             "the server could not read its store; try again",
-        );
+        )
+        .await;
     }
 
     async fn handle_text(&mut self, text: &str) {
@@ -195,7 +309,8 @@ impl Conn {
                     failure.request_id,
                     failure.error.code,
                     &failure.error.message,
-                );
+                )
+                .await;
                 return;
             }
         };
@@ -204,7 +319,8 @@ impl Conn {
                 request_id_of(&message),
                 ErrorCode::HelloRequired,
                 "send {\"type\":\"hello\",\"protocol\":1} first",
-            );
+            )
+            .await;
             return;
         }
         match message {
@@ -229,7 +345,13 @@ impl Conn {
                 let ticket = self
                     .app
                     .writer
-                    .enqueue(self.user.id.clone(), workspace, request_id.clone(), command)
+                    .enqueue_scoped(
+                        self.user.id.clone(),
+                        self.token.scope,
+                        workspace,
+                        request_id.clone(),
+                        command,
+                    )
                     .await;
                 let out = self.out.clone();
                 tokio::spawn(async move {
@@ -242,8 +364,8 @@ impl Conn {
                         }),
                         Err(e) => frames::error_text(Some(request_id), e.code, &e.message),
                     };
-                    let _ = out.send(Outgoing::Text(answer));
-                    drop(permit);
+                    // The slot stays taken until the sending half has written the answer.
+                    out.text(answer, Some(permit)).await;
                 });
             }
             ClientMessage::Query {
@@ -270,7 +392,8 @@ impl Conn {
                         .publish_ephemeral(workspace, self.connection, frame);
                 }
             }
-            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
+            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }).await,
+            ClientMessage::Account { request_id, op } => self.account(request_id, op).await,
         }
     }
 
@@ -282,7 +405,8 @@ impl Conn {
                 &format!(
                     "this server speaks protocol {PROTOCOL_VERSION}, the client {protocol}; upgrade the older of the two"
                 ),
-            );
+            )
+            .await;
             return;
         }
         let user_id = self.user.id.clone();
@@ -292,7 +416,7 @@ impl Conn {
             .await
         {
             Ok(m) => m,
-            Err(e) => return self.internal(None, &e),
+            Err(e) => return self.internal(None, &e).await,
         };
         tracing::info!(user = %self.user.id, client = client.chars().take(64).collect::<String>(), "client connected");
         let member = memberships.first().map_or_else(
@@ -303,7 +427,7 @@ impl Conn {
             },
             |(_, m)| m.clone(),
         );
-        self.send(&ServerMessage::Welcome {
+        let welcome = ServerMessage::Welcome {
             protocol: PROTOCOL_VERSION,
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
             user: member,
@@ -313,7 +437,8 @@ impl Conn {
                 max_replay_events: MAX_REPLAY_EVENTS,
                 request_id_ttl_secs: REQUEST_ID_TTL_SECS,
             },
-        });
+        };
+        self.send(&welcome).await;
         self.memberships = memberships;
         self.greeted = true;
     }
@@ -329,7 +454,8 @@ impl Conn {
                 Some(request_id.clone()),
                 ErrorCode::NoWorkspace,
                 "you are not a member of any workspace; ask an owner to add you",
-            );
+            )
+            .await;
             return None;
         };
         if self.memberships.iter().any(|(w, _)| w.id == workspace) {
@@ -353,7 +479,8 @@ impl Conn {
                 &format!(
                     "no workspace {workspace} that you are a member of; see the list in welcome"
                 ),
-            );
+            )
+            .await;
             None
         }
     }
@@ -366,11 +493,53 @@ impl Conn {
         };
         if let Some(workspace) = workspace {
             self.subscribed = Some(workspace.clone());
-            let _ = self.out.send(Outgoing::Subscribe { workspace, since });
+            let _ = self
+                .out
+                .control(Outgoing::Subscribe { workspace, since })
+                .await;
         }
     }
 
     async fn query(&mut self, request_id: RequestId, workspace: Id, query: Query) {
+        // Membership is read now, not taken from `hello`: a removed member loses access at once.
+        let (ws, user) = (workspace.clone(), self.user.id.clone());
+        let member = self
+            .app
+            .read(move |s| read::member(&s.begin_read()?, &ws, &user))
+            .await;
+        let name = query.name();
+        let need = permission::query_requirement(name).permission;
+        match member {
+            Ok(Some(m)) if m.role.may(need) && self.token.scope.allows(need) => {}
+            Ok(Some(m)) if m.role.may(need) => {
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::Forbidden,
+                        &permission::scope_denial(self.token.scope, name),
+                    )
+                    .await;
+            }
+            Ok(Some(m)) => {
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::Forbidden,
+                        &permission::denial(m.role, need, name),
+                    )
+                    .await;
+            }
+            Ok(None) => {
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::NotFound,
+                        &format!("no workspace {workspace} that you are a member of"),
+                    )
+                    .await;
+            }
+            Err(e) => return self.internal(Some(request_id), &e).await,
+        }
         let result = match query {
             Query::Snapshot => self
                 .app
@@ -408,22 +577,28 @@ impl Conn {
             }
         };
         match result {
-            Ok(Some(result)) => self.send(&ServerMessage::Result { request_id, result }),
-            Ok(None) => self.error(
-                Some(request_id),
-                ErrorCode::NotFound,
-                "no such room in this workspace; list rooms with a snapshot query",
-            ),
-            Err(e) => self.internal(Some(request_id), &e),
+            Ok(Some(result)) => {
+                self.send(&ServerMessage::Result { request_id, result })
+                    .await;
+            }
+            Ok(None) => {
+                self.error(
+                    Some(request_id),
+                    ErrorCode::NotFound,
+                    "no such room in this workspace; list rooms with a snapshot query",
+                )
+                .await;
+            }
+            Err(e) => self.internal(Some(request_id), &e).await,
         }
     }
 }
 
 fn request_id_of(message: &ClientMessage) -> Option<RequestId> {
     match message {
-        ClientMessage::Command { request_id, .. } | ClientMessage::Query { request_id, .. } => {
-            Some(request_id.clone())
-        }
+        ClientMessage::Command { request_id, .. }
+        | ClientMessage::Query { request_id, .. }
+        | ClientMessage::Account { request_id, .. } => Some(request_id.clone()),
         _ => None,
     }
 }

@@ -5,7 +5,15 @@ use warren_protocol::limits::MAX_FRAME_BYTES;
 use warren_protocol::{ClientMessage, ErrorCode, RequestId, WireError};
 
 /// The message types a client may send.
-const KNOWN_TYPES: [&str; 6] = ["hello", "subscribe", "command", "query", "typing", "ping"];
+const KNOWN_TYPES: [&str; 7] = [
+    "hello",
+    "subscribe",
+    "command",
+    "query",
+    "account",
+    "typing",
+    "ping",
+];
 
 /// A frame that could not be parsed, with the request id to echo when one was readable.
 #[derive(Debug)]

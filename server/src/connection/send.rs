@@ -3,13 +3,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use tokio::sync::mpsc;
+use warren_protocol::account::TokenScope;
 use warren_protocol::{ErrorCode, Id, ServerMessage};
 
+use super::replies::Outgoing;
 use crate::app::App;
 use crate::frames;
 use crate::hub::{ConnectionId, Subscription};
@@ -20,15 +23,8 @@ pub const MAX_REPLAY_EVENTS: u64 = 10_000;
 /// Events read from the store per replay page.
 const REPLAY_PAGE: usize = 1000;
 
-/// What the reading half asks the sending half to do.
-pub enum Outgoing {
-    /// Send a frame as it is.
-    Text(Utf8Bytes),
-    /// (Re)subscribe to a workspace from a sequence number.
-    Subscribe { workspace: Id, since: Option<u64> },
-    /// Close the socket with this code (instead of 1000 / 1001) once the queue is drained.
-    Close { code: u16, reason: &'static str },
-}
+/// Close code for a socket that did not say `hello` in time (RFC 6455 "policy violation").
+pub const CLOSE_POLICY: u16 = 1008;
 
 /// Close code for a frame over the hard size limit (RFC 6455 "message too big").
 pub const CLOSE_TOO_BIG: u16 = 1009;
@@ -58,23 +54,36 @@ struct Subscribed {
     last_seq: u64,
 }
 
-type Sink = SplitSink<WebSocket, Message>;
+/// The socket's writing half, with the deadline for each frame.
+struct Sink {
+    sink: SplitSink<WebSocket, Message>,
+    write_timeout: Duration,
+}
 
 /// Why the sending half stopped.
 #[derive(Debug)]
 enum Stop {
     /// The socket failed; the peer is gone.
     Socket,
+    /// The peer has not taken a frame for the write timeout: it does not read.
+    Stalled,
 }
 
 /// Runs until every sender of `out` is dropped (the reader finished and in-flight commands were
-/// answered), then closes the socket with `close`.
+/// answered), then closes the socket with `close`. Gives up (and so ends the connection) when the
+/// peer leaves a frame unread for [`Limits::write_timeout`](crate::limits::Limits).
 pub async fn run(
     app: Arc<App>,
     connection: ConnectionId,
-    mut sink: Sink,
-    mut out: mpsc::UnboundedReceiver<Outgoing>,
+    user: Id,
+    scope: TokenScope,
+    sink: SplitSink<WebSocket, Message>,
+    mut out: mpsc::Receiver<Outgoing>,
 ) {
+    let mut sink = Sink {
+        sink,
+        write_timeout: app.limits.write_timeout,
+    };
     let mut state: Option<Subscribed> = None;
     let mut close: Option<(u16, &'static str)> = None;
     let result: Result<(), Stop> = async {
@@ -83,11 +92,15 @@ pub async fn run(
                 biased;
                 next = out.recv() => match next {
                     None => return Ok(()),
-                    Some(Outgoing::Text(text)) => send(&mut sink, text).await?,
+                    Some(Outgoing::Text(text, held)) => {
+                        send(&mut sink, text).await?;
+                        // Written: its share of the reply budget (and its in-flight slot) is free.
+                        drop(held);
+                    }
                     Some(Outgoing::Close { code, reason }) => close = Some((code, reason)),
                     Some(Outgoing::Subscribe { workspace, since }) => {
                         state = None;
-                        state = subscribe(&app, connection, &mut sink, workspace, since).await?;
+                        state = subscribe(&app, connection, (&user, scope), &mut sink, workspace, since).await?;
                     }
                 },
                 frame = next_frame(&mut state) => {
@@ -115,7 +128,7 @@ pub async fn run(
                             };
                             send(&mut sink, frames::text(&notice)).await?;
                             state = None;
-                            state = subscribe(&app, connection, &mut sink, workspace, Some(from)).await?;
+                            state = subscribe(&app, connection, (&user, scope), &mut sink, workspace, Some(from)).await?;
                         }
                     }
                 }
@@ -123,6 +136,13 @@ pub async fn run(
         }
     }
     .await;
+    if let Err(Stop::Stalled) = result {
+        tracing::info!(
+            "disconnected a client that left frames unread for {:?}",
+            sink.write_timeout
+        );
+        return;
+    }
     if result.is_ok() {
         let shutting_down = *app.shutdown.borrow();
         let (code, reason) = if let Some(requested) = close {
@@ -132,14 +152,13 @@ pub async fn run(
         } else {
             (1000, "bye")
         };
-        let _ = sink
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })))
-            .await;
+        let frame = Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }));
+        let _ = tokio::time::timeout(sink.write_timeout, sink.sink.send(frame)).await;
     }
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(sink.write_timeout, sink.sink.close()).await;
 }
 
 async fn next_frame(state: &mut Option<Subscribed>) -> Option<Arc<crate::hub::Frame>> {
@@ -150,9 +169,11 @@ async fn next_frame(state: &mut Option<Subscribed>) -> Option<Arc<crate::hub::Fr
 }
 
 async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
-    sink.send(Message::Text(text))
-        .await
-        .map_err(|_| Stop::Socket)
+    match tokio::time::timeout(sink.write_timeout, sink.sink.send(Message::Text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stop::Socket),
+        Err(_) => Err(Stop::Stalled),
+    }
 }
 
 /// Registers with the hub, then sends the backlog after `since` (or a snapshot), then `synced`.
@@ -161,11 +182,40 @@ async fn send(sink: &mut Sink, text: Utf8Bytes) -> Result<(), Stop> {
 async fn subscribe(
     app: &App,
     connection: ConnectionId,
+    (user, scope): (&Id, TokenScope),
     sink: &mut Sink,
     workspace: Id,
     since: Option<u64>,
 ) -> Result<Option<Subscribed>, Stop> {
-    let sub = app.hub.subscribe(&workspace, connection);
+    let member = {
+        let (ws, user) = (workspace.clone(), user.clone());
+        app.read(move |store| read::member(&store.begin_read()?, &ws, &user))
+            .await
+    };
+    let need = warren_protocol::permission::query_requirement("subscribe").permission;
+    match member {
+        Ok(Some(m)) if m.role.may(need) && scope.allows(need) => {}
+        Ok(Some(m)) => {
+            let text = frames::error_text(
+                None,
+                ErrorCode::Forbidden,
+                &warren_protocol::permission::denial(m.role, need, "subscribe"),
+            );
+            send(sink, text).await?;
+            return Ok(None);
+        }
+        Ok(None) => {
+            let text = frames::error_text(
+                None,
+                ErrorCode::NotFound,
+                &format!("no workspace {workspace} that you are a member of"),
+            );
+            send(sink, text).await?;
+            return Ok(None);
+        }
+        Err(e) => return internal(sink, &e.to_string()).await,
+    }
+    let sub = app.hub.subscribe(&workspace, connection, user);
     let ws = workspace.clone();
     let head = app
         .read(move |store| {
@@ -186,13 +236,15 @@ async fn subscribe(
         _ => {
             let ws = workspace.clone();
             let snapshot = app
-                .read(move |store| read::snapshot(&store.begin_read()?, &ws))
+                .catch_up
+                .snapshot(&workspace, head, || {
+                    app.read(move |store| read::snapshot(&store.begin_read()?, &ws))
+                })
                 .await;
             match snapshot {
-                Ok(Some(state)) => {
-                    let seq = state.seq;
-                    send(sink, frames::text(&ServerMessage::Snapshot { state })).await?;
-                    seq
+                Ok(Some(frame)) => {
+                    send(sink, frame.text).await?;
+                    frame.seq
                 }
                 Ok(None) => return internal(sink, "the workspace vanished").await,
                 Err(e) => return internal(sink, &e.to_string()).await,
@@ -202,11 +254,13 @@ async fn subscribe(
     loop {
         let ws = workspace.clone();
         let from = last_seq;
-        let page = app
-            .read(move |store| {
+        let page = {
+            let _turn = app.catch_up.turn().await;
+            app.read(move |store| {
                 read::event_texts_after(&store.begin_read()?, &ws, from, REPLAY_PAGE)
             })
-            .await;
+            .await
+        };
         let (texts, _) = match page {
             Ok(p) => p,
             Err(e) => return internal(sink, &e.to_string()).await,

@@ -9,6 +9,8 @@ use warren_protocol::{
     Board, Card, Change, Column, Command, ErrorCode, Id, Member, Position, rank,
 };
 
+use warren_protocol::permission::command_named;
+
 use super::{ApplyError, Ctx, pick_id, text};
 use crate::store::read::{get_json, list_in_workspace};
 use crate::store::tables::{BOARDS, CARDS, COLUMN_CARDS, COUNTERS, MEMBERS};
@@ -101,6 +103,20 @@ pub(super) fn load_board(
             format!("no board {board_id} in this workspace"),
         )
     })
+}
+
+/// Loads a card the actor is about to change with `command`: anyone with `card:edit_any`, or
+/// with `card:edit_own` the card's creator or assignee.
+fn load_card_to_change(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    card_id: &Id,
+    command: &str,
+) -> Result<Card, ApplyError> {
+    let card = load_card(txn, ctx, card_id)?;
+    let owned = &card.created_by == ctx.actor || card.assignee.as_ref() == Some(ctx.actor);
+    ctx.check_own(command, command_named(command), owned)?;
+    Ok(card)
 }
 
 fn load_card(txn: &WriteTransaction, ctx: &Ctx<'_>, card_id: &Id) -> Result<Card, ApplyError> {
@@ -312,7 +328,7 @@ pub fn update_card(
     };
     // With no field given, the update only touches the card: `updated_at` moves and a
     // `card_updated` event records it (docs/protocol.md, update_card).
-    let mut card = load_card(txn, ctx, card_id)?;
+    let mut card = load_card_to_change(txn, ctx, card_id, "update_card")?;
     if let Some(t) = title {
         card.title = text::one_line("a card title", t, MAX_TITLE_CHARS)?;
     }
@@ -344,7 +360,7 @@ pub fn move_card(
     column_id: &Id,
     position: &Position,
 ) -> Result<Change, ApplyError> {
-    let mut card = load_card(txn, ctx, card_id)?;
+    let mut card = load_card_to_change(txn, ctx, card_id, "move_card")?;
     let board = load_board(txn, ctx, &card.board_id)?;
     check_column(&board, column_id)?;
     if matches!(position, Position::After { card_id: n } | Position::Before { card_id: n } if n == card_id)
@@ -381,7 +397,7 @@ pub fn delete_card(
     ctx: &Ctx<'_>,
     card_id: &Id,
 ) -> Result<Change, ApplyError> {
-    let card = load_card(txn, ctx, card_id)?;
+    let card = load_card_to_change(txn, ctx, card_id, "delete_card")?;
     txn.open_table(COLUMN_CARDS)?.remove((
         ctx.ws(),
         card.column_id.as_str(),

@@ -106,6 +106,21 @@ fn own_message(
     ctx: &Ctx<'_>,
     message_id: &Id,
 ) -> Result<Message, ApplyError> {
+    let message = find_message(txn, ctx, message_id)?;
+    if &message.author != ctx.actor {
+        return Err(ApplyError::reject(
+            ErrorCode::Forbidden,
+            "you can only edit your own messages",
+        ));
+    }
+    Ok(message)
+}
+
+fn find_message(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    message_id: &Id,
+) -> Result<Message, ApplyError> {
     let location = txn
         .open_table(MESSAGE_IDS)?
         .get((ctx.ws(), message_id.as_str()))?
@@ -125,12 +140,6 @@ fn own_message(
         (ctx.ws(), room.as_str(), seq),
     )?
     .ok_or_else(|| ApplyError::reject(ErrorCode::NotFound, format!("no message {message_id}")))?;
-    if &message.author != ctx.actor {
-        return Err(ApplyError::reject(
-            ErrorCode::Forbidden,
-            "you can only edit or delete your own messages",
-        ));
-    }
     Ok(message)
 }
 
@@ -156,7 +165,9 @@ pub fn delete_message(
     ctx: &Ctx<'_>,
     message_id: &Id,
 ) -> Result<Change, ApplyError> {
-    let message = own_message(txn, ctx, message_id)?;
+    let message = find_message(txn, ctx, message_id)?;
+    let need = warren_protocol::permission::command_named("delete_message");
+    ctx.check_own("delete_message", need, &message.author == ctx.actor)?;
     txn.open_table(MESSAGES)?
         .remove((ctx.ws(), message.room_id.as_str(), message.seq))?;
     txn.open_table(MESSAGE_IDS)?

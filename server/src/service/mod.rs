@@ -7,11 +7,15 @@
 mod boards;
 mod chat;
 mod columns;
+mod members;
 mod text;
+pub mod tokens;
 pub mod workspace;
 
 use redb::WriteTransaction;
-use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, WireError};
+use warren_protocol::account::TokenScope;
+use warren_protocol::permission::{self, Permission, Requirement};
+use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, Role, WireError};
 
 use crate::auth::{self, RandomError};
 use crate::store::tables::{EVENTS, HEADS};
@@ -54,6 +58,10 @@ impl From<redb::TableError> for ApplyError {
 pub struct Ctx<'a> {
     pub workspace: &'a Id,
     pub actor: &'a Id,
+    /// The actor's role in the workspace.
+    pub role: Role,
+    /// What the actor's token may be used for.
+    pub scope: TokenScope,
     pub now: i64,
     pub seq: u64,
 }
@@ -61,6 +69,52 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     fn ws(&self) -> &str {
         self.workspace.as_str()
+    }
+
+    /// Checks the actor may send `command` at all. Commands that the actor may send only for
+    /// things they own (see [`Requirement::or_own`]) pass here and are checked again, on the
+    /// thing itself, by [`Ctx::check_own`].
+    pub fn check(&self, command: &Command) -> Result<(), ApplyError> {
+        let need = permission::command_requirement(command);
+        if self.may(need.permission) || need.or_own.is_some_and(|p| self.may(p)) {
+            Ok(())
+        } else {
+            Err(self.denied(need, command.name()))
+        }
+    }
+
+    /// For a command allowed only on the actor's own things: passes when the actor holds the
+    /// full permission, or `owned` is true.
+    pub fn check_own(
+        &self,
+        command: &str,
+        need: Requirement,
+        owned: bool,
+    ) -> Result<(), ApplyError> {
+        if self.may(need.permission) || (owned && need.or_own.is_some_and(|p| self.may(p))) {
+            Ok(())
+        } else {
+            Err(self.denied(need, command))
+        }
+    }
+
+    /// Whether the actor's role holds `permission` and their token's scope allows it.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.may(permission) && self.scope.allows(permission)
+    }
+
+    fn denied(&self, need: Requirement, command: &str) -> ApplyError {
+        if self.role.may(need.permission) {
+            return ApplyError::reject(
+                ErrorCode::Forbidden,
+                permission::scope_denial(self.scope, command),
+            );
+        }
+        let mut message = permission::denial(self.role, need.permission, command);
+        if let Some(own) = need.or_own.filter(|p| self.may(*p)) {
+            message.push_str(&format!(" (with {} you may do it to your own)", own.name()));
+        }
+        ApplyError::reject(ErrorCode::Forbidden, message)
     }
 }
 
@@ -130,6 +184,11 @@ pub fn apply(
         } => chat::post_message(txn, ctx, message_id.as_ref(), room_id, body),
         Command::EditMessage { message_id, body } => chat::edit_message(txn, ctx, message_id, body),
         Command::DeleteMessage { message_id } => chat::delete_message(txn, ctx, message_id),
+        Command::RenameWorkspace { name } => members::rename_workspace(txn, ctx, name),
+        Command::SetMemberRole { user_id, role } => {
+            members::set_member_role(txn, ctx, user_id, *role)
+        }
+        Command::RemoveMember { user_id } => members::remove_member(txn, ctx, user_id),
     }
 }
 

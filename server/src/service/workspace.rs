@@ -1,5 +1,6 @@
 //! Creating a workspace with its owner (`warren-server init`) and managing API tokens.
 
+use warren_protocol::account::TokenScope;
 use warren_protocol::{Change, Command, Id, Member, Role, Workspace};
 
 use super::{ApplyError, Ctx, append_event, apply, next_seq, now_ms, text};
@@ -69,6 +70,8 @@ pub fn bootstrap(
         let ctx = Ctx {
             workspace: &workspace.id,
             actor: &owner.id,
+            role: Role::Owner,
+            scope: TokenScope::Full,
             now,
             seq: next_seq(&txn, &workspace.id)?,
         };
@@ -90,6 +93,8 @@ pub fn bootstrap(
         let ctx = Ctx {
             workspace: &workspace.id,
             actor: &owner.id,
+            role: Role::Owner,
+            scope: TokenScope::Full,
             now,
             seq: next_seq(&txn, &workspace.id)?,
         };
@@ -131,6 +136,8 @@ pub fn add_member(
     let ctx = Ctx {
         workspace: workspace_id,
         actor: &user.id,
+        role,
+        scope: TokenScope::Full,
         now,
         seq: next_seq(&txn, workspace_id)?,
     };
@@ -156,6 +163,24 @@ fn insert_member(
     txn.open_table(TOKENS)?
         .insert(token.id.as_str(), encode("tokens", token)?.as_slice())?;
     Ok(())
+}
+
+/// The store's first workspace (the one `init` made), for offline administration.
+pub fn first_workspace(store: &Store) -> Result<Workspace, ApplyError> {
+    let txn = store.begin_read()?;
+    let table = txn.open_table(WORKSPACES)?;
+    let mut all: Vec<Workspace> = Vec::new();
+    for entry in redb::ReadableTable::iter(&table)? {
+        let (_, value) = entry?;
+        all.push(crate::store::decode("workspaces", value.value())?);
+    }
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    all.into_iter().next().ok_or_else(|| {
+        ApplyError::reject(
+            warren_protocol::ErrorCode::NotFound,
+            "the store has no workspace; run 'warren-server init' first",
+        )
+    })
 }
 
 /// Mints and stores a new token for a user (the first owner when `user` is `None`).
@@ -221,8 +246,12 @@ pub fn list_tokens(store: &Store) -> Result<Vec<(TokenRecord, String)>, StoreErr
     Ok(out)
 }
 
-/// Resolves a presented token to its user, or `None` if it is malformed, unknown or revoked.
-pub fn authenticate(store: &Store, presented: &str) -> Result<Option<UserRecord>, StoreError> {
+/// Resolves a presented token to its user and record, or `None` if it is malformed, unknown,
+/// revoked or expired.
+pub fn authenticate(
+    store: &Store,
+    presented: &str,
+) -> Result<Option<(UserRecord, TokenRecord)>, StoreError> {
     let Some((token_id, secret)) = auth::parse(presented) else {
         return Ok(None);
     };
@@ -230,8 +259,8 @@ pub fn authenticate(store: &Store, presented: &str) -> Result<Option<UserRecord>
     let Some(record) = read::token(&txn, &token_id)? else {
         return Ok(None);
     };
-    if !auth::verify(&record, secret) {
+    if !auth::verify(&record, secret) || record.expires_at.is_some_and(|at| at <= now_ms()) {
         return Ok(None);
     }
-    read::user(&txn, record.user_id.as_str())
+    Ok(read::user(&txn, record.user_id.as_str())?.map(|user| (user, record)))
 }

@@ -38,6 +38,11 @@ pub enum StoreError {
         context: String,
         source: std::io::Error,
     },
+    /// The store was closed after a storage error and could not be opened again yet.
+    #[error(
+        "the store is closed after a storage error (a full disk?); free space and the server reopens it on the next write"
+    )]
+    Closed,
     /// An error from redb.
     #[error("storage error: {0}")]
     Redb(#[from] redb::Error),
@@ -60,3 +65,32 @@ from_redb!(
     redb::CommitError,
     redb::DatabaseError
 );
+
+impl StoreError {
+    /// Whether this failure means the disk (or the user's quota) is full.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. } | StoreError::Redb(redb::Error::Io(source)) => {
+                io_full(source)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether redb needs the database opened again before it accepts another transaction.
+    pub fn needs_reopen(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Closed
+                | StoreError::Redb(redb::Error::Io(_) | redb::Error::PreviousIo)
+                | StoreError::Io { .. }
+        )
+    }
+}
+
+/// `ENOSPC` or `EDQUOT`.
+fn io_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
+}

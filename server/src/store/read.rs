@@ -211,6 +211,19 @@ pub fn memberships(
     Ok(out)
 }
 
+/// A user's membership of a workspace now, if they have one.
+pub fn member(
+    txn: &ReadTransaction,
+    workspace: &Id,
+    user: &Id,
+) -> Result<Option<Member>, StoreError> {
+    get_json(
+        &txn.open_table(MEMBERS)?,
+        "members",
+        (workspace.as_str(), user.as_str()),
+    )
+}
+
 /// A user by id.
 pub fn user(txn: &ReadTransaction, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
     get_json(&txn.open_table(USERS)?, "users", user_id)

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use warren_protocol::Id;
+use warren_protocol::account::TokenScope;
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,4 +21,10 @@ pub struct TokenRecord {
     /// Lowercase hex SHA-256 of the secret part of the token.
     pub secret_sha256: String,
     pub created_at: i64,
+    /// What the token may be used for (tokens from before scopes are full).
+    #[serde(default)]
+    pub scope: TokenScope,
+    /// When the token stops working, in ms since the epoch; `None` for never.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }

@@ -31,6 +31,12 @@ pub struct Config {
     pub dir: Option<PathBuf>,
     /// `WARREN_BENCH_TIMEOUT_SECS`: give up on a phase that takes longer than this.
     pub timeout: Duration,
+    /// `WARREN_BENCH_STORM_CLIENTS`: clients reconnecting with full snapshots in phase 5.
+    pub storm_clients: usize,
+    /// `WARREN_BENCH_STORM_SECS`: how long the storm lasts.
+    pub storm_time: Duration,
+    /// `WARREN_BENCH_STORM_CARDS`: cards in the workspace (the snapshot's size) in phase 5.
+    pub storm_cards: usize,
 }
 
 impl Config {
@@ -47,6 +53,9 @@ impl Config {
             client_threads: number("WARREN_BENCH_CLIENT_THREADS", 2)?,
             dir: std::env::var_os("WARREN_BENCH_DIR").map(PathBuf::from),
             timeout: Duration::from_secs(number("WARREN_BENCH_TIMEOUT_SECS", 120)? as u64),
+            storm_clients: number("WARREN_BENCH_STORM_CLIENTS", 200)?,
+            storm_time: Duration::from_secs(number("WARREN_BENCH_STORM_SECS", 10)? as u64),
+            storm_cards: number("WARREN_BENCH_STORM_CARDS", 2000)?,
         })
     }
 }

@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use warren_server::server::{ServeError, bind_store};
+use warren_server::limits::Limits;
+use warren_server::server::{ServeError, bind_store_with};
 use warren_server::service::workspace::bootstrap;
 use warren_server::store::tables::HEADS;
 use warren_server::store::{Store, read};
@@ -38,7 +39,12 @@ impl Warren {
             .context("the bootstrapped workspace has no snapshot")?;
         let board = state.boards.first().context("no board")?.id.to_string();
         let room = state.rooms.first().context("no room")?.id.to_string();
-        let bound = runtime.block_on(bind_store(store.clone(), "127.0.0.1:0"))?;
+        // Every client of the benchmark connects from 127.0.0.1: lift the per-address cap.
+        let limits = Limits {
+            max_connections_per_ip: usize::MAX,
+            ..Limits::default()
+        };
+        let bound = runtime.block_on(bind_store_with(store.clone(), "127.0.0.1:0", limits))?;
         let (stop, stopped) = oneshot::channel::<()>();
         let stats = bound.writer_stats();
         let addr = bound.local_addr;

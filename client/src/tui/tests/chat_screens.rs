@@ -74,8 +74,13 @@ fn check_no_blank_rows_under_the_selection(screen: &str) {
 fn moving_the_selection_up_keeps_the_messages_below_it_80x24() {
     let mut app = long_history(sample_app());
     press(&mut app, "2kkkkkk");
+    assert_eq!(app.chat.selected, Some(id("msg", 9)));
     let screen = format!("{}", draw(&app, 80, 24).backend());
     check_no_blank_rows_under_the_selection(&screen);
+    assert!(
+        screen.contains("merging") && screen.contains("lunch?"),
+        "the selection and the messages below it:\n{screen}"
+    );
     insta::assert_snapshot!(draw(&app, 80, 24).backend());
 }
 
@@ -113,12 +118,12 @@ fn moving_down_scrolls_only_when_the_selection_leaves_the_screen() {
     press(&mut app, "j");
     let one_down = format!("{}", draw(&app, 80, 24).backend());
     assert_eq!(
-        history_rows(&at_top)
+        history_rows(&at_top),
+        history_rows(&one_down)
             .iter()
-            .map(|r| r.replace(' ', ""))
-            .collect::<Vec<_>>()
-            .len(),
-        history_rows(&one_down).len()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        "the text on screen is the same (only the highlight moved)"
     );
     assert!(
         one_down.contains("start of the room"),

@@ -153,7 +153,7 @@ pub fn app_with(state: WorkspaceState) -> App {
     let (theme, errors) = Theme::load("dark", None);
     assert!(errors.is_empty(), "{errors:?}");
     let mut app = App::new(keymap, theme, "http://127.0.0.1:7878".into());
-    app.utc_offset = 0;
+    app.zone = jiff::tz::TimeZone::UTC;
     app.on_net(NetEvent::Connected(Box::new(welcome()), id("ws", 1)));
     app.on_net(NetEvent::Push(Box::new(ServerMessage::Snapshot { state })));
     app.on_net(NetEvent::Push(Box::new(ServerMessage::Synced {

@@ -37,8 +37,14 @@ fn live_messages_before_the_first_page_are_kept() {
         );
         app.on_net(e);
     }
-    // Open #fresh (general, design, fresh).
+    // Open #fresh (general, design, fresh). Until the first page arrives, the live messages
+    // are not presented as the start of the room.
     press(&mut app, "2]]");
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    assert!(
+        screen.contains("loading earlier messages") && !screen.contains("start of the room"),
+        "{screen}"
+    );
     assert_eq!(app.current_room(), Some(fresh.id.clone()));
     assert!(
         app.outbound.iter().any(

@@ -189,6 +189,36 @@ fn a_refused_card_comes_back_in_the_editor_with_the_reason() {
     assert!(matches!(app.overlay, Some(Overlay::Confirm { .. })));
 }
 
+/// The status bar is under the editor at 80x24, so the editor itself says why it came back,
+/// until the next save.
+#[test]
+fn a_refused_card_shows_why_inside_the_editor() {
+    let mut app = sample_app();
+    press(&mut app, "n");
+    press(&mut app, "Too long, say");
+    app.on_key(ctrl('s'));
+    let (request_id, _) = sent(&mut app).remove(0);
+    app.on_net(NetEvent::Rejected(
+        request_id,
+        WireError::new(
+            ErrorCode::Validation,
+            "title is too long: a card title holds at most 200 characters after trimming",
+        ),
+    ));
+    // Long after the status message has gone.
+    app.expire_notice(tokio::time::Instant::now() + std::time::Duration::from_secs(3600));
+    assert!(app.notice.is_none());
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    assert!(
+        screen.contains("Not saved: title is too long: a card title holds at most 200"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("refused_card_in_the_editor", draw(&app, 80, 24).backend());
+    // Saving again sends it again; a reopened editor starts without the old reason.
+    app.on_key(ctrl('s'));
+    assert!(app.overlay.is_none());
+}
+
 #[test]
 fn a_refused_card_update_keeps_the_edits() {
     let mut app = sample_app();
@@ -236,4 +266,31 @@ fn a_refused_message_edit_comes_back_in_the_message_box() {
             .as_ref()
             .is_some_and(|n| n.text.contains("not yours"))
     );
+}
+
+#[test]
+fn quitting_with_a_draft_or_unsaved_card_edits_asks() {
+    let mut app = sample_app();
+    press(&mut app, "2ihalf a thought");
+    app.on_key(ctrl('c'));
+    assert!(!app.quit);
+    let Some(Overlay::Confirm { prompt, .. }) = &app.overlay else {
+        panic!("quit asks, got {:?}", app.overlay)
+    };
+    assert!(prompt.contains("message you are writing"), "{prompt}");
+    press(&mut app, "n");
+    assert_eq!(app.chat.compose.lines(), ["half a thought"], "n keeps it");
+
+    let mut app = sample_app();
+    press(&mut app, "e!");
+    app.on_key(ctrl('c'));
+    assert!(!app.quit);
+    press(&mut app, "n");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Editor(_))),
+        "back in the editor"
+    );
+    app.on_key(ctrl('c'));
+    press(&mut app, "y");
+    assert!(app.quit);
 }

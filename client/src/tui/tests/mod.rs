@@ -2,6 +2,7 @@
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
 mod board;
+mod chat_keys;
 mod chat_screens;
 mod columns;
 mod connection;
@@ -14,5 +15,8 @@ mod notices;
 mod overlays;
 mod palette;
 mod paste;
+mod rooms;
 mod screens;
+mod selection;
+mod times;
 mod update;

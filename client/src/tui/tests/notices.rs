@@ -154,3 +154,33 @@ fn status_bar_parts_never_run_into_each_other_at_80_columns() {
     }
     insta::assert_snapshot!("status_bar_busy", terminal.backend());
 }
+
+/// The server names a forbidden request by its wire name (for API clients); the status message
+/// says it in words.
+#[test]
+fn a_forbidden_change_is_explained_without_the_wire_name() {
+    let mut app = sample_app();
+    press(&mut app, "2n");
+    press(&mut app, "bobs-room\n");
+    let (request, command) = sent(&mut app).remove(0);
+    let permission = warren_protocol::permission::Permission::RoomManage;
+    let message = warren_protocol::permission::denial(
+        warren_protocol::Role::Member,
+        permission,
+        command.name(),
+    );
+    assert!(message.starts_with("create_room "), "{message}");
+    app.on_net(NetEvent::Rejected(
+        request,
+        WireError::new(ErrorCode::Forbidden, message),
+    ));
+    let notice = app.notice.clone().expect("a notice");
+    assert!(
+        notice.text.starts_with(
+            "Could not create the room #bobs-room: that needs the room:manage permission"
+        ),
+        "{}",
+        notice.text
+    );
+    assert!(!notice.text.contains("create_room"), "{}", notice.text);
+}

@@ -136,9 +136,12 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
     } else {
         t.style("ui.border")
     };
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(border)
         .title(Span::styled(title, t.style("ui.title")));
+    if app.chat.composing {
+        block = block.title_bottom(compose_keys(app).right_aligned());
+    }
     let inner = block.inner(compose);
     frame.render_widget(block, compose);
     if app.chat.composing || !app.chat.compose.is_empty() {
@@ -153,4 +156,33 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
             .map_or_else(String::new, |k| format!(" press {k} to write"));
         frame.render_widget(Span::styled(hint, t.style("ui.muted")), inner);
     }
+}
+
+/// The message box's keys, from the active keymap: " enter send · ctrl-j new line · esc leave ".
+fn compose_keys(app: &App) -> Line<'static> {
+    use crate::tui::action::{Action, Context};
+    let t = &app.theme;
+    let mut spans = vec![Span::raw(" ")];
+    let parts = [
+        (Action::Send, "send"),
+        (Action::Newline, "new line"),
+        (Action::Cancel, "leave"),
+    ];
+    for (action, what) in parts {
+        let Some(key) = app
+            .keymap
+            .keys_for(Context::Compose, action)
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        if spans.len() > 1 {
+            spans.push(Span::styled(" · ", t.style("ui.muted")));
+        }
+        spans.push(Span::styled(key.to_string(), t.style("ui.key")));
+        spans.push(Span::styled(format!(" {what}"), t.style("ui.muted")));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }

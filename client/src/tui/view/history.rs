@@ -64,12 +64,15 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) {
         return;
     }
     let has_more = history.is_some_and(|h| h.has_more);
+    // Before the first page, the messages that arrived live are not the start of the room.
+    let loaded = history.is_some_and(|h| h.loaded);
     let mut blocks = Blocks {
         app,
         entries: &entries,
         width: area.width.saturating_sub(2),
         styles: super::chat::markdown_styles(app),
         has_more,
+        loaded,
         built: vec![None; entries.len()],
     };
     let anchor = app
@@ -195,6 +198,7 @@ struct Blocks<'a> {
     width: u16,
     styles: MarkdownStyles,
     has_more: bool,
+    loaded: bool,
     built: Vec<Option<Vec<Line<'static>>>>,
 }
 
@@ -224,7 +228,9 @@ impl Blocks<'_> {
         let previous = index.checked_sub(1).map(|i| self.entries[i]);
         let mut lines = Vec::new();
         if index == 0 {
-            let note = if self.has_more {
+            let note = if !self.loaded {
+                "loading earlier messages…"
+            } else if self.has_more {
                 "↑ older messages: move up to load"
             } else {
                 "— start of the room —"
@@ -234,7 +240,7 @@ impl Blocks<'_> {
                 t.style("ui.muted"),
             )));
         }
-        let day = |m: &Message| warren_protocol::time::day_and_time(m.created_at, app.utc_offset).0;
+        let day = |m: &Message| app.day_and_time(m.created_at).0;
         let new_day = !pending && previous.is_none_or(|p| day(p.message) != day(message));
         if new_day {
             lines.push(Line::from(Span::styled(
@@ -268,7 +274,7 @@ impl Blocks<'_> {
             let style = t.style("ui.selection");
             let skip = usize::from(index == 0) + usize::from(new_day);
             for line in lines.iter_mut().skip(skip) {
-                *line = std::mem::take(line).patch_style(style);
+                *line = super::select::selected(std::mem::take(line), style);
             }
         }
         lines
@@ -290,7 +296,7 @@ fn header_line(app: &App, message: &Message, pending: bool) -> Line<'static> {
     if pending {
         spans.push(Span::styled("sending…", t.style("chat.pending")));
     } else {
-        let (_, time) = warren_protocol::time::day_and_time(message.created_at, app.utc_offset);
+        let (_, time) = app.day_and_time(message.created_at);
         spans.push(Span::styled(time, t.style("chat.time")));
         if message.edited_at.is_some() {
             spans.push(Span::styled(" (edited)", t.style("chat.edited")));

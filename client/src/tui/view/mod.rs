@@ -9,6 +9,7 @@ mod history;
 mod overlay;
 mod prompt;
 mod scrolled;
+mod select;
 mod status;
 pub mod text;
 

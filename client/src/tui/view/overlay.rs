@@ -28,7 +28,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     }
 }
 
-fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
+pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
     Block::bordered()
         .border_style(app.theme.style("ui.border.focused"))
         .style(app.theme.style("ui.overlay"))
@@ -146,7 +146,7 @@ fn messages(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     let width = block.inner(rect).width as usize;
     let mut lines: Vec<Line<'static>> = Vec::new();
     for logged in app.notices.recent.iter().rev() {
-        let (_, time) = warren_protocol::time::day_and_time(logged.at_ms, app.utc_offset);
+        let (_, time) = app.day_and_time(logged.at_ms);
         let style = if logged.error {
             t.style("ui.error")
         } else {
@@ -221,7 +221,7 @@ fn palette(
             spans.push(Span::styled(format!(" {k} "), t.style("ui.key")));
             let line = Line::from(spans);
             if i == selected {
-                line.patch_style(t.style("ui.selection"))
+                super::select::selected(line, t.style("ui.selection"))
             } else {
                 line
             }
@@ -235,7 +235,12 @@ fn palette(
 }
 
 /// `label` cut or padded to `cols` columns, with the matched characters in the match style.
-fn highlighted(app: &App, label: &str, matched: &[usize], cols: usize) -> Vec<Span<'static>> {
+pub(super) fn highlighted(
+    app: &App,
+    label: &str,
+    matched: &[usize],
+    cols: usize,
+) -> Vec<Span<'static>> {
     let t = &app.theme;
     let shown = text::truncate(label, cols);
     let mut spans: Vec<Span<'static>> = Vec::new();
@@ -267,25 +272,34 @@ fn palette_keys(app: &App, action: Action) -> String {
 
 fn confirm(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &str) {
     let t = &app.theme;
-    let rect = centered(area, 60, 5);
+    // The prompt wraps (a message being deleted keeps its line breaks), up to the screen.
+    let wrapped = text::wrap(prompt, 56);
+    let height = u16::try_from(wrapped.len() + 4).unwrap_or(u16::MAX);
+    let rect = centered(area, 60, height);
     frame.render_widget(Clear, rect);
     let block = window(app, "Confirm");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let yes = keys(app, Context::Confirm, Action::Confirm);
     let no = keys(app, Context::Confirm, Action::Cancel);
-    let lines = vec![
-        Line::from(Span::styled(
-            text::truncate(prompt, inner.width as usize),
-            t.style("ui.text"),
-        )),
-        Line::from(vec![
-            Span::styled(format!("{yes} "), t.style("ui.key")),
-            Span::styled("yes   ", t.style("ui.text")),
-            Span::styled(format!("{no} "), t.style("ui.key")),
-            Span::styled("no", t.style("ui.text")),
-        ]),
-    ];
+    let room = usize::from(inner.height.saturating_sub(2)).max(1);
+    let mut lines: Vec<Line<'_>> = wrapped
+        .iter()
+        .take(room)
+        .map(|l| {
+            Line::from(Span::styled(
+                text::truncate(l, inner.width as usize),
+                t.style("ui.text"),
+            ))
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(format!("{yes} "), t.style("ui.key")),
+        Span::styled("yes   ", t.style("ui.text")),
+        Span::styled(format!("{no} "), t.style("ui.key")),
+        Span::styled("no", t.style("ui.text")),
+    ]));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -310,8 +324,31 @@ fn card_editor(app: &App, frame: &mut Frame<'_>, area: Rect, editor: &CardEditor
             Constraint::Length(1)
         });
     }
+    // Why the last save was refused, in full (a few lines at most) above the keys.
+    let refused: Vec<String> = editor
+        .refused
+        .as_deref()
+        .map(|why| {
+            let mut lines = text::wrap(
+                &format!("Not saved: {why}"),
+                inner.width.saturating_sub(2).max(10) as usize,
+            );
+            lines.truncate(3);
+            lines
+        })
+        .unwrap_or_default();
+    constraints.push(Constraint::Length(refused.len() as u16));
     constraints.push(Constraint::Length(1));
     let rows = Layout::vertical(constraints).split(inner);
+    frame.render_widget(
+        Paragraph::new(
+            refused
+                .into_iter()
+                .map(|l| Line::from(Span::styled(format!("  {l}"), t.style("ui.error"))))
+                .collect::<Vec<_>>(),
+        ),
+        rows[rows.len() - 2],
+    );
     for (i, field) in Field::ALL.iter().enumerate() {
         let focused = editor.focused() == *field;
         let style = if focused {

@@ -1,0 +1,147 @@
+//! Account requests: managing API tokens while the server runs. They change no workspace (no
+//! event is made) and their answers may carry a secret, shown once, so they travel as their own
+//! frames (`account` / `account_result`) instead of commands, whose events every member sees.
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::Id;
+use crate::permission::Permission;
+
+/// What a token may be used for, on top of its user's role: the effective permissions are the
+/// role's permissions that the scope allows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Everything the user's role may do, including managing tokens.
+    #[default]
+    Full,
+    /// Reading only: snapshots, history, events, subscriptions.
+    Read,
+    /// Reading and chatting.
+    Chat,
+    /// Reading and working on assigned cards (workers and bots); run permissions join it when
+    /// runs arrive.
+    Runs,
+}
+
+impl TokenScope {
+    /// Every scope.
+    pub const ALL: [TokenScope; 4] = [
+        TokenScope::Full,
+        TokenScope::Read,
+        TokenScope::Chat,
+        TokenScope::Runs,
+    ];
+
+    /// The wire name, such as `read`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Full => "full",
+            TokenScope::Read => "read",
+            TokenScope::Chat => "chat",
+            TokenScope::Runs => "runs",
+        }
+    }
+
+    /// Parses a scope name.
+    pub fn parse(name: &str) -> Option<TokenScope> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether a token of this scope may use `permission` (if the role has it).
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            TokenScope::Full => true,
+            TokenScope::Read => permission == WorkspaceRead,
+            TokenScope::Chat => matches!(permission, WorkspaceRead | ChatPost),
+            TokenScope::Runs => matches!(permission, WorkspaceRead | CardEditOwn | ChatPost),
+        }
+    }
+}
+
+/// A token as its owner (or an admin) sees it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInfo {
+    /// `tok_…`: names the token in `revoke_token` and `rotate_token`.
+    pub id: Id,
+    pub user_id: Id,
+    pub name: String,
+    pub scope: TokenScope,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// When the token stops working; `null` for never.
+    pub expires_at: Option<i64>,
+    /// The token this connection authenticated with.
+    pub current: bool,
+}
+
+/// An account request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccountOp {
+    /// Mints a token, for yourself or (with `token:manage`) for a member of a workspace you
+    /// administer, such as a bot. The answer carries the secret once.
+    CreateToken {
+        name: String,
+        #[serde(default)]
+        scope: TokenScope,
+        /// Milliseconds since the Unix epoch; absent for a token that does not expire.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<Id>,
+    },
+    /// Lists your tokens, or (with `token:manage`) another member's.
+    ListTokens {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<Id>,
+    },
+    /// Revokes a token at once: its live connections are closed (close code 4001).
+    RevokeToken { token_id: Id },
+    /// Mints a replacement with the same name, scope and user; the old token keeps working for
+    /// `grace_secs` (0: it stops now), then expires.
+    RotateToken {
+        token_id: Id,
+        #[serde(default)]
+        grace_secs: u64,
+    },
+}
+
+impl AccountOp {
+    /// The wire name, such as `create_token`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AccountOp::CreateToken { .. } => "create_token",
+            AccountOp::ListTokens { .. } => "list_tokens",
+            AccountOp::RevokeToken { .. } => "revoke_token",
+            AccountOp::RotateToken { .. } => "rotate_token",
+        }
+    }
+}
+
+/// The answer to an [`AccountOp`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccountResult {
+    /// `secret` is the whole token (`wrn_…`): shown this once, stored nowhere.
+    TokenCreated {
+        token: TokenInfo,
+        secret: String,
+    },
+    Tokens {
+        tokens: Vec<TokenInfo>,
+    },
+    TokenRevoked {
+        token_id: Id,
+    },
+    /// `old` with its new `expires_at`, and the replacement with its secret.
+    TokenRotated {
+        old: TokenInfo,
+        token: TokenInfo,
+        secret: String,
+    },
+}

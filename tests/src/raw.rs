@@ -1,0 +1,67 @@
+//! Plain TCP and HTTP/1.1 for tests that talk to the server below the WebSocket layer: one-shot
+//! GETs (optionally from another loopback address, 127.0.0.2 and up, to test per-address caps)
+//! and the status line of whatever the server answers.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// How long a raw read may take before the test fails.
+pub const RAW_WAIT: Duration = Duration::from_secs(20);
+
+/// Connects to `addr` from the loopback address `from` (e.g. 127.0.0.2).
+pub async fn connect_from(from: IpAddr, addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .expect("bind the source address");
+    socket.connect(addr).await.expect("connect")
+}
+
+/// Reads until the server closes the connection (or it breaks); returns what arrived.
+pub async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let read = tokio::time::timeout(RAW_WAIT, async {
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server did not close the connection in {RAW_WAIT:?}"
+    );
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The status code of an HTTP response text.
+pub fn status_of(response: &str) -> Option<u16> {
+    response
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|s| s.parse().ok())
+}
+
+/// The body of an HTTP response text.
+pub fn body_of(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+/// One `GET path` (with `Connection: close`) from the loopback address `from`; (status, body).
+pub async fn get_from(from: IpAddr, addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = connect_from(from, addr).await;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write the request");
+    let response = read_to_close(&mut stream).await;
+    let status = status_of(&response).unwrap_or_else(|| panic!("no status line in {response:?}"));
+    (status, body_of(&response).to_owned())
+}

@@ -1,0 +1,69 @@
+//! `warren member`, `warren workspace` and `warren whoami` against a real server: roles are listed,
+//! changed and explained; a refused change says which permission it needs; removal is final.
+
+use warren_e2e::Server;
+use warren_e2e::cli::Cli;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_are_listed_promoted_explained_and_removed() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let mira_token = server.add_member("mira", "member").await;
+    server.restart().await;
+    let ada = Cli::new(&server.http_url(), &server.token);
+    let mira = Cli::new(&server.http_url(), &mira_token);
+
+    let list = ada.run(&["member", "list"]).await.ok();
+    let lines: Vec<&str> = list.stdout.lines().collect();
+    assert!(
+        lines[1].starts_with("ada") && lines[1].contains("owner"),
+        "{list:#?}"
+    );
+    assert!(
+        lines[2].starts_with("mira") && lines[2].contains("member"),
+        "{list:#?}"
+    );
+
+    // A member may not rename the workspace, and is told what it takes.
+    let refused = mira.run(&["workspace", "rename", "Mine now"]).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(
+        refused.stderr.contains("workspace:manage") && refused.stderr.contains("admins and owners"),
+        "{refused:#?}"
+    );
+    let who = mira.run(&["whoami", "--json"]).await.ok().json();
+    assert_eq!(who["role"], "member");
+    assert!(
+        who["permissions"]
+            .as_array()
+            .is_some_and(|p| p.contains(&"card:create".into()))
+    );
+
+    let promoted = ada.run(&["member", "role", "@mira", "admin"]).await.ok();
+    assert!(
+        promoted.stdout.contains("mira is now admin (was member)"),
+        "{promoted:#?}"
+    );
+    let who = mira.run(&["whoami"]).await.ok();
+    assert!(
+        who.stdout.contains("as admin") && who.stdout.contains("member:manage"),
+        "{who:#?}"
+    );
+    let renamed = mira
+        .run(&["workspace", "rename", "Acme Labs", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(renamed["name"], "Acme Labs");
+    let listed = ada.run(&["workspace", "list"]).await.ok();
+    assert!(listed.stdout.contains("Acme Labs"), "{listed:#?}");
+
+    // An admin cannot demote the owner; the owner removes the admin, who then sees nothing.
+    let refused = mira.run(&["member", "role", "ada", "member"]).await;
+    assert!(refused.stderr.contains("owner:manage"), "{refused:#?}");
+    ada.run(&["member", "remove", "mira"]).await.ok();
+    let gone = mira.run(&["card", "list"]).await;
+    assert_eq!(gone.code, 2, "{gone:#?}");
+    let list = ada.run(&["member", "list", "--json"]).await.ok().json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}

@@ -1,0 +1,428 @@
+//! Roles against a real server: every command of the permission table is sent by every role and
+//! is applied exactly when the table says so (a new command without a sample here fails the
+//! test); the own-card and own-message rules; owners are protected; and a removed member loses
+//! access at once — commands, queries and the live subscription.
+
+use std::collections::HashMap;
+
+use warren_e2e::client::Client;
+use warren_e2e::{Server, connect_hello};
+use warren_protocol::permission::{self, ROLES};
+use warren_protocol::{
+    Change, Command, ErrorCode, Id, Position, Priority, Query, Role, ServerMessage, WorkspaceState,
+};
+
+/// The owner's connection, which sets up what each attempt acts on.
+struct Setup {
+    owner: Client,
+    state: WorkspaceState,
+    n: u32,
+}
+
+impl Setup {
+    fn unique(&mut self, prefix: &str) -> String {
+        self.n += 1;
+        format!("{prefix}-{}", self.n)
+    }
+
+    fn board(&self) -> Id {
+        self.state.boards[0].id.clone()
+    }
+
+    fn column(&self, i: usize) -> Id {
+        self.state.boards[0].columns[i].id.clone()
+    }
+
+    fn room(&self) -> Id {
+        self.state.rooms[0].id.clone()
+    }
+
+    fn member(&self, name: &str) -> Id {
+        self.state
+            .members
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.user_id.clone())
+            .unwrap_or_else(|| panic!("no member {name}"))
+    }
+
+    async fn owner_card(&mut self) -> Id {
+        let title = self.unique("card");
+        let ack = self.owner.command(&card(self.board(), &title)).await;
+        let Change::CardCreated { card } = ack.event.change else {
+            panic!("{:?}", ack.event.change)
+        };
+        card.id
+    }
+
+    async fn owner_column(&mut self) -> Id {
+        let name = self.unique("col");
+        let ack = self
+            .owner
+            .command(&Command::AddColumn {
+                board_id: self.board(),
+                column_id: None,
+                name: name.clone(),
+                index: None,
+            })
+            .await;
+        let Change::BoardUpdated { board } = ack.event.change else {
+            panic!("{:?}", ack.event.change)
+        };
+        board
+            .columns
+            .into_iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id)
+            .expect("the new column")
+    }
+
+    async fn owner_message(&mut self) -> Id {
+        let room = self.room();
+        message_by(&mut self.owner, room).await
+    }
+}
+
+async fn message_by(author: &mut Client, room_id: Id) -> Id {
+    let ack = author
+        .command(&Command::PostMessage {
+            message_id: None,
+            room_id,
+            body: "hello".into(),
+        })
+        .await;
+    let Change::MessagePosted { message } = ack.event.change else {
+        panic!("{:?}", ack.event.change)
+    };
+    message.id
+}
+
+fn card(board: Id, title: &str) -> Command {
+    Command::CreateCard {
+        card_id: None,
+        board_id: board,
+        column_id: None,
+        title: title.into(),
+        description: String::new(),
+        labels: vec![],
+        assignee: None,
+        priority: Priority::None,
+        position: Position::Bottom,
+    }
+}
+
+/// A command named `name` for `role` to try, on something the actor does not own (except
+/// `edit_message`, which only ever applies to your own message). Every name in
+/// `permission::COMMANDS` needs an arm: a new command without one fails here.
+async fn sample(setup: &mut Setup, name: &str, role: Role, actor: &mut Client) -> Command {
+    match name {
+        "create_board" => Command::CreateBoard {
+            board_id: None,
+            name: setup.unique("board"),
+            columns: None,
+        },
+        "rename_board" => Command::RenameBoard {
+            board_id: setup.board(),
+            name: setup.unique("Main"),
+        },
+        "add_column" => Command::AddColumn {
+            board_id: setup.board(),
+            column_id: None,
+            name: setup.unique("col"),
+            index: None,
+        },
+        "rename_column" => Command::RenameColumn {
+            board_id: setup.board(),
+            column_id: setup.owner_column().await,
+            name: setup.unique("renamed"),
+        },
+        "move_column" => Command::MoveColumn {
+            board_id: setup.board(),
+            column_id: setup.column(0),
+            index: 0,
+        },
+        "delete_column" => Command::DeleteColumn {
+            board_id: setup.board(),
+            column_id: setup.owner_column().await,
+            move_cards_to: None,
+        },
+        "create_card" => card(setup.board(), &setup.unique("card")),
+        "update_card" => Command::UpdateCard {
+            card_id: setup.owner_card().await,
+            title: Some(setup.unique("retitled")),
+            description: None,
+            labels: None,
+            assignee: None,
+            priority: None,
+        },
+        "move_card" => Command::MoveCard {
+            card_id: setup.owner_card().await,
+            column_id: setup.column(1),
+            position: Position::Top,
+        },
+        "delete_card" => Command::DeleteCard {
+            card_id: setup.owner_card().await,
+        },
+        "create_room" => Command::CreateRoom {
+            room_id: None,
+            name: setup.unique("room"),
+            topic: String::new(),
+        },
+        "post_message" => Command::PostMessage {
+            message_id: None,
+            room_id: setup.room(),
+            body: "hi".into(),
+        },
+        "edit_message" => Command::EditMessage {
+            message_id: message_by(actor, setup.room()).await,
+            body: "edited".into(),
+        },
+        "delete_message" => Command::DeleteMessage {
+            message_id: setup.owner_message().await,
+        },
+        "rename_workspace" => Command::RenameWorkspace {
+            name: setup.unique("Acme"),
+        },
+        "set_member_role" => Command::SetMemberRole {
+            user_id: setup.member("v1"),
+            role: Role::Viewer,
+        },
+        "remove_member" => Command::RemoveMember {
+            user_id: setup.member(match role {
+                Role::Owner => "v2",
+                Role::Admin => "v3",
+                _ => "v4",
+            }),
+        },
+        other => panic!("no sample for command {other}: add one to tests/tests/permissions.rs"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_may_send_exactly_what_the_permission_table_allows() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let mut tokens: HashMap<Role, String> = HashMap::new();
+    tokens.insert(Role::Owner, server.token.clone());
+    for role in [Role::Admin, Role::Member, Role::Viewer, Role::Bot] {
+        let token = server.add_member(role.as_str(), role.as_str()).await;
+        tokens.insert(role, token);
+    }
+    for victim in ["v1", "v2", "v3", "v4"] {
+        server.add_member(victim, "member").await;
+    }
+    server.restart().await;
+
+    let mut owner = connect_hello(server.addr, &server.token).await;
+    let state = owner.snapshot().await;
+    let mut setup = Setup { owner, state, n: 0 };
+    let mut checked = 0;
+    for role in ROLES {
+        let mut actor = connect_hello(server.addr, &tokens[&role]).await;
+        for (name, need) in permission::COMMANDS {
+            let command = sample(&mut setup, name, role, &mut actor).await;
+            assert_eq!(command.name(), *name);
+            let allowed = role.may(need.permission) || (*name == "edit_message");
+            let id = actor.send_command(&command).await.expect("send");
+            match actor.try_answer(&id).await {
+                Ok(ServerMessage::Ack { .. }) => {
+                    assert!(allowed, "{role:?} was allowed {name}, the table says no");
+                }
+                Ok(ServerMessage::Error { code, message, .. }) => {
+                    assert!(
+                        !allowed,
+                        "{role:?} was refused {name} ({code}: {message}), the table says yes"
+                    );
+                    assert_eq!(code, ErrorCode::Forbidden, "{role:?} {name}: {message}");
+                    assert!(
+                        message.contains(need.permission.name())
+                            && message.contains(&permission::holders(need.permission)),
+                        "the refusal names the permission and who has it: {message}"
+                    );
+                }
+                other => panic!("{role:?} {name}: {other:?}"),
+            }
+            checked += 1;
+        }
+        for query in [
+            Query::Snapshot,
+            Query::Events {
+                since: 0,
+                limit: 10,
+            },
+            Query::Messages {
+                room_id: setup.room(),
+                before: None,
+                limit: 10,
+            },
+        ] {
+            // Every role reads (the table gives workspace:read to all); the call fails otherwise.
+            let _ = actor.query(&query).await;
+        }
+    }
+    assert_eq!(checked, ROLES.len() * permission::COMMANDS.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_cards_and_messages_and_the_last_owner() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let member_token = server.add_member("mira", "member").await;
+    let bot_token = server.add_member("ci", "bot").await;
+    server.restart().await;
+    let mut owner = connect_hello(server.addr, &server.token).await;
+    let state = owner.snapshot().await;
+    let board = state.boards[0].id.clone();
+    let mira_id = state
+        .members
+        .iter()
+        .find(|m| m.name == "mira")
+        .map(|m| m.user_id.clone())
+        .expect("mira");
+    let bot_id = state
+        .members
+        .iter()
+        .find(|m| m.name == "ci")
+        .map(|m| m.user_id.clone())
+        .expect("ci");
+    let mut mira = connect_hello(server.addr, &member_token).await;
+    let mut bot = connect_hello(server.addr, &bot_token).await;
+
+    // A member edits and moves their own card, not the owner's.
+    let ack = mira.command(&card(board.clone(), "mine")).await;
+    let Change::CardCreated { card: mine } = ack.event.change else {
+        panic!()
+    };
+    mira.command(&Command::MoveCard {
+        card_id: mine.id.clone(),
+        column_id: state.boards[0].columns[2].id.clone(),
+        position: Position::Top,
+    })
+    .await;
+    let ack = owner.command(&card(board.clone(), "theirs")).await;
+    let Change::CardCreated { card: theirs } = ack.event.change else {
+        panic!()
+    };
+    let id = mira
+        .send_command(&Command::DeleteCard {
+            card_id: theirs.id.clone(),
+        })
+        .await
+        .expect("send");
+    assert_eq!(mira.error_code(&id).await, ErrorCode::Forbidden);
+
+    // A bot moves the card it is assigned, and no other.
+    let assign = Command::UpdateCard {
+        card_id: theirs.id.clone(),
+        title: None,
+        description: None,
+        labels: None,
+        assignee: Some(Some(bot_id.clone())),
+        priority: None,
+    };
+    let to_doing = |card_id: &Id| Command::MoveCard {
+        card_id: card_id.clone(),
+        column_id: state.boards[0].columns[2].id.clone(),
+        position: Position::Top,
+    };
+    let id = bot.send_command(&to_doing(&theirs.id)).await.expect("send");
+    assert_eq!(bot.error_code(&id).await, ErrorCode::Forbidden);
+    owner.command(&assign).await;
+    bot.command(&to_doing(&theirs.id)).await;
+
+    // Only an admin or owner deletes someone else's message.
+    let ack = mira
+        .command(&Command::PostMessage {
+            message_id: None,
+            room_id: state.rooms[0].id.clone(),
+            body: "oops".into(),
+        })
+        .await;
+    let Change::MessagePosted { message } = ack.event.change else {
+        panic!()
+    };
+    let delete = Command::DeleteMessage {
+        message_id: message.id.clone(),
+    };
+    let id = bot.send_command(&delete).await.expect("send");
+    assert_eq!(bot.error_code(&id).await, ErrorCode::Forbidden);
+    owner.command(&delete).await;
+
+    // The last owner can be neither demoted nor removed; an admin cannot touch owners.
+    let owner_id = owner.user.clone().expect("welcome").user_id;
+    for command in [
+        Command::SetMemberRole {
+            user_id: owner_id.clone(),
+            role: Role::Admin,
+        },
+        Command::RemoveMember {
+            user_id: owner_id.clone(),
+        },
+    ] {
+        let id = owner.send_command(&command).await.expect("send");
+        assert_eq!(owner.error_code(&id).await, ErrorCode::Validation);
+    }
+    owner
+        .command(&Command::SetMemberRole {
+            user_id: mira_id.clone(),
+            role: Role::Admin,
+        })
+        .await;
+    let id = mira
+        .send_command(&Command::SetMemberRole {
+            user_id: owner_id,
+            role: Role::Member,
+        })
+        .await
+        .expect("send");
+    assert_eq!(mira.error_code(&id).await, ErrorCode::Forbidden);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_loses_access_at_once() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let token = server.add_member("mira", "member").await;
+    server.restart().await;
+    let mut owner = connect_hello(server.addr, &server.token).await;
+    let state = owner.snapshot().await;
+    let mira_id = state
+        .members
+        .iter()
+        .find(|m| m.name == "mira")
+        .map(|m| m.user_id.clone())
+        .expect("mira");
+    let mut mira = connect_hello(server.addr, &token).await;
+    let sub = mira.subscribe(None).await;
+
+    let removed = owner
+        .command(&Command::RemoveMember {
+            user_id: mira_id.clone(),
+        })
+        .await;
+    mira.expect_until("the member_removed event", |c| {
+        c.events.iter().any(|e| e.seq == removed.seq)
+    })
+    .await;
+    // Nothing after the removal reaches the removed member's subscription.
+    let later = owner
+        .command(&card(state.boards[0].id.clone(), "secret"))
+        .await;
+    let probe = mira
+        .send_command(&card(state.boards[0].id.clone(), "still here?"))
+        .await
+        .expect("send");
+    assert_eq!(mira.error_code(&probe).await, ErrorCode::NotFound);
+    assert!(
+        mira.events.iter().all(|e| e.seq != later.seq),
+        "an event after the removal was delivered"
+    );
+    let id = mira.next_request_id();
+    mira.send_json(
+        &serde_json::json!({"type": "query", "request_id": id, "query": {"type": "snapshot"}}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(mira.error_code(&id).await, ErrorCode::NotFound);
+    assert!(sub.synced > 0);
+}

@@ -1,0 +1,181 @@
+//! API tokens managed while the server runs (`warren token …`): created with a name, scope and
+//! expiry and shown once; listed without secrets; a revoked token's live connection is closed
+//! within a second; a rotated token keeps working until its grace ends; an expired token is
+//! refused; a read-scoped token reads but cannot write; admins manage a bot's tokens, members
+//! cannot.
+
+use std::time::Duration;
+
+use warren_e2e::Server;
+use warren_e2e::cli::Cli;
+use warren_e2e::client::{ConnectError, ConnectOptions, connect_with};
+
+/// Whether the server accepts `token` for a WebSocket upgrade.
+async fn accepted(server: &Server, token: &str) -> bool {
+    let options = ConnectOptions {
+        authorization: Some(format!("Bearer {token}")),
+        recv_buffer: None,
+    };
+    match connect_with(server.addr, &options).await {
+        Ok(_) => true,
+        Err(ConnectError::Http { status: 401, .. }) => false,
+        Err(other) => panic!("unexpected connect failure: {other:?}"),
+    }
+}
+
+/// Waits (bounded) until `token` is refused.
+async fn until_refused(server: &Server, token: &str, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while accepted(server, token).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the token still works after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn secret_of(out: &warren_e2e::cli::Output) -> String {
+    out.json()["secret"]
+        .as_str()
+        .expect("a secret in the answer")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_created_listed_revoked_and_rotated_live() {
+    let server = Server::start().await;
+    let owner = Cli::new(&server.http_url(), &server.token);
+
+    // Create: the secret once, a working token, listed without its secret.
+    let created = owner
+        .run(&["token", "create", "--name", "laptop", "--json"])
+        .await
+        .ok();
+    let laptop = secret_of(&created);
+    let laptop_id = created.json()["token"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(laptop.starts_with("wrn_"));
+    let as_laptop = Cli::new(&server.http_url(), &laptop);
+    as_laptop.run(&["card", "list"]).await.ok();
+    let list = owner.run(&["token", "list"]).await.ok();
+    assert!(
+        list.stdout.contains("laptop") && list.stdout.contains("this one"),
+        "{list:#?}"
+    );
+    assert!(
+        !list.stdout.contains(&laptop[20..]),
+        "no secret in the list"
+    );
+
+    // Revoke: a live connection using it is closed within a second, with 4001.
+    let mut live = warren_e2e::connect_hello(server.addr, &laptop).await;
+    live.subscribe(None).await;
+    owner.run(&["token", "revoke", &laptop_id]).await.ok();
+    let code = live
+        .wait_closed(Duration::from_secs(1))
+        .await
+        .expect("closed within a second");
+    assert_eq!(code, Some(4001));
+    assert!(
+        !accepted(&server, &laptop).await,
+        "a revoked token is refused"
+    );
+
+    // Rotate with a grace: both work, then only the new one, and the old connection is closed.
+    let created = owner
+        .run(&["token", "create", "--name", "ci", "--json"])
+        .await
+        .ok();
+    let old = secret_of(&created);
+    let old_id = created.json()["token"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut on_old = warren_e2e::connect_hello(server.addr, &old).await;
+    let rotated = owner
+        .run(&["token", "rotate", &old_id, "--grace", "2s", "--json"])
+        .await
+        .ok();
+    let new = secret_of(&rotated);
+    assert!(
+        accepted(&server, &old).await,
+        "the old token works during the grace"
+    );
+    assert!(accepted(&server, &new).await);
+    let code = on_old
+        .wait_closed(Duration::from_secs(10))
+        .await
+        .expect("the old token's connection ends when the grace does");
+    assert_eq!(code, Some(4001));
+    until_refused(&server, &old, Duration::from_secs(10)).await;
+    assert!(accepted(&server, &new).await, "the new token stays");
+
+    // Expiry, and a read-only scope.
+    let short = owner
+        .run(&[
+            "token",
+            "create",
+            "--name",
+            "brief",
+            "--expires",
+            "1s",
+            "--json",
+        ])
+        .await
+        .ok();
+    until_refused(&server, &secret_of(&short), Duration::from_secs(10)).await;
+    let read = owner
+        .run(&[
+            "token", "create", "--name", "dash", "--scope", "read", "--json",
+        ])
+        .await
+        .ok();
+    let reader = Cli::new(&server.http_url(), &secret_of(&read));
+    reader.run(&["card", "list"]).await.ok();
+    let refused = reader.run(&["card", "add", "nope"]).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(refused.stderr.contains("scope read"), "{refused:#?}");
+    let refused = reader.run(&["token", "create", "--name", "escalate"]).await;
+    assert!(refused.stderr.contains("scope read"), "{refused:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_manage_a_bots_tokens_and_members_do_not() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let mira = server.add_member("mira", "member").await;
+    server.add_member("ci-bot", "bot").await;
+    server.restart().await;
+    let owner = Cli::new(&server.http_url(), &server.token);
+    let member = Cli::new(&server.http_url(), &mira);
+
+    let made = owner
+        .run(&[
+            "token", "create", "--user", "ci-bot", "--name", "worker-1", "--scope", "runs",
+            "--json",
+        ])
+        .await
+        .ok();
+    let bot = Cli::new(&server.http_url(), &secret_of(&made));
+    let who = bot.run(&["whoami", "--json"]).await.ok().json();
+    assert_eq!(who["role"], "bot");
+    let listed = owner
+        .run(&["token", "list", "--user", "ci-bot", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        listed["tokens"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+
+    let refused = member.run(&["token", "list", "--user", "ci-bot"]).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(refused.stderr.contains("token:manage"), "{refused:#?}");
+    // Their own tokens, members manage themselves.
+    member.run(&["token", "list"]).await.ok();
+}
