@@ -184,3 +184,50 @@ async fn a_bad_config_file_names_the_line_and_key_and_half_tls_is_refused() {
     let err = String::from_utf8_lossy(&half.stderr);
     assert!(err.contains("--tls-key"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_given_as_a_flag_beats_the_config_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    init(&dir.path().join("data")).await;
+    let config = dir.path().join("warren.toml");
+    // hello_timeout = 0 is refused when the file's value is used...
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndata = \"data\"\n[limits]\nhello_timeout = 0\n",
+    )
+    .expect("write");
+    let refused = Command::new(bins::server_bin())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("WARREN_HELLO_TIMEOUT")
+        .output()
+        .await
+        .expect("run serve");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("hello_timeout"), "{err}");
+    // ...and never looked at when the flag gives the limit.
+    let mut child = Command::new(bins::server_bin())
+        .args(["serve", "--hello-timeout", "5", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line),
+    )
+    .await
+    .expect("the server starts in time")
+    .expect("read");
+    assert!(
+        line.starts_with("warren-server listening on http://"),
+        "{line:?}"
+    );
+    let _ = child.start_kill();
+}
