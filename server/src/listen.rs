@@ -1,5 +1,6 @@
 //! The accept loop: every TCP connection passes the [`Gate`] (per-address and total caps) or is
-//! answered `503` and closed at once, then is served by hyper's HTTP/1 with a deadline for the
+//! answered `503` and closed at once, completes a TLS handshake when the server has a
+//! certificate ([`crate::tls`], within the header deadline), then is served by hyper's HTTP/1 with a deadline for the
 //! request head and a small header buffer. A connection let in past the total cap (overflow)
 //! gets a 1 s deadline, no keep-alive, and `/healthz` only. The socket keeps its [`Pass`] after the upgrade to a
 //! WebSocket, so it counts until it closes.
@@ -42,6 +43,7 @@ pub async fn serve(
     router: Router,
     limits: &Limits,
     gate: Arc<Gate>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     signal: impl std::future::Future<Output = ()>,
 ) {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -73,7 +75,7 @@ pub async fn serve(
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
         let overflow = pass.is_overflow();
-        let io = TokioIo::new(Counted { tcp, _pass: pass });
+        let counted = Counted { tcp, _pass: pass };
         let service = service.clone();
         let handler = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -94,7 +96,15 @@ pub async fn serve(
             .keep_alive(!overflow);
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
+        let tls = tls.clone();
+        let handshake_deadline = limits.header_timeout;
         tokio::spawn(async move {
+            let Some(stream) = crate::tls::wrap(counted, tls.as_ref(), handshake_deadline).await
+            else {
+                drop(open);
+                return;
+            };
+            let io = TokioIo::new(stream);
             let conn = builder.serve_connection(io, handler).with_upgrades();
             let mut conn = std::pin::pin!(conn);
             let finished = tokio::select! {
