@@ -221,7 +221,7 @@ fn palette(
             spans.push(Span::styled(format!(" {k} "), t.style("ui.key")));
             let line = Line::from(spans);
             if i == selected {
-                super::select::selected(line, t.style("ui.selection"))
+                super::select::selected(line, t, "ui.selection")
             } else {
                 line
             }
