@@ -445,8 +445,8 @@ fn detail(
             format!(
                 "created by {} · {} · updated {}",
                 view.member_name(&card.created_by),
-                warren_protocol::time::format_utc_minutes(card.created_at),
-                warren_protocol::time::format_utc_minutes(card.updated_at)
+                app.local_minutes(card.created_at),
+                app.local_minutes(card.updated_at)
             ),
             t.style("ui.muted"),
         )),
