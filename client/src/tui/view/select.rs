@@ -7,7 +7,6 @@
 //! that background, and only gains the selection's modifiers. The screen's own background
 //! (`ui.text`'s) is not a box.
 
-use ratatui::style::Style;
 use ratatui::text::Line;
 
 use crate::theme::Theme;
