@@ -117,6 +117,11 @@ impl App {
         crate::localtime::day_and_time_in(&self.zone, at_ms)
     }
 
+    /// `at_ms` as `YYYY-MM-DD HH:MM` on the local clock.
+    pub fn local_minutes(&self, at_ms: i64) -> String {
+        crate::localtime::minutes_in(&self.zone, at_ms)
+    }
+
     /// The workspace as the user should see it: confirmed state plus pending changes.
     pub fn view(&self) -> &Model {
         self.projected.as_ref().unwrap_or(&self.model)

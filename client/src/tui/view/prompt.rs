@@ -93,7 +93,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
                         ));
                         let line = Line::from(spans);
                         if i == prompt.selected {
-                            super::select::selected(line, t.style("ui.selection"))
+                            super::select::selected(line, t, "ui.selection")
                         } else {
                             line
                         }
