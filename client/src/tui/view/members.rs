@@ -44,7 +44,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, selected: usize) {
                 Span::styled(format!("{:<9}", m.role.as_str()), t.style("ui.muted")),
             ]);
             if i == selected {
-                select::selected(line, t.style("ui.selection"))
+                select::selected(line, t, "ui.selection")
             } else {
                 line
             }
