@@ -453,6 +453,11 @@ fn parse_scope(text: &str) -> Result<warren_protocol::account::TokenScope, Strin
 pub enum WorkspaceCommand {
     /// List the workspaces you belong to.
     List,
+    /// Create a workspace with you as its owner (board Main, room general).
+    Create {
+        /// The new workspace's name.
+        name: String,
+    },
     /// Rename the workspace (admins).
     Rename {
         /// The new name.

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::model::Member;
+use crate::model::{Member, Workspace};
 use crate::permission::Permission;
 
 /// What a token may be used for, on top of its user's role: the effective permissions are the
@@ -110,6 +110,9 @@ pub enum AccountOp {
         #[serde(default = "runs")]
         scope: TokenScope,
     },
+    /// Creates a workspace with you as its owner (a `Main` board with the default columns and a
+    /// `general` room, as `init` makes). Needs a full-scope token.
+    CreateWorkspace { name: String },
     /// Revokes a token at once: its live connections are closed (close code 4001).
     RevokeToken { token_id: Id },
     /// Mints a replacement with the same name, scope and user; the old token keeps working for
@@ -130,6 +133,7 @@ impl AccountOp {
             AccountOp::RevokeToken { .. } => "revoke_token",
             AccountOp::RotateToken { .. } => "rotate_token",
             AccountOp::AddBot { .. } => "add_bot",
+            AccountOp::CreateWorkspace { .. } => "create_workspace",
         }
     }
 }
@@ -152,6 +156,10 @@ pub enum AccountResult {
     },
     TokenRevoked {
         token_id: Id,
+    },
+    /// The new workspace; subscribe to it (or name it with `workspace_id`) to use it.
+    WorkspaceCreated {
+        workspace: Workspace,
     },
     /// The new bot member and its first token, with the secret shown this once.
     BotAdded {

@@ -1518,6 +1518,12 @@ fn account_frames_are_pinned() -> TestResult {
             },
         ),
         (
+            "account_create_workspace",
+            AccountOp::CreateWorkspace {
+                name: "Side project".into(),
+            },
+        ),
+        (
             "account_add_bot",
             AccountOp::AddBot {
                 workspace_id: id(WS),
@@ -1547,6 +1553,12 @@ fn account_frames_are_pinned() -> TestResult {
             "account_tokens",
             AccountResult::Tokens {
                 tokens: vec![token_info(true)],
+            },
+        ),
+        (
+            "account_workspace_created",
+            AccountResult::WorkspaceCreated {
+                workspace: workspace(),
             },
         ),
         (

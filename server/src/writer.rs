@@ -49,6 +49,8 @@ pub enum WriteOp {
     Command(Command),
     /// Add a bot member with its first token (an `add_bot` account request).
     AddBot { name: String, scope: TokenScope },
+    /// Start the workspace named by the request, with its sender as owner.
+    CreateWorkspace { name: String },
 }
 
 /// A command that is durably applied.
@@ -127,6 +129,21 @@ impl WriterHandle {
             scope: bot.1,
         };
         self.send_op((user, scope), workspace, request_id, op)
+            .await
+            .wait()
+            .await
+    }
+
+    /// Creates the workspace `workspace` (a fresh id) named `name`, owned by `user`.
+    pub async fn create_workspace(
+        &self,
+        user: Id,
+        workspace: Id,
+        request_id: RequestId,
+        name: String,
+    ) -> Result<Applied, WireError> {
+        let op = WriteOp::CreateWorkspace { name };
+        self.send_op((user, TokenScope::Full), workspace, request_id, op)
             .await
             .wait()
             .await
@@ -475,6 +492,15 @@ fn apply_one(
         })?;
         return Ok(Outcome::Duplicate(event));
     }
+    if let WriteOp::CreateWorkspace { name } = &request.op {
+        let (event, json) =
+            service::workspace::create(txn, &request.user, &request.workspace, name, now)?;
+        txn.open_table(REQUESTS)?.insert(
+            (user, request.request_id.as_str()),
+            (request.workspace.as_str(), event.seq, now),
+        )?;
+        return Ok(Outcome::Applied(event, json, None));
+    }
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
         "members",
@@ -501,6 +527,12 @@ fn apply_one(
         WriteOp::Command(command) => {
             ctx.check(command)?;
             (service::apply(txn, &ctx, command)?, None)
+        }
+        WriteOp::CreateWorkspace { .. } => {
+            return Err(ApplyError::reject(
+                ErrorCode::Internal,
+                "create_workspace is applied before membership checks",
+            ));
         }
         WriteOp::AddBot { name, scope } => {
             ctx.check_account("add_bot")?;

@@ -67,3 +67,66 @@ async fn members_are_listed_promoted_explained_and_removed() {
     let list = ada.run(&["member", "list", "--json"]).await.ok().json();
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_workspace_is_created_used_and_invisible_to_others() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let mira_token = server.add_member("mira", "member").await;
+    server.restart().await;
+    let ada = Cli::new(&server.http_url(), &server.token);
+
+    let made = ada
+        .run(&["workspace", "create", "Side project", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(made["name"], "Side project");
+    let side = made["id"].as_str().expect("an id").to_owned();
+    let listed = ada.run(&["workspace", "list", "--json"]).await.ok().json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    let boards = ada
+        .run(&["board", "list", "--workspace", "Side project", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(boards[0]["name"], "Main", "seeded like init: {boards}");
+    ada.run(&["card", "add", "side task", "--workspace", &side])
+        .await
+        .ok();
+    let acme_cards = ada.run(&["card", "list", "--json"]).await.ok().json();
+    assert_eq!(
+        acme_cards.as_array().map(Vec::len),
+        Some(0),
+        "cards stay in their workspace"
+    );
+
+    // Mira is not a member of the new workspace: the same not_found as for one that does not
+    // exist, for a command and for a query.
+    let mut mira = warren_e2e::connect_hello(server.addr, &mira_token).await;
+    let mut answers = Vec::new();
+    for ws in [side.as_str(), "ws_0000000000000000"] {
+        for frame in [
+            serde_json::json!({"type": "query", "request_id": format!("q-{ws}"), "workspace_id": ws, "query": {"type": "snapshot"}}),
+            serde_json::json!({"type": "command", "request_id": format!("c-{ws}"), "workspace_id": ws, "command": {"type": "create_room", "name": "x"}}),
+        ] {
+            let id = frame["request_id"].as_str().expect("id").to_owned();
+            mira.send_json(&frame).await.expect("send");
+            match mira.try_answer(&id).await {
+                Ok(warren_protocol::ServerMessage::Error { code, message, .. }) => {
+                    answers.push((code, message.replace(ws, "WS")));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        answers[0], answers[2],
+        "query: foreign and missing look alike"
+    );
+    assert_eq!(
+        answers[1], answers[3],
+        "command: foreign and missing look alike"
+    );
+    assert_eq!(answers[0].0, warren_protocol::ErrorCode::NotFound);
+}

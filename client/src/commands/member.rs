@@ -102,6 +102,26 @@ pub(super) async fn workspace(
                 table(&["", "WORKSPACE", "ID"], &rows)
             })
         }
+        WorkspaceCommand::Create { name } => {
+            let result = session
+                .conn
+                .account(warren_protocol::account::AccountOp::CreateWorkspace { name })
+                .await?;
+            let warren_protocol::account::AccountResult::WorkspaceCreated { workspace } = result
+            else {
+                return Err(ClientError::Protocol(
+                    "expected workspace_created".to_owned(),
+                ));
+            };
+            out.either(&workspace, || {
+                format!(
+                    "created workspace {} ({}); you are its owner\nuse it: warren --workspace \"{}\" …\n",
+                    sanitize::line(&workspace.name),
+                    workspace.id,
+                    sanitize::line(&workspace.name)
+                )
+            })
+        }
         WorkspaceCommand::Rename { name } => {
             let old = sanitize::line(&session.workspace.name);
             let ack = session.command(Command::RenameWorkspace { name }).await?;

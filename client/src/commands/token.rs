@@ -50,6 +50,9 @@ pub(super) async fn run(
             expiry(token.expires_at, now)
         ),
         AccountResult::Tokens { tokens } => tokens_table(tokens, now),
+        AccountResult::WorkspaceCreated { workspace } => {
+            format!("created workspace {}\n", sanitize::line(&workspace.name))
+        }
         AccountResult::BotAdded { member, .. } => {
             format!("added bot {}\n", sanitize::line(&member.name))
         }

@@ -19,6 +19,9 @@ impl Conn {
         {
             return self.add_bot(request_id, workspace_id, name, scope).await;
         }
+        if let AccountOp::CreateWorkspace { name } = op {
+            return self.create_workspace(request_id, name).await;
+        }
         let store = self.app.store.clone();
         let (user, token) = (self.user.clone(), self.token.clone());
         let done = tokio::task::spawn_blocking(move || {
@@ -116,6 +119,55 @@ impl Conn {
                         member: member.clone(),
                         token,
                         secret: minted.token.clone(),
+                    },
+                })
+                .await;
+            }
+            Err(e) => self.error(Some(request_id), e.code, &e.message).await,
+        }
+    }
+}
+
+impl Conn {
+    /// `create_workspace`: through the writer, which starts the new workspace's event stream.
+    async fn create_workspace(&mut self, request_id: RequestId, name: String) {
+        if self.token.scope != TokenScope::Full {
+            return self
+                .error(
+                    Some(request_id),
+                    ErrorCode::Forbidden,
+                    &warren_protocol::permission::scope_denial(
+                        self.token.scope,
+                        "create_workspace",
+                    ),
+                )
+                .await;
+        }
+        let workspace = match crate::auth::new_id("ws") {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::error!(error = %e, "no randomness for a workspace id");
+                return self
+                    .error(Some(request_id), ErrorCode::Internal, "try again")
+                    .await;
+            }
+        };
+        let answer = self
+            .app
+            .writer
+            .create_workspace(self.user.id.clone(), workspace, request_id.clone(), name)
+            .await;
+        match answer {
+            Ok(applied) => {
+                let Change::WorkspaceCreated { workspace } = &applied.event.change else {
+                    return self
+                        .error(Some(request_id), ErrorCode::Internal, "unexpected event")
+                        .await;
+                };
+                self.send(&ServerMessage::AccountResult {
+                    request_id,
+                    result: AccountResult::WorkspaceCreated {
+                        workspace: workspace.clone(),
                     },
                 })
                 .await;

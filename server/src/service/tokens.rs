@@ -118,9 +118,9 @@ pub fn apply(
     let request = op.name();
     match op {
         // A workspace change: it goes through the writer (see `connection::account`).
-        AccountOp::AddBot { .. } => Err(ApplyError::reject(
+        AccountOp::AddBot { .. } | AccountOp::CreateWorkspace { .. } => Err(ApplyError::reject(
             ErrorCode::Internal,
-            "add_bot must go through the writer",
+            "workspace changes go through the writer",
         )),
         AccountOp::CreateToken {
             name,

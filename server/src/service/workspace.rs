@@ -55,27 +55,48 @@ pub fn bootstrap(
     };
     let token = auth::mint(&owner.id, "created by init", now)?;
     let txn = store.begin_write()?;
+    insert_member(&txn, &workspace.id, &owner, &member, &token.record)?;
+    seed(&txn, &workspace, member, now)?;
+    txn.commit().map_err(StoreError::from)?;
+    Ok(Bootstrapped {
+        workspace,
+        owner,
+        token,
+    })
+}
+
+/// Starts a new workspace's stream inside `txn`: stores the workspace, then its first events —
+/// `workspace_created`, `member_added` for `owner` (whose membership the caller stores), a
+/// `Main` board with the default columns and a `general` room. Returns the event of the first.
+pub fn seed(
+    txn: &redb::WriteTransaction,
+    workspace: &Workspace,
+    owner: Member,
+    now: i64,
+) -> Result<(warren_protocol::Event, String), ApplyError> {
     txn.open_table(WORKSPACES)?.insert(
         workspace.id.as_str(),
-        encode("workspaces", &workspace)?.as_slice(),
+        encode("workspaces", workspace)?.as_slice(),
     )?;
-    insert_member(&txn, &workspace.id, &owner, &member, &token.record)?;
+    let owner_id = owner.user_id.clone();
+    let mut first = None;
     let changes = [
         Change::WorkspaceCreated {
             workspace: workspace.clone(),
         },
-        Change::MemberAdded { member },
+        Change::MemberAdded { member: owner },
     ];
     for change in changes {
         let ctx = Ctx {
             workspace: &workspace.id,
-            actor: &owner.id,
+            actor: &owner_id,
             role: Role::Owner,
             scope: TokenScope::Full,
             now,
-            seq: next_seq(&txn, &workspace.id)?,
+            seq: next_seq(txn, &workspace.id)?,
         };
-        append_event(&txn, &ctx, None, change)?;
+        let appended = append_event(txn, &ctx, None, change)?;
+        first.get_or_insert(appended);
     }
     let commands = [
         Command::CreateBoard {
@@ -92,21 +113,60 @@ pub fn bootstrap(
     for command in &commands {
         let ctx = Ctx {
             workspace: &workspace.id,
-            actor: &owner.id,
+            actor: &owner_id,
             role: Role::Owner,
             scope: TokenScope::Full,
             now,
-            seq: next_seq(&txn, &workspace.id)?,
+            seq: next_seq(txn, &workspace.id)?,
         };
-        let change = apply(&txn, &ctx, command)?;
-        append_event(&txn, &ctx, None, change)?;
+        let change = apply(txn, &ctx, command)?;
+        append_event(txn, &ctx, None, change)?;
     }
-    txn.commit().map_err(StoreError::from)?;
-    Ok(Bootstrapped {
-        workspace,
-        owner,
-        token,
-    })
+    first.ok_or_else(|| ApplyError::reject(warren_protocol::ErrorCode::Internal, "no first event"))
+}
+
+/// Creates workspace `workspace_id` named `name` with `user` as its owner, inside the writer's
+/// transaction. Returns the `workspace_created` event (the first of the new stream).
+pub fn create(
+    txn: &redb::WriteTransaction,
+    user: &Id,
+    workspace_id: &Id,
+    name: &str,
+    now: i64,
+) -> Result<(warren_protocol::Event, String), ApplyError> {
+    let name = text::one_line(
+        "a workspace name",
+        name,
+        warren_protocol::limits::MAX_NAME_CHARS,
+    )?;
+    let owner: UserRecord = read::get_json(&txn.open_table(USERS)?, "users", user.as_str())?
+        .ok_or_else(|| {
+            ApplyError::reject(
+                warren_protocol::ErrorCode::NotFound,
+                "your account no longer exists",
+            )
+        })?;
+    if redb::ReadableTable::get(&txn.open_table(WORKSPACES)?, workspace_id.as_str())?.is_some() {
+        return Err(ApplyError::reject(
+            warren_protocol::ErrorCode::Conflict,
+            format!("workspace {workspace_id} already exists"),
+        ));
+    }
+    let workspace = Workspace {
+        id: workspace_id.clone(),
+        name,
+        created_at: now,
+    };
+    let member = Member {
+        user_id: owner.id.clone(),
+        name: owner.name.clone(),
+        role: Role::Owner,
+    };
+    txn.open_table(MEMBERS)?.insert(
+        (workspace.id.as_str(), owner.id.as_str()),
+        encode("members", &member)?.as_slice(),
+    )?;
+    seed(txn, &workspace, member, now)
 }
 
 /// Adds a new user to a workspace with a role, and mints the user's first token. Writes the
