@@ -159,7 +159,6 @@ async fn a_store_changed_by_every_command_checks_out() {
         let txn = store.begin_read().expect("read");
         backup::copy_snapshot(&txn, &copy).expect("backup");
     }
-    drop(run);
     drop(writer);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     let path = store.path().to_path_buf();
