@@ -67,7 +67,7 @@ pub async fn serve(
         let pass = match gate.admit(peer.ip()) {
             Ok(pass) => pass,
             Err(why) => {
-                tokio::spawn(refuse(tcp, why));
+                tokio::spawn(refuse(tcp, why, tls.clone()));
                 continue;
             }
         };
@@ -129,8 +129,19 @@ pub async fn serve(
     open_tx.closed().await;
 }
 
-/// Answers a connection over the caps with `503` and closes it.
-async fn refuse(mut tcp: TcpStream, why: Refused) {
+/// Answers a connection over the caps with `503` and closes it. On a TLS server the `503` goes
+/// through TLS too (all within [`REFUSE_WRITE`]), so the client reads the refusal rather than a
+/// broken handshake.
+async fn refuse(tcp: TcpStream, why: Refused, tls: Option<tokio_rustls::TlsAcceptor>) {
+    let _ = tokio::time::timeout(REFUSE_WRITE, async {
+        if let Some(mut stream) = crate::tls::wrap(tcp, tls.as_ref(), REFUSE_WRITE).await {
+            refuse_on(&mut stream, why).await;
+        }
+    })
+    .await;
+}
+
+async fn refuse_on(tcp: &mut (impl AsyncWrite + Unpin), why: Refused) {
     let body = serde_json::to_string(&warren_protocol::WireError::new(
         warren_protocol::ErrorCode::TooManyConnections,
         why.message(),

@@ -231,3 +231,32 @@ async fn a_limit_given_as_a_flag_beats_the_config_file() {
     );
     let _ = child.start_kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_over_the_cap_is_refused_in_tls_with_a_readable_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_certificates(dir.path());
+    let token = init(&dir.path().join("data")).await;
+    let config = dir.path().join("warren.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndata = \"data\"\n[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\n\
+         [limits]\nmax_connections_per_ip = 1\nheader_timeout = 60\n",
+    )
+    .expect("write the config");
+    let (_server, addr) = serve(&config).await;
+    // This socket takes the one place; it never handshakes, and the deadline is a minute away.
+    let _holder = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let ca = dir.path().join("ca.pem");
+    let cli = Cli::new(&format!("https://localhost:{}", addr.port()), &token);
+    let out = cli
+        .run(&["board", "list", "--ca-file", ca.to_str().expect("UTF-8")])
+        .await;
+    assert_eq!(out.code, 2, "{out:#?}");
+    assert!(out.stderr.contains("503"), "{out:#?}");
+    assert!(out.stderr.contains("too_many_connections"), "{out:#?}");
+    assert!(
+        !out.stderr.contains("TLS with"),
+        "not a TLS failure: {out:#?}"
+    );
+}
