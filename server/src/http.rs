@@ -117,7 +117,7 @@ async fn websocket(
             return error_response(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
-                "the token is unknown or revoked; create one with 'warren-server token create'",
+                "the token is unknown, revoked or expired; ask an admin for a new one ('warren token create --user NAME')",
             );
         }
         Ok(Err(e)) => {

@@ -75,7 +75,7 @@ pub fn lines(app: &App, now: Instant, width: usize) -> Vec<Line<'static>> {
             field(
                 "Why",
                 format!(
-                    "HTTP 401 — {}. The token was revoked, mistyped, or belongs to another server.",
+                    "HTTP 401 — {}. The token was revoked, expired, mistyped, or belongs to another server.",
                     sanitize::line(message).trim_end_matches('.')
                 ),
                 "ui.text",
@@ -83,7 +83,7 @@ pub fn lines(app: &App, now: Instant, width: usize) -> Vec<Line<'static>> {
             vec![
             Line::raw(""),
             Line::from(Span::styled(
-                "Get a new token from the server's owner ('warren-server token create' on the server), then run:"
+                "Get a new token from an admin of the workspace ('warren token create --user NAME'), then run:"
                     .to_owned(),
                 t.style("ui.text"),
             )),
