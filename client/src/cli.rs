@@ -120,6 +120,9 @@ pub struct GlobalArgs {
         value_name = "ID_OR_NAME"
     )]
     pub workspace: Option<String>,
+    /// PEM file of a private CA to trust for https:// servers, besides the system's roots.
+    #[arg(long, global = true, env = "WARREN_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Print the protocol's JSON instead of human-readable text.
     #[arg(long, global = true)]
     pub json: bool,

@@ -54,6 +54,9 @@ pub struct Profile {
     /// Workspace id or name to open when `--workspace` is not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// PEM file of a private CA that signed the server's certificate (`https://` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The directory holding `config.toml`: `$WARREN_CONFIG_DIR` if set, else the platform's config
@@ -180,6 +183,7 @@ mod tests {
                 server: "http://127.0.0.1:7878".into(),
                 token: "wrn_secret".into(),
                 workspace: Some("Acme".into()),
+                ca_file: Some("/etc/warren/ca.pem".into()),
             }),
             ui: None,
         };

@@ -311,14 +311,13 @@ fn handshake_answer(status: u16, wire: Option<WireError>, body: &[u8]) -> String
 
 async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientError> {
     let server = endpoint.display.clone();
-    if endpoint.tls {
-        return Err(ClientError::BadUrl {
-            url: server,
-            reason: "this build of warren has no TLS support yet; reach the server over http:// \
-                     (through an SSH tunnel, say)"
-                .to_owned(),
-        });
-    }
+    let connector = if endpoint.tls {
+        Some(tokio_tungstenite::Connector::Rustls(
+            crate::tls::client_config(endpoint.ca_file.as_deref())?,
+        ))
+    } else {
+        None
+    };
     let unreachable = |reason: String| ClientError::Unreachable {
         server: server.clone(),
         reason,
@@ -358,8 +357,13 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
     let config = WebSocketConfig::default()
         .max_message_size(Some(warren_protocol::limits::MAX_FRAME_HARD))
         .max_frame_size(Some(warren_protocol::limits::MAX_FRAME_HARD));
-    let stream = MaybeTlsStream::Plain(tcp);
-    match tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await {
+    let tls_error = |reason: String| ClientError::Tls {
+        server: server.clone(),
+        reason,
+    };
+    match tokio_tungstenite::client_async_tls_with_config(request, tcp, Some(config), connector)
+        .await
+    {
         Ok((socket, _response)) => Ok(socket),
         Err(tungstenite::Error::Http(response)) => {
             let status = response.status().as_u16();
@@ -381,7 +385,20 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
                 }),
             }
         }
-        Err(tungstenite::Error::Io(e)) => Err(unreachable(describe_io(&e))),
+        Err(tungstenite::Error::Io(e)) => match crate::tls::tls_failure(&e) {
+            Some(reason) => Err(tls_error(reason)),
+            None => Err(unreachable(describe_io(&e))),
+        },
+        Err(tungstenite::Error::Tls(e)) => Err(tls_error(e.to_string())),
+        // A TLS server's answer to plain HTTP (an alert record) does not parse as HTTP at all.
+        Err(tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(_)))
+            if !endpoint.tls =>
+        {
+            Err(unreachable(
+                "it did not answer in plain HTTP; if it serves TLS, use an https:// address"
+                    .to_owned(),
+            ))
+        }
         // Something is listening, but its answer is not an HTTP/1.1 upgrade: not warren.
         Err(e @ (tungstenite::Error::Protocol(_) | tungstenite::Error::HttpFormat(_))) => {
             Err(ClientError::NotWebSocket {

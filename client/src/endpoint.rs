@@ -16,6 +16,8 @@ pub struct Endpoint {
     pub port: u16,
     /// Path prefix the server is mounted under, without a trailing slash (usually empty).
     pub base_path: String,
+    /// A PEM file of a private CA to trust besides the platform's roots (TLS only).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Endpoint {
@@ -82,7 +84,14 @@ impl Endpoint {
             host: host.to_ascii_lowercase(),
             port,
             base_path,
+            ca_file: None,
         })
+    }
+
+    /// The same address, also trusting the CA certificates in `ca_file` (for `https`/`wss`).
+    pub fn with_ca_file(mut self, ca_file: Option<std::path::PathBuf>) -> Self {
+        self.ca_file = ca_file;
+        self
     }
 
     /// The WebSocket URL to dial, such as `ws://127.0.0.1:7878/ws`.

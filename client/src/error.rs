@@ -30,6 +30,16 @@ pub enum ClientError {
         "cannot reach the warren server at {server}: {reason} — is warren-server running? (start it with 'warren-server serve')"
     )]
     Unreachable { server: String, reason: String },
+    /// The TLS handshake failed (an untrusted certificate, say).
+    #[error(
+        "TLS with {server} failed: {reason} — if its certificate comes from a private CA, pass --ca-file CA.pem (or WARREN_CA_FILE; 'warren login --ca-file' saves it in the profile); check that the address is the name on the certificate and that the server serves TLS"
+    )]
+    Tls { server: String, reason: String },
+    /// The CA file cannot be used.
+    #[error(
+        "cannot use the CA file {path}: {reason} — pass a PEM file holding the CA certificate with --ca-file or WARREN_CA_FILE"
+    )]
+    CaFile { path: String, reason: String },
     /// The server answered the upgrade with 401.
     #[error(
         "the server refused the token ({code}): {message} — check --token / WARREN_TOKEN or run 'warren login'"

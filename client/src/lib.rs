@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod sanitize;
 pub mod session;
 pub mod theme;
+pub mod tls;
 pub mod tui;
 
 pub use error::ClientError;

@@ -56,6 +56,12 @@ pub fn settings(global: &GlobalArgs, profile: Option<&Profile>) -> Result<Settin
             .filter(|_| same_server)
             .and_then(|p| p.workspace.clone())
     });
+    let ca_file = global.ca_file.clone().or_else(|| {
+        profile
+            .filter(|_| same_server)
+            .and_then(|p| p.ca_file.clone())
+    });
+    let endpoint = endpoint.with_ca_file(ca_file);
     Ok(Settings {
         endpoint,
         token,
@@ -97,6 +103,7 @@ pub fn is_transient(error: &ClientError) -> bool {
 impl Session {
     /// Connects with the given settings and picks the workspace.
     pub async fn open(settings: &Settings) -> Result<Self, ClientError> {
+        crate::tls::warn_if_plain(&settings.endpoint);
         let conn = Connection::connect(&settings.endpoint, &settings.token).await?;
         let workspace =
             resolve::pick_workspace(&conn.welcome().workspaces, settings.workspace.as_deref())?
@@ -212,6 +219,7 @@ mod tests {
             server: server.map(str::to_owned),
             token: token.map(str::to_owned),
             workspace: None,
+            ca_file: None,
             json: false,
         }
     }
@@ -221,7 +229,28 @@ mod tests {
             server: "http://127.0.0.1:7878".into(),
             token: "wrn_profile".into(),
             workspace: Some("Acme".into()),
+            ca_file: Some("/profile/ca.pem".into()),
         }
+    }
+
+    #[test]
+    fn the_ca_file_comes_from_the_flag_else_the_profile_of_the_same_server()
+    -> Result<(), ClientError> {
+        let s = settings(&global(None, None), Some(&profile()))?;
+        assert_eq!(s.endpoint.ca_file, Some("/profile/ca.pem".into()));
+        let mut flag = global(None, None);
+        flag.ca_file = Some("/flag/ca.pem".into());
+        let s = settings(&flag, Some(&profile()))?;
+        assert_eq!(s.endpoint.ca_file, Some("/flag/ca.pem".into()));
+        let other = settings(
+            &global(Some("https://elsewhere:1"), Some("wrn_x")),
+            Some(&profile()),
+        )?;
+        assert_eq!(
+            other.endpoint.ca_file, None,
+            "a profile's CA is for its own server"
+        );
+        Ok(())
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct App {
     pub catch_up: CatchUp,
     /// Refused authentications, logged at a bounded rate.
     pub refusals: Arc<Refusals>,
+    /// Counters for `/metrics` and `warren-server status`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {

@@ -1,4 +1,4 @@
-//! HTTP routes: `GET /healthz` without auth, and `GET /ws`, which checks the bearer token before it
+//! HTTP routes: `GET /healthz` and `GET /metrics` without auth, and `GET /ws`, which checks the bearer token before it
 //! upgrades to a WebSocket.
 
 use std::net::SocketAddr;
@@ -25,6 +25,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(websocket))
+        .route("/metrics", get(crate::metrics::serve_metrics))
         .with_state(app)
 }
 

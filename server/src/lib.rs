@@ -6,9 +6,14 @@
 //! ([`store`]) → the writer acknowledges it and hands the event to [`hub`], which fans it out to
 //! every subscribed connection.
 
+#[cfg(unix)]
+pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod catch_up;
+pub mod check;
+pub mod config;
 pub mod connection;
 pub mod frames;
 pub mod gate;
@@ -17,8 +22,10 @@ pub mod http;
 pub mod hub;
 pub mod limits;
 pub mod listen;
+pub mod metrics;
 pub mod refusals;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod writer;

@@ -3,6 +3,10 @@
 //! request head and a small header buffer. A connection let in past the total cap (overflow)
 //! gets a 1 s deadline, no keep-alive, and `/healthz` only. The socket keeps its [`Pass`] after the upgrade to a
 //! WebSocket, so it counts until it closes.
+//!
+//! With TLS, the handshake runs in the admitted socket's own task ([`Handshakes`]), holding the
+//! socket's pass, and HTTP is then served over the TLS stream; a socket over the caps is
+//! answered its `503` over TLS when a refusal handshake place is free, else just closed.
 
 use std::io;
 use std::pin::Pin;
@@ -23,6 +27,7 @@ use tokio::sync::watch;
 
 use crate::gate::{Gate, Pass, Refused};
 use crate::limits::{HEADER_BUFFER, Limits};
+use crate::tls::{Handshakes, Stream};
 
 /// Marks a request on a connection let in past the total cap: it may ask for `/healthz` only.
 #[derive(Debug, Clone, Copy)]
@@ -34,16 +39,18 @@ const OVERFLOW_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a refused connection gets to take its `503`.
 const REFUSE_WRITE: Duration = Duration::from_secs(1);
 
-/// Serves `router` on `listener` until `signal` completes, then stops accepting, lets every
-/// HTTP connection finish the request it is on, and returns. Upgraded WebSockets are not waited
-/// for here (the connection tracker does that).
+/// Serves `router` on `listener` (through TLS with `tls`) until `signal` completes, then stops
+/// accepting, lets every HTTP connection finish the request it is on, and returns. Upgraded
+/// WebSockets are not waited for here (the connection tracker does that).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,
     gate: Arc<Gate>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     signal: impl std::future::Future<Output = ()>,
 ) {
+    let tls = tls.map(|acceptor| Arc::new(Handshakes::new(acceptor)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (open_tx, open_rx) = watch::channel(());
     let service = TowerToHyperService::new(router);
@@ -65,7 +72,19 @@ pub async fn serve(
         let pass = match gate.admit(peer.ip()) {
             Ok(pass) => pass,
             Err(why) => {
-                tokio::spawn(refuse(tcp, why));
+                match &tls {
+                    None => {
+                        tokio::spawn(refuse(tcp, why));
+                    }
+                    Some(tls) => {
+                        let tls = tls.clone();
+                        tokio::spawn(async move {
+                            if let Some(stream) = tls.accept_refused(tcp, peer).await {
+                                refuse(stream, why).await;
+                            }
+                        });
+                    }
+                }
                 continue;
             }
         };
@@ -73,7 +92,8 @@ pub async fn serve(
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
         let overflow = pass.is_overflow();
-        let io = TokioIo::new(Counted { tcp, _pass: pass });
+        let counted = Counted { tcp, _pass: pass };
+        let tls = tls.clone();
         let service = service.clone();
         let handler = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -95,6 +115,20 @@ pub async fn serve(
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
         tokio::spawn(async move {
+            let stream = match tls {
+                None => Stream::Plain(counted),
+                Some(tls) => {
+                    let handshaken = tokio::select! {
+                        stream = tls.accept(counted, peer) => stream,
+                        _ = stop.wait_for(|s| *s) => None,
+                    };
+                    match handshaken {
+                        Some(stream) => Stream::Tls(Box::new(stream)),
+                        None => return,
+                    }
+                }
+            };
+            let io = TokioIo::new(stream);
             let conn = builder.serve_connection(io, handler).with_upgrades();
             let mut conn = std::pin::pin!(conn);
             let finished = tokio::select! {
@@ -120,7 +154,7 @@ pub async fn serve(
 }
 
 /// Answers a connection over the caps with `503` and closes it.
-async fn refuse(mut tcp: TcpStream, why: Refused) {
+async fn refuse<S: AsyncWrite + Unpin>(mut tcp: S, why: Refused) {
     let body = serde_json::to_string(&warren_protocol::WireError::new(
         warren_protocol::ErrorCode::TooManyConnections,
         why.message(),

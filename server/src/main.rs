@@ -4,19 +4,25 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+
+mod ops;
 use warren_protocol::Id;
+use warren_server::config::{self, ConfigFile};
 use warren_server::server::{self, shutdown_signal};
 use warren_server::service::workspace;
 use warren_server::store::{self, Store};
+use warren_server::{check, tls};
 
 #[derive(Parser)]
 #[command(name = "warren-server", version, about = "The warren sync server")]
 struct Cli {
-    /// Log filter when RUST_LOG is unset (error, warn, info, debug, trace).
-    #[arg(long, global = true, default_value = "info")]
-    log_level: String,
+    /// Log filter when RUST_LOG is unset (error, warn, info, debug, trace) [default: info, or
+    /// the config file's log_level]
+    #[arg(long, global = true)]
+    log_level: Option<String>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -25,15 +31,68 @@ struct Cli {
 enum Cmd {
     /// Serve the workspace over WebSocket until SIGINT/SIGTERM.
     Serve {
+        /// A TOML config file (see docs/deploy.md); flags override what it says.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Data directory holding warren.redb [default: the platform data dir]
         #[arg(long)]
         data: Option<PathBuf>,
-        /// Address to listen on (port 0 picks a free port).
-        #[arg(long, default_value = "127.0.0.1:7878")]
-        listen: String,
-        /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits").
+        /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:7878]
+        #[arg(long)]
+        listen: Option<String>,
+        /// PEM certificate chain: serve HTTPS/WSS (needs --tls-key).
+        #[arg(long, value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, value_name = "FILE")]
+        tls_key: Option<PathBuf>,
+        /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits"); each
+        /// may also be set in the config file's [limits] section ([store] cache_mib).
         #[command(flatten)]
         limits: warren_server::limits::Limits,
+    },
+    /// Ask the running server how it is doing (through DATA/admin.sock).
+    Status {
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the running server for a consistent copy of its store, written to FILE.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a backup the store of a data directory (the server must be stopped).
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Data directory to restore into [default: the platform data dir]
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Replace an existing store (it is kept as warren.redb.replaced-TIME).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Verify a store: schema, gap-free event logs, state matching the events.
+    Check {
+        /// Data directory to check [default: the platform data dir]
+        #[arg(long, conflicts_with = "file")]
+        data: Option<PathBuf>,
+        /// A store file to check, such as a backup.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Create a store with an owner, a workspace and the owner's first token.
     Init {
@@ -77,6 +136,28 @@ enum MemberCmd {
 fn parse_role(text: &str) -> Result<warren_protocol::Role, String> {
     warren_protocol::Role::parse(text)
         .ok_or_else(|| format!("{text:?} is not a role; use owner, admin, member, viewer or bot"))
+}
+
+/// Which running server to ask: the one serving a data directory.
+#[derive(clap::Args)]
+struct Target {
+    /// The data directory the server runs with [default: the config file's, else the platform
+    /// data dir]
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The config file the server runs with (for its data directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl Target {
+    fn data_dir(self) -> Result<PathBuf> {
+        let from_file = match (&self.data, &self.config) {
+            (None, Some(path)) => ConfigFile::load(path)?.data,
+            _ => None,
+        };
+        data_dir(self.data.or(from_file))
+    }
 }
 
 #[derive(Subcommand)]
@@ -149,9 +230,42 @@ fn main() -> std::process::ExitCode {
 }
 
 fn real_main() -> Result<()> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (command, log_level) = match cli.command {
+        Cmd::Serve {
+            config,
+            data,
+            listen,
+            tls_cert,
+            tls_key,
+            limits,
+        } => {
+            let file = match &config {
+                Some(path) => ConfigFile::load(path)?,
+                None => ConfigFile::default(),
+            };
+            let flags = config::Flags {
+                listen,
+                data,
+                log_level: cli.log_level,
+                tls_cert,
+                tls_key,
+                limits,
+                limits_given: given_on_the_command_line(&matches),
+            };
+            let settings = config::resolve(&file, flags)?;
+            let level = settings.log_level.clone();
+            (Run::Serve(settings), level)
+        }
+        other => (
+            Run::Other(other),
+            cli.log_level
+                .unwrap_or_else(|| config::DEFAULT_LOG_LEVEL.to_owned()),
+        ),
+    };
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&cli.log_level))
+        .or_else(|_| EnvFilter::try_new(&log_level))
         .context("bad --log-level; use error, warn, info, debug or trace")?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -162,28 +276,70 @@ fn real_main() -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run(cli.command))
+    match command {
+        Run::Serve(settings) => runtime.block_on(serve(settings)),
+        Run::Other(command) => runtime.block_on(run(command)),
+    }
+}
+
+/// The ids (field names) of the `serve` arguments given as flags or environment variables, not
+/// left at their defaults: those beat the config file.
+fn given_on_the_command_line(matches: &clap::ArgMatches) -> std::collections::BTreeSet<String> {
+    let Some(serve) = matches.subcommand_matches("serve") else {
+        return Default::default();
+    };
+    serve
+        .ids()
+        .filter(|id| {
+            matches!(
+                serve.value_source(id.as_str()),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        })
+        .map(|id| id.as_str().to_owned())
+        .collect()
+}
+
+/// What `main` runs once logging is set up.
+enum Run {
+    Serve(config::Settings),
+    Other(Cmd),
+}
+
+async fn serve(settings: config::Settings) -> Result<()> {
+    let data = data_dir(settings.data)?;
+    let acceptor = match &settings.tls {
+        Some(files) => Some(tls::acceptor(&files.cert, &files.key)?),
+        None => None,
+    };
+    let mut bound = server::bind_with(data.clone(), &settings.listen, settings.limits).await?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    if let Some(acceptor) = acceptor {
+        bound = bound.with_tls(acceptor);
+    }
+    #[cfg(unix)]
+    {
+        bound = bound.with_admin_socket(warren_server::admin::socket_path(&data));
+    }
+    let addr = bound.local_addr;
+    tracing::info!(data = %data.display(), %addr, tls = settings.tls.is_some(), "serving");
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "warren-server listening on {scheme}://{addr}")?;
+    stdout.flush()?;
+    bound.run(shutdown_signal()).await?;
+    Ok(())
 }
 
 async fn run(command: Cmd) -> Result<()> {
     match command {
-        Cmd::Serve {
-            data,
-            listen,
-            limits,
-        } => {
-            let data = data_dir(data)?;
-            let bound = server::bind_with(data.clone(), &listen, limits).await?;
-            tracing::info!(data = %data.display(), addr = %bound.local_addr, "serving");
-            let mut stdout = std::io::stdout();
-            writeln!(
-                stdout,
-                "warren-server listening on http://{}",
-                bound.local_addr
-            )?;
-            stdout.flush()?;
-            bound.run(shutdown_signal()).await?;
-        }
+        Cmd::Serve { .. } => unreachable_serve()?,
+        Cmd::Status { target, json } => ops::status(target.data_dir()?, json).await?,
+        Cmd::Backup { to, target, json } => ops::backup(target.data_dir()?, &to, json).await?,
+        Cmd::Restore { from, data, force } => ops::restore(&from, &data_dir(data)?, force)?,
+        Cmd::Check { data, file, json } => match file {
+            Some(file) => ops::check(check::check_file(&file), json)?,
+            None => ops::check(check::check_dir(&data_dir(data)?), json)?,
+        },
         Cmd::Init {
             data,
             owner,
@@ -235,6 +391,11 @@ fn member(action: MemberCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `serve` is dispatched before the runtime starts; reaching it here is a bug.
+fn unreachable_serve() -> Result<()> {
+    anyhow::bail!("internal error: serve dispatched twice; please report this")
 }
 
 fn token(action: TokenCmd) -> Result<()> {

@@ -35,6 +35,13 @@ pub enum ServeError {
     Thread(std::io::Error),
     #[error("the HTTP server failed: {0}")]
     Http(std::io::Error),
+    #[error(
+        "cannot open the admin socket {path}: {source}; use a shorter data directory path (Unix sockets allow about 100 bytes)"
+    )]
+    Admin {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A server bound to its address, ready to run.
@@ -43,6 +50,8 @@ pub struct Bound {
     app: Arc<App>,
     shutdown_tx: watch::Sender<bool>,
     writer_thread: std::thread::JoinHandle<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    admin_socket: Option<PathBuf>,
     pub local_addr: SocketAddr,
 }
 
@@ -99,12 +108,15 @@ pub async fn bind_store_with(
         health,
         refusals,
         limits,
+        metrics: Arc::default(),
     });
     Ok(Bound {
         listener,
         app,
         shutdown_tx,
         writer_thread,
+        tls: None,
+        admin_socket: None,
         local_addr,
     })
 }
@@ -113,6 +125,19 @@ impl Bound {
     /// The writer's counters (commits and commands), for benchmarks.
     pub fn writer_stats(&self) -> Arc<writer::WriterStats> {
         self.app.writer.stats.clone()
+    }
+
+    /// Serves HTTPS and WSS only: every connection must complete a TLS handshake first.
+    pub fn with_tls(mut self, acceptor: tokio_rustls::TlsAcceptor) -> Self {
+        self.tls = Some(acceptor);
+        self
+    }
+
+    /// Also answers `warren-server status` and `backup` on a Unix socket at `path` while it
+    /// serves (see [`crate::admin`]).
+    pub fn with_admin_socket(mut self, path: PathBuf) -> Self {
+        self.admin_socket = Some(path);
+        self
     }
 
     /// Serves until `signal` completes, then: stops accepting, tells every connection to finish,
@@ -127,15 +152,31 @@ impl Bound {
             app,
             shutdown_tx,
             writer_thread,
+            tls,
+            admin_socket,
             local_addr,
         } = self;
+        #[cfg(unix)]
+        let admin = match admin_socket {
+            Some(path) => Some(
+                crate::admin::listen(&app, path.clone())
+                    .map_err(|source| ServeError::Admin { path, source })?,
+            ),
+            None => None,
+        };
+        #[cfg(not(unix))]
+        let _ = admin_socket;
+        let sampler = tokio::spawn(crate::metrics::sample(
+            app.metrics.clone(),
+            app.writer.stats.clone(),
+        ));
         let router = http::router(app.clone());
         let mut down = app.shutdown.clone();
         let gate = Gate::new(
             app.limits.max_connections_per_ip,
             app.limits.total_connections(),
         );
-        let served = listen::serve(listener, router, &app.limits, gate, async move {
+        let served = listen::serve(listener, router, &app.limits, gate, tls, async move {
             signal.await;
             tracing::info!(%local_addr, "shutting down: no new connections");
             let _ = shutdown_tx.send(true);
@@ -153,6 +194,9 @@ impl Bound {
             }
             app.hub.clear();
         });
+        sampler.abort();
+        #[cfg(unix)]
+        drop(admin);
         // Dropping the last writer handle lets the writer finish its queue and stop.
         drop(app);
         let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;

@@ -55,6 +55,8 @@ pub struct Applied {
 pub struct WriterStats {
     pub commits: AtomicU64,
     pub commands: AtomicU64,
+    /// Time from the start of a batch's transaction to the end of its durable commit.
+    pub commit_latency: crate::metrics::Histogram,
 }
 
 /// A cheap handle to submit commands to the writer.
@@ -77,6 +79,11 @@ impl WriterHandle {
             .await
             .wait()
             .await
+    }
+
+    /// Commands waiting in the writer's queue right now.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Puts a command in the writer's queue and returns a ticket for its answer. Commands
@@ -302,7 +309,11 @@ impl Writer {
     }
 
     fn commit_batch(&mut self, batch: Vec<WriteRequest>, now: i64) {
-        let outcomes = match apply_batch(&self.store, &batch, now) {
+        let started = std::time::Instant::now();
+        let applied = apply_batch(&self.store, &batch, now);
+        // Failed commits count too: a slow failing disk shows in the latency.
+        self.stats.commit_latency.record(started.elapsed());
+        let outcomes = match applied {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 let answer = self.fail(&e, batch.len());

@@ -102,6 +102,7 @@ impl Cli {
             .env_remove("WARREN_TOKEN")
             .env_remove("WARREN_WORKSPACE")
             .env_remove("WARREN_DATA_DIR")
+            .env_remove("WARREN_CA_FILE")
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .kill_on_drop(true);

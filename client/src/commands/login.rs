@@ -27,7 +27,16 @@ pub(super) async fn run(global: &GlobalArgs, out: &mut Out) -> Result<(), Client
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(usage)?;
-    let endpoint = Endpoint::parse(server)?;
+    // Stored as an absolute path: the profile is used from any directory.
+    let ca_file = match &global.ca_file {
+        Some(path) => Some(std::path::absolute(path).map_err(|e| ClientError::CaFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?),
+        None => None,
+    };
+    let endpoint = Endpoint::parse(server)?.with_ca_file(ca_file.clone());
+    crate::tls::warn_if_plain(&endpoint);
     let conn = Connection::connect(&endpoint, token).await?;
     let welcome = conn.welcome().clone();
     conn.close().await;
@@ -41,6 +50,7 @@ pub(super) async fn run(global: &GlobalArgs, out: &mut Out) -> Result<(), Client
         server: endpoint.display.clone(),
         token: token.to_owned(),
         workspace: global.workspace.clone(),
+        ca_file,
     });
     file.save(&path)?;
     out.either(&welcome.user, || {

@@ -512,28 +512,31 @@ impl Conn {
         match member {
             Ok(Some(m)) if m.role.may(need) && self.token.scope.allows(need) => {}
             Ok(Some(m)) if m.role.may(need) => {
-                return self.error(
-                    Some(request_id),
-                    ErrorCode::Forbidden,
-                    &permission::scope_denial(self.token.scope, name),
-                )
-                .await;
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::Forbidden,
+                        &permission::scope_denial(self.token.scope, name),
+                    )
+                    .await;
             }
             Ok(Some(m)) => {
-                return self.error(
-                    Some(request_id),
-                    ErrorCode::Forbidden,
-                    &permission::denial(m.role, need, name),
-                )
-                .await;
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::Forbidden,
+                        &permission::denial(m.role, need, name),
+                    )
+                    .await;
             }
             Ok(None) => {
-                return self.error(
-                    Some(request_id),
-                    ErrorCode::NotFound,
-                    &format!("no workspace {workspace} that you are a member of"),
-                )
-                .await;
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::NotFound,
+                        &format!("no workspace {workspace} that you are a member of"),
+                    )
+                    .await;
             }
             Err(e) => return self.internal(Some(request_id), &e).await,
         }

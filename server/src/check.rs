@@ -1,0 +1,573 @@
+//! `warren-server check`: verifies a store file (a data directory's or a backup) without
+//! changing it.
+//!
+//! It opens the file read-only and checks, in one read transaction: the schema version; that
+//! every workspace's events are exactly `1..=head`, each decoding to the event its key names;
+//! and that the state tables (workspace, members, boards, cards and their column order, rooms,
+//! messages and their id index) hold exactly what replaying the events produces. Every problem
+//! is reported in plain words; a store with none is `ok`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use serde::Serialize;
+use warren_protocol::{Board, Card, Change, Event, Member, Message, Room, Workspace};
+
+use crate::store::read::list_in_workspace;
+use crate::store::tables::*;
+use crate::store::{FILE_NAME, StoreError, decode, schema};
+
+/// The most problems listed; more are counted.
+const MAX_PROBLEMS: usize = 100;
+
+/// One workspace as the check found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkspaceSummary {
+    pub id: String,
+    pub name: String,
+    pub head: u64,
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub path: String,
+    pub schema_version: Option<u32>,
+    pub workspaces: Vec<WorkspaceSummary>,
+    pub events: u64,
+    /// The store was not closed cleanly (a crash): a copy was repaired, as the server does
+    /// when it opens it, and checked; the file itself is unchanged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repaired: bool,
+    /// The file is held by a running server, so it was not checked.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_use: bool,
+    /// Everything wrong, one sentence each; empty when the store is sound.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    /// True when no problem was found.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, text: impl Into<String>) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(text.into());
+        } else if self.problems.len() == MAX_PROBLEMS {
+            self.problems
+                .push("… and more problems (only the first 100 are listed)".to_owned());
+        }
+    }
+}
+
+/// Checks the store of a data directory.
+pub fn check_dir(dir: &Path) -> Report {
+    let path = dir.join(FILE_NAME);
+    if !path.exists() {
+        return Report {
+            path: path.display().to_string(),
+            problems: vec![format!(
+                "there is no store in {}; pass the data directory of a server (--data) or a backup file (--file)",
+                dir.display()
+            )],
+            ..Report::default()
+        };
+    }
+    check_file(&path)
+}
+
+/// Checks a store file.
+pub fn check_file(path: &Path) -> Report {
+    let mut report = Report {
+        path: path.display().to_string(),
+        ..Report::default()
+    };
+    match redb::Database::builder().open_read_only(path) {
+        Ok(db) => check_db(&db, &mut report),
+        // A store a crashed process left needs redb's repair, which a read-only open cannot
+        // do: check a repaired copy and leave the file itself alone.
+        Err(redb::DatabaseError::RepairAborted) => check_repaired_copy(path, &mut report),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+            report.in_use = true;
+            report.problem(
+                "the store is in use by a running server; check a backup of it instead: \
+                 'warren-server backup --to FILE' then 'warren-server check --file FILE'",
+            );
+        }
+        Err(e) => report.problem(format!(
+            "the file cannot be opened as a store ({e}); it is damaged or not a warren store — restore a backup"
+        )),
+    }
+    report
+}
+
+fn check_db(db: &impl ReadableDatabase, report: &mut Report) {
+    let result = db
+        .begin_read()
+        .map_err(StoreError::from)
+        .and_then(|txn| check_txn(&txn, report));
+    if let Err(e) = result {
+        report.problem(format!(
+            "reading the store failed ({e}); the file is damaged — restore a backup"
+        ));
+    }
+}
+
+/// Copies the file to the temporary directory, lets redb repair the copy, checks it, removes it.
+fn check_repaired_copy(path: &Path, report: &mut Report) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let copy =
+        std::env::temp_dir().join(format!("warren-check-{}-{nanos}.redb", std::process::id()));
+    let repaired = crate::backup::create_private_file(&copy)
+        .and_then(|mut dest| {
+            let mut source = std::fs::File::open(path)?;
+            std::io::copy(&mut source, &mut dest).map(drop)
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            redb::Database::builder()
+                .open(&copy)
+                .map_err(|e| e.to_string())
+        });
+    match repaired {
+        Ok(db) => {
+            report.repaired = true;
+            check_db(&db, report);
+        }
+        Err(e) => report.problem(format!(
+            "the store was not closed cleanly and a copy of it cannot be repaired ({e}); restore a backup"
+        )),
+    }
+    let _ = std::fs::remove_file(&copy);
+}
+
+fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreError> {
+    let version = {
+        let meta = txn.open_table(META)?;
+        let value = meta.get("schema_version")?;
+        value.and_then(|v| <[u8; 4]>::try_from(v.value()).ok().map(u32::from_le_bytes))
+    };
+    report.schema_version = version;
+    match version {
+        None => report.problem("the store has no readable schema version"),
+        Some(v) if v > schema::CURRENT => report.problem(format!(
+            "the store has schema version {v}, newer than this warren-server understands ({}); check it with a newer warren-server",
+            schema::CURRENT
+        )),
+        Some(_) => {}
+    }
+    let workspaces = txn.open_table(WORKSPACES)?;
+    let heads = txn.open_table(HEADS)?;
+    let mut known = BTreeSet::new();
+    for entry in workspaces.iter()? {
+        let (key, value) = entry?;
+        let id = key.value().to_owned();
+        known.insert(id.clone());
+        let stored: Option<Workspace> = match decode("workspaces", value.value()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                report.problem(format!("workspace {id}: its record does not decode ({e})"));
+                None
+            }
+        };
+        let head = heads.get(id.as_str())?.map_or(0, |g| g.value());
+        let replayed = replay(txn, &id, head, report)?;
+        compare(txn, &id, stored.as_ref(), &replayed, report)?;
+        report.events += head;
+        report.workspaces.push(WorkspaceSummary {
+            name: stored.map(|w| w.name).unwrap_or_default(),
+            id,
+            head,
+        });
+    }
+    for entry in heads.iter()? {
+        let (key, _) = entry?;
+        if !known.contains(key.value()) {
+            report.problem(format!(
+                "the heads table names workspace {}, which does not exist",
+                key.value()
+            ));
+        }
+    }
+    let events = txn.open_table(EVENTS)?;
+    let mut orphaned = BTreeSet::new();
+    for entry in events.iter()? {
+        let (key, _) = entry?;
+        let ws = key.value().0;
+        if !known.contains(ws) && orphaned.insert(ws.to_owned()) {
+            report.problem(format!(
+                "there are events of workspace {ws}, which does not exist"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A workspace's state, rebuilt from its events.
+#[derive(Default)]
+struct Replayed {
+    workspace: Option<Workspace>,
+    members: BTreeMap<String, Member>,
+    boards: BTreeMap<String, Board>,
+    cards: BTreeMap<String, Card>,
+    rooms: BTreeMap<String, Room>,
+    /// `(room_id, seq) → message`.
+    messages: BTreeMap<(String, u64), Message>,
+    /// `message_id → (room_id, seq)`.
+    message_ids: BTreeMap<String, (String, u64)>,
+    max_card_number: u64,
+}
+
+impl Replayed {
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::WorkspaceCreated { workspace } => self.workspace = Some(workspace),
+            Change::WorkspaceRenamed { workspace } => self.workspace = Some(workspace),
+            Change::MemberAdded { member } | Change::MemberUpdated { member } => {
+                self.members.insert(member.user_id.to_string(), member);
+            }
+            Change::MemberRemoved { user_id } => {
+                self.members.remove(user_id.as_str());
+            }
+            Change::BoardCreated { board } | Change::BoardUpdated { board } => {
+                self.boards.insert(board.id.to_string(), board);
+            }
+            Change::ColumnDeleted {
+                board, moved_cards, ..
+            } => {
+                self.boards.insert(board.id.to_string(), board);
+                for card in moved_cards {
+                    self.cards.insert(card.id.to_string(), card);
+                }
+            }
+            Change::CardCreated { card }
+            | Change::CardUpdated { card }
+            | Change::CardMoved { card, .. } => {
+                self.max_card_number = self.max_card_number.max(card.number);
+                self.cards.insert(card.id.to_string(), card);
+            }
+            Change::CardDeleted { card_id, .. } => {
+                self.cards.remove(card_id.as_str());
+            }
+            Change::RoomCreated { room } => {
+                self.rooms.insert(room.id.to_string(), room);
+            }
+            Change::MessagePosted { message } | Change::MessageEdited { message } => {
+                let at = (message.room_id.to_string(), message.seq);
+                self.message_ids.insert(message.id.to_string(), at.clone());
+                self.messages.insert(at, message);
+            }
+            Change::MessageDeleted { message_id, .. } => {
+                if let Some(at) = self.message_ids.remove(message_id.as_str()) {
+                    self.messages.remove(&at);
+                }
+            }
+        }
+    }
+}
+
+/// Reads a workspace's events, checks they are exactly `1..=head`, and replays them.
+fn replay(
+    txn: &ReadTransaction,
+    ws: &str,
+    head: u64,
+    report: &mut Report,
+) -> Result<Replayed, StoreError> {
+    let events = txn.open_table(EVENTS)?;
+    let mut state = Replayed::default();
+    let mut expected = 1u64;
+    for entry in events.range((ws, 0)..=(ws, u64::MAX))? {
+        let (key, value) = entry?;
+        let seq = key.value().1;
+        if seq > head {
+            report.problem(format!(
+                "workspace {ws}: event {seq} is beyond the head ({head}); the head and the log disagree"
+            ));
+            break;
+        }
+        if seq != expected {
+            report.problem(format!(
+                "workspace {ws}: events {expected}..{} are missing (the log must run 1..{head} without gaps)",
+                seq - 1
+            ));
+        }
+        expected = seq + 1;
+        match decode::<Event>("events", value.value()) {
+            Ok(event) if event.seq == seq && event.workspace_id.as_str() == ws => {
+                state.apply(event.change);
+            }
+            Ok(event) => report.problem(format!(
+                "workspace {ws}: the event stored as {seq} says it is event {} of {}",
+                event.seq, event.workspace_id
+            )),
+            Err(e) => report.problem(format!("workspace {ws}: event {seq} does not decode ({e})")),
+        }
+    }
+    if expected <= head {
+        report.problem(format!(
+            "workspace {ws}: events {expected}..{head} are missing (the head says {head})"
+        ));
+    }
+    Ok(state)
+}
+
+/// Compares the state tables of a workspace with its replayed events.
+fn compare(
+    txn: &ReadTransaction,
+    ws: &str,
+    stored: Option<&Workspace>,
+    replayed: &Replayed,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    if stored != replayed.workspace.as_ref() {
+        report.problem(format!(
+            "workspace {ws}: its record differs from what its events say"
+        ));
+    }
+    let by_id = |items: Vec<(String, String)>| items.into_iter().collect::<BTreeMap<_, _>>();
+    macro_rules! same {
+        ($table:expr, $name:literal, $ty:ty, $replayed:expr, $id:expr, $what:literal) => {{
+            let rows: Vec<$ty> = list_in_workspace(&txn.open_table($table)?, $name, ws)?;
+            let stored = by_id(rows.iter().map(|r| ($id(r), json(r))).collect());
+            let wanted = by_id($replayed.values().map(|r| ($id(r), json(r))).collect());
+            for (id, text) in &wanted {
+                match stored.get(id) {
+                    None => report.problem(format!(
+                        "workspace {ws}: {} {id} is missing from the {} table though its events created it",
+                        $what, $name
+                    )),
+                    Some(s) if s != text => report.problem(format!(
+                        "workspace {ws}: {} {id} in the {} table differs from what its events say",
+                        $what, $name
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for id in stored.keys().filter(|id| !wanted.contains_key(*id)) {
+                report.problem(format!(
+                    "workspace {ws}: {} {id} is in the {} table but no event created it (or one deleted it)",
+                    $what, $name
+                ));
+            }
+        }};
+    }
+    same!(
+        MEMBERS,
+        "members",
+        Member,
+        replayed.members,
+        |m: &Member| m.user_id.to_string(),
+        "member"
+    );
+    same!(
+        BOARDS,
+        "boards",
+        Board,
+        replayed.boards,
+        |b: &Board| b.id.to_string(),
+        "board"
+    );
+    same!(
+        CARDS,
+        "cards",
+        Card,
+        replayed.cards,
+        |c: &Card| c.id.to_string(),
+        "card"
+    );
+    same!(
+        ROOMS,
+        "rooms",
+        Room,
+        replayed.rooms,
+        |r: &Room| r.id.to_string(),
+        "room"
+    );
+
+    let column_cards = txn.open_table(COLUMN_CARDS)?;
+    let mut ordered = 0usize;
+    for entry in column_cards.range((ws, "", "")..)? {
+        let (key, value) = entry?;
+        let (w, column, rank) = key.value();
+        if w != ws {
+            break;
+        }
+        ordered += 1;
+        let card = value.value();
+        let fits = replayed
+            .cards
+            .get(card)
+            .is_some_and(|c| c.column_id.as_str() == column && c.rank == rank);
+        if !fits {
+            report.problem(format!(
+                "workspace {ws}: the column order lists card {card} at {column}/{rank}, where its events do not put it"
+            ));
+        }
+    }
+    if ordered != replayed.cards.len() {
+        report.problem(format!(
+            "workspace {ws}: the column order holds {ordered} cards, the events {}",
+            replayed.cards.len()
+        ));
+    }
+
+    let messages = txn.open_table(MESSAGES)?;
+    let mut seen = 0usize;
+    for entry in messages.range((ws, "", 0)..)? {
+        let (key, value) = entry?;
+        let (w, room, seq) = key.value();
+        if w != ws {
+            break;
+        }
+        seen += 1;
+        let wanted = replayed.messages.get(&(room.to_owned(), seq));
+        let stored: Result<Message, _> = decode("messages", value.value());
+        match (wanted, stored) {
+            (_, Err(e)) => report.problem(format!(
+                "workspace {ws}: the message at {room}/{seq} does not decode ({e})"
+            )),
+            (None, Ok(m)) => report.problem(format!(
+                "workspace {ws}: message {} is stored but no event posted it (or one deleted it)",
+                m.id
+            )),
+            (Some(w), Ok(m)) if *w != m => report.problem(format!(
+                "workspace {ws}: message {} differs from what its events say",
+                m.id
+            )),
+            _ => {}
+        }
+    }
+    if seen != replayed.messages.len() {
+        report.problem(format!(
+            "workspace {ws}: {seen} messages are stored, the events leave {}",
+            replayed.messages.len()
+        ));
+    }
+    let ids = txn.open_table(MESSAGE_IDS)?;
+    let mut indexed = 0usize;
+    for entry in ids.range((ws, "")..)? {
+        let (key, value) = entry?;
+        let (w, id) = key.value();
+        if w != ws {
+            break;
+        }
+        indexed += 1;
+        let (room, seq) = value.value();
+        if replayed.message_ids.get(id) != Some(&(room.to_owned(), seq)) {
+            report.problem(format!(
+                "workspace {ws}: the message index points {id} at {room}/{seq}, where its events do not put it"
+            ));
+        }
+    }
+    if indexed != replayed.message_ids.len() {
+        report.problem(format!(
+            "workspace {ws}: the message index holds {indexed} ids, the events {}",
+            replayed.message_ids.len()
+        ));
+    }
+    let next_number = txn
+        .open_table(COUNTERS)?
+        .get((ws, "card_number"))?
+        .map_or(1, |g| g.value());
+    if replayed.max_card_number >= next_number {
+        report.problem(format!(
+            "workspace {ws}: the next card number ({next_number}) is not above card #{} made by its events",
+            replayed.max_card_number
+        ));
+    }
+    Ok(())
+}
+
+/// JSON text of a record, to compare stored and replayed values.
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn sound_store(dir: &Path) -> Store {
+        let store = Store::create(&dir.join("data")).expect("create");
+        crate::service::workspace::bootstrap(&store, "ada", "Acme").expect("bootstrap");
+        store
+    }
+
+    #[test]
+    fn a_fresh_store_is_sound() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sound_store(dir.path());
+        let path = store.path().to_path_buf();
+        drop(store);
+        let report = check_file(&path);
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.schema_version, Some(schema::CURRENT));
+        assert_eq!(report.workspaces.len(), 1);
+        assert_eq!(report.events, report.workspaces[0].head);
+    }
+
+    #[test]
+    fn state_that_its_events_do_not_explain_is_reported() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sound_store(dir.path());
+        let ws = {
+            let txn = store.begin_read().expect("read");
+            let table = txn.open_table(WORKSPACES).expect("workspaces");
+            let first = table
+                .iter()
+                .expect("iter")
+                .next()
+                .expect("one")
+                .expect("row");
+            first.0.value().to_owned()
+        };
+        let txn = store.begin_write().expect("write");
+        {
+            let mut rooms = txn.open_table(ROOMS).expect("rooms");
+            let key = rooms
+                .range((ws.as_str(), "")..)
+                .expect("range")
+                .next()
+                .expect("a room")
+                .expect("row")
+                .0
+                .value()
+                .1
+                .to_owned();
+            rooms.remove((ws.as_str(), key.as_str())).expect("remove");
+            txn.open_table(HEADS)
+                .expect("heads")
+                .insert(ws.as_str(), 99)
+                .expect("bump the head");
+        }
+        txn.commit().expect("commit");
+        let path = store.path().to_path_buf();
+        drop(store);
+        let report = check_file(&path);
+        let all = report.problems.join("\n");
+        assert!(all.contains("is missing from the rooms table"), "{all}");
+        assert!(all.contains("missing (the head says 99)"), "{all}");
+    }
+
+    #[test]
+    fn a_missing_store_or_a_file_that_is_not_one_says_what_to_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let none = check_dir(dir.path());
+        assert!(none.problems[0].contains("--file"), "{:?}", none.problems);
+        let junk = dir.path().join("junk.redb");
+        std::fs::write(&junk, b"this is not a store").expect("write");
+        let report = check_file(&junk);
+        assert!(!report.ok());
+        assert!(
+            report.problems[0].contains("restore a backup"),
+            "{:?}",
+            report.problems
+        );
+    }
+}
