@@ -155,6 +155,9 @@ pub enum CliCommand {
     Workspace(WorkspaceCommand),
     /// Who you are here: user, workspace, role and what the role may do.
     Whoami,
+    /// Bots: members that workers and agents act as (admins).
+    #[command(subcommand)]
+    Bot(BotCommand),
     /// Your API tokens (admins: a member's, such as a bot's), while the server runs.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -355,6 +358,21 @@ pub enum MemberCommand {
         /// Member name (case-insensitive, @ optional) or user id.
         member: String,
     },
+}
+
+/// `warren bot …`
+#[derive(Debug, Subcommand)]
+pub enum BotCommand {
+    /// Add a bot member and print its first token once (admins).
+    Add {
+        /// The bot's name, as members see it.
+        name: String,
+        /// What its token may do: runs (default), chat, read or full.
+        #[arg(long, default_value = "runs", value_parser = parse_scope)]
+        scope: warren_protocol::account::TokenScope,
+    },
+    /// List the workspace's bots.
+    List,
 }
 
 /// `warren token …`

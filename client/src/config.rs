@@ -4,7 +4,7 @@
 //! 0600 because it holds a secret. An optional `[ui]` section picks the full-screen client's
 //! keymap and theme.
 
-use std::io::Write;
+use crate::private_file;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -131,42 +131,11 @@ impl ConfigFile {
     /// directory (0700) if needed.
     pub fn save(&self, path: &Path) -> Result<(), ClientError> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        create_private_dir(dir).map_err(|e| config_error(dir, e))?;
+        private_file::create_dir(dir).map_err(|e| config_error(dir, e))?;
         let text = toml::to_string(self).map_err(|e| config_error(path, e))?;
         let tmp = dir.join(format!(".config.toml.{}.tmp", std::process::id()));
-        let written =
-            write_private(&tmp, text.as_bytes()).and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(config_error(path, e));
-        }
-        Ok(())
+        private_file::replace(path, &tmp, text.as_bytes()).map_err(|e| config_error(path, e))
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Creates `path` with mode 0600 from the start (never world-readable, not even briefly).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

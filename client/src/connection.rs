@@ -390,20 +390,21 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
             None => Err(unreachable(describe_io(&e))),
         },
         Err(tungstenite::Error::Tls(e)) => Err(tls_error(e.to_string())),
-        // A TLS server's answer to plain HTTP (an alert record) does not parse as HTTP at all.
-        Err(tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(_)))
-            if !endpoint.tls =>
-        {
-            Err(unreachable(
-                "it did not answer in plain HTTP; if it serves TLS, use an https:// address"
-                    .to_owned(),
-            ))
-        }
-        // Something is listening, but its answer is not an HTTP/1.1 upgrade: not warren.
+        // Something is listening, but its answer is not an HTTP/1.1 upgrade: not warren (or a
+        // TLS server asked in plain HTTP).
         Err(e @ (tungstenite::Error::Protocol(_) | tungstenite::Error::HttpFormat(_))) => {
+            let garbled = matches!(
+                e,
+                tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(_))
+            );
+            let reason = if garbled && !endpoint.tls {
+                format!("{e}; if the server serves TLS, use an https:// address")
+            } else {
+                e.to_string()
+            };
             Err(ClientError::NotWebSocket {
                 url: endpoint.ws_url(),
-                reason: e.to_string(),
+                reason,
             })
         }
         Err(e) => Err(unreachable(e.to_string())),

@@ -15,6 +15,7 @@ pub mod local_cli;
 pub mod localtime;
 pub mod names;
 pub mod output;
+pub mod private_file;
 pub mod resolve;
 pub mod sanitize;
 pub mod session;

@@ -32,6 +32,17 @@ pub fn day_and_time_in(zone: &TimeZone, at_ms: i64) -> (String, String) {
     warren_protocol::time::day_and_time(at_ms, offset_in(zone, at_ms))
 }
 
+/// `at_ms` as `YYYY-MM-DD HH:MM` on the local clock, with the offset in force at that instant.
+pub fn minutes(at_ms: i64) -> String {
+    minutes_in(&zone(), at_ms)
+}
+
+/// `at_ms` as `YYYY-MM-DD HH:MM` in `zone`.
+pub fn minutes_in(zone: &TimeZone, at_ms: i64) -> String {
+    let (day, time) = day_and_time_in(zone, at_ms);
+    format!("{day} {time}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

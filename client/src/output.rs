@@ -1,14 +1,15 @@
 //! What the CLI prints. With `--json` the protocol's own serde types go out unchanged (one compact
 //! JSON value per line); otherwise short aligned text in which every untrusted string has been
-//! through [`crate::sanitize`]. The `format_*` functions are pure, so their output is unit-tested.
+//! through [`crate::sanitize`], and times are on the local clock (`TZ`, else the system's zone).
+//! The `format_*` functions are pure apart from that zone, so their output is unit-tested.
 
 use std::io::Write;
 
 use serde::Serialize;
-use warren_protocol::time::format_utc_minutes;
 use warren_protocol::{Board, Card, Change, Event, Member, Message, Priority, Room};
 
 use crate::error::ClientError;
+use crate::localtime::minutes as local_minutes;
 use crate::names::Names;
 use crate::sanitize;
 
@@ -201,11 +202,11 @@ pub fn format_card_detail(card: &Card, names: &Names) -> String {
         "created",
         format!(
             "{} by {}",
-            format_utc_minutes(card.created_at),
+            local_minutes(card.created_at),
             names.member(&card.created_by)
         ),
     );
-    field("updated", format_utc_minutes(card.updated_at));
+    field("updated", local_minutes(card.updated_at));
     let description = sanitize::block(&card.description);
     if !description.trim().is_empty() {
         out.push('\n');
@@ -246,7 +247,7 @@ pub fn format_message(message: &Message, names: &Names) -> String {
     };
     let mut out = format!(
         "{}  {}: {first}{edited}\n",
-        format_utc_minutes(message.created_at),
+        local_minutes(message.created_at),
         names.member(&message.author)
     );
     for line in lines {
@@ -339,7 +340,7 @@ pub fn format_event(event: &Event, names: &Names) -> String {
     format!(
         "#{}  {}  {}  {}  {}",
         event.seq,
-        format_utc_minutes(event.at),
+        local_minutes(event.at),
         names.member(&event.actor),
         event.change.name(),
         format_change(&event.change, names)

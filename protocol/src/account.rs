@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
+use crate::model::Member;
 use crate::permission::Permission;
 
 /// What a token may be used for, on top of its user's role: the effective permissions are the
@@ -100,6 +101,15 @@ pub enum AccountOp {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         user_id: Option<Id>,
     },
+    /// Adds a bot member to a workspace (with `member:manage`) and mints its first token, of
+    /// `scope` (default `runs`). Makes a `member_added` event; the answer carries the secret
+    /// once.
+    AddBot {
+        workspace_id: Id,
+        name: String,
+        #[serde(default = "runs")]
+        scope: TokenScope,
+    },
     /// Revokes a token at once: its live connections are closed (close code 4001).
     RevokeToken { token_id: Id },
     /// Mints a replacement with the same name, scope and user; the old token keeps working for
@@ -119,8 +129,13 @@ impl AccountOp {
             AccountOp::ListTokens { .. } => "list_tokens",
             AccountOp::RevokeToken { .. } => "revoke_token",
             AccountOp::RotateToken { .. } => "rotate_token",
+            AccountOp::AddBot { .. } => "add_bot",
         }
     }
+}
+
+fn runs() -> TokenScope {
+    TokenScope::Runs
 }
 
 /// The answer to an [`AccountOp`].
@@ -137,6 +152,12 @@ pub enum AccountResult {
     },
     TokenRevoked {
         token_id: Id,
+    },
+    /// The new bot member and its first token, with the secret shown this once.
+    BotAdded {
+        member: Member,
+        token: TokenInfo,
+        secret: String,
     },
     /// `old` with its new `expires_at`, and the replacement with its secret.
     TokenRotated {

@@ -168,6 +168,15 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("events", needs(Permission::WorkspaceRead)),
 ];
 
+/// Account requests that change a workspace (and so need a permission there), by wire name.
+pub const ACCOUNT: &[(&str, Requirement)] = &[("add_bot", needs(Permission::MemberManage))];
+
+/// What an account request with this wire name needs in its workspace; unlisted names fail
+/// closed.
+pub fn account_requirement(name: &str) -> Requirement {
+    requirement_of(ACCOUNT, name)
+}
+
 /// What a command needs. Every command is in [`COMMANDS`] (a test checks it); an unlisted one
 /// would need `owner:manage`, so a forgotten entry fails closed.
 pub fn command_requirement(command: &Command) -> Requirement {
@@ -258,9 +267,15 @@ pub fn markdown() -> String {
         }
     }
     out.push_str(
-        "\n## Account requests (tokens)\n\n| request | on your own tokens | on another member's |\n\
-         |---|---|---|\n",
+        "\n## Account requests (bots and tokens)\n\n| request | on your own tokens | on another \
+         member's |\n|---|---|---|\n",
     );
+    for (name, need) in ACCOUNT {
+        out.push_str(&format!(
+            "| `{name}` | — | `{}` in the bot's workspace |\n",
+            need.permission.name()
+        ));
+    }
     for name in [
         "create_token",
         "list_tokens",

@@ -1517,6 +1517,14 @@ fn account_frames_are_pinned() -> TestResult {
                 grace_secs: 3600,
             },
         ),
+        (
+            "account_add_bot",
+            AccountOp::AddBot {
+                workspace_id: id(WS),
+                name: "ci".into(),
+                scope: TokenScope::Runs,
+            },
+        ),
     ];
     for (name, op) in ops {
         assert_eq!(tag(&op, "type")?, op.name(), "AccountOp::name of {name}");
@@ -1539,6 +1547,23 @@ fn account_frames_are_pinned() -> TestResult {
             "account_tokens",
             AccountResult::Tokens {
                 tokens: vec![token_info(true)],
+            },
+        ),
+        (
+            "account_bot_added",
+            AccountResult::BotAdded {
+                member: Member {
+                    role: Role::Bot,
+                    name: "ci".into(),
+                    ..grace()
+                },
+                token: TokenInfo {
+                    user_id: id(GRACE),
+                    name: "created with the bot".into(),
+                    scope: TokenScope::Runs,
+                    ..token_info(false)
+                },
+                secret: secret.into(),
             },
         ),
         (

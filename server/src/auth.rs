@@ -52,6 +52,16 @@ pub struct MintedToken {
     pub token: String,
 }
 
+impl std::fmt::Debug for MintedToken {
+    /// Never shows the secret (so a token cannot leak through a debug log).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintedToken")
+            .field("record", &self.record)
+            .field("token", &"wrn_***")
+            .finish()
+    }
+}
+
 /// Mints a token for a user.
 pub fn mint(user_id: &Id, label: &str, now: i64) -> Result<MintedToken, RandomError> {
     let id = new_id("tok")?;

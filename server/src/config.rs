@@ -1,19 +1,15 @@
 //! `warren-server serve --config FILE`: the server's settings in one TOML file, and how they
-//! combine with command-line flags (a flag, or its environment variable, always beats the file;
-//! the file beats the default). The `[limits]` section and `[store] cache_mib` fill
-//! [`Limits`], the same deadlines and caps the `serve` flags set.
+//! combine with command-line flags (a flag always beats the file, the file beats the default).
 //!
 //! The file is strict (`deny_unknown_fields` everywhere): a misspelt key is an error that names
 //! the file, the line and the key, never a setting silently ignored. `docs/deploy.md` has the
 //! reference of every key.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::limits::Limits;
+use crate::limits::{Limits, parse_secs};
 
 /// The address `serve` listens on when neither the file nor `--listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -21,7 +17,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 
 /// The contents of the config file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// `host:port` to listen on.
@@ -58,9 +54,8 @@ pub struct StoreSection {
     pub cache_mib: Option<u64>,
 }
 
-/// `[limits]`: each key is the `serve` flag of the same name (`header_timeout` is
-/// `--header-timeout`); a flag given on the command line or in its environment variable wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// `[limits]`: each key is the `serve` flag of the same name (seconds for the timeouts).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSection {
     pub header_timeout: Option<Seconds>,
@@ -72,31 +67,20 @@ pub struct LimitsSection {
     pub max_catch_ups: Option<usize>,
 }
 
-/// A deadline in the file: a number of seconds, whole (`10`) or not (`0.5`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seconds(pub Duration);
+/// A number of seconds, written as an integer or a fraction (`10`, `0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Seconds {
+    Whole(u64),
+    Fraction(f64),
+}
 
-impl<'de> Deserialize<'de> for Seconds {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Seconds;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number of seconds, such as 10 or 0.5")
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Seconds, E> {
-                crate::limits::secs_in_range(v)
-                    .map(Seconds)
-                    .map_err(|range| E::custom(format!("{v} {range}")))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Seconds, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Seconds, E> {
-                self.visit_f64(v as f64)
-            }
+impl Seconds {
+    fn text(self) -> String {
+        match self {
+            Seconds::Whole(n) => n.to_string(),
+            Seconds::Fraction(f) => f.to_string(),
         }
-        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -130,6 +114,8 @@ pub enum ConfigError {
     HalfTls,
     #[error("cache size must be at least 1 MiB ([store] cache_mib or --cache-mib)")]
     ZeroCache,
+    #[error("[limits] {key}: {reason}")]
+    BadLimit { key: &'static str, reason: String },
 }
 
 impl ConfigFile {
@@ -166,18 +152,13 @@ impl ConfigFile {
 }
 
 /// The settings given as flags; `None` means "not given".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
     pub listen: Option<String>,
     pub data: Option<PathBuf>,
     pub log_level: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
-    /// The limits as parsed: given flags, their environment variables, and defaults.
-    pub limits: Limits,
-    /// Which [`Limits`] fields were given on the command line or in the environment (their
-    /// field names, e.g. `header_timeout`); the others may come from the file.
-    pub limits_given: BTreeSet<String>,
 }
 
 /// The certificate chain and key files to serve TLS with.
@@ -195,12 +176,57 @@ pub struct Settings {
     pub data: Option<PathBuf>,
     pub log_level: String,
     pub tls: Option<TlsFiles>,
-    /// Deadlines, caps and the page cache.
+    /// Deadlines, caps and the page cache, with the file applied (see [`apply_limits`]).
     pub limits: Limits,
 }
 
-/// Combines flags over the file over the defaults.
-pub fn resolve(file: &ConfigFile, flags: Flags) -> Result<Settings, ConfigError> {
+/// Sets every limit the file names and `given` (set by flag or environment) does not, from
+/// `[limits]` and `[store] cache_mib`.
+pub fn apply_limits(
+    file: &ConfigFile,
+    limits: &mut Limits,
+    given: impl Fn(&str) -> bool,
+) -> Result<(), ConfigError> {
+    let secs = |key: &'static str, value: Seconds| {
+        parse_secs(&value.text()).map_err(|reason| ConfigError::BadLimit { key, reason })
+    };
+    if let Some(l) = &file.limits {
+        if let (Some(v), false) = (l.header_timeout, given("header_timeout")) {
+            limits.header_timeout = secs("header_timeout", v)?;
+        }
+        if let (Some(v), false) = (l.hello_timeout, given("hello_timeout")) {
+            limits.hello_timeout = secs("hello_timeout", v)?;
+        }
+        if let (Some(v), false) = (l.write_timeout, given("write_timeout")) {
+            limits.write_timeout = secs("write_timeout", v)?;
+        }
+        if let (Some(v), false) = (l.auth_log_interval, given("auth_log_interval")) {
+            limits.auth_log_interval = secs("auth_log_interval", v)?;
+        }
+        if let (Some(v), false) = (l.max_connections, given("max_connections")) {
+            limits.max_connections = Some(v);
+        }
+        if let (Some(v), false) = (l.max_connections_per_ip, given("max_connections_per_ip")) {
+            limits.max_connections_per_ip = v;
+        }
+        if let (Some(v), false) = (l.max_catch_ups, given("max_catch_ups")) {
+            limits.max_catch_ups = v;
+        }
+    }
+    if let (Some(v), false) = (
+        file.store.as_ref().and_then(|s| s.cache_mib),
+        given("cache_mib"),
+    ) {
+        limits.cache_mib = v;
+    }
+    if limits.cache_mib == 0 {
+        return Err(ConfigError::ZeroCache);
+    }
+    Ok(())
+}
+
+/// Combines flags over the file over the defaults; `limits` already has the file applied.
+pub fn resolve(file: &ConfigFile, flags: Flags, limits: Limits) -> Result<Settings, ConfigError> {
     let file_tls = file.tls.as_ref();
     let cert = flags.tls_cert.or_else(|| file_tls.map(|t| t.cert.clone()));
     let key = flags.tls_key.or_else(|| file_tls.map(|t| t.key.clone()));
@@ -209,10 +235,6 @@ pub fn resolve(file: &ConfigFile, flags: Flags) -> Result<Settings, ConfigError>
         (None, None) => None,
         _ => return Err(ConfigError::HalfTls),
     };
-    let limits = limits_over_file(file, flags.limits, &flags.limits_given);
-    if limits.cache_mib == 0 {
-        return Err(ConfigError::ZeroCache);
-    }
     Ok(Settings {
         listen: flags
             .listen
@@ -228,64 +250,10 @@ pub fn resolve(file: &ConfigFile, flags: Flags) -> Result<Settings, ConfigError>
     })
 }
 
-/// `limits` with every field that was not `given` taken from the file where it says.
-fn limits_over_file(file: &ConfigFile, mut limits: Limits, given: &BTreeSet<String>) -> Limits {
-    let from_file = |name: &str| !given.contains(name);
-    if let Some(mib) = file.store.as_ref().and_then(|s| s.cache_mib)
-        && from_file("cache_mib")
-    {
-        limits.cache_mib = mib;
-    }
-    let Some(section) = &file.limits else {
-        return limits;
-    };
-    let secs = |name: &str, value: Option<Seconds>, field: &mut Duration| {
-        if let Some(Seconds(d)) = value
-            && from_file(name)
-        {
-            *field = d;
-        }
-    };
-    secs(
-        "header_timeout",
-        section.header_timeout,
-        &mut limits.header_timeout,
-    );
-    secs(
-        "hello_timeout",
-        section.hello_timeout,
-        &mut limits.hello_timeout,
-    );
-    secs(
-        "write_timeout",
-        section.write_timeout,
-        &mut limits.write_timeout,
-    );
-    secs(
-        "auth_log_interval",
-        section.auth_log_interval,
-        &mut limits.auth_log_interval,
-    );
-    if let Some(n) = section.max_connections
-        && from_file("max_connections")
-    {
-        limits.max_connections = Some(n);
-    }
-    if let Some(n) = section.max_connections_per_ip
-        && from_file("max_connections_per_ip")
-    {
-        limits.max_connections_per_ip = n;
-    }
-    if let Some(n) = section.max_catch_ups
-        && from_file("max_catch_ups")
-    {
-        limits.max_catch_ups = n;
-    }
-    limits
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     const GOOD: &str = r#"
@@ -305,7 +273,7 @@ header_timeout = 5
 hello_timeout = 2.5
 write_timeout = 60
 max_connections = 900
-max_connections_per_ip = 40
+max_connections_per_ip = 50
 auth_log_interval = 30
 max_catch_ups = 2
 
@@ -314,54 +282,52 @@ max_catch_ups = 2
 [retention]
 "#;
 
+    fn nothing_given(_: &str) -> bool {
+        false
+    }
+
+    fn settings(text: &str, flags: Flags, given: impl Fn(&str) -> bool) -> Settings {
+        let file = ConfigFile::parse(text).expect("parses");
+        let mut limits = Limits::default();
+        apply_limits(&file, &mut limits, given).expect("limits apply");
+        resolve(&file, flags, limits).expect("resolves")
+    }
+
     #[test]
     fn a_good_file_sets_everything() {
-        let file = ConfigFile::parse(GOOD).expect("the example parses");
-        let settings = resolve(&file, Flags::default()).expect("resolves");
-        assert_eq!(settings.listen, "0.0.0.0:443");
-        assert_eq!(settings.data, Some("/var/lib/warren".into()));
-        assert_eq!(settings.log_level, "warn");
+        let s = settings(GOOD, Flags::default(), nothing_given);
+        assert_eq!(s.listen, "0.0.0.0:443");
+        assert_eq!(s.data, Some("/var/lib/warren".into()));
+        assert_eq!(s.log_level, "warn");
         assert_eq!(
-            settings.tls,
+            s.tls,
             Some(TlsFiles {
                 cert: "/etc/warren/cert.pem".into(),
                 key: "/etc/warren/key.pem".into(),
             })
         );
-        let l = settings.limits;
+        let l = &s.limits;
         assert_eq!(l.cache_bytes(), 256 * 1024 * 1024);
         assert_eq!(l.header_timeout, Duration::from_secs(5));
         assert_eq!(l.hello_timeout, Duration::from_millis(2500));
         assert_eq!(l.write_timeout, Duration::from_secs(60));
         assert_eq!(l.max_connections, Some(900));
-        assert_eq!(l.max_connections_per_ip, 40);
+        assert_eq!(l.max_connections_per_ip, 50);
         assert_eq!(l.auth_log_interval, Duration::from_secs(30));
         assert_eq!(l.max_catch_ups, 2);
     }
 
     #[test]
-    fn a_bad_deadline_names_its_line() {
-        let message = ConfigFile::parse("[limits]\nheader_timeout = 0\n").expect_err("zero");
-        assert!(message.contains("line 2"), "{message}");
-        assert!(message.contains("between 0 and 86400"), "{message}");
-        let text = ConfigFile::parse("[limits]\nhello_timeout = \"10s\"\n").expect_err("text");
-        assert!(text.contains("such as 10 or 0.5"), "{text}");
-        let unknown = ConfigFile::parse("[limits]\nmax_conections = 5\n").expect_err("misspelt");
-        assert!(unknown.contains("max_connections"), "{unknown}");
-    }
-
-    #[test]
     fn an_empty_file_means_the_defaults() {
-        let file = ConfigFile::parse("").expect("empty is fine");
-        let settings = resolve(&file, Flags::default()).expect("resolves");
-        assert_eq!(settings.listen, DEFAULT_LISTEN);
-        assert_eq!(settings.log_level, DEFAULT_LOG_LEVEL);
-        assert_eq!(settings.data, None);
-        assert_eq!(settings.tls, None);
-        assert_eq!(
-            format!("{:?}", settings.limits),
-            format!("{:?}", Limits::default())
-        );
+        let s = settings("", Flags::default(), nothing_given);
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+        assert_eq!(s.log_level, DEFAULT_LOG_LEVEL);
+        assert_eq!(s.data, None);
+        assert_eq!(s.tls, None);
+        let d = Limits::default();
+        assert_eq!(s.limits.cache_mib, d.cache_mib);
+        assert_eq!(s.limits.header_timeout, d.header_timeout);
+        assert_eq!(s.limits.max_connections, None);
     }
 
     #[test]
@@ -379,6 +345,8 @@ max_catch_ups = 2
         let reserved = ConfigFile::parse("[rate_limits]\ncommands_per_second = 5\n")
             .expect_err("no rate-limit keys yet");
         assert!(reserved.contains("line 2"), "{reserved}");
+        let limit = ConfigFile::parse("[limits]\nheader_timeout_secs = 5\n").expect_err("name");
+        assert!(limit.contains("header_timeout_secs"), "{limit}");
     }
 
     #[test]
@@ -405,66 +373,49 @@ max_catch_ups = 2
 
     #[test]
     fn flags_beat_the_file() {
-        let file = ConfigFile::parse(GOOD).expect("parses");
-        let limits = Limits {
-            cache_mib: 8,
-            header_timeout: Duration::from_secs(3),
-            max_connections_per_ip: 7,
-            ..Limits::default()
-        };
         let flags = Flags {
             listen: Some("127.0.0.1:0".into()),
             data: Some("/tmp/other".into()),
             log_level: Some("debug".into()),
             tls_cert: Some("/c.pem".into()),
             tls_key: Some("/k.pem".into()),
-            limits,
-            limits_given: ["cache_mib", "header_timeout", "max_connections_per_ip"]
-                .map(String::from)
-                .into(),
         };
-        let settings = resolve(&file, flags).expect("resolves");
-        assert_eq!(settings.listen, "127.0.0.1:0");
-        assert_eq!(settings.data, Some("/tmp/other".into()));
-        assert_eq!(settings.log_level, "debug");
+        // The flag parser already put these values into the limits; the file must not undo it.
+        let given = |id: &str| matches!(id, "cache_mib" | "header_timeout" | "max_catch_ups");
+        let s = settings(GOOD, flags, given);
+        assert_eq!(s.listen, "127.0.0.1:0");
+        assert_eq!(s.data, Some("/tmp/other".into()));
+        assert_eq!(s.log_level, "debug");
         assert_eq!(
-            settings.tls,
+            s.tls,
             Some(TlsFiles {
                 cert: "/c.pem".into(),
                 key: "/k.pem".into()
             })
         );
-        let l = settings.limits;
-        assert_eq!(l.cache_bytes(), 8 * 1024 * 1024);
-        assert_eq!(l.header_timeout, Duration::from_secs(3));
-        assert_eq!(l.max_connections_per_ip, 7);
-        // Not given as flags: the file's values, not the defaults the flags parsed to.
-        assert_eq!(l.hello_timeout, Duration::from_millis(2500));
-        assert_eq!(l.max_connections, Some(900));
-        assert_eq!(l.max_catch_ups, 2);
+        let d = Limits::default();
+        assert_eq!(s.limits.cache_mib, d.cache_mib, "the flag's value stays");
+        assert_eq!(s.limits.header_timeout, d.header_timeout);
+        assert_eq!(s.limits.max_catch_ups, d.max_catch_ups);
+        assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
     }
 
     #[test]
-    fn half_a_tls_pair_or_a_zero_cache_is_refused() {
+    fn half_a_tls_pair_a_zero_cache_or_a_bad_timeout_is_refused() {
         let file = ConfigFile::default();
         let half = Flags {
             tls_cert: Some("/c.pem".into()),
             ..Flags::default()
         };
-        assert!(matches!(resolve(&file, half), Err(ConfigError::HalfTls)));
-        let zero = Flags {
-            limits: Limits {
-                cache_mib: 0,
-                ..Limits::default()
-            },
-            limits_given: ["cache_mib".to_owned()].into(),
-            ..Flags::default()
-        };
-        assert!(matches!(resolve(&file, zero), Err(ConfigError::ZeroCache)));
-        let zero_in_file = ConfigFile::parse("[store]\ncache_mib = 0\n").expect("parses");
-        assert!(matches!(
-            resolve(&zero_in_file, Flags::default()),
-            Err(ConfigError::ZeroCache)
-        ));
+        let half = resolve(&file, half, Limits::default());
+        assert!(matches!(half, Err(ConfigError::HalfTls)), "{half:?}");
+        let zero = ConfigFile::parse("[store]\ncache_mib = 0\n").expect("parses");
+        let zero = apply_limits(&zero, &mut Limits::default(), nothing_given);
+        assert!(matches!(zero, Err(ConfigError::ZeroCache)), "{zero:?}");
+        let bad = ConfigFile::parse("[limits]\nhello_timeout = 0\n").expect("parses");
+        let err = apply_limits(&bad, &mut Limits::default(), nothing_given)
+            .expect_err("zero seconds")
+            .to_string();
+        assert!(err.contains("hello_timeout"), "{err}");
     }
 }

@@ -82,13 +82,10 @@ pub fn parse_secs(text: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds; write e.g. 10 or 0.5"))?;
-    secs_in_range(secs).map_err(|range| format!("{text:?} {range}"))
-}
-
-/// A number of seconds as a deadline: above 0 and at most a day.
-pub fn secs_in_range(secs: f64) -> Result<Duration, String> {
     if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
-        return Err("is out of range; give seconds between 0 and 86400".to_owned());
+        return Err(format!(
+            "{text:?} is out of range; give seconds between 0 and 86400"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }

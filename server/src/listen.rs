@@ -1,12 +1,9 @@
 //! The accept loop: every TCP connection passes the [`Gate`] (per-address and total caps) or is
-//! answered `503` and closed at once, then is served by hyper's HTTP/1 with a deadline for the
+//! answered `503` and closed at once, completes a TLS handshake when the server has a
+//! certificate ([`crate::tls`], within the header deadline), then is served by hyper's HTTP/1 with a deadline for the
 //! request head and a small header buffer. A connection let in past the total cap (overflow)
 //! gets a 1 s deadline, no keep-alive, and `/healthz` only. The socket keeps its [`Pass`] after the upgrade to a
 //! WebSocket, so it counts until it closes.
-//!
-//! With TLS, the handshake runs in the admitted socket's own task ([`Handshakes`]), holding the
-//! socket's pass, and HTTP is then served over the TLS stream; a socket over the caps is
-//! answered its `503` over TLS when a refusal handshake place is free, else just closed.
 
 use std::io;
 use std::pin::Pin;
@@ -27,7 +24,6 @@ use tokio::sync::watch;
 
 use crate::gate::{Gate, Pass, Refused};
 use crate::limits::{HEADER_BUFFER, Limits};
-use crate::tls::{Handshakes, Stream};
 
 /// Marks a request on a connection let in past the total cap: it may ask for `/healthz` only.
 #[derive(Debug, Clone, Copy)]
@@ -39,9 +35,9 @@ const OVERFLOW_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a refused connection gets to take its `503`.
 const REFUSE_WRITE: Duration = Duration::from_secs(1);
 
-/// Serves `router` on `listener` (through TLS with `tls`) until `signal` completes, then stops
-/// accepting, lets every HTTP connection finish the request it is on, and returns. Upgraded
-/// WebSockets are not waited for here (the connection tracker does that).
+/// Serves `router` on `listener` until `signal` completes, then stops accepting, lets every
+/// HTTP connection finish the request it is on, and returns. Upgraded WebSockets are not waited
+/// for here (the connection tracker does that).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -50,7 +46,6 @@ pub async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
     signal: impl std::future::Future<Output = ()>,
 ) {
-    let tls = tls.map(|acceptor| Arc::new(Handshakes::new(acceptor)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (open_tx, open_rx) = watch::channel(());
     let service = TowerToHyperService::new(router);
@@ -72,19 +67,7 @@ pub async fn serve(
         let pass = match gate.admit(peer.ip()) {
             Ok(pass) => pass,
             Err(why) => {
-                match &tls {
-                    None => {
-                        tokio::spawn(refuse(tcp, why));
-                    }
-                    Some(tls) => {
-                        let tls = tls.clone();
-                        tokio::spawn(async move {
-                            if let Some(stream) = tls.accept_refused(tcp, peer).await {
-                                refuse(stream, why).await;
-                            }
-                        });
-                    }
-                }
+                tokio::spawn(refuse(tcp, why, tls.clone()));
                 continue;
             }
         };
@@ -93,7 +76,6 @@ pub async fn serve(
         }
         let overflow = pass.is_overflow();
         let counted = Counted { tcp, _pass: pass };
-        let tls = tls.clone();
         let service = service.clone();
         let handler = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -114,19 +96,13 @@ pub async fn serve(
             .keep_alive(!overflow);
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
+        let tls = tls.clone();
+        let handshake_deadline = limits.header_timeout;
         tokio::spawn(async move {
-            let stream = match tls {
-                None => Stream::Plain(counted),
-                Some(tls) => {
-                    let handshaken = tokio::select! {
-                        stream = tls.accept(counted, peer) => stream,
-                        _ = stop.wait_for(|s| *s) => None,
-                    };
-                    match handshaken {
-                        Some(stream) => Stream::Tls(Box::new(stream)),
-                        None => return,
-                    }
-                }
+            let Some(stream) = crate::tls::wrap(counted, tls.as_ref(), handshake_deadline).await
+            else {
+                drop(open);
+                return;
             };
             let io = TokioIo::new(stream);
             let conn = builder.serve_connection(io, handler).with_upgrades();
@@ -153,8 +129,19 @@ pub async fn serve(
     open_tx.closed().await;
 }
 
-/// Answers a connection over the caps with `503` and closes it.
-async fn refuse<S: AsyncWrite + Unpin>(mut tcp: S, why: Refused) {
+/// Answers a connection over the caps with `503` and closes it. On a TLS server the `503` goes
+/// through TLS too (all within [`REFUSE_WRITE`]), so the client reads the refusal rather than a
+/// broken handshake.
+async fn refuse(tcp: TcpStream, why: Refused, tls: Option<tokio_rustls::TlsAcceptor>) {
+    let _ = tokio::time::timeout(REFUSE_WRITE, async {
+        if let Some(mut stream) = crate::tls::wrap(tcp, tls.as_ref(), REFUSE_WRITE).await {
+            refuse_on(&mut stream, why).await;
+        }
+    })
+    .await;
+}
+
+async fn refuse_on(tcp: &mut (impl AsyncWrite + Unpin), why: Refused) {
     let body = serde_json::to_string(&warren_protocol::WireError::new(
         warren_protocol::ErrorCode::TooManyConnections,
         why.message(),

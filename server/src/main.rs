@@ -4,8 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 mod ops;
@@ -46,8 +45,8 @@ enum Cmd {
         /// PEM private key of --tls-cert.
         #[arg(long, value_name = "FILE")]
         tls_key: Option<PathBuf>,
-        /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits"); each
-        /// may also be set in the config file's [limits] section ([store] cache_mib).
+        /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits");
+        /// each also has a key in the config file's [limits] or [store].
         #[command(flatten)]
         limits: warren_server::limits::Limits,
     },
@@ -230,8 +229,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn real_main() -> Result<()> {
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches)?;
     let (command, log_level) = match cli.command {
         Cmd::Serve {
             config,
@@ -239,7 +238,7 @@ fn real_main() -> Result<()> {
             listen,
             tls_cert,
             tls_key,
-            limits,
+            mut limits,
         } => {
             let file = match &config {
                 Some(path) => ConfigFile::load(path)?,
@@ -251,10 +250,16 @@ fn real_main() -> Result<()> {
                 log_level: cli.log_level,
                 tls_cert,
                 tls_key,
-                limits,
-                limits_given: given_on_the_command_line(&matches),
             };
-            let settings = config::resolve(&file, flags)?;
+            // A limit set by flag or environment beats the file; a clap default does not.
+            let serve = matches.subcommand_matches("serve");
+            let given = |id: &str| {
+                serve
+                    .and_then(|m| m.value_source(id))
+                    .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
+            };
+            config::apply_limits(&file, &mut limits, given)?;
+            let settings = config::resolve(&file, flags, limits)?;
             let level = settings.log_level.clone();
             (Run::Serve(settings), level)
         }
@@ -280,24 +285,6 @@ fn real_main() -> Result<()> {
         Run::Serve(settings) => runtime.block_on(serve(settings)),
         Run::Other(command) => runtime.block_on(run(command)),
     }
-}
-
-/// The ids (field names) of the `serve` arguments given as flags or environment variables, not
-/// left at their defaults: those beat the config file.
-fn given_on_the_command_line(matches: &clap::ArgMatches) -> std::collections::BTreeSet<String> {
-    let Some(serve) = matches.subcommand_matches("serve") else {
-        return Default::default();
-    };
-    serve
-        .ids()
-        .filter(|id| {
-            matches!(
-                serve.value_source(id.as_str()),
-                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-            )
-        })
-        .map(|id| id.as_str().to_owned())
-        .collect()
 }
 
 /// What `main` runs once logging is set up.

@@ -1,10 +1,9 @@
-//! TLS termination: loading a PEM certificate chain and key into a rustls acceptor, the
-//! handshakes of accepted sockets, and the stream hyper is served over (plain or TLS).
+//! TLS termination: loading a PEM certificate chain and key into a rustls acceptor, and the
+//! stream hyper serves, plain or TLS.
 //!
-//! The accept loop (`crate::listen`) lets a socket through the connection gate first; its
-//! handshake then runs in the socket's own task ([`Handshakes`]: at most [`MAX_HANDSHAKES`] at
-//! once, each within [`HANDSHAKE_TIMEOUT`]), so a peer that opens a socket and never finishes its
-//! handshake holds no one else up, and counts against the caps while it tries.
+//! The handshake runs in each connection's own task after the connection caps let it in
+//! ([`crate::listen`]), within the header deadline, so a peer that opens a socket and never
+//! finishes its handshake holds no one else up.
 
 use std::io;
 use std::path::Path;
@@ -16,20 +15,8 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-
-/// How long a client may take to complete its TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most handshakes in progress at once; further admitted sockets wait for a place (within
-/// [`HANDSHAKE_TIMEOUT`]).
-pub const MAX_HANDSHAKES: usize = 256;
-/// Most handshakes at once for sockets over the connection caps, which are answered `503` over
-/// TLS when a place is free and otherwise just closed.
-pub const MAX_REFUSAL_HANDSHAKES: usize = 16;
-/// How long a socket over the caps may take to complete its handshake.
-pub const REFUSAL_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why the certificate or key cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -84,74 +71,7 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// TLS handshakes of accepted sockets, bounded in number and in time.
-pub struct Handshakes {
-    acceptor: TlsAcceptor,
-    slots: Arc<Semaphore>,
-    refusal_slots: Arc<Semaphore>,
-}
-
-impl Handshakes {
-    /// Handshakes with `acceptor`'s certificate.
-    pub fn new(acceptor: TlsAcceptor) -> Self {
-        Self {
-            acceptor,
-            slots: Arc::new(Semaphore::new(MAX_HANDSHAKES)),
-            refusal_slots: Arc::new(Semaphore::new(MAX_REFUSAL_HANDSHAKES)),
-        }
-    }
-
-    /// Completes the handshake of an admitted socket: waits for one of the [`MAX_HANDSHAKES`]
-    /// places, then handshakes, each within [`HANDSHAKE_TIMEOUT`]. `None` when the peer did not
-    /// finish in time or the handshake failed (logged at debug level).
-    pub async fn accept<S>(&self, io: S, peer: std::net::SocketAddr) -> Option<TlsStream<S>>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let Ok(Ok(_slot)) =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, self.slots.clone().acquire_owned()).await
-        else {
-            tracing::debug!(%peer, "no TLS handshake place became free in time");
-            return None;
-        };
-        handshake(&self.acceptor, io, HANDSHAKE_TIMEOUT, peer).await
-    }
-
-    /// The handshake of a socket over the caps, so it can read why it is refused: only when one
-    /// of the [`MAX_REFUSAL_HANDSHAKES`] places is free now, within
-    /// [`REFUSAL_HANDSHAKE_TIMEOUT`].
-    pub async fn accept_refused<S>(&self, io: S, peer: std::net::SocketAddr) -> Option<TlsStream<S>>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let _slot = self.refusal_slots.clone().try_acquire_owned().ok()?;
-        handshake(&self.acceptor, io, REFUSAL_HANDSHAKE_TIMEOUT, peer).await
-    }
-}
-
-async fn handshake<S>(
-    acceptor: &TlsAcceptor,
-    io: S,
-    deadline: Duration,
-    peer: std::net::SocketAddr,
-) -> Option<TlsStream<S>>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    match tokio::time::timeout(deadline, acceptor.accept(io)).await {
-        Ok(Ok(stream)) => Some(stream),
-        Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "TLS handshake timed out");
-            None
-        }
-    }
-}
-
-/// A connection as hyper sees it: plain, or TLS over the accepted socket.
+/// A connection as axum sees it: plain, or TLS over the inner listener's stream.
 pub enum Stream<S> {
     Plain(S),
     Tls(Box<TlsStream<S>>),
@@ -211,6 +131,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
         match self {
             Stream::Plain(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
+        }
+    }
+}
+
+/// Completes the TLS handshake on `io` (within `deadline`) when there is an acceptor, or
+/// passes `io` through; `None` when the handshake failed or timed out (the socket is dropped).
+pub async fn wrap<S>(io: S, acceptor: Option<&TlsAcceptor>, deadline: Duration) -> Option<Stream<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(acceptor) = acceptor else {
+        return Some(Stream::Plain(io));
+    };
+    match tokio::time::timeout(deadline, acceptor.accept(io)).await {
+        Ok(Ok(stream)) => Some(Stream::Tls(Box::new(stream))),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
         }
     }
 }

@@ -38,8 +38,17 @@ pub struct WriteRequest {
     pub scope: TokenScope,
     pub workspace: Id,
     pub request_id: RequestId,
-    pub command: Command,
+    pub op: WriteOp,
     pub reply: oneshot::Sender<Result<Applied, WireError>>,
+}
+
+/// What a write request asks for.
+#[derive(Debug)]
+pub enum WriteOp {
+    /// A client's command.
+    Command(Command),
+    /// Add a bot member with its first token (an `add_bot` account request).
+    AddBot { name: String, scope: TokenScope },
 }
 
 /// A command that is durably applied.
@@ -48,6 +57,9 @@ pub struct Applied {
     pub event: Arc<Event>,
     /// True when the request id had been applied before and this is the original answer.
     pub duplicate: bool,
+    /// The token an `add_bot` minted (its secret is in no event and nowhere else); `None` for
+    /// commands and for a duplicate.
+    pub minted: Option<Arc<crate::auth::MintedToken>>,
 }
 
 /// Counters of the writer's work, for logs and benchmarks.
@@ -100,6 +112,26 @@ impl WriterHandle {
             .await
     }
 
+    /// Adds a bot member to `workspace` for `user` (who needs `member:manage` there) and waits
+    /// for the answer, which carries the bot's first token.
+    pub async fn add_bot(
+        &self,
+        user: Id,
+        scope: TokenScope,
+        workspace: Id,
+        request_id: RequestId,
+        bot: (String, TokenScope),
+    ) -> Result<Applied, WireError> {
+        let op = WriteOp::AddBot {
+            name: bot.0,
+            scope: bot.1,
+        };
+        self.send_op((user, scope), workspace, request_id, op)
+            .await
+            .wait()
+            .await
+    }
+
     /// [`WriterHandle::enqueue`] for a token of a limited scope.
     pub async fn enqueue_scoped(
         &self,
@@ -109,13 +141,30 @@ impl WriterHandle {
         request_id: RequestId,
         command: Command,
     ) -> Ticket {
+        self.send_op(
+            (user, scope),
+            workspace,
+            request_id,
+            WriteOp::Command(command),
+        )
+        .await
+    }
+
+    /// Queues one request and returns the ticket for its answer.
+    async fn send_op(
+        &self,
+        (user, scope): (Id, TokenScope),
+        workspace: Id,
+        request_id: RequestId,
+        op: WriteOp,
+    ) -> Ticket {
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
             user,
             scope,
             workspace,
             request_id,
-            command,
+            op,
             reply,
         };
         if self.tx.send(request).await.is_err() {
@@ -311,7 +360,6 @@ impl Writer {
     fn commit_batch(&mut self, batch: Vec<WriteRequest>, now: i64) {
         let started = std::time::Instant::now();
         let applied = apply_batch(&self.store, &batch, now);
-        // Failed commits count too: a slow failing disk shows in the latency.
         self.stats.commit_latency.record(started.elapsed());
         let outcomes = match applied {
             Ok(outcomes) => outcomes,
@@ -351,8 +399,8 @@ fn has_room(store: &Store) -> bool {
 }
 
 enum Outcome {
-    /// Applied: the event and its JSON as stored.
-    Applied(Event, String),
+    /// Applied: the event and its JSON as stored (and a bot's new token).
+    Applied(Event, String, Option<crate::auth::MintedToken>),
     Duplicate(Event),
     Rejected(WireError),
 }
@@ -365,7 +413,7 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
-            Outcome::Applied(event, json) => {
+            Outcome::Applied(event, json, minted) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
                 if let warren_protocol::Change::MemberRemoved { user_id } = &event.change {
                     hub.evict_user(&request.workspace, user_id);
@@ -373,11 +421,13 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
                 Ok(Applied {
                     event: Arc::new(event),
                     duplicate: false,
+                    minted: minted.map(Arc::new),
                 })
             }
             Outcome::Duplicate(event) => Ok(Applied {
                 event: Arc::new(event),
                 duplicate: true,
+                minted: None,
             }),
             Outcome::Rejected(e) => Err(e),
         };
@@ -447,14 +497,23 @@ fn apply_one(
         now,
         seq: service::next_seq(txn, &request.workspace)?,
     };
-    ctx.check(&request.command)?;
-    let change = service::apply(txn, &ctx, &request.command)?;
+    let (change, minted) = match &request.op {
+        WriteOp::Command(command) => {
+            ctx.check(command)?;
+            (service::apply(txn, &ctx, command)?, None)
+        }
+        WriteOp::AddBot { name, scope } => {
+            ctx.check_account("add_bot")?;
+            let (change, minted) = service::members::add_bot(txn, &ctx, name, *scope)?;
+            (change, Some(minted))
+        }
+    };
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
         (user, request.request_id.as_str()),
         (request.workspace.as_str(), event.seq, now),
     )?;
-    Ok(Outcome::Applied(event, json))
+    Ok(Outcome::Applied(event, json, minted))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].

@@ -80,6 +80,12 @@ impl Cli {
         self
     }
 
+    /// Runs every command with the environment variable `key` set to `value` (such as `TZ`).
+    pub fn with_env(mut self, key: &str, value: &str) -> Cli {
+        self.envs.push((key.to_owned(), PathBuf::from(value)));
+        self
+    }
+
     /// The directory `WARREN_CONFIG_DIR` points at.
     pub fn config_dir(&self) -> &Path {
         self.config.path()

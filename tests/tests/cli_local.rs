@@ -48,6 +48,23 @@ async fn without_a_server_the_cli_works_on_a_private_local_store() {
     );
 }
 
+/// A data dir that already exists (made by hand, or by `mkdir -p` in a setup script) is made
+/// private too when the store is first created in it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_dir_made_beforehand_becomes_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().expect("temp dir");
+    let data = temp.path().join("local");
+    std::fs::create_dir(&data).expect("make the dir");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let cli = Cli::bare().with_data_dir(&data);
+    cli.run(&["card", "add", "Written locally"]).await.ok();
+    assert_eq!(mode(&data), 0o700, "the local data dir is private");
+    assert_eq!(mode(&data.join("warren.redb")), 0o600);
+    assert_eq!(mode(&data.join("local-token")), 0o600);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_local_warren_running_the_cli_goes_through_it() {
     let temp = tempfile::tempdir().expect("temp dir");

@@ -1,8 +1,7 @@
 //! TLS end to end: `warren-server serve --config FILE` with a certificate made here (rcgen)
 //! serves `https://`/`wss://`; the CLI works over it with `--ca-file` (and with the CA saved in
 //! the profile by `login`), and refuses a server whose certificate its CA did not sign, with an
-//! error that says what to do. TLS sockets pass the connection gate before their handshake and
-//! hold their place through it; the config file's `[limits]` set the caps, and flags beat it.
+//! error that says what to do.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -59,15 +58,9 @@ async fn init(data: &Path) -> String {
 
 /// Starts `serve --config FILE` and returns the process and the address of its `https://` line.
 async fn serve(config: &Path) -> (Child, SocketAddr) {
-    serve_with(config, &[]).await
-}
-
-/// [`serve`] with more flags.
-async fn serve_with(config: &Path, flags: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(bins::server_bin())
         .args(["serve", "--config"])
         .arg(config)
-        .args(flags)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -192,130 +185,78 @@ async fn a_bad_config_file_names_the_line_and_key_and_half_tls_is_refused() {
     assert!(err.contains("--tls-key"), "{err}");
 }
 
-/// A TLS connection to `addr` trusting `ca.pem` in `dir`, or the error that ended it.
-async fn tls_connect(
-    dir: &Path,
-    addr: SocketAddr,
-) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let config = warren::tls::client_config(Some(&dir.join("ca.pem"))).expect("client config");
-    let connector = tokio_rustls::TlsConnector::from(config);
-    let tcp = tokio::net::TcpStream::connect(addr).await?;
-    let name =
-        tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
-    tokio::time::timeout(Duration::from_secs(20), connector.connect(name, tcp))
-        .await
-        .map_err(|_| std::io::Error::other("the TLS handshake did not finish in 20 s"))?
-}
-
-/// `GET /healthz` over TLS with `Connection: close`: the whole answer.
-async fn tls_healthz(dir: &Path, addr: SocketAddr) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tls_connect(dir, addr).await.expect("TLS handshake");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("write the request");
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
-        .await
-        .expect("the server answers and closes in time");
-    String::from_utf8_lossy(&answer).into_owned()
-}
-
-/// An HTTP/1.1 keep-alive connection over TLS that has been answered once and stays open.
-async fn tls_idle(
-    dir: &Path,
-    addr: SocketAddr,
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tls_connect(dir, addr).await.expect("TLS handshake");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("write the request");
-    let mut chunk = [0u8; 1024];
-    let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut chunk))
-        .await
-        .expect("answered in time")
-        .expect("read");
-    let head = String::from_utf8_lossy(&chunk[..n]);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    stream
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_sockets_hold_their_place_in_the_caps_set_by_the_config_file() {
+async fn a_limit_given_as_a_flag_beats_the_config_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    write_certificates(dir.path());
     init(&dir.path().join("data")).await;
     let config = dir.path().join("warren.toml");
+    // hello_timeout = 0 is refused when the file's value is used...
     std::fs::write(
         &config,
-        "listen = \"127.0.0.1:0\"\ndata = \"data\"\n\n[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\n\n[limits]\nmax_connections_per_ip = 2\n",
+        "listen = \"127.0.0.1:0\"\ndata = \"data\"\n[limits]\nhello_timeout = 0\n",
     )
-    .expect("write the config");
-    let (server, addr) = serve(&config).await;
-
-    // Two sockets that never start a handshake already hold this address's two places.
-    let silent = [
-        tokio::net::TcpStream::connect(addr).await.expect("connect"),
-        tokio::net::TcpStream::connect(addr).await.expect("connect"),
-    ];
-    let refused = tls_healthz(dir.path(), addr).await;
-    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    .expect("write");
+    let refused = Command::new(bins::server_bin())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("WARREN_HELLO_TIMEOUT")
+        .output()
+        .await
+        .expect("run serve");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("hello_timeout"), "{err}");
+    // ...and never looked at when the flag gives the limit.
+    let mut child = Command::new(bins::server_bin())
+        .args(["serve", "--hello-timeout", "5", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line),
+    )
+    .await
+    .expect("the server starts in time")
+    .expect("read");
     assert!(
-        refused.contains("too_many_connections") && refused.contains("--max-connections-per-ip"),
-        "the refusal is readable over TLS and says what to do: {refused}"
+        line.starts_with("warren-server listening on http://"),
+        "{line:?}"
     );
-
-    // Once they close, their places are free again (the server sees the close at once).
-    drop(silent);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let answer = tls_healthz(dir.path(), addr).await;
-        if answer.starts_with("HTTP/1.1 200") {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the places were not freed: {answer}"
-        );
-    }
-
-    // Handshaken connections keep their places while they stay open.
-    let idle = [
-        tls_idle(dir.path(), addr).await,
-        tls_idle(dir.path(), addr).await,
-    ];
-    let refused = tls_healthz(dir.path(), addr).await;
-    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
-    drop(idle);
-    drop(server);
-
-    // A flag beats the file: three places now.
-    let (_server, addr) = serve_with(&config, &["--max-connections-per-ip", "3"]).await;
-    let _silent = [
-        tokio::net::TcpStream::connect(addr).await.expect("connect"),
-        tokio::net::TcpStream::connect(addr).await.expect("connect"),
-    ];
-    let answer = tls_healthz(dir.path(), addr).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let _ = child.start_kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plain_client_of_a_tls_server_is_told_to_use_https() {
+async fn a_connection_over_the_cap_is_refused_in_tls_with_a_readable_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_certificates(dir.path());
     let token = init(&dir.path().join("data")).await;
     let config = dir.path().join("warren.toml");
     std::fs::write(
         &config,
-        "listen = \"127.0.0.1:0\"\ndata = \"data\"\n\n[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\n",
+        "listen = \"127.0.0.1:0\"\ndata = \"data\"\n[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\n\
+         [limits]\nmax_connections_per_ip = 1\nheader_timeout = 60\n",
     )
     .expect("write the config");
     let (_server, addr) = serve(&config).await;
-    let plain = Cli::new(&format!("http://127.0.0.1:{}", addr.port()), &token);
-    let out = plain.run(&["board", "list"]).await;
+    // This socket takes the one place; it never handshakes, and the deadline is a minute away.
+    let _holder = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let ca = dir.path().join("ca.pem");
+    let cli = Cli::new(&format!("https://localhost:{}", addr.port()), &token);
+    let out = cli
+        .run(&["board", "list", "--ca-file", ca.to_str().expect("UTF-8")])
+        .await;
     assert_eq!(out.code, 2, "{out:#?}");
-    assert!(out.stderr.contains("https://"), "{out:#?}");
+    assert!(out.stderr.contains("503"), "{out:#?}");
+    assert!(out.stderr.contains("too_many_connections"), "{out:#?}");
+    assert!(
+        !out.stderr.contains("TLS with"),
+        "not a TLS failure: {out:#?}"
+    );
 }

@@ -179,3 +179,43 @@ async fn admins_manage_a_bots_tokens_and_members_do_not() {
     // Their own tokens, members manage themselves.
     member.run(&["token", "list"]).await.ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_add_bots_live_and_members_may_not() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let mira = server.add_member("mira", "member").await;
+    server.restart().await;
+    let owner = Cli::new(&server.http_url(), &server.token);
+    let member = Cli::new(&server.http_url(), &mira);
+    let mut watcher = warren_e2e::connect_hello(server.addr, &server.token).await;
+    watcher.subscribe(None).await;
+
+    let added = owner.run(&["bot", "add", "ci", "--json"]).await.ok();
+    let answer = added.json();
+    assert_eq!(answer["member"]["role"], "bot");
+    assert_eq!(answer["token"]["scope"], "runs");
+    let bot = Cli::new(&server.http_url(), &secret_of(&added));
+    let who = bot.run(&["whoami", "--json"]).await.ok().json();
+    assert_eq!(who["name"], "ci");
+    assert_eq!(who["role"], "bot");
+    // A runs-scoped bot reads but does not create cards (its role may not either).
+    let refused = bot.run(&["card", "add", "from the bot"]).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    // Every member sees the new bot arrive live, without its token.
+    watcher
+        .expect_until("member_added for the bot", |c| {
+            c.events.iter().any(|e| {
+                matches!(&e.change, warren_protocol::Change::MemberAdded { member } if member.name == "ci")
+            })
+        })
+        .await;
+    let listed = owner.run(&["bot", "list"]).await.ok();
+    assert!(listed.stdout.contains("ci"), "{listed:#?}");
+    let dup = owner.run(&["bot", "add", "CI"]).await;
+    assert!(dup.stderr.contains("already exists"), "{dup:#?}");
+
+    let refused = member.run(&["bot", "add", "sneaky"]).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(refused.stderr.contains("member:manage"), "{refused:#?}");
+}

@@ -3,6 +3,7 @@
 //! ([`crate::local_cli`]).
 
 mod board;
+mod bot;
 mod card;
 mod chat;
 mod column;
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Workspace(command) => member::workspace(command, &mut session, &mut out).await,
         CliCommand::Whoami => member::whoami(&session, &mut out).await,
         CliCommand::Token(command) => token::run(command, &session, &mut out).await,
+        CliCommand::Bot(command) => bot::run(command, &session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
     };

@@ -50,6 +50,9 @@ pub(super) async fn run(
             expiry(token.expires_at, now)
         ),
         AccountResult::Tokens { tokens } => tokens_table(tokens, now),
+        AccountResult::BotAdded { member, .. } => {
+            format!("added bot {}\n", sanitize::line(&member.name))
+        }
         AccountResult::TokenRevoked { token_id } => {
             format!("revoked {token_id}; its connections are closed\n")
         }

@@ -18,11 +18,12 @@ pub enum Context {
     Confirm,
     Detail,
     Prompt,
+    Members,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -33,6 +34,7 @@ impl Context {
         Context::Confirm,
         Context::Detail,
         Context::Prompt,
+        Context::Members,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -48,6 +50,7 @@ impl Context {
             Context::Confirm => "confirm",
             Context::Detail => "detail",
             Context::Prompt => "prompt",
+            Context::Members => "members",
         }
     }
 
@@ -139,6 +142,9 @@ actions! {
     ColumnDelete => "column_delete", "Delete the focused column; its cards go to a neighbour (asks first)", title = "Delete column";
     NextRoom => "next_room", "Go to the next room", title = "Next room";
     PrevRoom => "prev_room", "Go to the previous room", title = "Previous room";
+    Members => "members", "Show the workspace's members and their roles", title = "Members";
+    MemberRole => "member_role", "Give the selected member another role (admins and owners)", title = "Change a member's role";
+    MemberRemove => "member_remove", "Remove the selected member from the workspace (asks first)", title = "Remove a member";
     RoomNew => "room_new", "Create a room (asks for its name)", title = "New room";
     RoomJump => "room_jump", "Jump to a room by name", title = "Jump to a room";
     Compose => "compose", "Write a message in the current room", title = "Write a message";
@@ -182,6 +188,8 @@ impl Action {
                 | Action::Save
                 | Action::NextField
                 | Action::PrevField
+                | Action::MemberRole
+                | Action::MemberRemove
         )
     }
 

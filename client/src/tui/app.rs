@@ -117,6 +117,11 @@ impl App {
         crate::localtime::day_and_time_in(&self.zone, at_ms)
     }
 
+    /// `at_ms` as `YYYY-MM-DD HH:MM` on the local clock.
+    pub fn local_minutes(&self, at_ms: i64) -> String {
+        crate::localtime::minutes_in(&self.zone, at_ms)
+    }
+
     /// The workspace as the user should see it: confirmed state plus pending changes.
     pub fn view(&self) -> &Model {
         self.projected.as_ref().unwrap_or(&self.model)
@@ -350,6 +355,14 @@ impl App {
             self.go_to_room(&room.id);
         }
         let me = self.me.as_ref().map(|m| m.user_id.clone());
+        if let Change::MemberRemoved { user_id } = &event.change
+            && me.as_ref() == Some(user_id)
+        {
+            self.notify(
+                "You were removed from this workspace; an admin or owner can add you again",
+                true,
+            );
+        }
         if let Change::MessagePosted { message } = &event.change {
             if let Some(list) = self.chat.typing.get_mut(&message.room_id) {
                 list.retain(|(u, _)| u != &message.author);

@@ -22,6 +22,7 @@ impl App {
             Some(Overlay::Confirm { .. }) => Context::Confirm,
             Some(Overlay::Editor(_)) => Context::Editor,
             Some(Overlay::Prompt(_)) => Context::Prompt,
+            Some(Overlay::Members { .. }) => Context::Members,
             Some(
                 Overlay::Help { .. }
                 | Overlay::Detail { .. }
@@ -212,6 +213,9 @@ impl App {
                 self.board.board = (self.board.board + step) % n;
                 self.board.column = 0;
             }
+            Action::Members => self.toggle_members(),
+            Action::MemberRole => self.member_role(),
+            Action::MemberRemove => self.member_remove(),
             Action::BoardNew => self.board_new(),
             Action::BoardRename => self.board_rename(),
             Action::ColumnNew => self.column_new(),
@@ -325,6 +329,9 @@ impl App {
                         Confirmable::DeleteMessage(message_id) => {
                             self.delete_message_with_undo(message_id, tokio::time::Instant::now())
                         }
+                        Confirmable::RemoveMember(user_id) => {
+                            self.submit(Command::RemoveMember { user_id })
+                        }
                         Confirmable::DeleteColumn {
                             board_id,
                             column_id,
@@ -340,6 +347,7 @@ impl App {
                     }
                 }
             }
+            Context::Members => self.member_role(),
             Context::Detail | Context::Global => self.close_overlay(),
         }
     }
@@ -377,6 +385,12 @@ impl App {
                 if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
                     let n = Field::ALL.len();
                     editor.field = step(editor.field, delta, n);
+                }
+            }
+            Context::Members => {
+                let n = self.members_listed().len();
+                if let Some(Overlay::Members { selected }) = self.overlay.as_mut() {
+                    *selected = step(*selected, delta, n);
                 }
             }
             Context::Prompt => {

@@ -92,6 +92,8 @@ fn open_local(dir: &Path) -> Result<(Store, String), ClientError> {
         let done = store::create_with(dir, |store| workspace::bootstrap(store, &owner, "Local"))
             .map_err(|e| local_error(dir, e))?;
         write_token(dir, &done.token.token)?;
+        // The dir may have existed before the store (made by hand or a setup script).
+        harden(dir);
         let store = Store::open(dir).map_err(|e| local_error(dir, e))?;
         return Ok((store, done.token.token));
     }
@@ -120,7 +122,8 @@ fn open_local(dir: &Path) -> Result<(Store, String), ClientError> {
     Ok((store, token))
 }
 
-/// Makes a local data dir made by an older warren private: the dir 0700, the store 0600.
+/// Makes a local data dir private — one made by an older warren, or by hand before warren put
+/// its store in it: the dir 0700, the store 0600.
 fn harden(dir: &Path) {
     #[cfg(unix)]
     {

@@ -13,6 +13,7 @@ pub mod input;
 pub mod launch;
 pub mod local;
 pub mod markdown;
+pub mod members;
 pub mod model;
 pub mod net;
 pub mod notices;

@@ -7,7 +7,7 @@
 //! the same request ids: the server applies each change once, even if it had already applied it
 //! before warren quit.
 
-use std::io::Write;
+use crate::private_file;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -180,40 +180,9 @@ pub fn save(dir: &Path, key: &OutboxKey, pending: &[Pending]) -> Result<(), Outb
     };
     let bytes = serde_json::to_vec_pretty(&stored)
         .map_err(|e| failed(std::io::Error::other(e.to_string())))?;
-    create_private_dir(dir).map_err(failed)?;
+    private_file::create_dir(dir).map_err(failed)?;
     let tmp = file.with_extension(format!("json.tmp{}", std::process::id()));
-    let written = write_private(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &file));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(failed(e));
-    }
-    Ok(())
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Writes `path` (replacing a stale one) with mode 0600 from the start, and syncs it.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    private_file::replace(&file, &tmp, &bytes).map_err(failed)
 }
 
 #[cfg(test)]

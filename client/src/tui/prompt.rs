@@ -29,6 +29,10 @@ pub enum PromptFor {
         board_id: Id,
         column_id: Id,
     },
+    /// A member's new role.
+    MemberRole {
+        user_id: Id,
+    },
 }
 
 /// An open prompt.
@@ -83,6 +87,7 @@ impl App {
         match purpose {
             PromptFor::JumpToRoom => return self.jump_from_prompt(),
             PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
+            PromptFor::MemberRole { user_id } => return self.role_from_prompt(user_id, &name),
             _ => {}
         }
         if name.is_empty() {
@@ -90,7 +95,7 @@ impl App {
             return;
         }
         let command = match purpose {
-            PromptFor::NewRoom | PromptFor::JumpToRoom => return,
+            PromptFor::NewRoom | PromptFor::JumpToRoom | PromptFor::MemberRole { .. } => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),
                 name,

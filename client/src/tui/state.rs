@@ -219,6 +219,7 @@ impl CardEditor {
 pub enum Confirmable {
     DeleteCard(Id),
     DeleteMessage(Id),
+    RemoveMember(Id),
     DeleteColumn {
         board_id: Id,
         column_id: Id,
@@ -257,6 +258,10 @@ pub enum Overlay {
     /// The recent status messages in full, newest first.
     Messages {
         scroll: usize,
+    },
+    /// The workspace's members with their roles.
+    Members {
+        selected: usize,
     },
     /// Problems with the user's keymap or theme files, shown at start.
     Problems {

@@ -2,8 +2,8 @@
 //! blocking pool, the answer carries a new token's secret once, and a revoked or rotated token's
 //! live connections are told to re-check it.
 
-use warren_protocol::account::AccountOp;
-use warren_protocol::{RequestId, ServerMessage};
+use warren_protocol::account::{AccountOp, AccountResult, TokenInfo, TokenScope};
+use warren_protocol::{Change, ErrorCode, RequestId, ServerMessage};
 
 use super::Conn;
 use crate::service::tokens::{self, Caller};
@@ -11,6 +11,14 @@ use crate::service::{ApplyError, now_ms};
 
 impl Conn {
     pub(super) async fn account(&mut self, request_id: RequestId, op: AccountOp) {
+        if let AccountOp::AddBot {
+            workspace_id,
+            name,
+            scope,
+        } = op
+        {
+            return self.add_bot(request_id, workspace_id, name, scope).await;
+        }
         let store = self.app.store.clone();
         let (user, token) = (self.user.clone(), self.token.clone());
         let done = tokio::task::spawn_blocking(move || {
@@ -41,7 +49,7 @@ impl Conn {
                 tracing::error!(error = %e, "no randomness for a token");
                 self.error(
                     Some(request_id),
-                    warren_protocol::ErrorCode::Internal,
+                    ErrorCode::Internal,
                     "the server could not make a token; try again",
                 )
                 .await;
@@ -50,11 +58,69 @@ impl Conn {
                 tracing::error!(error = %e, "an account request task failed");
                 self.error(
                     Some(request_id),
-                    warren_protocol::ErrorCode::Internal,
+                    ErrorCode::Internal,
                     "the server could not answer; try again",
                 )
                 .await;
             }
+        }
+    }
+}
+
+impl Conn {
+    /// `add_bot`: through the writer, since it adds a member (an event) to the workspace.
+    async fn add_bot(
+        &mut self,
+        request_id: RequestId,
+        workspace: warren_protocol::Id,
+        name: String,
+        scope: TokenScope,
+    ) {
+        let answer = self
+            .app
+            .writer
+            .add_bot(
+                self.user.id.clone(),
+                self.token.scope,
+                workspace,
+                request_id.clone(),
+                (name, scope),
+            )
+            .await;
+        match answer {
+            Ok(applied) => {
+                let (Change::MemberAdded { member }, Some(minted)) =
+                    (&applied.event.change, applied.minted.as_ref())
+                else {
+                    return self
+                        .error(
+                            Some(request_id),
+                            ErrorCode::Conflict,
+                            "this request id already added a bot; its token was shown then — \
+                             mint another with create_token for that bot",
+                        )
+                        .await;
+                };
+                let token = TokenInfo {
+                    id: minted.record.id.clone(),
+                    user_id: minted.record.user_id.clone(),
+                    name: minted.record.label.clone(),
+                    scope: minted.record.scope,
+                    created_at: minted.record.created_at,
+                    expires_at: minted.record.expires_at,
+                    current: false,
+                };
+                self.send(&ServerMessage::AccountResult {
+                    request_id,
+                    result: AccountResult::BotAdded {
+                        member: member.clone(),
+                        token,
+                        secret: minted.token.clone(),
+                    },
+                })
+                .await;
+            }
+            Err(e) => self.error(Some(request_id), e.code, &e.message).await,
         }
     }
 }

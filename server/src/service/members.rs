@@ -8,9 +8,12 @@ use warren_protocol::permission::{self, Permission};
 use warren_protocol::{Change, ErrorCode, Id, Member, Role, Workspace};
 
 use super::{ApplyError, Ctx, text};
+use crate::auth::{self, MintedToken};
 use crate::store::encode;
 use crate::store::read::get_json;
+use crate::store::records::UserRecord;
 use crate::store::tables::{MEMBERS, WORKSPACES};
+use warren_protocol::account::TokenScope;
 
 pub fn rename_workspace(
     txn: &WriteTransaction,
@@ -127,4 +130,48 @@ pub fn remove_member(
     Ok(Change::MemberRemoved {
         user_id: member.user_id,
     })
+}
+
+/// Adds a bot: a new user who is a `bot` member of this workspace, with a first token of
+/// `scope`. The token (with its secret) goes back to the caller only; the event names the member.
+pub fn add_bot(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    name: &str,
+    scope: TokenScope,
+) -> Result<(Change, MintedToken), ApplyError> {
+    let name = text::one_line("a bot name", name, 64)?;
+    let taken = {
+        let members = txn.open_table(MEMBERS)?;
+        let mut taken = false;
+        for entry in members.range((ctx.ws(), "")..)? {
+            let (key, value) = entry?;
+            if key.value().0 != ctx.ws() {
+                break;
+            }
+            let member: Member = crate::store::decode("members", value.value())?;
+            taken |= member.name.eq_ignore_ascii_case(&name);
+        }
+        taken
+    };
+    if taken {
+        return Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!("a member named {name:?} already exists here; pick another name"),
+        ));
+    }
+    let user = UserRecord {
+        id: auth::new_id("usr")?,
+        name,
+        created_at: ctx.now,
+    };
+    let member = Member {
+        user_id: user.id.clone(),
+        name: user.name.clone(),
+        role: Role::Bot,
+    };
+    let mut token = auth::mint(&user.id, "created with the bot", ctx.now)?;
+    token.record.scope = scope;
+    super::workspace::insert_member(txn, ctx.workspace, &user, &member, &token.record)?;
+    Ok((Change::MemberAdded { member }, token))
 }

@@ -7,7 +7,7 @@
 mod boards;
 mod chat;
 mod columns;
-mod members;
+pub mod members;
 mod text;
 pub mod tokens;
 pub mod workspace;
@@ -80,6 +80,16 @@ impl Ctx<'_> {
             Ok(())
         } else {
             Err(self.denied(need, command.name()))
+        }
+    }
+
+    /// Checks the actor may make the account request `name` (such as `add_bot`) here.
+    pub fn check_account(&self, name: &str) -> Result<(), ApplyError> {
+        let need = permission::account_requirement(name);
+        if self.may(need.permission) {
+            Ok(())
+        } else {
+            Err(self.denied(need, name))
         }
     }
 

@@ -117,6 +117,11 @@ pub fn apply(
 ) -> Result<Done, ApplyError> {
     let request = op.name();
     match op {
+        // A workspace change: it goes through the writer (see `connection::account`).
+        AccountOp::AddBot { .. } => Err(ApplyError::reject(
+            ErrorCode::Internal,
+            "add_bot must go through the writer",
+        )),
         AccountOp::CreateToken {
             name,
             scope,

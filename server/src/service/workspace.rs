@@ -147,7 +147,7 @@ pub fn add_member(
 }
 
 /// Stores a user, their membership of a workspace and their token.
-fn insert_member(
+pub(super) fn insert_member(
     txn: &redb::WriteTransaction,
     workspace_id: &Id,
     user: &UserRecord,

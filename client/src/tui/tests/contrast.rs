@@ -74,6 +74,7 @@ fn screens(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
             "board, second card" => "Rate-limit",
             "chat" => "println!",
             "chat, composing" => "half-typed",
+            "chat, code selected" => "println!",
             "help" => "Keys",
             "palette" => "Command palette",
             "editor" => "Edit card",
@@ -110,6 +111,8 @@ fn drawn(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
         ("board, second card", draw(&app("jjl"), 80, 24)),
         ("chat", draw(&app("2"), 80, 24)),
         ("chat, composing", draw(&app("2ihalf-typed"), 160, 48)),
+        // The newest message, with its code block, under the selection.
+        ("chat, code selected", draw(&app("2k"), 80, 24)),
         ("help", draw(&app("?"), 80, 24)),
         ("palette", draw(&app(":card"), 80, 24)),
         ("editor", draw(&app("jjlle"), 80, 24)),

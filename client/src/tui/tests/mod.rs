@@ -11,6 +11,7 @@ mod copy_undo;
 pub(crate) mod fixture;
 mod history;
 mod keep;
+mod members;
 mod notices;
 mod overlays;
 mod palette;

@@ -120,3 +120,31 @@ fn palette_snapshots() {
         .collect();
     assert!(!row.is_empty() && row.len() <= 2, "{row:?}");
 }
+
+/// A key shown for another screen's action names that screen: on the chat screen `]` goes to
+/// the next room, so "Next board" shows `] (board)`.
+#[test]
+fn keys_of_another_screen_say_which_screen() {
+    let mut app = sample_app();
+    press(&mut app, "2:");
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name:?} is not listed: {screen}"))
+            .to_owned()
+    };
+    assert!(
+        row("Next room")
+            .trim_end_matches(['│', '"', ' '])
+            .ends_with(" ]"),
+        "{}",
+        row("Next room")
+    );
+    assert!(
+        row("Next board").contains("] (board)"),
+        "{}",
+        row("Next board")
+    );
+}

@@ -39,3 +39,26 @@ fn winter_and_summer_messages_show_their_own_local_time() {
         "{text}"
     );
 }
+
+/// A card's details show its times on the same local clock as the chat (they were in UTC).
+#[test]
+fn card_details_show_local_times() {
+    let Ok(berlin) = TimeZone::get("Europe/Berlin") else {
+        return;
+    };
+    let mut cards = sample_cards();
+    cards[0].created_at = at("2026-07-15T12:00:00Z");
+    cards[0].updated_at = at("2026-07-15T12:30:00Z");
+    let mut app = app_with(state(cards, vec![room(1, "general")]));
+    app.zone = berlin;
+    press(&mut app, "\n");
+    let text = format!("{}", draw(&app, 80, 24).backend());
+    assert!(
+        text.contains("2026-07-15 14:00"),
+        "created, summer time: {text}"
+    );
+    assert!(
+        text.contains("2026-07-15 14:30"),
+        "updated, summer time: {text}"
+    );
+}

@@ -202,7 +202,7 @@ fn card_lines(app: &App, card: &Card, width: usize, selected: bool) -> Vec<Line<
             .into_iter()
             .map(|l| {
                 let w = l.width();
-                let mut l = super::select::selected(l, t.style("card.selected"));
+                let mut l = super::select::selected(l, t, "card.selected");
                 l.spans.push(Span::styled(
                     " ".repeat(width.saturating_sub(w)),
                     t.style("card.selected"),

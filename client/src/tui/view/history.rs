@@ -271,10 +271,9 @@ impl Blocks<'_> {
             )));
         }
         if selected {
-            let style = t.style("ui.selection");
             let skip = usize::from(index == 0) + usize::from(new_day);
             for line in lines.iter_mut().skip(skip) {
-                *line = super::select::selected(std::mem::take(line), style);
+                *line = super::select::selected(std::mem::take(line), t, "ui.selection");
             }
         }
         lines

@@ -25,6 +25,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
+        Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
     }
 }
 
@@ -59,7 +60,8 @@ fn context_title(context: Context) -> &'static str {
         Context::Editor => "Card editor",
         Context::Confirm => "Yes/no questions",
         Context::Detail => "Card details and other windows",
-        Context::Prompt => "Naming a board or column",
+        Context::Prompt => "Naming a room, board or column",
+        Context::Members => "The members window",
     }
 }
 
@@ -221,7 +223,7 @@ fn palette(
             spans.push(Span::styled(format!(" {k} "), t.style("ui.key")));
             let line = Line::from(spans);
             if i == selected {
-                super::select::selected(line, t.style("ui.selection"))
+                super::select::selected(line, t, "ui.selection")
             } else {
                 line
             }
@@ -261,12 +263,16 @@ pub(super) fn highlighted(
 }
 
 /// The key of an action as the palette shows it: the first one bound on the screen under the
-/// palette, else in the first context that binds it.
+/// palette (or everywhere); else the first key of the first context that binds it, named with
+/// that context (`] (board)` on the chat screen, where `]` goes to the next room).
 fn palette_keys(app: &App, action: Action) -> String {
-    std::iter::once(app.screen_context())
-        .chain(Context::ALL)
-        .find_map(|context| app.keymap.keys_for(context, action).first().cloned())
-        .map(|k| k.to_string())
+    let first = |context| app.keymap.keys_for(context, action).first().cloned();
+    if let Some(key) = first(app.screen_context()).or_else(|| first(Context::Global)) {
+        return key.to_string();
+    }
+    Context::ALL
+        .into_iter()
+        .find_map(|context| first(context).map(|key| format!("{key} ({})", context.name())))
         .unwrap_or_default()
 }
 
@@ -445,8 +451,8 @@ fn detail(
             format!(
                 "created by {} · {} · updated {}",
                 view.member_name(&card.created_by),
-                warren_protocol::time::format_utc_minutes(card.created_at),
-                warren_protocol::time::format_utc_minutes(card.updated_at)
+                app.local_minutes(card.created_at),
+                app.local_minutes(card.updated_at)
             ),
             t.style("ui.muted"),
         )),

@@ -93,7 +93,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
                         ));
                         let line = Line::from(spans);
                         if i == prompt.selected {
-                            super::select::selected(line, t.style("ui.selection"))
+                            super::select::selected(line, t, "ui.selection")
                         } else {
                             line
                         }
@@ -114,6 +114,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
         PromptFor::NewRoom | PromptFor::NewBoard | PromptFor::NewColumn { .. } => "create",
         PromptFor::JumpToRoom => "go",
         PromptFor::RenameBoard { .. } | PromptFor::RenameColumn { .. } => "rename",
+        PromptFor::MemberRole { .. } => "change",
     };
     frame.render_widget(
         Line::from(vec![
