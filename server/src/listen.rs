@@ -99,8 +99,12 @@ pub async fn serve(
         let tls = tls.clone();
         let handshake_deadline = limits.header_timeout;
         tokio::spawn(async move {
-            let Some(stream) = crate::tls::wrap(counted, tls.as_ref(), handshake_deadline).await
-            else {
+            // A socket still in its handshake when the server stops is dropped, not waited for.
+            let handshaken = tokio::select! {
+                stream = crate::tls::wrap(counted, tls.as_ref(), handshake_deadline) => stream,
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            let Some(stream) = handshaken else {
                 drop(open);
                 return;
             };
