@@ -96,8 +96,17 @@ async fn a_refused_token_gets_no_keep_alive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_caps_refuse_the_extra_connection_while_healthz_answers() {
-    let server =
-        Server::start_with(&["--max-connections-per-ip", "3", "--max-connections", "6"]).await;
+    // The held sockets never send a request head: a long header deadline keeps them (and their
+    // places) for the whole test, however slow a loaded machine makes it.
+    let server = Server::start_with(&[
+        "--max-connections-per-ip",
+        "3",
+        "--max-connections",
+        "6",
+        "--header-timeout",
+        "600",
+    ])
+    .await;
     // Three silent sockets from one address use up its share.
     let mut held = Vec::new();
     for _ in 0..3 {
