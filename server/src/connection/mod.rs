@@ -9,6 +9,7 @@
 //! one that leaves a frame unread for the write timeout is disconnected. A socket that does not
 //! say `hello` within the hello timeout is closed with 1008.
 
+mod access;
 mod account;
 mod parse;
 mod replies;
@@ -21,7 +22,6 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 use warren_protocol::limits::MAX_PAGE;
-use warren_protocol::permission;
 use warren_protocol::{
     ClientMessage, ErrorCode, Id, Member, PROTOCOL_VERSION, Query, QueryResult, RequestId,
     ServerMessage, Workspace,
@@ -501,44 +501,20 @@ impl Conn {
     }
 
     async fn query(&mut self, request_id: RequestId, workspace: Id, query: Query) {
-        // Membership is read now, not taken from `hello`: a removed member loses access at once.
-        let (ws, user) = (workspace.clone(), self.user.id.clone());
-        let member = self
-            .app
-            .read(move |s| read::member(&s.begin_read()?, &ws, &user))
-            .await;
-        let name = query.name();
-        let need = permission::query_requirement(name).permission;
-        match member {
-            Ok(Some(m)) if m.role.may(need) && self.token.scope.allows(need) => {}
-            Ok(Some(m)) if m.role.may(need) => {
-                return self
-                    .error(
-                        Some(request_id),
-                        ErrorCode::Forbidden,
-                        &permission::scope_denial(self.token.scope, name),
-                    )
-                    .await;
+        match access::check(
+            &self.app,
+            &workspace,
+            &self.user.id,
+            self.token.scope,
+            query.name(),
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(access::Denied::Refused(e)) => {
+                return self.error(Some(request_id), e.code, &e.message).await;
             }
-            Ok(Some(m)) => {
-                return self
-                    .error(
-                        Some(request_id),
-                        ErrorCode::Forbidden,
-                        &permission::denial(m.role, need, name),
-                    )
-                    .await;
-            }
-            Ok(None) => {
-                return self
-                    .error(
-                        Some(request_id),
-                        ErrorCode::NotFound,
-                        &format!("no workspace {workspace} that you are a member of"),
-                    )
-                    .await;
-            }
-            Err(e) => return self.internal(Some(request_id), &e).await,
+            Err(access::Denied::Store(e)) => return self.internal(Some(request_id), &e).await,
         }
         let result = match query {
             Query::Snapshot => self

@@ -187,33 +187,13 @@ async fn subscribe(
     workspace: Id,
     since: Option<u64>,
 ) -> Result<Option<Subscribed>, Stop> {
-    let member = {
-        let (ws, user) = (workspace.clone(), user.clone());
-        app.read(move |store| read::member(&store.begin_read()?, &ws, &user))
-            .await
-    };
-    let need = warren_protocol::permission::query_requirement("subscribe").permission;
-    match member {
-        Ok(Some(m)) if m.role.may(need) && scope.allows(need) => {}
-        Ok(Some(m)) => {
-            let text = frames::error_text(
-                None,
-                ErrorCode::Forbidden,
-                &warren_protocol::permission::denial(m.role, need, "subscribe"),
-            );
-            send(sink, text).await?;
+    match super::access::check(app, &workspace, user, scope, "subscribe").await {
+        Ok(()) => {}
+        Err(super::access::Denied::Refused(e)) => {
+            send(sink, frames::error_text(None, e.code, &e.message)).await?;
             return Ok(None);
         }
-        Ok(None) => {
-            let text = frames::error_text(
-                None,
-                ErrorCode::NotFound,
-                &format!("no workspace {workspace} that you are a member of"),
-            );
-            send(sink, text).await?;
-            return Ok(None);
-        }
-        Err(e) => return internal(sink, &e.to_string()).await,
+        Err(super::access::Denied::Store(e)) => return internal(sink, &e.to_string()).await,
     }
     let sub = app.hub.subscribe(&workspace, connection, user);
     let ws = workspace.clone();
