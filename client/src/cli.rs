@@ -402,7 +402,11 @@ pub enum TokenCommand {
     /// Revoke a token at once; its live connections are closed.
     Revoke {
         /// The token's id (tok_…), from 'warren token list'.
-        id: String,
+        #[arg(required_unless_present = "others", conflicts_with = "others")]
+        id: Option<String>,
+        /// Sign out everywhere else: revoke every token of yours but the one in use.
+        #[arg(long)]
+        others: bool,
     },
     /// Replace a token; the old one keeps working for the grace period.
     Rotate {

@@ -78,6 +78,10 @@ pub struct TokenInfo {
     pub expires_at: Option<i64>,
     /// The token this connection authenticated with.
     pub current: bool,
+    /// When a connection last signed in with it (ms since the epoch, to the minute); `null` if
+    /// never. Sign-ins within a minute of the recorded one do not move it.
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
 }
 
 /// An account request.
@@ -122,6 +126,9 @@ pub enum AccountOp {
         #[serde(default)]
         grace_secs: u64,
     },
+    /// Signs out everywhere else: revokes every token of yours except the one this connection
+    /// uses; their live connections close (4001).
+    RevokeOtherTokens {},
 }
 
 impl AccountOp {
@@ -134,6 +141,7 @@ impl AccountOp {
             AccountOp::RotateToken { .. } => "rotate_token",
             AccountOp::AddBot { .. } => "add_bot",
             AccountOp::CreateWorkspace { .. } => "create_workspace",
+            AccountOp::RevokeOtherTokens {} => "revoke_other_tokens",
         }
     }
 }
@@ -172,5 +180,9 @@ pub enum AccountResult {
         old: TokenInfo,
         token: TokenInfo,
         secret: String,
+    },
+    /// The tokens `revoke_other_tokens` revoked (possibly none).
+    TokensRevoked {
+        token_ids: Vec<Id>,
     },
 }

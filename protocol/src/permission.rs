@@ -292,6 +292,9 @@ pub fn markdown() -> String {
             Permission::TokenManage.name()
         ));
     }
+    out.push_str(
+        "| `revoke_other_tokens` | anyone, with a full-scope token (your own tokens only) | — |\n",
+    );
     out.push_str("\n## Token scopes\n\nA token's scope narrows its user's role: the effective \
          permissions are those the role has and the scope allows.\n\n| scope | allows |\n|---|---|\n");
     for scope in crate::account::TokenScope::ALL {

@@ -1477,6 +1477,7 @@ fn token_info(current: bool) -> TokenInfo {
         created_at: T0,
         expires_at: None,
         current,
+        last_used_at: None,
     }
 }
 
@@ -1531,6 +1532,10 @@ fn account_frames_are_pinned() -> TestResult {
                 scope: TokenScope::Runs,
             },
         ),
+        (
+            "account_revoke_other_tokens",
+            AccountOp::RevokeOtherTokens {},
+        ),
     ];
     for (name, op) in ops {
         assert_eq!(tag(&op, "type")?, op.name(), "AccountOp::name of {name}");
@@ -1552,7 +1557,15 @@ fn account_frames_are_pinned() -> TestResult {
         (
             "account_tokens",
             AccountResult::Tokens {
-                tokens: vec![token_info(true)],
+                tokens: vec![
+                    token_info(true),
+                    TokenInfo {
+                        id: id(TOK_2),
+                        name: "ci".into(),
+                        last_used_at: Some(T0 + 60_000),
+                        ..token_info(false)
+                    },
+                ],
             },
         ),
         (
@@ -1594,6 +1607,12 @@ fn account_frames_are_pinned() -> TestResult {
                     ..token_info(false)
                 },
                 secret: secret.into(),
+            },
+        ),
+        (
+            "account_tokens_revoked",
+            AccountResult::TokensRevoked {
+                token_ids: vec![id(TOK_2)],
             },
         ),
     ];

@@ -79,6 +79,7 @@ pub fn mint(user_id: &Id, label: &str, now: i64) -> Result<MintedToken, RandomEr
         created_at: now,
         scope: warren_protocol::account::TokenScope::Full,
         expires_at: None,
+        last_used_at: None,
     };
     Ok(MintedToken {
         record,

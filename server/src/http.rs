@@ -104,7 +104,18 @@ async fn websocket(
         );
     };
     let store = app.store.clone();
-    let user = tokio::task::spawn_blocking(move || authenticate(&store, &token)).await;
+    let user = tokio::task::spawn_blocking(move || {
+        let found = authenticate(&store, &token)?;
+        if let Some((_, record)) = &found {
+            // Only bookkeeping: a store that cannot take the write (full disk) still signs in.
+            if let Err(e) = crate::service::tokens::touch(&store, record, crate::service::now_ms())
+            {
+                tracing::warn!(error = %e, "could not record a token's last use");
+            }
+        }
+        Ok::<_, crate::store::StoreError>(found)
+    })
+    .await;
     let user = match user {
         Ok(Ok(Some(user))) => user,
         Ok(Ok(None)) => {

@@ -219,3 +219,67 @@ async fn admins_add_bots_live_and_members_may_not() {
     assert_eq!(refused.code, 2, "{refused:#?}");
     assert!(refused.stderr.contains("member:manage"), "{refused:#?}");
 }
+
+/// `token list` shows when each token last signed in (and `never` for an unused one);
+/// `token revoke --others` signs out everywhere else: every other token of the caller is revoked
+/// and its live connection closed, the caller's own token and other users' tokens keep working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_use_is_listed_and_revoke_others_signs_out_everywhere_else() {
+    let server = Server::start().await;
+    let owner = Cli::new(&server.http_url(), &server.token);
+    let phone = secret_of(
+        &owner
+            .run(&["token", "create", "--name", "phone", "--json"])
+            .await
+            .ok(),
+    );
+    let spare = owner
+        .run(&["token", "create", "--name", "spare", "--json"])
+        .await
+        .ok();
+    let spare_id = spare.json()["token"]["id"].as_str().expect("id").to_owned();
+    let bot = owner.run(&["bot", "add", "ci", "--json"]).await.ok();
+    let bot_secret = secret_of(&bot);
+
+    let mut live = warren_e2e::connect_hello(server.addr, &phone).await;
+    live.subscribe(None).await;
+    let list = owner.run(&["token", "list", "--json"]).await.ok();
+    let tokens = list.json()["tokens"].as_array().expect("tokens").clone();
+    let by_name = |name: &str| {
+        tokens
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {tokens:?}"))
+            .clone()
+    };
+    assert!(by_name("phone")["last_used_at"].is_i64(), "{tokens:?}");
+    assert!(by_name("spare")["last_used_at"].is_null(), "{tokens:?}");
+    let table = owner.run(&["token", "list"]).await.ok();
+    assert!(table.stdout.contains("LAST USED"), "{table:#?}");
+
+    let revoked = owner
+        .run(&["token", "revoke", "--others", "--json"])
+        .await
+        .ok();
+    let ids: Vec<String> = revoked.json()["token_ids"]
+        .as_array()
+        .expect("token_ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "phone and spare: {ids:?}");
+    assert!(ids.contains(&spare_id));
+    let code = live
+        .wait_closed(Duration::from_secs(1))
+        .await
+        .expect("the phone's connection is closed within a second");
+    assert_eq!(code, Some(4001));
+    assert!(!accepted(&server, &phone).await);
+    assert!(
+        accepted(&server, &server.token).await,
+        "the caller's own token"
+    );
+    assert!(accepted(&server, &bot_secret).await, "another user's token");
+    let again = owner.run(&["token", "revoke", "--others"]).await.ok();
+    assert!(again.stdout.contains("no other tokens"), "{again:#?}");
+}

@@ -32,7 +32,8 @@ pub(super) async fn run(
         TokenCommand::List { user } => AccountOp::ListTokens {
             user_id: member_id(session, user.as_deref()).await?,
         },
-        TokenCommand::Revoke { id } => AccountOp::RevokeToken {
+        TokenCommand::Revoke { id: None, .. } => AccountOp::RevokeOtherTokens {},
+        TokenCommand::Revoke { id: Some(id), .. } => AccountOp::RevokeToken {
             token_id: token_id(&id)?,
         },
         TokenCommand::Rotate { id, grace } => AccountOp::RotateToken {
@@ -59,6 +60,19 @@ pub(super) async fn run(
         AccountResult::TokenRevoked { token_id } => {
             format!("revoked {token_id}; its connections are closed\n")
         }
+        AccountResult::TokensRevoked { token_ids } if token_ids.is_empty() => {
+            "no other tokens to revoke; this one is your only token\n".to_owned()
+        }
+        AccountResult::TokensRevoked { token_ids } => format!(
+            "revoked {} other token{} ({}); their connections are closed\n",
+            token_ids.len(),
+            if token_ids.len() == 1 { "" } else { "s" },
+            token_ids
+                .iter()
+                .map(|id| id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         AccountResult::TokenRotated { old, token, secret } => format!(
             "{secret}\nnew token {} — shown once; store it now\nthe old token {} works{}\n",
             token.id,
@@ -110,9 +124,16 @@ fn tokens_table(tokens: &[TokenInfo], now: i64) -> String {
                     Some(at) if at <= now => "expired".to_owned(),
                     Some(at) => warren_protocol::time::format_utc_minutes(at),
                 },
+                t.last_used_at.map_or_else(
+                    || "never".to_owned(),
+                    warren_protocol::time::format_utc_minutes,
+                ),
                 if t.current { "this one" } else { "" }.to_owned(),
             ]
         })
         .collect();
-    table(&["ID", "NAME", "SCOPE", "CREATED", "EXPIRES", ""], &rows)
+    table(
+        &["ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED", ""],
+        &rows,
+    )
 }

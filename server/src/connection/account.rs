@@ -34,7 +34,7 @@ impl Conn {
         .await;
         match done {
             Ok(Ok(done)) => {
-                if let Some(id) = done.changed {
+                for id in done.changed {
                     // Nobody listening is fine: no connection uses that token.
                     let _ = self.app.token_changes.send(id);
                 }
@@ -112,6 +112,7 @@ impl Conn {
                     created_at: minted.record.created_at,
                     expires_at: minted.record.expires_at,
                     current: false,
+                    last_used_at: None,
                 };
                 self.send(&ServerMessage::AccountResult {
                     request_id,

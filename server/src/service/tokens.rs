@@ -20,11 +20,39 @@ pub struct Caller<'a> {
     pub token: &'a TokenRecord,
 }
 
-/// What an account request did: its answer, and the token whose live connections must re-check
-/// it (revoked or given an expiry).
+/// What an account request did: its answer, and the tokens whose live connections must re-check
+/// them (revoked or given an expiry).
 pub struct Done {
     pub result: AccountResult,
-    pub changed: Option<Id>,
+    pub changed: Vec<Id>,
+}
+
+/// How stale a token's recorded last use may get before a sign-in writes it again: at most one
+/// write per token per minute, so a reconnect storm does not become a write storm.
+pub const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
+/// Records that `record` was just used to sign in, unless its recorded last use is under
+/// [`LAST_USED_RESOLUTION_MS`] old. Re-reads the token inside the write transaction, so a token
+/// revoked in between is not brought back.
+pub fn touch(store: &Store, record: &TokenRecord, now: i64) -> Result<(), StoreError> {
+    if record
+        .last_used_at
+        .is_some_and(|at| now.saturating_sub(at) < LAST_USED_RESOLUTION_MS)
+    {
+        return Ok(());
+    }
+    let txn = store.begin_write()?;
+    {
+        let mut tokens = txn.open_table(TOKENS)?;
+        let current: Option<TokenRecord> =
+            crate::store::read::get_json(&tokens, "tokens", record.id.as_str())?;
+        if let Some(mut current) = current {
+            current.last_used_at = Some(now);
+            tokens.insert(record.id.as_str(), encode("tokens", &current)?.as_slice())?;
+        }
+    }
+    txn.commit()?;
+    Ok(())
 }
 
 fn info(record: &TokenRecord, caller: &Caller<'_>) -> TokenInfo {
@@ -36,6 +64,7 @@ fn info(record: &TokenRecord, caller: &Caller<'_>) -> TokenInfo {
         created_at: record.created_at,
         expires_at: record.expires_at,
         current: record.id == caller.token.id,
+        last_used_at: record.last_used_at,
     }
 }
 
@@ -147,7 +176,7 @@ pub fn apply(
                     token: info(&minted.record, caller),
                     secret: minted.token,
                 },
-                changed: None,
+                changed: Vec::new(),
             })
         }
         AccountOp::ListTokens { user_id } => {
@@ -162,7 +191,7 @@ pub fn apply(
             tokens.sort_by_key(|t| t.created_at);
             Ok(Done {
                 result: AccountResult::Tokens { tokens },
-                changed: None,
+                changed: Vec::new(),
             })
         }
         AccountOp::RevokeToken { token_id } => {
@@ -176,7 +205,7 @@ pub fn apply(
                 result: AccountResult::TokenRevoked {
                     token_id: token_id.clone(),
                 },
-                changed: Some(token_id.clone()),
+                changed: vec![token_id.clone()],
             })
         }
         AccountOp::RotateToken {
@@ -199,7 +228,32 @@ pub fn apply(
                     token: info(&minted.record, caller),
                     secret: minted.token,
                 },
-                changed: Some(old.id.clone()),
+                changed: vec![old.id.clone()],
+            })
+        }
+        AccountOp::RevokeOtherTokens {} => {
+            check_full(caller, request)?;
+            let txn = store.begin_write()?;
+            let mut revoked: Vec<Id> = Vec::new();
+            {
+                let mut table = txn.open_table(TOKENS)?;
+                let others: Vec<Id> = read::tokens_in(&table)?
+                    .into_iter()
+                    .filter(|t| t.user_id == caller.user.id && t.id != caller.token.id)
+                    .map(|t| t.id)
+                    .collect();
+                for id in others {
+                    table.remove(id.as_str())?;
+                    revoked.push(id);
+                }
+            }
+            txn.commit().map_err(StoreError::from)?;
+            revoked.sort();
+            Ok(Done {
+                result: AccountResult::TokensRevoked {
+                    token_ids: revoked.clone(),
+                },
+                changed: revoked,
             })
         }
     }

@@ -236,7 +236,13 @@ pub fn token(txn: &ReadTransaction, token_id: &str) -> Result<Option<TokenRecord
 
 /// Every token record.
 pub fn tokens(txn: &ReadTransaction) -> Result<Vec<TokenRecord>, StoreError> {
-    let table = txn.open_table(TOKENS)?;
+    tokens_in(&txn.open_table(TOKENS)?)
+}
+
+/// Every token record of an open `tokens` table (read or write).
+pub fn tokens_in(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Vec<TokenRecord>, StoreError> {
     let mut out = Vec::new();
     for entry in table.iter()? {
         let (_, value) = entry?;

@@ -27,4 +27,7 @@ pub struct TokenRecord {
     /// When the token stops working, in ms since the epoch; `None` for never.
     #[serde(default)]
     pub expires_at: Option<i64>,
+    /// When a connection last signed in with it, to the minute (see `service::tokens::touch`).
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
 }
