@@ -467,6 +467,11 @@ pub enum WorkspaceCommand {
         /// The new name.
         name: String,
     },
+    /// Hand the workspace to another member (owners): they become owner, you become admin.
+    Transfer {
+        /// The new owner (name or id).
+        member: String,
+    },
 }
 
 fn parse_role(text: &str) -> Result<warren_protocol::Role, String> {

@@ -130,3 +130,43 @@ async fn a_second_workspace_is_created_used_and_invisible_to_others() {
     );
     assert_eq!(answers[0].0, warren_protocol::ErrorCode::NotFound);
 }
+
+/// `workspace transfer`: the named member becomes owner and the old owner an admin, so the
+/// workspace never lacks an owner; a non-owner is refused and nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ownership_is_handed_over_and_only_by_an_owner() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let mira_token = server.add_member("mira", "admin").await;
+    server.restart().await;
+    let ada = Cli::new(&server.http_url(), &server.token);
+    let mira = Cli::new(&server.http_url(), &mira_token);
+
+    let refused = mira.run(&["workspace", "transfer", "mira"]).await;
+    assert_ne!(refused.code, 0, "{refused:#?}");
+    assert!(refused.stderr.contains("only an owner"), "{refused:#?}");
+
+    let done = ada
+        .run(&["workspace", "transfer", "@mira", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(done["owner"]["name"], "mira");
+    assert_eq!(done["owner"]["role"], "owner");
+    assert_eq!(done["previous_owner"]["name"], "ada");
+    assert_eq!(done["previous_owner"]["role"], "admin");
+    let roles = ada.run(&["member", "list", "--json"]).await.ok().json();
+    let role_of = |name: &str| {
+        roles
+            .as_array()
+            .expect("members")
+            .iter()
+            .find(|m| m["name"] == name)
+            .map(|m| m["role"].clone())
+    };
+    assert_eq!(role_of("mira"), Some("owner".into()));
+    assert_eq!(role_of("ada"), Some("admin".into()));
+    // Ada is no longer an owner, so she cannot hand it over again.
+    let again = ada.run(&["workspace", "transfer", "mira"]).await;
+    assert!(again.stderr.contains("only an owner"), "{again:#?}");
+}

@@ -137,7 +137,74 @@ pub(super) async fn workspace(
                 )
             })
         }
+        WorkspaceCommand::Transfer { member } => transfer(session, &member, out).await,
     }
+}
+
+/// What `warren workspace transfer --json` prints: both members as they are now.
+#[derive(Serialize)]
+struct Transferred {
+    owner: Member,
+    previous_owner: Member,
+}
+
+/// `workspace transfer MEMBER`: two role changes, the new owner first, so the workspace always
+/// has an owner; if the second one fails both are owners, and the message says how to finish.
+async fn transfer(session: &mut Session, key: &str, out: &mut Out) -> Result<(), ClientError> {
+    let state = session.snapshot().await?;
+    let me = session.conn.welcome().user.user_id.clone();
+    let target = resolve::find_member(&state, key)?.clone();
+    let mine = state.members.iter().find(|m| m.user_id == me).cloned();
+    let Some(mine) = mine.filter(|m| m.role == Role::Owner) else {
+        return Err(ClientError::Usage(
+            "only an owner hands a workspace over; see who is with 'warren member list'".to_owned(),
+        ));
+    };
+    if target.user_id == me {
+        return Err(ClientError::Usage(
+            "you already own this workspace; name the member who should take it over".to_owned(),
+        ));
+    }
+    let owner = session
+        .command(Command::SetMemberRole {
+            user_id: target.user_id.clone(),
+            role: Role::Owner,
+        })
+        .await?;
+    let Change::MemberUpdated { member: owner } = owner.event.change else {
+        return Err(ClientError::Protocol("expected member_updated".to_owned()));
+    };
+    let previous = session
+        .command(Command::SetMemberRole {
+            user_id: me,
+            role: Role::Admin,
+        })
+        .await
+        .map_err(|e| {
+            ClientError::Usage(format!(
+                "{} is now an owner, but you are still one too ({e}); step down with \
+                 'warren member role {} admin'",
+                sanitize::line(&owner.name),
+                sanitize::line(&mine.name)
+            ))
+        })?;
+    let Change::MemberUpdated {
+        member: previous_owner,
+    } = previous.event.change
+    else {
+        return Err(ClientError::Protocol("expected member_updated".to_owned()));
+    };
+    let done = Transferred {
+        owner,
+        previous_owner,
+    };
+    out.either(&done, || {
+        format!(
+            "{} now owns {}; you are an admin\n",
+            sanitize::line(&done.owner.name),
+            sanitize::line(&state.workspace.name)
+        )
+    })
 }
 
 /// What `warren whoami --json` prints.
