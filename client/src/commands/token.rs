@@ -59,6 +59,9 @@ pub(super) async fn run(
         AccountResult::TokenRevoked { token_id } => {
             format!("revoked {token_id}; its connections are closed\n")
         }
+        AccountResult::InviteCreated { .. }
+        | AccountResult::Invites { .. }
+        | AccountResult::InviteRevoked { .. } => "done\n".to_owned(),
         AccountResult::TokenRotated { old, token, secret } => format!(
             "{secret}\nnew token {} — shown once; store it now\nthe old token {} works{}\n",
             token.id,
