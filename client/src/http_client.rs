@@ -30,6 +30,11 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     body: &B,
     token: Option<&str>,
 ) -> Result<Result<T, Refusal>, ClientError> {
+    // reqwest builds a TLS configuration even for plain http; it must find the same (ring)
+    // provider the rest of the client uses. Installing it twice is harmless.
+    let _ = rustls::crypto::CryptoProvider::install_default(
+        (*warren_server::tls::crypto_provider()).clone(),
+    );
     let mut builder = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(crate::connection::CONNECT_TIMEOUT)
