@@ -67,8 +67,11 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
 }
 
 /// The answer to an address that must wait before it may authenticate again: 429 with
-/// `Retry-After` (whole seconds) and the wait in words.
-pub(crate) fn too_many_failures(wait: std::time::Duration) -> Response {
+/// `Retry-After` (whole seconds) and the wait in words; counted in `warren_rate_limited_total`.
+pub(crate) fn too_many_failures(app: &App, wait: std::time::Duration) -> Response {
+    app.metrics
+        .rate_limited
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut response = error_response(
         StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::AuthRateLimited,
@@ -110,7 +113,7 @@ async fn websocket(
         .map(|t| t.trim().to_owned());
     if let Some(wait) = app.failed_auths.blocked(ip) {
         app.refusals.record(ip);
-        return too_many_failures(wait);
+        return too_many_failures(&app, wait);
     }
     let Some(token) = presented else {
         if app.refusals.record(ip) {
@@ -137,7 +140,7 @@ async fn websocket(
                 );
             }
             if let Some(wait) = app.failed_auths.failed(ip) {
-                return too_many_failures(wait);
+                return too_many_failures(&app, wait);
             }
             return error_response(
                 StatusCode::UNAUTHORIZED,

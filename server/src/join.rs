@@ -47,7 +47,7 @@ pub async fn join(
     }
     if let Some(wait) = app.failed_auths.blocked(ip) {
         app.refusals.record(ip);
-        return too_many_failures(wait);
+        return too_many_failures(&app, wait);
     }
     if *app.shutdown.borrow() {
         return error_response(
@@ -105,7 +105,7 @@ pub async fn join(
                 }
                 Ok(Ok(None)) => {
                     if let Some(wait) = failed("unknown or revoked token") {
-                        return too_many_failures(wait);
+                        return too_many_failures(&app, wait);
                     }
                     return error_response(
                         StatusCode::UNAUTHORIZED,
@@ -145,7 +145,7 @@ pub async fn join(
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => {
             if let Some(wait) = failed("not a valid invite code") {
-                return too_many_failures(wait);
+                return too_many_failures(&app, wait);
             }
             return error_response(
                 StatusCode::NOT_FOUND,
