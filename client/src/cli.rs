@@ -133,6 +133,9 @@ pub struct GlobalArgs {
 pub enum CliCommand {
     /// Check a server and token, then store them as your profile.
     Login,
+    /// Join a workspace with an invite code: makes your account (or, signed in, adds the
+    /// workspace to it) and stores the profile like login.
+    Join(JoinArgs),
     /// Open the full-screen client on a throwaway sample workspace (nothing to set up).
     Demo(DemoArgs),
     /// Boards.
@@ -161,6 +164,9 @@ pub enum CliCommand {
     /// Your API tokens (admins: a member's, such as a bot's), while the server runs.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Invitations to the workspace (admins): create, list, revoke.
+    #[command(subcommand)]
+    Invite(InviteCommand),
     /// Chat messages.
     #[command(subcommand)]
     Chat(ChatCommand),
@@ -415,6 +421,42 @@ pub enum TokenCommand {
         /// How long the old token keeps working: 0, 90m, 1h (default: 1h).
         #[arg(long, default_value = "1h", value_parser = parse_duration_ms)]
         grace: i64,
+    },
+}
+
+/// `warren join`
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The invite code (wri_…) you were given.
+    #[arg(long, value_name = "CODE")]
+    pub invite: String,
+    /// Your name for a new account (unique on the server); not used when you join with a
+    /// token for that server (--token, WARREN_TOKEN or your profile's).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// `warren invite …`
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Create an invite and print its code once (admins; owners to invite owners).
+    Create {
+        /// The role newcomers get: admin, member, viewer (or owner).
+        #[arg(long, default_value = "member", value_parser = parse_role)]
+        role: warren_protocol::Role,
+        /// How long it works: 90m, 12h, 7d (at most 30d).
+        #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration_ms)]
+        expires: i64,
+        /// How many people it lets in (at most 100).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        uses: u32,
+    },
+    /// List the workspace's invites (never their codes).
+    List,
+    /// Revoke an invite at once.
+    Revoke {
+        /// The invite's id (inv_…), from 'warren invite list'.
+        id: String,
     },
 }
 

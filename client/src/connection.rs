@@ -378,6 +378,14 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
                     code: "unauthorized".to_owned(),
                     message: "HTTP 401".to_owned(),
                 }),
+                (429, _) => Err(ClientError::AuthRateLimited {
+                    retry_after: response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(60),
+                }),
                 (_, wire) => Err(ClientError::Handshake {
                     url: endpoint.ws_url(),
                     status,

@@ -45,6 +45,14 @@ pub enum ClientError {
         "the server refused the token ({code}): {message} — check --token / WARREN_TOKEN or run 'warren login'"
     )]
     Unauthorized { code: String, message: String },
+    /// Too many failed authentications came from this address; the server answered 429.
+    #[error(
+        "too many failed sign-ins from this address; try again in {retry_after} s (check the token or invite code before you do)"
+    )]
+    AuthRateLimited { retry_after: u64 },
+    /// `POST /join` refused the invite or the name.
+    #[error("could not join ({code}): {message}")]
+    JoinRefused { code: String, message: String },
     /// The server's host name did not resolve to an address.
     #[error(
         "cannot find the server {server}: the host name {host:?} could not be resolved ({reason}) — check the spelling of the address (--server, WARREN_SERVER or your profile) and your network"

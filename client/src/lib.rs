@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod endpoint;
 pub mod error;
+pub mod http_client;
 pub mod keymap;
 pub mod local_cli;
 pub mod localtime;

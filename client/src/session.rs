@@ -115,6 +115,11 @@ impl Session {
         })
     }
 
+    /// The server's address as people write it.
+    pub fn server(&self) -> &str {
+        &self.settings.endpoint.display
+    }
+
     /// Replaces the connection with a new one to the same server and workspace.
     pub async fn reconnect(&mut self) -> Result<(), ClientError> {
         let conn = Connection::connect(&self.settings.endpoint, &self.settings.token).await?;

@@ -1,11 +1,13 @@
-//! Account requests: managing API tokens while the server runs. They change no workspace (no
-//! event is made) and their answers may carry a secret, shown once, so they travel as their own
-//! frames (`account` / `account_result`) instead of commands, whose events every member sees.
+//! Account requests: managing API tokens and invites while the server runs. Most change no
+//! workspace (no event is made) and their answers may carry a secret, shown once, so they travel
+//! as their own frames (`account` / `account_result`) instead of commands, whose events every
+//! member sees.
 
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::model::{Member, Workspace};
+use crate::invite::InviteInfo;
+use crate::model::{Member, Role, Workspace};
 use crate::permission::Permission;
 
 /// What a token may be used for, on top of its user's role: the effective permissions are the
@@ -129,6 +131,24 @@ pub enum AccountOp {
     /// Signs out everywhere else: revokes every token of yours except the one this connection
     /// uses; their live connections close (4001).
     RevokeOtherTokens {},
+    /// Makes an invite to a workspace (with `member:manage` there; an `owner` invite needs
+    /// `owner:manage`). The answer carries the code once; the server keeps only its hash.
+    CreateInvite {
+        workspace_id: Id,
+        /// The role newcomers get (default `member`; not `bot`: add bots with `add_bot`).
+        #[serde(default = "member")]
+        role: Role,
+        /// Seconds it works (default 7 days, at most 30 days).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_in_secs: Option<u64>,
+        /// How many people it may let in (default 1, at most 100).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uses: Option<u32>,
+    },
+    /// Lists a workspace's invites, never their codes (with `member:manage` there).
+    ListInvites { workspace_id: Id },
+    /// Revokes an invite at once (with `member:manage` in its workspace).
+    RevokeInvite { invite_id: Id },
 }
 
 impl AccountOp {
@@ -142,12 +162,19 @@ impl AccountOp {
             AccountOp::AddBot { .. } => "add_bot",
             AccountOp::CreateWorkspace { .. } => "create_workspace",
             AccountOp::RevokeOtherTokens {} => "revoke_other_tokens",
+            AccountOp::CreateInvite { .. } => "create_invite",
+            AccountOp::ListInvites { .. } => "list_invites",
+            AccountOp::RevokeInvite { .. } => "revoke_invite",
         }
     }
 }
 
 fn runs() -> TokenScope {
     TokenScope::Runs
+}
+
+fn member() -> Role {
+    Role::Member
 }
 
 /// The answer to an [`AccountOp`].
@@ -184,5 +211,17 @@ pub enum AccountResult {
     /// The tokens `revoke_other_tokens` revoked (possibly none).
     TokensRevoked {
         token_ids: Vec<Id>,
+    },
+    /// The new invite and its `code` (`wri_…`), shown this once: pass it on to the newcomer.
+    InviteCreated {
+        invite: InviteInfo,
+        code: String,
+    },
+    /// A workspace's invites, newest first, never their codes.
+    Invites {
+        invites: Vec<InviteInfo>,
+    },
+    InviteRevoked {
+        invite_id: Id,
     },
 }

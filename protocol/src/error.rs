@@ -44,6 +44,13 @@ pub enum ErrorCode {
     /// The server holds as many connections as it allows (from this address or in total). Sent
     /// as an HTTP 503 body before any upgrade.
     TooManyConnections,
+    /// The invite is known but can no longer be used: expired, used up or revoked (the message
+    /// says which). Sent as an HTTP 410 body by `POST /join`; ask for a new invite.
+    InviteUnusable,
+    /// Too many failed authentications (bad tokens, wrong invite codes) came from this address
+    /// recently. Sent as an HTTP 429 body with a `Retry-After` header (seconds); every
+    /// authentication from the address is refused until then.
+    AuthRateLimited,
 }
 
 impl ErrorCode {
@@ -68,6 +75,8 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::StorageFull => "storage_full",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::InviteUnusable => "invite_unusable",
+            ErrorCode::AuthRateLimited => "auth_rate_limited",
         }
     }
 }

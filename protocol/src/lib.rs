@@ -10,6 +10,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod invite;
 pub mod limits;
 pub mod message;
 pub mod model;

@@ -168,8 +168,13 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("events", needs(Permission::WorkspaceRead)),
 ];
 
-/// Account requests that change a workspace (and so need a permission there), by wire name.
-pub const ACCOUNT: &[(&str, Requirement)] = &[("add_bot", needs(Permission::MemberManage))];
+/// Account requests about a workspace (and so needing a permission there), by wire name.
+pub const ACCOUNT: &[(&str, Requirement)] = &[
+    ("add_bot", needs(Permission::MemberManage)),
+    ("create_invite", needs(Permission::MemberManage)),
+    ("list_invites", needs(Permission::MemberManage)),
+    ("revoke_invite", needs(Permission::MemberManage)),
+];
 
 /// What an account request with this wire name needs in its workspace; unlisted names fail
 /// closed.
@@ -267,13 +272,18 @@ pub fn markdown() -> String {
         }
     }
     out.push_str(
-        "\n## Account requests (bots and tokens)\n\n| request | on your own tokens | on another \
+        "\n## Account requests (bots, invites and tokens)\n\n| request | on your own tokens | on another \
          member's |\n|---|---|---|\n",
     );
     for (name, need) in ACCOUNT {
         out.push_str(&format!(
-            "| `{name}` | — | `{}` in the bot's workspace |\n",
-            need.permission.name()
+            "| `{name}` | — | `{}` in the workspace{} |\n",
+            need.permission.name(),
+            if *name == "create_invite" {
+                format!(" (`{}` to invite an owner)", Permission::OwnerManage.name())
+            } else {
+                String::new()
+            }
         ));
     }
     for name in [

@@ -905,7 +905,7 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
     ]
 }
 
-const ERROR_CODES: [ErrorCode; 18] = [
+const ERROR_CODES: [ErrorCode; 20] = [
     ErrorCode::BadFrame,
     ErrorCode::BinaryFrame,
     ErrorCode::UnknownType,
@@ -924,6 +924,8 @@ const ERROR_CODES: [ErrorCode; 18] = [
     ErrorCode::Internal,
     ErrorCode::StorageFull,
     ErrorCode::TooManyConnections,
+    ErrorCode::InviteUnusable,
+    ErrorCode::AuthRateLimited,
 ];
 
 fn error_code_kind(c: &ErrorCode) -> usize {
@@ -946,6 +948,8 @@ fn error_code_kind(c: &ErrorCode) -> usize {
         ErrorCode::Internal => 15,
         ErrorCode::StorageFull => 16,
         ErrorCode::TooManyConnections => 17,
+        ErrorCode::InviteUnusable => 18,
+        ErrorCode::AuthRateLimited => 19,
     }
 }
 
@@ -1623,5 +1627,152 @@ fn account_frames_are_pinned() -> TestResult {
         };
         golden(name, &frame)?;
     }
+    Ok(())
+}
+
+const INV: &str = "inv_5c8e1g4j7l0n3q6s";
+const INVITE_CODE: &str = "wri_5c8e1g4j7l0n3q6sb2d4f6h8k0m2p4r6t8v0x2z4b6d8f0h2";
+
+fn invite_info() -> warren_protocol::invite::InviteInfo {
+    warren_protocol::invite::InviteInfo {
+        id: id(INV),
+        workspace_id: id(WS),
+        role: Role::Member,
+        created_by: id(ADA),
+        created_at: T0,
+        expires_at: T0 + 7 * 86_400_000,
+        uses: 1,
+        uses_left: 1,
+        state: warren_protocol::invite::InviteState::Active,
+    }
+}
+
+/// Invites: the account requests and results, and the body and answer of `POST /join`.
+#[test]
+fn invite_frames_are_pinned() -> TestResult {
+    use warren_protocol::invite::{InviteState, JoinRequest, Joined, JoinedUser};
+    let ops = [
+        (
+            "account_create_invite",
+            AccountOp::CreateInvite {
+                workspace_id: id(WS),
+                role: Role::Member,
+                expires_in_secs: Some(86_400),
+                uses: Some(5),
+            },
+        ),
+        (
+            "account_list_invites",
+            AccountOp::ListInvites {
+                workspace_id: id(WS),
+            },
+        ),
+        (
+            "account_revoke_invite",
+            AccountOp::RevokeInvite { invite_id: id(INV) },
+        ),
+    ];
+    for (name, op) in ops {
+        assert_eq!(tag(&op, "type")?, op.name(), "AccountOp::name of {name}");
+        let frame = ClientMessage::Account {
+            request_id: req("req-04-acc0"),
+            op,
+        };
+        golden(name, &frame)?;
+    }
+    let results = [
+        (
+            "account_invite_created",
+            AccountResult::InviteCreated {
+                invite: invite_info(),
+                code: INVITE_CODE.into(),
+            },
+        ),
+        (
+            "account_invites",
+            AccountResult::Invites {
+                invites: vec![
+                    invite_info(),
+                    warren_protocol::invite::InviteInfo {
+                        id: id("inv_7p0r3t6w9y2b5d8f"),
+                        role: Role::Viewer,
+                        uses: 3,
+                        uses_left: 0,
+                        state: InviteState::UsedUp,
+                        ..invite_info()
+                    },
+                ],
+            },
+        ),
+        (
+            "account_invite_revoked",
+            AccountResult::InviteRevoked { invite_id: id(INV) },
+        ),
+    ];
+    for (name, result) in results {
+        let frame = ServerMessage::AccountResult {
+            request_id: req("req-04-acc0"),
+            result,
+        };
+        golden(name, &frame)?;
+    }
+    // The defaults: a bare create_invite is a one-use member invite for 7 days.
+    let bare: AccountOp = serde_json::from_str(&format!(
+        r#"{{"type":"create_invite","workspace_id":"{WS}"}}"#
+    ))?;
+    assert_eq!(
+        bare,
+        AccountOp::CreateInvite {
+            workspace_id: id(WS),
+            role: Role::Member,
+            expires_in_secs: None,
+            uses: None,
+        }
+    );
+    golden(
+        "join_request",
+        &JoinRequest {
+            invite: INVITE_CODE.into(),
+            name: Some("grace".into()),
+        },
+    )?;
+    golden(
+        "join_request_signed_in",
+        &JoinRequest {
+            invite: INVITE_CODE.into(),
+            name: None,
+        },
+    )?;
+    let joined = Joined {
+        user: JoinedUser {
+            id: id(GRACE),
+            name: "grace".into(),
+        },
+        workspace: workspace(),
+        role: Role::Member,
+        token: Some("wrn_3k8m1p4r7t0w2y5aq4s6u8w0y2a4c6e8g0j2m4p6r8t0v2x4".into()),
+    };
+    golden("joined", &joined)?;
+    golden(
+        "joined_signed_in",
+        &Joined {
+            token: None,
+            ..joined
+        },
+    )?;
+    golden(
+        "join_error_unusable",
+        &WireError::new(
+            ErrorCode::InviteUnusable,
+            "this invite has expired; ask the person who invited you for a new one",
+        ),
+    )?;
+    golden(
+        "auth_rate_limited",
+        &WireError::new(
+            ErrorCode::AuthRateLimited,
+            "too many failed sign-ins from this address; try again in 12 s",
+        ),
+    )?;
     Ok(())
 }

@@ -31,6 +31,8 @@ pub struct App {
     pub catch_up: CatchUp,
     /// Refused authentications, logged at a bounded rate.
     pub refusals: Arc<Refusals>,
+    /// Failed authentications per address, and the addresses refused (HTTP 429) for a while.
+    pub failed_auths: crate::auth_limit::FailedAuths,
     /// Counters for `/metrics` and `warren-server status`.
     pub metrics: Arc<crate::metrics::Metrics>,
 }

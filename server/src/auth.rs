@@ -66,11 +66,7 @@ impl std::fmt::Debug for MintedToken {
 pub fn mint(user_id: &Id, label: &str, now: i64) -> Result<MintedToken, RandomError> {
     let id = new_id("tok")?;
     let body = id.as_str().trim_start_matches("tok_").to_owned();
-    let secret = format!(
-        "{}{}",
-        new_id("s")?.as_str().trim_start_matches("s_"),
-        new_id("s")?.as_str().trim_start_matches("s_")
-    );
+    let secret = new_secret()?;
     let record = TokenRecord {
         id,
         user_id: user_id.clone(),
@@ -87,9 +83,23 @@ pub fn mint(user_id: &Id, label: &str, now: i64) -> Result<MintedToken, RandomEr
     })
 }
 
+/// A fresh secret of [`SECRET_CHARS`] characters (160 random bits).
+pub fn new_secret() -> Result<String, RandomError> {
+    Ok(format!(
+        "{}{}",
+        new_id("s")?.as_str().trim_start_matches("s_"),
+        new_id("s")?.as_str().trim_start_matches("s_")
+    ))
+}
+
 /// Splits a presented token into the id of its record and its secret, if it is well-formed.
 pub fn parse(token: &str) -> Option<(String, &str)> {
-    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    split_secret(token, TOKEN_PREFIX, "tok")
+}
+
+/// Splits `PREFIX` + 16 id characters + 32 secret characters into `kind_ID` and the secret.
+pub fn split_secret<'a>(text: &'a str, prefix: &str, kind: &str) -> Option<(String, &'a str)> {
+    let rest = text.strip_prefix(prefix)?;
     if rest.len() != ID_CHARS + SECRET_CHARS
         || !rest
             .bytes()
@@ -98,19 +108,22 @@ pub fn parse(token: &str) -> Option<(String, &str)> {
         return None;
     }
     let (id_body, secret) = rest.split_at(ID_CHARS);
-    Some((format!("tok_{id_body}"), secret))
+    Some((format!("{kind}_{id_body}"), secret))
 }
 
 /// True if `secret` matches the record, compared in constant time.
 pub fn verify(record: &TokenRecord, secret: &str) -> bool {
-    let presented = sha256_hex(secret);
-    presented
-        .as_bytes()
-        .ct_eq(record.secret_sha256.as_bytes())
-        .into()
+    digest_matches(&record.secret_sha256, secret)
 }
 
-fn sha256_hex(secret: &str) -> String {
+/// True if the SHA-256 of `secret` is `stored_hex`, compared in constant time.
+pub fn digest_matches(stored_hex: &str, secret: &str) -> bool {
+    let presented = sha256_hex(secret);
+    presented.as_bytes().ct_eq(stored_hex.as_bytes()).into()
+}
+
+/// Lowercase hex SHA-256 of a secret: what the store keeps instead of it.
+pub fn sha256_hex(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {

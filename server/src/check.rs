@@ -194,6 +194,7 @@ fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreErro
             ));
         }
     }
+    check_invites(txn, &known, report)?;
     let events = txn.open_table(EVENTS)?;
     let mut orphaned = BTreeSet::new();
     for entry in events.iter()? {
@@ -202,6 +203,61 @@ fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreErro
         if !known.contains(ws) && orphaned.insert(ws.to_owned()) {
             report.problem(format!(
                 "there are events of workspace {ws}, which does not exist"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every invite decodes, names a workspace that exists, keeps a SHA-256 digest (never a code)
+/// and has not been used more often than it allows.
+fn check_invites(
+    txn: &ReadTransaction,
+    known: &BTreeSet<String>,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    let invites = match txn.open_table(INVITES) {
+        Ok(table) => table,
+        // A store from before invites.
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in invites.iter()? {
+        let (key, value) = entry?;
+        let id = key.value().to_owned();
+        let invite: crate::store::records::InviteRecord = match decode("invites", value.value()) {
+            Ok(invite) => invite,
+            Err(e) => {
+                report.problem(format!("invite {id}: its record does not decode ({e})"));
+                continue;
+            }
+        };
+        if invite.id.as_str() != id {
+            report.problem(format!(
+                "invite {id} is stored under another id ({})",
+                invite.id
+            ));
+        }
+        if !known.contains(invite.workspace_id.as_str()) {
+            report.problem(format!(
+                "invite {id} is for workspace {}, which does not exist",
+                invite.workspace_id
+            ));
+        }
+        let digest = &invite.secret_sha256;
+        if digest.len() != 64
+            || !digest
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            report.problem(format!(
+                "invite {id} does not hold a SHA-256 digest of its code"
+            ));
+        }
+        if invite.used > invite.uses {
+            report.problem(format!(
+                "invite {id} was used {} times but allows {}",
+                invite.used, invite.uses
             ));
         }
     }

@@ -32,7 +32,7 @@ pub struct ConfigFile {
     pub store: Option<StoreSection>,
     /// `[limits]`: deadlines and connection caps (the `serve` flags of the same names).
     pub limits: Option<LimitsSection>,
-    /// `[rate_limits]`: reserved; its keys come with rate limiting.
+    /// `[rate_limits]`: rate limits (the `serve` flags of the same names).
     pub rate_limits: Option<RateLimitsSection>,
     /// `[retention]`: reserved; its keys come with retention jobs.
     pub retention: Option<RetentionSection>,
@@ -84,10 +84,15 @@ impl Seconds {
     }
 }
 
-/// `[rate_limits]`: no keys yet (the section is accepted so a file can carry it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// `[rate_limits]`: each key is the `serve` flag of the same name.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RateLimitsSection {}
+pub struct RateLimitsSection {
+    /// Failed authentications per IP address per window (0: off).
+    pub failed_auth_per_minute: Option<u32>,
+    /// The window of `failed_auth_per_minute`, in seconds.
+    pub failed_auth_window: Option<Seconds>,
+}
 
 /// `[retention]`: no keys yet (the section is accepted so a file can carry it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -116,6 +121,8 @@ pub enum ConfigError {
     ZeroCache,
     #[error("[limits] {key}: {reason}")]
     BadLimit { key: &'static str, reason: String },
+    #[error("[rate_limits] {key}: {reason}")]
+    BadRateLimit { key: &'static str, reason: String },
 }
 
 impl ConfigFile {
@@ -213,6 +220,18 @@ pub fn apply_limits(
             limits.max_catch_ups = v;
         }
     }
+    if let Some(r) = &file.rate_limits {
+        if let (Some(v), false) = (r.failed_auth_per_minute, given("failed_auth_per_minute")) {
+            limits.failed_auth_per_minute = v;
+        }
+        if let (Some(v), false) = (r.failed_auth_window, given("failed_auth_window")) {
+            limits.failed_auth_window =
+                parse_secs(&v.text()).map_err(|reason| ConfigError::BadRateLimit {
+                    key: "failed_auth_window",
+                    reason,
+                })?;
+        }
+    }
     if let (Some(v), false) = (
         file.store.as_ref().and_then(|s| s.cache_mib),
         given("cache_mib"),
@@ -278,6 +297,8 @@ auth_log_interval = 30
 max_catch_ups = 2
 
 [rate_limits]
+failed_auth_per_minute = 10
+failed_auth_window = 30
 
 [retention]
 "#;
@@ -315,6 +336,8 @@ max_catch_ups = 2
         assert_eq!(l.max_connections_per_ip, 50);
         assert_eq!(l.auth_log_interval, Duration::from_secs(30));
         assert_eq!(l.max_catch_ups, 2);
+        assert_eq!(l.failed_auth_per_minute, 10);
+        assert_eq!(l.failed_auth_window, Duration::from_secs(30));
     }
 
     #[test]
@@ -342,9 +365,12 @@ max_catch_ups = 2
         );
         let top = ConfigFile::parse("listne = \"x\"\n").expect_err("misspelt");
         assert!(top.contains("line 1") && top.contains("listne"), "{top}");
-        let reserved = ConfigFile::parse("[rate_limits]\ncommands_per_second = 5\n")
-            .expect_err("no rate-limit keys yet");
-        assert!(reserved.contains("line 2"), "{reserved}");
+        let unknown = ConfigFile::parse("[rate_limits]\nfailed_auths = 5\n")
+            .expect_err("not a rate-limit key");
+        assert!(
+            unknown.contains("line 2") && unknown.contains("failed_auth_per_minute"),
+            "{unknown}"
+        );
         let limit = ConfigFile::parse("[limits]\nheader_timeout_secs = 5\n").expect_err("name");
         assert!(limit.contains("header_timeout_secs"), "{limit}");
     }
@@ -381,7 +407,12 @@ max_catch_ups = 2
             tls_key: Some("/k.pem".into()),
         };
         // The flag parser already put these values into the limits; the file must not undo it.
-        let given = |id: &str| matches!(id, "cache_mib" | "header_timeout" | "max_catch_ups");
+        let given = |id: &str| {
+            matches!(
+                id,
+                "cache_mib" | "header_timeout" | "max_catch_ups" | "failed_auth_per_minute"
+            )
+        };
         let s = settings(GOOD, flags, given);
         assert_eq!(s.listen, "127.0.0.1:0");
         assert_eq!(s.data, Some("/tmp/other".into()));
@@ -397,7 +428,9 @@ max_catch_ups = 2
         assert_eq!(s.limits.cache_mib, d.cache_mib, "the flag's value stays");
         assert_eq!(s.limits.header_timeout, d.header_timeout);
         assert_eq!(s.limits.max_catch_ups, d.max_catch_ups);
+        assert_eq!(s.limits.failed_auth_per_minute, d.failed_auth_per_minute);
         assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
+        assert_eq!(s.limits.failed_auth_window, Duration::from_secs(30));
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! HTTP routes: `GET /healthz` and `GET /metrics` without auth, and `GET /ws`, which checks the bearer token before it
-//! upgrades to a WebSocket.
+//! HTTP routes: `GET /healthz` and `GET /metrics` without auth, `GET /ws`, which checks the bearer
+//! token before it upgrades to a WebSocket, and `POST /join` ([`crate::join`]). An address with
+//! too many failed authentications gets 429 on both until it may try again
+//! ([`crate::auth_limit`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use warren_protocol::limits::MAX_FRAME_HARD;
 use warren_protocol::{ErrorCode, WireError};
@@ -26,6 +28,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws", get(websocket))
         .route("/metrics", get(crate::metrics::serve_metrics))
+        .route("/join", post(crate::join::join))
         .with_state(app)
 }
 
@@ -54,13 +57,31 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 
 /// An error answer to an HTTP request. The connection is closed after it (no keep-alive), so a
 /// refused peer cannot park on the socket.
-fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     (
         status,
         [(header::CONNECTION, "close")],
         axum::Json(WireError::new(code, message)),
     )
         .into_response()
+}
+
+/// The answer to an address that must wait before it may authenticate again: 429 with
+/// `Retry-After` (whole seconds) and the wait in words; counted in `warren_rate_limited_total`.
+pub(crate) fn too_many_failures(app: &App, wait: std::time::Duration) -> Response {
+    app.metrics
+        .rate_limited
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut response = error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::AuthRateLimited,
+        &crate::auth_limit::message(wait),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(crate::auth_limit::retry_after_secs(wait)),
+    );
+    response
 }
 
 /// Read buffer of an upgraded socket. Our frames are small; a larger one is read in several
@@ -90,6 +111,10 @@ async fn websocket(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
+    if let Some(wait) = app.failed_auths.blocked(ip) {
+        app.refusals.record(ip);
+        return too_many_failures(&app, wait);
+    }
     let Some(token) = presented else {
         if app.refusals.record(ip) {
             tracing::warn!(
@@ -124,6 +149,9 @@ async fn websocket(
                     "refused authentication from {} (unknown or revoked token); more from it are counted",
                     refusals::describe(ip)
                 );
+            }
+            if let Some(wait) = app.failed_auths.failed(ip) {
+                return too_many_failures(&app, wait);
             }
             return error_response(
                 StatusCode::UNAUTHORIZED,

@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod auth_limit;
 pub mod backup;
 pub mod catch_up;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod gate;
 pub mod health;
 pub mod http;
 pub mod hub;
+pub mod join;
 pub mod limits;
 pub mod listen;
 pub mod metrics;

@@ -43,6 +43,13 @@ pub struct Limits {
     /// Snapshot builds and store replays that may run at once (reconnect storms queue behind).
     #[arg(long, env = "WARREN_MAX_CATCH_UPS", default_value_t = 4)]
     pub max_catch_ups: usize,
+    /// Failed authentications (bad tokens, wrong invite codes) one IP address may make per
+    /// window before it gets HTTP 429 for every authentication until a place refills; 0: off.
+    #[arg(long, env = "WARREN_FAILED_AUTH_PER_MINUTE", default_value_t = 5)]
+    pub failed_auth_per_minute: u32,
+    /// The window of --failed-auth-per-minute, in seconds (a minute; shorter only for tests).
+    #[arg(long, env = "WARREN_FAILED_AUTH_WINDOW", default_value = "60", value_parser = parse_secs)]
+    pub failed_auth_window: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +63,8 @@ impl Default for Limits {
             cache_mib: 64,
             auth_log_interval: Duration::from_secs(10),
             max_catch_ups: 4,
+            failed_auth_per_minute: 5,
+            failed_auth_window: Duration::from_secs(60),
         }
     }
 }
@@ -142,6 +151,10 @@ mod tests {
             "1",
             "--max-catch-ups",
             "2",
+            "--failed-auth-per-minute",
+            "0",
+            "--failed-auth-window",
+            "2",
         ])
         .expect("flags parse");
         let l = cli.limits;
@@ -153,6 +166,8 @@ mod tests {
         assert_eq!(l.cache_bytes(), 16 * 1024 * 1024);
         assert_eq!(l.auth_log_interval, Duration::from_secs(1));
         assert_eq!(l.max_catch_ups, 2);
+        assert_eq!(l.failed_auth_per_minute, 0);
+        assert_eq!(l.failed_auth_window, Duration::from_secs(2));
     }
 
     #[test]

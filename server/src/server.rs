@@ -107,6 +107,10 @@ pub async fn bind_store_with(
         catch_up: CatchUp::new(limits.max_catch_ups),
         health,
         refusals,
+        failed_auths: crate::auth_limit::FailedAuths::new(
+            limits.failed_auth_per_minute,
+            limits.failed_auth_window,
+        ),
         limits,
         metrics: Arc::default(),
     });

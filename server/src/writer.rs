@@ -51,6 +51,14 @@ pub enum WriteOp {
     AddBot { name: String, scope: TokenScope },
     /// Start the workspace named by the request, with its sender as owner.
     CreateWorkspace { name: String },
+    /// Use one use of an invite to the request's workspace for the request's user (`POST
+    /// /join`): made now, or signed in. Applied before any membership check, like
+    /// `CreateWorkspace`.
+    Join {
+        invite_id: Id,
+        secret: service::invites::InviteSecret,
+        joiner: service::invites::Joiner,
+    },
 }
 
 /// A command that is durably applied.
@@ -143,6 +151,39 @@ impl WriterHandle {
         name: String,
     ) -> Result<Applied, WireError> {
         let op = WriteOp::CreateWorkspace { name };
+        self.send_op((user, TokenScope::Full), workspace, request_id, op)
+            .await
+            .wait()
+            .await
+    }
+
+    /// Lets `joiner` into `workspace` with one use of the invite `invite_id` (whose code's secret
+    /// is `secret`), and waits for the answer, which carries a new user's first token.
+    pub async fn join(
+        &self,
+        workspace: Id,
+        invite_id: Id,
+        secret: service::invites::InviteSecret,
+        joiner: service::invites::Joiner,
+    ) -> Result<Applied, WireError> {
+        let user = match &joiner {
+            service::invites::Joiner::New { id, .. }
+            | service::invites::Joiner::Existing { id } => id.clone(),
+        };
+        let request_id = crate::auth::new_id("join")
+            .ok()
+            .and_then(|id| RequestId::parse(id.as_str()).ok())
+            .ok_or_else(|| {
+                WireError::new(
+                    ErrorCode::Internal,
+                    "the server has no randomness; try again",
+                )
+            })?;
+        let op = WriteOp::Join {
+            invite_id,
+            secret,
+            joiner,
+        };
         self.send_op((user, TokenScope::Full), workspace, request_id, op)
             .await
             .wait()
@@ -501,6 +542,30 @@ fn apply_one(
         )?;
         return Ok(Outcome::Applied(event, json, None));
     }
+    if let WriteOp::Join {
+        invite_id,
+        secret,
+        joiner,
+    } = &request.op
+    {
+        let done = service::invites::join(txn, invite_id, secret, joiner, now)?;
+        if done.workspace.id != request.workspace {
+            return Err(ApplyError::reject(
+                ErrorCode::Internal,
+                "the invite names another workspace than the join request",
+            ));
+        }
+        let ctx = Ctx {
+            workspace: &request.workspace,
+            actor: &request.user,
+            role: warren_protocol::Role::Member,
+            scope: TokenScope::Full,
+            now,
+            seq: service::next_seq(txn, &request.workspace)?,
+        };
+        let (event, json) = service::append_event(txn, &ctx, None, done.change)?;
+        return Ok(Outcome::Applied(event, json, done.minted));
+    }
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
         "members",
@@ -528,10 +593,10 @@ fn apply_one(
             ctx.check(command)?;
             (service::apply(txn, &ctx, command)?, None)
         }
-        WriteOp::CreateWorkspace { .. } => {
+        WriteOp::CreateWorkspace { .. } | WriteOp::Join { .. } => {
             return Err(ApplyError::reject(
                 ErrorCode::Internal,
-                "create_workspace is applied before membership checks",
+                "create_workspace and join are applied before membership checks",
             ));
         }
         WriteOp::AddBot { name, scope } => {

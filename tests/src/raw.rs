@@ -65,3 +65,36 @@ pub async fn get_from(from: IpAddr, addr: SocketAddr, path: &str) -> (u16, Strin
     let status = status_of(&response).unwrap_or_else(|| panic!("no status line in {response:?}"));
     (status, body_of(&response).to_owned())
 }
+
+/// One `POST path` with a JSON body (and extra header lines, each ending in `\r\n`) from the
+/// loopback address `from`; returns the whole response text.
+pub async fn post_json_from(
+    from: IpAddr,
+    addr: SocketAddr,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> String {
+    let mut stream = connect_from(from, addr).await;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: \
+         application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write the request");
+    read_to_close(&mut stream).await
+}
+
+/// The value of a response header (case-insensitive name), if present.
+pub fn header_of<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split_once("\r\n\r\n").map_or(response, |(h, _)| h);
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
+}

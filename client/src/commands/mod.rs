@@ -1,4 +1,4 @@
-//! Runs a parsed command line: `login` and `keys` on their own, everything else inside a
+//! Runs a parsed command line: `login`, `join` and `keys` on their own, everything else inside a
 //! [`Session`] — on the configured server, or, with none configured, on the local workspace
 //! ([`crate::local_cli`]).
 
@@ -8,6 +8,8 @@ mod card;
 mod chat;
 mod column;
 mod events;
+mod invite;
+mod join;
 mod keys;
 mod login;
 mod member;
@@ -34,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     match command {
         CliCommand::Demo(_) => return crate::tui::launch::start(&cli.global, &ui, true).await,
         CliCommand::Login => return login::run(&cli.global, &mut out).await,
+        CliCommand::Join(args) => return join::run(args, &cli.global, &mut out).await,
         CliCommand::Keys(mut args) => {
             // `warren --keymap vim keys` means the same as `warren keys --keymap vim`.
             args.keymap = args.keymap.or_else(|| cli.ui.keymap.clone());
@@ -47,7 +50,9 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         Err(e) => return Err(e),
     };
     let result = match command {
-        CliCommand::Login | CliCommand::Keys(_) | CliCommand::Demo(_) => Ok(()),
+        CliCommand::Login | CliCommand::Join(_) | CliCommand::Keys(_) | CliCommand::Demo(_) => {
+            Ok(())
+        }
         CliCommand::Board(command) => board::run(command, &mut session, &mut out).await,
         CliCommand::Column(command) => column::run(command, &mut session, &mut out).await,
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
@@ -57,6 +62,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Whoami => member::whoami(&session, &mut out).await,
         CliCommand::Token(command) => token::run(command, &session, &mut out).await,
         CliCommand::Bot(command) => bot::run(command, &session, &mut out).await,
+        CliCommand::Invite(command) => invite::run(command, &session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
     };

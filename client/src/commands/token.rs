@@ -73,6 +73,9 @@ pub(super) async fn run(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        AccountResult::InviteCreated { .. }
+        | AccountResult::Invites { .. }
+        | AccountResult::InviteRevoked { .. } => "done\n".to_owned(),
         AccountResult::TokenRotated { old, token, secret } => format!(
             "{secret}\nnew token {} — shown once; store it now\nthe old token {} works{}\n",
             token.id,

@@ -101,8 +101,7 @@ pub async fn run(
                 return;
             }
             Err(e) => {
-                let permanent = matches!(e, ClientError::BadUrl { .. });
-                let retry_at = (!permanent).then(|| Instant::now() + backoff);
+                let retry_at = retry_delay(&e, backoff).map(|delay| Instant::now() + delay);
                 let _ = events.send(NetEvent::Disconnected {
                     reason: plain_reason(&e),
                     retry_at,
@@ -206,6 +205,19 @@ pub async fn run(
             return;
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// How long to wait before the next attempt after a failed connect (`None`: never, the user must
+/// fix something first). A server that refused sign-ins from this address (HTTP 429) is waited
+/// out for its whole `Retry-After`: trying sooner would only be refused again.
+pub fn retry_delay(error: &ClientError, backoff: Duration) -> Option<Duration> {
+    match error {
+        ClientError::BadUrl { .. } => None,
+        ClientError::AuthRateLimited { retry_after } => {
+            Some(Duration::from_secs(*retry_after).max(backoff))
+        }
+        _ => Some(backoff),
     }
 }
 

@@ -5,6 +5,9 @@ use crate::error::ClientError;
 
 /// A short, plain explanation of a failed connection attempt (no "is it running?" guesswork
 /// beyond what the error really says).
+/// How the reason for an HTTP 429 on sign-in starts (the connection screen titles it apart).
+pub const RATE_LIMITED: &str = "too many failed sign-ins from this address;";
+
 pub fn plain_reason(error: &ClientError) -> String {
     match error {
         ClientError::Unreachable { reason, .. } => plain_io(reason),
@@ -20,6 +23,9 @@ pub fn plain_reason(error: &ClientError) -> String {
         ),
         ClientError::Timeout(secs) => format!("the server did not answer within {secs} seconds"),
         ClientError::Disconnected(reason) => format!("the connection dropped ({reason})"),
+        ClientError::AuthRateLimited { retry_after } => {
+            format!("{RATE_LIMITED} try again in {retry_after} s")
+        }
         other => other.to_string(),
     }
 }

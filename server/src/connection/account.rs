@@ -1,4 +1,4 @@
-//! Answering `account` requests (managing API tokens) on a connection: the work runs on the
+//! Answering `account` requests (managing API tokens and invites) on a connection: the work runs on the
 //! blocking pool, the answer carries a new token's secret once, and a revoked or rotated token's
 //! live connections are told to re-check it.
 
@@ -25,6 +25,24 @@ impl Conn {
         let store = self.app.store.clone();
         let (user, token) = (self.user.clone(), self.token.clone());
         let done = tokio::task::spawn_blocking(move || {
+            if matches!(
+                op,
+                AccountOp::CreateInvite { .. }
+                    | AccountOp::ListInvites { .. }
+                    | AccountOp::RevokeInvite { .. }
+            ) {
+                return crate::service::invites::apply(
+                    &store,
+                    &user.id,
+                    token.scope,
+                    &op,
+                    now_ms(),
+                )
+                .map(|result| tokens::Done {
+                    result,
+                    changed: None,
+                });
+            }
             let caller = Caller {
                 user: &user,
                 token: &token,

@@ -7,6 +7,7 @@
 mod boards;
 mod chat;
 mod columns;
+pub mod invites;
 pub mod members;
 mod text;
 pub mod tokens;

@@ -146,10 +146,15 @@ pub fn apply(
 ) -> Result<Done, ApplyError> {
     let request = op.name();
     match op {
-        // A workspace change: it goes through the writer (see `connection::account`).
-        AccountOp::AddBot { .. } | AccountOp::CreateWorkspace { .. } => Err(ApplyError::reject(
+        // A workspace change: it goes through the writer (see `connection::account`); invites
+        // have their own service.
+        AccountOp::AddBot { .. }
+        | AccountOp::CreateWorkspace { .. }
+        | AccountOp::CreateInvite { .. }
+        | AccountOp::ListInvites { .. }
+        | AccountOp::RevokeInvite { .. } => Err(ApplyError::reject(
             ErrorCode::Internal,
-            "workspace changes go through the writer",
+            "workspace changes and invites are not token requests",
         )),
         AccountOp::CreateToken {
             name,

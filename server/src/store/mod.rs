@@ -182,6 +182,7 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(MESSAGES)?;
     txn.open_table(MESSAGE_IDS)?;
     txn.open_table(REQUESTS)?;
+    txn.open_table(INVITES)?;
     Ok(())
 }
 

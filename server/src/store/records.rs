@@ -31,3 +31,22 @@ pub struct TokenRecord {
     #[serde(default)]
     pub last_used_at: Option<i64>,
 }
+
+/// An invitation to a workspace. Only the SHA-256 of its code's secret part is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRecord {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub role: warren_protocol::Role,
+    pub created_by: Id,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// How many people it may let in, in all.
+    pub uses: u32,
+    /// How many it has let in.
+    pub used: u32,
+    /// When it was revoked; `None` while it is not.
+    pub revoked_at: Option<i64>,
+    /// Lowercase hex SHA-256 of the secret part of the code.
+    pub secret_sha256: String,
+}

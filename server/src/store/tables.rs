@@ -63,3 +63,8 @@ pub const MESSAGE_IDS: TableDefinition<(&str, &str), (&str, u64)> =
 /// idempotent retries. Pruned after [`crate::limits::REQUEST_ID_TTL_SECS`].
 pub const REQUESTS: TableDefinition<(&str, &str), (&str, u64, i64)> =
     TableDefinition::new("requests: (user_id, request_id) -> (workspace_id, seq, at_ms)");
+
+/// `invite_id → InviteRecord`: invitations with the SHA-256 of their code's secret (never the
+/// code), the workspace and role they grant, and their uses; revoked ones stay (marked).
+pub const INVITES: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("invites: invite_id -> invite record");

@@ -117,8 +117,13 @@ pub fn lines(app: &App, now: Instant, width: usize) -> Vec<Line<'static>> {
             } else {
                 format!("trying again in {secs}s")
             };
+            let title = if reason.starts_with(crate::tui::trouble::RATE_LIMITED) {
+                "The server is not letting this address sign in yet"
+            } else {
+                "Cannot reach the warren server"
+            };
             [
-                vec![heading("Cannot reach the warren server"), Line::raw("")],
+                vec![heading(title), Line::raw("")],
                 field("Where", server, "ui.text"),
                 field("Why", sanitize::line(reason), "ui.error"),
                 field("Next", format!("{next} ({quit})"), "ui.muted"),
