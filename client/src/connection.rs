@@ -558,8 +558,18 @@ fn route(
     };
     let waiter = request_id.and_then(|id| pending.remove(id));
     match (waiter, message) {
-        (Some(tx), ServerMessage::Error { code, message, .. }) => {
-            let _ = tx.send(Err(ClientError::Server(WireError::new(code, message))));
+        (
+            Some(tx),
+            ServerMessage::Error {
+                code,
+                message,
+                retry_after_ms,
+                ..
+            },
+        ) => {
+            let mut error = WireError::new(code, message);
+            error.retry_after_ms = retry_after_ms;
+            let _ = tx.send(Err(ClientError::Server(error)));
         }
         (Some(tx), message) => {
             let _ = tx.send(Ok(message));

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     /// The server holds as many connections as it allows (from this address or in total). Sent
     /// as an HTTP 503 body before any upgrade.
     TooManyConnections,
+    /// The token (or, for connections, the address) sent requests or opened connections faster
+    /// than the server allows. Nothing was applied; wait `retry_after_ms` and re-send with the
+    /// **same** request id (an HTTP 429 body, with a `Retry-After` header, for connections).
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -68,6 +72,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::StorageFull => "storage_full",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::RateLimited => "rate_limited",
         }
     }
 }
@@ -85,6 +90,9 @@ impl std::fmt::Display for ErrorCode {
 pub struct WireError {
     pub code: ErrorCode,
     pub message: String,
+    /// With `rate_limited`: how long to wait before re-sending, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl WireError {
@@ -93,6 +101,13 @@ impl WireError {
         Self {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same error, saying how long to wait before re-sending (`rate_limited`).
+    pub fn with_retry_after_ms(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }

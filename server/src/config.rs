@@ -32,7 +32,8 @@ pub struct ConfigFile {
     pub store: Option<StoreSection>,
     /// `[limits]`: deadlines and connection caps (the `serve` flags of the same names).
     pub limits: Option<LimitsSection>,
-    /// `[rate_limits]`: reserved; its keys come with rate limiting.
+    /// `[rate_limits]`: token buckets per token and connection rates (the `serve` flags of the
+    /// same names).
     pub rate_limits: Option<RateLimitsSection>,
     /// `[retention]`: reserved; its keys come with retention jobs.
     pub retention: Option<RetentionSection>,
@@ -84,10 +85,17 @@ impl Seconds {
     }
 }
 
-/// `[rate_limits]`: no keys yet (the section is accepted so a file can carry it).
+/// `[rate_limits]`: each key is the `serve` flag of the same name; `0` turns a limit off.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RateLimitsSection {}
+pub struct RateLimitsSection {
+    pub commands_per_second: Option<u32>,
+    pub commands_burst: Option<u32>,
+    pub queries_per_second: Option<u32>,
+    pub queries_burst: Option<u32>,
+    pub connections_per_token_per_minute: Option<u32>,
+    pub connections_per_ip_per_minute: Option<u32>,
+}
 
 /// `[retention]`: no keys yet (the section is accepted so a file can carry it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -213,6 +221,30 @@ pub fn apply_limits(
             limits.max_catch_ups = v;
         }
     }
+    if let Some(r) = &file.rate_limits {
+        let rates = &mut limits.rates;
+        let keys = [
+            ("commands_per_second", r.commands_per_second, &mut rates.commands_per_second),
+            ("commands_burst", r.commands_burst, &mut rates.commands_burst),
+            ("queries_per_second", r.queries_per_second, &mut rates.queries_per_second),
+            ("queries_burst", r.queries_burst, &mut rates.queries_burst),
+            (
+                "connections_per_token_per_minute",
+                r.connections_per_token_per_minute,
+                &mut rates.connections_per_token_per_minute,
+            ),
+            (
+                "connections_per_ip_per_minute",
+                r.connections_per_ip_per_minute,
+                &mut rates.connections_per_ip_per_minute,
+            ),
+        ];
+        for (key, value, setting) in keys {
+            if let (Some(v), false) = (value, given(key)) {
+                *setting = v;
+            }
+        }
+    }
     if let (Some(v), false) = (
         file.store.as_ref().and_then(|s| s.cache_mib),
         given("cache_mib"),
@@ -278,6 +310,12 @@ auth_log_interval = 30
 max_catch_ups = 2
 
 [rate_limits]
+commands_per_second = 10
+commands_burst = 50
+queries_per_second = 11
+queries_burst = 60
+connections_per_token_per_minute = 12
+connections_per_ip_per_minute = 0
 
 [retention]
 "#;
@@ -315,6 +353,17 @@ max_catch_ups = 2
         assert_eq!(l.max_connections_per_ip, 50);
         assert_eq!(l.auth_log_interval, Duration::from_secs(30));
         assert_eq!(l.max_catch_ups, 2);
+        assert_eq!(
+            l.rates,
+            crate::rate_limit::RateLimits {
+                commands_per_second: 10,
+                commands_burst: 50,
+                queries_per_second: 11,
+                queries_burst: 60,
+                connections_per_token_per_minute: 12,
+                connections_per_ip_per_minute: 0,
+            }
+        );
     }
 
     #[test]
@@ -342,9 +391,10 @@ max_catch_ups = 2
         );
         let top = ConfigFile::parse("listne = \"x\"\n").expect_err("misspelt");
         assert!(top.contains("line 1") && top.contains("listne"), "{top}");
-        let reserved = ConfigFile::parse("[rate_limits]\ncommands_per_second = 5\n")
-            .expect_err("no rate-limit keys yet");
-        assert!(reserved.contains("line 2"), "{reserved}");
+        let rates = ConfigFile::parse("[rate_limits]\ncommands_per_minute = 5\n")
+            .expect_err("the key is commands_per_second");
+        assert!(rates.contains("line 2"), "{rates}");
+        assert!(rates.contains("commands_per_second"), "{rates}");
         let limit = ConfigFile::parse("[limits]\nheader_timeout_secs = 5\n").expect_err("name");
         assert!(limit.contains("header_timeout_secs"), "{limit}");
     }
@@ -381,7 +431,12 @@ max_catch_ups = 2
             tls_key: Some("/k.pem".into()),
         };
         // The flag parser already put these values into the limits; the file must not undo it.
-        let given = |id: &str| matches!(id, "cache_mib" | "header_timeout" | "max_catch_ups");
+        let given = |id: &str| {
+            matches!(
+                id,
+                "cache_mib" | "header_timeout" | "max_catch_ups" | "commands_burst"
+            )
+        };
         let s = settings(GOOD, flags, given);
         assert_eq!(s.listen, "127.0.0.1:0");
         assert_eq!(s.data, Some("/tmp/other".into()));
@@ -398,6 +453,8 @@ max_catch_ups = 2
         assert_eq!(s.limits.header_timeout, d.header_timeout);
         assert_eq!(s.limits.max_catch_ups, d.max_catch_ups);
         assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
+        assert_eq!(s.limits.rates.commands_burst, d.rates.commands_burst);
+        assert_eq!(s.limits.rates.commands_per_second, 10, "not given: the file's");
     }
 
     #[test]

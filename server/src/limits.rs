@@ -43,6 +43,9 @@ pub struct Limits {
     /// Snapshot builds and store replays that may run at once (reconnect storms queue behind).
     #[arg(long, env = "WARREN_MAX_CATCH_UPS", default_value_t = 4)]
     pub max_catch_ups: usize,
+    /// Requests and new connections per token and per address (`rate_limit`).
+    #[command(flatten)]
+    pub rates: crate::rate_limit::RateLimits,
 }
 
 impl Default for Limits {
@@ -56,6 +59,7 @@ impl Default for Limits {
             cache_mib: 64,
             auth_log_interval: Duration::from_secs(10),
             max_catch_ups: 4,
+            rates: crate::rate_limit::RateLimits::default(),
         }
     }
 }
@@ -142,6 +146,18 @@ mod tests {
             "1",
             "--max-catch-ups",
             "2",
+            "--commands-per-second",
+            "5",
+            "--commands-burst",
+            "6",
+            "--queries-per-second",
+            "7",
+            "--queries-burst",
+            "8",
+            "--connections-per-token-per-minute",
+            "9",
+            "--connections-per-ip-per-minute",
+            "0",
         ])
         .expect("flags parse");
         let l = cli.limits;
@@ -153,6 +169,17 @@ mod tests {
         assert_eq!(l.cache_bytes(), 16 * 1024 * 1024);
         assert_eq!(l.auth_log_interval, Duration::from_secs(1));
         assert_eq!(l.max_catch_ups, 2);
+        assert_eq!(
+            l.rates,
+            crate::rate_limit::RateLimits {
+                commands_per_second: 5,
+                commands_burst: 6,
+                queries_per_second: 7,
+                queries_burst: 8,
+                connections_per_token_per_minute: 9,
+                connections_per_ip_per_minute: 0,
+            }
+        );
     }
 
     #[test]
