@@ -370,6 +370,17 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
             let body = response.body().as_deref().unwrap_or_default();
             let wire: Option<WireError> = serde_json::from_slice(body).ok();
             match (status, wire) {
+                (429, wire) => Err(ClientError::RateLimited {
+                    server: server.clone(),
+                    retry_after_ms: crate::retry::after_ms(
+                        wire.as_ref().and_then(|w| w.retry_after_ms),
+                        response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok()),
+                    ),
+                    message: wire.map_or_else(|| "HTTP 429".to_owned(), |w| w.message),
+                }),
                 (401, Some(wire)) => Err(ClientError::Unauthorized {
                     code: wire.code.to_string(),
                     message: wire.message,

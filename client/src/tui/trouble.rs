@@ -20,6 +20,10 @@ pub fn plain_reason(error: &ClientError) -> String {
         ),
         ClientError::Timeout(secs) => format!("the server did not answer within {secs} seconds"),
         ClientError::Disconnected(reason) => format!("the connection dropped ({reason})"),
+        // The reconnect waits at least as long as the server asked; nothing to do but wait.
+        ClientError::RateLimited { .. } => {
+            "the server is slowing down new connections from this token or address (too many in a short time) — warren connects again by itself".to_owned()
+        }
         other => other.to_string(),
     }
 }
