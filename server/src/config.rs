@@ -86,12 +86,13 @@ impl Seconds {
 }
 
 /// `[rate_limits]`: each key is the `serve` flag of the same name; `0` turns a limit off.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsSection {
-    pub commands_per_second: Option<u32>,
+    /// Fractions allowed (`0.5`: one every two seconds).
+    pub commands_per_second: Option<f64>,
     pub commands_burst: Option<u32>,
-    pub queries_per_second: Option<u32>,
+    pub queries_per_second: Option<f64>,
     pub queries_burst: Option<u32>,
     pub connections_per_token_per_minute: Option<u32>,
     pub connections_per_ip_per_minute: Option<u32>,
@@ -124,6 +125,8 @@ pub enum ConfigError {
     ZeroCache,
     #[error("[limits] {key}: {reason}")]
     BadLimit { key: &'static str, reason: String },
+    #[error("[rate_limits] {key}: {reason}")]
+    BadRate { key: &'static str, reason: String },
 }
 
 impl ConfigFile {
@@ -223,10 +226,18 @@ pub fn apply_limits(
     }
     if let Some(r) = &file.rate_limits {
         let rates = &mut limits.rates;
-        let keys = [
+        let per_second = [
             ("commands_per_second", r.commands_per_second, &mut rates.commands_per_second),
-            ("commands_burst", r.commands_burst, &mut rates.commands_burst),
             ("queries_per_second", r.queries_per_second, &mut rates.queries_per_second),
+        ];
+        for (key, value, setting) in per_second {
+            if let (Some(v), false) = (value, given(key)) {
+                *setting = crate::rate_limit::parse_rate(&v.to_string())
+                    .map_err(|reason| ConfigError::BadRate { key, reason })?;
+            }
+        }
+        let keys = [
+            ("commands_burst", r.commands_burst, &mut rates.commands_burst),
             ("queries_burst", r.queries_burst, &mut rates.queries_burst),
             (
                 "connections_per_token_per_minute",
@@ -312,7 +323,7 @@ max_catch_ups = 2
 [rate_limits]
 commands_per_second = 10
 commands_burst = 50
-queries_per_second = 11
+queries_per_second = 0.5
 queries_burst = 60
 connections_per_token_per_minute = 12
 connections_per_ip_per_minute = 0
@@ -356,9 +367,9 @@ connections_per_ip_per_minute = 0
         assert_eq!(
             l.rates,
             crate::rate_limit::RateLimits {
-                commands_per_second: 10,
+                commands_per_second: 10.0,
                 commands_burst: 50,
-                queries_per_second: 11,
+                queries_per_second: 0.5,
                 queries_burst: 60,
                 connections_per_token_per_minute: 12,
                 connections_per_ip_per_minute: 0,
@@ -454,7 +465,7 @@ connections_per_ip_per_minute = 0
         assert_eq!(s.limits.max_catch_ups, d.max_catch_ups);
         assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
         assert_eq!(s.limits.rates.commands_burst, d.rates.commands_burst);
-        assert_eq!(s.limits.rates.commands_per_second, 10, "not given: the file's");
+        assert_eq!(s.limits.rates.commands_per_second, 10.0, "not given: the file's");
     }
 
     #[test]
@@ -469,6 +480,11 @@ connections_per_ip_per_minute = 0
         let zero = ConfigFile::parse("[store]\ncache_mib = 0\n").expect("parses");
         let zero = apply_limits(&zero, &mut Limits::default(), nothing_given);
         assert!(matches!(zero, Err(ConfigError::ZeroCache)), "{zero:?}");
+        let rate = ConfigFile::parse("[rate_limits]\ncommands_per_second = -2\n").expect("parses");
+        let err = apply_limits(&rate, &mut Limits::default(), nothing_given)
+            .expect_err("a negative rate")
+            .to_string();
+        assert!(err.contains("[rate_limits] commands_per_second"), "{err}");
         let bad = ConfigFile::parse("[limits]\nhello_timeout = 0\n").expect("parses");
         let err = apply_limits(&bad, &mut Limits::default(), nothing_given)
             .expect_err("zero seconds")

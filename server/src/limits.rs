@@ -172,9 +172,9 @@ mod tests {
         assert_eq!(
             l.rates,
             crate::rate_limit::RateLimits {
-                commands_per_second: 5,
+                commands_per_second: 5.0,
                 commands_burst: 6,
-                queries_per_second: 7,
+                queries_per_second: 7.0,
                 queries_burst: 8,
                 connections_per_token_per_minute: 9,
                 connections_per_ip_per_minute: 0,

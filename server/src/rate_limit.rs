@@ -27,18 +27,18 @@ use crate::metrics::Metrics;
 const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 /// The rate limits a running server enforces (`warren-server serve` flags).
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct RateLimits {
     /// Commands one token may send per second, sustained, over all its connections (0: no
     /// limit).
-    #[arg(long, env = "WARREN_COMMANDS_PER_SECOND", default_value_t = 30)]
-    pub commands_per_second: u32,
+    #[arg(long, env = "WARREN_COMMANDS_PER_SECOND", default_value_t = 30.0, value_parser = parse_rate)]
+    pub commands_per_second: f64,
     /// Commands one token may send at once before the per-second rate applies.
     #[arg(long, env = "WARREN_COMMANDS_BURST", default_value_t = 300)]
     pub commands_burst: u32,
     /// Queries one token may send per second, sustained (0: no limit).
-    #[arg(long, env = "WARREN_QUERIES_PER_SECOND", default_value_t = 20)]
-    pub queries_per_second: u32,
+    #[arg(long, env = "WARREN_QUERIES_PER_SECOND", default_value_t = 20.0, value_parser = parse_rate)]
+    pub queries_per_second: f64,
     /// Queries one token may send at once before the per-second rate applies.
     #[arg(long, env = "WARREN_QUERIES_BURST", default_value_t = 200)]
     pub queries_burst: u32,
@@ -55,9 +55,9 @@ pub struct RateLimits {
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            commands_per_second: 30,
+            commands_per_second: 30.0,
             commands_burst: 300,
-            queries_per_second: 20,
+            queries_per_second: 20.0,
             queries_burst: 200,
             connections_per_token_per_minute: 300,
             connections_per_ip_per_minute: 1200,
@@ -69,14 +69,29 @@ impl RateLimits {
     /// Every limit off (for benchmarks and tests that push far more than a person would).
     pub fn off() -> Self {
         Self {
-            commands_per_second: 0,
+            commands_per_second: 0.0,
             commands_burst: 0,
-            queries_per_second: 0,
+            queries_per_second: 0.0,
             queries_burst: 0,
             connections_per_token_per_minute: 0,
             connections_per_ip_per_minute: 0,
         }
     }
+}
+
+/// Parses a rate per second: a number of at least 0 (`0` is off), fractions allowed (`0.5` is
+/// one every two seconds).
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number; write e.g. 30 or 0.5 (0 turns it off)"))?;
+    if !rate.is_finite() || rate < 0.0 || rate > 1_000_000.0 {
+        return Err(format!(
+            "{text:?} is out of range; give a rate between 0 (off) and 1000000 a second"
+        ));
+    }
+    Ok(rate)
 }
 
 /// What a bucket limits, for the refusal's message.
@@ -97,13 +112,18 @@ struct Bucket<K: Hash + Eq + Clone> {
 }
 
 impl<K: Hash + Eq + Clone> Bucket<K> {
-    fn per_second(kind: Kind, per_second: u32, burst: u32) -> Option<Self> {
-        let rate = NonZeroU32::new(per_second)?;
-        let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
+    fn per_second(kind: Kind, per_second: f64, burst: u32) -> Option<Self> {
+        if !per_second.is_finite() || per_second <= 0.0 {
+            return None;
+        }
+        // A burst below one second's worth is raised to it (and to at least one request).
+        let whole = per_second.ceil().min(f64::from(u32::MAX)) as u32;
+        let burst = NonZeroU32::new(burst.max(whole).max(1))?;
+        let quota = Quota::with_period(Duration::from_secs_f64(1.0 / per_second))?;
         Some(Self {
-            limiter: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            limiter: RateLimiter::keyed(quota.allow_burst(burst)),
             kind,
-            rate: format!("{rate} a second, bursts of {burst}"),
+            rate: format!("{per_second} a second, bursts of {burst}"),
         })
     }
 
@@ -277,7 +297,7 @@ mod tests {
     #[test]
     fn a_burst_past_the_bucket_is_refused_with_a_wait_and_counted() {
         let limits = RateLimits {
-            commands_per_second: 1,
+            commands_per_second: 1.0,
             commands_burst: 3,
             ..RateLimits::default()
         };
@@ -334,7 +354,7 @@ mod tests {
     #[test]
     fn a_burst_below_the_rate_is_raised_to_it() {
         let limits = RateLimits {
-            queries_per_second: 5,
+            queries_per_second: 5.0,
             queries_burst: 1,
             ..RateLimits::default()
         };
@@ -343,6 +363,25 @@ mod tests {
             assert!(limiter.query(&token(1)).is_ok());
         }
         assert!(limiter.query(&token(1)).is_err());
+    }
+
+    #[test]
+    fn a_fractional_rate_refills_slowly_and_bad_rates_are_refused() {
+        let limits = RateLimits {
+            commands_per_second: 0.25,
+            commands_burst: 1,
+            ..RateLimits::default()
+        };
+        let (limiter, _) = limiter(&limits);
+        assert!(limiter.command(&token(1)).is_ok());
+        let refused = limiter.command(&token(1)).expect_err("one every 4 s");
+        let ms = refused.retry_after_ms.expect("a wait");
+        assert!((3_000..=4_000).contains(&ms), "{ms}");
+        assert!(refused.message.contains("0.25 a second"), "{refused}");
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        assert_eq!(parse_rate("0"), Ok(0.0));
+        assert!(parse_rate("-1").is_err());
+        assert!(parse_rate("fast").unwrap_err().contains("e.g. 30"));
     }
 
     #[test]

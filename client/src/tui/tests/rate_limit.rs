@@ -33,7 +33,7 @@ async fn rate_limited_commands_are_sent_again_and_all_land_once() {
     let store = Store::open(dir.path()).expect("open");
     let limits = Limits {
         rates: RateLimits {
-            commands_per_second: 4,
+            commands_per_second: 4.0,
             commands_burst: 4,
             ..RateLimits::off()
         },
