@@ -1194,7 +1194,7 @@ fn wire_error_is_pinned() -> TestResult {
     );
     let limited = WireError::new(
         ErrorCode::RateLimited,
-        "this token opened connections faster than the server allows (300 a minute); connect again in 0.2 s",
+        "this token opened connections faster than the server allows (600 a minute); connect again in 0.2 s",
     )
     .with_retry_after_ms(200);
     golden("wire_error_rate_limited", &limited)?;

@@ -44,7 +44,7 @@ pub struct RateLimits {
     pub queries_burst: u32,
     /// New WebSocket connections one token may open per minute, all at once if it likes (0: no
     /// limit).
-    #[arg(long, env = "WARREN_CONNECTIONS_PER_TOKEN_PER_MINUTE", default_value_t = 300)]
+    #[arg(long, env = "WARREN_CONNECTIONS_PER_TOKEN_PER_MINUTE", default_value_t = 600)]
     pub connections_per_token_per_minute: u32,
     /// New WebSocket connections one IP address may open per minute (0: no limit). Checked
     /// before the token, so it also bounds token guessing from one address.
@@ -59,7 +59,7 @@ impl Default for RateLimits {
             commands_burst: 300,
             queries_per_second: 20.0,
             queries_burst: 200,
-            connections_per_token_per_minute: 300,
+            connections_per_token_per_minute: 600,
             connections_per_ip_per_minute: 1200,
         }
     }
