@@ -157,7 +157,8 @@ mod tests {
         .await;
         assert!(matches!(result, Err(ClientError::Timeout(1))));
         assert_eq!(calls.get(), 1);
-        let too_long: Result<(), _> = patiently(|| async { Err(limited(120_000)) }, |_, _| {}).await;
+        let too_long: Result<(), _> =
+            patiently(|| async { Err(limited(120_000)) }, |_, _| {}).await;
         assert!(too_long.is_err());
     }
 
@@ -175,7 +176,10 @@ mod tests {
     fn jitter_adds_at_most_a_tenth() {
         for _ in 0..100 {
             let j = jittered(Duration::from_secs(2));
-            assert!(j >= Duration::from_secs(2) && j <= Duration::from_millis(2200), "{j:?}");
+            assert!(
+                j >= Duration::from_secs(2) && j <= Duration::from_millis(2200),
+                "{j:?}"
+            );
         }
     }
 }

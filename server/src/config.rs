@@ -227,8 +227,16 @@ pub fn apply_limits(
     if let Some(r) = &file.rate_limits {
         let rates = &mut limits.rates;
         let per_second = [
-            ("commands_per_second", r.commands_per_second, &mut rates.commands_per_second),
-            ("queries_per_second", r.queries_per_second, &mut rates.queries_per_second),
+            (
+                "commands_per_second",
+                r.commands_per_second,
+                &mut rates.commands_per_second,
+            ),
+            (
+                "queries_per_second",
+                r.queries_per_second,
+                &mut rates.queries_per_second,
+            ),
         ];
         for (key, value, setting) in per_second {
             if let (Some(v), false) = (value, given(key)) {
@@ -237,7 +245,11 @@ pub fn apply_limits(
             }
         }
         let keys = [
-            ("commands_burst", r.commands_burst, &mut rates.commands_burst),
+            (
+                "commands_burst",
+                r.commands_burst,
+                &mut rates.commands_burst,
+            ),
             ("queries_burst", r.queries_burst, &mut rates.queries_burst),
             (
                 "connections_per_token_per_minute",
@@ -465,7 +477,10 @@ connections_per_ip_per_minute = 0
         assert_eq!(s.limits.max_catch_ups, d.max_catch_ups);
         assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
         assert_eq!(s.limits.rates.commands_burst, d.rates.commands_burst);
-        assert_eq!(s.limits.rates.commands_per_second, 10.0, "not given: the file's");
+        assert_eq!(
+            s.limits.rates.commands_per_second, 10.0,
+            "not given: the file's"
+        );
     }
 
     #[test]

@@ -44,11 +44,19 @@ pub struct RateLimits {
     pub queries_burst: u32,
     /// New WebSocket connections one token may open per minute, all at once if it likes (0: no
     /// limit).
-    #[arg(long, env = "WARREN_CONNECTIONS_PER_TOKEN_PER_MINUTE", default_value_t = 600)]
+    #[arg(
+        long,
+        env = "WARREN_CONNECTIONS_PER_TOKEN_PER_MINUTE",
+        default_value_t = 600
+    )]
     pub connections_per_token_per_minute: u32,
     /// New WebSocket connections one IP address may open per minute (0: no limit). Checked
     /// before the token, so it also bounds token guessing from one address.
-    #[arg(long, env = "WARREN_CONNECTIONS_PER_IP_PER_MINUTE", default_value_t = 1200)]
+    #[arg(
+        long,
+        env = "WARREN_CONNECTIONS_PER_IP_PER_MINUTE",
+        default_value_t = 1200
+    )]
     pub connections_per_ip_per_minute: u32,
 }
 
@@ -86,7 +94,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number; write e.g. 30 or 0.5 (0 turns it off)"))?;
-    if !rate.is_finite() || rate < 0.0 || rate > 1_000_000.0 {
+    if !rate.is_finite() || !(0.0..=1_000_000.0).contains(&rate) {
         return Err(format!(
             "{text:?} is out of range; give a rate between 0 (off) and 1000000 a second"
         ));
@@ -346,7 +354,11 @@ mod tests {
             assert!(limiter.command(&token(1)).is_ok());
             assert!(limiter.query(&token(1)).is_ok());
             assert!(limiter.connection_with(&token(1)).is_ok());
-            assert!(limiter.connection_from(IpAddr::from([127, 0, 0, 1])).is_ok());
+            assert!(
+                limiter
+                    .connection_from(IpAddr::from([127, 0, 0, 1]))
+                    .is_ok()
+            );
         }
         assert_eq!(metrics.rate_limited.load(Ordering::Relaxed), 0);
     }

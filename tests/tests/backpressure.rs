@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use warren_e2e::client::{ConnectOptions, connect_with};
 use warren_e2e::model::assert_gap_free;
-use warren_e2e::{Fixture, Server, connect_hello, post_message};
 use warren_e2e::server::NO_RATE_LIMITS;
+use warren_e2e::{Fixture, Server, connect_hello, post_message};
 
 /// Far more events than the 1,024-frame queue plus what the kernel buffers for a reader that
 /// does not read: the server's send buffer autotunes up to `tcp_wmem` max (4 MiB by default),

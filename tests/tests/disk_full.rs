@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use warren_e2e::raw::get_from;
-use warren_e2e::{Fixture, Server, connect_hello, post_message};
 use warren_e2e::server::NO_RATE_LIMITS;
+use warren_e2e::{Fixture, Server, connect_hello, post_message};
 use warren_protocol::{ErrorCode, ServerMessage};
 
 /// A tmpfs mounted for the test; unmounted (lazily, so it cannot fail on a busy file) on drop.

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use warren_e2e::client::Gone;
 use warren_e2e::model::assert_gap_free;
-use warren_e2e::{Fixture, Server, connect_hello, create_card, post_message};
 use warren_e2e::server::NO_RATE_LIMITS;
+use warren_e2e::{Fixture, Server, connect_hello, create_card, post_message};
 use warren_protocol::{Change, Event, ServerMessage};
 
 const WRITERS: usize = 6;

@@ -6,9 +6,9 @@
 
 use serde_json::json;
 use warren_e2e::client::{ConnectOptions, connect_with};
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, post_message};
 use warren_protocol::Query;
-use warren_e2e::server::NO_RATE_LIMITS;
 
 /// Frames the flooder tries to send; far more than the server may buffer for it.
 const COMMAND_FLOOD: usize = 20_000;
@@ -108,7 +108,8 @@ fn check(what: &str, frames: usize, flooded: &Flooded, server: &Server) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_flood_that_is_never_read_stays_bounded() {
     // Thousands of requests through one token: past the rate limits by design.
-    let server = Server::start_with(&[&["--write-timeout", "2"][..], &NO_RATE_LIMITS].concat()).await;
+    let server =
+        Server::start_with(&[&["--write-timeout", "2"][..], &NO_RATE_LIMITS].concat()).await;
     let state = connect_hello(server.addr, &server.token)
         .await
         .snapshot()
@@ -130,7 +131,8 @@ async fn a_command_flood_that_is_never_read_stays_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_flood_that_is_never_read_stays_bounded() {
     // Thousands of requests through one token: past the rate limits by design.
-    let server = Server::start_with(&[&["--write-timeout", "2"][..], &NO_RATE_LIMITS].concat()).await;
+    let server =
+        Server::start_with(&[&["--write-timeout", "2"][..], &NO_RATE_LIMITS].concat()).await;
     let mut seeder = connect_hello(server.addr, &server.token).await;
     let room = Fixture::from_state(&seeder.snapshot().await).room;
     // 100 messages of 4,000 characters: each page answer is ~400 KB.

@@ -10,8 +10,8 @@ use std::time::Duration;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
-use warren_e2e::{Fixture, Server, bins, connect_hello, post_message};
 use warren_e2e::server::NO_RATE_LIMITS;
+use warren_e2e::{Fixture, Server, bins, connect_hello, post_message};
 
 const HEADS: TableDefinition<&str, u64> = TableDefinition::new("heads: workspace_id -> seq");
 const EVENTS: TableDefinition<(&str, u64), &[u8]> =

@@ -50,7 +50,8 @@ fn retry_after(answer: &str) -> Option<u64> {
         .lines()
         .find_map(|l| {
             let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("retry-after").then(|| value.trim())
+            name.eq_ignore_ascii_case("retry-after")
+                .then(|| value.trim())
         })?
         .parse()
         .ok()
@@ -124,7 +125,9 @@ async fn a_burst_past_the_bucket_is_refused_and_the_cli_succeeds_after_waiting()
         .ok();
     assert_eq!(posted.json()["body"], "after the wait", "{posted:#?}");
     assert!(
-        posted.stderr.contains("slowed down by the server: retrying in"),
+        posted
+            .stderr
+            .contains("slowed down by the server: retrying in"),
         "{posted:#?}"
     );
     let bodies: Vec<String> = ada

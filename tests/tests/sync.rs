@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use warren_e2e::model::{Model, assert_gap_free, normalize};
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, create_card, move_card, post_message};
 use warren_protocol::{Change, Command, Event};
-use warren_e2e::server::NO_RATE_LIMITS;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_added_by_one_client_reaches_the_other_live() {

@@ -69,7 +69,9 @@ pub enum NetEvent {
     },
     /// The server refused a request (a command of the outbox, or a history page) for coming too
     /// fast; it is sent again by itself after `retry_in`. Nothing is lost.
-    SlowedDown { retry_in: Duration },
+    SlowedDown {
+        retry_in: Duration,
+    },
 }
 
 /// How many times a history page is asked for while the server says to slow down (a command is

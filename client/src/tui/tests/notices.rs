@@ -196,7 +196,10 @@ fn a_rate_limited_change_says_it_is_slowed_down_and_stays_pending() {
     });
     let notice = app.notice.clone().expect("a notice");
     assert_eq!(notice.text, "Slowed down by the server: retrying in 2 s");
-    assert!(!notice.error, "a rate limit is not an error: nothing was lost");
+    assert!(
+        !notice.error,
+        "a rate limit is not an error: nothing was lost"
+    );
     assert_eq!(app.outbox.len(), before, "the change is still waiting");
     assert!(
         app.outbox.items().iter().any(|p| p.request_id == request),
