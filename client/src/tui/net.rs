@@ -111,10 +111,7 @@ pub async fn run(
             }
             Err(e) => {
                 let permanent = matches!(e, ClientError::BadUrl { .. });
-                // A 429 names its wait: never come back sooner, and keep the jittered back-off.
-                let asked = crate::retry::rate_limit_wait(&e).unwrap_or_default();
-                let delay = crate::retry::jittered(backoff.max(asked));
-                let retry_at = (!permanent).then(|| Instant::now() + delay);
+                let retry_at = (!permanent).then(|| Instant::now() + reconnect_delay(backoff, &e));
                 let _ = events.send(NetEvent::Disconnected {
                     reason: plain_reason(&e),
                     retry_at,
@@ -225,6 +222,13 @@ pub async fn run(
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// How long to wait before connecting again after `error`: the back-off, but never less than a
+/// 429's `Retry-After`, with jitter so clients refused together do not return together.
+pub fn reconnect_delay(backoff: Duration, error: &ClientError) -> Duration {
+    let asked = crate::retry::rate_limit_wait(error).unwrap_or_default();
+    crate::retry::jittered(backoff.max(asked))
 }
 
 /// Sends a request until the server stops refusing it with `rate_limited`: each refusal is

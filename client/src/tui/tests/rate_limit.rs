@@ -103,3 +103,34 @@ async fn rate_limited_commands_are_sent_again_and_all_land_once() {
     let _ = stop.send(());
     let _ = server.await;
 }
+
+#[test]
+fn a_reconnect_after_429_waits_at_least_retry_after_and_keeps_its_jitter() {
+    use crate::error::ClientError;
+    let limited = ClientError::RateLimited {
+        server: "http://127.0.0.1:1".into(),
+        message: "slow down".into(),
+        retry_after_ms: 5000,
+    };
+    let refused = ClientError::Unreachable {
+        server: "http://127.0.0.1:1".into(),
+        reason: "connection refused".into(),
+    };
+    for _ in 0..50 {
+        let delay = net::reconnect_delay(net::FIRST_BACKOFF, &limited);
+        assert!(
+            delay >= Duration::from_secs(5) && delay <= Duration::from_millis(5250),
+            "{delay:?}"
+        );
+        let delay = net::reconnect_delay(net::MAX_BACKOFF, &limited);
+        assert!(
+            delay >= net::MAX_BACKOFF,
+            "the longer back-off wins: {delay:?}"
+        );
+        let delay = net::reconnect_delay(net::FIRST_BACKOFF, &refused);
+        assert!(
+            delay >= net::FIRST_BACKOFF && delay <= net::FIRST_BACKOFF * 11 / 10,
+            "{delay:?}"
+        );
+    }
+}
