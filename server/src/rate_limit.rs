@@ -87,6 +87,11 @@ impl RateLimits {
     }
 }
 
+/// The slowest rate per second that is not "off" (one request every 1,000 s).
+pub const MIN_RATE: f64 = 0.001;
+/// The fastest rate per second.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
 /// Parses a rate per second: a number of at least 0 (`0` is off), fractions allowed (`0.5` is
 /// one every two seconds).
 pub fn parse_rate(text: &str) -> Result<f64, String> {
@@ -94,9 +99,10 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number; write e.g. 30 or 0.5 (0 turns it off)"))?;
-    if !rate.is_finite() || !(0.0..=1_000_000.0).contains(&rate) {
+    let off = rate == 0.0;
+    if !rate.is_finite() || !(off || (MIN_RATE..=MAX_RATE).contains(&rate)) {
         return Err(format!(
-            "{text:?} is out of range; give a rate between 0 (off) and 1000000 a second"
+            "{text:?} is out of range; give 0 (off) or a rate between {MIN_RATE} and {MAX_RATE} a second"
         ));
     }
     Ok(rate)
@@ -124,6 +130,7 @@ impl<K: Hash + Eq + Clone> Bucket<K> {
         if !per_second.is_finite() || per_second <= 0.0 {
             return None;
         }
+        let per_second = per_second.clamp(MIN_RATE, MAX_RATE);
         // A burst below one second's worth is raised to it (and to at least one request).
         let whole = per_second.ceil().min(f64::from(u32::MAX)) as u32;
         let burst = NonZeroU32::new(burst.max(whole).max(1))?;
@@ -393,6 +400,11 @@ mod tests {
         assert_eq!(parse_rate("0.5"), Ok(0.5));
         assert_eq!(parse_rate("0"), Ok(0.0));
         assert!(parse_rate("-1").is_err());
+        assert!(
+            parse_rate("1e-300").is_err(),
+            "a period too long to represent"
+        );
+        assert!(parse_rate("1e9").is_err());
         assert!(parse_rate("fast").unwrap_err().contains("e.g. 30"));
     }
 
