@@ -30,16 +30,18 @@ const FORGET_EVERY: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct RateLimits {
     /// Commands one token may send per second, sustained, over all its connections (0: no
-    /// limit).
+    /// limit; fractions allowed: 0.5 is one every 2 s).
     #[arg(long, env = "WARREN_COMMANDS_PER_SECOND", default_value_t = 30.0, value_parser = parse_rate)]
     pub commands_per_second: f64,
-    /// Commands one token may send at once before the per-second rate applies.
+    /// Commands one token may send at once before the per-second rate applies (never less than
+    /// one second's worth).
     #[arg(long, env = "WARREN_COMMANDS_BURST", default_value_t = 300)]
     pub commands_burst: u32,
-    /// Queries one token may send per second, sustained (0: no limit).
+    /// Queries one token may send per second, sustained (0: no limit; fractions allowed).
     #[arg(long, env = "WARREN_QUERIES_PER_SECOND", default_value_t = 20.0, value_parser = parse_rate)]
     pub queries_per_second: f64,
-    /// Queries one token may send at once before the per-second rate applies.
+    /// Queries one token may send at once before the per-second rate applies (never less than
+    /// one second's worth).
     #[arg(long, env = "WARREN_QUERIES_BURST", default_value_t = 200)]
     pub queries_burst: u32,
     /// New WebSocket connections one token may open per minute, all at once if it likes (0: no
