@@ -134,3 +134,51 @@ fn a_reconnect_after_429_waits_at_least_retry_after_and_keeps_its_jitter() {
         );
     }
 }
+
+/// The full-screen client's own queries, measured on its update logic: opening every room asks
+/// for one page each, and holding the key that scrolls up (key repeat, hundreds of presses) asks
+/// for one older page at a time, only after the previous one arrived. That is far below the
+/// default query bucket (20 a second, bursts of 200; `docs/deploy.md`).
+#[test]
+fn start_up_and_scrolling_stay_far_below_the_default_query_bucket() {
+    use crate::tui::tests::fixture::*;
+    use warren_protocol::Message;
+
+    let pages = |app: &mut crate::tui::app::App| {
+        app.outbound
+            .drain(..)
+            .filter(|r| matches!(r, NetRequest::Messages { .. }))
+            .count()
+    };
+    let mut app = sample_app();
+    press(&mut app, "2");
+    let mut asked = pages(&mut app);
+    press(&mut app, "]]]]");
+    asked += pages(&mut app);
+    assert!(
+        (1..=2).contains(&asked),
+        "one first page per room (two rooms): {asked}"
+    );
+
+    // Answer the current room's first page with 100 messages and more to come, then hold `k`.
+    let room = app.current_room().expect("a room");
+    let page: Vec<Message> = (0..100u8)
+        .map(|n| message(n, &room, &other(), 100 + u64::from(n), "hi"))
+        .collect();
+    app.on_net(NetEvent::Page {
+        room_id: room.clone(),
+        messages: page,
+        has_more: true,
+    });
+    app.outbound.clear();
+    for _ in 0..300 {
+        press(&mut app, "k");
+    }
+    let older = pages(&mut app);
+    assert_eq!(
+        older, 1,
+        "one older page while it loads, however long the key is held"
+    );
+    let limits = warren_server::rate_limit::RateLimits::default();
+    assert!((asked + older) as u32 * 10 < limits.queries_burst);
+}
