@@ -370,6 +370,29 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
             let body = response.body().as_deref().unwrap_or_default();
             let wire: Option<WireError> = serde_json::from_slice(body).ok();
             match (status, wire) {
+                // Too many failed sign-ins from this address: not retried by itself (the token
+                // or code is likely wrong), only waited out.
+                (429, Some(wire)) if wire.code == ErrorCode::AuthRateLimited => {
+                    Err(ClientError::AuthRateLimited {
+                        retry_after: response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(60),
+                    })
+                }
+                (429, wire) => Err(ClientError::RateLimited {
+                    server: server.clone(),
+                    retry_after_ms: crate::retry::after_ms(
+                        wire.as_ref().and_then(|w| w.retry_after_ms),
+                        response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok()),
+                    ),
+                    message: wire.map_or_else(|| "HTTP 429".to_owned(), |w| w.message),
+                }),
                 (401, Some(wire)) => Err(ClientError::Unauthorized {
                     code: wire.code.to_string(),
                     message: wire.message,
@@ -377,14 +400,6 @@ async fn open_socket(endpoint: &Endpoint, token: &str) -> Result<Socket, ClientE
                 (401, None) => Err(ClientError::Unauthorized {
                     code: "unauthorized".to_owned(),
                     message: "HTTP 401".to_owned(),
-                }),
-                (429, _) => Err(ClientError::AuthRateLimited {
-                    retry_after: response
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(60),
                 }),
                 (_, wire) => Err(ClientError::Handshake {
                     url: endpoint.ws_url(),
@@ -566,8 +581,18 @@ fn route(
     };
     let waiter = request_id.and_then(|id| pending.remove(id));
     match (waiter, message) {
-        (Some(tx), ServerMessage::Error { code, message, .. }) => {
-            let _ = tx.send(Err(ClientError::Server(WireError::new(code, message))));
+        (
+            Some(tx),
+            ServerMessage::Error {
+                code,
+                message,
+                retry_after_ms,
+                ..
+            },
+        ) => {
+            let mut error = WireError::new(code, message);
+            error.retry_after_ms = retry_after_ms;
+            let _ = tx.send(Err(ClientError::Server(error)));
         }
         (Some(tx), message) => {
             let _ = tx.send(Ok(message));

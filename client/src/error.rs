@@ -76,6 +76,17 @@ pub enum ClientError {
         status: u16,
         answer: String,
     },
+    /// The server answered the upgrade with 429: this token or address opened connections faster
+    /// than it allows.
+    #[error(
+        "{server} is slowing down new connections: {message} — wait {} s and try again (close clients you do not need)", crate::retry::whole_secs(*retry_after_ms)
+    )]
+    RateLimited {
+        server: String,
+        message: String,
+        /// How long the server asked to wait, in milliseconds.
+        retry_after_ms: u64,
+    },
     /// The local workspace's data dir or store cannot be used.
     #[error(
         "the local workspace in {path}: {reason} — check that directory, or set WARREN_DATA_DIR to another one"
@@ -128,6 +139,9 @@ fn server_hint(code: ErrorCode) -> &'static str {
         ErrorCode::NoWorkspace => " — pass --workspace ID_OR_NAME",
         ErrorCode::ShuttingDown | ErrorCode::Internal => " — try again in a moment",
         ErrorCode::UnsupportedProtocol => " — upgrade the warren client or server",
+        ErrorCode::RateLimited => {
+            " — this token is sending faster than the server allows; wait a little and try again"
+        }
         _ => "",
     }
 }

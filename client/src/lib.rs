@@ -18,6 +18,7 @@ pub mod names;
 pub mod output;
 pub mod private_file;
 pub mod resolve;
+pub mod retry;
 pub mod sanitize;
 pub mod session;
 pub mod theme;

@@ -13,6 +13,7 @@ use crate::connection::{Ack, Connection, new_request_id};
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
 use crate::resolve;
+use crate::retry::{self, patiently};
 
 /// Where to connect and as whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,10 +102,11 @@ pub fn is_transient(error: &ClientError) -> bool {
 }
 
 impl Session {
-    /// Connects with the given settings and picks the workspace.
+    /// Connects with the given settings and picks the workspace. A connection refused for
+    /// coming too fast (HTTP 429) is tried again after the wait the server names.
     pub async fn open(settings: &Settings) -> Result<Self, ClientError> {
         crate::tls::warn_if_plain(&settings.endpoint);
-        let conn = Connection::connect(&settings.endpoint, &settings.token).await?;
+        let conn = connect_patiently(settings).await?;
         let workspace =
             resolve::pick_workspace(&conn.welcome().workspaces, settings.workspace.as_deref())?
                 .clone();
@@ -122,7 +124,7 @@ impl Session {
 
     /// Replaces the connection with a new one to the same server and workspace.
     pub async fn reconnect(&mut self) -> Result<(), ClientError> {
-        let conn = Connection::connect(&self.settings.endpoint, &self.settings.token).await?;
+        let conn = connect_patiently(&self.settings).await?;
         let old = std::mem::replace(&mut self.conn, conn);
         old.close().await;
         Ok(())
@@ -145,6 +147,12 @@ impl Session {
             match self.reconnect().await {
                 Ok(()) => return Ok(()),
                 Err(e) if is_transient(&e) => delay = (delay * 2).min(Duration::from_secs(30)),
+                // Still refused for coming too fast after the bounded tries: keep backing off,
+                // never sooner than the server asked.
+                Err(e) if retry::rate_limit_wait(&e).is_some() => {
+                    let asked = retry::rate_limit_wait(&e).unwrap_or_default();
+                    delay = retry::jittered((delay * 2).min(Duration::from_secs(30)).max(asked));
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -179,16 +187,20 @@ impl Session {
     }
 
     /// Applies a command in the session's workspace. If the connection fails before the answer
-    /// arrives, reconnects and re-sends it under the same request id, so it is applied once.
+    /// arrives, reconnects and re-sends it under the same request id, so it is applied once; if
+    /// the server refuses it for coming too fast, waits as long as it says and re-sends it
+    /// (under the same request id, a bounded number of times).
     pub async fn command(&mut self, command: Command) -> Result<Ack, ClientError> {
         let request_id = new_request_id()?;
         let mut attempt = 0;
         loop {
-            let result = self
-                .conn
-                .handle()
-                .command_with_id(request_id.clone(), &self.workspace.id, command.clone())
-                .await;
+            let handle = self.conn.handle();
+            let workspace = self.workspace.id.clone();
+            let result = patiently(
+                || handle.command_with_id(request_id.clone(), &workspace, command.clone()),
+                retry::say_waiting,
+            )
+            .await;
             match result {
                 Err(e) if attempt < COMMAND_RETRIES && is_transient(&e) => {
                     attempt += 1;
@@ -209,10 +221,24 @@ impl Session {
         }
     }
 
-    /// Runs a query in the session's workspace.
+    /// Runs a query in the session's workspace, waiting out a rate limit as [`Session::command`]
+    /// does.
     pub async fn query(&self, query: Query) -> Result<QueryResult, ClientError> {
-        self.conn.query(&self.workspace.id, query).await
+        patiently(
+            || self.conn.query(&self.workspace.id, query.clone()),
+            retry::say_waiting,
+        )
+        .await
     }
+}
+
+/// Connects, waiting out a connection-rate limit (HTTP 429) a bounded number of times.
+async fn connect_patiently(settings: &Settings) -> Result<Connection, ClientError> {
+    patiently(
+        || Connection::connect(&settings.endpoint, &settings.token),
+        retry::say_waiting,
+    )
+    .await
 }
 
 #[cfg(test)]

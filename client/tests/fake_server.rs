@@ -196,6 +196,7 @@ fn board_handler() -> Arc<Handler> {
                 request_id: Some(request_id),
                 code: warren_protocol::ErrorCode::NotFound,
                 message: "nope".into(),
+                retry_after_ms: None,
             }]
         }
         _ => vec![],

@@ -51,6 +51,10 @@ pub enum ErrorCode {
     /// recently. Sent as an HTTP 429 body with a `Retry-After` header (seconds); every
     /// authentication from the address is refused until then.
     AuthRateLimited,
+    /// The token (or, for connections, the address) sent requests or opened connections faster
+    /// than the server allows. Nothing was applied; wait `retry_after_ms` and re-send with the
+    /// **same** request id (an HTTP 429 body, with a `Retry-After` header, for connections).
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -77,6 +81,7 @@ impl ErrorCode {
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::InviteUnusable => "invite_unusable",
             ErrorCode::AuthRateLimited => "auth_rate_limited",
+            ErrorCode::RateLimited => "rate_limited",
         }
     }
 }
@@ -94,6 +99,9 @@ impl std::fmt::Display for ErrorCode {
 pub struct WireError {
     pub code: ErrorCode,
     pub message: String,
+    /// With `rate_limited`: how long to wait before re-sending, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl WireError {
@@ -102,6 +110,13 @@ impl WireError {
         Self {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same error, saying how long to wait before re-sending (`rate_limited`).
+    pub fn with_retry_after_ms(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }

@@ -193,6 +193,10 @@ pub enum ServerMessage {
         request_id: Option<RequestId>,
         code: ErrorCode,
         message: String,
+        /// With `rate_limited`: how long to wait before re-sending the request (with the same
+        /// request id), in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     /// This connection fell behind the live stream; the server replays from the store starting
     /// after `from` (the last event it delivered) and carries on. No action is needed; events

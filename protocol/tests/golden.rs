@@ -867,6 +867,7 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 request_id: Some(req(REQ)),
                 code: ErrorCode::NotFound,
                 message: format!("card {CARD} does not exist"),
+                retry_after_ms: None,
             },
         ),
         (
@@ -875,6 +876,7 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 request_id: None,
                 code: ErrorCode::HelloRequired,
                 message: "send hello first".into(),
+                retry_after_ms: None,
             },
         ),
         (
@@ -902,10 +904,22 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 },
             },
         ),
+        (
+            "server_error_rate_limited",
+            ServerMessage::Error {
+                request_id: Some(req(REQ)),
+                code: ErrorCode::RateLimited,
+                message: "this token sent commands faster than the server allows (30 a second, \
+                          bursts of 300); nothing was applied; re-send it with the same request \
+                          id in 1.3 s"
+                    .into(),
+                retry_after_ms: Some(1300),
+            },
+        ),
     ]
 }
 
-const ERROR_CODES: [ErrorCode; 20] = [
+const ERROR_CODES: [ErrorCode; 21] = [
     ErrorCode::BadFrame,
     ErrorCode::BinaryFrame,
     ErrorCode::UnknownType,
@@ -926,6 +940,7 @@ const ERROR_CODES: [ErrorCode; 20] = [
     ErrorCode::TooManyConnections,
     ErrorCode::InviteUnusable,
     ErrorCode::AuthRateLimited,
+    ErrorCode::RateLimited,
 ];
 
 fn error_code_kind(c: &ErrorCode) -> usize {
@@ -950,6 +965,7 @@ fn error_code_kind(c: &ErrorCode) -> usize {
         ErrorCode::TooManyConnections => 17,
         ErrorCode::InviteUnusable => 18,
         ErrorCode::AuthRateLimited => 19,
+        ErrorCode::RateLimited => 20,
     }
 }
 
@@ -1180,6 +1196,12 @@ fn wire_error_is_pinned() -> TestResult {
         error.to_string(),
         "unauthorized: no valid API token; send `Authorization: Bearer wrn_...` with the upgrade request"
     );
+    let limited = WireError::new(
+        ErrorCode::RateLimited,
+        "this token opened connections faster than the server allows (600 a minute); connect again in 0.2 s",
+    )
+    .with_retry_after_ms(200);
+    golden("wire_error_rate_limited", &limited)?;
     Ok(())
 }
 

@@ -35,6 +35,8 @@ pub struct App {
     pub failed_auths: crate::auth_limit::FailedAuths,
     /// Counters for `/metrics` and `warren-server status`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Token buckets for commands, queries and new connections.
+    pub rates: Arc<crate::rate_limit::Limiter>,
 }
 
 impl App {

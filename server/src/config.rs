@@ -32,7 +32,8 @@ pub struct ConfigFile {
     pub store: Option<StoreSection>,
     /// `[limits]`: deadlines and connection caps (the `serve` flags of the same names).
     pub limits: Option<LimitsSection>,
-    /// `[rate_limits]`: rate limits (the `serve` flags of the same names).
+    /// `[rate_limits]`: failed authentications per address, token buckets per token and connection rates (the `serve` flags of the
+    /// same names).
     pub rate_limits: Option<RateLimitsSection>,
     /// `[retention]`: reserved; its keys come with retention jobs.
     pub retention: Option<RetentionSection>,
@@ -84,7 +85,7 @@ impl Seconds {
     }
 }
 
-/// `[rate_limits]`: each key is the `serve` flag of the same name.
+/// `[rate_limits]`: each key is the `serve` flag of the same name; `0` turns a limit off.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsSection {
@@ -92,6 +93,13 @@ pub struct RateLimitsSection {
     pub failed_auth_per_minute: Option<u32>,
     /// The window of `failed_auth_per_minute`, in seconds.
     pub failed_auth_window: Option<Seconds>,
+    /// Fractions allowed (`0.5`: one every two seconds).
+    pub commands_per_second: Option<f64>,
+    pub commands_burst: Option<u32>,
+    pub queries_per_second: Option<f64>,
+    pub queries_burst: Option<u32>,
+    pub connections_per_token_per_minute: Option<u32>,
+    pub connections_per_ip_per_minute: Option<u32>,
 }
 
 /// `[retention]`: no keys yet (the section is accepted so a file can carry it).
@@ -122,7 +130,7 @@ pub enum ConfigError {
     #[error("[limits] {key}: {reason}")]
     BadLimit { key: &'static str, reason: String },
     #[error("[rate_limits] {key}: {reason}")]
-    BadRateLimit { key: &'static str, reason: String },
+    BadRate { key: &'static str, reason: String },
 }
 
 impl ConfigFile {
@@ -226,10 +234,52 @@ pub fn apply_limits(
         }
         if let (Some(v), false) = (r.failed_auth_window, given("failed_auth_window")) {
             limits.failed_auth_window =
-                parse_secs(&v.text()).map_err(|reason| ConfigError::BadRateLimit {
+                parse_secs(&v.text()).map_err(|reason| ConfigError::BadRate {
                     key: "failed_auth_window",
                     reason,
                 })?;
+        }
+        let rates = &mut limits.rates;
+        let per_second = [
+            (
+                "commands_per_second",
+                r.commands_per_second,
+                &mut rates.commands_per_second,
+            ),
+            (
+                "queries_per_second",
+                r.queries_per_second,
+                &mut rates.queries_per_second,
+            ),
+        ];
+        for (key, value, setting) in per_second {
+            if let (Some(v), false) = (value, given(key)) {
+                *setting = crate::rate_limit::parse_rate(&v.to_string())
+                    .map_err(|reason| ConfigError::BadRate { key, reason })?;
+            }
+        }
+        let keys = [
+            (
+                "commands_burst",
+                r.commands_burst,
+                &mut rates.commands_burst,
+            ),
+            ("queries_burst", r.queries_burst, &mut rates.queries_burst),
+            (
+                "connections_per_token_per_minute",
+                r.connections_per_token_per_minute,
+                &mut rates.connections_per_token_per_minute,
+            ),
+            (
+                "connections_per_ip_per_minute",
+                r.connections_per_ip_per_minute,
+                &mut rates.connections_per_ip_per_minute,
+            ),
+        ];
+        for (key, value, setting) in keys {
+            if let (Some(v), false) = (value, given(key)) {
+                *setting = v;
+            }
         }
     }
     if let (Some(v), false) = (
@@ -299,6 +349,12 @@ max_catch_ups = 2
 [rate_limits]
 failed_auth_per_minute = 10
 failed_auth_window = 30
+commands_per_second = 10
+commands_burst = 50
+queries_per_second = 0.5
+queries_burst = 60
+connections_per_token_per_minute = 12
+connections_per_ip_per_minute = 0
 
 [retention]
 "#;
@@ -338,6 +394,17 @@ failed_auth_window = 30
         assert_eq!(l.max_catch_ups, 2);
         assert_eq!(l.failed_auth_per_minute, 10);
         assert_eq!(l.failed_auth_window, Duration::from_secs(30));
+        assert_eq!(
+            l.rates,
+            crate::rate_limit::RateLimits {
+                commands_per_second: 10.0,
+                commands_burst: 50,
+                queries_per_second: 0.5,
+                queries_burst: 60,
+                connections_per_token_per_minute: 12,
+                connections_per_ip_per_minute: 0,
+            }
+        );
     }
 
     #[test]
@@ -371,6 +438,10 @@ failed_auth_window = 30
             unknown.contains("line 2") && unknown.contains("failed_auth_per_minute"),
             "{unknown}"
         );
+        let rates = ConfigFile::parse("[rate_limits]\ncommands_per_minute = 5\n")
+            .expect_err("the key is commands_per_second");
+        assert!(rates.contains("line 2"), "{rates}");
+        assert!(rates.contains("commands_per_second"), "{rates}");
         let limit = ConfigFile::parse("[limits]\nheader_timeout_secs = 5\n").expect_err("name");
         assert!(limit.contains("header_timeout_secs"), "{limit}");
     }
@@ -410,7 +481,11 @@ failed_auth_window = 30
         let given = |id: &str| {
             matches!(
                 id,
-                "cache_mib" | "header_timeout" | "max_catch_ups" | "failed_auth_per_minute"
+                "cache_mib"
+                    | "header_timeout"
+                    | "max_catch_ups"
+                    | "failed_auth_per_minute"
+                    | "commands_burst"
             )
         };
         let s = settings(GOOD, flags, given);
@@ -431,6 +506,11 @@ failed_auth_window = 30
         assert_eq!(s.limits.failed_auth_per_minute, d.failed_auth_per_minute);
         assert_eq!(s.limits.max_connections_per_ip, 50, "not given: the file's");
         assert_eq!(s.limits.failed_auth_window, Duration::from_secs(30));
+        assert_eq!(s.limits.rates.commands_burst, d.rates.commands_burst);
+        assert_eq!(
+            s.limits.rates.commands_per_second, 10.0,
+            "not given: the file's"
+        );
     }
 
     #[test]
@@ -445,6 +525,11 @@ failed_auth_window = 30
         let zero = ConfigFile::parse("[store]\ncache_mib = 0\n").expect("parses");
         let zero = apply_limits(&zero, &mut Limits::default(), nothing_given);
         assert!(matches!(zero, Err(ConfigError::ZeroCache)), "{zero:?}");
+        let rate = ConfigFile::parse("[rate_limits]\ncommands_per_second = -2\n").expect("parses");
+        let err = apply_limits(&rate, &mut Limits::default(), nothing_given)
+            .expect_err("a negative rate")
+            .to_string();
+        assert!(err.contains("[rate_limits] commands_per_second"), "{err}");
         let bad = ConfigFile::parse("[limits]\nhello_timeout = 0\n").expect("parses");
         let err = apply_limits(&bad, &mut Limits::default(), nothing_given)
             .expect_err("zero seconds")

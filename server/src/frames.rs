@@ -39,10 +39,20 @@ pub fn text(message: &ServerMessage) -> Utf8Bytes {
 
 /// Serialises an `error` frame.
 pub fn error_text(request_id: Option<RequestId>, code: ErrorCode, message: &str) -> Utf8Bytes {
+    wire_error_text(request_id, &warren_protocol::WireError::new(code, message))
+}
+
+/// Serialises an `error` frame from a wire error (with its `retry_after_ms`, if any).
+pub fn wire_error_text(
+    request_id: Option<RequestId>,
+    error: &warren_protocol::WireError,
+) -> Utf8Bytes {
+    let code = error.code;
     let msg = ServerMessage::Error {
         request_id,
         code,
-        message: message.to_owned(),
+        message: error.message.clone(),
+        retry_after_ms: error.retry_after_ms,
     };
     serde_json::to_string(&msg)
         .unwrap_or_else(|_| format!(r#"{{"type":"error","code":"{code}","message":"internal"}}"#))

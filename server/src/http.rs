@@ -84,6 +84,21 @@ pub(crate) fn too_many_failures(app: &App, wait: std::time::Duration) -> Respons
     response
 }
 
+/// HTTP 429 for a connection over a rate limit: `Retry-After` in whole seconds, and the wait in
+/// milliseconds in the body (`retry_after_ms`).
+fn rate_limited_response(error: &WireError) -> Response {
+    let secs = crate::rate_limit::retry_after_secs(error.retry_after_ms.unwrap_or(1000));
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::CONNECTION, "close".to_owned()),
+            (header::RETRY_AFTER, secs.to_string()),
+        ],
+        axum::Json(error.clone()),
+    )
+        .into_response()
+}
+
 /// Read buffer of an upgraded socket. Our frames are small; a larger one is read in several
 /// chunks. tungstenite's default (128 KiB, allocated up front) was most of an idle
 /// connection's memory.
@@ -105,6 +120,11 @@ async fn websocket(
             ErrorCode::TooManyConnections,
             Refused::Total.message(),
         );
+    }
+    if let Some(ip) = ip
+        && let Err(limited) = app.rates.connection_from(ip)
+    {
+        return rate_limited_response(&limited);
     }
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -175,6 +195,10 @@ async fn websocket(
             );
         }
     };
+    if let Err(limited) = app.rates.connection_with(&user.1.id) {
+        tracing::debug!(user = %user.0.id, "a token opened connections too fast");
+        return rate_limited_response(&limited);
+    }
     if *app.shutdown.borrow() {
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,

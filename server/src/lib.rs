@@ -25,6 +25,7 @@ pub mod join;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
+pub mod rate_limit;
 pub mod refusals;
 pub mod server;
 pub mod service;

@@ -50,6 +50,9 @@ pub struct Limits {
     /// The window of --failed-auth-per-minute, in seconds (a minute; shorter only for tests).
     #[arg(long, env = "WARREN_FAILED_AUTH_WINDOW", default_value = "60", value_parser = parse_secs)]
     pub failed_auth_window: Duration,
+    /// Requests and new connections per token and per address (`rate_limit`).
+    #[command(flatten)]
+    pub rates: crate::rate_limit::RateLimits,
 }
 
 impl Default for Limits {
@@ -65,6 +68,7 @@ impl Default for Limits {
             max_catch_ups: 4,
             failed_auth_per_minute: 5,
             failed_auth_window: Duration::from_secs(60),
+            rates: crate::rate_limit::RateLimits::default(),
         }
     }
 }
@@ -155,6 +159,18 @@ mod tests {
             "0",
             "--failed-auth-window",
             "2",
+            "--commands-per-second",
+            "5",
+            "--commands-burst",
+            "6",
+            "--queries-per-second",
+            "7",
+            "--queries-burst",
+            "8",
+            "--connections-per-token-per-minute",
+            "9",
+            "--connections-per-ip-per-minute",
+            "0",
         ])
         .expect("flags parse");
         let l = cli.limits;
@@ -168,6 +184,17 @@ mod tests {
         assert_eq!(l.max_catch_ups, 2);
         assert_eq!(l.failed_auth_per_minute, 0);
         assert_eq!(l.failed_auth_window, Duration::from_secs(2));
+        assert_eq!(
+            l.rates,
+            crate::rate_limit::RateLimits {
+                commands_per_second: 5.0,
+                commands_burst: 6,
+                queries_per_second: 7.0,
+                queries_burst: 8,
+                connections_per_token_per_minute: 9,
+                connections_per_ip_per_minute: 0,
+            }
+        );
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl Histogram {
 #[derive(Debug)]
 pub struct Metrics {
     started: Instant,
-    /// Requests refused by a rate limit; stays 0 until rate limits exist.
+    /// Commands, queries and new connections refused by a rate limit (`rate_limit`).
     pub rate_limited: AtomicU64,
     /// `(when, commands total)` once a second over the last minute.
     samples: Mutex<VecDeque<(Instant, u64)>>,
@@ -293,7 +293,7 @@ impl Gathered<'_> {
         metric(
             "warren_rate_limited_total",
             "counter",
-            "Requests refused by a rate limit.",
+            "Commands, queries and new connections refused by a rate limit.",
             status.rate_limited_total.to_string(),
         );
         let name = "warren_commit_latency_seconds";

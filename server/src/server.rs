@@ -97,6 +97,12 @@ pub async fn bind_store_with(
     let (shutdown_tx, shutdown) = watch::channel(false);
     let refusals = Arc::new(Refusals::new(limits.auth_log_interval));
     refusals.spawn_reporter();
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let rates = Arc::new(crate::rate_limit::Limiter::new(
+        &limits.rates,
+        metrics.clone(),
+    ));
+    rates.spawn_forgetting();
     let app = Arc::new(App {
         store,
         hub,
@@ -112,7 +118,8 @@ pub async fn bind_store_with(
             limits.failed_auth_window,
         ),
         limits,
-        metrics: Arc::default(),
+        metrics,
+        rates,
     });
     Ok(Bound {
         listener,

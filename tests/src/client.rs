@@ -277,6 +277,7 @@ impl Client {
                 request_id: None,
                 code,
                 message,
+                ..
             } => self.loose_errors.push((code, message)),
             ServerMessage::Ack { ref request_id, .. }
             | ServerMessage::Result { ref request_id, .. }

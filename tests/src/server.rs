@@ -22,6 +22,20 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// The line prefix `warren-server serve` prints once it is listening.
 const LISTENING: &str = "warren-server listening on http://";
 
+/// `serve` flags that turn every rate limit off, for tests and benchmarks that push far more
+/// commands, queries or connections through one token (and from one address) than a person
+/// would: the defaults (`docs/deploy.md`) would slow them down, which is not what they measure.
+pub const NO_RATE_LIMITS: [&str; 8] = [
+    "--commands-per-second",
+    "0",
+    "--queries-per-second",
+    "0",
+    "--connections-per-token-per-minute",
+    "0",
+    "--connections-per-ip-per-minute",
+    "0",
+];
+
 /// A running (or stopped) server with its data directory.
 pub struct Server {
     dir: TempDir,

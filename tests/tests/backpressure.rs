@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use warren_e2e::client::{ConnectOptions, connect_with};
 use warren_e2e::model::assert_gap_free;
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, post_message};
 
 /// Far more events than the 1,024-frame queue plus what the kernel buffers for a reader that
@@ -18,7 +19,8 @@ const WINDOW: usize = 64;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_is_resynced_and_misses_nothing() {
-    let server = Server::start().await;
+    // 4,000 commands through one token as fast as possible: past the rate limits by design.
+    let server = Server::start_with(&NO_RATE_LIMITS).await;
     let options = ConnectOptions {
         authorization: Some(format!("Bearer {}", server.token)),
         recv_buffer: Some(4096),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use warren_e2e::raw::get_from;
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, post_message};
 use warren_protocol::{ErrorCode, ServerMessage};
 
@@ -78,7 +79,8 @@ async fn a_full_disk_is_reported_and_recovered_without_a_restart() {
         }
     };
     let mount_point = dir.path().to_path_buf();
-    let mut server = Server::start_in(dir, &[]).await;
+    // Writes until the disk is full, as fast as it can: past the command rate limit by design.
+    let mut server = Server::start_in(dir, &NO_RATE_LIMITS).await;
     let mut client = connect_hello(server.addr, &server.token).await;
     let room = Fixture::from_state(&client.snapshot().await).room;
     let filler = mount_point.join("filler");

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use warren_e2e::client::Gone;
 use warren_e2e::model::assert_gap_free;
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, create_card, post_message};
 use warren_protocol::{Change, Event, ServerMessage};
 
@@ -158,7 +159,8 @@ async fn assert_acked_survived(server: &Server, fixture: &Fixture, written: &[Wr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acked_commands_survive_kill_9() {
-    let mut server = Server::start().await;
+    // Writers on one token send as fast as the server commits: past the rate limits by design.
+    let mut server = Server::start_with(&NO_RATE_LIMITS).await;
     let mut setup = connect_hello(server.addr, &server.token).await;
     let fixture = Fixture::from_state(&setup.snapshot().await);
     setup.close().await;
@@ -177,7 +179,8 @@ async fn acked_commands_survive_kill_9() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_closes_with_1001_and_exits_0() {
-    let mut server = Server::start().await;
+    // Writers on one token send as fast as the server commits: past the rate limits by design.
+    let mut server = Server::start_with(&NO_RATE_LIMITS).await;
     let mut idle = connect_hello(server.addr, &server.token).await;
     let fixture = Fixture::from_state(&idle.subscribe(None).await.snapshot.expect("snapshot"));
 

@@ -6,6 +6,7 @@
 
 use serde_json::json;
 use warren_e2e::client::{ConnectOptions, connect_with};
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, post_message};
 use warren_protocol::Query;
 
@@ -106,7 +107,9 @@ fn check(what: &str, frames: usize, flooded: &Flooded, server: &Server) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_flood_that_is_never_read_stays_bounded() {
-    let server = Server::start_with(&["--write-timeout", "2"]).await;
+    // Thousands of requests through one token: past the rate limits by design.
+    let server =
+        Server::start_with(&[&["--write-timeout", "2"][..], &NO_RATE_LIMITS].concat()).await;
     let state = connect_hello(server.addr, &server.token)
         .await
         .snapshot()
@@ -127,7 +130,9 @@ async fn a_command_flood_that_is_never_read_stays_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_flood_that_is_never_read_stays_bounded() {
-    let server = Server::start_with(&["--write-timeout", "2"]).await;
+    // Thousands of requests through one token: past the rate limits by design.
+    let server =
+        Server::start_with(&[&["--write-timeout", "2"][..], &NO_RATE_LIMITS].concat()).await;
     let mut seeder = connect_hello(server.addr, &server.token).await;
     let room = Fixture::from_state(&seeder.snapshot().await).room;
     // 100 messages of 4,000 characters: each page answer is ~400 KB.

@@ -2,6 +2,7 @@
 //! at most 30 KiB per connection (it was ~143 KiB with tungstenite's default 128 KiB buffers).
 //! `cargo bench -p warren-e2e --bench sync` (phase 4) measures the same with 1,000 connections.
 
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Server, connect_hello};
 
 const CONNECTIONS: usize = 300;
@@ -9,7 +10,12 @@ const LIMIT_KIB: u64 = 30;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_subscribed_connection_costs_at_most_30_kib() {
-    let server = Server::start_with(&["--max-connections-per-ip", "100000"]).await;
+    // Hundreds of connections with one token from one address: past the connection-rate limits
+    // by design.
+    let server = Server::start_with(
+        &[&["--max-connections-per-ip", "100000"][..], &NO_RATE_LIMITS].concat(),
+    )
+    .await;
     // One connection first, so one-time allocations are in the baseline.
     let mut first = connect_hello(server.addr, &server.token).await;
     let head = first.subscribe(None).await.synced;

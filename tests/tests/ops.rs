@@ -10,6 +10,7 @@ use std::time::Duration;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, bins, connect_hello, post_message};
 
 const HEADS: TableDefinition<&str, u64> = TableDefinition::new("heads: workspace_id -> seq");
@@ -175,7 +176,8 @@ fn copy_of(backup: &Path, name: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_under_twenty_writers_is_a_consistent_prefix_that_check_accepts() {
-    let server = Server::start().await;
+    // 20 writers on one token push thousands of commands: past the rate limits by design.
+    let server = Server::start_with(&NO_RATE_LIMITS).await;
     let mut reader = connect_hello(server.addr, &server.token).await;
     let fixture = Fixture::from_state(&reader.snapshot().await);
     let ws = reader.workspace().to_string();

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use warren_e2e::model::{Model, assert_gap_free, normalize};
+use warren_e2e::server::NO_RATE_LIMITS;
 use warren_e2e::{Fixture, Server, connect_hello, create_card, move_card, post_message};
 use warren_protocol::{Change, Command, Event};
 
@@ -103,7 +104,8 @@ async fn concurrent_client(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_clients_converge_on_one_gap_free_stream() {
-    let server = Server::start().await;
+    // 1,000 commands at once through one token: past the command rate limit by design.
+    let server = Server::start_with(&NO_RATE_LIMITS).await;
     let mut observer = connect_hello(server.addr, &server.token).await;
     let initial = observer.snapshot().await;
     let fixture = Fixture::from_state(&initial);

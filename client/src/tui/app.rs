@@ -295,6 +295,10 @@ impl App {
             } => {
                 self.model.apply_page(&room_id, messages, has_more);
             }
+            NetEvent::SlowedDown { retry_in } => {
+                // Not an error: the change stays in the outbox and goes out by itself.
+                self.notify(notices::slowed_down(retry_in), false);
+            }
             NetEvent::PageFailed { room_id, error } => {
                 if let Some(h) = self.model.history.get_mut(&room_id) {
                     h.loading = false;

@@ -67,7 +67,16 @@ pub enum NetEvent {
         room_id: Id,
         error: String,
     },
+    /// The server refused a request (a command of the outbox, or a history page) for coming too
+    /// fast; it is sent again by itself after `retry_in`. Nothing is lost.
+    SlowedDown {
+        retry_in: Duration,
+    },
 }
+
+/// How many times a history page is asked for while the server says to slow down (a command is
+/// re-sent for as long as the connection lasts: it is the user's change).
+pub const PAGE_TRIES: u32 = 10;
 
 /// How to reach the server.
 #[derive(Debug, Clone)]
@@ -163,7 +172,10 @@ pub async fn run(
                         let events = events.clone();
                         let workspace = workspace.clone();
                         tokio::spawn(async move {
-                            match handle.command_with_id(request_id.clone(), &workspace, command).await {
+                            let sent = resend_while_limited(&events, None, || {
+                                handle.command_with_id(request_id.clone(), &workspace, command.clone())
+                            });
+                            match sent.await {
                                 Ok(ack) => {
                                     let _ = events.send(NetEvent::Acked(request_id, Box::new(ack)));
                                 }
@@ -182,7 +194,10 @@ pub async fn run(
                         let workspace = workspace.clone();
                         tokio::spawn(async move {
                             let query = Query::Messages { room_id: room_id.clone(), before, limit: 100 };
-                            let event = match handle.query(&workspace, query).await {
+                            let page = resend_while_limited(&events, Some(PAGE_TRIES), || {
+                                handle.query(&workspace, query.clone())
+                            });
+                            let event = match page.await {
                                 Ok(QueryResult::Messages { messages, has_more, .. }) => NetEvent::Page { room_id, messages, has_more },
                                 Ok(_) => NetEvent::PageFailed { room_id, error: "unexpected answer".into() },
                                 Err(e) => NetEvent::PageFailed { room_id, error: e.to_string() },
@@ -196,7 +211,7 @@ pub async fn run(
                 },
             }
         };
-        let retry_at = Instant::now() + backoff;
+        let retry_at = Instant::now() + crate::retry::jittered(backoff);
         let _ = events.send(NetEvent::Disconnected {
             reason,
             retry_at: Some(retry_at),
@@ -217,7 +232,44 @@ pub fn retry_delay(error: &ClientError, backoff: Duration) -> Option<Duration> {
         ClientError::AuthRateLimited { retry_after } => {
             Some(Duration::from_secs(*retry_after).max(backoff))
         }
-        _ => Some(backoff),
+        _ => Some(reconnect_delay(backoff, error)),
+    }
+}
+
+/// How long to wait before connecting again after `error`: the back-off, but never less than a
+/// 429's `Retry-After`, with jitter so clients refused together do not return together.
+pub fn reconnect_delay(backoff: Duration, error: &ClientError) -> Duration {
+    let asked = crate::retry::rate_limit_wait(error).unwrap_or_default();
+    crate::retry::jittered(backoff.max(asked))
+}
+
+/// Sends a request until the server stops refusing it with `rate_limited`: each refusal is
+/// reported as [`NetEvent::SlowedDown`] and the request is sent again (with the same request id)
+/// after the wait the server names, at most `tries` times in all (`None`: while the connection
+/// lasts — a lost connection ends it with an error, and the app re-sends after reconnecting).
+pub async fn resend_while_limited<T, F, Fut>(
+    events: &mpsc::UnboundedSender<NetEvent>,
+    tries: Option<u32>,
+    mut send: F,
+) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut sent = 1;
+    loop {
+        let error = match send().await {
+            Ok(answer) => return Ok(answer),
+            Err(e) => e,
+        };
+        match crate::retry::rate_limit_wait(&error) {
+            Some(wait) if tries.is_none_or(|t| sent < t) => {
+                let _ = events.send(NetEvent::SlowedDown { retry_in: wait });
+                tokio::time::sleep(crate::retry::jittered(wait)).await;
+                sent += 1;
+            }
+            _ => return Err(error),
+        }
     }
 }
 

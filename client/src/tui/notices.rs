@@ -75,6 +75,16 @@ impl App {
     }
 }
 
+/// The status line while the server rate-limits this client: what happens next, in whole
+/// seconds (rounded up), and that nothing was lost.
+pub fn slowed_down(retry_in: Duration) -> String {
+    let ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+    format!(
+        "Slowed down by the server: retrying in {} s",
+        crate::retry::whole_secs(ms)
+    )
+}
+
 /// Why the server refused `command`, in the user's words: the server names the request by its
 /// wire name (`create_room needs the room:manage permission …`, for API clients); after "Could
 /// not create the room #x:" that name is said as "that".

@@ -26,6 +26,10 @@ pub fn plain_reason(error: &ClientError) -> String {
         ClientError::AuthRateLimited { retry_after } => {
             format!("{RATE_LIMITED} try again in {retry_after} s")
         }
+        // The reconnect waits at least as long as the server asked; nothing to do but wait.
+        ClientError::RateLimited { .. } => {
+            "the server is slowing down new connections from this token or address (too many in a short time) — warren connects again by itself".to_owned()
+        }
         other => other.to_string(),
     }
 }

@@ -40,7 +40,7 @@ impl Conn {
                 )
                 .map(|result| tokens::Done {
                     result,
-                    changed: None,
+                    changed: Vec::new(),
                 });
             }
             let caller = Caller {

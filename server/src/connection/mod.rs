@@ -291,6 +291,14 @@ impl Conn {
             .await;
     }
 
+    /// Answers a request with a refusal that may carry `retry_after_ms` (`rate_limited`).
+    async fn refuse(&self, request_id: RequestId, error: &warren_protocol::WireError) {
+        let _ = self
+            .out
+            .text(frames::wire_error_text(Some(request_id), error), None)
+            .await;
+    }
+
     async fn internal(&self, request_id: Option<RequestId>, e: &StoreError) {
         tracing::error!(error = %e, "store read failed");
         self.error(
@@ -337,6 +345,9 @@ impl Conn {
                 let Some(workspace) = self.workspace_for(&request_id, workspace_id).await else {
                     return;
                 };
+                if let Err(limited) = self.app.rates.command(&self.token.id) {
+                    return self.refuse(request_id, &limited).await;
+                }
                 let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
                     return;
                 };
@@ -374,6 +385,9 @@ impl Conn {
                 query,
             } => {
                 if let Some(workspace) = self.workspace_for(&request_id, workspace_id).await {
+                    if let Err(limited) = self.app.rates.query(&self.token.id) {
+                        return self.refuse(request_id, &limited).await;
+                    }
                     self.query(request_id, workspace, query).await;
                 }
             }

@@ -24,7 +24,10 @@ impl Memory {
 
 /// Runs phase 4 with `clients` idle subscribed connections.
 pub async fn idle_connections(clients: usize) -> Result<Memory> {
-    let server = Server::start_with(&["--max-connections-per-ip", "1000000"]).await;
+    // Thousands of connections with one token from one address: no caps, no rate limits.
+    let mut args = vec!["--max-connections-per-ip", "1000000"];
+    args.extend_from_slice(&warren_e2e::server::NO_RATE_LIMITS);
+    let server = Server::start_with(&args).await;
     let addr = server.addr;
     // One connection first, so that everything allocated once (the store's first pages, the
     // runtime's lazily started workers) is in the baseline.

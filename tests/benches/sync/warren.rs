@@ -39,9 +39,11 @@ impl Warren {
             .context("the bootstrapped workspace has no snapshot")?;
         let board = state.boards.first().context("no board")?.id.to_string();
         let room = state.rooms.first().context("no room")?.id.to_string();
-        // Every client of the benchmark connects from 127.0.0.1: lift the per-address cap.
+        // Every client of the benchmark connects from 127.0.0.1 with one token and sends as
+        // fast as it can: lift the per-address cap and turn the rate limits off.
         let limits = Limits {
             max_connections_per_ip: usize::MAX,
+            rates: warren_server::rate_limit::RateLimits::off(),
             ..Limits::default()
         };
         let bound = runtime.block_on(bind_store_with(store.clone(), "127.0.0.1:0", limits))?;

@@ -16,6 +16,7 @@ mod notices;
 mod overlays;
 mod palette;
 mod paste;
+mod rate_limit;
 mod rooms;
 mod screens;
 mod selection;

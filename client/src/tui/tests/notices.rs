@@ -184,3 +184,26 @@ fn a_forbidden_change_is_explained_without_the_wire_name() {
     );
     assert!(!notice.text.contains("create_room"), "{}", notice.text);
 }
+
+#[test]
+fn a_rate_limited_change_says_it_is_slowed_down_and_stays_pending() {
+    let mut app = sample_app();
+    press(&mut app, "L");
+    let (request, _) = sent(&mut app).remove(0);
+    let before = app.outbox.len();
+    app.on_net(NetEvent::SlowedDown {
+        retry_in: Duration::from_millis(1300),
+    });
+    let notice = app.notice.clone().expect("a notice");
+    assert_eq!(notice.text, "Slowed down by the server: retrying in 2 s");
+    assert!(
+        !notice.error,
+        "a rate limit is not an error: nothing was lost"
+    );
+    assert_eq!(app.outbox.len(), before, "the change is still waiting");
+    assert!(
+        app.outbox.items().iter().any(|p| p.request_id == request),
+        "under its request id"
+    );
+    insta::assert_snapshot!("slowed_down", draw(&app, 80, 24).backend());
+}

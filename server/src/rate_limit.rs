@@ -1,0 +1,420 @@
+//! Rate limits: token buckets per token for commands and for queries (two separate buckets,
+//! shared by every connection of the same token), and per token and per IP address for new
+//! WebSocket connections (reconnect storms). A request over its bucket is answered
+//! `rate_limited` with how long to wait (`retry_after_ms`) and is not applied; a connection over
+//! its bucket gets HTTP 429 with `Retry-After`. Every refusal counts in `rate_limited_total`
+//! (`/metrics`, `warren-server status`).
+//!
+//! Each limit is a `warren-server serve` flag and a key of `[rate_limits]` in the config file;
+//! `0` turns it off. The defaults and the reasons for them are in `docs/deploy.md`. The
+//! failed-authentication limit per address is not here.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use warren_protocol::{ErrorCode, Id, WireError};
+
+use crate::metrics::Metrics;
+
+/// How often buckets that have refilled completely are forgotten, so the maps hold only the
+/// tokens and addresses seen recently.
+const FORGET_EVERY: Duration = Duration::from_secs(60);
+
+/// The rate limits a running server enforces (`warren-server serve` flags).
+#[derive(Debug, Clone, PartialEq, clap::Args)]
+pub struct RateLimits {
+    /// Commands one token may send per second, sustained, over all its connections (0: no
+    /// limit; fractions allowed: 0.5 is one every 2 s).
+    #[arg(long, env = "WARREN_COMMANDS_PER_SECOND", default_value_t = 30.0, value_parser = parse_rate)]
+    pub commands_per_second: f64,
+    /// Commands one token may send at once before the per-second rate applies (never less than
+    /// one second's worth).
+    #[arg(long, env = "WARREN_COMMANDS_BURST", default_value_t = 300)]
+    pub commands_burst: u32,
+    /// Queries one token may send per second, sustained (0: no limit; fractions allowed).
+    #[arg(long, env = "WARREN_QUERIES_PER_SECOND", default_value_t = 20.0, value_parser = parse_rate)]
+    pub queries_per_second: f64,
+    /// Queries one token may send at once before the per-second rate applies (never less than
+    /// one second's worth).
+    #[arg(long, env = "WARREN_QUERIES_BURST", default_value_t = 200)]
+    pub queries_burst: u32,
+    /// New WebSocket connections one token may open per minute, all at once if it likes (0: no
+    /// limit).
+    #[arg(
+        long,
+        env = "WARREN_CONNECTIONS_PER_TOKEN_PER_MINUTE",
+        default_value_t = 600
+    )]
+    pub connections_per_token_per_minute: u32,
+    /// New WebSocket connections one IP address may open per minute (0: no limit). Checked
+    /// before the token, so it also bounds token guessing from one address.
+    #[arg(
+        long,
+        env = "WARREN_CONNECTIONS_PER_IP_PER_MINUTE",
+        default_value_t = 1200
+    )]
+    pub connections_per_ip_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            commands_per_second: 30.0,
+            commands_burst: 300,
+            queries_per_second: 20.0,
+            queries_burst: 200,
+            connections_per_token_per_minute: 600,
+            connections_per_ip_per_minute: 1200,
+        }
+    }
+}
+
+impl RateLimits {
+    /// Every limit off (for benchmarks and tests that push far more than a person would).
+    pub fn off() -> Self {
+        Self {
+            commands_per_second: 0.0,
+            commands_burst: 0,
+            queries_per_second: 0.0,
+            queries_burst: 0,
+            connections_per_token_per_minute: 0,
+            connections_per_ip_per_minute: 0,
+        }
+    }
+}
+
+/// The slowest rate per second that is not "off" (one request every 1,000 s).
+pub const MIN_RATE: f64 = 0.001;
+/// The fastest rate per second.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// Parses a rate per second: a number of at least 0 (`0` is off), fractions allowed (`0.5` is
+/// one every two seconds).
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number; write e.g. 30 or 0.5 (0 turns it off)"))?;
+    let off = rate == 0.0;
+    if !rate.is_finite() || !(off || (MIN_RATE..=MAX_RATE).contains(&rate)) {
+        return Err(format!(
+            "{text:?} is out of range; give 0 (off) or a rate between {MIN_RATE} and {MAX_RATE} a second"
+        ));
+    }
+    Ok(rate)
+}
+
+/// What a bucket limits, for the refusal's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Commands,
+    Queries,
+    TokenConnections,
+    IpConnections,
+}
+
+/// One keyed bucket and what it says when it refuses.
+struct Bucket<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    kind: Kind,
+    /// "30 a second, bursts of 300", for the message.
+    rate: String,
+}
+
+impl<K: Hash + Eq + Clone> Bucket<K> {
+    fn per_second(kind: Kind, per_second: f64, burst: u32) -> Option<Self> {
+        if !per_second.is_finite() || per_second <= 0.0 {
+            return None;
+        }
+        let per_second = per_second.clamp(MIN_RATE, MAX_RATE);
+        // A burst below one second's worth is raised to it (and to at least one request).
+        let whole = per_second.ceil().min(f64::from(u32::MAX)) as u32;
+        let burst = NonZeroU32::new(burst.max(whole).max(1))?;
+        let quota = Quota::with_period(Duration::from_secs_f64(1.0 / per_second))?;
+        Some(Self {
+            limiter: RateLimiter::keyed(quota.allow_burst(burst)),
+            kind,
+            rate: format!("{per_second} a second, bursts of {burst}"),
+        })
+    }
+
+    fn per_minute(kind: Kind, per_minute: u32) -> Option<Self> {
+        let rate = NonZeroU32::new(per_minute)?;
+        Some(Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(rate)),
+            kind,
+            rate: format!("{rate} a minute"),
+        })
+    }
+
+    /// Takes one cell for `key`, or says how long until one is free.
+    fn take(&self, key: &K) -> Result<(), Duration> {
+        self.limiter
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// The buckets of a running server.
+pub struct Limiter {
+    commands: Option<Bucket<Id>>,
+    queries: Option<Bucket<Id>>,
+    token_connections: Option<Bucket<Id>>,
+    ip_connections: Option<Bucket<IpAddr>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Limiter {
+    /// Buckets for `limits`; refusals are counted in `metrics`.
+    pub fn new(limits: &RateLimits, metrics: Arc<Metrics>) -> Self {
+        Self {
+            commands: Bucket::per_second(
+                Kind::Commands,
+                limits.commands_per_second,
+                limits.commands_burst,
+            ),
+            queries: Bucket::per_second(
+                Kind::Queries,
+                limits.queries_per_second,
+                limits.queries_burst,
+            ),
+            token_connections: Bucket::per_minute(
+                Kind::TokenConnections,
+                limits.connections_per_token_per_minute,
+            ),
+            ip_connections: Bucket::per_minute(
+                Kind::IpConnections,
+                limits.connections_per_ip_per_minute,
+            ),
+            metrics,
+        }
+    }
+
+    /// A command sent with `token`: let through, or `rate_limited` with the time to wait.
+    pub fn command(&self, token: &Id) -> Result<(), WireError> {
+        self.check(self.commands.as_ref(), token)
+    }
+
+    /// A query sent with `token`.
+    pub fn query(&self, token: &Id) -> Result<(), WireError> {
+        self.check(self.queries.as_ref(), token)
+    }
+
+    /// A new WebSocket connection authenticated with `token`.
+    pub fn connection_with(&self, token: &Id) -> Result<(), WireError> {
+        self.check(self.token_connections.as_ref(), token)
+    }
+
+    /// A new WebSocket connection from `ip` (before its token is checked).
+    pub fn connection_from(&self, ip: IpAddr) -> Result<(), WireError> {
+        self.check(self.ip_connections.as_ref(), &ip)
+    }
+
+    fn check<K: Hash + Eq + Clone>(
+        &self,
+        bucket: Option<&Bucket<K>>,
+        key: &K,
+    ) -> Result<(), WireError> {
+        let Some(bucket) = bucket else {
+            return Ok(());
+        };
+        bucket.take(key).map_err(|wait| {
+            self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+            refusal(bucket.kind, &bucket.rate, wait)
+        })
+    }
+
+    /// Forgets full buckets once a minute for as long as the server runs.
+    pub fn spawn_forgetting(self: &Arc<Self>) {
+        let limiter = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FORGET_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(limiter) = limiter.upgrade() else {
+                    return;
+                };
+                limiter.forget_idle();
+            }
+        });
+    }
+
+    fn forget_idle(&self) {
+        if let Some(b) = &self.commands {
+            b.forget_idle();
+        }
+        if let Some(b) = &self.queries {
+            b.forget_idle();
+        }
+        if let Some(b) = &self.token_connections {
+            b.forget_idle();
+        }
+        if let Some(b) = &self.ip_connections {
+            b.forget_idle();
+        }
+    }
+}
+
+/// Milliseconds to wait, at least 1 (a zero wait would invite an instant, equally refused retry).
+pub fn wait_ms(wait: Duration) -> u64 {
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Whole seconds for an HTTP `Retry-After` header, rounded up (at least 1).
+pub fn retry_after_secs(wait_ms: u64) -> u64 {
+    wait_ms.div_ceil(1000).max(1)
+}
+
+fn refusal(kind: Kind, rate: &str, wait: Duration) -> WireError {
+    let ms = wait_ms(wait);
+    let secs = format!("{:.1}", (ms as f64 / 1000.0).max(0.1));
+    let message = match kind {
+        Kind::Commands => format!(
+            "this token sent commands faster than the server allows ({rate}); nothing was applied; re-send it with the same request id in {secs} s"
+        ),
+        Kind::Queries => format!(
+            "this token sent queries faster than the server allows ({rate}); ask again in {secs} s"
+        ),
+        Kind::TokenConnections => format!(
+            "this token opened connections faster than the server allows ({rate}); connect again in {secs} s"
+        ),
+        Kind::IpConnections => format!(
+            "this address opened connections faster than the server allows ({rate}); connect again in {secs} s"
+        ),
+    };
+    WireError::new(ErrorCode::RateLimited, message).with_retry_after_ms(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(n: u8) -> Id {
+        Id::from_random("tok", [n; 10])
+    }
+
+    fn limiter(limits: &RateLimits) -> (Limiter, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::default());
+        (Limiter::new(limits, metrics.clone()), metrics)
+    }
+
+    #[test]
+    fn a_burst_past_the_bucket_is_refused_with_a_wait_and_counted() {
+        let limits = RateLimits {
+            commands_per_second: 1.0,
+            commands_burst: 3,
+            ..RateLimits::default()
+        };
+        let (limiter, metrics) = limiter(&limits);
+        for _ in 0..3 {
+            assert!(limiter.command(&token(1)).is_ok());
+        }
+        let refused = limiter.command(&token(1)).expect_err("over the burst");
+        assert_eq!(refused.code, ErrorCode::RateLimited);
+        let ms = refused.retry_after_ms.expect("a wait");
+        assert!((1..=1000).contains(&ms), "{ms}");
+        assert!(refused.message.contains("same request id"), "{refused}");
+        assert!(refused.message.contains("1 a second, bursts of 3"));
+        assert_eq!(metrics.rate_limited.load(Ordering::Relaxed), 1);
+        // Another token has its own bucket, and queries are a separate bucket.
+        assert!(limiter.command(&token(2)).is_ok());
+        assert!(limiter.query(&token(1)).is_ok());
+    }
+
+    #[test]
+    fn connections_are_limited_per_token_and_per_address() {
+        let limits = RateLimits {
+            connections_per_token_per_minute: 2,
+            connections_per_ip_per_minute: 3,
+            ..RateLimits::default()
+        };
+        let (limiter, _) = limiter(&limits);
+        assert!(limiter.connection_with(&token(1)).is_ok());
+        assert!(limiter.connection_with(&token(1)).is_ok());
+        let refused = limiter.connection_with(&token(1)).expect_err("third");
+        // One connection every 30 s refills the bucket.
+        let ms = refused.retry_after_ms.expect("a wait");
+        assert!((20_000..=30_000).contains(&ms), "{ms}");
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        for _ in 0..3 {
+            assert!(limiter.connection_from(ip).is_ok());
+        }
+        assert!(limiter.connection_from(ip).is_err());
+        assert!(limiter.connection_from(IpAddr::from([10, 0, 0, 2])).is_ok());
+    }
+
+    #[test]
+    fn zero_turns_a_limit_off() {
+        let (limiter, metrics) = limiter(&RateLimits::off());
+        for _ in 0..10_000 {
+            assert!(limiter.command(&token(1)).is_ok());
+            assert!(limiter.query(&token(1)).is_ok());
+            assert!(limiter.connection_with(&token(1)).is_ok());
+            assert!(
+                limiter
+                    .connection_from(IpAddr::from([127, 0, 0, 1]))
+                    .is_ok()
+            );
+        }
+        assert_eq!(metrics.rate_limited.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_burst_below_the_rate_is_raised_to_it() {
+        let limits = RateLimits {
+            queries_per_second: 5.0,
+            queries_burst: 1,
+            ..RateLimits::default()
+        };
+        let (limiter, _) = limiter(&limits);
+        for _ in 0..5 {
+            assert!(limiter.query(&token(1)).is_ok());
+        }
+        assert!(limiter.query(&token(1)).is_err());
+    }
+
+    #[test]
+    fn a_fractional_rate_refills_slowly_and_bad_rates_are_refused() {
+        let limits = RateLimits {
+            commands_per_second: 0.25,
+            commands_burst: 1,
+            ..RateLimits::default()
+        };
+        let (limiter, _) = limiter(&limits);
+        assert!(limiter.command(&token(1)).is_ok());
+        let refused = limiter.command(&token(1)).expect_err("one every 4 s");
+        let ms = refused.retry_after_ms.expect("a wait");
+        assert!((3_000..=4_000).contains(&ms), "{ms}");
+        assert!(refused.message.contains("0.25 a second"), "{refused}");
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        assert_eq!(parse_rate("0"), Ok(0.0));
+        assert!(parse_rate("-1").is_err());
+        assert!(
+            parse_rate("1e-300").is_err(),
+            "a period too long to represent"
+        );
+        assert!(parse_rate("1e9").is_err());
+        assert!(parse_rate("fast").unwrap_err().contains("e.g. 30"));
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(retry_after_secs(1), 1);
+        assert_eq!(retry_after_secs(1000), 1);
+        assert_eq!(retry_after_secs(1001), 2);
+        assert_eq!(wait_ms(Duration::ZERO), 1);
+    }
+}
