@@ -31,6 +31,8 @@ pub struct App {
     pub catch_up: CatchUp,
     /// Refused authentications, logged at a bounded rate.
     pub refusals: Arc<Refusals>,
+    /// Failed authentications in the audit log, aggregated per address per minute.
+    pub failed_auth: Arc<crate::audit::failed_auth::FailedAuth>,
     /// Counters for `/metrics` and `warren-server status`.
     pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -34,7 +34,7 @@ pub struct ConfigFile {
     pub limits: Option<LimitsSection>,
     /// `[rate_limits]`: reserved; its keys come with rate limiting.
     pub rate_limits: Option<RateLimitsSection>,
-    /// `[retention]`: reserved; its keys come with retention jobs.
+    /// `[retention]`: how long old records are kept.
     pub retention: Option<RetentionSection>,
 }
 
@@ -89,10 +89,13 @@ impl Seconds {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsSection {}
 
-/// `[retention]`: no keys yet (the section is accepted so a file can carry it).
+/// `[retention]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RetentionSection {}
+pub struct RetentionSection {
+    /// Days audit entries are kept (`--audit-days`; 0 keeps them forever).
+    pub audit_days: Option<u32>,
+}
 
 /// Why the config file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +222,12 @@ pub fn apply_limits(
     ) {
         limits.cache_mib = v;
     }
+    if let (Some(v), false) = (
+        file.retention.as_ref().and_then(|r| r.audit_days),
+        given("audit_days"),
+    ) {
+        limits.audit_days = v;
+    }
     if limits.cache_mib == 0 {
         return Err(ConfigError::ZeroCache);
     }
@@ -280,6 +289,7 @@ max_catch_ups = 2
 [rate_limits]
 
 [retention]
+audit_days = 90
 "#;
 
     fn nothing_given(_: &str) -> bool {
@@ -315,6 +325,7 @@ max_catch_ups = 2
         assert_eq!(l.max_connections_per_ip, 50);
         assert_eq!(l.auth_log_interval, Duration::from_secs(30));
         assert_eq!(l.max_catch_ups, 2);
+        assert_eq!(l.audit_days, 90);
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct Limits {
     /// Snapshot builds and store replays that may run at once (reconnect storms queue behind).
     #[arg(long, env = "WARREN_MAX_CATCH_UPS", default_value_t = 4)]
     pub max_catch_ups: usize,
+    /// Days audit entries are kept (0: forever).
+    #[arg(long, env = "WARREN_AUDIT_DAYS", default_value_t = 365)]
+    pub audit_days: u32,
 }
 
 impl Default for Limits {
@@ -56,6 +59,7 @@ impl Default for Limits {
             cache_mib: 64,
             auth_log_interval: Duration::from_secs(10),
             max_catch_ups: 4,
+            audit_days: 365,
         }
     }
 }

@@ -97,6 +97,7 @@ pub async fn bind_store_with(
     let (shutdown_tx, shutdown) = watch::channel(false);
     let refusals = Arc::new(Refusals::new(limits.auth_log_interval));
     refusals.spawn_reporter();
+    let failed_auth = Arc::new(crate::audit::failed_auth::FailedAuth::new(store.clone()));
     let app = Arc::new(App {
         store,
         hub,
@@ -107,9 +108,12 @@ pub async fn bind_store_with(
         catch_up: CatchUp::new(limits.max_catch_ups),
         health,
         refusals,
+        failed_auth: failed_auth.clone(),
         limits,
         metrics: Arc::default(),
     });
+    failed_auth.spawn_flusher(app.limits.auth_log_interval);
+    crate::audit::retention::spawn(&app);
     Ok(Bound {
         listener,
         app,

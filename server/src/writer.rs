@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use warren_protocol::account::TokenScope;
 use warren_protocol::{Command, ErrorCode, Event, Id, Member, RequestId, WireError};
 
+use crate::audit::Source;
 use crate::frames;
 use crate::health::Health;
 use crate::hub::Hub;
@@ -39,6 +40,8 @@ pub struct WriteRequest {
     pub workspace: Id,
     pub request_id: RequestId,
     pub op: WriteOp,
+    /// Where the request came from, for the audit log.
+    pub from: Source,
     pub reply: oneshot::Sender<Result<Applied, WireError>>,
 }
 
@@ -78,9 +81,21 @@ pub struct WriterStats {
 pub struct WriterHandle {
     tx: mpsc::Sender<WriteRequest>,
     pub stats: Arc<WriterStats>,
+    /// Where requests through this handle come from (for the audit log).
+    from: Source,
 }
 
 impl WriterHandle {
+    /// A handle whose requests are recorded as coming from `from` (a connection's peer
+    /// address, the admin socket): give each connection its own.
+    pub fn with_source(&self, from: Source) -> WriterHandle {
+        WriterHandle {
+            tx: self.tx.clone(),
+            stats: self.stats.clone(),
+            from,
+        }
+    }
+
     /// Submits a command and waits until it is durably applied or rejected.
     pub async fn submit(
         &self,
@@ -182,6 +197,7 @@ impl WriterHandle {
             workspace,
             request_id,
             op,
+            from: self.from,
             reply,
         };
         if self.tx.send(request).await.is_err() {
@@ -243,7 +259,14 @@ pub fn spawn_with(
             };
             writer.run(rx, runtime.as_ref());
         })?;
-    Ok((WriterHandle { tx, stats }, join))
+    Ok((
+        WriterHandle {
+            tx,
+            stats,
+            from: Source::Unknown,
+        },
+        join,
+    ))
 }
 
 /// How often a writer whose store failed checks, while idle, whether writes work again.
@@ -493,8 +516,13 @@ fn apply_one(
         return Ok(Outcome::Duplicate(event));
     }
     if let WriteOp::CreateWorkspace { name } = &request.op {
-        let (event, json) =
-            service::workspace::create(txn, &request.user, &request.workspace, name, now)?;
+        let (event, json) = service::workspace::create(
+            txn,
+            &request.user,
+            &request.workspace,
+            name,
+            (now, request.from),
+        )?;
         txn.open_table(REQUESTS)?.insert(
             (user, request.request_id.as_str()),
             (request.workspace.as_str(), event.seq, now),
@@ -522,6 +550,7 @@ fn apply_one(
         scope: request.scope,
         now,
         seq: service::next_seq(txn, &request.workspace)?,
+        from: request.from,
     };
     let (change, minted) = match &request.op {
         WriteOp::Command(command) => {

@@ -23,11 +23,12 @@ impl Conn {
             return self.create_workspace(request_id, name).await;
         }
         let store = self.app.store.clone();
-        let (user, token) = (self.user.clone(), self.token.clone());
+        let (user, token, from) = (self.user.clone(), self.token.clone(), self.from);
         let done = tokio::task::spawn_blocking(move || {
             let caller = Caller {
                 user: &user,
                 token: &token,
+                from,
             };
             tokens::apply(&store, &caller, &op, now_ms())
         })
@@ -80,7 +81,6 @@ impl Conn {
         scope: TokenScope,
     ) {
         let answer = self
-            .app
             .writer
             .add_bot(
                 self.user.id.clone(),
@@ -153,7 +153,6 @@ impl Conn {
             }
         };
         let answer = self
-            .app
             .writer
             .create_workspace(self.user.id.clone(), workspace, request_id.clone(), name)
             .await;

@@ -63,3 +63,8 @@ pub const MESSAGE_IDS: TableDefinition<(&str, &str), (&str, u64)> =
 /// idempotent retries. Pruned after [`crate::limits::REQUEST_ID_TTL_SECS`].
 pub const REQUESTS: TableDefinition<(&str, &str), (&str, u64, i64)> =
     TableDefinition::new("requests: (user_id, request_id) -> (workspace_id, seq, at_ms)");
+
+/// `(scope, entry_id) → audit entry` (`crate::audit::Stored`): the audit log. The scope is the
+/// workspace id, or `""` for server-wide entries; ids increase across the whole server.
+pub const AUDIT: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("audit: (workspace_id or \"\", entry_id) -> entry");
