@@ -273,3 +273,6 @@ pub async fn backup_taken(app: &crate::app::App, bytes: u64, events: u64) {
         tracing::warn!(error = %e, "could not record the backup in the audit log");
     }
 }
+
+#[cfg(test)]
+mod tests;
