@@ -694,7 +694,7 @@ fn query_results() -> Vec<(&'static str, QueryResult)> {
                         }),
                         details: [
                             ("count", "3"),
-                            ("reason", "wrong secret"),
+                            ("reasons", "wrong secret"),
                             ("token_id", "tok_2b5d8f1h4k7m0p3r"),
                         ]
                         .into_iter()
