@@ -111,7 +111,7 @@ pub fn page(
             }
         }
     }
-    candidates.sort_by(|a, b| b.entry.id.cmp(&a.entry.id));
+    candidates.sort_by_key(|s| std::cmp::Reverse(s.entry.id));
     let has_more = candidates.len() > filter.limit();
     candidates.truncate(filter.limit());
     Ok((candidates.into_iter().map(|s| s.entry).collect(), has_more))
