@@ -100,7 +100,10 @@ pub fn explain(store: &Store, presented: Option<&str>, now: i64) -> Result<Refus
 /// The entry of one address (or of the addresses past the cap) in the current minute.
 #[derive(Debug)]
 struct Slot {
-    id: u64,
+    /// The entry; `None` when writing it failed (the store is full or failing): the minute's
+    /// further refusals from that address are then not retried, so a flood cannot turn into a
+    /// flood of failing writes and warnings.
+    id: Option<u64>,
     count: u64,
     written: u64,
     reasons: BTreeSet<Reason>,
@@ -110,7 +113,8 @@ struct Slot {
 
 impl Slot {
     fn dirty(&self) -> bool {
-        self.count != self.written || self.reasons.len() != self.written_reasons
+        self.id.is_some() && self.count != self.written
+            || self.reasons.len() != self.written_reasons
     }
 }
 
@@ -171,9 +175,9 @@ impl FailedAuth {
         } else {
             Source::Unknown
         };
-        let id = self.write_first(from, refusal, now)?;
+        let written = self.write_first(from, refusal, now);
         let slot = Slot {
-            id,
+            id: written.as_ref().ok().copied(),
             count: 1,
             written: 1,
             reasons: BTreeSet::from([refusal.reason]),
@@ -185,7 +189,7 @@ impl FailedAuth {
         } else {
             window.others = Some(slot);
         }
-        Ok(())
+        written.map(|_| ())
     }
 
     /// Writes the counts that grew since they were last written.
@@ -240,8 +244,12 @@ impl FailedAuth {
         }
         let txn = self.store.begin_write()?;
         for slot in dirty {
-            let others = window.others.as_ref().is_some_and(|o| o.id == slot.id);
-            super::update(&txn, SERVER_WIDE, slot.id, |stored| {
+            let others = window
+                .others
+                .as_ref()
+                .is_some_and(|o| std::ptr::eq(o, slot));
+            let Some(id) = slot.id else { continue };
+            super::update(&txn, SERVER_WIDE, id, |stored| {
                 let d = &mut stored.entry.details;
                 d.insert("count".into(), slot.count.to_string());
                 let reasons: Vec<&str> = slot.reasons.iter().map(|r| r.as_str()).collect();
