@@ -241,6 +241,39 @@ impl Ctx<'_> {
         )?;
         Ok(())
     }
+
+    /// Like [`Ctx::audit`], but server-wide (`workspace_id: null`), about the actor: for an
+    /// action after which the workspace's own log can no longer be read, such as deleting the
+    /// workspace — `ctx.audit_server_wide(txn, "workspace.delete",
+    /// Some(target::workspace(&workspace)), details([]))?`. Auditors of the other workspaces the
+    /// actor belongs to see it.
+    pub fn audit_server_wide(
+        &self,
+        txn: &WriteTransaction,
+        action: &'static str,
+        target: Option<AuditTarget>,
+        details: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        let actor = if self.from.is_operator() {
+            AuditActor::Operator
+        } else {
+            user_actor(txn, self.actor)?
+        };
+        append(
+            txn,
+            self.now,
+            Record {
+                workspace: None,
+                actor,
+                action,
+                target,
+                details,
+                from: self.from,
+                about: vec![self.actor.clone()],
+            },
+        )?;
+        Ok(())
+    }
 }
 
 /// Records a backup taken through the admin socket, in its own small transaction (the copy

@@ -227,3 +227,34 @@ fn retention_drops_only_old_entries() {
     let ages: Vec<i64> = all(&store).iter().map(|e| (now - e.at) / day).collect();
     assert!(ages.iter().all(|a| *a <= 10), "{ages:?}");
 }
+
+#[test]
+fn a_server_wide_action_by_a_member_is_seen_in_their_workspaces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, made) = store(&dir);
+    let acme = made.workspace.id.clone();
+    let ada = made.owner.id.clone();
+    let gone = Id::parse("ws_9g9g9g9g9g9g9g9g").expect("id");
+    let txn = store.begin_write().expect("write");
+    let ctx = crate::service::Ctx {
+        workspace: &gone,
+        actor: &ada,
+        role: Role::Owner,
+        scope: warren_protocol::account::TokenScope::Full,
+        now: T0,
+        seq: 1,
+        from: Source::Peer(IpAddr::from([192, 0, 2, 1])),
+    };
+    ctx.audit_server_wide(&txn, "workspace.delete", None, Default::default())
+        .expect("audit");
+    txn.commit().expect("commit");
+    let entries = all(&store);
+    let deleted = entries
+        .iter()
+        .find(|e| e.action == "workspace.delete")
+        .expect("recorded");
+    assert_eq!(deleted.workspace_id, None);
+    assert_eq!(deleted.from, "192.0.2.1");
+    assert!(matches!(&deleted.actor, AuditActor::User { name, .. } if name == "ada"));
+    assert!(seen(&store, &acme, &ada).contains(&"workspace.delete".to_owned()));
+}
