@@ -43,7 +43,7 @@ permissions! {
     MemberManage => "member:manage", "change members' roles (not to or from owner) and remove members";
     OwnerManage => "owner:manage", "make members owners and change or remove owners";
     TokenManage => "token:manage", "list, create, revoke and rotate other members' tokens (bots' too)";
-    AuditRead => "audit:read", "read the audit log (who changed members, roles, bots, tokens and the workspace, and failed sign-ins)";
+    AuditRead => "audit:read", "read the audit log: who changed members, roles, bots, tokens and the workspace, and failed sign-ins";
 }
 
 /// Every role, most powerful first.
