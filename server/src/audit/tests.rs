@@ -258,3 +258,64 @@ fn a_server_wide_action_by_a_member_is_seen_in_their_workspaces() {
     assert!(matches!(&deleted.actor, AuditActor::User { name, .. } if name == "ada"));
     assert!(seen(&store, &acme, &ada).contains(&"workspace.delete".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_writer_an_applied_command_leaves_one_entry_and_a_retry_or_refusal_none() {
+    use warren_protocol::{Command, RequestId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, made) = store(&dir);
+    let acme = made.workspace.id.clone();
+    let (mira, _) = workspace::add_member(&store, &acme, "mira", Role::Member).expect("mira");
+    let hub = std::sync::Arc::new(crate::hub::Hub::default());
+    let (writer, thread) = crate::writer::spawn(store.clone(), hub).expect("writer");
+    let from = Source::Peer(IpAddr::from([198, 51, 100, 7]));
+    let conn = writer.with_source(from);
+    let promote = Command::SetMemberRole {
+        user_id: mira.id.clone(),
+        role: Role::Admin,
+    };
+    let req = RequestId::parse("req-promote").expect("request id");
+    for _ in 0..2 {
+        conn.submit(
+            made.owner.id.clone(),
+            acme.clone(),
+            req.clone(),
+            promote.clone(),
+        )
+        .await
+        .expect("applied (then a duplicate)");
+    }
+    // Refused: the last owner cannot be demoted, and a rename with no name is invalid.
+    let demote = Command::SetMemberRole {
+        user_id: made.owner.id.clone(),
+        role: Role::Member,
+    };
+    let refused = conn
+        .submit(
+            made.owner.id.clone(),
+            acme.clone(),
+            RequestId::parse("req-demote").expect("request id"),
+            demote,
+        )
+        .await;
+    assert!(refused.is_err());
+    let refused = conn
+        .submit(
+            mira.id.clone(),
+            acme.clone(),
+            RequestId::parse("req-rename").expect("request id"),
+            Command::RenameWorkspace { name: " ".into() },
+        )
+        .await;
+    assert!(refused.is_err());
+    drop((writer, conn));
+    thread.join().expect("writer stops");
+    let entries: Vec<_> = all(&store)
+        .into_iter()
+        .filter(|e| e.action == "member.role" || e.action == "workspace.rename")
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].from, "198.51.100.7");
+    assert_eq!(entries[0].details["to"], "admin");
+    assert_eq!(entries[0].workspace_id.as_ref(), Some(&acme));
+}
