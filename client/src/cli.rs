@@ -172,6 +172,9 @@ pub enum CliCommand {
     Chat(ChatCommand),
     /// Print the workspace's event stream.
     Events(EventsArgs),
+    /// Who changed members, roles, bots, tokens and the workspace, and failed sign-ins
+    /// (owners and admins), newest first.
+    Audit(AuditArgs),
     /// Print the full-screen client's key bindings per context (and any errors in your keymap).
     Keys(KeysArgs),
 }
@@ -568,6 +571,23 @@ pub struct EventsArgs {
     /// Keep printing new events as they happen.
     #[arg(long, short)]
     pub follow: bool,
+}
+
+/// `warren audit`
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this actor: a member name, a user id or 'operator'.
+    #[arg(long, value_name = "USER")]
+    pub actor: Option<String>,
+    /// Only this action, or every action under a prefix ('token' means token.*).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// Only entries this recent: 90m, 12h, 1d, 2w.
+    #[arg(long, value_name = "AGE", value_parser = parse_duration_ms)]
+    pub since: Option<i64>,
+    /// Most entries to print.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
 }
 
 fn parse_priority(s: &str) -> Result<warren_protocol::Priority, String> {

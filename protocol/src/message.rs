@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::{AccountOp, AccountResult};
+use crate::audit::AuditEntry;
 use crate::command::Command;
 use crate::error::ErrorCode;
 use crate::event::Event;
@@ -77,6 +78,21 @@ pub enum Query {
     },
     /// A page of raw events with `seq > since`, in order.
     Events { since: u64, limit: u32 },
+    /// A page of the workspace's audit log, newest first (needs `audit:read`): entries of this
+    /// workspace and the server-wide entries its auditors may see. Optional filters: `actor`
+    /// (user id, name or `operator`), `action` (a name or a dotted prefix: `token` selects
+    /// `token.*`), `since` (ms since the epoch), `before` (an entry id, for the next page).
+    Audit {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        limit: u32,
+    },
 }
 
 impl Query {
@@ -86,6 +102,7 @@ impl Query {
             Query::Snapshot => "snapshot",
             Query::Messages { .. } => "messages",
             Query::Events { .. } => "events",
+            Query::Audit { .. } => "audit",
         }
     }
 }
@@ -106,6 +123,17 @@ enum QueryWire {
         since: u64,
         limit: u32,
     },
+    Audit {
+        #[serde(default)]
+        actor: Option<String>,
+        #[serde(default)]
+        action: Option<String>,
+        #[serde(default)]
+        since: Option<i64>,
+        #[serde(default)]
+        before: Option<u64>,
+        limit: u32,
+    },
 }
 
 impl From<QueryWire> for Query {
@@ -122,6 +150,19 @@ impl From<QueryWire> for Query {
                 limit,
             },
             QueryWire::Events { since, limit } => Query::Events { since, limit },
+            QueryWire::Audit {
+                actor,
+                action,
+                since,
+                before,
+                limit,
+            } => Query::Audit {
+                actor,
+                action,
+                since,
+                before,
+                limit,
+            },
         }
     }
 }
@@ -143,6 +184,12 @@ pub enum QueryResult {
         events: Vec<Event>,
         /// The workspace's latest sequence when the page was read.
         head: u64,
+    },
+    /// Audit entries, newest first.
+    Audit {
+        entries: Vec<AuditEntry>,
+        /// True when older entries match too (ask again with `before` = the last id).
+        has_more: bool,
     },
 }
 

@@ -43,6 +43,7 @@ permissions! {
     MemberManage => "member:manage", "change members' roles (not to or from owner) and remove members";
     OwnerManage => "owner:manage", "make members owners and change or remove owners";
     TokenManage => "token:manage", "list, create, revoke and rotate other members' tokens (bots' too)";
+    AuditRead => "audit:read", "read the audit log: who changed members, roles, bots, tokens and the workspace, and failed sign-ins";
 }
 
 /// Every role, most powerful first.
@@ -72,6 +73,7 @@ impl Role {
                 ChatModerate,
                 MemberManage,
                 TokenManage,
+                AuditRead,
             ],
             Role::Member => &[WorkspaceRead, CardCreate, CardEditOwn, ChatPost],
             // Read-only, but may comment.
@@ -166,6 +168,7 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("snapshot", needs(Permission::WorkspaceRead)),
     ("messages", needs(Permission::WorkspaceRead)),
     ("events", needs(Permission::WorkspaceRead)),
+    ("audit", needs(Permission::AuditRead)),
 ];
 
 /// Account requests about a workspace (and so needing a permission there), by wire name.

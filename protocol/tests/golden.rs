@@ -13,6 +13,7 @@ use std::fmt::Debug;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use warren_protocol::account::{AccountOp, AccountResult, TokenInfo, TokenScope};
+use warren_protocol::audit::{AuditActor, AuditEntry, AuditTarget};
 use warren_protocol::{
     Board, Card, Change, ClientMessage, Column, Command, ErrorCode, Event, Id, Member, Message,
     PROTOCOL_VERSION, Position, Priority, Query, QueryResult, RequestId, Role, Room, ServerMessage,
@@ -573,6 +574,7 @@ fn query_kind(q: &Query) -> usize {
         Query::Snapshot => 0,
         Query::Messages { .. } => 1,
         Query::Events { .. } => 2,
+        Query::Audit { .. } => 3,
     }
 }
 
@@ -602,6 +604,16 @@ fn queries() -> Vec<(&'static str, Query)> {
                 limit: 100,
             },
         ),
+        (
+            "query_audit",
+            Query::Audit {
+                actor: Some("grace".into()),
+                action: Some("token".into()),
+                since: Some(T0 - 86_400_000),
+                before: None,
+                limit: 50,
+            },
+        ),
     ]
 }
 
@@ -610,6 +622,7 @@ fn query_result_kind(r: &QueryResult) -> usize {
         QueryResult::Snapshot { .. } => 0,
         QueryResult::Messages { .. } => 1,
         QueryResult::Events { .. } => 2,
+        QueryResult::Audit { .. } => 3,
     }
 }
 
@@ -642,6 +655,68 @@ fn query_results() -> Vec<(&'static str, QueryResult)> {
                     ),
                 ],
                 head: 42,
+            },
+        ),
+        (
+            "query_result_audit",
+            QueryResult::Audit {
+                entries: vec![
+                    AuditEntry {
+                        id: 17,
+                        at: T0 + 60_000,
+                        workspace_id: Some(id(WS)),
+                        actor: AuditActor::User {
+                            user_id: id(ADA),
+                            name: "ada".into(),
+                        },
+                        action: "member.role".into(),
+                        target: Some(AuditTarget {
+                            kind: "member".into(),
+                            id: GRACE.into(),
+                            name: "grace".into(),
+                        }),
+                        details: [("from", "member"), ("to", "admin")]
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                            .collect(),
+                        from: "203.0.113.7".into(),
+                    },
+                    AuditEntry {
+                        id: 16,
+                        at: T0,
+                        workspace_id: None,
+                        actor: AuditActor::Anonymous,
+                        action: "auth.failed".into(),
+                        target: Some(AuditTarget {
+                            kind: "user".into(),
+                            id: GRACE.into(),
+                            name: "grace".into(),
+                        }),
+                        details: [
+                            ("count", "3"),
+                            ("reasons", "wrong secret"),
+                            ("token_id", "tok_2b5d8f1h4k7m0p3r"),
+                        ]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .collect(),
+                        from: "198.51.100.23".into(),
+                    },
+                    AuditEntry {
+                        id: 15,
+                        at: T0 - 3_600_000,
+                        workspace_id: None,
+                        actor: AuditActor::Operator,
+                        action: "backup.create".into(),
+                        target: None,
+                        details: [("events", "1234")]
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                            .collect(),
+                        from: "admin socket".into(),
+                    },
+                ],
+                has_more: true,
             },
         ),
     ]
@@ -1097,7 +1172,7 @@ fn omitted_fields_take_their_defaults() -> TestResult {
 #[test]
 fn queries_are_pinned() -> TestResult {
     let samples = queries();
-    assert_all_kinds(&samples, query_kind, 3);
+    assert_all_kinds(&samples, query_kind, 4);
     for (i, (name, query)) in samples.into_iter().enumerate() {
         let frame = ClientMessage::Query {
             request_id: req(&format!("req-{:02}-9e7a", i + 30)),
@@ -1112,7 +1187,7 @@ fn queries_are_pinned() -> TestResult {
 #[test]
 fn query_results_are_pinned() -> TestResult {
     let samples = query_results();
-    assert_all_kinds(&samples, query_result_kind, 3);
+    assert_all_kinds(&samples, query_result_kind, 4);
     for (i, (name, result)) in samples.into_iter().enumerate() {
         let frame = ServerMessage::Result {
             request_id: req(&format!("req-{:02}-9e7a", i + 30)),

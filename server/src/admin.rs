@@ -194,6 +194,7 @@ async fn send_backup(app: &Arc<App>, stream: &mut UnixStream) -> std::io::Result
     .await;
     let _ = tokio::fs::remove_file(&temp).await;
     let bytes = sent?;
+    crate::audit::backup_taken(app, bytes, copied.events).await;
     tracing::info!(
         bytes,
         events = copied.events,

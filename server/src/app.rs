@@ -33,6 +33,8 @@ pub struct App {
     pub refusals: Arc<Refusals>,
     /// Failed authentications per address, and the addresses refused (HTTP 429) for a while.
     pub failed_auths: crate::auth_limit::FailedAuths,
+    /// Failed authentications in the audit log, aggregated per address per minute.
+    pub failed_auth: Arc<crate::audit::failed_auth::FailedAuth>,
     /// Counters for `/metrics` and `warren-server status`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Token buckets for commands, queries and new connections.

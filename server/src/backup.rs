@@ -115,6 +115,7 @@ fn write_tables(txn: &ReadTransaction, file: File) -> Result<Copied, BackupError
         MESSAGE_IDS,
         REQUESTS,
         INVITES,
+        AUDIT,
     );
     // A table added to the store but not to the list above would be lost silently: refuse.
     for table in txn.list_tables().map_err(StoreError::from)? {

@@ -195,6 +195,7 @@ fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreErro
         }
     }
     check_invites(txn, &known, report)?;
+    check_audit(txn, report)?;
     let events = txn.open_table(EVENTS)?;
     let mut orphaned = BTreeSet::new();
     for entry in events.iter()? {
@@ -259,6 +260,37 @@ fn check_invites(
                 "invite {id} was used {} times but allows {}",
                 invite.used, invite.uses
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Every audit entry decodes and sits under its own workspace (or the server-wide scope) and
+/// id. Entries of a workspace that no longer exists are fine: the log outlives what it records.
+fn check_audit(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreError> {
+    let table = match txn.open_table(AUDIT) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for row in table.iter()? {
+        let (key, value) = row?;
+        let (scope, id) = key.value();
+        match decode::<crate::audit::Stored>("audit", value.value()) {
+            Err(e) => report.problem(format!("audit entry {id}: it does not decode ({e})")),
+            Ok(stored) => {
+                let ws = stored
+                    .entry
+                    .workspace_id
+                    .as_ref()
+                    .map_or("", |w| w.as_str());
+                if stored.entry.id != id || ws != scope {
+                    report.problem(format!(
+                        "audit entry {id}: it is stored under ({scope:?}, {id}) but says ({ws:?}, {})",
+                        stored.entry.id
+                    ));
+                }
+            }
         }
     }
     Ok(())

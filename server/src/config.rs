@@ -32,10 +32,10 @@ pub struct ConfigFile {
     pub store: Option<StoreSection>,
     /// `[limits]`: deadlines and connection caps (the `serve` flags of the same names).
     pub limits: Option<LimitsSection>,
-    /// `[rate_limits]`: failed authentications per address, token buckets per token and connection rates (the `serve` flags of the
-    /// same names).
+    /// `[rate_limits]`: failed authentications per address, token buckets per token and
+    /// connection rates (the `serve` flags of the same names).
     pub rate_limits: Option<RateLimitsSection>,
-    /// `[retention]`: reserved; its keys come with retention jobs.
+    /// `[retention]`: how long old records are kept.
     pub retention: Option<RetentionSection>,
 }
 
@@ -102,10 +102,13 @@ pub struct RateLimitsSection {
     pub connections_per_ip_per_minute: Option<u32>,
 }
 
-/// `[retention]`: no keys yet (the section is accepted so a file can carry it).
+/// `[retention]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RetentionSection {}
+pub struct RetentionSection {
+    /// Days audit entries are kept (`--audit-days`; 0 keeps them forever).
+    pub audit_days: Option<u32>,
+}
 
 /// Why the config file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +291,12 @@ pub fn apply_limits(
     ) {
         limits.cache_mib = v;
     }
+    if let (Some(v), false) = (
+        file.retention.as_ref().and_then(|r| r.audit_days),
+        given("audit_days"),
+    ) {
+        limits.audit_days = v;
+    }
     if limits.cache_mib == 0 {
         return Err(ConfigError::ZeroCache);
     }
@@ -357,6 +366,7 @@ connections_per_token_per_minute = 12
 connections_per_ip_per_minute = 0
 
 [retention]
+audit_days = 90
 "#;
 
     fn nothing_given(_: &str) -> bool {
@@ -405,6 +415,7 @@ connections_per_ip_per_minute = 0
                 connections_per_ip_per_minute: 0,
             }
         );
+        assert_eq!(l.audit_days, 90);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use warren_protocol::limits::MAX_FRAME_HARD;
 use warren_protocol::{ErrorCode, WireError};
 
 use crate::app::App;
+use crate::audit::failed_auth;
 use crate::gate::Refused;
 use crate::listen::Overflow;
 use crate::service::workspace::authenticate;
@@ -142,6 +143,7 @@ async fn websocket(
                 refusals::describe(ip)
             );
         }
+        failed_auth::refused(&app, ip, None).await;
         return error_response(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized,
@@ -149,6 +151,7 @@ async fn websocket(
         );
     };
     let store = app.store.clone();
+    let presented = token.clone();
     let user = tokio::task::spawn_blocking(move || {
         let found = authenticate(&store, &token)?;
         if let Some((_, record)) = &found {
@@ -170,6 +173,7 @@ async fn websocket(
                     refusals::describe(ip)
                 );
             }
+            failed_auth::refused(&app, ip, Some(presented)).await;
             if let Some(wait) = app.failed_auths.failed(ip) {
                 return too_many_failures(&app, wait);
             }
@@ -221,5 +225,5 @@ async fn websocket(
         .write_buffer_size(WS_WRITE_BUFFER)
         .max_frame_size(MAX_FRAME_HARD)
         .max_message_size(MAX_FRAME_HARD)
-        .on_upgrade(move |socket| connection::serve(app, user.0, user.1, socket))
+        .on_upgrade(move |socket| connection::serve(app, user.0, user.1, ip, socket))
 }

@@ -89,6 +89,7 @@ pub async fn join(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
+    let bearer_copy = bearer.clone();
     let joiner = match bearer {
         Some(token) => {
             let store = app.store.clone();
@@ -104,6 +105,7 @@ pub async fn join(
                     Joiner::Existing { id: user.id }
                 }
                 Ok(Ok(None)) => {
+                    crate::audit::failed_auth::refused(&app, ip, bearer_copy.clone()).await;
                     if let Some(wait) = failed("unknown or revoked token") {
                         return too_many_failures(&app, wait);
                     }
@@ -144,6 +146,7 @@ pub async fn join(
     let (invite, secret) = match found {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => {
+            crate::audit::failed_auth::refused_invite(&app, ip).await;
             if let Some(wait) = failed("not a valid invite code") {
                 return too_many_failures(&app, wait);
             }
@@ -161,6 +164,7 @@ pub async fn join(
     };
     let answer = app
         .writer
+        .with_source(crate::audit::Source::peer(ip))
         .join(
             invite.workspace_id.clone(),
             invite.id.clone(),

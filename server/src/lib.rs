@@ -9,6 +9,7 @@
 #[cfg(unix)]
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod auth_limit;
 pub mod backup;

@@ -53,6 +53,9 @@ pub struct Limits {
     /// Requests and new connections per token and per address (`rate_limit`).
     #[command(flatten)]
     pub rates: crate::rate_limit::RateLimits,
+    /// Days audit entries are kept (0: forever).
+    #[arg(long, env = "WARREN_AUDIT_DAYS", default_value_t = 365)]
+    pub audit_days: u32,
 }
 
 impl Default for Limits {
@@ -69,6 +72,7 @@ impl Default for Limits {
             failed_auth_per_minute: 5,
             failed_auth_window: Duration::from_secs(60),
             rates: crate::rate_limit::RateLimits::default(),
+            audit_days: 365,
         }
     }
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod audit_cli;
 mod ops;
 use warren_protocol::Id;
 use warren_server::config::{self, ConfigFile};
@@ -108,6 +109,27 @@ enum Cmd {
     Token {
         #[command(subcommand)]
         action: TokenCmd,
+    },
+    /// Print the audit log of a stopped server's store, newest first (every workspace and the
+    /// server-wide entries); with the server running, owners and admins use 'warren audit'.
+    Audit {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Only this actor: a user name, a user id or 'operator'.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action or its dotted prefix ('token' selects token.*).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only entries this recent: 90m, 12h, 1d, 2w.
+        #[arg(long, value_parser = audit_cli::parse_age_ms)]
+        since: Option<i64>,
+        /// Most entries to print.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON (one array of entries).
+        #[arg(long)]
+        json: bool,
     },
     /// Add people and bots to the workspace (stop the server first; with the server running,
     /// owners and admins use 'warren member' instead).
@@ -355,6 +377,30 @@ async fn run(command: Cmd) -> Result<()> {
             );
         }
         Cmd::Token { action } => token(action)?,
+        Cmd::Audit {
+            data,
+            actor,
+            action,
+            since,
+            limit,
+            json,
+        } => {
+            let store = Store::open(&data_dir(data)?)?;
+            let filter = warren_server::audit::query::Filter {
+                actor,
+                action,
+                since: since.map(|age| warren_server::service::now_ms().saturating_sub(age)),
+                before: None,
+                limit,
+            };
+            let txn = store.begin_read()?;
+            let (entries, _) = warren_server::audit::query::page(
+                &txn,
+                warren_server::audit::query::Reader::Operator,
+                &filter,
+            )?;
+            audit_cli::print(&entries, json)?;
+        }
         Cmd::Member { action } => member(action)?,
     }
     Ok(())

@@ -103,6 +103,7 @@ pub async fn bind_store_with(
         metrics.clone(),
     ));
     rates.spawn_forgetting();
+    let failed_auth = Arc::new(crate::audit::failed_auth::FailedAuth::new(store.clone()));
     let app = Arc::new(App {
         store,
         hub,
@@ -117,10 +118,13 @@ pub async fn bind_store_with(
             limits.failed_auth_per_minute,
             limits.failed_auth_window,
         ),
+        failed_auth: failed_auth.clone(),
         limits,
         metrics,
         rates,
     });
+    failed_auth.spawn_flusher(app.limits.auth_log_interval);
+    crate::audit::retention::spawn(&app);
     Ok(Bound {
         listener,
         app,

@@ -14,8 +14,9 @@ use redb::ReadableTable;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use warren_protocol::account::TokenScope;
-use warren_protocol::{Command, ErrorCode, Event, Id, Member, RequestId, WireError};
+use warren_protocol::{Change, Command, ErrorCode, Event, Id, Member, RequestId, WireError};
 
+use crate::audit::Source;
 use crate::frames;
 use crate::health::Health;
 use crate::hub::Hub;
@@ -39,6 +40,8 @@ pub struct WriteRequest {
     pub workspace: Id,
     pub request_id: RequestId,
     pub op: WriteOp,
+    /// Where the request came from, for the audit log.
+    pub from: Source,
     pub reply: oneshot::Sender<Result<Applied, WireError>>,
 }
 
@@ -86,9 +89,21 @@ pub struct WriterStats {
 pub struct WriterHandle {
     tx: mpsc::Sender<WriteRequest>,
     pub stats: Arc<WriterStats>,
+    /// Where requests through this handle come from (for the audit log).
+    from: Source,
 }
 
 impl WriterHandle {
+    /// A handle whose requests are recorded as coming from `from` (a connection's peer
+    /// address, the admin socket): give each connection its own.
+    pub fn with_source(&self, from: Source) -> WriterHandle {
+        WriterHandle {
+            tx: self.tx.clone(),
+            stats: self.stats.clone(),
+            from,
+        }
+    }
+
     /// Submits a command and waits until it is durably applied or rejected.
     pub async fn submit(
         &self,
@@ -223,6 +238,7 @@ impl WriterHandle {
             workspace,
             request_id,
             op,
+            from: self.from,
             reply,
         };
         if self.tx.send(request).await.is_err() {
@@ -284,7 +300,14 @@ pub fn spawn_with(
             };
             writer.run(rx, runtime.as_ref());
         })?;
-    Ok((WriterHandle { tx, stats }, join))
+    Ok((
+        WriterHandle {
+            tx,
+            stats,
+            from: Source::Unknown,
+        },
+        join,
+    ))
 }
 
 /// How often a writer whose store failed checks, while idle, whether writes work again.
@@ -534,8 +557,13 @@ fn apply_one(
         return Ok(Outcome::Duplicate(event));
     }
     if let WriteOp::CreateWorkspace { name } = &request.op {
-        let (event, json) =
-            service::workspace::create(txn, &request.user, &request.workspace, name, now)?;
+        let (event, json) = service::workspace::create(
+            txn,
+            &request.user,
+            &request.workspace,
+            name,
+            (now, request.from),
+        )?;
         txn.open_table(REQUESTS)?.insert(
             (user, request.request_id.as_str()),
             (request.workspace.as_str(), event.seq, now),
@@ -562,7 +590,27 @@ fn apply_one(
             scope: TokenScope::Full,
             now,
             seq: service::next_seq(txn, &request.workspace)?,
+            from: request.from,
         };
+        if let Change::MemberAdded { member } = &done.change {
+            ctx.audit(
+                txn,
+                "invite.use",
+                Some(crate::audit::target::member(member)),
+                crate::audit::details([
+                    ("invite", invite_id.as_str()),
+                    ("role", member.role.as_str()),
+                    (
+                        "new_user",
+                        if done.minted.is_some() {
+                            "true"
+                        } else {
+                            "false"
+                        },
+                    ),
+                ]),
+            )?;
+        }
         let (event, json) = service::append_event(txn, &ctx, None, done.change)?;
         return Ok(Outcome::Applied(event, json, done.minted));
     }
@@ -587,6 +635,7 @@ fn apply_one(
         scope: request.scope,
         now,
         seq: service::next_seq(txn, &request.workspace)?,
+        from: request.from,
     };
     let (change, minted) = match &request.op {
         WriteOp::Command(command) => {

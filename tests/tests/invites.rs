@@ -374,3 +374,71 @@ async fn a_signed_in_user_joins_a_second_workspace_with_their_token() {
     assert_eq!(refused.code, 2, "{refused:#?}");
     assert!(refused.stderr.contains("member:manage"), "{refused:#?}");
 }
+
+/// Invite actions are in the audit log — made, used (by the joiner, from their address),
+/// revoked — and no entry holds a code; a wrong code is an `auth.failed` entry saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_actions_are_audited_without_their_codes() {
+    let server = Server::start().await;
+    let owner = Cli::new(&server.http_url(), &server.token);
+    let (used, used_id) = create_invite(&owner, &["--role", "viewer"]).await;
+    let (spare, spare_id) = create_invite(&owner, &[]).await;
+    let (_, joined) = join(&server, &used, "grace").await;
+    joined.ok();
+    owner.run(&["invite", "revoke", &spare_id]).await.ok();
+    let wrong = format!("{}x", &spare[..spare.len() - 1]);
+    let (_, refused) = join(&server, &wrong, "mallory").await;
+    assert_ne!(refused.code, 0, "{refused:#?}");
+
+    let log = owner
+        .run(&["audit", "--action", "invite", "--json"])
+        .await
+        .ok();
+    for code in [&used, &spare] {
+        assert!(!log.stdout.contains(&code["wri_".len()..]), "{log:#?}");
+    }
+    let entries: Vec<serde_json::Value> = log
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON entry per line"))
+        .collect();
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e["target"]["id"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("invite.create", used_id.as_str())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("invite.create", spare_id.as_str())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("invite.revoke", spare_id.as_str())),
+        "{actions:?}"
+    );
+    let used_entry = entries
+        .iter()
+        .find(|e| e["action"] == "invite.use")
+        .expect("an invite.use entry");
+    assert_eq!(used_entry["actor"]["name"], "grace");
+    assert_eq!(used_entry["details"]["invite"], used_id.as_str());
+    assert_eq!(used_entry["details"]["role"], "viewer");
+    assert_eq!(used_entry["from"], "127.0.0.1");
+    assert_eq!(entries.len(), 4, "{actions:?}");
+
+    let failed = owner
+        .run(&["audit", "--action", "auth.failed", "--json"])
+        .await
+        .ok();
+    assert!(
+        failed.stdout.contains("not a valid invite code"),
+        "{failed:#?}"
+    );
+}

@@ -259,6 +259,27 @@ async fn every_role_may_send_exactly_what_the_permission_table_allows() {
             // Every role reads (the table gives workspace:read to all); the call fails otherwise.
             let _ = actor.query(&query).await;
         }
+        // The audit log: only the roles the table gives audit:read.
+        let need = permission::query_requirement("audit").permission;
+        let id = format!("audit-{}", role.as_str());
+        actor
+            .send_json(&serde_json::json!({"type": "query", "request_id": id, "query": {"type": "audit", "limit": 5}}))
+            .await
+            .expect("send");
+        match actor.try_answer(&id).await {
+            Ok(ServerMessage::Result { .. }) => {
+                assert!(
+                    role.may(need),
+                    "{role:?} read the audit log, the table says no"
+                );
+            }
+            Ok(ServerMessage::Error { code, message, .. }) => {
+                assert!(!role.may(need), "{role:?} was refused audit: {message}");
+                assert_eq!(code, ErrorCode::Forbidden, "{role:?}: {message}");
+                assert!(message.contains("audit:read"), "{message}");
+            }
+            other => panic!("{role:?} audit: {other:?}"),
+        }
     }
     assert_eq!(checked, ROLES.len() * permission::COMMANDS.len());
 }

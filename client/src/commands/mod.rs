@@ -2,6 +2,7 @@
 //! [`Session`] — on the configured server, or, with none configured, on the local workspace
 //! ([`crate::local_cli`]).
 
+mod audit;
 mod board;
 mod bot;
 mod card;
@@ -65,6 +66,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Invite(command) => invite::run(command, &session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
+        CliCommand::Audit(args) => audit::run(args, &session, &mut out).await,
     };
     session.conn.close().await;
     if let Some(server) = local {

@@ -23,7 +23,7 @@ impl Conn {
             return self.create_workspace(request_id, name).await;
         }
         let store = self.app.store.clone();
-        let (user, token) = (self.user.clone(), self.token.clone());
+        let (user, token, from) = (self.user.clone(), self.token.clone(), self.from);
         let done = tokio::task::spawn_blocking(move || {
             if matches!(
                 op,
@@ -34,7 +34,7 @@ impl Conn {
                 return crate::service::invites::apply(
                     &store,
                     &user.id,
-                    token.scope,
+                    (token.scope, from),
                     &op,
                     now_ms(),
                 )
@@ -46,6 +46,7 @@ impl Conn {
             let caller = Caller {
                 user: &user,
                 token: &token,
+                from,
             };
             tokens::apply(&store, &caller, &op, now_ms())
         })
@@ -98,7 +99,6 @@ impl Conn {
         scope: TokenScope,
     ) {
         let answer = self
-            .app
             .writer
             .add_bot(
                 self.user.id.clone(),
@@ -172,7 +172,6 @@ impl Conn {
             }
         };
         let answer = self
-            .app
             .writer
             .create_workspace(self.user.id.clone(), workspace, request_id.clone(), name)
             .await;

@@ -16,6 +16,7 @@ mod replies;
 mod send;
 mod token;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
@@ -31,11 +32,12 @@ use replies::{Outgoing, Replies};
 pub use send::MAX_REPLAY_EVENTS;
 
 use crate::app::App;
+use crate::audit::{self, Source};
 use crate::frames;
 use crate::hub::{ConnectionId, Frame};
 use crate::store::records::{TokenRecord, UserRecord};
 use crate::store::{StoreError, read};
-use crate::writer::REQUEST_ID_TTL_SECS;
+use crate::writer::{REQUEST_ID_TTL_SECS, WriterHandle};
 
 /// Commands a connection may have waiting for the writer at once.
 pub const MAX_IN_FLIGHT: usize = 256;
@@ -51,10 +53,20 @@ struct Conn {
     memberships: Vec<(Workspace, Member)>,
     subscribed: Option<Id>,
     in_flight: Arc<Semaphore>,
+    /// The peer's address, for the audit log.
+    from: Source,
+    /// The writer, with this connection's address on every request.
+    writer: WriterHandle,
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
-pub async fn serve(app: Arc<App>, user: UserRecord, token: TokenRecord, socket: WebSocket) {
+pub async fn serve(
+    app: Arc<App>,
+    user: UserRecord,
+    token: TokenRecord,
+    peer: Option<IpAddr>,
+    socket: WebSocket,
+) {
     let _open = app.connections.open();
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = Replies::new();
@@ -82,6 +94,8 @@ pub async fn serve(app: Arc<App>, user: UserRecord, token: TokenRecord, socket: 
         memberships: Vec::new(),
         subscribed: None,
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        from: Source::peer(peer),
+        writer: app.writer.with_source(Source::peer(peer)),
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
@@ -354,7 +368,6 @@ impl Conn {
                 // Enqueue here, in the reader, so this connection's commands reach the writer in
                 // the order they were sent; only the wait for the answer runs on its own task.
                 let ticket = self
-                    .app
                     .writer
                     .enqueue_scoped(
                         self.user.id.clone(),
@@ -564,6 +577,28 @@ impl Conn {
                     .read(move |s| read::events_after(&s.begin_read()?, &workspace, since, limit))
                     .await
                     .map(|(events, head)| Some(QueryResult::Events { events, head }))
+            }
+            Query::Audit {
+                actor,
+                action,
+                since,
+                before,
+                limit,
+            } => {
+                let filter = audit::query::Filter {
+                    actor,
+                    action,
+                    since,
+                    before,
+                    limit: limit as usize,
+                };
+                let user = self.user.id.clone();
+                self.app
+                    .read(move |s| {
+                        audit::query::for_member(&s.begin_read()?, &workspace, &user, &filter)
+                    })
+                    .await
+                    .map(|(entries, has_more)| Some(QueryResult::Audit { entries, has_more }))
             }
         };
         match result {

@@ -16,6 +16,7 @@ use warren_protocol::permission::{self, Permission};
 use warren_protocol::{Change, ErrorCode, Id, Member, Role, Workspace};
 
 use super::{ApplyError, Ctx, text};
+use crate::audit::{self, Source};
 use crate::auth::{self, MintedToken};
 use crate::store::read::get_json;
 use crate::store::records::{InviteRecord, UserRecord};
@@ -83,6 +84,7 @@ fn member_of<'a>(
     user: &'a Id,
     scope: TokenScope,
     now: i64,
+    from: Source,
 ) -> Result<Ctx<'a>, ApplyError> {
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
@@ -97,6 +99,7 @@ fn member_of<'a>(
         scope,
         now,
         seq: 0,
+        from,
     })
 }
 
@@ -114,7 +117,7 @@ fn load(txn: &WriteTransaction, id: &Id) -> Result<Option<InviteRecord>, StoreEr
 pub fn apply(
     store: &Store,
     user: &Id,
-    scope: TokenScope,
+    (scope, from): (TokenScope, Source),
     op: &AccountOp,
     now: i64,
 ) -> Result<AccountResult, ApplyError> {
@@ -126,12 +129,12 @@ pub fn apply(
             expires_in_secs,
             uses,
         } => {
-            let ctx = member_of(&txn, workspace_id, user, scope, now)?;
+            let ctx = member_of(&txn, workspace_id, user, scope, now, from)?;
             ctx.check_account("create_invite")?;
             create(&txn, &ctx, *role, *expires_in_secs, *uses)?
         }
         AccountOp::ListInvites { workspace_id } => {
-            let ctx = member_of(&txn, workspace_id, user, scope, now)?;
+            let ctx = member_of(&txn, workspace_id, user, scope, now, from)?;
             ctx.check_account("list_invites")?;
             let mut invites = Vec::new();
             for entry in txn.open_table(INVITES)?.iter()? {
@@ -154,12 +157,18 @@ pub fn apply(
             };
             let mut record = load(&txn, invite_id)?.ok_or_else(missing)?;
             // An invite of a workspace you are not in is as unknown as one that does not exist.
-            let ctx =
-                member_of(&txn, &record.workspace_id, user, scope, now).map_err(|_| missing())?;
+            let ctx = member_of(&txn, &record.workspace_id, user, scope, now, from)
+                .map_err(|_| missing())?;
             ctx.check_account("revoke_invite")?;
             if record.revoked_at.is_none() {
                 record.revoked_at = Some(now);
                 save(&txn, &record)?;
+                ctx.audit(
+                    &txn,
+                    "invite.revoke",
+                    Some(audit::target::invite(&record.id)),
+                    audit::details([("role", record.role.as_str())]),
+                )?;
             }
             AccountResult::InviteRevoked {
                 invite_id: invite_id.clone(),
@@ -233,6 +242,18 @@ fn create(
         secret_sha256: auth::sha256_hex(&secret),
     };
     save(txn, &record)?;
+    let uses = record.uses.to_string();
+    let expires_at = record.expires_at.to_string();
+    ctx.audit(
+        txn,
+        "invite.create",
+        Some(audit::target::invite(&record.id)),
+        audit::details([
+            ("role", record.role.as_str()),
+            ("uses", uses.as_str()),
+            ("expires_at", expires_at.as_str()),
+        ]),
+    )?;
     Ok(AccountResult::InviteCreated {
         invite: info(&record, ctx.now),
         code,

@@ -8,6 +8,7 @@ use warren_protocol::permission::{self, Permission};
 use warren_protocol::{Change, ErrorCode, Id, Member, Role, Workspace};
 
 use super::{ApplyError, Ctx, text};
+use crate::audit::{details, target};
 use crate::auth::{self, MintedToken};
 use crate::store::encode;
 use crate::store::read::get_json;
@@ -26,8 +27,14 @@ pub fn rename_workspace(
     let mut workspace = workspace.ok_or_else(|| {
         ApplyError::reject(ErrorCode::NotFound, "this workspace no longer exists")
     })?;
-    workspace.name = name;
+    let old = std::mem::replace(&mut workspace.name, name);
     workspaces.insert(ctx.ws(), encode("workspaces", &workspace)?.as_slice())?;
+    ctx.audit(
+        txn,
+        "workspace.rename",
+        Some(target::workspace(&workspace)),
+        details([("from", old.as_str())]),
+    )?;
     Ok(Change::WorkspaceRenamed { workspace })
 }
 
@@ -105,10 +112,16 @@ pub fn set_member_role(
     if member.role == Role::Owner && owner_count(txn, ctx)? <= 1 {
         return Err(last_owner("demoting the last owner"));
     }
-    member.role = role;
+    let old = std::mem::replace(&mut member.role, role);
     txn.open_table(MEMBERS)?.insert(
         (ctx.ws(), user_id.as_str()),
         encode("members", &member)?.as_slice(),
+    )?;
+    ctx.audit(
+        txn,
+        "member.role",
+        Some(target::member(&member)),
+        details([("from", old.as_str()), ("to", role.as_str())]),
     )?;
     Ok(Change::MemberUpdated { member })
 }
@@ -127,6 +140,12 @@ pub fn remove_member(
     }
     txn.open_table(MEMBERS)?
         .remove((ctx.ws(), user_id.as_str()))?;
+    ctx.audit(
+        txn,
+        "member.remove",
+        Some(target::member(&member)),
+        details([("role", member.role.as_str())]),
+    )?;
     Ok(Change::MemberRemoved {
         user_id: member.user_id,
     })
@@ -173,5 +192,14 @@ pub fn add_bot(
     let mut token = auth::mint(&user.id, "created with the bot", ctx.now)?;
     token.record.scope = scope;
     super::workspace::insert_member(txn, ctx.workspace, &user, &member, &token.record)?;
+    ctx.audit(
+        txn,
+        "bot.add",
+        Some(target::member(&member)),
+        details([
+            ("scope", scope.as_str()),
+            ("token_id", token.record.id.as_str()),
+        ]),
+    )?;
     Ok((Change::MemberAdded { member }, token))
 }

@@ -18,6 +18,7 @@ use warren_protocol::account::TokenScope;
 use warren_protocol::permission::{self, Permission, Requirement};
 use warren_protocol::{Change, Command, ErrorCode, Event, Id, RequestId, Role, WireError};
 
+use crate::audit::Source;
 use crate::auth::{self, RandomError};
 use crate::store::tables::{EVENTS, HEADS};
 use crate::store::{StoreError, read};
@@ -65,6 +66,8 @@ pub struct Ctx<'a> {
     pub scope: TokenScope,
     pub now: i64,
     pub seq: u64,
+    /// Where the request came from (for the audit log: [`Ctx::audit`]).
+    pub from: Source,
 }
 
 impl Ctx<'_> {

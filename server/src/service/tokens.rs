@@ -8,16 +8,20 @@ use warren_protocol::limits::MAX_NAME_CHARS;
 use warren_protocol::permission::{self, Permission};
 use warren_protocol::{ErrorCode, Id};
 
+use warren_protocol::audit::AuditActor;
+
 use super::{ApplyError, text};
+use crate::audit::{self, Record, Source, details, target};
 use crate::auth;
 use crate::store::records::{TokenRecord, UserRecord};
 use crate::store::tables::TOKENS;
 use crate::store::{Store, StoreError, encode, read};
 
-/// Who is asking: the user and the token their connection authenticated with.
+/// Who is asking: the user and the token their connection authenticated with, and from where.
 pub struct Caller<'a> {
     pub user: &'a UserRecord,
     pub token: &'a TokenRecord,
+    pub from: Source,
 }
 
 /// What an account request did: its answer, and the tokens whose live connections must re-check
@@ -125,7 +129,13 @@ fn load(store: &Store, token_id: &Id) -> Result<TokenRecord, ApplyError> {
     })
 }
 
-fn save(store: &Store, records: &[&TokenRecord]) -> Result<(), ApplyError> {
+/// Stores `records` and, in the same transaction, the audit entry of the request.
+fn save(
+    store: &Store,
+    records: &[&TokenRecord],
+    audit: Record,
+    now: i64,
+) -> Result<(), ApplyError> {
     let txn = store.begin_write()?;
     {
         let mut tokens = txn.open_table(TOKENS)?;
@@ -133,8 +143,38 @@ fn save(store: &Store, records: &[&TokenRecord]) -> Result<(), ApplyError> {
             tokens.insert(record.id.as_str(), encode("tokens", *record)?.as_slice())?;
         }
     }
+    audit::append(&txn, now, audit)?;
     txn.commit().map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The audit record of a token request: server-wide (tokens belong to users, not
+/// workspaces), about the token's user, never with its secret.
+fn audited(
+    action: &'static str,
+    caller: &Caller<'_>,
+    token: &TokenRecord,
+    extra: &[(&str, String)],
+) -> Record {
+    let mut details = details([
+        ("user", token.user_id.as_str()),
+        ("scope", token.scope.as_str()),
+    ]);
+    for (k, v) in extra {
+        details.insert((*k).to_owned(), v.clone());
+    }
+    Record {
+        workspace: None,
+        actor: AuditActor::User {
+            user_id: caller.user.id.clone(),
+            name: caller.user.name.clone(),
+        },
+        action,
+        target: Some(target::token(token)),
+        details,
+        from: caller.from,
+        about: vec![token.user_id.clone()],
+    }
 }
 
 /// Runs one account request.
@@ -175,7 +215,8 @@ pub fn apply(
             let mut minted = auth::mint(&target, &name, now)?;
             minted.record.scope = *scope;
             minted.record.expires_at = *expires_at;
-            save(store, &[&minted.record])?;
+            let record = audited("token.create", caller, &minted.record, &[]);
+            save(store, &[&minted.record], record, now)?;
             Ok(Done {
                 result: AccountResult::TokenCreated {
                     token: info(&minted.record, caller),
@@ -204,7 +245,11 @@ pub fn apply(
             let record = load(store, token_id)?;
             check_target(store, caller, &record.user_id, request)?;
             let txn = store.begin_write()?;
-            txn.open_table(TOKENS)?.remove(token_id.as_str())?;
+            let removed = txn.open_table(TOKENS)?.remove(token_id.as_str())?.is_some();
+            // Revoked by someone else a moment ago: one entry for one revocation.
+            if removed {
+                audit::append(&txn, now, audited("token.revoke", caller, &record, &[]))?;
+            }
             txn.commit().map_err(StoreError::from)?;
             Ok(Done {
                 result: AccountResult::TokenRevoked {
@@ -226,7 +271,16 @@ pub fn apply(
             let grace_ms = i64::try_from(grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
             let end = now.saturating_add(grace_ms);
             old.expires_at = Some(old.expires_at.map_or(end, |at| at.min(end)));
-            save(store, &[&old, &minted.record])?;
+            let record = audited(
+                "token.rotate",
+                caller,
+                &old,
+                &[
+                    ("new_token_id", minted.record.id.to_string()),
+                    ("grace_secs", grace_secs.to_string()),
+                ],
+            );
+            save(store, &[&old, &minted.record], record, now)?;
             Ok(Done {
                 result: AccountResult::TokenRotated {
                     old: info(&old, caller),
@@ -242,14 +296,15 @@ pub fn apply(
             let mut revoked: Vec<Id> = Vec::new();
             {
                 let mut table = txn.open_table(TOKENS)?;
-                let others: Vec<Id> = read::tokens_in(&table)?
+                let others: Vec<TokenRecord> = read::tokens_in(&table)?
                     .into_iter()
                     .filter(|t| t.user_id == caller.user.id && t.id != caller.token.id)
-                    .map(|t| t.id)
                     .collect();
-                for id in others {
-                    table.remove(id.as_str())?;
-                    revoked.push(id);
+                for token in others {
+                    table.remove(token.id.as_str())?;
+                    let extra = [("signed_out_everywhere_else", "true".to_owned())];
+                    audit::append(&txn, now, audited("token.revoke", caller, &token, &extra))?;
+                    revoked.push(token.id);
                 }
             }
             txn.commit().map_err(StoreError::from)?;

@@ -3,7 +3,10 @@
 use warren_protocol::account::TokenScope;
 use warren_protocol::{Change, Command, Id, Member, Role, Workspace};
 
+use warren_protocol::audit::AuditActor;
+
 use super::{ApplyError, Ctx, append_event, apply, next_seq, now_ms, text};
+use crate::audit::{self, Record, Source, details, target};
 use crate::auth::{self, MintedToken};
 use crate::store::records::{TokenRecord, UserRecord};
 use crate::store::tables::{MEMBERS, TOKENS, USERS, WORKSPACES};
@@ -57,6 +60,19 @@ pub fn bootstrap(
     let txn = store.begin_write()?;
     insert_member(&txn, &workspace.id, &owner, &member, &token.record)?;
     seed(&txn, &workspace, member, now)?;
+    audit::append(
+        &txn,
+        now,
+        Record {
+            workspace: Some(workspace.id.clone()),
+            actor: AuditActor::Operator,
+            action: "workspace.create",
+            target: Some(target::workspace(&workspace)),
+            details: details([("owner", owner.name.as_str())]),
+            from: Source::Cli,
+            about: vec![owner.id.clone()],
+        },
+    )?;
     txn.commit().map_err(StoreError::from)?;
     Ok(Bootstrapped {
         workspace,
@@ -94,6 +110,7 @@ pub fn seed(
             scope: TokenScope::Full,
             now,
             seq: next_seq(txn, &workspace.id)?,
+            from: Source::Unknown,
         };
         let appended = append_event(txn, &ctx, None, change)?;
         first.get_or_insert(appended);
@@ -118,6 +135,7 @@ pub fn seed(
             scope: TokenScope::Full,
             now,
             seq: next_seq(txn, &workspace.id)?,
+            from: Source::Unknown,
         };
         let change = apply(txn, &ctx, command)?;
         append_event(txn, &ctx, None, change)?;
@@ -132,7 +150,7 @@ pub fn create(
     user: &Id,
     workspace_id: &Id,
     name: &str,
-    now: i64,
+    (now, from): (i64, Source),
 ) -> Result<(warren_protocol::Event, String), ApplyError> {
     let name = text::one_line(
         "a workspace name",
@@ -166,7 +184,21 @@ pub fn create(
         (workspace.id.as_str(), owner.id.as_str()),
         encode("members", &member)?.as_slice(),
     )?;
-    seed(txn, &workspace, member, now)
+    let first = seed(txn, &workspace, member, now)?;
+    audit::append(
+        txn,
+        now,
+        Record {
+            workspace: Some(workspace.id.clone()),
+            actor: audit::user_actor(txn, user)?,
+            action: "workspace.create",
+            target: Some(target::workspace(&workspace)),
+            details: Default::default(),
+            from,
+            about: Vec::new(),
+        },
+    )?;
+    Ok(first)
 }
 
 /// Adds a new user to a workspace with a role, and mints the user's first token. Writes the
@@ -200,7 +232,14 @@ pub fn add_member(
         scope: TokenScope::Full,
         now,
         seq: next_seq(&txn, workspace_id)?,
+        from: Source::Cli,
     };
+    ctx.audit(
+        &txn,
+        "member.add",
+        Some(target::member(&member)),
+        details([("role", role.as_str())]),
+    )?;
     append_event(&txn, &ctx, None, Change::MemberAdded { member })?;
     txn.commit().map_err(StoreError::from)?;
     Ok((user, token))
@@ -275,11 +314,17 @@ pub fn create_token(
         })?,
     };
     let label = text::one_line("a token label", label, 100)?;
-    let token = auth::mint(&user.id, &label, now_ms())?;
+    let now = now_ms();
+    let token = auth::mint(&user.id, &label, now)?;
     let txn = store.begin_write()?;
     txn.open_table(TOKENS)?.insert(
         token.record.id.as_str(),
         encode("tokens", &token.record)?.as_slice(),
+    )?;
+    audit::append(
+        &txn,
+        now,
+        token_record("token.create", &token.record, &user),
     )?;
     txn.commit().map_err(StoreError::from)?;
     Ok((token, user))
@@ -288,9 +333,38 @@ pub fn create_token(
 /// Deletes a token; returns whether it existed.
 pub fn revoke_token(store: &Store, token_id: &Id) -> Result<bool, StoreError> {
     let txn = store.begin_write()?;
-    let existed = txn.open_table(TOKENS)?.remove(token_id.as_str())?.is_some();
+    let removed: Option<TokenRecord> = match txn.open_table(TOKENS)?.remove(token_id.as_str())? {
+        Some(bytes) => Some(crate::store::decode("tokens", bytes.value())?),
+        None => None,
+    };
+    if let Some(record) = &removed {
+        let user: Option<UserRecord> =
+            read::get_json(&txn.open_table(USERS)?, "users", record.user_id.as_str())?;
+        let user = user.unwrap_or_else(|| UserRecord {
+            id: record.user_id.clone(),
+            name: String::new(),
+            created_at: 0,
+        });
+        audit::append(&txn, now_ms(), token_record("token.revoke", record, &user))?;
+    }
     txn.commit()?;
-    Ok(existed)
+    Ok(removed.is_some())
+}
+
+/// The audit record of an offline token command.
+fn token_record(action: &'static str, token: &TokenRecord, user: &UserRecord) -> Record {
+    Record {
+        workspace: None,
+        actor: AuditActor::Operator,
+        action,
+        target: Some(target::token(token)),
+        details: details([
+            ("user", user.id.as_str()),
+            ("user_name", user.name.as_str()),
+        ]),
+        from: Source::Cli,
+        about: vec![user.id.clone()],
+    }
 }
 
 /// Every token with the name of its user.

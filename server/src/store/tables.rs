@@ -68,3 +68,8 @@ pub const REQUESTS: TableDefinition<(&str, &str), (&str, u64, i64)> =
 /// code), the workspace and role they grant, and their uses; revoked ones stay (marked).
 pub const INVITES: TableDefinition<&str, &[u8]> =
     TableDefinition::new("invites: invite_id -> invite record");
+
+/// `(scope, entry_id) → audit entry` (`crate::audit::Stored`): the audit log. The scope is the
+/// workspace id, or `""` for server-wide entries; ids increase across the whole server.
+pub const AUDIT: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("audit: (workspace_id or \"\", entry_id) -> entry");
