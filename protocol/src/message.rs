@@ -77,6 +77,8 @@ pub enum Query {
     },
     /// A page of raw events with `seq > since`, in order.
     Events { since: u64, limit: u32 },
+    /// Who is online in the workspace right now (see the `presence` frame).
+    Presence,
 }
 
 impl Query {
@@ -86,6 +88,7 @@ impl Query {
             Query::Snapshot => "snapshot",
             Query::Messages { .. } => "messages",
             Query::Events { .. } => "events",
+            Query::Presence => "presence",
         }
     }
 }
@@ -106,6 +109,7 @@ enum QueryWire {
         since: u64,
         limit: u32,
     },
+    Presence {},
 }
 
 impl From<QueryWire> for Query {
@@ -122,6 +126,7 @@ impl From<QueryWire> for Query {
                 limit,
             },
             QueryWire::Events { since, limit } => Query::Events { since, limit },
+            QueryWire::Presence {} => Query::Presence,
         }
     }
 }
@@ -143,6 +148,10 @@ pub enum QueryResult {
         events: Vec<Event>,
         /// The workspace's latest sequence when the page was read.
         head: u64,
+    },
+    /// The users online in the workspace now, by id, sorted.
+    Presence {
+        online: Vec<Id>,
     },
 }
 
@@ -211,4 +220,10 @@ pub enum ServerMessage {
     Typing { room_id: Id, user_id: Id },
     /// The answer to `ping`.
     Pong { nonce: u64 },
+    /// Ephemeral: who is online in the subscribed workspace — every user (people and bots) with
+    /// at least one connection subscribed to it, by id, sorted. Sent after `synced` on every
+    /// (re)subscribe and again, to every subscriber, whenever someone comes online or goes
+    /// offline. Never stored: it describes connections, not the workspace, and each frame is the
+    /// whole list, so the latest one is the truth.
+    Presence { workspace_id: Id, online: Vec<Id> },
 }

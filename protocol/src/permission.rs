@@ -43,6 +43,7 @@ permissions! {
     MemberManage => "member:manage", "change members' roles (not to or from owner) and remove members";
     OwnerManage => "owner:manage", "make members owners and change or remove owners";
     TokenManage => "token:manage", "list, create, revoke and rotate other members' tokens (bots' too)";
+    WorkspaceDelete => "workspace:delete", "delete the workspace and everything in it";
 }
 
 /// Every role, most powerful first.
@@ -158,6 +159,7 @@ pub const COMMANDS: &[(&str, Requirement)] = &[
     ("rename_workspace", needs(Permission::WorkspaceManage)),
     ("set_member_role", needs(Permission::MemberManage)),
     ("remove_member", needs(Permission::MemberManage)),
+    ("delete_workspace", needs(Permission::WorkspaceDelete)),
 ];
 
 /// Every query (and `subscribe`) by wire name with what it needs.
@@ -166,6 +168,7 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("snapshot", needs(Permission::WorkspaceRead)),
     ("messages", needs(Permission::WorkspaceRead)),
     ("events", needs(Permission::WorkspaceRead)),
+    ("presence", needs(Permission::WorkspaceRead)),
 ];
 
 /// Account requests that change a workspace (and so need a permission there), by wire name.

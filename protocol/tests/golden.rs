@@ -328,6 +328,7 @@ fn command_kind(c: &Command) -> usize {
         Command::RenameWorkspace { .. } => 14,
         Command::SetMemberRole { .. } => 15,
         Command::RemoveMember { .. } => 16,
+        Command::DeleteWorkspace { .. } => 17,
     }
 }
 
@@ -556,6 +557,12 @@ fn commands() -> Vec<(&'static str, Command)> {
             "command_remove_member",
             Command::RemoveMember { user_id: id(GRACE) },
         ),
+        (
+            "command_delete_workspace",
+            Command::DeleteWorkspace {
+                name: "Acme".into(),
+            },
+        ),
     ]
 }
 
@@ -573,6 +580,7 @@ fn query_kind(q: &Query) -> usize {
         Query::Snapshot => 0,
         Query::Messages { .. } => 1,
         Query::Events { .. } => 2,
+        Query::Presence => 3,
     }
 }
 
@@ -602,6 +610,7 @@ fn queries() -> Vec<(&'static str, Query)> {
                 limit: 100,
             },
         ),
+        ("query_presence", Query::Presence),
     ]
 }
 
@@ -610,6 +619,7 @@ fn query_result_kind(r: &QueryResult) -> usize {
         QueryResult::Snapshot { .. } => 0,
         QueryResult::Messages { .. } => 1,
         QueryResult::Events { .. } => 2,
+        QueryResult::Presence { .. } => 3,
     }
 }
 
@@ -644,6 +654,12 @@ fn query_results() -> Vec<(&'static str, QueryResult)> {
                 head: 42,
             },
         ),
+        (
+            "query_result_presence",
+            QueryResult::Presence {
+                online: vec![id(GRACE), id(ADA)],
+            },
+        ),
     ]
 }
 
@@ -665,6 +681,7 @@ fn change_kind(c: &Change) -> usize {
         Change::MemberUpdated { .. } => 13,
         Change::MemberRemoved { .. } => 14,
         Change::WorkspaceRenamed { .. } => 15,
+        Change::WorkspaceDeleted { .. } => 16,
     }
 }
 
@@ -777,6 +794,12 @@ fn changes() -> Vec<(&'static str, Change)> {
                 },
             },
         ),
+        (
+            "change_workspace_deleted",
+            Change::WorkspaceDeleted {
+                workspace: workspace(),
+            },
+        ),
     ]
 }
 
@@ -793,6 +816,7 @@ fn server_kind(m: &ServerMessage) -> usize {
         ServerMessage::Typing { .. } => 8,
         ServerMessage::Pong { .. } => 9,
         ServerMessage::AccountResult { .. } => 10,
+        ServerMessage::Presence { .. } => 11,
     }
 }
 
@@ -902,6 +926,13 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 },
             },
         ),
+        (
+            "server_presence",
+            ServerMessage::Presence {
+                workspace_id: id(WS),
+                online: vec![id(GRACE), id(ADA)],
+            },
+        ),
     ]
 }
 
@@ -966,7 +997,7 @@ fn client_messages_are_pinned() -> TestResult {
 #[test]
 fn commands_are_pinned() -> TestResult {
     let samples = commands();
-    assert_all_kinds(&samples, command_kind, 17);
+    assert_all_kinds(&samples, command_kind, 18);
     for (i, (name, command)) in samples.into_iter().enumerate() {
         assert_eq!(
             tag(&command, "type")?,
@@ -1077,7 +1108,7 @@ fn omitted_fields_take_their_defaults() -> TestResult {
 #[test]
 fn queries_are_pinned() -> TestResult {
     let samples = queries();
-    assert_all_kinds(&samples, query_kind, 3);
+    assert_all_kinds(&samples, query_kind, 4);
     for (i, (name, query)) in samples.into_iter().enumerate() {
         let frame = ClientMessage::Query {
             request_id: req(&format!("req-{:02}-9e7a", i + 30)),
@@ -1092,7 +1123,7 @@ fn queries_are_pinned() -> TestResult {
 #[test]
 fn query_results_are_pinned() -> TestResult {
     let samples = query_results();
-    assert_all_kinds(&samples, query_result_kind, 3);
+    assert_all_kinds(&samples, query_result_kind, 4);
     for (i, (name, result)) in samples.into_iter().enumerate() {
         let frame = ServerMessage::Result {
             request_id: req(&format!("req-{:02}-9e7a", i + 30)),
@@ -1107,7 +1138,7 @@ fn query_results_are_pinned() -> TestResult {
 #[test]
 fn changes_are_pinned() -> TestResult {
     let samples = changes();
-    assert_all_kinds(&samples, change_kind, 16);
+    assert_all_kinds(&samples, change_kind, 17);
     for (name, change) in samples {
         assert_eq!(
             tag(&change, "type")?,
@@ -1132,7 +1163,7 @@ fn changes_are_pinned() -> TestResult {
 #[test]
 fn server_messages_are_pinned() -> TestResult {
     let samples = server_messages();
-    assert_all_kinds(&samples, server_kind, 11);
+    assert_all_kinds(&samples, server_kind, 12);
     assert!(
         samples
             .iter()
@@ -1455,7 +1486,7 @@ fn every_request_has_a_permission_entry() {
             command.name()
         );
     }
-    assert_eq!(COMMANDS.len(), 17, "one entry per command kind");
+    assert_eq!(COMMANDS.len(), 18, "one entry per command kind");
     for (name, query) in queries() {
         let wire = tag(&query, "type").unwrap_or_default();
         assert!(

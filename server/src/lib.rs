@@ -23,6 +23,7 @@ pub mod hub;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
+pub mod presence;
 pub mod refusals;
 pub mod server;
 pub mod service;

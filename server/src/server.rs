@@ -97,9 +97,11 @@ pub async fn bind_store_with(
     let (shutdown_tx, shutdown) = watch::channel(false);
     let refusals = Arc::new(Refusals::new(limits.auth_log_interval));
     refusals.spawn_reporter();
+    let presence = Arc::new(crate::presence::Presence::new(hub.clone()));
     let app = Arc::new(App {
         store,
         hub,
+        presence,
         writer,
         shutdown,
         connections: ConnectionTracker::default(),

@@ -551,6 +551,9 @@ impl Conn {
                     .await
                     .map(|(events, head)| Some(QueryResult::Events { events, head }))
             }
+            Query::Presence => Ok(Some(QueryResult::Presence {
+                online: self.app.presence.online(&workspace),
+            })),
         };
         match result {
             Ok(Some(result)) => {

@@ -21,3 +21,4 @@ mod screens;
 mod selection;
 mod times;
 mod update;
+mod workspaces;
