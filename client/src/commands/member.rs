@@ -1,11 +1,11 @@
-//! `warren member …`, `warren workspace …` and `warren whoami`: who is in the workspace, with
-//! which role, and what your own role may do.
+//! `warren member …` and `warren whoami`: who is in the workspace, with which role, who is
+//! online now, and what your own role may do.
 
 use serde::Serialize;
 use warren_protocol::permission::Permission;
-use warren_protocol::{Change, Command, Member, Role, Workspace};
+use warren_protocol::{Change, Command, Member, Query, QueryResult, Role, Workspace};
 
-use crate::cli::{MemberCommand, WorkspaceCommand};
+use crate::cli::MemberCommand;
 use crate::commands::Out;
 use crate::error::ClientError;
 use crate::output::table;
@@ -20,7 +20,18 @@ pub(super) async fn run(
 ) -> Result<(), ClientError> {
     let state = session.snapshot().await?;
     match command {
-        MemberCommand::List => out.either(&state.members, || members_table(&state.members)),
+        MemberCommand::List => {
+            let online = match session.query(Query::Presence).await? {
+                QueryResult::Presence { online } => online,
+                _ => {
+                    return Err(ClientError::Protocol(
+                        "expected a presence result".to_owned(),
+                    ));
+                }
+            };
+            let listed = listed(&state.members, &online);
+            out.either(&listed, || members_table(&listed))
+        }
         MemberCommand::Role { member, role } => {
             let found = resolve::find_member(&state, &member)?.clone();
             let ack = session
@@ -59,20 +70,47 @@ pub(super) async fn run(
     }
 }
 
-fn members_table(members: &[Member]) -> String {
+/// A member as `warren member list` shows them: with whether they are online now (a
+/// connection subscribed to the workspace: the full-screen client, a worker, `events --follow`).
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    member: &'a Member,
+    online: bool,
+    /// `online` or `offline`, in words.
+    status: &'static str,
+}
+
+/// The members by role, then name, each with their presence.
+fn listed<'a>(members: &'a [Member], online: &[warren_protocol::Id]) -> Vec<Listed<'a>> {
     let mut sorted: Vec<&Member> = members.iter().collect();
     sorted.sort_by_key(|m| (rank(m.role), m.name.to_lowercase()));
-    let rows: Vec<Vec<String>> = sorted
+    sorted
+        .into_iter()
+        .map(|member| {
+            let here = online.contains(&member.user_id);
+            Listed {
+                member,
+                online: here,
+                status: if here { "online" } else { "offline" },
+            }
+        })
+        .collect()
+}
+
+fn members_table(members: &[Listed<'_>]) -> String {
+    let rows: Vec<Vec<String>> = members
         .iter()
-        .map(|m| {
+        .map(|l| {
             vec![
-                sanitize::line(&m.name),
-                m.role.as_str().to_owned(),
-                m.user_id.to_string(),
+                sanitize::line(&l.member.name),
+                l.member.role.as_str().to_owned(),
+                if l.online { "online" } else { "-" }.to_owned(),
+                l.member.user_id.to_string(),
             ]
         })
         .collect();
-    table(&["NAME", "ROLE", "ID"], &rows)
+    table(&["NAME", "ROLE", "ONLINE", "ID"], &rows)
 }
 
 fn rank(role: Role) -> usize {
@@ -80,64 +118,6 @@ fn rank(role: Role) -> usize {
         .iter()
         .position(|r| *r == role)
         .unwrap_or(usize::MAX)
-}
-
-pub(super) async fn workspace(
-    command: WorkspaceCommand,
-    session: &mut Session,
-    out: &mut Out,
-) -> Result<(), ClientError> {
-    match command {
-        WorkspaceCommand::List => {
-            let current = session.workspace.id.clone();
-            let all = session.conn.welcome().workspaces.clone();
-            out.either(&all, || {
-                let rows: Vec<Vec<String>> = all
-                    .iter()
-                    .map(|w| {
-                        let mark = if w.id == current { "*" } else { "" };
-                        vec![mark.to_owned(), sanitize::line(&w.name), w.id.to_string()]
-                    })
-                    .collect();
-                table(&["", "WORKSPACE", "ID"], &rows)
-            })
-        }
-        WorkspaceCommand::Create { name } => {
-            let result = session
-                .conn
-                .account(warren_protocol::account::AccountOp::CreateWorkspace { name })
-                .await?;
-            let warren_protocol::account::AccountResult::WorkspaceCreated { workspace } = result
-            else {
-                return Err(ClientError::Protocol(
-                    "expected workspace_created".to_owned(),
-                ));
-            };
-            out.either(&workspace, || {
-                format!(
-                    "created workspace {} ({}); you are its owner\nuse it: warren --workspace \"{}\" …\n",
-                    sanitize::line(&workspace.name),
-                    workspace.id,
-                    sanitize::line(&workspace.name)
-                )
-            })
-        }
-        WorkspaceCommand::Rename { name } => {
-            let old = sanitize::line(&session.workspace.name);
-            let ack = session.command(Command::RenameWorkspace { name }).await?;
-            let Change::WorkspaceRenamed { workspace } = ack.event.change else {
-                return Err(ClientError::Protocol(
-                    "expected workspace_renamed".to_owned(),
-                ));
-            };
-            out.either(&workspace, || {
-                format!(
-                    "renamed workspace {old} to {}\n",
-                    sanitize::line(&workspace.name)
-                )
-            })
-        }
-    }
 }
 
 /// What `warren whoami --json` prints.
