@@ -65,6 +65,7 @@ async fn a_user_is_online_until_their_last_connection_closes() {
     let mut server = Server::start().await;
     server.kill_9().await;
     let mira_token = server.add_member("mira", "member").await;
+    let bot_token = server.add_member("ci", "bot").await;
     server.restart().await;
     let ada_cli = Cli::new(&server.http_url(), &server.token);
 
@@ -87,9 +88,23 @@ async fn a_user_is_online_until_their_last_connection_closes() {
         listed_online(&ada_cli).await,
         [
             ("ada".to_owned(), true, "online".to_owned()),
-            ("mira".to_owned(), false, "offline".to_owned())
+            ("mira".to_owned(), false, "offline".to_owned()),
+            ("ci".to_owned(), false, "offline".to_owned())
         ]
     );
+    // A bot (a worker, say) that subscribes is online like a person.
+    let mut bot = warren_e2e::connect_hello(server.addr, &bot_token).await;
+    bot.subscribe(None).await;
+    let bot_id = bot.user.clone().expect("welcome").user_id;
+    ada.expect_until("the bot online", |c| {
+        c.presence.last().is_some_and(|o| o.contains(&bot_id))
+    })
+    .await;
+    drop(bot);
+    ada.expect_until("the bot offline", |c| {
+        c.presence.last().is_some_and(|o| !o.contains(&bot_id))
+    })
+    .await;
 
     // Mira's first connection: a following CLI process.
     let mira_cli = Cli::new(&server.http_url(), &mira_token);

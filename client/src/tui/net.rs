@@ -136,8 +136,13 @@ pub async fn run(
         backoff = FIRST_BACKOFF;
         let welcome = connection.welcome().clone();
         let Some(workspace) = pick_workspace(&welcome, wanted.as_deref()) else {
+            let reason = if welcome.workspaces.is_empty() {
+                "you are in no workspace on this server; create one with 'warren workspace create NAME'"
+            } else {
+                "you are not a member of that workspace (check --workspace)"
+            };
             let _ = events.send(NetEvent::Disconnected {
-                reason: "you are not a member of that workspace (check --workspace)".into(),
+                reason: reason.into(),
                 retry_at: None,
             });
             drop(connection);
