@@ -498,7 +498,7 @@ fn parse_scope(text: &str) -> Result<warren_protocol::account::TokenScope, Strin
 }
 
 /// `warren workspace …`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum WorkspaceCommand {
     /// List the workspaces you belong to.
     List,
@@ -516,6 +516,15 @@ pub enum WorkspaceCommand {
     Transfer {
         /// The new owner (name or id).
         member: String,
+    },
+    /// Delete a workspace and everything in it (owners). Asks for its name again; scripts and
+    /// --json pass --confirm NAME.
+    Delete {
+        /// The workspace to delete, by name or id.
+        name: String,
+        /// The workspace's name again, instead of being asked (required without a terminal).
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
     },
 }
 

@@ -285,7 +285,9 @@ pub fn format_change(change: &Change, names: &Names) -> String {
         Change::WorkspaceCreated { workspace } => sanitize::line(&workspace.name),
         Change::MemberAdded { member } | Change::MemberUpdated { member } => member_line(member),
         Change::MemberRemoved { user_id } => names.member(user_id),
-        Change::WorkspaceRenamed { workspace } => sanitize::line(&workspace.name),
+        Change::WorkspaceRenamed { workspace } | Change::WorkspaceDeleted { workspace } => {
+            sanitize::line(&workspace.name)
+        }
         Change::BoardCreated { board } | Change::BoardUpdated { board } => board_summary(board),
         Change::ColumnDeleted {
             board,

@@ -185,7 +185,8 @@ pub fn pick_workspace<'a>(
     let Some(key) = key else {
         return workspaces.first().ok_or_else(|| {
             ClientError::NotFound(
-                "your account has no workspaces on this server — ask an owner to add you"
+                "your account has no workspaces on this server — create one with 'warren workspace \
+                 create NAME' or ask an owner to add you"
                     .to_owned(),
             )
         });

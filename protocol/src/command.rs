@@ -165,6 +165,11 @@ pub enum Command {
     /// Removes a member from the workspace (their account and tokens stay; they lose access at
     /// once). The last owner cannot be removed.
     RemoveMember { user_id: Id },
+    /// Deletes the workspace and everything in it: boards, cards, rooms, messages, its event log
+    /// and every membership (owners only). `name` must be the workspace's current name, so a
+    /// script cannot delete the wrong one by id. Every subscriber gets the `workspace_deleted`
+    /// event as its last frame of the workspace; afterwards the workspace is `not_found`.
+    DeleteWorkspace { name: String },
 }
 
 impl Command {
@@ -188,6 +193,7 @@ impl Command {
             Command::RenameWorkspace { .. } => "rename_workspace",
             Command::SetMemberRole { .. } => "set_member_role",
             Command::RemoveMember { .. } => "remove_member",
+            Command::DeleteWorkspace { .. } => "delete_workspace",
         }
     }
 }

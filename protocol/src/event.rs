@@ -87,6 +87,12 @@ pub enum Change {
         message_id: Id,
         room_id: Id,
     },
+    /// The workspace was deleted by `actor` (`delete_workspace`): the last event of its stream.
+    /// It is sent to every subscriber and in the ack but never stored, since the whole log goes
+    /// with the workspace; the server then ends every subscription to it.
+    WorkspaceDeleted {
+        workspace: Workspace,
+    },
 }
 
 impl Change {
@@ -109,6 +115,7 @@ impl Change {
             Change::MessagePosted { .. } => "message_posted",
             Change::MessageEdited { .. } => "message_edited",
             Change::MessageDeleted { .. } => "message_deleted",
+            Change::WorkspaceDeleted { .. } => "workspace_deleted",
         }
     }
 }

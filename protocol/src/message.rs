@@ -93,6 +93,8 @@ pub enum Query {
         before: Option<u64>,
         limit: u32,
     },
+    /// Who is online in the workspace right now (see the `presence` frame).
+    Presence,
 }
 
 impl Query {
@@ -103,6 +105,7 @@ impl Query {
             Query::Messages { .. } => "messages",
             Query::Events { .. } => "events",
             Query::Audit { .. } => "audit",
+            Query::Presence => "presence",
         }
     }
 }
@@ -134,6 +137,7 @@ enum QueryWire {
         before: Option<u64>,
         limit: u32,
     },
+    Presence {},
 }
 
 impl From<QueryWire> for Query {
@@ -163,6 +167,7 @@ impl From<QueryWire> for Query {
                 before,
                 limit,
             },
+            QueryWire::Presence {} => Query::Presence,
         }
     }
 }
@@ -190,6 +195,10 @@ pub enum QueryResult {
         entries: Vec<AuditEntry>,
         /// True when older entries match too (ask again with `before` = the last id).
         has_more: bool,
+    },
+    /// The users online in the workspace now, by id, sorted.
+    Presence {
+        online: Vec<Id>,
     },
 }
 
@@ -262,4 +271,10 @@ pub enum ServerMessage {
     Typing { room_id: Id, user_id: Id },
     /// The answer to `ping`.
     Pong { nonce: u64 },
+    /// Ephemeral: who is online in the subscribed workspace — every user (people and bots) with
+    /// at least one connection subscribed to it, by id, sorted. Sent after `synced` on every
+    /// (re)subscribe and again, to every subscriber, whenever someone comes online or goes
+    /// offline. Never stored: it describes connections, not the workspace, and each frame is the
+    /// whole list, so the latest one is the truth.
+    Presence { workspace_id: Id, online: Vec<Id> },
 }

@@ -44,6 +44,7 @@ permissions! {
     OwnerManage => "owner:manage", "make members owners and change or remove owners";
     TokenManage => "token:manage", "list, create, revoke and rotate other members' tokens (bots' too)";
     AuditRead => "audit:read", "read the audit log: who changed members, roles, bots, tokens and the workspace, and failed sign-ins";
+    WorkspaceDelete => "workspace:delete", "delete the workspace and everything in it";
 }
 
 /// Every role, most powerful first.
@@ -160,6 +161,7 @@ pub const COMMANDS: &[(&str, Requirement)] = &[
     ("rename_workspace", needs(Permission::WorkspaceManage)),
     ("set_member_role", needs(Permission::MemberManage)),
     ("remove_member", needs(Permission::MemberManage)),
+    ("delete_workspace", needs(Permission::WorkspaceDelete)),
 ];
 
 /// Every query (and `subscribe`) by wire name with what it needs.
@@ -169,6 +171,7 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("messages", needs(Permission::WorkspaceRead)),
     ("events", needs(Permission::WorkspaceRead)),
     ("audit", needs(Permission::AuditRead)),
+    ("presence", needs(Permission::WorkspaceRead)),
 ];
 
 /// Account requests about a workspace (and so needing a permission there), by wire name.

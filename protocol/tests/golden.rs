@@ -329,6 +329,7 @@ fn command_kind(c: &Command) -> usize {
         Command::RenameWorkspace { .. } => 14,
         Command::SetMemberRole { .. } => 15,
         Command::RemoveMember { .. } => 16,
+        Command::DeleteWorkspace { .. } => 17,
     }
 }
 
@@ -557,6 +558,12 @@ fn commands() -> Vec<(&'static str, Command)> {
             "command_remove_member",
             Command::RemoveMember { user_id: id(GRACE) },
         ),
+        (
+            "command_delete_workspace",
+            Command::DeleteWorkspace {
+                name: "Acme".into(),
+            },
+        ),
     ]
 }
 
@@ -575,6 +582,7 @@ fn query_kind(q: &Query) -> usize {
         Query::Messages { .. } => 1,
         Query::Events { .. } => 2,
         Query::Audit { .. } => 3,
+        Query::Presence => 4,
     }
 }
 
@@ -614,6 +622,7 @@ fn queries() -> Vec<(&'static str, Query)> {
                 limit: 50,
             },
         ),
+        ("query_presence", Query::Presence),
     ]
 }
 
@@ -623,6 +632,7 @@ fn query_result_kind(r: &QueryResult) -> usize {
         QueryResult::Messages { .. } => 1,
         QueryResult::Events { .. } => 2,
         QueryResult::Audit { .. } => 3,
+        QueryResult::Presence { .. } => 4,
     }
 }
 
@@ -719,6 +729,12 @@ fn query_results() -> Vec<(&'static str, QueryResult)> {
                 has_more: true,
             },
         ),
+        (
+            "query_result_presence",
+            QueryResult::Presence {
+                online: vec![id(GRACE), id(ADA)],
+            },
+        ),
     ]
 }
 
@@ -740,6 +756,7 @@ fn change_kind(c: &Change) -> usize {
         Change::MemberUpdated { .. } => 13,
         Change::MemberRemoved { .. } => 14,
         Change::WorkspaceRenamed { .. } => 15,
+        Change::WorkspaceDeleted { .. } => 16,
     }
 }
 
@@ -852,6 +869,12 @@ fn changes() -> Vec<(&'static str, Change)> {
                 },
             },
         ),
+        (
+            "change_workspace_deleted",
+            Change::WorkspaceDeleted {
+                workspace: workspace(),
+            },
+        ),
     ]
 }
 
@@ -868,6 +891,7 @@ fn server_kind(m: &ServerMessage) -> usize {
         ServerMessage::Typing { .. } => 8,
         ServerMessage::Pong { .. } => 9,
         ServerMessage::AccountResult { .. } => 10,
+        ServerMessage::Presence { .. } => 11,
     }
 }
 
@@ -991,6 +1015,13 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 retry_after_ms: Some(1300),
             },
         ),
+        (
+            "server_presence",
+            ServerMessage::Presence {
+                workspace_id: id(WS),
+                online: vec![id(GRACE), id(ADA)],
+            },
+        ),
     ]
 }
 
@@ -1061,7 +1092,7 @@ fn client_messages_are_pinned() -> TestResult {
 #[test]
 fn commands_are_pinned() -> TestResult {
     let samples = commands();
-    assert_all_kinds(&samples, command_kind, 17);
+    assert_all_kinds(&samples, command_kind, 18);
     for (i, (name, command)) in samples.into_iter().enumerate() {
         assert_eq!(
             tag(&command, "type")?,
@@ -1202,7 +1233,7 @@ fn query_results_are_pinned() -> TestResult {
 #[test]
 fn changes_are_pinned() -> TestResult {
     let samples = changes();
-    assert_all_kinds(&samples, change_kind, 16);
+    assert_all_kinds(&samples, change_kind, 17);
     for (name, change) in samples {
         assert_eq!(
             tag(&change, "type")?,
@@ -1227,7 +1258,7 @@ fn changes_are_pinned() -> TestResult {
 #[test]
 fn server_messages_are_pinned() -> TestResult {
     let samples = server_messages();
-    assert_all_kinds(&samples, server_kind, 11);
+    assert_all_kinds(&samples, server_kind, 12);
     assert!(
         samples
             .iter()
@@ -1556,7 +1587,7 @@ fn every_request_has_a_permission_entry() {
             command.name()
         );
     }
-    assert_eq!(COMMANDS.len(), 17, "one entry per command kind");
+    assert_eq!(COMMANDS.len(), 18, "one entry per command kind");
     for (name, query) in queries() {
         let wire = tag(&query, "type").unwrap_or_default();
         assert!(

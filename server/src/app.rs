@@ -17,6 +17,8 @@ use crate::writer::WriterHandle;
 pub struct App {
     pub store: Store,
     pub hub: Arc<Hub>,
+    /// Who is online in each workspace (pushed to subscribers as `presence` frames).
+    pub presence: Arc<crate::presence::Presence>,
     pub writer: WriterHandle,
     /// Becomes `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,

@@ -48,6 +48,13 @@ impl CatchUp {
         self.permits.acquire().await.ok()
     }
 
+    /// Drops the cached snapshot of a workspace that was deleted.
+    pub fn forget(&self, workspace: &Id) {
+        if let Ok(mut map) = self.snapshots.lock() {
+            map.remove(workspace);
+        }
+    }
+
     /// How many snapshot frames were built (for tests and metrics).
     pub fn builds(&self) -> u64 {
         self.builds.load(Ordering::Relaxed)

@@ -207,6 +207,51 @@ fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreErro
             ));
         }
     }
+    orphans(txn, &known, report)?;
+    Ok(())
+}
+
+/// Rows of workspace-keyed tables whose workspace does not exist (left by a deletion that
+/// missed a table, say).
+fn orphans(
+    txn: &ReadTransaction,
+    known: &BTreeSet<String>,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    let mut found: BTreeSet<(&'static str, String)> = BTreeSet::new();
+    for (name, table) in [
+        ("members", MEMBERS),
+        ("boards", BOARDS),
+        ("cards", CARDS),
+        ("rooms", ROOMS),
+    ] {
+        for entry in txn.open_table(table)?.iter()? {
+            let (key, _) = entry?;
+            let ws = key.value().0;
+            if !known.contains(ws) {
+                found.insert((name, ws.to_owned()));
+            }
+        }
+    }
+    for entry in txn.open_table(MESSAGES)?.iter()? {
+        let (key, _) = entry?;
+        let ws = key.value().0;
+        if !known.contains(ws) {
+            found.insert(("messages", ws.to_owned()));
+        }
+    }
+    for entry in txn.open_table(COUNTERS)?.iter()? {
+        let (key, _) = entry?;
+        let ws = key.value().0;
+        if !known.contains(ws) {
+            found.insert(("counters", ws.to_owned()));
+        }
+    }
+    for (table, ws) in found {
+        report.problem(format!(
+            "the {table} table holds rows of workspace {ws}, which does not exist"
+        ));
+    }
     Ok(())
 }
 
@@ -309,6 +354,8 @@ struct Replayed {
     /// `message_id → (room_id, seq)`.
     message_ids: BTreeMap<String, (String, u64)>,
     max_card_number: u64,
+    /// A `workspace_deleted` event was found in the log, where it never belongs.
+    deleted_in_log: bool,
 }
 
 impl Replayed {
@@ -355,6 +402,8 @@ impl Replayed {
                     self.messages.remove(&at);
                 }
             }
+            // Never stored (the log goes with the workspace); a stored one is out of place.
+            Change::WorkspaceDeleted { .. } => self.deleted_in_log = true,
         }
     }
 }
@@ -399,6 +448,11 @@ fn replay(
     if expected <= head {
         report.problem(format!(
             "workspace {ws}: events {expected}..{head} are missing (the head says {head})"
+        ));
+    }
+    if state.deleted_in_log {
+        report.problem(format!(
+            "workspace {ws}: its log holds a workspace_deleted event, yet its data is still there"
         ));
     }
     Ok(state)

@@ -124,6 +124,36 @@ impl Hub {
         }
     }
 
+    /// Delivers a frame to the subscription of one connection only (the current presence list
+    /// after it subscribes). A full queue marks it lagged, as for an event.
+    pub fn send_to(&self, workspace: &Id, connection: ConnectionId, frame: Arc<Frame>) {
+        if let Ok(mut map) = self.workspaces.lock()
+            && let Some(subscribers) = map.get_mut(workspace)
+        {
+            subscribers.retain(|s| {
+                if s.connection != connection {
+                    return true;
+                }
+                match s.tx.try_send(frame.clone()) {
+                    Ok(()) => true,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        s.lagged.store(true, Ordering::Release);
+                        false
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => false,
+                }
+            });
+        }
+    }
+
+    /// Ends every subscription to a workspace (it was deleted; its last event was published
+    /// first). Their connections see the queue close without a lag and stop receiving it.
+    pub fn close_workspace(&self, workspace: &Id) {
+        if let Ok(mut map) = self.workspaces.lock() {
+            map.remove(workspace);
+        }
+    }
+
     /// Drops every subscriber, closing their queues (used at shutdown).
     pub fn clear(&self) {
         if let Ok(mut map) = self.workspaces.lock() {

@@ -26,6 +26,7 @@ pub mod join;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
+pub mod presence;
 pub mod rate_limit;
 pub mod refusals;
 pub mod server;

@@ -104,9 +104,11 @@ pub async fn bind_store_with(
     ));
     rates.spawn_forgetting();
     let failed_auth = Arc::new(crate::audit::failed_auth::FailedAuth::new(store.clone()));
+    let presence = Arc::new(crate::presence::Presence::new(hub.clone()));
     let app = Arc::new(App {
         store,
         hub,
+        presence,
         writer,
         shutdown,
         connections: ConnectionTracker::default(),

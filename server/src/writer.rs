@@ -496,8 +496,13 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
         let answer = match outcome {
             Outcome::Applied(event, json, minted) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
-                if let warren_protocol::Change::MemberRemoved { user_id } = &event.change {
-                    hub.evict_user(&request.workspace, user_id);
+                match &event.change {
+                    Change::MemberRemoved { user_id } => {
+                        hub.evict_user(&request.workspace, user_id);
+                    }
+                    // Its last frame is out: end every subscription to it.
+                    Change::WorkspaceDeleted { .. } => hub.close_workspace(&request.workspace),
+                    _ => {}
                 }
                 Ok(Applied {
                     event: Arc::new(event),
@@ -654,6 +659,12 @@ fn apply_one(
             (change, Some(minted))
         }
     };
+    if let Change::WorkspaceDeleted { .. } = change {
+        // The log went with the workspace: the event is sent, not stored, and the request id is
+        // not remembered (a retry finds the workspace gone: `not_found`).
+        let (event, json) = service::unstored_event(&ctx, Some(&request.request_id), change)?;
+        return Ok(Outcome::Applied(event, json, minted));
+    }
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
         (user, request.request_id.as_str()),

@@ -76,6 +76,8 @@ pub struct Client {
     pub pongs: Vec<u64>,
     /// Every `typing` frame: (room id, user id).
     pub typing: Vec<(Id, Id)>,
+    /// Every `presence` frame's online list, in order (the last is the current one).
+    pub presence: Vec<Vec<Id>>,
     /// Every `welcome` frame after the first.
     pub welcomes: usize,
     /// `error` frames without a request id: (code, message).
@@ -182,6 +184,7 @@ pub async fn connect_with(
         resync_positions: Vec::new(),
         pongs: Vec::new(),
         typing: Vec::new(),
+        presence: Vec::new(),
         welcomes: 0,
         loose_errors: Vec::new(),
         answers: HashMap::new(),
@@ -273,6 +276,7 @@ impl Client {
             }
             ServerMessage::Pong { nonce } => self.pongs.push(nonce),
             ServerMessage::Typing { room_id, user_id } => self.typing.push((room_id, user_id)),
+            ServerMessage::Presence { online, .. } => self.presence.push(online),
             ServerMessage::Error {
                 request_id: None,
                 code,

@@ -59,7 +59,9 @@ impl Model {
                 }
             }
             Change::MemberRemoved { user_id } => s.members.retain(|m| &m.user_id != user_id),
-            Change::WorkspaceRenamed { workspace } => s.workspace = workspace.clone(),
+            Change::WorkspaceRenamed { workspace } | Change::WorkspaceDeleted { workspace } => {
+                s.workspace = workspace.clone()
+            }
             Change::BoardCreated { board } => s.boards.push(board.clone()),
             Change::BoardUpdated { board } => {
                 let slot = s

@@ -194,6 +194,11 @@ async fn sample(setup: &mut Setup, name: &str, role: Role, actor: &mut Client) -
                 _ => "v4",
             }),
         },
+        // The real name (rename_workspace changes it): an owner's attempt deletes the workspace,
+        // so owners go last and this is the table's last command.
+        "delete_workspace" => Command::DeleteWorkspace {
+            name: setup.owner.snapshot().await.workspace.name,
+        },
         other => panic!("no sample for command {other}: add one to tests/tests/permissions.rs"),
     }
 }
@@ -217,7 +222,13 @@ async fn every_role_may_send_exactly_what_the_permission_table_allows() {
     let state = owner.snapshot().await;
     let mut setup = Setup { owner, state, n: 0 };
     let mut checked = 0;
-    for role in ROLES {
+    assert_eq!(
+        permission::COMMANDS.last().map(|(n, _)| *n),
+        Some("delete_workspace"),
+        "deleting the workspace must be the last attempt"
+    );
+    // Owners last: their delete_workspace ends the workspace.
+    for role in ROLES.into_iter().rev() {
         let mut actor = connect_hello(server.addr, &tokens[&role]).await;
         for (name, need) in permission::COMMANDS {
             let command = sample(&mut setup, name, role, &mut actor).await;
@@ -243,6 +254,9 @@ async fn every_role_may_send_exactly_what_the_permission_table_allows() {
                 other => panic!("{role:?} {name}: {other:?}"),
             }
             checked += 1;
+        }
+        if role == Role::Owner {
+            break; // the workspace is gone now
         }
         for query in [
             Query::Snapshot,

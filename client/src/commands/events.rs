@@ -56,7 +56,13 @@ pub(super) async fn run(
     loop {
         match session.next_push_resuming(printed.last).await {
             Err(e) => return Err(e),
-            Ok(ServerMessage::Event { event }) => printed.event(&event)?,
+            Ok(ServerMessage::Event { event }) => {
+                printed.event(&event)?;
+                // The workspace is gone and so is the subscription: nothing more will come.
+                if let warren_protocol::Change::WorkspaceDeleted { .. } = event.change {
+                    return Ok(());
+                }
+            }
             // The server skipped ahead with a snapshot: fetch the events it skipped.
             Ok(ServerMessage::Snapshot { state }) if state.seq > printed.last => {
                 catch_up(session, &mut printed, Some(state.seq)).await?;

@@ -16,6 +16,7 @@ mod login;
 mod member;
 mod room;
 mod token;
+mod workspace;
 
 use std::io::Stdout;
 
@@ -45,6 +46,13 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         }
         _ => {}
     }
+    // An account in no workspace (it deleted its last one) can still list and create them.
+    if let CliCommand::Workspace(command) = &command
+        && workspace::needs_no_workspace(command)
+        && let Ok(settings) = session::load_settings(&cli.global)
+    {
+        return workspace::no_workspace(command.clone(), &settings, &mut out).await;
+    }
     let (mut session, local) = match session::load_settings(&cli.global) {
         Ok(settings) => (Session::open(&settings).await?, None),
         Err(ClientError::NotConfigured) => crate::local_cli::open(&cli.global).await?,
@@ -59,7 +67,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Card(command) => card::run(command, &mut session, &mut out).await,
         CliCommand::Room(command) => room::run(command, &mut session, &mut out).await,
         CliCommand::Member(command) => member::run(command, &mut session, &mut out).await,
-        CliCommand::Workspace(command) => member::workspace(command, &mut session, &mut out).await,
+        CliCommand::Workspace(command) => workspace::run(command, &mut session, &mut out).await,
         CliCommand::Whoami => member::whoami(&session, &mut out).await,
         CliCommand::Token(command) => token::run(command, &session, &mut out).await,
         CliCommand::Bot(command) => bot::run(command, &session, &mut out).await,

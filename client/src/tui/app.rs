@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use ratatui::text::Line;
 use tokio::time::Instant;
-use warren_protocol::{Change, Command, Id, Member, ServerMessage};
+use warren_protocol::{Change, Command, Id, Member, ServerMessage, Workspace};
 
 use super::model::Model;
 use super::net::{NetEvent, NetRequest};
@@ -33,6 +33,10 @@ pub struct App {
     pub outbox: Outbox,
     pub me: Option<Member>,
     pub workspace_id: Option<Id>,
+    /// Every workspace the user belongs to (from `welcome`), for switching.
+    pub workspaces: Vec<Workspace>,
+    /// Who is online in this workspace (the last `presence` frame), by user id.
+    pub online: Vec<Id>,
     pub server: String,
     pub conn: ConnState,
     /// The replay after (re)subscribing has finished.
@@ -85,6 +89,8 @@ impl App {
             outbox: Outbox::default(),
             me: None,
             workspace_id: None,
+            workspaces: Vec::new(),
+            online: Vec::new(),
             server,
             conn: ConnState::Connecting,
             synced: false,
@@ -235,6 +241,15 @@ impl App {
             }
             NetEvent::Connected(welcome, workspace) => {
                 self.me = Some(welcome.user.clone());
+                self.workspaces = welcome
+                    .workspaces
+                    .iter()
+                    .cloned()
+                    .map(|mut w| {
+                        w.name = crate::sanitize::line(&w.name);
+                        w
+                    })
+                    .collect();
                 self.workspace_id = Some(workspace);
                 self.conn = ConnState::Connected;
                 self.synced = false;
@@ -313,7 +328,12 @@ impl App {
 
     fn on_push(&mut self, message: ServerMessage) {
         match message {
-            ServerMessage::Snapshot { state } => {
+            ServerMessage::Snapshot { state }
+                if self
+                    .workspace_id
+                    .as_ref()
+                    .is_none_or(|w| w == &state.workspace.id) =>
+            {
                 self.model.apply_snapshot(state);
                 self.clamp_selection();
                 self.reproject();
@@ -339,7 +359,16 @@ impl App {
                     true,
                 );
             }
-            ServerMessage::Resync { .. }
+            ServerMessage::Presence {
+                workspace_id,
+                online,
+            } => {
+                if self.workspace_id.as_ref() == Some(&workspace_id) {
+                    self.online = online;
+                }
+            }
+            ServerMessage::Snapshot { .. }
+            | ServerMessage::Resync { .. }
             | ServerMessage::Welcome { .. }
             | ServerMessage::Ack { .. }
             | ServerMessage::Result { .. }
@@ -349,6 +378,14 @@ impl App {
     }
 
     fn apply_event(&mut self, event: &warren_protocol::Event) {
+        // A late frame or ack of a workspace the user switched away from.
+        if self
+            .workspace_id
+            .as_ref()
+            .is_some_and(|w| w != &event.workspace_id)
+        {
+            return;
+        }
         if !self.model.apply_event(event) {
             return;
         }
@@ -359,6 +396,9 @@ impl App {
             self.go_to_room(&room.id);
         }
         let me = self.me.as_ref().map(|m| m.user_id.clone());
+        if let Change::WorkspaceDeleted { workspace } = &event.change {
+            self.workspace_deleted(workspace, &event.actor);
+        }
         if let Change::MemberRemoved { user_id } = &event.change
             && me.as_ref() == Some(user_id)
         {

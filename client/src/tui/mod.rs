@@ -28,6 +28,7 @@ pub mod reveal;
 pub mod rooms;
 pub mod run;
 pub mod state;
+pub mod switch;
 pub mod terminal;
 #[cfg(test)]
 pub(crate) mod tests;

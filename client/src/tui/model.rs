@@ -156,6 +156,9 @@ impl Model {
             Change::MemberRemoved { user_id } => {
                 self.members.retain(|m| m.user_id != user_id);
             }
+            // The app says so and offers the user's other workspaces; the replica stays as it
+            // was until they switch.
+            Change::WorkspaceDeleted { .. } => {}
             Change::WorkspaceRenamed { mut workspace } => {
                 workspace.name = sanitize::line(&workspace.name);
                 self.workspace = Some(workspace);

@@ -37,6 +37,11 @@ pub enum NetRequest {
     Typing {
         room_id: Id,
     },
+    /// Leave the current workspace and connect to this one (the palette's "Switch to
+    /// workspace"): the connection is replaced and the new workspace is subscribed afresh.
+    Switch {
+        workspace: Id,
+    },
 }
 
 /// What the network tells the app.
@@ -95,19 +100,32 @@ pub async fn run(
 ) {
     let mut backoff = FIRST_BACKOFF;
     let mut last_seq: Option<u64> = None;
+    // The workspace to open; the palette's switch changes it.
+    let mut wanted = target.workspace.clone();
     loop {
         let _ = events.send(NetEvent::Connecting);
         let outcome = tokio::select! {
             c = Connection::connect(&target.endpoint, &target.token) => Some(c),
-            () = drain_until_closed(&mut requests) => None,
+            idle = wait(None, &mut requests, &mut wanted) => match idle {
+                Idle::Switch => {
+                    last_seq = None;
+                    continue;
+                }
+                Idle::Closed | Idle::Elapsed => None,
+            },
         };
         let Some(outcome) = outcome else { return };
         let mut connection = match outcome {
             Ok(c) => c,
             Err(ClientError::Unauthorized { message, .. }) => {
                 let _ = events.send(NetEvent::Refused { message });
-                drain_until_closed(&mut requests).await;
-                return;
+                match wait(None, &mut requests, &mut wanted).await {
+                    Idle::Switch => {
+                        last_seq = None;
+                        continue;
+                    }
+                    Idle::Closed | Idle::Elapsed => return,
+                }
             }
             Err(e) => {
                 let retry_at = retry_delay(&e, backoff).map(|delay| Instant::now() + delay);
@@ -115,37 +133,41 @@ pub async fn run(
                     reason: plain_reason(&e),
                     retry_at,
                 });
-                match retry_at {
-                    Some(at) => {
-                        if wait_or_closed(at, &mut requests).await {
-                            return;
-                        }
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
-                    }
-                    None => {
-                        drain_until_closed(&mut requests).await;
-                        return;
-                    }
+                match wait(retry_at, &mut requests, &mut wanted).await {
+                    Idle::Closed => return,
+                    Idle::Switch => last_seq = None,
+                    Idle::Elapsed => backoff = (backoff * 2).min(MAX_BACKOFF),
                 }
+                continue;
             }
         };
         backoff = FIRST_BACKOFF;
         let welcome = connection.welcome().clone();
-        let Some(workspace) = pick_workspace(&welcome, target.workspace.as_deref()) else {
+        let Some(workspace) = pick_workspace(&welcome, wanted.as_deref()) else {
+            let reason = if welcome.workspaces.is_empty() {
+                "you are in no workspace on this server; create one with 'warren workspace create NAME'"
+            } else {
+                "you are not a member of that workspace (check --workspace)"
+            };
             let _ = events.send(NetEvent::Disconnected {
-                reason: "you are not a member of that workspace (check --workspace)".into(),
+                reason: reason.into(),
                 retry_at: None,
             });
-            drain_until_closed(&mut requests).await;
-            return;
+            drop(connection);
+            match wait(None, &mut requests, &mut wanted).await {
+                Idle::Switch => {
+                    last_seq = None;
+                    continue;
+                }
+                Idle::Closed | Idle::Elapsed => return,
+            }
         };
         if connection.subscribe(&workspace, last_seq).is_err() {
             continue;
         }
         let _ = events.send(NetEvent::Connected(Box::new(welcome), workspace.clone()));
         let handle = connection.handle();
-        let reason = loop {
+        let lost = loop {
             tokio::select! {
                 push = connection.next_push() => match push {
                     Some(Ok(message)) => {
@@ -156,8 +178,8 @@ pub async fn run(
                         }
                         let _ = events.send(NetEvent::Push(Box::new(message)));
                     }
-                    Some(Err(e)) => break plain_reason(&e),
-                    None => break "the connection closed".to_owned(),
+                    Some(Err(e)) => break Some(plain_reason(&e)),
+                    None => break Some("the connection closed".to_owned()),
                 },
                 request = requests.recv() => match request {
                     None => {
@@ -208,18 +230,30 @@ pub async fn run(
                     Some(NetRequest::Typing { room_id }) => {
                         let _ = handle.send(ClientMessage::Typing { room_id });
                     }
+                    Some(NetRequest::Switch { workspace }) => {
+                        wanted = Some(workspace.to_string());
+                        break None;
+                    }
                 },
             }
+        };
+        let Some(reason) = lost else {
+            // Switching: close this connection and open the new workspace at once.
+            drop(handle);
+            connection.close().await;
+            last_seq = None;
+            continue;
         };
         let retry_at = Instant::now() + crate::retry::jittered(backoff);
         let _ = events.send(NetEvent::Disconnected {
             reason,
             retry_at: Some(retry_at),
         });
-        if wait_or_closed(retry_at, &mut requests).await {
-            return;
+        match wait(Some(retry_at), &mut requests, &mut wanted).await {
+            Idle::Closed => return,
+            Idle::Switch => last_seq = None,
+            Idle::Elapsed => backoff = (backoff * 2).min(MAX_BACKOFF),
         }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -284,16 +318,40 @@ fn pick_workspace(welcome: &Welcome, wanted: Option<&str>) -> Option<Id> {
     }
 }
 
-/// Discards requests (the app re-sends pending commands after reconnecting) until the app
-/// goes away.
-async fn drain_until_closed(requests: &mut mpsc::UnboundedReceiver<NetRequest>) {
-    while requests.recv().await.is_some() {}
+/// How a wait without a connection ended.
+enum Idle {
+    /// The retry time came.
+    Elapsed,
+    /// The app asked for another workspace (now in `wanted`): connect at once.
+    Switch,
+    /// The app went away.
+    Closed,
 }
 
-/// Waits until `at`, discarding requests; true if the app went away meanwhile.
-async fn wait_or_closed(at: Instant, requests: &mut mpsc::UnboundedReceiver<NetRequest>) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep_until(at) => false,
-        () = drain_until_closed(requests) => true,
+/// Waits until `at` (forever without it), discarding requests (the app re-sends pending
+/// commands after reconnecting) except a switch of workspace, which ends the wait.
+async fn wait(
+    at: Option<Instant>,
+    requests: &mut mpsc::UnboundedReceiver<NetRequest>,
+    wanted: &mut Option<String>,
+) -> Idle {
+    let listen = async {
+        loop {
+            match requests.recv().await {
+                None => return Idle::Closed,
+                Some(NetRequest::Switch { workspace }) => {
+                    *wanted = Some(workspace.to_string());
+                    return Idle::Switch;
+                }
+                Some(_) => {}
+            }
+        }
+    };
+    match at {
+        Some(at) => tokio::select! {
+            () = tokio::time::sleep_until(at) => Idle::Elapsed,
+            idle = listen => idle,
+        },
+        None => listen.await,
     }
 }

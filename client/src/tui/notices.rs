@@ -116,5 +116,6 @@ pub fn attempt(command: &Command) -> String {
         Command::RenameWorkspace { name } => format!("rename the workspace to “{name}”"),
         Command::SetMemberRole { role, .. } => format!("make the member {}", role.as_str()),
         Command::RemoveMember { .. } => "remove the member".to_owned(),
+        Command::DeleteWorkspace { .. } => "delete the workspace".to_owned(),
     }
 }

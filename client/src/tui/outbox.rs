@@ -149,6 +149,7 @@ fn command_target(command: &Command) -> Option<&Id> {
         | Command::RenameWorkspace { .. }
         | Command::SetMemberRole { .. }
         | Command::RemoveMember { .. }
+        | Command::DeleteWorkspace { .. }
         | Command::CreateRoom { .. } => None,
     }
 }

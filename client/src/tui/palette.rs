@@ -1,5 +1,5 @@
-//! The command palette's entries: actions by their human names, and jumps to rooms, boards and
-//! cards by name (`#12`, a title), ranked by fuzzy match ([`super::fuzzy`], as the room jump is). Only the
+//! The command palette's entries: actions by their human names, jumps to rooms, boards and
+//! cards by name, and switching to the user's other workspaces (`#12`, a title), ranked by fuzzy match ([`super::fuzzy`], as the room jump is). Only the
 //! characters that matched are highlighted.
 
 use warren_protocol::Id;
@@ -16,6 +16,8 @@ pub enum Target {
     Room(Id),
     Board(Id),
     Card(Id),
+    /// Another of the user's workspaces: switching reconnects to it.
+    Workspace(Id),
 }
 
 /// One line of the palette.
@@ -101,6 +103,13 @@ fn candidates(app: &App) -> Vec<Entry> {
             Target::Board(b.id.clone()),
             b.name.clone(),
             "Show board".to_owned(),
+        )
+    }));
+    out.extend(app.other_workspaces().into_iter().map(|w| {
+        entry(
+            Target::Workspace(w.id),
+            format!("Switch to workspace {}", w.name),
+            "Reconnect to that workspace".to_owned(),
         )
     }));
     for board in &view.boards {
@@ -196,6 +205,7 @@ impl App {
                 }
             }
             Target::Card(card) => self.reveal_card(&card),
+            Target::Workspace(workspace) => self.switch_workspace(&workspace),
         }
     }
 }

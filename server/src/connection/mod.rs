@@ -378,14 +378,22 @@ impl Conn {
                     )
                     .await;
                 let out = self.out.clone();
+                let app = self.app.clone();
                 tokio::spawn(async move {
                     let answer = match ticket.wait().await {
-                        Ok(applied) => frames::text(&ServerMessage::Ack {
-                            request_id,
-                            seq: applied.event.seq,
-                            duplicate: applied.duplicate,
-                            event: (*applied.event).clone(),
-                        }),
+                        Ok(applied) => {
+                            if let warren_protocol::Change::WorkspaceDeleted { workspace } =
+                                &applied.event.change
+                            {
+                                app.catch_up.forget(&workspace.id);
+                            }
+                            frames::text(&ServerMessage::Ack {
+                                request_id,
+                                seq: applied.event.seq,
+                                duplicate: applied.duplicate,
+                                event: (*applied.event).clone(),
+                            })
+                        }
                         Err(e) => frames::error_text(Some(request_id), e.code, &e.message),
                     };
                     // The slot stays taken until the sending half has written the answer.
@@ -600,6 +608,9 @@ impl Conn {
                     .await
                     .map(|(entries, has_more)| Some(QueryResult::Audit { entries, has_more }))
             }
+            Query::Presence => Ok(Some(QueryResult::Presence {
+                online: self.app.presence.online(&workspace),
+            })),
         };
         match result {
             Ok(Some(result)) => {

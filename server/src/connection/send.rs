@@ -16,6 +16,7 @@ use super::replies::Outgoing;
 use crate::app::App;
 use crate::frames;
 use crate::hub::{ConnectionId, Subscription};
+use crate::presence::Here;
 use crate::store::read;
 
 /// Events a `subscribe` may be behind before it gets a snapshot instead of a replay.
@@ -85,6 +86,8 @@ pub async fn run(
         write_timeout: app.limits.write_timeout,
     };
     let mut state: Option<Subscribed> = None;
+    // Counts this connection as online in the subscribed workspace while it holds it.
+    let mut here: Option<Here> = None;
     let mut close: Option<(u16, &'static str)> = None;
     let result: Result<(), Stop> = async {
         loop {
@@ -101,6 +104,7 @@ pub async fn run(
                     Some(Outgoing::Subscribe { workspace, since }) => {
                         state = None;
                         state = subscribe(&app, connection, (&user, scope), &mut sink, workspace, since).await?;
+                        here = present(&app, here.take(), state.as_ref(), connection, &user);
                     }
                 },
                 frame = next_frame(&mut state) => {
@@ -116,7 +120,9 @@ pub async fn run(
                             // A gap (should not happen) or the hub dropped us: replay from the store.
                             let lagged = current.sub.lagged.load(Ordering::Acquire);
                             if frame.is_none() && !lagged {
+                                // Removed from the workspace, or it was deleted.
                                 state = None;
+                                here = None;
                                 continue;
                             }
                             let workspace = current.workspace.clone();
@@ -129,6 +135,7 @@ pub async fn run(
                             send(&mut sink, frames::text(&notice)).await?;
                             state = None;
                             state = subscribe(&app, connection, (&user, scope), &mut sink, workspace, Some(from)).await?;
+                            here = present(&app, here.take(), state.as_ref(), connection, &user);
                         }
                     }
                 }
@@ -159,6 +166,28 @@ pub async fn run(
         let _ = tokio::time::timeout(sink.write_timeout, sink.sink.send(frame)).await;
     }
     let _ = tokio::time::timeout(sink.write_timeout, sink.sink.close()).await;
+}
+
+/// After a (re)subscribe: stays present in the same workspace (and re-sends the list, which a
+/// lagged subscription may have missed), enters the new one, or leaves when the subscribe failed.
+fn present(
+    app: &App,
+    here: Option<Here>,
+    state: Option<&Subscribed>,
+    connection: ConnectionId,
+    user: &Id,
+) -> Option<Here> {
+    let subscribed = state?;
+    match here {
+        Some(here) if here.workspace() == &subscribed.workspace => {
+            here.tell(connection);
+            Some(here)
+        }
+        other => {
+            drop(other);
+            Some(app.presence.enter(&subscribed.workspace, user, connection))
+        }
+    }
 }
 
 async fn next_frame(state: &mut Option<Subscribed>) -> Option<Arc<crate::hub::Frame>> {

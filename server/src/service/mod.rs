@@ -12,6 +12,7 @@ pub mod members;
 mod text;
 pub mod tokens;
 pub mod workspace;
+mod workspace_delete;
 
 use redb::WriteTransaction;
 use warren_protocol::account::TokenScope;
@@ -203,6 +204,7 @@ pub fn apply(
             members::set_member_role(txn, ctx, user_id, *role)
         }
         Command::RemoveMember { user_id } => members::remove_member(txn, ctx, user_id),
+        Command::DeleteWorkspace { name } => workspace_delete::delete_workspace(txn, ctx, name),
     }
 }
 
@@ -219,6 +221,20 @@ pub fn append_event(
     request_id: Option<&RequestId>,
     change: Change,
 ) -> Result<(Event, String), StoreError> {
+    let (event, json) = unstored_event(ctx, request_id, change)?;
+    txn.open_table(EVENTS)?
+        .insert((ctx.ws(), ctx.seq), json.as_bytes())?;
+    txn.open_table(HEADS)?.insert(ctx.ws(), ctx.seq)?;
+    Ok((event, json))
+}
+
+/// The event for an applied change at `ctx.seq` and its JSON, without storing it: only for
+/// `workspace_deleted`, whose log is deleted with it.
+pub fn unstored_event(
+    ctx: &Ctx<'_>,
+    request_id: Option<&RequestId>,
+    change: Change,
+) -> Result<(Event, String), StoreError> {
     let event = Event {
         seq: ctx.seq,
         workspace_id: ctx.workspace.clone(),
@@ -231,9 +247,6 @@ pub fn append_event(
         table: "events",
         source,
     })?;
-    txn.open_table(EVENTS)?
-        .insert((ctx.ws(), ctx.seq), json.as_bytes())?;
-    txn.open_table(HEADS)?.insert(ctx.ws(), ctx.seq)?;
     Ok((event, json))
 }
 

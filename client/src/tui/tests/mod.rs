@@ -22,3 +22,4 @@ mod screens;
 mod selection;
 mod times;
 mod update;
+mod workspaces;

@@ -1,5 +1,6 @@
-//! Drawing the members window: one row per member with their role, the selected row in the
-//! selection style, and the keys that change a role or remove a member.
+//! Drawing the members window: one row per member with whether they are online (● or ○) and
+//! their role, the selected row in the selection style, and the keys that change a role or
+//! remove a member.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -20,9 +21,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, selected: usize) {
         .min(area.height.saturating_sub(2));
     let rect = centered(area, 60, height);
     frame.render_widget(Clear, rect);
+    let online = app.online_count();
     let title = match app.my_role() {
-        Some(role) => format!("Members — you are {} (esc closes)", role.as_str()),
-        None => "Members (esc closes)".to_owned(),
+        Some(role) => format!(
+            "Members — {online} online — you are {} (esc closes)",
+            role.as_str()
+        ),
+        None => format!("Members — {online} online (esc closes)"),
     };
     let block = window(app, &title);
     let width = block.inner(rect).width as usize;
@@ -36,9 +41,17 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, selected: usize) {
             } else {
                 ""
             };
+            // A filled dot for online, a hollow one for offline: the shape carries the meaning,
+            // so it reads without colour too.
+            let (dot, dot_style) = if app.is_online(&m.user_id) {
+                ("●", t.style("ui.status.ok"))
+            } else {
+                ("○", t.style("ui.muted"))
+            };
             let line = Line::from(vec![
+                Span::styled(format!(" {dot}"), dot_style),
                 Span::styled(
-                    text::pad(&format!(" {}{you}", m.name), width.saturating_sub(10)),
+                    text::pad(&format!(" {}{you}", m.name), width.saturating_sub(12)),
                     t.style("ui.text"),
                 ),
                 Span::styled(format!("{:<9}", m.role.as_str()), t.style("ui.muted")),

@@ -1,4 +1,5 @@
-//! The status bar: workspace and user, connection state, pending changes, and the last notice.
+//! The status bar: workspace and user, connection state, who is online, pending changes, and
+//! the last notice.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -121,17 +122,23 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         .map(|k| format!("{k} help"))
         .unwrap_or_default();
     let conn = connection_label(&app.conn, Instant::now());
-    // Try the full bar, then give way: the reason, the long pending text, the help key, and
-    // finally the workspace and user are cut to what is left.
+    // Who is online here (people and bots), while connected.
+    let online = match (app.conn == ConnState::Connected, app.online_count()) {
+        (true, n) if n > 0 => format!("{n} online"),
+        _ => String::new(),
+    };
+    // Try the full bar, then give way: the reason, the long pending text, the help key, the
+    // online count, and finally the workspace and user are cut to what is left.
     let attempts = [
-        (true, true, true),
-        (false, true, true),
-        (false, false, true),
-        (false, false, false),
+        (true, true, true, true),
+        (false, true, true, true),
+        (false, false, true, true),
+        (false, false, false, true),
+        (false, false, false, false),
     ];
     let mut parts: Vec<Part> = Vec::new();
     let mut right = String::new();
-    for (with_reason, long_pending, with_help) in attempts {
+    for (with_reason, long_pending, with_help, with_online) in attempts {
         parts.clear();
         let pending = if long_pending {
             &pending_long
@@ -146,6 +153,12 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
             text: conn.clone(),
             style: conn_style,
         });
+        if with_online {
+            parts.push(Part {
+                text: online.clone(),
+                style: t.style("ui.muted"),
+            });
+        }
         parts.push(Part {
             text: pending.clone(),
             style: t.style("ui.status.warn"),
