@@ -75,6 +75,17 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     }))
 }
 
+/// The TLS failure inside an I/O error, however deeply the connector wrapped it (reqwest's
+/// connector wraps tokio-rustls's `io::Error` in another one).
+fn tls_in_io(mut io: &std::io::Error) -> Option<String> {
+    loop {
+        if let Some(tls) = crate::tls::tls_failure(io) {
+            return Some(tls);
+        }
+        io = io.get_ref()?.downcast_ref::<std::io::Error>()?;
+    }
+}
+
 /// Why a request did not get an answer, in the client's words.
 fn send_error(endpoint: &Endpoint, e: &reqwest::Error) -> ClientError {
     if e.is_timeout() {
@@ -84,7 +95,7 @@ fn send_error(endpoint: &Endpoint, e: &reqwest::Error) -> ClientError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && let Some(tls) = crate::tls::tls_failure(io)
+            && let Some(tls) = tls_in_io(io)
         {
             return ClientError::Tls {
                 server: endpoint.display.clone(),

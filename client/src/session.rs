@@ -147,6 +147,15 @@ impl Session {
             match self.reconnect().await {
                 Ok(()) => return Ok(()),
                 Err(e) if is_transient(&e) => delay = (delay * 2).min(Duration::from_secs(30)),
+                // The address is refused for a while (too many failed sign-ins from it, maybe
+                // someone else's): wait that long, not less.
+                Err(ClientError::AuthRateLimited { retry_after }) => {
+                    eprintln!(
+                        "warren: too many failed sign-ins from this address; trying again in \
+                         {retry_after} s"
+                    );
+                    delay = Duration::from_secs(retry_after).max(delay);
+                }
                 // Still refused for coming too fast after the bounded tries: keep backing off,
                 // never sooner than the server asked.
                 Err(e) if retry::rate_limit_wait(&e).is_some() => {

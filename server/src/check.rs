@@ -698,6 +698,41 @@ mod tests {
     }
 
     #[test]
+    fn an_invite_holding_anything_but_a_digest_or_of_no_workspace_is_reported() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sound_store(dir.path());
+        let record = crate::store::records::InviteRecord {
+            id: warren_protocol::Id::parse("inv_1").expect("id"),
+            workspace_id: warren_protocol::Id::parse("ws_gone").expect("id"),
+            role: warren_protocol::Role::Member,
+            created_by: warren_protocol::Id::parse("usr_1").expect("id"),
+            created_at: 0,
+            expires_at: 1,
+            uses: 1,
+            used: 2,
+            revoked_at: None,
+            secret_sha256: "wri_plain_code".into(),
+        };
+        let txn = store.begin_write().expect("write");
+        txn.open_table(INVITES)
+            .expect("invites")
+            .insert(
+                "inv_1",
+                crate::store::encode("invites", &record)
+                    .expect("encode")
+                    .as_slice(),
+            )
+            .expect("insert");
+        txn.commit().expect("commit");
+        let path = store.path().to_path_buf();
+        drop(store);
+        let all = check_file(&path).problems.join("\n");
+        assert!(all.contains("does not hold a SHA-256 digest"), "{all}");
+        assert!(all.contains("ws_gone, which does not exist"), "{all}");
+        assert!(all.contains("used 2 times but allows 1"), "{all}");
+    }
+
+    #[test]
     fn a_missing_store_or_a_file_that_is_not_one_says_what_to_do() {
         let dir = tempfile::tempdir().expect("temp dir");
         let none = check_dir(dir.path());

@@ -1,5 +1,6 @@
 //! `check` agrees with the services: a store changed by every kind of command through the real
-//! writer (boards, columns, cards, rooms, messages, members, the workspace) checks out, so the
+//! writer (boards, columns, cards, rooms, messages, members, the workspace, invites and a join)
+//! checks out, so the
 //! check's replay never calls a sound store damaged. A backup of it checks out too.
 
 use std::sync::Arc;
@@ -153,6 +154,57 @@ async fn a_store_changed_by_every_command_checks_out() {
         user_id: carol.id.clone(),
     })
     .await;
+    // A join through an invite (its member_added replays like any other), and an invite left
+    // unused.
+    let op = warren_protocol::account::AccountOp::CreateInvite {
+        workspace_id: ws.clone(),
+        role: Role::Member,
+        expires_in_secs: None,
+        uses: Some(2),
+    };
+    let now = warren_server::service::now_ms();
+    let scope = (
+        warren_protocol::account::TokenScope::Full,
+        warren_server::audit::Source::Unknown,
+    );
+    for _ in 0..2 {
+        warren_server::service::invites::apply(&store, &boot.owner.id, scope, &op, now)
+            .expect("create an invite");
+    }
+    let listed = warren_server::service::invites::apply(
+        &store,
+        &boot.owner.id,
+        scope,
+        &warren_protocol::account::AccountOp::ListInvites {
+            workspace_id: ws.clone(),
+        },
+        now,
+    )
+    .expect("list");
+    assert!(matches!(
+        listed,
+        warren_protocol::account::AccountResult::Invites { ref invites } if invites.len() == 2
+    ));
+    let made = warren_server::service::invites::apply(&store, &boot.owner.id, scope, &op, now)
+        .expect("create an invite");
+    let warren_protocol::account::AccountResult::InviteCreated { code, .. } = made else {
+        panic!("expected invite_created");
+    };
+    let (invite, secret) = warren_server::service::invites::find(&store, &code)
+        .expect("read")
+        .expect("found");
+    writer
+        .join(
+            ws.clone(),
+            invite.id,
+            secret,
+            warren_server::service::invites::Joiner::New {
+                id: warren_server::auth::new_id("usr").expect("id"),
+                name: "dora".into(),
+            },
+        )
+        .await
+        .expect("dora joins");
 
     let copy = dir.path().join("copy.redb");
     {

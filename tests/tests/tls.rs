@@ -152,6 +152,53 @@ async fn the_cli_works_over_tls_with_the_ca_file_and_refuses_a_wrong_ca() {
     assert!(profile.contains("ca_file"), "{profile}");
     let out = person.run(&["board", "list"]).await.ok();
     assert!(out.stdout.contains("Main"), "{out:#?}");
+
+    // `warren join` speaks HTTPS with the same CA file (reqwest over the client's rustls
+    // configuration), and a wrong CA is refused the same way.
+    let invite = cli
+        .run(&["invite", "create", "--uses", "2", "--json", "--ca-file", ca])
+        .await
+        .ok()
+        .json();
+    let code = invite["code"].as_str().expect("a code");
+    let stranger = Cli::bare();
+    let wrong = stranger
+        .run(&[
+            "join",
+            "--server",
+            &url,
+            "--invite",
+            code,
+            "--name",
+            "grace",
+            "--ca-file",
+            other.to_str().expect("UTF-8"),
+        ])
+        .await;
+    assert_eq!(wrong.code, 2, "{wrong:#?}");
+    assert!(
+        wrong.stderr.contains("TLS") && wrong.stderr.contains("--ca-file"),
+        "{wrong:#?}"
+    );
+    let joiner = Cli::bare();
+    joiner
+        .run(&[
+            "join",
+            "--server",
+            &url,
+            "--invite",
+            code,
+            "--name",
+            "grace",
+            "--ca-file",
+            ca,
+        ])
+        .await
+        .ok();
+    let profile = std::fs::read_to_string(joiner.config_file()).expect("profile written");
+    assert!(profile.contains("ca_file"), "{profile}");
+    let who = joiner.run(&["whoami", "--json"]).await.ok().json();
+    assert_eq!(who["name"], "grace", "{who}");
     drop(silent);
 }
 
