@@ -27,6 +27,9 @@ impl App {
     /// The copy action: the selected card (board, card view) or message (chat) as text.
     pub fn copy_selection(&mut self) {
         let picked = match (&self.overlay, self.tab) {
+            (Some(super::state::Overlay::Invite(shown)), _) => {
+                Some(("the join line".to_owned(), self.join_line(&shown.code)))
+            }
             (Some(super::state::Overlay::Detail { card, .. }), _) => self
                 .view()
                 .card(card)

@@ -27,7 +27,8 @@ impl App {
                 Overlay::Help { .. }
                 | Overlay::Detail { .. }
                 | Overlay::Problems { .. }
-                | Overlay::Messages { .. },
+                | Overlay::Messages { .. }
+                | Overlay::Invite(_),
             ) => Context::Detail,
             None => self.screen_context(),
         }
@@ -115,6 +116,13 @@ impl App {
         // editor waiting under it.
         if context == Context::Confirm
             && !matches!(action, Action::Confirm | Action::Cancel | Action::Quit)
+        {
+            return;
+        }
+        // The invite window is only read, copied or closed: the card keys of the detail
+        // context must not act on the board under it.
+        if matches!(self.overlay, Some(Overlay::Invite(_)))
+            && !matches!(action, Action::Copy | Action::Cancel | Action::Quit)
         {
             return;
         }
@@ -216,6 +224,7 @@ impl App {
             Action::Members => self.toggle_members(),
             Action::MemberRole => self.member_role(),
             Action::MemberRemove => self.member_remove(),
+            Action::Invite => self.invite(),
             Action::BoardNew => self.board_new(),
             Action::BoardRename => self.board_rename(),
             Action::ColumnNew => self.column_new(),

@@ -10,6 +10,7 @@ pub mod filter;
 pub mod fuzzy;
 pub mod highlight;
 pub mod input;
+pub mod invite;
 pub mod launch;
 pub mod local;
 pub mod markdown;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use warren_protocol::account::{AccountOp, AccountResult};
 use warren_protocol::{
     ClientMessage, Command, ErrorCode, Id, Message, Query, QueryResult, RequestId, ServerMessage,
     WireError,
@@ -41,6 +42,10 @@ pub enum NetRequest {
     /// workspace"): the connection is replaced and the new workspace is subscribed afresh.
     Switch {
         workspace: Id,
+    },
+    /// An account request (making an invite); its answer comes back as [`NetEvent::Account`].
+    Account {
+        op: AccountOp,
     },
 }
 
@@ -77,6 +82,8 @@ pub enum NetEvent {
     SlowedDown {
         retry_in: Duration,
     },
+    /// The answer to a [`NetRequest::Account`], or why there is none in plain words.
+    Account(Result<AccountResult, String>),
 }
 
 /// How many times a history page is asked for while the server says to slow down (a command is
@@ -233,6 +240,14 @@ pub async fn run(
                     Some(NetRequest::Switch { workspace }) => {
                         wanted = Some(workspace.to_string());
                         break None;
+                    }
+                    Some(NetRequest::Account { op }) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        tokio::spawn(async move {
+                            let answer = handle.account(op).await.map_err(|e| e.to_string());
+                            let _ = events.send(NetEvent::Account(answer));
+                        });
                     }
                 },
             }

@@ -33,6 +33,8 @@ pub enum PromptFor {
     MemberRole {
         user_id: Id,
     },
+    /// The role of someone to invite.
+    InviteRole,
 }
 
 /// An open prompt.
@@ -88,6 +90,7 @@ impl App {
             PromptFor::JumpToRoom => return self.jump_from_prompt(),
             PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
             PromptFor::MemberRole { user_id } => return self.role_from_prompt(user_id, &name),
+            PromptFor::InviteRole => return self.invite_from_prompt(&name),
             _ => {}
         }
         if name.is_empty() {
@@ -95,7 +98,10 @@ impl App {
             return;
         }
         let command = match purpose {
-            PromptFor::NewRoom | PromptFor::JumpToRoom | PromptFor::MemberRole { .. } => return,
+            PromptFor::NewRoom
+            | PromptFor::JumpToRoom
+            | PromptFor::MemberRole { .. }
+            | PromptFor::InviteRole => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),
                 name,

@@ -263,6 +263,8 @@ pub enum Overlay {
     Members {
         selected: usize,
     },
+    /// A new invite's code, shown this once.
+    Invite(super::invite::ShownInvite),
     /// Problems with the user's keymap or theme files, shown at start.
     Problems {
         lines: Vec<String>,

@@ -10,6 +10,7 @@ mod contrast;
 mod copy_undo;
 pub(crate) mod fixture;
 mod history;
+mod invite;
 mod keep;
 mod members;
 mod notices;

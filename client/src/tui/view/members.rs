@@ -75,7 +75,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, selected: usize) {
         Span::styled(key(Action::MemberRole), t.style("ui.key")),
         Span::styled(" change role   ", t.style("ui.text")),
         Span::styled(key(Action::MemberRemove), t.style("ui.key")),
-        Span::styled(" remove", t.style("ui.text")),
+        Span::styled(" remove   ", t.style("ui.text")),
+        Span::styled(key(Action::Invite), t.style("ui.key")),
+        Span::styled(" invite someone", t.style("ui.text")),
     ]));
     let scroll = selected.saturating_sub(height.saturating_sub(5) as usize);
     scrolled::render(app, frame, rect, block, lines, scroll);

@@ -6,6 +6,7 @@ pub use board::window as board_window;
 mod chat;
 pub(crate) mod connect;
 mod history;
+mod invite;
 mod members;
 mod overlay;
 mod prompt;

@@ -26,6 +26,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
         Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
+        Some(Overlay::Invite(shown)) => super::invite::render(app, frame, area, shown),
     }
 }
 

@@ -115,6 +115,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
         PromptFor::JumpToRoom => "go",
         PromptFor::RenameBoard { .. } | PromptFor::RenameColumn { .. } => "rename",
         PromptFor::MemberRole { .. } => "change",
+        PromptFor::InviteRole => "invite",
     };
     frame.render_widget(
         Line::from(vec![
