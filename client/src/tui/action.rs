@@ -145,6 +145,7 @@ actions! {
     Members => "members", "Show the workspace's members and their roles", title = "Members";
     MemberRole => "member_role", "Give the selected member another role (admins and owners)", title = "Change a member's role";
     MemberRemove => "member_remove", "Remove the selected member from the workspace (asks first)", title = "Remove a member";
+    Audit => "audit", "Show the workspace's audit log: who changed members, roles, bots and tokens, and failed sign-ins (owners and admins)", title = "Audit log";
     Invite => "invite", "Make an invite code for someone new, shown once (admins and owners; asks for the role)", title = "Invite someone";
     RoomNew => "room_new", "Create a room (asks for its name)", title = "New room";
     RoomJump => "room_jump", "Jump to a room by name", title = "Jump to a room";

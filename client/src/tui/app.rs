@@ -311,6 +311,7 @@ impl App {
                 self.model.apply_page(&room_id, messages, has_more);
             }
             NetEvent::Account(answer) => self.on_account(answer),
+            NetEvent::Audit(answer) => self.on_audit(answer),
             NetEvent::SlowedDown { retry_in } => {
                 // Not an error: the change stays in the outbox and goes out by itself.
                 self.notify(notices::slowed_down(retry_in), false);

@@ -28,7 +28,8 @@ impl App {
                 | Overlay::Detail { .. }
                 | Overlay::Problems { .. }
                 | Overlay::Messages { .. }
-                | Overlay::Invite(_),
+                | Overlay::Invite(_)
+                | Overlay::Audit { .. },
             ) => Context::Detail,
             None => self.screen_context(),
         }
@@ -123,6 +124,12 @@ impl App {
         // context must not act on the board under it.
         if matches!(self.overlay, Some(Overlay::Invite(_)))
             && !matches!(action, Action::Copy | Action::Cancel | Action::Quit)
+        {
+            return;
+        }
+        // The audit window is only read: no card key acts on the board under it.
+        if matches!(self.overlay, Some(Overlay::Audit { .. }))
+            && matches!(action, Action::CardEdit | Action::CardDelete | Action::Copy)
         {
             return;
         }
@@ -225,6 +232,7 @@ impl App {
             Action::MemberRole => self.member_role(),
             Action::MemberRemove => self.member_remove(),
             Action::Invite => self.invite(),
+            Action::Audit => self.open_audit(),
             Action::BoardNew => self.board_new(),
             Action::BoardRename => self.board_rename(),
             Action::ColumnNew => self.column_new(),
@@ -383,7 +391,8 @@ impl App {
                     Overlay::Help { scroll }
                     | Overlay::Detail { scroll, .. }
                     | Overlay::Problems { scroll, .. }
-                    | Overlay::Messages { scroll },
+                    | Overlay::Messages { scroll }
+                    | Overlay::Audit { scroll, .. },
                 ) = self.overlay.as_mut()
                 {
                     let max = self.overlay_max_scroll.get().unwrap_or(usize::MAX / 4);

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod audit;
 pub mod board_admin;
 pub mod clipboard;
 pub mod demo;

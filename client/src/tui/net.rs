@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use warren_protocol::account::{AccountOp, AccountResult};
+use warren_protocol::audit::AuditEntry;
 use warren_protocol::{
     ClientMessage, Command, ErrorCode, Id, Message, Query, QueryResult, RequestId, ServerMessage,
     WireError,
@@ -47,6 +48,8 @@ pub enum NetRequest {
     Account {
         op: AccountOp,
     },
+    /// The latest page of the workspace's audit log; answered by [`NetEvent::Audit`].
+    Audit,
 }
 
 /// What the network tells the app.
@@ -84,6 +87,8 @@ pub enum NetEvent {
     },
     /// The answer to a [`NetRequest::Account`], or why there is none in plain words.
     Account(Result<AccountResult, String>),
+    /// The audit entries (newest first, and whether older ones exist), or why not.
+    Audit(Result<(Vec<AuditEntry>, bool), String>),
 }
 
 /// How many times a history page is asked for while the server says to slow down (a command is
@@ -240,6 +245,26 @@ pub async fn run(
                     Some(NetRequest::Switch { workspace }) => {
                         wanted = Some(workspace.to_string());
                         break None;
+                    }
+                    Some(NetRequest::Audit) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let query = Query::Audit {
+                                actor: None,
+                                action: None,
+                                since: None,
+                                before: None,
+                                limit: super::audit::AUDIT_PAGE,
+                            };
+                            let answer = match handle.query(&workspace, query).await {
+                                Ok(QueryResult::Audit { entries, has_more }) => Ok((entries, has_more)),
+                                Ok(_) => Err("unexpected answer".to_owned()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = events.send(NetEvent::Audit(answer));
+                        });
                     }
                     Some(NetRequest::Account { op }) => {
                         let handle = handle.clone();

@@ -265,6 +265,11 @@ pub enum Overlay {
     },
     /// A new invite's code, shown this once.
     Invite(super::invite::ShownInvite),
+    /// The workspace's audit log, newest first.
+    Audit {
+        view: super::audit::AuditView,
+        scroll: usize,
+    },
     /// Problems with the user's keymap or theme files, shown at start.
     Problems {
         lines: Vec<String>,

@@ -27,6 +27,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
         Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
         Some(Overlay::Invite(shown)) => super::invite::render(app, frame, area, shown),
+        Some(Overlay::Audit { view, scroll }) => {
+            super::audit::render(app, frame, area, view, *scroll)
+        }
     }
 }
 
