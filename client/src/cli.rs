@@ -465,31 +465,7 @@ pub enum InviteCommand {
 
 /// A duration such as `90s`, `15m`, `12h`, `30d`, `2w` (or `0`), in milliseconds.
 pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    if text == "0" {
-        return Ok(0);
-    }
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write it like 90m, 12h, 30d or 2w"))?;
-    let unit_ms: i64 = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => {
-            return Err(format!(
-                "{text:?} has no known unit; use s, m, h, d or w (90m, 12h, 30d)"
-            ));
-        }
-    };
-    n.checked_mul(unit_ms)
-        .ok_or_else(|| format!("{text:?} is too long"))
+    warren_protocol::time::parse_duration_ms(text)
 }
 
 fn parse_scope(text: &str) -> Result<warren_protocol::account::TokenScope, String> {

@@ -7,28 +7,7 @@ use warren_protocol::audit::AuditEntry;
 
 /// An age such as `90m`, `12h`, `1d`, `2w`, in milliseconds.
 pub fn parse_age_ms(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not an age; write it like 90m, 12h, 1d or 2w"))?;
-    let unit_ms: i64 = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => {
-            return Err(format!(
-                "{text:?} has no known unit; use s, m, h, d or w (1d)"
-            ));
-        }
-    };
-    n.checked_mul(unit_ms)
-        .ok_or_else(|| format!("{text:?} is too long"))
+    warren_protocol::time::parse_duration_ms(text)
 }
 
 /// Text from users with control characters (escape sequences) replaced.

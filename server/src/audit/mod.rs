@@ -226,25 +226,7 @@ impl Ctx<'_> {
         target: Option<AuditTarget>,
         details: BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
-        let actor = if self.from.is_operator() {
-            AuditActor::Operator
-        } else {
-            user_actor(txn, self.actor)?
-        };
-        append(
-            txn,
-            self.now,
-            Record {
-                workspace: Some(self.workspace.clone()),
-                actor,
-                action,
-                target,
-                details,
-                from: self.from,
-                about: Vec::new(),
-            },
-        )?;
-        Ok(())
+        self.record(txn, Some(self.workspace.clone()), (action, target), details)
     }
 
     /// Like [`Ctx::audit`], but server-wide (`workspace_id: null`), about the actor: for an
@@ -259,22 +241,39 @@ impl Ctx<'_> {
         target: Option<AuditTarget>,
         details: BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
+        self.record(txn, None, (action, target), details)
+    }
+
+    /// One entry by this context's actor; a server-wide one (no workspace) is about the actor,
+    /// so the auditors of their workspaces see it.
+    fn record(
+        &self,
+        txn: &WriteTransaction,
+        workspace: Option<warren_protocol::Id>,
+        (action, target): (&'static str, Option<AuditTarget>),
+        details: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
         let actor = if self.from.is_operator() {
             AuditActor::Operator
         } else {
             user_actor(txn, self.actor)?
         };
+        let about = if workspace.is_none() {
+            vec![self.actor.clone()]
+        } else {
+            Vec::new()
+        };
         append(
             txn,
             self.now,
             Record {
-                workspace: None,
+                workspace,
                 actor,
                 action,
                 target,
                 details,
                 from: self.from,
-                about: vec![self.actor.clone()],
+                about,
             },
         )?;
         Ok(())
