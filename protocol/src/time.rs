@@ -50,6 +50,36 @@ pub fn day_and_time(ms: i64, offset_secs: i64) -> (String, String) {
     (date(dt), time_of_day(dt))
 }
 
+/// A duration such as `90s`, `15m`, `12h`, `30d`, `2w` (or `0`), in milliseconds: the one
+/// spelling of durations and ages on every command line (`--expires`, `--grace`, `--since`).
+pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; write it like 90m, 12h, 30d or 2w"))?;
+    let unit_ms: i64 = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => {
+            return Err(format!(
+                "{text:?} has no known unit; use s, m, h, d or w (90m, 12h, 30d)"
+            ));
+        }
+    };
+    n.checked_mul(unit_ms)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,34 +117,4 @@ mod tests {
         let (day, _) = day_and_time(0, i64::MAX);
         assert_eq!(day, "1970-01-02");
     }
-}
-
-/// A duration such as `90s`, `15m`, `12h`, `30d`, `2w` (or `0`), in milliseconds: the one
-/// spelling of durations and ages on every command line (`--expires`, `--grace`, `--since`).
-pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    if text == "0" {
-        return Ok(0);
-    }
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write it like 90m, 12h, 30d or 2w"))?;
-    let unit_ms: i64 = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => {
-            return Err(format!(
-                "{text:?} has no known unit; use s, m, h, d or w (90m, 12h, 30d)"
-            ));
-        }
-    };
-    n.checked_mul(unit_ms)
-        .ok_or_else(|| format!("{text:?} is too long"))
 }
