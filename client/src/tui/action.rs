@@ -19,11 +19,12 @@ pub enum Context {
     Detail,
     Prompt,
     Members,
+    Tokens,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 12] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -35,6 +36,7 @@ impl Context {
         Context::Detail,
         Context::Prompt,
         Context::Members,
+        Context::Tokens,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -51,6 +53,7 @@ impl Context {
             Context::Detail => "detail",
             Context::Prompt => "prompt",
             Context::Members => "members",
+            Context::Tokens => "tokens",
         }
     }
 
@@ -145,6 +148,16 @@ actions! {
     Members => "members", "Show the workspace's members and their roles", title = "Members";
     MemberRole => "member_role", "Give the selected member another role (admins and owners)", title = "Change a member's role";
     MemberRemove => "member_remove", "Remove the selected member from the workspace (asks first)", title = "Remove a member";
+    WorkspaceNew => "workspace_new", "Create a workspace with you as its owner (asks for its name)", title = "New workspace";
+    WorkspaceRename => "workspace_rename", "Rename the workspace (admins and owners)", title = "Rename the workspace";
+    WorkspaceDelete => "workspace_delete", "Delete the workspace and everything in it, for everyone (owners; asks for its name again)", title = "Delete the workspace";
+    MemberOwner => "member_owner", "Hand the workspace to the selected member: they become owner, you an admin (asks first)", title = "Hand the workspace over";
+    BotAdd => "bot_add", "Add a bot member and show its token once (admins and owners)", title = "Add a bot";
+    Tokens => "tokens", "Show your API tokens: make, revoke or rotate one, or sign out everywhere else", title = "My tokens";
+    TokenNew => "token_new", "Make a new token and show it once", title = "New token";
+    TokenRevoke => "token_revoke", "Revoke the selected token (asks first)", title = "Revoke a token";
+    TokenRotate => "token_rotate", "Replace the selected token; the old one works for one more hour", title = "Rotate a token";
+    TokenRevokeOthers => "token_revoke_others", "Sign out everywhere else: revoke every token but this window's (asks first)", title = "Sign out everywhere else";
     Audit => "audit", "Show the workspace's audit log: who changed members, roles, bots and tokens, and failed sign-ins (owners and admins)", title = "Audit log";
     Invite => "invite", "Make an invite code for someone new, shown once (admins and owners; asks for the role)", title = "Invite someone";
     RoomNew => "room_new", "Create a room (asks for its name)", title = "New room";
@@ -192,6 +205,9 @@ impl Action {
                 | Action::PrevField
                 | Action::MemberRole
                 | Action::MemberRemove
+                | Action::MemberOwner
+                | Action::TokenRevoke
+                | Action::TokenRotate
         )
     }
 

@@ -30,6 +30,9 @@ impl App {
             (Some(super::state::Overlay::Invite(shown)), _) => {
                 Some(("the join line".to_owned(), self.join_line(&shown.code)))
             }
+            (Some(super::state::Overlay::Secret(shown)), _) => {
+                Some(("the token".to_owned(), shown.secret.clone()))
+            }
             (Some(super::state::Overlay::Detail { card, .. }), _) => self
                 .view()
                 .card(card)

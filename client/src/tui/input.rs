@@ -23,12 +23,14 @@ impl App {
             Some(Overlay::Editor(_)) => Context::Editor,
             Some(Overlay::Prompt(_)) => Context::Prompt,
             Some(Overlay::Members { .. }) => Context::Members,
+            Some(Overlay::Tokens { .. }) => Context::Tokens,
             Some(
                 Overlay::Help { .. }
                 | Overlay::Detail { .. }
                 | Overlay::Problems { .. }
                 | Overlay::Messages { .. }
                 | Overlay::Invite(_)
+                | Overlay::Secret(_)
                 | Overlay::Audit { .. },
             ) => Context::Detail,
             None => self.screen_context(),
@@ -122,7 +124,7 @@ impl App {
         }
         // The invite window is only read, copied or closed: the card keys of the detail
         // context must not act on the board under it.
-        if matches!(self.overlay, Some(Overlay::Invite(_)))
+        if matches!(self.overlay, Some(Overlay::Invite(_) | Overlay::Secret(_)))
             && !matches!(action, Action::Copy | Action::Cancel | Action::Quit)
         {
             return;
@@ -233,6 +235,16 @@ impl App {
             Action::MemberRemove => self.member_remove(),
             Action::Invite => self.invite(),
             Action::Audit => self.open_audit(),
+            Action::WorkspaceNew => self.workspace_new(),
+            Action::WorkspaceRename => self.workspace_rename(),
+            Action::WorkspaceDelete => self.workspace_delete(),
+            Action::MemberOwner => self.member_owner(),
+            Action::BotAdd => self.bot_add(),
+            Action::Tokens => self.tokens(),
+            Action::TokenNew => self.token_new(),
+            Action::TokenRevoke => self.token_revoke(),
+            Action::TokenRotate => self.token_rotate(),
+            Action::TokenRevokeOthers => self.token_revoke_others(),
             Action::BoardNew => self.board_new(),
             Action::BoardRename => self.board_rename(),
             Action::ColumnNew => self.column_new(),
@@ -349,6 +361,9 @@ impl App {
                         Confirmable::RemoveMember(user_id) => {
                             self.submit(Command::RemoveMember { user_id })
                         }
+                        Confirmable::Transfer(user_id) => self.transfer(user_id),
+                        Confirmable::RevokeToken(token_id) => self.confirmed_revoke(Some(token_id)),
+                        Confirmable::RevokeOtherTokens => self.confirmed_revoke(None),
                         Confirmable::DeleteColumn {
                             board_id,
                             column_id,
@@ -365,6 +380,7 @@ impl App {
                 }
             }
             Context::Members => self.member_role(),
+            Context::Tokens => {}
             Context::Detail | Context::Global => self.close_overlay(),
         }
     }
@@ -405,6 +421,7 @@ impl App {
                     editor.field = step(editor.field, delta, n);
                 }
             }
+            Context::Tokens => self.move_token_selection(delta),
             Context::Members => {
                 let n = self.members_listed().len();
                 if let Some(Overlay::Members { selected }) = self.overlay.as_mut() {

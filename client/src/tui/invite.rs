@@ -81,8 +81,16 @@ impl App {
                     expires_at: invite.expires_at,
                 }));
             }
-            Ok(_) => {}
-            Err(why) => self.notify(format!("No invite was made: {why}"), true),
+            Ok(other) => self.on_account_result(other),
+            Err(why) => {
+                if let Some(Overlay::Tokens { view, .. }) = self.overlay.as_mut()
+                    && *view == super::account::TokensView::Loading
+                {
+                    *view = super::account::TokensView::Failed(why);
+                    return;
+                }
+                self.notify(format!("Not done: {why}"), true);
+            }
         }
     }
 

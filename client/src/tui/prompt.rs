@@ -35,6 +35,12 @@ pub enum PromptFor {
     },
     /// The role of someone to invite.
     InviteRole,
+    NewWorkspace,
+    RenameWorkspace,
+    /// The workspace's name again, to delete it.
+    DeleteWorkspace,
+    BotName,
+    TokenName,
 }
 
 /// An open prompt.
@@ -91,6 +97,11 @@ impl App {
             PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
             PromptFor::MemberRole { user_id } => return self.role_from_prompt(user_id, &name),
             PromptFor::InviteRole => return self.invite_from_prompt(&name),
+            PromptFor::NewWorkspace
+            | PromptFor::RenameWorkspace
+            | PromptFor::DeleteWorkspace
+            | PromptFor::BotName
+            | PromptFor::TokenName => return self.account_prompt(&purpose, name),
             _ => {}
         }
         if name.is_empty() {
@@ -101,7 +112,12 @@ impl App {
             PromptFor::NewRoom
             | PromptFor::JumpToRoom
             | PromptFor::MemberRole { .. }
-            | PromptFor::InviteRole => return,
+            | PromptFor::InviteRole
+            | PromptFor::NewWorkspace
+            | PromptFor::RenameWorkspace
+            | PromptFor::DeleteWorkspace
+            | PromptFor::BotName
+            | PromptFor::TokenName => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),
                 name,

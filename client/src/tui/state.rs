@@ -231,6 +231,10 @@ pub enum Confirmable {
     DiscardEdits,
     /// Leave the message box, dropping the changed edit of a message.
     DiscardMessageEdit,
+    /// Hand the workspace to this member.
+    Transfer(Id),
+    RevokeToken(Id),
+    RevokeOtherTokens,
 }
 
 /// A window drawn over the screen; it takes the keys while open.
@@ -265,6 +269,13 @@ pub enum Overlay {
     },
     /// A new invite's code, shown this once.
     Invite(super::invite::ShownInvite),
+    /// A new secret (a bot's or a new token), shown this once.
+    Secret(super::account::ShownSecret),
+    /// The user's API tokens.
+    Tokens {
+        view: super::account::TokensView,
+        selected: usize,
+    },
     /// The workspace's audit log, newest first.
     Audit {
         view: super::audit::AuditView,

@@ -119,8 +119,5 @@ fn a_refused_invite_is_said_in_plain_words_and_the_palette_offers_inviting() {
     )));
     assert!(app.overlay.is_none());
     let last = app.notices.recent.back().expect("a notice");
-    assert!(
-        last.error && last.text.contains("No invite was made"),
-        "{last:?}"
-    );
+    assert!(last.error && last.text.contains("Not done"), "{last:?}");
 }

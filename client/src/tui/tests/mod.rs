@@ -1,6 +1,7 @@
 //! Tests of the full-screen client without a terminal: update logic driven by keys and server
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
+mod account;
 mod audit;
 mod board;
 mod chat_keys;

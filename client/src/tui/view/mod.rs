@@ -1,6 +1,7 @@
 //! Drawing the client. Rendering reads the [`App`] and draws; the only state it keeps are scroll
 //! offsets and a cache of rendered messages, both memos that make the next frame stable and cheap.
 
+mod account;
 mod audit;
 mod board;
 pub use board::window as board_window;

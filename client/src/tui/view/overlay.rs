@@ -27,6 +27,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
         Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
         Some(Overlay::Invite(shown)) => super::invite::render(app, frame, area, shown),
+        Some(Overlay::Secret(shown)) => super::account::secret(app, frame, area, shown),
+        Some(Overlay::Tokens { view, selected }) => {
+            super::account::tokens(app, frame, area, view, *selected)
+        }
         Some(Overlay::Audit { view, scroll }) => {
             super::audit::render(app, frame, area, view, *scroll)
         }
@@ -66,6 +70,7 @@ fn context_title(context: Context) -> &'static str {
         Context::Detail => "Card details and other windows",
         Context::Prompt => "Naming a room, board or column",
         Context::Members => "The members window",
+        Context::Tokens => "The tokens window",
     }
 }
 

@@ -116,6 +116,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
         PromptFor::RenameBoard { .. } | PromptFor::RenameColumn { .. } => "rename",
         PromptFor::MemberRole { .. } => "change",
         PromptFor::InviteRole => "invite",
+        PromptFor::NewWorkspace | PromptFor::BotName | PromptFor::TokenName => "create",
+        PromptFor::RenameWorkspace => "rename",
+        PromptFor::DeleteWorkspace => "delete",
     };
     frame.render_widget(
         Line::from(vec![
