@@ -24,5 +24,6 @@ pub mod session;
 pub mod theme;
 pub mod tls;
 pub mod tui;
+pub mod worker;
 
 pub use error::ClientError;

@@ -1,0 +1,168 @@
+//! One output stream's raw bytes into redacted lines: split at `\n`, long lines cut into pieces
+//! of at most the line limit (never through a secret), each piece redacted whole, so a secret
+//! that arrives split across two reads is still masked.
+
+use std::sync::Arc;
+
+use super::redact::Redactor;
+
+/// A finished piece of output: a line, or part of a line too long to hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// Redacted bytes, without the `\n`.
+    pub bytes: Vec<u8>,
+    /// The next piece continues this line.
+    pub continued: bool,
+}
+
+/// Buffers one stream's unfinished line.
+#[derive(Debug)]
+pub struct LineSplitter {
+    pending: Vec<u8>,
+    max_line: usize,
+    redactor: Arc<Redactor>,
+}
+
+impl LineSplitter {
+    pub fn new(max_line: usize, redactor: Arc<Redactor>) -> Self {
+        Self {
+            pending: Vec::new(),
+            max_line: max_line.max(1),
+            redactor,
+        }
+    }
+
+    /// Takes the next bytes read and appends the pieces they finish to `out`.
+    pub fn push(&mut self, data: &[u8], out: &mut Vec<Piece>) {
+        self.pending.extend_from_slice(data);
+        self.drain(false, out);
+    }
+
+    /// The stream ended: whatever is left becomes the last piece(s).
+    pub fn finish(&mut self, out: &mut Vec<Piece>) {
+        self.drain(true, out);
+    }
+
+    fn drain(&mut self, eof: bool, out: &mut Vec<Piece>) {
+        let mut pos = 0;
+        while pos < self.pending.len() {
+            let rest = &self.pending[pos..];
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(nl) if nl <= self.max_line => {
+                    out.push(self.piece(&rest[..nl], false));
+                    pos += nl + 1;
+                }
+                found => {
+                    let line = &rest[..found.unwrap_or(rest.len())];
+                    let complete = found.is_some() || eof;
+                    if line.len() <= self.max_line {
+                        if !complete {
+                            break;
+                        }
+                        // End of stream without a final newline.
+                        out.push(self.piece(line, false));
+                        pos += line.len();
+                        continue;
+                    }
+                    if !complete && line.len() < self.max_line + self.redactor.lookahead() {
+                        break;
+                    }
+                    let cut = self.redactor.safe_cut(line, self.max_line);
+                    let last = cut >= line.len() && complete;
+                    out.push(self.piece(&line[..cut], !last));
+                    pos += cut;
+                    if last && found.is_some() {
+                        pos += 1;
+                    }
+                }
+            }
+        }
+        self.pending.drain(..pos);
+    }
+
+    fn piece(&self, bytes: &[u8], continued: bool) -> Piece {
+        Piece {
+            bytes: self.redactor.redact(bytes).into_owned(),
+            continued,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::redact::RedactError;
+
+    fn splitter(max: usize, secrets: &[&str]) -> Result<LineSplitter, RedactError> {
+        Ok(LineSplitter::new(
+            max,
+            Arc::new(Redactor::new(secrets.iter().copied())?),
+        ))
+    }
+
+    fn texts(pieces: &[Piece]) -> Vec<(String, bool)> {
+        pieces
+            .iter()
+            .map(|p| (String::from_utf8_lossy(&p.bytes).into_owned(), p.continued))
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_split_at_newlines_across_reads() -> Result<(), RedactError> {
+        let mut s = splitter(1024, &[])?;
+        let mut out = Vec::new();
+        s.push(b"one\ntw", &mut out);
+        s.push(b"o\n\nthree", &mut out);
+        assert_eq!(out.len(), 3);
+        s.finish(&mut out);
+        let got: Vec<String> = texts(&out).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(got, ["one", "two", "", "three"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_secret_split_across_reads_is_masked() -> Result<(), RedactError> {
+        let mut s = splitter(1024, &["hunter2"])?;
+        let mut out = Vec::new();
+        s.push(b"pw=hun", &mut out);
+        assert!(out.is_empty());
+        s.push(b"ter2 ok\n", &mut out);
+        assert_eq!(texts(&out), [("pw=*** ok".to_owned(), false)]);
+        Ok(())
+    }
+
+    #[test]
+    fn long_lines_are_cut_without_cutting_a_secret() -> Result<(), RedactError> {
+        let mut s = splitter(10, &["SECRET"])?;
+        let mut out = Vec::new();
+        // The secret crosses the 10-byte limit: the cut moves before it.
+        s.push(b"abcdefgSECRETxyz0123456789", &mut out);
+        s.push(b"\n", &mut out);
+        assert_eq!(
+            texts(&out),
+            [
+                ("abcdefg".to_owned(), true),
+                ("***xyz0".to_owned(), true),
+                ("123456789".to_owned(), false),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_endless_line_is_emitted_in_pieces_before_it_ends() -> Result<(), RedactError> {
+        let mut s = splitter(100, &[])?;
+        let mut out = Vec::new();
+        for _ in 0..10 {
+            s.push(&[b'x'; 100], &mut out);
+        }
+        assert!(out.len() >= 8, "{}", out.len());
+        assert!(out.iter().all(|p| p.bytes.len() == 100 && p.continued));
+        s.push(b"\n", &mut out);
+        s.finish(&mut out);
+        let total: usize = out.iter().map(|p| p.bytes.len()).sum();
+        assert_eq!(total, 1000);
+        assert_eq!(out.last().map(|p| p.continued), Some(false));
+        Ok(())
+    }
+}
