@@ -24,6 +24,7 @@ pub mod session;
 pub mod theme;
 pub mod tls;
 pub mod tui;
+#[cfg(unix)]
 pub mod worker;
 
 pub use error::ClientError;

@@ -176,10 +176,8 @@ fn spawn(spec: &JobSpec) -> Result<Started, StartError> {
         .stderr(Stdio::piped())
         .process_group(0);
     // The worker's own WARREN_* settings (its token above all) never reach a job.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("WARREN_") {
-            command.env_remove(&name);
-        }
+    for name in withheld_vars(std::env::vars_os().map(|(name, _)| name)) {
+        command.env_remove(name);
     }
     for param in &spec.params {
         if param.value.contains('\0') {
@@ -201,6 +199,15 @@ fn spawn(spec: &JobSpec) -> Result<Started, StartError> {
         group,
         redactor,
     })
+}
+
+/// The inherited variables a job does not get: the worker's own `WARREN_*` settings.
+pub fn withheld_vars(
+    names: impl IntoIterator<Item = std::ffi::OsString>,
+) -> impl Iterator<Item = std::ffi::OsString> {
+    names
+        .into_iter()
+        .filter(|name| name.to_string_lossy().starts_with("WARREN_"))
 }
 
 /// How the job's shell came to an end.
