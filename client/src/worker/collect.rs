@@ -80,7 +80,9 @@ impl Collector {
                 self.logged += size;
                 self.add(stream, ts_ms, bytes, continued, closed);
             }
-            Event::System(text) => self.add(Stream::System, now_ms(), text.into_bytes(), false, closed),
+            Event::System(text) => {
+                self.add(Stream::System, now_ms(), text.into_bytes(), false, closed)
+            }
         }
     }
 
@@ -215,7 +217,10 @@ mod tests {
         for batch in &closed[..closed.len() - 1] {
             assert!(batch.weight() + 1000 + crate::worker::line::LINE_OVERHEAD > 64 * 1024);
         }
-        let numbers: Vec<u64> = closed.iter().flat_map(|b| b.lines.iter().map(|l| l.no)).collect();
+        let numbers: Vec<u64> = closed
+            .iter()
+            .flat_map(|b| b.lines.iter().map(|l| l.no))
+            .collect();
         assert_eq!(numbers, (0..200).collect::<Vec<u64>>());
     }
 
@@ -247,13 +252,21 @@ mod tests {
         let (events_tx, events_rx) = mpsc::channel(16);
         let (batches_tx, mut batches_rx) = mpsc::channel(16);
         let age = Duration::from_secs(1);
-        let task = tokio::spawn(run(Collector::new(u64::MAX, 64 * 1024), events_rx, batches_tx, age));
+        let task = tokio::spawn(run(
+            Collector::new(u64::MAX, 64 * 1024),
+            events_rx,
+            batches_tx,
+            age,
+        ));
         let sent = Instant::now();
         events_tx.send(output(b"first")).await.ok();
         events_tx.send(output(b"second")).await.ok();
         let batch = batches_rx.recv().await;
         let waited = sent.elapsed();
-        assert!(waited >= age && waited < age + Duration::from_millis(50), "{waited:?}");
+        assert!(
+            waited >= age && waited < age + Duration::from_millis(50),
+            "{waited:?}"
+        );
         assert_eq!(batch.map(|b| (b.chunk_no, b.lines.len())), Some((0, 2)));
         // The next line starts a new batch with its own age.
         let sent = Instant::now();

@@ -164,7 +164,11 @@ fn spawn(spec: &JobSpec) -> Result<Started, StartError> {
     if !spec.workdir.is_dir() {
         return Err(StartError::Workdir(spec.workdir.display().to_string()));
     }
-    let secrets = spec.params.iter().filter(|p| p.secret).map(|p| p.value.as_str());
+    let secrets = spec
+        .params
+        .iter()
+        .filter(|p| p.secret)
+        .map(|p| p.value.as_str());
     let redactor = Arc::new(Redactor::new(secrets)?);
     let mut command = Command::new("sh");
     command
@@ -233,11 +237,21 @@ async fn supervise(
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
         let splitter = LineSplitter::new(max_line, redactor.clone());
-        readers.push(tokio::spawn(read(out, Stream::Stdout, splitter, events.clone())));
+        readers.push(tokio::spawn(read(
+            out,
+            Stream::Stdout,
+            splitter,
+            events.clone(),
+        )));
     }
     if let Some(err) = child.stderr.take() {
         let splitter = LineSplitter::new(max_line, redactor.clone());
-        readers.push(tokio::spawn(read(err, Stream::Stderr, splitter, events.clone())));
+        readers.push(tokio::spawn(read(
+            err,
+            Stream::Stderr,
+            splitter,
+            events.clone(),
+        )));
     }
 
     let deadline = spec.timeout.map(|t| (Instant::now() + t, t));

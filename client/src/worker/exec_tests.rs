@@ -36,7 +36,11 @@ async fn collect(mut batches: mpsc::Receiver<Batch>) -> Vec<LogLine> {
         assert_eq!(batch.chunk_no, next_chunk);
         next_chunk += 1;
         assert!(!batch.lines.is_empty());
-        assert!(batch.weight() <= 64 * 1024 + 64 * 1024, "{}", batch.weight());
+        assert!(
+            batch.weight() <= 64 * 1024 + 64 * 1024,
+            "{}",
+            batch.weight()
+        );
         lines.extend(batch.lines);
     }
     for (i, line) in lines.iter().enumerate() {
@@ -63,7 +67,11 @@ fn text(line: &LogLine) -> String {
 }
 
 fn of(lines: &[LogLine], stream: Stream) -> Vec<String> {
-    lines.iter().filter(|l| l.stream == stream).map(text).collect()
+    lines
+        .iter()
+        .filter(|l| l.stream == stream)
+        .map(text)
+        .collect()
 }
 
 fn tempdir() -> tempfile::TempDir {
@@ -146,7 +154,10 @@ fn the_workers_own_warren_variables_are_withheld() {
     use std::ffi::OsString;
     let vars = ["PATH", "WARREN_TOKEN", "HOME", "WARREN_SERVER", "WARRENX"].map(OsString::from);
     let withheld: Vec<OsString> = super::exec::withheld_vars(vars).collect();
-    assert_eq!(withheld, ["WARREN_TOKEN", "WARREN_SERVER"].map(OsString::from));
+    assert_eq!(
+        withheld,
+        ["WARREN_TOKEN", "WARREN_SERVER"].map(OsString::from)
+    );
 }
 
 #[tokio::test]
@@ -221,20 +232,30 @@ async fn long_lines_are_split_and_bytes_kept() {
     let command = r#"head -c 200000 /dev/zero | tr '\0' x; echo; printf '\377\376\033[1mbold\n'"#;
     let (lines, outcome) = run(spec(command, dir.path())).await;
     assert_eq!(outcome, Outcome::Succeeded);
-    let out: Vec<&LogLine> = lines.iter().filter(|l| l.stream == Stream::Stdout).collect();
-    let long: Vec<&&LogLine> = out.iter().filter(|l| l.bytes.first() == Some(&b'x')).collect();
+    let out: Vec<&LogLine> = lines
+        .iter()
+        .filter(|l| l.stream == Stream::Stdout)
+        .collect();
+    let long: Vec<&&LogLine> = out
+        .iter()
+        .filter(|l| l.bytes.first() == Some(&b'x'))
+        .collect();
     assert_eq!(long.iter().map(|l| l.bytes.len()).sum::<usize>(), 200_000);
     assert!(long.iter().all(|l| l.bytes.len() <= 64 * 1024));
     assert_eq!(long.len(), 4);
     assert!(long[..3].iter().all(|l| l.continued) && !long[3].continued);
-    assert_eq!(out.last().map(|l| l.bytes.as_slice()), Some(&b"\xff\xfe\x1b[1mbold"[..]));
+    assert_eq!(
+        out.last().map(|l| l.bytes.as_slice()),
+        Some(&b"\xff\xfe\x1b[1mbold"[..])
+    );
 }
 
 #[tokio::test]
 async fn the_cap_writes_one_truncation_line_and_the_job_runs_on() {
     let dir = tempdir();
     // 500 KB, far more than a pipe holds: the job finishes only if its output is drained.
-    let command = r#"awk 'BEGIN { for (i = 0; i < 5000; i++) printf "%0100d\n", i }'; echo end >&2; exit 4"#;
+    let command =
+        r#"awk 'BEGIN { for (i = 0; i < 5000; i++) printf "%0100d\n", i }'; echo end >&2; exit 4"#;
     let mut job = spec(command, dir.path());
     job.limits.log_cap_bytes = 10_000;
     let (lines, outcome) = run(job).await;
@@ -264,7 +285,10 @@ async fn lines_until(batches: &mut mpsc::Receiver<Batch>, want: &str) -> Vec<Log
     let found = tokio::time::timeout(BOUND, async {
         while let Some(batch) = batches.recv().await {
             lines.extend(batch.lines);
-            if lines.iter().any(|l| l.stream == Stream::Stdout && text(l) == want) {
+            if lines
+                .iter()
+                .any(|l| l.stream == Stream::Stdout && text(l) == want)
+            {
                 return true;
             }
         }
@@ -310,7 +334,10 @@ async fn cancel_stops_the_whole_process_tree() {
         of(&lines, Stream::System).last().map(String::as_str),
         Some("cancelled by ada")
     );
-    assert!(!pgid_alive_members(pgid), "a process of group {pgid} outlived the run");
+    assert!(
+        !pgid_alive_members(pgid),
+        "a process of group {pgid} outlived the run"
+    );
 }
 
 #[tokio::test]
@@ -332,7 +359,10 @@ async fn a_timeout_stops_the_whole_process_tree() {
         of(&lines, Stream::System).last().map(String::as_str),
         Some("timed out after 700ms")
     );
-    assert!(!pgid_alive_members(pgid), "a process of group {pgid} outlived the run");
+    assert!(
+        !pgid_alive_members(pgid),
+        "a process of group {pgid} outlived the run"
+    );
 }
 
 #[tokio::test]
@@ -343,7 +373,10 @@ async fn processes_left_behind_by_a_finished_job_are_stopped() {
     let (lines, outcome) = finish(&handle, batches).await;
     assert_eq!(outcome, Outcome::Succeeded);
     let system = of(&lines, Stream::System);
-    assert!(system.iter().any(|l| l.contains("left processes running")), "{system:?}");
+    assert!(
+        system.iter().any(|l| l.contains("left processes running")),
+        "{system:?}"
+    );
     assert!(!pgid_alive_members(pgid));
 }
 
