@@ -260,12 +260,9 @@ async fn supervise(
         who = cancelled(&mut cancel) => Ending::Cancelled(who),
         after = timed_out(deadline) => Ending::TimedOut(after),
     };
-    let grace = match ending {
-        // Whatever the job left running in its group is stopped with it.
-        Ending::Exited => Duration::ZERO,
-        _ => spec.limits.kill_grace,
-    };
-    let (status, stopped) = tokio::join!(child.wait(), group.stop(grace));
+    // On cancel and timeout the whole group is stopped; after a normal end, whatever the job
+    // left running in its group is stopped the same way.
+    let (status, stopped) = tokio::join!(child.wait(), group.stop(spec.limits.kill_grace));
     if matches!(ending, Ending::Exited) && stopped != Stopped::AlreadyGone {
         let _ = events
             .send(Event::System(
