@@ -270,6 +270,14 @@ async fn supervise(
             ))
             .await;
     }
+    if matches!(stopped, Stopped::Killed | Stopped::Survived) {
+        let _ = events
+            .send(Event::System(format!(
+                "the job's processes did not stop within {} of SIGTERM; sent SIGKILL",
+                format_duration(spec.limits.kill_grace)
+            )))
+            .await;
+    }
     if stopped == Stopped::Survived {
         let _ = events
             .send(Event::System(

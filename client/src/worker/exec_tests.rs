@@ -330,6 +330,14 @@ async fn cancel_stops_the_whole_process_tree() {
     handle.cancel("bob");
     let (lines, outcome) = finish(&handle, batches).await;
     assert_eq!(outcome, Outcome::Cancelled { by: "ada".into() });
+    // The child that ignores SIGTERM needed SIGKILL.
+    assert!(
+        of(&lines, Stream::System)
+            .iter()
+            .any(|l| l == "the job's processes did not stop within 300ms of SIGTERM; sent SIGKILL"),
+        "{:?}",
+        of(&lines, Stream::System)
+    );
     assert_eq!(
         of(&lines, Stream::System).last().map(String::as_str),
         Some("cancelled by ada")
@@ -377,6 +385,25 @@ async fn processes_left_behind_by_a_finished_job_are_stopped() {
         system.iter().any(|l| l.contains("left processes running")),
         "{system:?}"
     );
+    assert!(!pgid_alive_members(pgid));
+}
+
+#[tokio::test]
+async fn a_job_that_handles_sigterm_cleans_up_without_sigkill() {
+    let dir = tempdir();
+    let command = "trap 'echo cleaning up; exit 0' TERM; sleep 300 & echo ready; wait";
+    let mut job = spec(command, dir.path());
+    // A grace long enough that SIGKILL would show as a slow test, not a pass.
+    job.limits.kill_grace = Duration::from_secs(30);
+    let (handle, mut batches) = Execution::start(job);
+    let pgid = handle.process_group().unwrap_or(0);
+    lines_until(&mut batches, "ready").await;
+    handle.cancel("ada");
+    let (lines, outcome) = finish(&handle, batches).await;
+    assert_eq!(outcome, Outcome::Cancelled { by: "ada".into() });
+    assert_eq!(of(&lines, Stream::Stdout), ["cleaning up"]);
+    let system = of(&lines, Stream::System);
+    assert!(!system.iter().any(|l| l.contains("SIGKILL")), "{system:?}");
     assert!(!pgid_alive_members(pgid));
 }
 
