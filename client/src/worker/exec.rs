@@ -234,6 +234,7 @@ async fn supervise(
     } = started;
     let _ = events.send(Event::System("started".into())).await;
     let max_line = spec.limits.max_line_bytes;
+    let pause = spec.limits.batch_max_age;
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
         let splitter = LineSplitter::new(max_line, redactor.clone());
@@ -242,6 +243,7 @@ async fn supervise(
             Stream::Stdout,
             splitter,
             events.clone(),
+            pause,
         )));
     }
     if let Some(err) = child.stderr.take() {
@@ -251,6 +253,7 @@ async fn supervise(
             Stream::Stderr,
             splitter,
             events.clone(),
+            pause,
         )));
     }
 
@@ -378,11 +381,22 @@ async fn read(
     stream: Stream,
     mut splitter: LineSplitter,
     events: mpsc::Sender<Event>,
+    pause: Duration,
 ) {
     let mut buf = vec![0u8; READ_SIZE];
     let mut pieces: Vec<Piece> = Vec::new();
     loop {
-        let n = match pipe.read(&mut buf).await {
+        // A pause in the middle of a line sends what there is, so a prompt or a progress bar
+        // does not look hung. (`read` loses nothing when the timeout drops it.)
+        let read = match timeout(pause, pipe.read(&mut buf)).await {
+            Ok(read) => read,
+            Err(_) => {
+                splitter.flush_partial(&mut pieces);
+                send(&events, stream, &mut pieces).await;
+                continue;
+            }
+        };
+        let n = match read {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

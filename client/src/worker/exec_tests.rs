@@ -415,3 +415,34 @@ fn durations_read_as_written() {
     assert_eq!(format_duration(Duration::from_secs(45)), "45s");
     assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
 }
+
+#[tokio::test]
+async fn a_line_without_its_newline_yet_is_sent_while_the_job_waits() {
+    let dir = tempdir();
+    let mut job = spec("printf 'Deploying... pw=hun'; sleep 300", dir.path());
+    job.params = vec![Param {
+        name: "pw".into(),
+        value: "hunter2".into(),
+        secret: true,
+    }];
+    job.limits.batch_max_age = Duration::from_millis(100);
+    let (handle, mut batches) = Execution::start(job);
+    let mut lines = Vec::new();
+    let seen = tokio::time::timeout(BOUND, async {
+        while let Some(batch) = batches.recv().await {
+            lines.extend(batch.lines);
+            if lines.iter().any(|l| l.stream == Stream::Stdout) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(seen.ok(), Some(true));
+    let piece = lines.iter().find(|l| l.stream == Stream::Stdout);
+    assert_eq!(piece.map(text).as_deref(), Some("Deploying... pw="));
+    assert_eq!(piece.map(|l| l.continued), Some(true));
+    handle.cancel("ada");
+    let (_, outcome) = finish(&handle, batches).await;
+    assert_eq!(outcome, Outcome::Cancelled { by: "ada".into() });
+}

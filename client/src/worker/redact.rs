@@ -24,6 +24,7 @@ pub struct RedactError(usize);
 pub struct Redactor {
     pattern: Regex,
     lookahead: usize,
+    secrets: Vec<Vec<u8>>,
 }
 
 impl Redactor {
@@ -44,6 +45,7 @@ impl Redactor {
         Ok(Self {
             pattern,
             lookahead: longest.max(MIN_LOOKAHEAD),
+            secrets: secrets.iter().map(|s| s.as_bytes().to_vec()).collect(),
         })
     }
 
@@ -55,6 +57,38 @@ impl Redactor {
     /// How many bytes past a cut the splitter must hold to see every secret that crosses it.
     pub fn lookahead(&self) -> usize {
         self.lookahead
+    }
+
+    /// How many bytes at the end of an unfinished `text` could begin a secret or a token, and
+    /// so must wait for more output before they may be sent.
+    pub fn unsafe_tail(&self, text: &[u8]) -> usize {
+        let mut hold = 0;
+        for secret in &self.secrets {
+            for k in (1..secret.len().min(text.len() + 1)).rev() {
+                if text.ends_with(&secret[..k]) {
+                    hold = hold.max(k);
+                    break;
+                }
+            }
+        }
+        // `wrn_` and any token characters after it, or the start of `wrn_`.
+        let token_chars = text
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if let Some(at) = text[..text.len() - token_chars].len().checked_sub(4)
+            && &text[at..text.len() - token_chars] == b"wrn_"
+        {
+            hold = hold.max(token_chars + 4);
+        }
+        for k in (1..=3).rev() {
+            if text.ends_with(&b"wrn_"[..k]) {
+                hold = hold.max(k);
+                break;
+            }
+        }
+        hold
     }
 
     /// Where to cut `text` near `at` so that no secret or token is cut in two: `at`, or the start
@@ -104,6 +138,19 @@ mod tests {
         let r = Redactor::new(["s3cret"])?;
         let line = b"\xff\x1b[31ms3cret\xfe";
         assert_eq!(&*r.redact(line), b"\xff\x1b[31m***\xfe");
+        Ok(())
+    }
+
+    #[test]
+    fn the_start_of_a_secret_or_token_at_the_end_is_held() -> Result<(), RedactError> {
+        let r = Redactor::new(["hunter2"])?;
+        assert_eq!(r.unsafe_tail(b"pw=hunt"), 4);
+        assert_eq!(r.unsafe_tail(b"pw=h"), 1);
+        assert_eq!(r.unsafe_tail(b"pw=x"), 0);
+        assert_eq!(r.unsafe_tail(b"token wrn_3k8m"), 8);
+        assert_eq!(r.unsafe_tail(b"token wrn_"), 4);
+        assert_eq!(r.unsafe_tail(b"token wr"), 2);
+        assert_eq!(r.unsafe_tail(b"progress 10%"), 0);
         Ok(())
     }
 

@@ -43,6 +43,23 @@ impl LineSplitter {
         self.drain(true, out);
     }
 
+    /// The stream paused in the middle of a line (a prompt, a progress bar): sends what it has
+    /// so far as a `continued` piece, except a tail that could begin a secret or a token.
+    pub fn flush_partial(&mut self, out: &mut Vec<Piece>) {
+        let held = self.redactor.unsafe_tail(&self.pending);
+        let at = self.pending.len() - held;
+        if at == 0 {
+            return;
+        }
+        let cut = self.redactor.safe_cut(&self.pending, at).min(at);
+        if cut == 0 {
+            return;
+        }
+        let piece = self.piece(&self.pending[..cut], true);
+        out.push(piece);
+        self.pending.drain(..cut);
+    }
+
     fn drain(&mut self, eof: bool, out: &mut Vec<Piece>) {
         let mut pos = 0;
         while pos < self.pending.len() {
@@ -128,6 +145,18 @@ mod tests {
         assert!(out.is_empty());
         s.push(b"ter2 ok\n", &mut out);
         assert_eq!(texts(&out), [("pw=*** ok".to_owned(), false)]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_paused_partial_line_is_sent_without_a_secrets_start() -> Result<(), RedactError> {
+        let mut s = splitter(1024, &["hunter2"])?;
+        let mut out = Vec::new();
+        s.push(b"progress 10% pw=hun", &mut out);
+        s.flush_partial(&mut out);
+        assert_eq!(texts(&out), [("progress 10% pw=".to_owned(), true)]);
+        s.push(b"ter2 done\n", &mut out);
+        assert_eq!(texts(&out)[1], ("*** done".to_owned(), false));
         Ok(())
     }
 
