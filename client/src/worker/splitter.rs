@@ -1,6 +1,7 @@
 //! One output stream's raw bytes into redacted lines: split at `\n`, long lines cut into pieces
 //! of at most the line limit (never through a secret), each piece redacted whole, so a secret
-//! that arrives split across two reads is still masked.
+//! that arrives split across two reads is still masked. A line that pauses mid-way can be sent
+//! as it stands (`flush_partial`), less a tail that could begin a secret or a token.
 
 use std::sync::Arc;
 
