@@ -327,8 +327,9 @@ impl<S: LineSource> LogView<S> {
     }
 
     fn open_prompt(&mut self, kind: PromptKind) {
+        // Like less, a search starts afresh; the filter is edited in place.
         let text = match kind {
-            PromptKind::Search => self.search.as_ref().map(|p| p.source().to_owned()),
+            PromptKind::Search => None,
             PromptKind::Filter => self.filter.as_ref().map(Filter::source),
         };
         self.prompt = Some(Prompt {

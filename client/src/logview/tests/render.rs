@@ -1,0 +1,124 @@
+//! The widget at 80x24: insta snapshots of the text, and cell styles where colour means something.
+
+use crossterm::event::KeyCode;
+use ratatui::style::Color;
+
+use crate::logview::tests::fixture::{Million, build_log, draw, key, memory, row, typed, view};
+use crate::logview::{LineSource, LogView, LogViewWidget};
+use crate::theme::{ColorSupport, Theme};
+
+#[test]
+fn following_shows_the_tail() {
+    let v = view(build_log(60));
+    insta::assert_snapshot!(draw(&v, 80, 24).backend());
+}
+
+#[test]
+fn filtered_with_timestamps() {
+    let mut v = view(build_log(60));
+    key(&mut v, KeyCode::Char('t'));
+    typed(&mut v, "&compiling|error\n");
+    insta::assert_snapshot!(draw(&v, 80, 24).backend());
+}
+
+#[test]
+fn an_error_jump_puts_the_error_on_top_in_the_error_colour() {
+    let mut v = view(build_log(60));
+    key(&mut v, KeyCode::Char('g'));
+    key(&mut v, KeyCode::Char('e'));
+    let terminal = draw(&v, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    assert!(row(&terminal, 0).contains("mismatched types"));
+    let buffer = terminal.backend().buffer();
+    let error_fg = Theme::default().style("ui.error").fg;
+    let x = row(&terminal, 0).find(": mismatched").map_or(0, |x| x as u16);
+    assert_eq!(
+        buffer[(x + 2, 0)].style().fg,
+        error_fg,
+        "uncoloured text of an error line takes the error colour"
+    );
+    let red = row(&terminal, 0).find("error[").map_or(0, |x| x as u16);
+    assert_eq!(buffer[(red, 0)].style().fg, Some(Color::Red), "the job's own colour wins");
+}
+
+#[test]
+fn wrapped_long_lines_and_pretty_json() {
+    let long = format!("INFO {}", "lorem ipsum dolor sit amet ".repeat(7));
+    let mut v = view(memory(&[
+        "short line",
+        &long,
+        r#"{"level":"warn","msg":"disk almost full","used":0.93}"#,
+        "last line",
+    ]));
+    key(&mut v, KeyCode::Char('s'));
+    key(&mut v, KeyCode::Char('p'));
+    insta::assert_snapshot!(draw(&v, 80, 24).backend());
+}
+
+#[test]
+fn hostile_escapes_are_removed_from_the_screen() {
+    let v = view(memory(&[
+        "\x1b]0;pwned\x07title set?",
+        "\x1b[2J\x1b[Hscreen cleared?",
+        "\x1b]52;c;c2VjcmV0\x07clipboard written?",
+        "\x1b[31mred\x1b[0m and \x1b[10Acursor moved?",
+        "bell\x07 backspace\x08 cr\r done",
+    ]));
+    let terminal = draw(&v, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    for y in 0..24 {
+        let text = row(&terminal, y);
+        assert!(!text.contains("pwned") && !text.contains("c2VjcmV0"), "{text}");
+        assert!(text.chars().all(|c| !c.is_control()), "{text:?}");
+    }
+}
+
+#[test]
+fn search_matches_are_highlighted() {
+    let mut v = view(build_log(60));
+    key(&mut v, KeyCode::Char('g'));
+    typed(&mut v, "/crate-\\d+\n");
+    let terminal = draw(&v, 80, 24);
+    let line = row(&terminal, 0);
+    let x = line.find("crate-7").map_or(0, |x| x as u16);
+    let matched = Theme::default().style("ui.match");
+    let cell = terminal.backend().buffer()[(x, 0)].style();
+    assert_eq!(cell.bg, matched.bg.or(cell.bg));
+    assert_eq!(cell.fg, matched.fg.or(cell.fg));
+    assert_ne!(
+        terminal.backend().buffer()[(x + 8, 0)].style(),
+        cell,
+        "only the match is highlighted"
+    );
+    assert!(matched.fg.is_some() || matched.bg.is_some() || !matched.add_modifier.is_empty());
+}
+
+#[test]
+fn no_color_drops_the_jobs_colours() {
+    let v = LogView::new(memory(&["\x1b[38;5;196mred\x1b[0m text"]), ColorSupport::None);
+    let theme = Theme::default().resolve(ColorSupport::None);
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(40, 3)).expect("terminal");
+    terminal
+        .draw(|f| f.render_widget(LogViewWidget::new(&v, &theme), f.area()))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    for x in 0..40 {
+        let fg = buffer[(x, 0)].style().fg;
+        assert!(matches!(fg, None | Some(Color::Reset)), "x={x}: {fg:?}");
+    }
+}
+
+#[test]
+fn any_size_draws_without_panicking() {
+    let mut v = view(Million::new());
+    for (w, h) in [(1, 1), (2, 2), (10, 3), (200, 60), (80, 1)] {
+        let _ = draw(&v, w, h);
+    }
+    key(&mut v, KeyCode::Char('s'));
+    key(&mut v, KeyCode::Char('g'));
+    let _ = draw(&v, 5, 5);
+    let empty = view(memory(&[]));
+    assert!(row(&draw(&empty, 40, 3), 0).contains("waiting for output"));
+    assert_eq!(v.source().len(), crate::logview::tests::fixture::MILLION);
+}
