@@ -111,8 +111,7 @@ impl Sink {
                                 .and_then(|n| u8::try_from(n).ok())
                                 .map(Color::Indexed),
                             Some(2) => {
-                                let mut channel =
-                                    || codes.next().and_then(|p| p.first().copied());
+                                let mut channel = || codes.next().and_then(|p| p.first().copied());
                                 let (r, g, b) = (channel(), channel(), channel());
                                 rgb(r, g, b)
                             }

@@ -18,13 +18,13 @@ pub enum Level {
 /// The level of a line's printable text, if it shows one.
 pub fn detect(text: &str) -> Option<Level> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(trimmed) {
-            return map
-                .get("level")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|v| from_word(&v.to_ascii_uppercase()));
-        }
+    if trimmed.starts_with('{')
+        && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(trimmed)
+    {
+        return map
+            .get("level")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|v| from_word(&v.to_ascii_uppercase()));
     }
     for prefix in ["error:", "error[", "warning:", "warning["] {
         if trimmed.starts_with(prefix) {

@@ -244,9 +244,11 @@ impl<S: LineSource> LogView<S> {
                 }
                 None => self.info("no search: press / to search"),
             },
-            LogAction::NextError => {
-                self.jump(&Query::Level(Level::Error), Direction::Forward, "no more errors")
-            }
+            LogAction::NextError => self.jump(
+                &Query::Level(Level::Error),
+                Direction::Forward,
+                "no more errors",
+            ),
             LogAction::PrevError => self.jump(
                 &Query::Level(Level::Error),
                 Direction::Backward,
@@ -382,7 +384,10 @@ impl<S: LineSource> LogView<S> {
                 // Like less: the first match at or after the top line.
                 let from = self.top().checked_sub(1);
                 let found = match from {
-                    Some(from) => self.source.find(from, Direction::Forward, &Query::Pattern(pattern)),
+                    Some(from) => {
+                        self.source
+                            .find(from, Direction::Forward, &Query::Pattern(pattern))
+                    }
                     None => self.first_match(&Query::Pattern(pattern)),
                 };
                 match found {

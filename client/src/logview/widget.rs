@@ -163,7 +163,10 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
             };
             let mut spans = vec![Span::styled(format!("{label}{}▏", prompt.text), bar)];
             if let Some(error) = &prompt.error {
-                spans.push(Span::styled(format!("  {error}"), self.theme.style("ui.error")));
+                spans.push(Span::styled(
+                    format!("  {error}"),
+                    self.theme.style("ui.error"),
+                ));
             }
             return Line::from(spans);
         }
@@ -185,9 +188,10 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
         let mut spans = vec![Span::styled(parts.join("  "), bar)];
         match view.notice() {
             Some(Notice::Info(text)) => spans.push(Span::styled(format!("  {text}"), bar)),
-            Some(Notice::Error(text)) => {
-                spans.push(Span::styled(format!("  {text}"), self.theme.style("ui.error")))
-            }
+            Some(Notice::Error(text)) => spans.push(Span::styled(
+                format!("  {text}"),
+                self.theme.style("ui.error"),
+            )),
             None => {}
         }
         Line::from(spans)
@@ -201,7 +205,13 @@ impl<S: LineSource> Widget for LogViewWidget<'_, S> {
         }
         let text_rows = area.height - 1;
         let body = self.body(area.width, text_rows);
-        Paragraph::new(body).render(Rect { height: text_rows, ..area }, buf);
+        Paragraph::new(body).render(
+            Rect {
+                height: text_rows,
+                ..area
+            },
+            buf,
+        );
         let status_area = Rect {
             y: area.y + text_rows,
             height: 1,
@@ -215,12 +225,7 @@ impl<S: LineSource> Widget for LogViewWidget<'_, S> {
 /// A time of day in UTC, `HH:MM:SS.mmm`.
 fn clock(ts_ms: i64) -> String {
     let ms = ts_ms.rem_euclid(86_400_000);
-    let (h, m, s, milli) = (
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000,
-    );
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     format!("{h:02}:{m:02}:{s:02}.{milli:03}")
 }
 
@@ -249,7 +254,11 @@ fn highlight(runs: Vec<Run>, ranges: &[Range<usize>], style: Style) -> Vec<Run> 
                 continue;
             };
             let inside = ranges.iter().any(|r| r.contains(&(offset + a)));
-            let s = if inside { run_style.patch(style) } else { run_style };
+            let s = if inside {
+                run_style.patch(style)
+            } else {
+                run_style
+            };
             out.push((piece.to_owned(), s));
         }
         offset = end;

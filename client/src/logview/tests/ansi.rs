@@ -7,7 +7,10 @@ use crate::theme::ColorSupport;
 
 #[test]
 fn sgr_colour_and_style_survive_as_runs() {
-    let styled = parse(b"\x1b[1;31mred\x1b[0m plain \x1b[4mline", ColorSupport::TrueColor);
+    let styled = parse(
+        b"\x1b[1;31mred\x1b[0m plain \x1b[4mline",
+        ColorSupport::TrueColor,
+    );
     assert_eq!(
         styled.runs,
         vec![
@@ -60,16 +63,16 @@ fn colours_are_reduced_to_the_terminal_and_dropped_under_no_color() {
 #[test]
 fn hostile_escapes_and_controls_are_removed() {
     let hostile = concat!(
-        "\x1b]0;pwned title\x07",        // OSC 0: window title (BEL)
-        "a\x1b[2J",                      // clear screen
-        "b\x1b]52;c;c2VjcmV0\x1b\\",      // OSC 52: clipboard write (ST)
-        "c\x1b[10;10H",                  // cursor move
-        "d\rX\x08\x07",                  // CR, backspace, bell
-        "\x1bPqsixel\x1b\\",             // DCS
-        "e\x1b[?1049h",                  // alternate screen
-        "f\x1b7\x1bc",                   // save cursor, full reset
-        "g\u{9d}0;c1 title\u{9c}",       // OSC as C1 characters
-        "h\u{202e}i",                    // bidi override
+        "\x1b]0;pwned title\x07",    // OSC 0: window title (BEL)
+        "a\x1b[2J",                  // clear screen
+        "b\x1b]52;c;c2VjcmV0\x1b\\", // OSC 52: clipboard write (ST)
+        "c\x1b[10;10H",              // cursor move
+        "d\rX\x08\x07",              // CR, backspace, bell
+        "\x1bPqsixel\x1b\\",         // DCS
+        "e\x1b[?1049h",              // alternate screen
+        "f\x1b7\x1bc",               // save cursor, full reset
+        "g\u{9d}0;c1 title\u{9c}",   // OSC as C1 characters
+        "h\u{202e}i",                // bidi override
     );
     let text = plain(hostile.as_bytes());
     // The C1 OSC introducer is dropped; what it carried is left as inert text.
@@ -82,5 +85,8 @@ fn hostile_escapes_and_controls_are_removed() {
 fn tabs_expand_to_stops_and_invalid_utf8_does_not_panic() {
     assert_eq!(plain(b"a\tb\tc"), "a       b       c");
     let text = plain(b"ok \xff\xfe done");
-    assert!(text.starts_with("ok ") && text.ends_with(" done"), "{text:?}");
+    assert!(
+        text.starts_with("ok ") && text.ends_with(" done"),
+        "{text:?}"
+    );
 }

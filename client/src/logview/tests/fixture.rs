@@ -37,16 +37,16 @@ impl Million {
 
     /// Line `number` (from 1): every 1000th an error, every 250th (not an error) a warning.
     pub fn line(number: u64) -> LogLine {
-        let text = if number % 1000 == 0 {
+        let text = if number.is_multiple_of(1000) {
             format!("\x1b[1mstep {number}\x1b[0m ERROR something broke")
-        } else if number % 250 == 0 {
+        } else if number.is_multiple_of(250) {
             format!("step {number} WARN slow")
         } else {
             format!("step {number} ok")
         };
         LogLine {
             number,
-            stream: if number % 2 == 0 {
+            stream: if number.is_multiple_of(2) {
                 Stream::Stdout
             } else {
                 Stream::Stderr

@@ -31,7 +31,9 @@ fn matching_sees_the_printable_text_not_the_escapes() {
     let filter = Filter::parse("ERROR").expect("valid");
     assert!(filter.matches(&line("\x1b[31mER\x1b[1mROR\x1b[0m")));
     assert!(
-        !Filter::parse("31m").expect("valid").matches(&line("\x1b[31mx")),
+        !Filter::parse("31m")
+            .expect("valid")
+            .matches(&line("\x1b[31mx")),
         "escape bytes are not text"
     );
 }
@@ -48,7 +50,10 @@ fn patterns_are_smart_case() {
 fn invalid_and_empty_patterns_are_errors_not_filters() {
     let err = Filter::parse("(unclosed").expect_err("invalid");
     assert!(err.to_string().contains("not a valid pattern"), "{err}");
-    assert!(Filter::parse("!").is_err(), "an empty inverted filter would hide everything");
+    assert!(
+        Filter::parse("!").is_err(),
+        "an empty inverted filter would hide everything"
+    );
     assert!(Pattern::new("").is_err());
 }
 
@@ -66,7 +71,11 @@ fn levels_from_json_then_keywords() {
     assert_eq!(detect("FATAL: out of memory"), Some(Level::Error));
     assert_eq!(detect("error[E0308]: mismatched types"), Some(Level::Error));
     assert_eq!(detect("warning: unused variable"), Some(Level::Warn));
-    assert_eq!(detect("no errors found"), None, "lower case words are not levels");
+    assert_eq!(
+        detect("no errors found"),
+        None,
+        "lower case words are not levels"
+    );
     assert_eq!(detect("TERRORS"), None, "whole words only");
 }
 
@@ -82,7 +91,11 @@ fn json_lines_pretty_print() {
 fn a_filtered_source_applies_to_the_stored_log_then_the_tail() {
     let mut source = MemorySource::new();
     for i in 0..10 {
-        source.push(Stream::Stdout, i, format!("line {i} {}", if i % 3 == 0 { "hit" } else { "" }));
+        source.push(
+            Stream::Stdout,
+            i,
+            format!("line {i} {}", if i % 3 == 0 { "hit" } else { "" }),
+        );
     }
     source.set_filter(Some(Filter::parse("hit").expect("valid")));
     assert_eq!(source.len(), 4);
@@ -97,7 +110,11 @@ fn a_filtered_source_applies_to_the_stored_log_then_the_tail() {
 fn find_searches_across_blocks_both_ways() {
     let mut source = MemorySource::new();
     for i in 0..10_000 {
-        let text = if i == 9_000 || i == 50 { "needle" } else { "hay" };
+        let text = if i == 9_000 || i == 50 {
+            "needle"
+        } else {
+            "hay"
+        };
         source.push(Stream::Stdout, i, text);
     }
     let q = Query::Pattern(Pattern::new("needle").expect("valid"));

@@ -31,14 +31,20 @@ fn an_error_jump_puts_the_error_on_top_in_the_error_colour() {
     assert!(row(&terminal, 0).contains("mismatched types"));
     let buffer = terminal.backend().buffer();
     let error_fg = Theme::default().style("ui.error").fg;
-    let x = row(&terminal, 0).find(": mismatched").map_or(0, |x| x as u16);
+    let x = row(&terminal, 0)
+        .find(": mismatched")
+        .map_or(0, |x| x as u16);
     assert_eq!(
         buffer[(x + 2, 0)].style().fg,
         error_fg,
         "uncoloured text of an error line takes the error colour"
     );
     let red = row(&terminal, 0).find("error[").map_or(0, |x| x as u16);
-    assert_eq!(buffer[(red, 0)].style().fg, Some(Color::Red), "the job's own colour wins");
+    assert_eq!(
+        buffer[(red, 0)].style().fg,
+        Some(Color::Red),
+        "the job's own colour wins"
+    );
 }
 
 #[test]
@@ -68,7 +74,10 @@ fn hostile_escapes_are_removed_from_the_screen() {
     insta::assert_snapshot!(terminal.backend());
     for y in 0..24 {
         let text = row(&terminal, y);
-        assert!(!text.contains("pwned") && !text.contains("c2VjcmV0"), "{text}");
+        assert!(
+            !text.contains("pwned") && !text.contains("c2VjcmV0"),
+            "{text}"
+        );
         assert!(text.chars().all(|c| !c.is_control()), "{text:?}");
     }
 }
@@ -95,7 +104,10 @@ fn search_matches_are_highlighted() {
 
 #[test]
 fn no_color_drops_the_jobs_colours() {
-    let v = LogView::new(memory(&["\x1b[38;5;196mred\x1b[0m text"]), ColorSupport::None);
+    let v = LogView::new(
+        memory(&["\x1b[38;5;196mred\x1b[0m text"]),
+        ColorSupport::None,
+    );
     let theme = Theme::default().resolve(ColorSupport::None);
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(40, 3)).expect("terminal");

@@ -45,7 +45,11 @@ fn follow_stops_when_scrolling_up_and_f_resumes_it() {
     key(&mut v, KeyCode::Char('F'));
     assert!(v.following());
     v.source_mut().push(Stream::Stdout, 0, "later line");
-    assert_eq!(v.top(), 102 - 23, "following keeps the newest line on screen");
+    assert_eq!(
+        v.top(),
+        102 - 23,
+        "following keeps the newest line on screen"
+    );
     key(&mut v, KeyCode::Char('j'));
     assert!(v.following(), "scrolling down at the end keeps following");
 }
@@ -94,12 +98,22 @@ fn an_invalid_pattern_shows_an_error_and_hides_nothing() {
         key(&mut v, KeyCode::Backspace);
     }
     typed(&mut v, "(oops");
-    assert!(v.prompt().and_then(|p| p.error.as_ref()).is_some(), "checked as typed");
+    assert!(
+        v.prompt().and_then(|p| p.error.as_ref()).is_some(),
+        "checked as typed"
+    );
     typed(&mut v, "\n");
-    assert!(v.prompt().is_some(), "the prompt stays open to fix the pattern");
+    assert!(
+        v.prompt().is_some(),
+        "the prompt stays open to fix the pattern"
+    );
     assert!(matches!(v.notice(), Some(Notice::Error(e)) if e.contains("not a valid pattern")));
     assert_eq!(v.filter().map(|f| f.source()), Some("step".to_owned()));
-    assert_eq!(v.source().len(), filtered, "the previous filter still applies");
+    assert_eq!(
+        v.source().len(),
+        filtered,
+        "the previous filter still applies"
+    );
     key(&mut v, KeyCode::Esc);
     assert!(v.prompt().is_none());
 }
@@ -147,7 +161,11 @@ fn error_and_warning_jumps() {
     key(&mut v, KeyCode::Char('E'));
     assert_eq!(v.top(), 999);
     key(&mut v, KeyCode::Char('w'));
-    assert_eq!(v.top(), 1249, "line 1250 warns (1000 errs, 1500 warns after)");
+    assert_eq!(
+        v.top(),
+        1249,
+        "line 1250 warns (1000 errs, 1500 warns after)"
+    );
     key(&mut v, KeyCode::Char('W'));
     assert_eq!(v.top(), 749);
     key(&mut v, KeyCode::Char('g'));
@@ -168,7 +186,10 @@ fn bookmarks_toggle_and_jump_and_survive_a_filter() {
         key(&mut v, KeyCode::Char('j'));
     }
     key(&mut v, KeyCode::Char('m'));
-    assert_eq!(v.bookmarks().iter().copied().collect::<Vec<_>>(), vec![11, 61]);
+    assert_eq!(
+        v.bookmarks().iter().copied().collect::<Vec<_>>(),
+        vec![11, 61]
+    );
     key(&mut v, KeyCode::Char('g'));
     key(&mut v, KeyCode::Char('u'));
     assert_eq!(v.top(), 10);
@@ -192,11 +213,17 @@ fn the_key_table_parses_and_binds_each_key_once() {
         let binding = KeyBinding::from_str(k).unwrap_or_else(|e| panic!("{k}: {e:?}"));
         assert!(seen.insert(binding), "{k} is bound twice");
         assert!(name.starts_with("log_"), "{name}");
-        let same_name = KEYS.iter().filter(|(_, a, _)| a == action).all(|(_, _, n)| n == name);
+        let same_name = KEYS
+            .iter()
+            .filter(|(_, a, _)| a == action)
+            .all(|(_, _, n)| n == name);
         assert!(same_name, "{name}: one name per action");
     }
     let mut v = view(build_log(5));
-    assert!(!key(&mut v, KeyCode::Char('z')), "an unbound key is not consumed");
+    assert!(
+        !key(&mut v, KeyCode::Char('z')),
+        "an unbound key is not consumed"
+    );
     v.handle(LogAction::Top);
     assert!(!v.following());
 }
