@@ -30,6 +30,10 @@ pub enum LogAction {
     ToggleWrap,
     /// Lay JSON lines out over several lines.
     TogglePrettyJson,
+    /// Show the text further left (when lines are cut, not wrapped).
+    ScrollLeft,
+    /// Show the text further right (when lines are cut, not wrapped).
+    ScrollRight,
     /// Type a search pattern (`/`).
     Search,
     /// Type a filter: a pattern keeps matching lines, `!pattern` drops them; empty clears it.
@@ -78,6 +82,8 @@ pub const KEYS: &[(&str, LogAction, &str)] = &[
     ("t", LogAction::ToggleTimestamps, "log_toggle_timestamps"),
     ("s", LogAction::ToggleWrap, "log_toggle_wrap"),
     ("p", LogAction::TogglePrettyJson, "log_toggle_pretty_json"),
+    ("left", LogAction::ScrollLeft, "log_scroll_left"),
+    ("right", LogAction::ScrollRight, "log_scroll_right"),
     ("/", LogAction::Search, "log_search"),
     ("&", LogAction::Filter, "log_filter"),
     ("n", LogAction::NextMatch, "log_next_match"),
@@ -93,6 +99,15 @@ pub const KEYS: &[(&str, LogAction, &str)] = &[
     ("\"", LogAction::PrevBookmark, "log_prev_bookmark"),
     ("esc", LogAction::Clear, "log_clear"),
 ];
+
+impl LogAction {
+    /// The action's name in keymap files (`log_…`), from [`KEYS`].
+    pub fn name(self) -> &'static str {
+        KEYS.iter()
+            .find(|(_, a, _)| *a == self)
+            .map_or("", |(_, _, name)| name)
+    }
+}
 
 /// The action a key runs in the log view (outside the prompt), from [`KEYS`].
 pub fn action_for(event: &KeyEvent) -> Option<LogAction> {

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crossterm::event::KeyEvent;
+use jiff::tz::TimeZone;
 
 use super::keys::{self, LogAction, PromptKey};
 use super::level::Level;
@@ -83,7 +84,14 @@ pub struct LogView<S> {
     prompt: Option<Prompt>,
     notice: Option<Notice>,
     support: ColorSupport,
+    /// Columns hidden on the left while lines are cut (not wrapped).
+    left: usize,
+    /// The zone timestamps are shown in.
+    zone: TimeZone,
 }
+
+/// How far one left/right press moves the text.
+const SIDEWAYS: usize = 8;
 
 impl<S: LineSource> LogView<S> {
     /// A view of `source` that follows its tail, with colours fitted to `support`.
@@ -100,7 +108,24 @@ impl<S: LineSource> LogView<S> {
             prompt: None,
             notice: None,
             support,
+            left: 0,
+            zone: TimeZone::UTC,
         }
+    }
+
+    /// Shows timestamps in `zone` (UTC until set; the integration passes `localtime::zone()`).
+    pub fn set_zone(&mut self, zone: TimeZone) {
+        self.zone = zone;
+    }
+
+    /// The zone timestamps are shown in.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// Columns hidden on the left (0 while wrapping).
+    pub fn left(&self) -> usize {
+        if self.options.wrap { 0 } else { self.left }
     }
 
     /// The source, to read.
@@ -235,6 +260,8 @@ impl<S: LineSource> LogView<S> {
             LogAction::ToggleTimestamps => self.options.timestamps ^= true,
             LogAction::ToggleWrap => self.options.wrap ^= true,
             LogAction::TogglePrettyJson => self.options.pretty_json ^= true,
+            LogAction::ScrollLeft => self.left = self.left.saturating_sub(SIDEWAYS),
+            LogAction::ScrollRight => self.left = self.left.saturating_add(SIDEWAYS),
             LogAction::Search => self.open_prompt(PromptKind::Search),
             LogAction::Filter => self.open_prompt(PromptKind::Filter),
             LogAction::NextMatch | LogAction::PrevMatch => match self.search.clone() {

@@ -89,7 +89,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
             ));
         }
         if options.timestamps {
-            spans.push(Span::styled(format!("{} ", clock(line.ts_ms)), muted));
+            let offset = crate::localtime::offset_in(self.view.zone(), line.ts_ms);
+            let local = line.ts_ms.saturating_add(offset.saturating_mul(1000));
+            spans.push(Span::styled(format!("{} ", clock(local)), muted));
         }
         spans
     }
@@ -133,6 +135,7 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
                 }
                 None => runs,
             };
+            let runs = skip_columns(runs, view.left());
             let mut pieces = split_width(runs, text_width);
             if !view.options().wrap {
                 pieces.truncate(1);
@@ -185,6 +188,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
         if let Some(p) = view.search() {
             parts.push(format!("/{}", p.source()));
         }
+        if view.left() > 0 {
+            parts.push(format!("→{}", view.left()));
+        }
         let mut spans = vec![Span::styled(parts.join("  "), bar)];
         match view.notice() {
             Some(Notice::Info(text)) => spans.push(Span::styled(format!("  {text}"), bar)),
@@ -222,7 +228,30 @@ impl<S: LineSource> Widget for LogViewWidget<'_, S> {
     }
 }
 
-/// A time of day in UTC, `HH:MM:SS.mmm`.
+/// `runs` without their first `n` columns (horizontal scrolling).
+fn skip_columns(runs: Vec<Run>, n: usize) -> Vec<Run> {
+    if n == 0 {
+        return runs;
+    }
+    let mut skipped = 0;
+    let mut out = Vec::new();
+    for (text, style) in runs {
+        let mut kept = String::new();
+        for c in text.chars() {
+            if skipped < n {
+                skipped += c.width().unwrap_or(0);
+            } else {
+                kept.push(c);
+            }
+        }
+        if !kept.is_empty() {
+            out.push((kept, style));
+        }
+    }
+    out
+}
+
+/// A time of day (already shifted to the zone shown), `HH:MM:SS.mmm`.
 fn clock(ts_ms: i64) -> String {
     let ms = ts_ms.rem_euclid(86_400_000);
     let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);

@@ -134,3 +134,25 @@ fn any_size_draws_without_panicking() {
     assert!(row(&draw(&empty, 40, 3), 0).contains("waiting for output"));
     assert_eq!(v.source().len(), crate::logview::tests::fixture::MILLION);
 }
+
+#[test]
+fn cut_lines_scroll_sideways_and_timestamps_follow_the_zone() {
+    let long = format!("start {}end", "x".repeat(100));
+    let mut v = view(memory(&[&long]));
+    key(&mut v, KeyCode::Char('t'));
+    let utc = row(&draw(&v, 80, 24), 0);
+    assert!(utc.contains("09:00:00.000 start"), "{utc}");
+    v.set_zone(jiff::tz::TimeZone::fixed(jiff::tz::offset(2)));
+    assert!(row(&draw(&v, 80, 24), 0).contains("11:00:00.000 start"));
+    for _ in 0..13 {
+        key(&mut v, KeyCode::Right);
+    }
+    let shifted = row(&draw(&v, 80, 24), 0);
+    assert!(shifted.trim_end().ends_with("end"), "{shifted}");
+    assert!(!shifted.contains("start"));
+    key(&mut v, KeyCode::Char('s'));
+    assert!(
+        row(&draw(&v, 80, 24), 0).contains("start"),
+        "wrapping shows lines from their first column"
+    );
+}

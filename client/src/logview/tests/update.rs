@@ -224,6 +224,7 @@ fn the_key_table_parses_and_binds_each_key_once() {
         !key(&mut v, KeyCode::Char('z')),
         "an unbound key is not consumed"
     );
+    assert_eq!(LogAction::Follow.name(), "log_follow");
     v.handle(LogAction::Top);
     assert!(!v.following());
 }
