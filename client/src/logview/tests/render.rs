@@ -156,3 +156,28 @@ fn cut_lines_scroll_sideways_and_timestamps_follow_the_zone() {
         "wrapping shows lines from their first column"
     );
 }
+
+#[test]
+fn real_shell_output_keeps_colour_and_loses_everything_else() {
+    let script = r#"printf '\033]0;owned\007\033[32mPASS\033[0m unit\n\033[2J\033[1;31mFAIL\033[0m e2e ERROR\n\033]52;c;c2VjcmV0\007tail\t|\n'"#;
+    let output = std::process::Command::new("sh")
+        .args(["-c", script])
+        .output()
+        .expect("run sh");
+    assert!(output.status.success());
+    let mut source = crate::logview::MemorySource::new();
+    for (i, bytes) in output.stdout.split(|&b| b == b'\n').enumerate() {
+        if !bytes.is_empty() {
+            source.push(crate::logview::Stream::Stdout, i as i64, bytes);
+        }
+    }
+    let v = view(source);
+    let terminal = draw(&v, 40, 5);
+    let rows: Vec<String> = (0..3).map(|y| row(&terminal, y)).collect();
+    assert_eq!(rows[0].trim_end(), "    1 PASS unit");
+    assert_eq!(rows[1].trim_end(), "    2 FAIL e2e ERROR");
+    assert_eq!(rows[2].trim_end(), "    3 tail    |");
+    let buffer = terminal.backend().buffer();
+    assert_eq!(buffer[(6, 0)].style().fg, Some(Color::Green));
+    assert_eq!(buffer[(6, 1)].style().fg, Some(Color::Red));
+}
