@@ -156,7 +156,7 @@ impl<S: LineSource> LogView<S> {
     /// The position of the first line shown (computed from the end while following).
     pub fn top(&self) -> u64 {
         if self.follow {
-            self.max_top()
+            self.follow_top()
         } else {
             self.top.min(self.max_top())
         }
@@ -197,14 +197,26 @@ impl<S: LineSource> LogView<S> {
         self.support
     }
 
-    fn max_top(&self) -> u64 {
+    /// The top line while following (counted in lines: with wrapping the widget shows fewer).
+    fn follow_top(&self) -> u64 {
         self.source.len().saturating_sub(u64::from(self.height))
+    }
+
+    /// The last top line that still fills the screen. When a line may take several rows
+    /// (wrapping, pretty JSON) any line may be the top, so the last rows can always be reached.
+    fn max_top(&self) -> u64 {
+        let len = self.source.len();
+        if self.options.wrap || self.options.pretty_json {
+            len.saturating_sub(1)
+        } else {
+            len.saturating_sub(u64::from(self.height))
+        }
     }
 
     /// Stops following, keeping what is on screen where it is.
     fn unfollow(&mut self) {
         if self.follow {
-            self.top = self.max_top();
+            self.top = self.follow_top();
             self.follow = false;
         }
     }

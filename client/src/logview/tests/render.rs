@@ -181,3 +181,26 @@ fn real_shell_output_keeps_colour_and_loses_everything_else() {
     assert_eq!(buffer[(6, 0)].style().fg, Some(Color::Green));
     assert_eq!(buffer[(6, 1)].style().fg, Some(Color::Red));
 }
+
+#[test]
+fn with_wrapping_the_last_line_can_be_scrolled_to() {
+    let long = "word ".repeat(40);
+    let lines: Vec<&str> = std::iter::repeat_n(long.as_str(), 30).collect();
+    let mut source = memory(&lines);
+    source.push(crate::logview::Stream::Stdout, 0, "the very last line");
+    let mut v = view(source);
+    key(&mut v, KeyCode::Char('s'));
+    key(&mut v, KeyCode::Char('g'));
+    for _ in 0..100 {
+        key(&mut v, KeyCode::Char('j'));
+    }
+    let terminal = draw(&v, 80, 24);
+    let shown: Vec<String> = (0..23).map(|y| row(&terminal, y)).collect();
+    assert!(
+        shown.iter().any(|r| r.contains("the very last line")),
+        "{shown:#?}"
+    );
+    key(&mut v, KeyCode::Char('F'));
+    let terminal = draw(&v, 80, 24);
+    assert!(row(&terminal, 22).contains("the very last line"));
+}
