@@ -14,7 +14,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::ansi;
 use super::level::{self, Level};
-use super::line::{LineSource, LogLine};
+use super::line::{LineSource, LogLine, Stream};
 use super::state::{LogView, Notice, PromptKind};
 use crate::theme::Theme;
 
@@ -108,6 +108,10 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
             Some(Level::Error) => self.theme.style("ui.error"),
             Some(Level::Warn) => self.theme.style("ui.status.warn"),
             Some(Level::Debug) => self.theme.style("ui.muted"),
+            // warren's own lines (started, exit code, truncation) stand apart from the job's.
+            Some(Level::Info) | None if line.stream == Stream::System => {
+                self.theme.style("ui.accent")
+            }
             Some(Level::Info) | None => Style::default(),
         };
         let pretty = view

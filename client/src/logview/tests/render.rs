@@ -204,3 +204,14 @@ fn with_wrapping_the_last_line_can_be_scrolled_to() {
     let terminal = draw(&v, 80, 24);
     assert!(row(&terminal, 22).contains("the very last line"));
 }
+
+#[test]
+fn warrens_own_lines_stand_apart() {
+    let mut source = memory(&["job output"]);
+    source.push(crate::logview::Stream::System, 0, "exit code 0 after 3.2 s");
+    let terminal = draw(&view(source), 80, 24);
+    let accent = Theme::default().style("ui.accent").fg;
+    let buffer = terminal.backend().buffer();
+    assert_eq!(buffer[(6, 1)].style().fg, accent);
+    assert_ne!(buffer[(6, 0)].style().fg, accent);
+}
