@@ -192,6 +192,17 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
         if let Some(p) = view.search() {
             parts.push(format!("/{}", p.source()));
         }
+        let options = view.options();
+        let flags: Vec<&str> = [(options.wrap, "wrap"), (options.pretty_json, "json")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        if !flags.is_empty() {
+            parts.push(flags.join(" "));
+        }
+        if !view.bookmarks().is_empty() {
+            parts.push(format!("{} marked", view.bookmarks().len()));
+        }
         if view.left() > 0 {
             parts.push(format!("→{}", view.left()));
         }
