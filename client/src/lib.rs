@@ -14,6 +14,7 @@ pub mod http_client;
 pub mod keymap;
 pub mod local_cli;
 pub mod localtime;
+pub mod logview;
 pub mod names;
 pub mod output;
 pub mod private_file;

@@ -1,0 +1,171 @@
+//! The lines a log is made of and where they come from: [`LogLine`] and the [`LineSource`]
+//! trait the viewer reads through, so that only a window of a log is ever held. [`MemorySource`]
+//! is the in-memory source (tests, `warren demo`); the integration implements the trait over the
+//! server's stored chunks and live tail.
+
+use std::ops::Range;
+
+use super::matcher::{Filter, Query};
+
+/// Which stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// The job's standard output.
+    Stdout,
+    /// The job's standard error.
+    Stderr,
+    /// Lines warren itself adds (started, exit code, truncation).
+    System,
+}
+
+/// One line of a run's log, as stored: its bytes still carry the job's ANSI sequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// The line's number in the whole log, from 1 (it survives filtering).
+    pub number: u64,
+    /// Where it came from.
+    pub stream: Stream,
+    /// When the worker read it, in milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    /// The raw bytes, without the line break.
+    pub bytes: Vec<u8>,
+}
+
+/// Which way a search goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Towards the end of the log.
+    Forward,
+    /// Towards the start.
+    Backward,
+}
+
+/// Where the viewer reads lines from. Positions are indices into the source as it is *now*
+/// (after its filter), from 0; [`LogLine::number`] keeps the line's place in the whole log.
+///
+/// The filter belongs to the source because it must be applied to the whole stored log and then
+/// to the live tail (on the server, for a remote run), never to a sample of it.
+pub trait LineSource {
+    /// How many lines the source holds now (after its filter).
+    fn len(&self) -> u64;
+
+    /// Whether it holds none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The lines at `range` (clamped to what exists). A source that has not loaded them yet
+    /// returns fewer; the viewer draws what it gets.
+    fn fetch(&self, range: Range<u64>) -> Vec<LogLine>;
+
+    /// Applies `filter` (or none) to the whole log and to every line that arrives after.
+    fn set_filter(&mut self, filter: Option<Filter>);
+
+    /// The first position after (`Forward`) or before (`Backward`) `from` whose line matches
+    /// `query`. The default scans through [`LineSource::fetch`] in blocks; a remote source asks
+    /// the server, which runs the same [`Query::matches`].
+    fn find(&self, from: u64, direction: Direction, query: &Query) -> Option<u64> {
+        const BLOCK: u64 = 4096;
+        let len = self.len();
+        match direction {
+            Direction::Forward => {
+                let mut start = from.checked_add(1)?;
+                while start < len {
+                    let end = start.saturating_add(BLOCK).min(len);
+                    let lines = self.fetch(start..end);
+                    if let Some(i) = lines.iter().position(|l| query.matches(l)) {
+                        return Some(start + i as u64);
+                    }
+                    start = end;
+                }
+                None
+            }
+            Direction::Backward => {
+                let mut end = from.min(len);
+                while end > 0 {
+                    let start = end.saturating_sub(BLOCK);
+                    let lines = self.fetch(start..end);
+                    if let Some(i) = lines.iter().rposition(|l| query.matches(l)) {
+                        return Some(start + i as u64);
+                    }
+                    end = start;
+                }
+                None
+            }
+        }
+    }
+}
+
+/// A log held in memory, with its filter applied as an index of matching positions.
+#[derive(Debug, Default, Clone)]
+pub struct MemorySource {
+    lines: Vec<LogLine>,
+    filter: Option<Filter>,
+    /// With a filter: the positions in `lines` that pass it, in order.
+    index: Vec<usize>,
+}
+
+impl MemorySource {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a line (the live tail); it is numbered after the last one.
+    pub fn push(&mut self, stream: Stream, ts_ms: i64, bytes: impl Into<Vec<u8>>) {
+        let line = LogLine {
+            number: self.lines.len() as u64 + 1,
+            stream,
+            ts_ms,
+            bytes: bytes.into(),
+        };
+        if self.filter.as_ref().is_some_and(|f| f.matches(&line)) {
+            self.index.push(self.lines.len());
+        }
+        self.lines.push(line);
+    }
+
+    /// How many lines the whole log holds, whatever the filter.
+    pub fn total(&self) -> u64 {
+        self.lines.len() as u64
+    }
+}
+
+impl LineSource for MemorySource {
+    fn len(&self) -> u64 {
+        match self.filter {
+            Some(_) => self.index.len() as u64,
+            None => self.lines.len() as u64,
+        }
+    }
+
+    fn fetch(&self, range: Range<u64>) -> Vec<LogLine> {
+        let len = self.len();
+        let start = range.start.min(len) as usize;
+        let end = range.end.min(len) as usize;
+        if start >= end {
+            return Vec::new();
+        }
+        match self.filter {
+            Some(_) => self.index[start..end]
+                .iter()
+                .filter_map(|&i| self.lines.get(i).cloned())
+                .collect(),
+            None => self.lines[start..end].to_vec(),
+        }
+    }
+
+    fn set_filter(&mut self, filter: Option<Filter>) {
+        self.index = match &filter {
+            Some(f) => self
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| f.matches(l))
+                .map(|(i, _)| i)
+                .collect(),
+            None => Vec::new(),
+        };
+        self.filter = filter;
+    }
+}
