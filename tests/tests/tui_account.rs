@@ -8,26 +8,11 @@ use tokio::sync::mpsc;
 use warren::endpoint::Endpoint;
 use warren::tui::net::{self, NetEvent, NetRequest, Target};
 use warren_e2e::Server;
+#[path = "support/net_task.rs"]
+mod net_task;
+use net_task::next;
 use warren_protocol::Role;
 use warren_protocol::account::{AccountOp, AccountResult};
-
-/// The next event that `pick` accepts, skipping others (bounded).
-async fn next<T>(
-    events: &mut mpsc::UnboundedReceiver<NetEvent>,
-    what: &str,
-    mut pick: impl FnMut(NetEvent) -> Option<T>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let event = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("waiting for {what}"))
-            .unwrap_or_else(|| panic!("the network task ended before {what}"));
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_requests_and_the_audit_query_go_through_the_network_task() {

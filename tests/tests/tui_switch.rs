@@ -9,25 +9,10 @@ use warren::endpoint::Endpoint;
 use warren::tui::net::{self, NetEvent, NetRequest, Target};
 use warren_e2e::Server;
 use warren_e2e::cli::Cli;
+#[path = "support/net_task.rs"]
+mod net_task;
+use net_task::next;
 use warren_protocol::{Id, Query, QueryResult, ServerMessage};
-
-/// The next event that `pick` accepts, skipping others (bounded).
-async fn next<T>(
-    events: &mut mpsc::UnboundedReceiver<NetEvent>,
-    what: &str,
-    mut pick: impl FnMut(NetEvent) -> Option<T>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let event = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("waiting for {what}"))
-            .unwrap_or_else(|| panic!("the network task ended before {what}"));
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_reconnects_to_the_other_workspace_and_leaves_the_first() {

@@ -28,13 +28,7 @@ pub(super) async fn run(
                     .to_owned(),
             )
         })?;
-    let ca_file = match &global.ca_file {
-        Some(path) => Some(std::path::absolute(path).map_err(|e| ClientError::CaFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?),
-        None => None,
-    };
+    let ca_file = super::login::absolute_ca_file(global)?;
     let endpoint = Endpoint::parse(server)?.with_ca_file(ca_file.clone());
     crate::tls::warn_if_plain(&endpoint);
     let path = config::config_path(&config::config_dir()?);

@@ -27,14 +27,7 @@ pub(super) async fn run(global: &GlobalArgs, out: &mut Out) -> Result<(), Client
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(usage)?;
-    // Stored as an absolute path: the profile is used from any directory.
-    let ca_file = match &global.ca_file {
-        Some(path) => Some(std::path::absolute(path).map_err(|e| ClientError::CaFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?),
-        None => None,
-    };
+    let ca_file = absolute_ca_file(global)?;
     let endpoint = Endpoint::parse(server)?.with_ca_file(ca_file.clone());
     crate::tls::warn_if_plain(&endpoint);
     let conn = Connection::connect(&endpoint, token).await?;
@@ -65,4 +58,21 @@ pub(super) async fn run(global: &GlobalArgs, out: &mut Out) -> Result<(), Client
             path.display()
         )
     })
+}
+
+/// `--ca-file` as an absolute path: the saved profile is used from any directory. Shared by
+/// `login` and `join`, which both save a profile.
+pub(super) fn absolute_ca_file(
+    global: &GlobalArgs,
+) -> Result<Option<std::path::PathBuf>, ClientError> {
+    global
+        .ca_file
+        .as_ref()
+        .map(|path| {
+            std::path::absolute(path).map_err(|e| ClientError::CaFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
 }

@@ -48,6 +48,15 @@ impl App {
         id
     }
 
+    /// The current workspace's name, as the replica knows it (empty before it has loaded).
+    fn workspace_name(&self) -> String {
+        self.view()
+            .workspace
+            .as_ref()
+            .map(|w| w.name.clone())
+            .unwrap_or_default()
+    }
+
     /// Asks for the name of a new workspace.
     pub fn workspace_new(&mut self) {
         self.open_prompt(Prompt::new(
@@ -59,12 +68,7 @@ impl App {
 
     /// Asks for the workspace's new name.
     pub fn workspace_rename(&mut self) {
-        let name = self
-            .view()
-            .workspace
-            .as_ref()
-            .map(|w| w.name.clone())
-            .unwrap_or_default();
+        let name = self.workspace_name();
         self.open_prompt(Prompt::new(
             "Rename the workspace",
             &name,
@@ -74,12 +78,7 @@ impl App {
 
     /// Asks for the workspace's name again before deleting it.
     pub fn workspace_delete(&mut self) {
-        let name = self
-            .view()
-            .workspace
-            .as_ref()
-            .map(|w| w.name.clone())
-            .unwrap_or_default();
+        let name = self.workspace_name();
         self.open_prompt(Prompt::new(
             format!("Delete {name} and everything in it, for everyone? Type its name (owners)"),
             "",
