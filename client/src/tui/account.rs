@@ -269,7 +269,7 @@ impl App {
                 let about = format!(
                     "The bot {} can sign in with this token (scope runs). Give it to the bot's \
                      machine: warren login --server {} --token TOKEN",
-                    member.name, self.server
+                    member.name, self.server_url
                 );
                 self.show_secret(
                     format!("Bot {}'s token — shown once", member.name),
@@ -280,7 +280,7 @@ impl App {
             AccountResult::TokenCreated { token, secret } => {
                 let about = format!(
                     "Use it with: warren login --server {} --token TOKEN",
-                    self.server
+                    self.server_url
                 );
                 self.show_secret(format!("Token {} — shown once", token.name), about, secret);
             }

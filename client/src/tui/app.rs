@@ -38,6 +38,9 @@ pub struct App {
     /// Who is online in this workspace (the last `presence` frame), by user id.
     pub online: Vec<Id>,
     pub server: String,
+    /// The server's URL as others sign in to it (`warren join --server`, `warren login --server`);
+    /// `server` is a label, which for the local store names its folder. Empty until launch sets it.
+    pub server_url: String,
     pub conn: ConnState,
     /// The replay after (re)subscribing has finished.
     pub synced: bool,
@@ -91,6 +94,7 @@ impl App {
             workspace_id: None,
             workspaces: Vec::new(),
             online: Vec::new(),
+            server_url: server.clone(),
             server,
             conn: ConnState::Connecting,
             synced: false,

@@ -98,7 +98,7 @@ impl App {
     pub fn join_line(&self, code: &str) -> String {
         format!(
             "warren join --server {} --invite {code} --name YOUR_NAME",
-            self.server
+            self.server_url
         )
     }
 }

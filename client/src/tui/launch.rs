@@ -90,6 +90,7 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
         None => target.endpoint.display.clone(),
     };
     let mut app = App::new(keymap, theme, server_label);
+    app.server_url = target.endpoint.display.clone();
     if !demo {
         // Changes not sent yet survive quitting (the demo's store does not).
         app.outbox_dir = super::outbox_file::default_dir();
