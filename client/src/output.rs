@@ -334,6 +334,21 @@ pub fn format_change(change: &Change, names: &Names) -> String {
         } => {
             format!("{} {message_id}", names.room(room_id))
         }
+        Change::JobCreated { job } | Change::JobUpdated { job } => sanitize::line(&job.name),
+        Change::JobDeleted { job_id } => job_id.to_string(),
+        Change::RunCreated { run } => format!(
+            "r{} {} {}",
+            run.number,
+            sanitize::line(&run.job_name),
+            run.status.as_str()
+        ),
+        Change::RunUpdated { run, from } => format!(
+            "r{} {} {} -> {}",
+            run.number,
+            sanitize::line(&run.job_name),
+            from.as_str(),
+            run.status.as_str()
+        ),
     }
 }
 

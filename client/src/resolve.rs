@@ -231,6 +231,8 @@ pub(crate) mod tests {
             updated_at: 0,
         };
         WorkspaceState {
+            jobs: Vec::new(),
+            runs: Vec::new(),
             workspace: Workspace {
                 id: id("ws_acme"),
                 name: "Acme".into(),

@@ -79,6 +79,8 @@ fn state() -> WorkspaceState {
         }],
         cards: vec![card(1, "First")],
         rooms: vec![],
+        jobs: Vec::new(),
+        runs: Vec::new(),
     }
 }
 

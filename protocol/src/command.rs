@@ -1,10 +1,13 @@
 //! Commands: the only way to change a workspace. Each is validated by the server, applied in one
 //! durable transaction together with the event it produces, and answered with that event.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
 use crate::model::{Priority, Role};
+use crate::run::{ParamSpec, RunEnd};
 
 /// Where a card goes within its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +173,108 @@ pub enum Command {
     /// script cannot delete the wrong one by id. Every subscriber gets the `workspace_deleted`
     /// event as its last frame of the workspace; afterwards the workspace is `not_found`.
     DeleteWorkspace { name: String },
+    /// Creates a job (`job:manage`). Names are unique in a workspace (ignoring ASCII case).
+    /// Without `timeout_secs` a run may take 30 minutes.
+    CreateJob {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        job_id: Option<Id>,
+        name: String,
+        command: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        description: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        params: Vec<ParamSpec>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_secs: Option<u64>,
+        #[serde(default)]
+        retries: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
+        #[serde(default)]
+        protected: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        concurrency: Option<u32>,
+    },
+    /// Changes the given fields of a job; absent fields stay as they are (`concurrency: null`
+    /// removes the limit). Runs already created keep what they were started with.
+    UpdateJob {
+        job_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        params: Option<Vec<ParamSpec>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_secs: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retries: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tags: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        protected: Option<bool>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        concurrency: Option<Option<u32>>,
+    },
+    /// Deletes a job. Its runs and their logs stay (they keep the job's name).
+    DeleteJob { job_id: Id },
+    /// Starts a run of a job: `queued`, or `awaiting_approval` for a protected job. `params` maps
+    /// parameter names to values (missing ones take their default; unknown names are refused).
+    /// Secret values go to the worker only and are `***` everywhere else.
+    StartRun {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<Id>,
+        job_id: Id,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        params: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<Id>,
+    },
+    /// Cancels a run that has not finished: your own with `run:start`, anyone's with
+    /// `run:manage`. A running run's worker stops its process group.
+    CancelRun {
+        run_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Lets a run of a protected job go ahead (`awaiting_approval → queued`).
+    ApproveRun { run_id: Id },
+    /// Refuses a run of a protected job (`awaiting_approval → rejected`).
+    RejectRun {
+        run_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Starts a new run of the same job with the same parameters (a finished run only). Secret
+    /// values are not kept: give them again in `params`.
+    RetryRun {
+        run_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_run_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        params: BTreeMap<String, String>,
+    },
+    /// From the worker holding the run: its command started (`assigned → running`).
+    ReportRunStarted { run_id: Id },
+    /// From the worker holding the run: it ended. `lines` is the number of log lines it
+    /// produced; the report is refused until every one of them is stored.
+    ReportRunFinished {
+        run_id: Id,
+        end: RunEnd,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        lines: u64,
+    },
 }
 
 impl Command {
@@ -194,6 +299,16 @@ impl Command {
             Command::SetMemberRole { .. } => "set_member_role",
             Command::RemoveMember { .. } => "remove_member",
             Command::DeleteWorkspace { .. } => "delete_workspace",
+            Command::CreateJob { .. } => "create_job",
+            Command::UpdateJob { .. } => "update_job",
+            Command::DeleteJob { .. } => "delete_job",
+            Command::StartRun { .. } => "start_run",
+            Command::CancelRun { .. } => "cancel_run",
+            Command::ApproveRun { .. } => "approve_run",
+            Command::RejectRun { .. } => "reject_run",
+            Command::RetryRun { .. } => "retry_run",
+            Command::ReportRunStarted { .. } => "report_run_started",
+            Command::ReportRunFinished { .. } => "report_run_finished",
         }
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{Id, RequestId};
 use crate::model::{Board, Card, Member, Message, Room, Workspace};
+use crate::run::{Job, Run, RunStatus};
 
 /// One change to a workspace, as stored and as delivered to every subscriber.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +94,27 @@ pub enum Change {
     WorkspaceDeleted {
         workspace: Workspace,
     },
+    JobCreated {
+        job: Job,
+    },
+    /// `job` is the new state.
+    JobUpdated {
+        job: Job,
+    },
+    JobDeleted {
+        job_id: Id,
+    },
+    /// A run was started (`queued` or `awaiting_approval`).
+    RunCreated {
+        run: Run,
+    },
+    /// A run changed status: one event per transition (`from` is the status it left; the event's
+    /// `actor` caused it: the member who approved or cancelled, the worker that ran it). `run` is
+    /// the new state. Log lines are not events: see `log_subscribe`.
+    RunUpdated {
+        run: Run,
+        from: RunStatus,
+    },
 }
 
 impl Change {
@@ -116,6 +138,11 @@ impl Change {
             Change::MessageEdited { .. } => "message_edited",
             Change::MessageDeleted { .. } => "message_deleted",
             Change::WorkspaceDeleted { .. } => "workspace_deleted",
+            Change::JobCreated { .. } => "job_created",
+            Change::JobUpdated { .. } => "job_updated",
+            Change::JobDeleted { .. } => "job_deleted",
+            Change::RunCreated { .. } => "run_created",
+            Change::RunUpdated { .. } => "run_updated",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod model;
 pub mod permission;
 pub mod rank;
 pub mod room_name;
+pub mod run;
 pub mod time;
 
 pub use command::{Command, Position};

@@ -10,6 +10,9 @@ use crate::error::ErrorCode;
 use crate::event::Event;
 use crate::id::{Id, RequestId};
 use crate::model::{Member, Message, Workspace, WorkspaceState};
+use crate::run::{
+    AssignedParam, HeldRun, HeldRunState, Job, LogFilter, LogLine, Run, RunStatus, WorkerInfo,
+};
 
 /// A frame from client to server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +62,55 @@ pub enum ClientMessage {
         #[serde(default)]
         nonce: u64,
     },
+    /// Receive a run's log (`workspace:read`): the stored lines from `from_line` (1 is the
+    /// first; with `tail`, the last `tail` lines instead), through `filter` when given, as
+    /// `log_lines` frames; then `log_synced`; then, while the run goes on, its new lines as they
+    /// are stored (filtered the same way); then `log_end` once the run has finished and every
+    /// line was sent. A connection follows any number of runs; subscribing again to the same run
+    /// replaces the earlier subscription. An invalid filter is an `error` with the request id.
+    LogSubscribe {
+        request_id: RequestId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workspace_id: Option<Id>,
+        run_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_line: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tail: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<LogFilter>,
+    },
+    /// Stop receiving a run's log.
+    LogUnsubscribe { run_id: Id },
+    /// A worker announces itself (a bot token, `run:execute`), after `hello`: the tags it offers,
+    /// how many runs it executes at once, and the runs it still holds from an earlier
+    /// connection. Answered by `worker_welcome`; from then on the server sends it `assign` and
+    /// `cancel_run`. A newer `worker_hello` from the same bot replaces the older connection.
+    WorkerHello {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workspace_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
+        concurrency: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        held: Vec<HeldRun>,
+    },
+    /// A worker is alive (every `heartbeat_secs` of `worker_welcome`), holding `runs`. With
+    /// `draining`, it takes no more work (it is shutting down).
+    Heartbeat {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        runs: Vec<Id>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        draining: bool,
+    },
+    /// A batch of log lines of a run the worker holds, numbered per run from 0 with no gaps.
+    /// Answered by `log_ack` once durable (re-sending an acknowledged chunk is acknowledged
+    /// again and stored once), or `log_refused`.
+    LogChunk {
+        run_id: Id,
+        chunk: u64,
+        lines: Vec<LogLine>,
+    },
 }
 
 /// A read-only request.
@@ -95,6 +147,37 @@ pub enum Query {
     },
     /// Who is online in the workspace right now (see the `presence` frame).
     Presence,
+    /// Every job of the workspace, by name.
+    Jobs,
+    /// Runs, newest first: with `status`, `job` (id or name) and `since` (ms since the epoch)
+    /// as filters, and `before` (a run number) for the next page.
+    Runs {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<RunStatus>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        job: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        limit: u32,
+    },
+    /// One run by number (`r7` is 7).
+    Run { number: u64 },
+    /// Every worker (bot) that has connected to the workspace, with its state.
+    Workers,
+    /// A page of a run's stored log: up to `limit` lines from line `from` onwards (or, with
+    /// `backward`, from `from` back towards line 1), through `filter` when given. The whole
+    /// stored log is searched, never a sample.
+    Log {
+        run_id: Id,
+        from: u64,
+        limit: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        backward: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<LogFilter>,
+    },
 }
 
 impl Query {
@@ -106,6 +189,11 @@ impl Query {
             Query::Events { .. } => "events",
             Query::Audit { .. } => "audit",
             Query::Presence => "presence",
+            Query::Jobs => "jobs",
+            Query::Runs { .. } => "runs",
+            Query::Run { .. } => "run",
+            Query::Workers => "workers",
+            Query::Log { .. } => "log",
         }
     }
 }
@@ -138,6 +226,31 @@ enum QueryWire {
         limit: u32,
     },
     Presence {},
+    Jobs {},
+    Runs {
+        #[serde(default)]
+        status: Option<RunStatus>,
+        #[serde(default)]
+        job: Option<String>,
+        #[serde(default)]
+        since: Option<i64>,
+        #[serde(default)]
+        before: Option<u64>,
+        limit: u32,
+    },
+    Run {
+        number: u64,
+    },
+    Workers {},
+    Log {
+        run_id: Id,
+        from: u64,
+        limit: u32,
+        #[serde(default)]
+        backward: bool,
+        #[serde(default)]
+        filter: Option<LogFilter>,
+    },
 }
 
 impl From<QueryWire> for Query {
@@ -168,6 +281,35 @@ impl From<QueryWire> for Query {
                 limit,
             },
             QueryWire::Presence {} => Query::Presence,
+            QueryWire::Jobs {} => Query::Jobs,
+            QueryWire::Runs {
+                status,
+                job,
+                since,
+                before,
+                limit,
+            } => Query::Runs {
+                status,
+                job,
+                since,
+                before,
+                limit,
+            },
+            QueryWire::Run { number } => Query::Run { number },
+            QueryWire::Workers {} => Query::Workers,
+            QueryWire::Log {
+                run_id,
+                from,
+                limit,
+                backward,
+                filter,
+            } => Query::Log {
+                run_id,
+                from,
+                limit,
+                backward,
+                filter,
+            },
         }
     }
 }
@@ -199,6 +341,33 @@ pub enum QueryResult {
     /// The users online in the workspace now, by id, sorted.
     Presence {
         online: Vec<Id>,
+    },
+    Jobs {
+        jobs: Vec<Job>,
+    },
+    /// Runs, newest first.
+    Runs {
+        runs: Vec<Run>,
+        /// True when older runs match too (ask again with `before` = the last number).
+        has_more: bool,
+    },
+    Run {
+        run: Run,
+    },
+    Workers {
+        workers: Vec<WorkerInfo>,
+    },
+    /// Log lines in line order (also for a backward page).
+    Log {
+        run_id: Id,
+        lines: Vec<LogLine>,
+        /// Where the next page starts (the line after the last one scanned, or before it when
+        /// backward); `None` when the scan reached the end (or line 1) of what is stored.
+        next: Option<u64>,
+        /// Lines stored so far.
+        stored: u64,
+        /// True when the run has finished, so `stored` is final.
+        finished: bool,
     },
 }
 
@@ -277,4 +446,56 @@ pub enum ServerMessage {
     /// offline. Never stored: it describes connections, not the workspace, and each frame is the
     /// whole list, so the latest one is the truth.
     Presence { workspace_id: Id, online: Vec<Id> },
+    /// Lines of a run's log for a `log_subscribe`, in order, gap-free (with a filter, the
+    /// matching lines only; their numbers show what was skipped).
+    LogLines { run_id: Id, lines: Vec<LogLine> },
+    /// Every stored line up to `stored` was sent for a `log_subscribe`; live lines follow.
+    LogSynced {
+        request_id: RequestId,
+        run_id: Id,
+        stored: u64,
+    },
+    /// The run finished and every line of it was sent: the subscription is over.
+    LogEnd {
+        run_id: Id,
+        status: RunStatus,
+        lines: u64,
+    },
+    /// The answer to `worker_hello`: the worker's identity, how often to heartbeat, after how
+    /// long without one its runs are taken from it, and what became of each run it holds.
+    WorkerWelcome {
+        worker_id: Id,
+        heartbeat_secs: u64,
+        lease_secs: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        held: Vec<HeldRunState>,
+    },
+    /// To a worker: execute this run (it is `assigned` to you). The parameters carry real values,
+    /// secrets included: this frame goes to the assigned worker and nowhere else.
+    Assign {
+        run: Run,
+        command: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        params: Vec<AssignedParam>,
+        timeout_secs: u64,
+    },
+    /// To a worker: stop this run's process group (SIGTERM, then SIGKILL after the grace
+    /// period) and report it `cancelled`.
+    CancelRun {
+        run_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A `log_chunk` is durable (or was already).
+    LogAck { run_id: Id, chunk: u64 },
+    /// A `log_chunk` was not stored: `not_found`/`forbidden` (not your run: drop it),
+    /// `conflict` (a gap: re-send from `expected`), `validation` (bad lines).
+    LogRefused {
+        run_id: Id,
+        chunk: u64,
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected: Option<u64>,
+    },
 }

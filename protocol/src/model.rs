@@ -154,4 +154,11 @@ pub struct WorkspaceState {
     /// Sorted by board, column order, then rank.
     pub cards: Vec<Card>,
     pub rooms: Vec<Room>,
+    /// Every job, by name.
+    #[serde(default)]
+    pub jobs: Vec<crate::run::Job>,
+    /// Every run that has not finished, and the most recent finished ones (up to 200), newest
+    /// first. Older runs are paged with [`crate::Query::Runs`].
+    #[serde(default)]
+    pub runs: Vec<crate::run::Run>,
 }

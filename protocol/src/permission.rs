@@ -45,6 +45,11 @@ permissions! {
     TokenManage => "token:manage", "list, create, revoke and rotate other members' tokens (bots' too)";
     AuditRead => "audit:read", "read the audit log: who changed members, roles, bots, tokens and the workspace, and failed sign-ins";
     WorkspaceDelete => "workspace:delete", "delete the workspace and everything in it";
+    JobManage => "job:manage", "create, edit and delete jobs";
+    RunStart => "run:start", "start runs of jobs; cancel and retry your own";
+    RunManage => "run:manage", "cancel and retry anyone's runs";
+    RunApprove => "run:approve", "approve or reject runs of protected jobs";
+    RunExecute => "run:execute", "execute runs as a worker: take assignments, report progress, send logs";
 }
 
 /// Every role, most powerful first.
@@ -75,12 +80,16 @@ impl Role {
                 MemberManage,
                 TokenManage,
                 AuditRead,
+                JobManage,
+                RunStart,
+                RunManage,
+                RunApprove,
             ],
-            Role::Member => &[WorkspaceRead, CardCreate, CardEditOwn, ChatPost],
+            Role::Member => &[WorkspaceRead, CardCreate, CardEditOwn, ChatPost, RunStart],
             // Read-only, but may comment.
             Role::Viewer => &[WorkspaceRead, ChatPost],
             // Works on what it is assigned, reports in chat.
-            Role::Bot => &[WorkspaceRead, CardEditOwn, ChatPost],
+            Role::Bot => &[WorkspaceRead, CardEditOwn, ChatPost, RunExecute],
         }
     }
 
@@ -162,6 +171,22 @@ pub const COMMANDS: &[(&str, Requirement)] = &[
     ("set_member_role", needs(Permission::MemberManage)),
     ("remove_member", needs(Permission::MemberManage)),
     ("delete_workspace", needs(Permission::WorkspaceDelete)),
+    ("create_job", needs(Permission::JobManage)),
+    ("update_job", needs(Permission::JobManage)),
+    ("delete_job", needs(Permission::JobManage)),
+    ("start_run", needs(Permission::RunStart)),
+    (
+        "cancel_run",
+        needs_or_own(Permission::RunManage, Permission::RunStart),
+    ),
+    ("approve_run", needs(Permission::RunApprove)),
+    ("reject_run", needs(Permission::RunApprove)),
+    (
+        "retry_run",
+        needs_or_own(Permission::RunManage, Permission::RunStart),
+    ),
+    ("report_run_started", needs(Permission::RunExecute)),
+    ("report_run_finished", needs(Permission::RunExecute)),
 ];
 
 /// Every query (and `subscribe`) by wire name with what it needs.
@@ -172,6 +197,13 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("events", needs(Permission::WorkspaceRead)),
     ("audit", needs(Permission::AuditRead)),
     ("presence", needs(Permission::WorkspaceRead)),
+    ("jobs", needs(Permission::WorkspaceRead)),
+    ("runs", needs(Permission::WorkspaceRead)),
+    ("run", needs(Permission::WorkspaceRead)),
+    ("workers", needs(Permission::WorkspaceRead)),
+    ("log", needs(Permission::WorkspaceRead)),
+    ("log_subscribe", needs(Permission::WorkspaceRead)),
+    ("worker_hello", needs(Permission::RunExecute)),
 ];
 
 /// Account requests about a workspace (and so needing a permission there), by wire name.

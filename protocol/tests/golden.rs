@@ -14,6 +14,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use warren_protocol::account::{AccountOp, AccountResult, TokenInfo, TokenScope};
 use warren_protocol::audit::{AuditActor, AuditEntry, AuditTarget};
+use warren_protocol::run::{
+    AssignedParam, HeldRun, HeldRunState, Job, LogFilter, LogLine, LogStream, ParamKind, ParamSpec,
+    Run, RunEnd, RunParam, RunStatus, WorkerInfo, WorkerState,
+};
 use warren_protocol::{
     Board, Card, Change, ClientMessage, Column, Command, ErrorCode, Event, Id, Member, Message,
     PROTOCOL_VERSION, Position, Priority, Query, QueryResult, RequestId, Role, Room, ServerMessage,
@@ -42,6 +46,9 @@ const CARD_2: &str = "card_7r4t1w8y5a2c9e6g";
 const ROOM: &str = "room_9h6k3n0q7s4v1x8z";
 const MSG: &str = "msg_4p1s8v5y2b9d6f3h";
 const REQ: &str = "req-01-7f3a";
+const JOB: &str = "job_3k8m1p6r9t2w5y0b";
+const RUN: &str = "run_7c2e5g8j1m4p7r0t";
+const WORKER: &str = "usr_5b8d1f4h7k0m3p6r";
 
 fn id(s: &str) -> Id {
     Id::parse(s).expect("fixture id is valid")
@@ -167,7 +174,105 @@ fn state() -> WorkspaceState {
         boards: vec![board()],
         cards: vec![unassigned_card(), card()],
         rooms: vec![room()],
+        jobs: vec![job()],
+        runs: vec![run()],
     }
+}
+
+fn job() -> Job {
+    Job {
+        id: id(JOB),
+        name: "deploy".into(),
+        command: "./deploy.sh \"$WARREN_PARAM_ENV\"".into(),
+        description: "Ship the current main to an environment".into(),
+        params: vec![
+            ParamSpec {
+                name: "env".into(),
+                kind: ParamKind::Choice,
+                choices: vec!["staging".into(), "prod".into()],
+                default: Some("staging".into()),
+            },
+            ParamSpec {
+                name: "api_key".into(),
+                kind: ParamKind::Secret,
+                choices: vec![],
+                default: None,
+            },
+        ],
+        timeout_secs: 1800,
+        retries: 2,
+        tags: vec!["linux".into()],
+        protected: true,
+        concurrency: Some(1),
+        created_by: id(ADA),
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+fn run() -> Run {
+    Run {
+        id: id(RUN),
+        number: 7,
+        job_id: id(JOB),
+        job_name: "deploy".into(),
+        params: vec![
+            RunParam {
+                name: "env".into(),
+                value: "staging".into(),
+                secret: false,
+            },
+            RunParam {
+                name: "api_key".into(),
+                value: "***".into(),
+                secret: true,
+            },
+        ],
+        status: RunStatus::Running,
+        requested_by: id(ADA),
+        card_id: Some(id(CARD)),
+        room_id: Some(id(ROOM)),
+        retry_of: None,
+        attempt: 1,
+        worker_id: Some(id(WORKER)),
+        decided_by: Some(id(GRACE)),
+        created_at: T0 + 1_000,
+        queued_at: Some(T0 + 5_000),
+        not_before: None,
+        started_at: Some(T0 + 5_200),
+        finished_at: None,
+        exit_code: None,
+        reason: None,
+        lines: 1_204,
+        log_bytes: 88_301,
+    }
+}
+
+fn finished_run() -> Run {
+    Run {
+        status: RunStatus::Failed,
+        finished_at: Some(T0 + 65_200),
+        exit_code: Some(2),
+        reason: Some("exited with code 2".into()),
+        ..run()
+    }
+}
+
+fn log_lines() -> Vec<LogLine> {
+    vec![
+        LogLine {
+            n: 41,
+            ts: T0 + 6_000,
+            stream: LogStream::Out,
+            text: "\u{1b}[32mok\u{1b}[0m compiled warren-server".into(),
+        },
+        LogLine {
+            n: 42,
+            ts: T0 + 6_010,
+            stream: LogStream::Err,
+            text: "error: disk quota exceeded".into(),
+        },
+    ]
 }
 
 fn event(seq: u64, request_id: Option<&str>, change: Change) -> Event {
@@ -242,6 +347,11 @@ fn client_kind(m: &ClientMessage) -> usize {
         ClientMessage::Typing { .. } => 4,
         ClientMessage::Ping { .. } => 5,
         ClientMessage::Account { .. } => 6,
+        ClientMessage::LogSubscribe { .. } => 7,
+        ClientMessage::LogUnsubscribe { .. } => 8,
+        ClientMessage::WorkerHello { .. } => 9,
+        ClientMessage::Heartbeat { .. } => 10,
+        ClientMessage::LogChunk { .. } => 11,
     }
 }
 
@@ -307,6 +417,62 @@ fn client_messages() -> Vec<(&'static str, ClientMessage)> {
                 op: AccountOp::ListTokens { user_id: None },
             },
         ),
+        (
+            "client_log_subscribe",
+            ClientMessage::LogSubscribe {
+                request_id: req("req-04-1a9e"),
+                workspace_id: Some(id(WS)),
+                run_id: id(RUN),
+                from_line: Some(1),
+                tail: None,
+                filter: Some(LogFilter {
+                    pattern: "(?i)error|warn".into(),
+                    invert: false,
+                }),
+            },
+        ),
+        (
+            "client_log_subscribe_tail",
+            ClientMessage::LogSubscribe {
+                request_id: req("req-05-8e2f"),
+                workspace_id: None,
+                run_id: id(RUN),
+                from_line: None,
+                tail: Some(100),
+                filter: None,
+            },
+        ),
+        (
+            "client_log_unsubscribe",
+            ClientMessage::LogUnsubscribe { run_id: id(RUN) },
+        ),
+        (
+            "client_worker_hello",
+            ClientMessage::WorkerHello {
+                workspace_id: Some(id(WS)),
+                tags: vec!["linux".into(), "docker".into()],
+                concurrency: 2,
+                held: vec![HeldRun {
+                    run_id: id(RUN),
+                    next_chunk: 12,
+                }],
+            },
+        ),
+        (
+            "client_heartbeat",
+            ClientMessage::Heartbeat {
+                runs: vec![id(RUN)],
+                draining: false,
+            },
+        ),
+        (
+            "client_log_chunk",
+            ClientMessage::LogChunk {
+                run_id: id(RUN),
+                chunk: 11,
+                lines: log_lines(),
+            },
+        ),
     ]
 }
 
@@ -330,6 +496,16 @@ fn command_kind(c: &Command) -> usize {
         Command::SetMemberRole { .. } => 15,
         Command::RemoveMember { .. } => 16,
         Command::DeleteWorkspace { .. } => 17,
+        Command::CreateJob { .. } => 18,
+        Command::UpdateJob { .. } => 19,
+        Command::DeleteJob { .. } => 20,
+        Command::StartRun { .. } => 21,
+        Command::CancelRun { .. } => 22,
+        Command::ApproveRun { .. } => 23,
+        Command::RejectRun { .. } => 24,
+        Command::RetryRun { .. } => 25,
+        Command::ReportRunStarted { .. } => 26,
+        Command::ReportRunFinished { .. } => 27,
     }
 }
 
@@ -564,6 +740,94 @@ fn commands() -> Vec<(&'static str, Command)> {
                 name: "Acme".into(),
             },
         ),
+        (
+            "command_create_job",
+            Command::CreateJob {
+                job_id: None,
+                name: "deploy".into(),
+                command: "./deploy.sh \"$WARREN_PARAM_ENV\"".into(),
+                description: "Ship the current main to an environment".into(),
+                params: job().params,
+                timeout_secs: Some(1800),
+                retries: 2,
+                tags: vec!["linux".into()],
+                protected: true,
+                concurrency: Some(1),
+            },
+        ),
+        (
+            "command_update_job",
+            Command::UpdateJob {
+                job_id: id(JOB),
+                name: None,
+                command: Some("make deploy ENV=\"$WARREN_PARAM_ENV\"".into()),
+                description: None,
+                params: None,
+                timeout_secs: Some(3600),
+                retries: None,
+                tags: None,
+                protected: None,
+                concurrency: Some(None),
+            },
+        ),
+        ("command_delete_job", Command::DeleteJob { job_id: id(JOB) }),
+        (
+            "command_start_run",
+            Command::StartRun {
+                run_id: None,
+                job_id: id(JOB),
+                params: [
+                    ("env".to_owned(), "prod".to_owned()),
+                    ("api_key".to_owned(), "sk-live-4f9a".to_owned()),
+                ]
+                .into_iter()
+                .collect(),
+                card_id: Some(id(CARD)),
+                room_id: Some(id(ROOM)),
+            },
+        ),
+        (
+            "command_cancel_run",
+            Command::CancelRun {
+                run_id: id(RUN),
+                reason: Some("wrong branch".into()),
+            },
+        ),
+        (
+            "command_approve_run",
+            Command::ApproveRun { run_id: id(RUN) },
+        ),
+        (
+            "command_reject_run",
+            Command::RejectRun {
+                run_id: id(RUN),
+                reason: Some("not during the freeze".into()),
+            },
+        ),
+        (
+            "command_retry_run",
+            Command::RetryRun {
+                run_id: id(RUN),
+                new_run_id: None,
+                params: [("api_key".to_owned(), "sk-live-4f9a".to_owned())]
+                    .into_iter()
+                    .collect(),
+            },
+        ),
+        (
+            "command_report_run_started",
+            Command::ReportRunStarted { run_id: id(RUN) },
+        ),
+        (
+            "command_report_run_finished",
+            Command::ReportRunFinished {
+                run_id: id(RUN),
+                end: RunEnd::Failed,
+                exit_code: Some(2),
+                reason: None,
+                lines: 1_204,
+            },
+        ),
     ]
 }
 
@@ -583,6 +847,11 @@ fn query_kind(q: &Query) -> usize {
         Query::Events { .. } => 2,
         Query::Audit { .. } => 3,
         Query::Presence => 4,
+        Query::Jobs => 5,
+        Query::Runs { .. } => 6,
+        Query::Run { .. } => 7,
+        Query::Workers => 8,
+        Query::Log { .. } => 9,
     }
 }
 
@@ -623,6 +892,32 @@ fn queries() -> Vec<(&'static str, Query)> {
             },
         ),
         ("query_presence", Query::Presence),
+        ("query_jobs", Query::Jobs),
+        (
+            "query_runs",
+            Query::Runs {
+                status: Some(RunStatus::Failed),
+                job: Some("deploy".into()),
+                since: Some(T0 - 86_400_000),
+                before: None,
+                limit: 50,
+            },
+        ),
+        ("query_run", Query::Run { number: 7 }),
+        ("query_workers", Query::Workers),
+        (
+            "query_log",
+            Query::Log {
+                run_id: id(RUN),
+                from: 1,
+                limit: 500,
+                backward: false,
+                filter: Some(LogFilter {
+                    pattern: "^\\s*$".into(),
+                    invert: true,
+                }),
+            },
+        ),
     ]
 }
 
@@ -633,6 +928,11 @@ fn query_result_kind(r: &QueryResult) -> usize {
         QueryResult::Events { .. } => 2,
         QueryResult::Audit { .. } => 3,
         QueryResult::Presence { .. } => 4,
+        QueryResult::Jobs { .. } => 5,
+        QueryResult::Runs { .. } => 6,
+        QueryResult::Run { .. } => 7,
+        QueryResult::Workers { .. } => 8,
+        QueryResult::Log { .. } => 9,
     }
 }
 
@@ -735,6 +1035,40 @@ fn query_results() -> Vec<(&'static str, QueryResult)> {
                 online: vec![id(GRACE), id(ADA)],
             },
         ),
+        ("query_result_jobs", QueryResult::Jobs { jobs: vec![job()] }),
+        (
+            "query_result_runs",
+            QueryResult::Runs {
+                runs: vec![finished_run()],
+                has_more: false,
+            },
+        ),
+        ("query_result_run", QueryResult::Run { run: run() }),
+        (
+            "query_result_workers",
+            QueryResult::Workers {
+                workers: vec![WorkerInfo {
+                    user_id: id(WORKER),
+                    name: "build-1".into(),
+                    state: WorkerState::Busy,
+                    tags: vec!["linux".into(), "docker".into()],
+                    concurrency: 1,
+                    last_seen: Some(T0 + 60_000),
+                    runs: vec![id(RUN)],
+                    version: "warren-worker/0.1.0".into(),
+                }],
+            },
+        ),
+        (
+            "query_result_log",
+            QueryResult::Log {
+                run_id: id(RUN),
+                lines: log_lines(),
+                next: Some(43),
+                stored: 1_204,
+                finished: false,
+            },
+        ),
     ]
 }
 
@@ -757,6 +1091,11 @@ fn change_kind(c: &Change) -> usize {
         Change::MemberRemoved { .. } => 14,
         Change::WorkspaceRenamed { .. } => 15,
         Change::WorkspaceDeleted { .. } => 16,
+        Change::JobCreated { .. } => 17,
+        Change::JobUpdated { .. } => 18,
+        Change::JobDeleted { .. } => 19,
+        Change::RunCreated { .. } => 20,
+        Change::RunUpdated { .. } => 21,
     }
 }
 
@@ -875,6 +1214,40 @@ fn changes() -> Vec<(&'static str, Change)> {
                 workspace: workspace(),
             },
         ),
+        ("change_job_created", Change::JobCreated { job: job() }),
+        (
+            "change_job_updated",
+            Change::JobUpdated {
+                job: Job {
+                    timeout_secs: 3600,
+                    updated_at: T0 + 20_000,
+                    ..job()
+                },
+            },
+        ),
+        ("change_job_deleted", Change::JobDeleted { job_id: id(JOB) }),
+        (
+            "change_run_created",
+            Change::RunCreated {
+                run: Run {
+                    status: RunStatus::AwaitingApproval,
+                    worker_id: None,
+                    decided_by: None,
+                    queued_at: None,
+                    started_at: None,
+                    lines: 0,
+                    log_bytes: 0,
+                    ..run()
+                },
+            },
+        ),
+        (
+            "change_run_updated",
+            Change::RunUpdated {
+                run: finished_run(),
+                from: RunStatus::Running,
+            },
+        ),
     ]
 }
 
@@ -892,6 +1265,14 @@ fn server_kind(m: &ServerMessage) -> usize {
         ServerMessage::Pong { .. } => 9,
         ServerMessage::AccountResult { .. } => 10,
         ServerMessage::Presence { .. } => 11,
+        ServerMessage::LogLines { .. } => 12,
+        ServerMessage::LogSynced { .. } => 13,
+        ServerMessage::LogEnd { .. } => 14,
+        ServerMessage::WorkerWelcome { .. } => 15,
+        ServerMessage::Assign { .. } => 16,
+        ServerMessage::CancelRun { .. } => 17,
+        ServerMessage::LogAck { .. } => 18,
+        ServerMessage::LogRefused { .. } => 19,
     }
 }
 
@@ -1022,6 +1403,92 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 online: vec![id(GRACE), id(ADA)],
             },
         ),
+        (
+            "server_log_lines",
+            ServerMessage::LogLines {
+                run_id: id(RUN),
+                lines: log_lines(),
+            },
+        ),
+        (
+            "server_log_synced",
+            ServerMessage::LogSynced {
+                request_id: req("req-04-1a9e"),
+                run_id: id(RUN),
+                stored: 1_204,
+            },
+        ),
+        (
+            "server_log_end",
+            ServerMessage::LogEnd {
+                run_id: id(RUN),
+                status: RunStatus::Failed,
+                lines: 1_204,
+            },
+        ),
+        (
+            "server_worker_welcome",
+            ServerMessage::WorkerWelcome {
+                worker_id: id(WORKER),
+                heartbeat_secs: 5,
+                lease_secs: 30,
+                held: vec![HeldRunState {
+                    run_id: id(RUN),
+                    acked_chunks: 11,
+                    stop: false,
+                }],
+            },
+        ),
+        (
+            "server_assign",
+            ServerMessage::Assign {
+                run: Run {
+                    status: RunStatus::Assigned,
+                    started_at: None,
+                    lines: 0,
+                    log_bytes: 0,
+                    ..run()
+                },
+                command: "./deploy.sh \"$WARREN_PARAM_ENV\"".into(),
+                params: vec![
+                    AssignedParam {
+                        name: "env".into(),
+                        value: "staging".into(),
+                        secret: false,
+                    },
+                    AssignedParam {
+                        name: "api_key".into(),
+                        value: "sk-live-4f9a".into(),
+                        secret: true,
+                    },
+                ],
+                timeout_secs: 1800,
+            },
+        ),
+        (
+            "server_cancel_run",
+            ServerMessage::CancelRun {
+                run_id: id(RUN),
+                reason: Some("cancelled by ada: wrong branch".into()),
+            },
+        ),
+        (
+            "server_log_ack",
+            ServerMessage::LogAck {
+                run_id: id(RUN),
+                chunk: 11,
+            },
+        ),
+        (
+            "server_log_refused",
+            ServerMessage::LogRefused {
+                run_id: id(RUN),
+                chunk: 13,
+                code: ErrorCode::Conflict,
+                message: "chunk 13 of r7 leaves a gap: the next chunk stored would be 12".into(),
+                expected: Some(12),
+            },
+        ),
     ]
 }
 
@@ -1081,7 +1548,7 @@ fn error_code_kind(c: &ErrorCode) -> usize {
 #[test]
 fn client_messages_are_pinned() -> TestResult {
     let samples = client_messages();
-    assert_all_kinds(&samples, client_kind, 7);
+    assert_all_kinds(&samples, client_kind, 12);
     for (name, msg) in &samples {
         golden(name, msg)?;
     }
@@ -1092,7 +1559,7 @@ fn client_messages_are_pinned() -> TestResult {
 #[test]
 fn commands_are_pinned() -> TestResult {
     let samples = commands();
-    assert_all_kinds(&samples, command_kind, 18);
+    assert_all_kinds(&samples, command_kind, 28);
     for (i, (name, command)) in samples.into_iter().enumerate() {
         assert_eq!(
             tag(&command, "type")?,
@@ -1203,7 +1670,7 @@ fn omitted_fields_take_their_defaults() -> TestResult {
 #[test]
 fn queries_are_pinned() -> TestResult {
     let samples = queries();
-    assert_all_kinds(&samples, query_kind, 4);
+    assert_all_kinds(&samples, query_kind, 10);
     for (i, (name, query)) in samples.into_iter().enumerate() {
         let frame = ClientMessage::Query {
             request_id: req(&format!("req-{:02}-9e7a", i + 30)),
@@ -1218,7 +1685,7 @@ fn queries_are_pinned() -> TestResult {
 #[test]
 fn query_results_are_pinned() -> TestResult {
     let samples = query_results();
-    assert_all_kinds(&samples, query_result_kind, 4);
+    assert_all_kinds(&samples, query_result_kind, 10);
     for (i, (name, result)) in samples.into_iter().enumerate() {
         let frame = ServerMessage::Result {
             request_id: req(&format!("req-{:02}-9e7a", i + 30)),
@@ -1233,7 +1700,7 @@ fn query_results_are_pinned() -> TestResult {
 #[test]
 fn changes_are_pinned() -> TestResult {
     let samples = changes();
-    assert_all_kinds(&samples, change_kind, 17);
+    assert_all_kinds(&samples, change_kind, 22);
     for (name, change) in samples {
         assert_eq!(
             tag(&change, "type")?,
@@ -1258,7 +1725,7 @@ fn changes_are_pinned() -> TestResult {
 #[test]
 fn server_messages_are_pinned() -> TestResult {
     let samples = server_messages();
-    assert_all_kinds(&samples, server_kind, 12);
+    assert_all_kinds(&samples, server_kind, 20);
     assert!(
         samples
             .iter()
@@ -1587,7 +2054,7 @@ fn every_request_has_a_permission_entry() {
             command.name()
         );
     }
-    assert_eq!(COMMANDS.len(), 18, "one entry per command kind");
+    assert_eq!(COMMANDS.len(), 28, "one entry per command kind");
     for (name, query) in queries() {
         let wire = tag(&query, "type").unwrap_or_default();
         assert!(

@@ -361,6 +361,12 @@ struct Replayed {
 impl Replayed {
     fn apply(&mut self, change: Change) {
         match change {
+            // Placeholder until the runs service lands: jobs and runs are not replayed yet.
+            Change::JobCreated { .. }
+            | Change::JobUpdated { .. }
+            | Change::JobDeleted { .. }
+            | Change::RunCreated { .. }
+            | Change::RunUpdated { .. } => {}
             Change::WorkspaceCreated { workspace } => self.workspace = Some(workspace),
             Change::WorkspaceRenamed { workspace } => self.workspace = Some(workspace),
             Change::MemberAdded { member } | Change::MemberUpdated { member } => {

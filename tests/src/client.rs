@@ -78,6 +78,9 @@ pub struct Client {
     pub typing: Vec<(Id, Id)>,
     /// Every `presence` frame's online list, in order (the last is the current one).
     pub presence: Vec<Vec<Id>>,
+    /// Every log and worker frame (`log_lines`, `log_end`, `worker_welcome`, `assign`,
+    /// `cancel_run`, `log_ack`, `log_refused`), in order.
+    pub run_frames: Vec<ServerMessage>,
     /// Every `welcome` frame after the first.
     pub welcomes: usize,
     /// `error` frames without a request id: (code, message).
@@ -185,6 +188,7 @@ pub async fn connect_with(
         pongs: Vec::new(),
         typing: Vec::new(),
         presence: Vec::new(),
+        run_frames: Vec::new(),
         welcomes: 0,
         loose_errors: Vec::new(),
         answers: HashMap::new(),
@@ -283,7 +287,15 @@ impl Client {
                 message,
                 ..
             } => self.loose_errors.push((code, message)),
+            ServerMessage::LogLines { .. }
+            | ServerMessage::LogEnd { .. }
+            | ServerMessage::WorkerWelcome { .. }
+            | ServerMessage::Assign { .. }
+            | ServerMessage::CancelRun { .. }
+            | ServerMessage::LogAck { .. }
+            | ServerMessage::LogRefused { .. } => self.run_frames.push(message),
             ServerMessage::Ack { ref request_id, .. }
+            | ServerMessage::LogSynced { ref request_id, .. }
             | ServerMessage::Result { ref request_id, .. }
             | ServerMessage::AccountResult { ref request_id, .. }
             | ServerMessage::Error {

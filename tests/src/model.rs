@@ -37,6 +37,8 @@ impl Model {
             boards: Vec::new(),
             cards: Vec::new(),
             rooms: Vec::new(),
+            jobs: Vec::new(),
+            runs: Vec::new(),
         })
     }
 
@@ -103,6 +105,24 @@ impl Model {
             Change::MessageDeleted { message_id, .. } => {
                 self.messages.remove(message_id);
             }
+            Change::JobCreated { job } => s.jobs.push(job.clone()),
+            Change::JobUpdated { job } => {
+                let slot = s
+                    .jobs
+                    .iter_mut()
+                    .find(|j| j.id == job.id)
+                    .unwrap_or_else(|| panic!("event {} changes an unknown job", event.seq));
+                *slot = job.clone();
+            }
+            Change::JobDeleted { job_id } => s.jobs.retain(|j| &j.id != job_id),
+            Change::RunCreated { run } => s.runs.push(run.clone()),
+            Change::RunUpdated { run, .. } => {
+                match s.runs.iter_mut().find(|r| r.id == run.id) {
+                    Some(slot) => *slot = run.clone(),
+                    // A snapshot holds only the recent finished runs.
+                    None => s.runs.push(run.clone()),
+                }
+            }
         }
         self.state.seq = event.seq;
     }
@@ -121,6 +141,8 @@ pub fn normalize(state: &WorkspaceState) -> WorkspaceState {
     s.boards.sort_by(|a, b| a.id.cmp(&b.id));
     s.cards.sort_by(|a, b| a.id.cmp(&b.id));
     s.rooms.sort_by(|a, b| a.id.cmp(&b.id));
+    s.jobs.sort_by(|a, b| a.id.cmp(&b.id));
+    s.runs.sort_by(|a, b| a.id.cmp(&b.id));
     s
 }
 

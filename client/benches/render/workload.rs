@@ -161,6 +161,8 @@ fn cards(count: usize, rng: &mut Rng) -> Vec<Card> {
 
 fn state(cards: Vec<Card>) -> WorkspaceState {
     WorkspaceState {
+        jobs: Vec::new(),
+        runs: Vec::new(),
         workspace: workspace(),
         seq: 10,
         members: (0..MEMBERS.len()).map(member).collect(),

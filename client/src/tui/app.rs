@@ -380,6 +380,15 @@ impl App {
             | ServerMessage::Result { .. }
             | ServerMessage::AccountResult { .. }
             | ServerMessage::Pong { .. } => {}
+            // Log and worker frames: the Runs and Logs screens take them once they exist.
+            ServerMessage::LogLines { .. }
+            | ServerMessage::LogSynced { .. }
+            | ServerMessage::LogEnd { .. }
+            | ServerMessage::WorkerWelcome { .. }
+            | ServerMessage::Assign { .. }
+            | ServerMessage::CancelRun { .. }
+            | ServerMessage::LogAck { .. }
+            | ServerMessage::LogRefused { .. } => {}
         }
     }
 

@@ -251,6 +251,12 @@ impl Model {
                     history.messages.retain(|m| m.id != message_id);
                 }
             }
+            // Jobs and runs: kept by the Runs screen's model once it exists.
+            Change::JobCreated { .. }
+            | Change::JobUpdated { .. }
+            | Change::JobDeleted { .. }
+            | Change::RunCreated { .. }
+            | Change::RunUpdated { .. } => {}
         }
     }
 

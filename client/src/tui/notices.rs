@@ -117,5 +117,15 @@ pub fn attempt(command: &Command) -> String {
         Command::SetMemberRole { role, .. } => format!("make the member {}", role.as_str()),
         Command::RemoveMember { .. } => "remove the member".to_owned(),
         Command::DeleteWorkspace { .. } => "delete the workspace".to_owned(),
+        Command::CreateJob { name, .. } => format!("create the job “{name}”"),
+        Command::UpdateJob { .. } => "save the job".to_owned(),
+        Command::DeleteJob { .. } => "delete the job".to_owned(),
+        Command::StartRun { .. } => "start the run".to_owned(),
+        Command::CancelRun { .. } => "cancel the run".to_owned(),
+        Command::ApproveRun { .. } => "approve the run".to_owned(),
+        Command::RejectRun { .. } => "reject the run".to_owned(),
+        Command::RetryRun { .. } => "retry the run".to_owned(),
+        Command::ReportRunStarted { .. } => "report the run started".to_owned(),
+        Command::ReportRunFinished { .. } => "report the run finished".to_owned(),
     }
 }

@@ -150,7 +150,17 @@ fn command_target(command: &Command) -> Option<&Id> {
         | Command::SetMemberRole { .. }
         | Command::RemoveMember { .. }
         | Command::DeleteWorkspace { .. }
-        | Command::CreateRoom { .. } => None,
+        | Command::CreateRoom { .. }
+        | Command::CreateJob { .. }
+        | Command::UpdateJob { .. }
+        | Command::DeleteJob { .. }
+        | Command::StartRun { .. }
+        | Command::CancelRun { .. }
+        | Command::ApproveRun { .. }
+        | Command::RejectRun { .. }
+        | Command::RetryRun { .. }
+        | Command::ReportRunStarted { .. }
+        | Command::ReportRunFinished { .. } => None,
     }
 }
 

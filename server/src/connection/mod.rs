@@ -346,6 +346,19 @@ impl Conn {
             return;
         }
         match message {
+            ClientMessage::LogSubscribe { .. }
+            | ClientMessage::LogUnsubscribe { .. }
+            | ClientMessage::WorkerHello { .. }
+            | ClientMessage::Heartbeat { .. }
+            | ClientMessage::LogChunk { .. } => {
+                // Placeholder until the runs service lands.
+                self.error(
+                    request_id_of(&message),
+                    ErrorCode::UnknownType,
+                    "runs are not supported by this server yet",
+                )
+                .await
+            }
             ClientMessage::Hello { protocol, client } => self.hello(protocol, &client).await,
             ClientMessage::Subscribe {
                 workspace_id,
@@ -552,6 +565,20 @@ impl Conn {
             Err(access::Denied::Store(e)) => return self.internal(Some(request_id), &e).await,
         }
         let result = match query {
+            Query::Jobs
+            | Query::Runs { .. }
+            | Query::Run { .. }
+            | Query::Workers
+            | Query::Log { .. } => {
+                // Placeholder until the runs service lands.
+                return self
+                    .error(
+                        Some(request_id),
+                        ErrorCode::UnknownType,
+                        "runs are not supported by this server yet",
+                    )
+                    .await;
+            }
             Query::Snapshot => self
                 .app
                 .read(move |s| read::snapshot(&s.begin_read()?, &workspace))
@@ -634,7 +661,8 @@ fn request_id_of(message: &ClientMessage) -> Option<RequestId> {
     match message {
         ClientMessage::Command { request_id, .. }
         | ClientMessage::Query { request_id, .. }
-        | ClientMessage::Account { request_id, .. } => Some(request_id.clone()),
+        | ClientMessage::Account { request_id, .. }
+        | ClientMessage::LogSubscribe { request_id, .. } => Some(request_id.clone()),
         _ => None,
     }
 }

@@ -152,6 +152,19 @@ pub fn apply(
     command: &Command,
 ) -> Result<Change, ApplyError> {
     match command {
+        Command::CreateJob { .. }
+        | Command::UpdateJob { .. }
+        | Command::DeleteJob { .. }
+        | Command::StartRun { .. }
+        | Command::CancelRun { .. }
+        | Command::ApproveRun { .. }
+        | Command::RejectRun { .. }
+        | Command::RetryRun { .. }
+        | Command::ReportRunStarted { .. }
+        | Command::ReportRunFinished { .. } => Err(ApplyError::reject(
+            ErrorCode::Validation,
+            "runs are not supported by this server yet (placeholder until the runs service lands)",
+        )),
         Command::CreateBoard {
             board_id,
             name,

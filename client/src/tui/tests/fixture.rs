@@ -85,6 +85,8 @@ pub fn state(cards: Vec<Card>, rooms: Vec<Room>) -> WorkspaceState {
         }],
         cards,
         rooms,
+        jobs: Vec::new(),
+        runs: Vec::new(),
     }
 }
 
