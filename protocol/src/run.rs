@@ -209,6 +209,11 @@ pub struct RunParam {
 /// What a secret value reads as in every record, frame and log line.
 pub const MASK: &str = "***";
 
+/// What a warren token looks like to redaction (a regular expression): `wrn_` and at least the 16
+/// characters of a token id (a whole token has 48). Workers and the server replace every match in
+/// log lines by [`MASK`].
+pub const TOKEN_PATTERN: &str = "wrn_[0-9A-Za-z]{16,}";
+
 /// One execution of a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

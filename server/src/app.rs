@@ -41,6 +41,8 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Token buckets for commands, queries and new connections.
     pub rates: Arc<crate::rate_limit::Limiter>,
+    /// What the writer and the connections share about runs (secrets, workers, log tails).
+    pub runs: Arc<crate::runs::RunState>,
 }
 
 impl App {

@@ -92,8 +92,10 @@ pub async fn bind_store_with(
     })?;
     let hub = Arc::new(Hub::default());
     let health = Arc::new(Health::default());
-    let (writer, writer_thread) = writer::spawn_with(store.clone(), hub.clone(), health.clone())
-        .map_err(ServeError::Thread)?;
+    let runs = Arc::new(crate::runs::RunState::default());
+    let (writer, writer_thread) =
+        writer::spawn_with(store.clone(), hub.clone(), health.clone(), runs.clone())
+            .map_err(ServeError::Thread)?;
     let (shutdown_tx, shutdown) = watch::channel(false);
     let refusals = Arc::new(Refusals::new(limits.auth_log_interval));
     refusals.spawn_reporter();
@@ -124,6 +126,7 @@ pub async fn bind_store_with(
         limits,
         metrics,
         rates,
+        runs,
     });
     failed_auth.spawn_flusher(app.limits.auth_log_interval);
     crate::audit::retention::spawn(&app);

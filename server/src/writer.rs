@@ -20,6 +20,7 @@ use crate::audit::Source;
 use crate::frames;
 use crate::health::Health;
 use crate::hub::Hub;
+use crate::runs::RunState;
 use crate::service::{self, ApplyError, Ctx};
 use crate::store::read::{event_at, get_json};
 use crate::store::tables::{EVENTS, MEMBERS, META, REQUESTS};
@@ -274,7 +275,12 @@ pub fn spawn(
     store: Store,
     hub: Arc<Hub>,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
-    spawn_with(store, hub, Arc::new(Health::default()))
+    spawn_with(
+        store,
+        hub,
+        Arc::new(Health::default()),
+        Arc::new(RunState::default()),
+    )
 }
 
 /// [`spawn`], reporting the store's health (a full disk, a failed commit) to `health`.
@@ -282,6 +288,7 @@ pub fn spawn_with(
     store: Store,
     hub: Arc<Hub>,
     health: Arc<Health>,
+    runs: Arc<RunState>,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     let stats = Arc::new(WriterStats::default());
@@ -295,6 +302,7 @@ pub fn spawn_with(
                 store,
                 hub,
                 health,
+                runs,
                 stats: thread_stats,
                 broken: None,
             };
@@ -317,6 +325,9 @@ struct Writer {
     store: Store,
     hub: Arc<Hub>,
     health: Arc<Health>,
+    /// Shared run state (secret values of unfinished runs, …).
+    #[allow(dead_code)]
+    runs: Arc<RunState>,
     stats: Arc<WriterStats>,
     /// Set after a failed commit: the answer every command gets until a write works again.
     broken: Option<WireError>,

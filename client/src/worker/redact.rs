@@ -8,8 +8,8 @@ use regex::bytes::{Regex, RegexBuilder};
 /// What a redacted value is replaced with.
 pub const MASK: &[u8] = b"***";
 
-/// A warren token: `wrn_` and at least the 16 characters of a token id (a whole token has 48).
-const TOKEN_PATTERN: &str = "wrn_[0-9A-Za-z]{16,}";
+/// A warren token, as the server recognises it too.
+use warren_protocol::run::TOKEN_PATTERN;
 
 /// A value longer than this is kept whole in the line splitter's look-ahead only up to here.
 const MIN_LOOKAHEAD: usize = 64;

@@ -73,3 +73,21 @@ pub const INVITES: TableDefinition<&str, &[u8]> =
 /// workspace id, or `""` for server-wide entries; ids increase across the whole server.
 pub const AUDIT: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("audit: (workspace_id or \"\", entry_id) -> entry");
+
+/// `(workspace_id, job_id) → Job`.
+pub const JOBS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("jobs: (workspace_id, job_id) -> job");
+
+/// `(workspace_id, run_id) → Run` (secret parameter values are `***`; the values themselves are
+/// never stored).
+pub const RUNS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("runs: (workspace_id, run_id) -> run");
+
+/// `(workspace_id, run number) → run_id`: finds `r7`, and lists runs newest first.
+pub const RUN_NUMBERS: TableDefinition<(&str, u64), &str> =
+    TableDefinition::new("run_numbers: (workspace_id, number) -> run_id");
+
+/// `(workspace_id, run_id) → log progress` (`crate::logs::progress::Progress`): the next chunk
+/// expected, lines and bytes stored, sealed.
+pub const LOG_PROGRESS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("log_progress: (workspace_id, run_id) -> progress");
