@@ -170,7 +170,6 @@ pub const COMMANDS: &[(&str, Requirement)] = &[
     ("rename_workspace", needs(Permission::WorkspaceManage)),
     ("set_member_role", needs(Permission::MemberManage)),
     ("remove_member", needs(Permission::MemberManage)),
-    ("delete_workspace", needs(Permission::WorkspaceDelete)),
     ("create_job", needs(Permission::JobManage)),
     ("update_job", needs(Permission::JobManage)),
     ("delete_job", needs(Permission::JobManage)),
@@ -187,6 +186,9 @@ pub const COMMANDS: &[(&str, Requirement)] = &[
     ),
     ("report_run_started", needs(Permission::RunExecute)),
     ("report_run_finished", needs(Permission::RunExecute)),
+    // Last: tests/tests/permissions.rs tries every command in this order, and an owner's
+    // attempt at this one deletes the workspace.
+    ("delete_workspace", needs(Permission::WorkspaceDelete)),
 ];
 
 /// Every query (and `subscribe`) by wire name with what it needs.
