@@ -22,8 +22,8 @@ pub enum TokenScope {
     Read,
     /// Reading and chatting.
     Chat,
-    /// Reading and working on assigned cards (workers and bots); run permissions join it when
-    /// runs arrive.
+    /// Reading, chatting, working on assigned cards, starting runs and executing them as a
+    /// worker: what workers and agents need.
     Runs,
 }
 
@@ -60,7 +60,10 @@ impl TokenScope {
             TokenScope::Full => true,
             TokenScope::Read => permission == WorkspaceRead,
             TokenScope::Chat => matches!(permission, WorkspaceRead | ChatPost),
-            TokenScope::Runs => matches!(permission, WorkspaceRead | CardEditOwn | ChatPost),
+            TokenScope::Runs => matches!(
+                permission,
+                WorkspaceRead | CardEditOwn | ChatPost | RunStart | RunExecute
+            ),
         }
     }
 }
