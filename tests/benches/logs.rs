@@ -1,0 +1,181 @@
+//! Log benchmarks of the real server against baselines measured in the same run (issue 8).
+//!
+//! ```text
+//! cargo bench -p warren-e2e --bench logs
+//! ```
+//!
+//! 1. Durable log ingest: the benchmark plays a worker streaming a `WARREN_BENCH_LOG_LINES`-line
+//!    log (lines of 20–200 bytes, some ANSI) as `log_chunk` frames, and counts lines acknowledged
+//!    per second while `WARREN_BENCH_LOG_VIEWERS` viewers follow live; baseline: the same bytes
+//!    appended to a plain file with an fsync after every chunk. Targets: ≥ 0.5× the baseline,
+//!    ≥ 200,000 lines/s, viewer lag p99 ≤ 250 ms.
+//! 2. The stored log as a viewer sees it: the first screen, the last screen, and a regex search
+//!    over the whole log (filtered on the server), against `grep -c` on the same text. Targets:
+//!    first screen ≤ 100 ms, search ≤ 3× grep.
+//!
+//! The server runs in-process on its own tokio runtime; the worker and viewers on another. See
+//! `docs/performance.md` ("Run logs") for the numbers and the caveats.
+
+#[path = "logs/corpus.rs"]
+mod corpus;
+#[path = "logs/ingest.rs"]
+mod ingest;
+#[path = "logs/search.rs"]
+mod search;
+#[path = "logs/setup.rs"]
+mod setup;
+#[path = "sync/stats.rs"]
+mod stats;
+#[path = "sync/warren.rs"]
+#[allow(dead_code)]
+mod warren;
+#[path = "sync/ws.rs"]
+#[allow(dead_code)]
+mod ws;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::runtime::Runtime;
+use warren_protocol::Id;
+
+use crate::stats::ms;
+
+const INGEST_RATIO_TARGET: f64 = 0.5;
+const INGEST_RATE_TARGET: f64 = 200_000.0;
+const LAG_TARGET: Duration = Duration::from_millis(250);
+const FIRST_SCREEN_TARGET: Duration = Duration::from_millis(100);
+const SEARCH_RATIO_TARGET: f64 = 3.0;
+
+fn env_usize(name: &str, default: usize) -> Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name}={v} is not a whole number")),
+        Err(_) => Ok(default),
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "meets" } else { "MISSES" }
+}
+
+fn main() -> Result<()> {
+    // `cargo test --all-targets` runs bench binaries without `--bench`: stay out of its time.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("logs benchmark skipped; run it with `cargo bench -p warren-e2e --bench logs`");
+        return Ok(());
+    }
+    let lines_n = env_usize("WARREN_BENCH_LOG_LINES", 1_000_000)?;
+    let viewers = env_usize("WARREN_BENCH_LOG_VIEWERS", 10)?;
+    let dir = match std::env::var_os("WARREN_BENCH_DIR") {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    println!("generating {lines_n} lines …");
+    let lines = corpus::lines(lines_n);
+    let text = corpus::file_bytes(&lines);
+    println!(
+        "{} MB of text, {} chunks of ≤ 64 KiB",
+        text.len() / 1_000_000,
+        ingest::chunks(&lines).len()
+    );
+
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let client_rt: Runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let store_dir = dir.path().join("store");
+    std::fs::create_dir_all(&store_dir)?;
+    let server = warren::Warren::start(&server_rt, &store_dir)?;
+    let workspace = Id::parse(&server.workspace)?;
+
+    let (ingest, search) = client_rt.block_on(async {
+        let mut owner = setup::connect(server.addr, &server.token).await?;
+        let running = setup::running_run(server.addr, &mut owner, &workspace, "ingest").await?;
+        let run_id = running.run.id.clone();
+        let first = running.run.lines;
+        let ingest = ingest::run(
+            server.addr,
+            &server.token,
+            &workspace,
+            running,
+            &lines,
+            viewers,
+        )
+        .await?;
+        let stored = first + lines.len() as u64;
+        let search = search::run(
+            &mut owner,
+            &workspace,
+            &run_id,
+            stored,
+            corpus::SEARCH,
+            dir.path(),
+            &text,
+        )
+        .await?;
+        anyhow::Ok((ingest, search))
+    })?;
+    let baseline = ingest::baseline(dir.path(), &lines)?;
+    server.stop(&server_rt)?;
+
+    let base_rate = lines.len() as f64 / baseline.as_secs_f64();
+    let ratio = ingest.rate() / base_rate;
+    println!();
+    println!("1. durable log ingest ({} lines, {} viewers following)", ingest.lines, ingest.viewers);
+    println!(
+        "   warren   {:>10.0} lines/s acknowledged ({:.2} s)",
+        ingest.rate(),
+        ingest.elapsed.as_secs_f64()
+    );
+    println!(
+        "   baseline {:>10.0} lines/s (plain file, fsync per chunk, {:.2} s)",
+        base_rate,
+        baseline.as_secs_f64()
+    );
+    println!(
+        "   ratio {:.2}x: {} the ≥ {INGEST_RATIO_TARGET}x target; rate {} the ≥ {INGEST_RATE_TARGET:.0} lines/s target",
+        ratio,
+        verdict(ratio >= INGEST_RATIO_TARGET),
+        verdict(ingest.rate() >= INGEST_RATE_TARGET)
+    );
+    println!(
+        "   viewer lag over {} frames: {}: {} the p99 ≤ {} target",
+        ingest.lag.len(),
+        ingest.lag.summary(),
+        verdict(ingest.lag.percentile(99.0) <= LAG_TARGET),
+        ms(LAG_TARGET)
+    );
+    let search_ratio = search.search.as_secs_f64() / search.grep.as_secs_f64();
+    println!("2. the stored log");
+    println!(
+        "   first screen {} ({} the ≤ {} target); last screen {}",
+        ms(search.first_screen),
+        verdict(search.first_screen <= FIRST_SCREEN_TARGET),
+        ms(FIRST_SCREEN_TARGET),
+        ms(search.last_screen)
+    );
+    println!(
+        "   search {:?}: {} matches in {} vs grep -c {} matches in {}: {:.2}x, {} the ≤ {SEARCH_RATIO_TARGET}x target",
+        corpus::SEARCH,
+        search.matches,
+        ms(search.search),
+        search.grep_matches,
+        ms(search.grep),
+        search_ratio,
+        verdict(search_ratio <= SEARCH_RATIO_TARGET)
+    );
+    if search.matches != search.grep_matches {
+        anyhow::bail!(
+            "the server found {} matches and grep {}",
+            search.matches,
+            search.grep_matches
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Phase 1: durable log ingest. The benchmark plays a worker streaming a run's log as
+//! `log_chunk` frames of at most 64 KiB (the worker's batch size) with a window of chunks in
+//! flight, and counts lines acknowledged per second (an ack means durable), while viewers follow
+//! the run live. Baseline: the same bytes appended to a plain file with an fsync after every chunk
+//! (the same durability granularity), in the same run.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+use warren_protocol::run::{LogLine, LogStream, MAX_CHUNK_BYTES, MAX_LINES_PER_FRAME};
+use warren_protocol::{ClientMessage, Id, RequestId};
+
+use crate::corpus::Line;
+use crate::setup;
+use crate::stats::Samples;
+use crate::ws::{self, Ws};
+
+/// Chunks a worker keeps in flight before it waits for an ack.
+pub const WINDOW: usize = 32;
+
+/// What phase 1 measured.
+pub struct Ingest {
+    pub lines: usize,
+    pub elapsed: Duration,
+    /// Lag of each `log_lines` frame at its viewers: arrival minus the time its first line was
+    /// sent.
+    pub lag: Samples,
+    pub viewers: usize,
+}
+
+impl Ingest {
+    pub fn rate(&self) -> f64 {
+        self.lines as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Splits the lines into chunks as a worker batches them.
+pub fn chunks(lines: &[Line]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let weight = line.text.len() + 16;
+        if i > start && (bytes + weight > MAX_CHUNK_BYTES || i - start >= MAX_LINES_PER_FRAME) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += weight;
+    }
+    if start < lines.len() {
+        out.push(start..lines.len());
+    }
+    out
+}
+
+/// A viewer following the run from line 1: returns the lag of every frame once it has seen
+/// `total` lines.
+async fn follow(mut viewer: Ws, workspace: Id, run: Id, total: usize) -> Result<Vec<Duration>> {
+    setup::send(
+        &mut viewer,
+        &ClientMessage::LogSubscribe {
+            request_id: RequestId::parse("bench-follow")?,
+            workspace_id: Some(workspace),
+            run_id: run,
+            from_line: Some(1),
+            tail: None,
+            filter: None,
+        },
+    )
+    .await?;
+    let mut seen = 0usize;
+    let mut lags = Vec::new();
+    while seen < total {
+        let text = ws::next_text(&mut viewer).await?;
+        if !text.starts_with(r#"{"type":"log_lines""#) {
+            if text.starts_with(r#"{"type":"error""#) {
+                bail!("a viewer got an error: {text}");
+            }
+            continue;
+        }
+        let arrived = now_ms();
+        seen += text.matches(r#"{"n":"#).count();
+        if let Some(at) = text.find(r#""ts":"#) {
+            let digits: String = text[at + 5..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if let Ok(ts) = digits.parse::<i64>() {
+                lags.push(Duration::from_millis((arrived - ts).max(0) as u64));
+            }
+        }
+    }
+    Ok(lags)
+}
+
+/// Streams `lines` as the run's log and waits for every ack, with `viewers` following live.
+pub async fn run(
+    addr: std::net::SocketAddr,
+    token: &str,
+    workspace: &Id,
+    running: setup::Running,
+    lines: &[Line],
+    viewers: usize,
+) -> Result<Ingest> {
+    let setup::Running { worker, run } = running;
+    let mut followers = Vec::new();
+    for _ in 0..viewers {
+        let viewer = setup::connect(addr, token).await?;
+        followers.push(tokio::spawn(follow(
+            viewer,
+            workspace.clone(),
+            run.id.clone(),
+            lines.len(),
+        )));
+    }
+    let (mut sink, mut stream) = worker.split();
+    let plan = chunks(lines);
+    let window = Arc::new(Semaphore::new(WINDOW));
+    let acks = {
+        let window = window.clone();
+        let total = plan.len() as u64;
+        tokio::spawn(async move {
+            let mut acked = 0u64;
+            while acked < total {
+                match stream.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        if text.starts_with(r#"{"type":"log_ack""#) {
+                            acked += 1;
+                            window.add_permits(1);
+                        } else if text.starts_with(r#"{"type":"log_refused""#) {
+                            bail!("a chunk was refused: {}", text.as_str());
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.into()),
+                    None => bail!("the server closed the worker's socket"),
+                }
+            }
+            Ok(stream)
+        })
+    };
+    let first = run.lines + 1;
+    let started = Instant::now();
+    for (chunk, range) in plan.iter().enumerate() {
+        window.acquire().await?.forget();
+        let ts = now_ms();
+        let frame = ClientMessage::LogChunk {
+            run_id: run.id.clone(),
+            chunk: chunk as u64,
+            lines: lines[range.clone()]
+                .iter()
+                .enumerate()
+                .map(|(k, line)| LogLine {
+                    n: first + (range.start + k) as u64,
+                    ts,
+                    stream: if line.err {
+                        LogStream::Err
+                    } else {
+                        LogStream::Out
+                    },
+                    text: line.text.clone(),
+                })
+                .collect(),
+        };
+        sink.send(Message::text(serde_json::to_string(&frame)?))
+            .await?;
+    }
+    let _stream = acks.await??;
+    let elapsed = started.elapsed();
+    let mut lags = Vec::new();
+    for follower in followers {
+        lags.extend(
+            tokio::time::timeout(Duration::from_secs(120), follower)
+                .await
+                .context("a viewer did not see every line within 2 minutes")???,
+        );
+    }
+    Ok(Ingest {
+        lines: lines.len(),
+        elapsed,
+        lag: Samples::new(lags),
+        viewers,
+    })
+}
+
+/// The baseline: appends the chunks' bytes to a plain file, fsync after each chunk.
+pub fn baseline(dir: &Path, lines: &[Line]) -> Result<Duration> {
+    let path = dir.join("baseline.log");
+    let mut file = std::fs::File::create(&path)?;
+    let started = Instant::now();
+    for range in chunks(lines) {
+        let mut buf = Vec::with_capacity(MAX_CHUNK_BYTES + 1024);
+        for line in &lines[range] {
+            buf.extend_from_slice(line.text.as_bytes());
+            buf.push(b'\n');
+        }
+        file.write_all(&buf)?;
+        file.sync_data()?;
+    }
+    let elapsed = started.elapsed();
+    drop(file);
+    std::fs::remove_file(&path)?;
+    Ok(elapsed)
+}
