@@ -12,7 +12,7 @@ use crate::error::ClientError;
 use crate::keymap::{self, Keymap};
 use crate::output::table;
 use crate::sanitize;
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 
 /// One binding in `--json` output.
 #[derive(Debug, Serialize)]

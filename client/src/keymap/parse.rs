@@ -9,7 +9,7 @@ use toml::de::DeValue;
 use super::error::{KeymapError, KeymapErrorKind};
 use super::key::KeyBinding;
 use super::source::{self, Source};
-use crate::tui::action::{Action, Context};
+use super::action::{Action, Context};
 
 /// The action name that removes a binding inherited from the base keymap.
 pub const UNBIND: &str = "none";

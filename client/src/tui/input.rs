@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use warren_protocol::{Card, Command, Id, Position, Priority};
 
-use super::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use super::app::App;
 use super::filter;
 use super::net::NetRequest;

@@ -1,7 +1,6 @@
 //! The full-screen terminal client: boards and chat, live, keyboard-first.
 
 pub mod account;
-pub mod action;
 pub mod app;
 pub mod audit;
 pub mod board_admin;

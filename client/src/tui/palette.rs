@@ -4,7 +4,7 @@
 
 use warren_protocol::Id;
 
-use super::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use super::app::App;
 use super::fuzzy::Fuzzy;
 use super::state::{Overlay, Tab};

@@ -2,7 +2,7 @@
 //! Multi-line fields (the message box, a card's description) keep the line breaks; one-line
 //! fields (titles, the filter, the palette) get spaces instead.
 
-use super::action::Context;
+use crate::keymap::Context;
 use super::app::App;
 use super::state::{Field, Overlay, Tab};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use warren_protocol::{Card, Command, Id, Message, Position};
 
-use super::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use super::app::App;
 
 /// How long a delete can be undone.

@@ -4,7 +4,7 @@
 use crossterm::event::KeyCode;
 
 use super::fixture::*;
-use crate::tui::action::Action;
+use crate::keymap::Action;
 use crate::tui::palette::Target;
 use crate::tui::state::Tab;
 

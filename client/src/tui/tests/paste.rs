@@ -3,7 +3,7 @@
 use warren_protocol::Command;
 
 use super::fixture::*;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::net::NetRequest;
 use crate::tui::state::{Field, Overlay};
 

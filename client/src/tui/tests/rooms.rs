@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use warren_protocol::{Change, Command, ErrorCode, WireError};
 
 use super::fixture::*;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::app::App;
 use crate::tui::net::{NetEvent, NetRequest};
 use crate::tui::prompt::PromptFor;

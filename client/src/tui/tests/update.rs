@@ -5,7 +5,7 @@ use warren_protocol::{Change, Command, ErrorCode, Position, RequestId, WireError
 
 use super::fixture::*;
 use crate::connection::Ack;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::net::{NetEvent, NetRequest};
 use crate::tui::state::{ConnState, Overlay, Tab};
 

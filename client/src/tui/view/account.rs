@@ -10,7 +10,7 @@ use super::overlay::window;
 use super::{centered, scrolled, select, text};
 use crate::sanitize;
 use crate::tui::account::{ShownSecret, TokensView};
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 
 fn key(app: &App, context: Context, action: Action) -> String {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 use warren_protocol::{Card, Priority};
 
 use super::text;
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 
 /// Narrowest a column gets before columns start scrolling sideways.

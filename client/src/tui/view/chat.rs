@@ -148,8 +148,8 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(&app.chat.compose, inner);
     } else {
         let keys = app.keymap.keys_for(
-            crate::tui::action::Context::Chat,
-            crate::tui::action::Action::Compose,
+            crate::keymap::Context::Chat,
+            crate::keymap::Action::Compose,
         );
         let hint = keys
             .first()
@@ -160,7 +160,7 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
 
 /// The message box's keys, from the active keymap: " enter send · ctrl-j new line · esc leave ".
 fn compose_keys(app: &App) -> Line<'static> {
-    use crate::tui::action::{Action, Context};
+    use crate::keymap::{Action, Context};
     let t = &app.theme;
     let mut spans = vec![Span::raw(" ")];
     let parts = [

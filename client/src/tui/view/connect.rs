@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::text;
 use crate::sanitize;
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::state::ConnState;
 

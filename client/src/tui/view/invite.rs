@@ -10,7 +10,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::overlay::window;
 use super::{centered, text};
 use crate::sanitize;
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::invite::ShownInvite;
 

@@ -9,7 +9,7 @@ use ratatui::widgets::Clear;
 
 use super::overlay::window;
 use super::{centered, scrolled, select, text};
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 
 /// Draws the members window with row `selected` highlighted.
