@@ -13,7 +13,10 @@ use super::model::Model;
 use super::net::{NetEvent, NetRequest};
 use super::notices::{self, NoticeLog};
 use super::outbox::Outbox;
-use super::state::{BoardUi, ChatUi, ConnState, Notice, Overlay, Tab};
+use super::screens::Tab;
+use super::screens::board::BoardUi;
+use super::screens::chat::ChatUi;
+use super::state::{ConnState, Notice, Overlay};
 use crate::connection::new_request_id;
 use crate::keymap::Keymap;
 use crate::theme::Theme;
@@ -176,57 +179,6 @@ impl App {
                 request_id: pending.request_id,
                 command: pending.command,
             });
-        }
-    }
-
-    /// The id of the current room.
-    pub fn current_room(&self) -> Option<Id> {
-        self.view().rooms.get(self.chat.room).map(|r| r.id.clone())
-    }
-
-    /// Asks for the first page of the current room's history if it is not loaded.
-    pub fn ensure_history(&mut self) {
-        let Some(room) = self.current_room() else {
-            return;
-        };
-        if self.conn != ConnState::Connected {
-            return;
-        }
-        let history = self.model.history.entry(room.clone()).or_default();
-        if !history.loaded && !history.loading {
-            history.loading = true;
-            self.outbound.push(NetRequest::Messages {
-                room_id: room,
-                before: None,
-            });
-        }
-    }
-
-    /// Asks for older messages of the current room, if there are any.
-    pub fn load_older(&mut self) {
-        let Some(room) = self.current_room() else {
-            return;
-        };
-        if self.conn != ConnState::Connected {
-            return;
-        }
-        let history = self.model.history.entry(room.clone()).or_default();
-        if history.loaded && history.has_more && !history.loading {
-            history.loading = true;
-            let before = history.messages.first().map(|m| m.seq);
-            self.outbound.push(NetRequest::Messages {
-                room_id: room,
-                before,
-            });
-        }
-    }
-
-    /// Marks the current room read when the user is looking at it.
-    pub fn mark_read(&mut self) {
-        if self.tab == Tab::Chat
-            && let Some(room) = self.current_room()
-        {
-            self.chat.unread.remove(&room);
         }
     }
 
@@ -444,22 +396,6 @@ impl App {
         if self.chat.room >= rooms {
             self.chat.room = rooms.saturating_sub(1);
         }
-    }
-
-    /// People typing in a room right now (other than me).
-    pub fn typing_in(&self, room: &Id) -> Vec<String> {
-        let now = Instant::now();
-        let me = self.me.as_ref().map(|m| &m.user_id);
-        self.chat
-            .typing
-            .get(room)
-            .map(|list| {
-                list.iter()
-                    .filter(|(u, until)| *until > now && Some(u) != me)
-                    .map(|(u, _)| self.model.member_name(u))
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }
 

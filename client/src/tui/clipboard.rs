@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use warren_protocol::Message;
 
 use super::app::App;
-use super::state::Tab;
+use super::screens::Tab;
 
 /// The escape sequence that asks the terminal to put `text` on the clipboard.
 pub fn osc52(text: &str) -> String {

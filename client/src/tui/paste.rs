@@ -2,9 +2,11 @@
 //! Multi-line fields (the message box, a card's description) keep the line breaks; one-line
 //! fields (titles, the filter, the palette) get spaces instead.
 
-use crate::keymap::Context;
 use super::app::App;
-use super::state::{Field, Overlay, Tab};
+use super::screens::Tab;
+use super::screens::board::editor::Field;
+use super::state::Overlay;
+use crate::keymap::Context;
 
 /// Terminals send line breaks in a paste as CR (or CR LF); tabs would be dropped by the
 /// sanitiser. Returns the text with `\n` line breaks and no control characters.

@@ -13,7 +13,10 @@ use super::app::App;
 use super::model::Model;
 use super::net::NetRequest;
 use super::outbox::Outbox;
-use super::state::{BoardUi, ChatUi, ConnState, Tab};
+use super::screens::Tab;
+use super::screens::board::BoardUi;
+use super::screens::chat::ChatUi;
+use super::state::ConnState;
 
 impl App {
     /// The user's workspaces other than the current one, in the order the server lists them.

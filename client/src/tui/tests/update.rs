@@ -7,7 +7,8 @@ use super::fixture::*;
 use crate::connection::Ack;
 use crate::keymap::Context;
 use crate::tui::net::{NetEvent, NetRequest};
-use crate::tui::state::{ConnState, Overlay, Tab};
+use crate::tui::screens::Tab;
+use crate::tui::state::{ConnState, Overlay};
 
 fn sent_commands(app: &mut crate::tui::app::App) -> Vec<(RequestId, Command)> {
     app.outbound

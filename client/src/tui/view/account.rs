@@ -8,9 +8,9 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::overlay::window;
 use super::{centered, scrolled, select, text};
+use crate::keymap::{Action, Context};
 use crate::sanitize;
 use crate::tui::account::{ShownSecret, TokensView};
-use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 
 fn key(app: &App, context: Context, action: Action) -> String {

@@ -9,8 +9,8 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::overlay::window;
 use super::{centered, text};
-use crate::sanitize;
 use crate::keymap::{Action, Context};
+use crate::sanitize;
 use crate::tui::app::App;
 use crate::tui::invite::ShownInvite;
 

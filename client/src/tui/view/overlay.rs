@@ -11,7 +11,8 @@ use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::markdown;
 use crate::tui::palette::Target;
-use crate::tui::state::{CardEditor, Field, Overlay};
+use crate::tui::screens::board::editor::{CardEditor, Field};
+use crate::tui::state::Overlay;
 
 /// Draws the open overlay, if any.
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
@@ -37,7 +38,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     }
 }
 
-pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
+pub(crate) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
     Block::bordered()
         .border_style(app.theme.style("ui.border.focused"))
         .style(app.theme.style("ui.overlay"))
@@ -246,7 +247,7 @@ fn palette(
 }
 
 /// `label` cut or padded to `cols` columns, with the matched characters in the match style.
-pub(super) fn highlighted(
+pub(crate) fn highlighted(
     app: &App,
     label: &str,
     matched: &[usize],
@@ -476,7 +477,7 @@ fn detail(
         lines.extend(markdown::render(
             &card.description,
             inner.width,
-            &super::chat::markdown_styles(app),
+            &super::markdown_styles(app),
         ));
     }
     scrolled::render(app, frame, rect, block, lines, scroll);

@@ -1,0 +1,115 @@
+//! The screens of the full-screen client, one folder each: the screen's state and what it asks of
+//! the workspace (`mod.rs`), what its keys do (`keys.rs`) and how it is drawn (`draw.rs`).
+//!
+//! Two kinds are registered here. A *tab* (the board, chat) is a [`Screen`]: one line in
+//! [`tabs!`] gives it a [`Tab`], a place in the tab bar, its key context and its drawing. A
+//! *window* (members, tokens, invite, audit) is drawn over a tab as an [`Overlay`] variant; its
+//! keys are one line in [`WINDOWS`]. Shared pieces (prompts, the palette, the status bar,
+//! scrolled lists) stay in `tui/` and `tui/view/`.
+//!
+//! [`Overlay`]: super::state::Overlay
+
+pub mod board;
+pub mod chat;
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::app::App;
+use crate::keymap::{Action, Context};
+
+/// A top-level screen: a tab of the client.
+pub trait Screen: Sync {
+    /// The tab's title in the tab bar ("Board").
+    fn title(&self) -> &'static str;
+
+    /// The tab's label in the tab bar: the title, with a count where the screen has one.
+    fn label(&self, _app: &App) -> String {
+        self.title().to_owned()
+    }
+
+    /// The context its keys are read in while no window is open over it.
+    fn context(&self, app: &App) -> Context;
+
+    /// Performs `action`, read in `context`, if it is this screen's; says whether it was.
+    /// Actions a screen owns work from anywhere (the palette runs them over any tab).
+    fn perform(&self, app: &mut App, action: Action, context: Context) -> bool;
+
+    /// Types `key`, read in the text-entry `context`, into the screen's field if the context is
+    /// one of the screen's; says whether it was. Keys no binding took come here.
+    fn type_key(&self, _app: &mut App, _context: Context, _key: KeyEvent) -> bool {
+        false
+    }
+
+    /// Runs when the screen comes to the front.
+    fn shown(&self, _app: &mut App) {}
+
+    /// Draws the screen in `area` (the space between the tab bar and the status bar).
+    fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect);
+}
+
+/// What a window's keys do: performs `action`, read in `context`, if it is the window's, and
+/// says whether it was.
+pub type Keys = fn(&mut App, Action, Context) -> bool;
+
+/// Declares the tabs, in tab-bar order: `Variant => module::SCREEN`.
+macro_rules! tabs {
+    ($($tab:ident => $screen:path,)*) => {
+        /// The top-level screens, in tab-bar order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Tab {
+            $($tab,)*
+        }
+
+        impl Tab {
+            /// Every tab in tab-bar order.
+            pub const ALL: [Tab; [$(stringify!($tab),)*].len()] = [$(Tab::$tab,)*];
+
+            /// The screen this tab shows.
+            pub fn screen(self) -> &'static dyn Screen {
+                match self {
+                    $(Tab::$tab => &$screen,)*
+                }
+            }
+        }
+    };
+}
+
+tabs! {
+    Board => board::SCREEN,
+    Chat => chat::SCREEN,
+}
+
+/// The windows' keys, asked after the tabs' in this order.
+const WINDOWS: &[Keys] = &[];
+
+impl Tab {
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        self.screen().title()
+    }
+
+    /// The tab `delta` places on in tab-bar order, wrapping around.
+    pub fn step(self, delta: isize) -> Tab {
+        let n = Tab::ALL.len() as isize;
+        let at = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
+        Tab::ALL[(at + delta).rem_euclid(n) as usize]
+    }
+}
+
+/// Lets the screen that owns the text-entry `context` type `key` into its field; says whether
+/// one did.
+pub fn type_key(app: &mut App, context: Context, key: KeyEvent) -> bool {
+    Tab::ALL
+        .iter()
+        .any(|tab| tab.screen().type_key(app, context, key))
+}
+
+/// Lets the screen or window that owns `action` perform it; says whether one did.
+pub fn perform(app: &mut App, action: Action, context: Context) -> bool {
+    Tab::ALL
+        .iter()
+        .any(|tab| tab.screen().perform(app, action, context))
+        || WINDOWS.iter().any(|keys| keys(app, action, context))
+}
