@@ -130,21 +130,6 @@ impl App {
             Action::PrevTab => self.show(self.tab.step(-1)),
             Action::Cancel => self.cancel(),
             Action::Confirm => self.confirm(context),
-            Action::Members => self.toggle_members(),
-            Action::MemberRole => self.member_role(),
-            Action::MemberRemove => self.member_remove(),
-            Action::Invite => self.invite(),
-            Action::Audit => self.open_audit(),
-            Action::WorkspaceNew => self.workspace_new(),
-            Action::WorkspaceRename => self.workspace_rename(),
-            Action::WorkspaceDelete => self.workspace_delete(),
-            Action::MemberOwner => self.member_owner(),
-            Action::BotAdd => self.bot_add(),
-            Action::Tokens => self.tokens(),
-            Action::TokenNew => self.token_new(),
-            Action::TokenRevoke => self.token_revoke(),
-            Action::TokenRotate => self.token_rotate(),
-            Action::TokenRevokeOthers => self.token_revoke_others(),
             _ => {
                 if let Some(delta) = vertical_delta(action) {
                     self.vertical(context, delta);
@@ -216,15 +201,15 @@ impl App {
                     }
                 }
             }
-            Context::Members => self.member_role(),
-            Context::Tokens => {}
             Context::Detail | Context::Global => self.close_overlay(),
-            // The screens' own contexts are answered by their screens.
+            // The screens' and windows' own contexts are answered by them.
             Context::Board
             | Context::Chat
             | Context::Filter
             | Context::Compose
-            | Context::Editor => {}
+            | Context::Editor
+            | Context::Members
+            | Context::Tokens => {}
         }
     }
 
@@ -254,13 +239,6 @@ impl App {
                 {
                     let max = self.overlay_max_scroll.get().unwrap_or(usize::MAX / 4);
                     *scroll = step((*scroll).min(max), delta, max + 1);
-                }
-            }
-            Context::Tokens => self.move_token_selection(delta),
-            Context::Members => {
-                let n = self.members_listed().len();
-                if let Some(Overlay::Members { selected }) = self.overlay.as_mut() {
-                    *selected = step(*selected, delta, n);
                 }
             }
             Context::Prompt => {

@@ -1,18 +1,14 @@
 //! The full-screen terminal client: boards and chat, live, keyboard-first.
 
-pub mod account;
 pub mod app;
-pub mod audit;
 pub mod clipboard;
 pub mod demo;
 pub mod fuzzy;
 pub mod highlight;
 pub mod input;
-pub mod invite;
 pub mod launch;
 pub mod local;
 pub mod markdown;
-pub mod members;
 pub mod model;
 pub mod net;
 pub mod notices;

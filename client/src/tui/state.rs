@@ -87,17 +87,17 @@ pub enum Overlay {
         selected: usize,
     },
     /// A new invite's code, shown this once.
-    Invite(super::invite::ShownInvite),
+    Invite(super::screens::invite::ShownInvite),
     /// A new secret (a bot's or a new token), shown this once.
-    Secret(super::account::ShownSecret),
+    Secret(super::screens::account::ShownSecret),
     /// The user's API tokens.
     Tokens {
-        view: super::account::TokensView,
+        view: super::screens::account::TokensView,
         selected: usize,
     },
     /// The workspace's audit log, newest first.
     Audit {
-        view: super::audit::AuditView,
+        view: super::screens::audit::AuditView,
         scroll: usize,
     },
     /// Problems with the user's keymap or theme files, shown at start.

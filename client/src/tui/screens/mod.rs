@@ -9,8 +9,12 @@
 //!
 //! [`Overlay`]: super::state::Overlay
 
+pub mod account;
+pub mod audit;
 pub mod board;
 pub mod chat;
+pub mod invite;
+pub mod members;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -82,7 +86,12 @@ tabs! {
 }
 
 /// The windows' keys, asked after the tabs' in this order.
-const WINDOWS: &[Keys] = &[];
+const WINDOWS: &[Keys] = &[
+    members::keys::perform,
+    account::keys::perform,
+    invite::keys::perform,
+    audit::keys::perform,
+];
 
 impl Tab {
     /// The tab's title.

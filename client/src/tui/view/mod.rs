@@ -3,11 +3,7 @@
 //! This module draws the frame (tab bar, the screen in front, notices, status bar, windows) and
 //! holds the shared pieces; each screen draws itself (`screens/*/draw.rs`).
 
-mod account;
-mod audit;
 pub(crate) mod connect;
-mod invite;
-mod members;
 pub(crate) mod overlay;
 mod prompt;
 pub(crate) mod scrolled;

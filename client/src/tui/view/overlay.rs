@@ -26,14 +26,20 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
-        Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
-        Some(Overlay::Invite(shown)) => super::invite::render(app, frame, area, shown),
-        Some(Overlay::Secret(shown)) => super::account::secret(app, frame, area, shown),
+        Some(Overlay::Members { selected }) => {
+            crate::tui::screens::members::draw::render(app, frame, area, *selected)
+        }
+        Some(Overlay::Invite(shown)) => {
+            crate::tui::screens::invite::draw::render(app, frame, area, shown)
+        }
+        Some(Overlay::Secret(shown)) => {
+            crate::tui::screens::account::draw::secret(app, frame, area, shown)
+        }
         Some(Overlay::Tokens { view, selected }) => {
-            super::account::tokens(app, frame, area, view, *selected)
+            crate::tui::screens::account::draw::tokens(app, frame, area, view, *selected)
         }
         Some(Overlay::Audit { view, scroll }) => {
-            super::audit::render(app, frame, area, view, *scroll)
+            crate::tui::screens::audit::draw::render(app, frame, area, view, *scroll)
         }
     }
 }
