@@ -1,20 +1,14 @@
 //! The screens of the full-screen client, one folder each: the screen's state and what it asks of
 //! the workspace (`mod.rs`), what its keys do (`keys.rs`) and how it is drawn (`draw.rs`).
 //!
-//! Two kinds are registered here. A *tab* (the board, chat) is a [`Screen`]: one line in
-//! [`tabs!`] gives it a [`Tab`], a place in the tab bar, its key context and its drawing. A
-//! *window* (members, tokens, invite, audit) is drawn over a tab as an [`Overlay`] variant; its
-//! keys are one line in [`WINDOWS`]. Shared pieces (prompts, the palette, the status bar,
-//! scrolled lists) stay in `tui/` and `tui/view/`.
+//! Two kinds are registered here, one line each. A *tab* (the board, chat) is a [`Screen`]: its
+//! line in `tabs!` declares its folder and gives it a [`Tab`], a place in the tab bar, its key
+//! context and its drawing. A *window* (members, account and tokens, invite, audit) is drawn
+//! over a tab as an [`Overlay`] variant; its line in `windows!` declares its folder and asks its
+//! `keys::perform` for the actions no tab took. Shared pieces (prompts, the palette,
+//! confirmations, help, the status bar, scrolled lists) stay in `tui/` and `tui/view/`.
 //!
 //! [`Overlay`]: super::state::Overlay
-
-pub mod account;
-pub mod audit;
-pub mod board;
-pub mod chat;
-pub mod invite;
-pub mod members;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -57,9 +51,12 @@ pub trait Screen: Sync {
 /// says whether it was.
 pub type Keys = fn(&mut App, Action, Context) -> bool;
 
-/// Declares the tabs, in tab-bar order: `Variant => module::SCREEN`.
+/// Declares the tabs, in tab-bar order: `Variant => module,` declares the screen's module (its
+/// folder) and a [`Tab`] variant showing the module's `SCREEN`.
 macro_rules! tabs {
-    ($($tab:ident => $screen:path,)*) => {
+    ($($tab:ident => $module:ident,)*) => {
+        $(pub mod $module;)*
+
         /// The top-level screens, in tab-bar order.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Tab {
@@ -73,7 +70,7 @@ macro_rules! tabs {
             /// The screen this tab shows.
             pub fn screen(self) -> &'static dyn Screen {
                 match self {
-                    $(Tab::$tab => &$screen,)*
+                    $(Tab::$tab => &$module::SCREEN,)*
                 }
             }
         }
@@ -81,17 +78,27 @@ macro_rules! tabs {
 }
 
 tabs! {
-    Board => board::SCREEN,
-    Chat => chat::SCREEN,
+    Board => board,
+    Chat => chat,
 }
 
-/// The windows' keys, asked after the tabs' in this order.
-const WINDOWS: &[Keys] = &[
-    members::keys::perform,
-    account::keys::perform,
-    invite::keys::perform,
-    audit::keys::perform,
-];
+/// Declares the windows whose keys are their own: `module,` declares the window's module (its
+/// folder), whose `keys::perform` is asked, in this order, after the tabs'.
+macro_rules! windows {
+    ($($module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// The windows' keys, asked after the tabs' in this order.
+        const WINDOWS: &[Keys] = &[$($module::keys::perform,)*];
+    };
+}
+
+windows! {
+    members,
+    account,
+    invite,
+    audit,
+}
 
 impl Tab {
     /// The tab's title.

@@ -1,7 +1,8 @@
 //! The board screen: boards of columns of cards. This module holds what the screen remembers
 //! (the board, column and card in focus, the filter, the density) and what it reads from the
 //! workspace (the focused column, the cards that pass the filter, the selected card); what its
-//! keys do is in [`keys`], how it is drawn in [`draw`].
+//! keys do is in [`keys`], how it is drawn in [`draw`] (its windows, the card editor and a
+//! card's details, in [`windows`]).
 
 pub mod admin;
 pub mod draw;
@@ -9,6 +10,7 @@ pub mod editor;
 pub mod filter;
 mod keys;
 pub mod reveal;
+pub mod windows;
 
 use std::cell::Cell;
 use std::collections::HashMap;
