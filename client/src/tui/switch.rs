@@ -14,8 +14,6 @@ use super::model::Model;
 use super::net::NetRequest;
 use super::outbox::Outbox;
 use super::screens::Tab;
-use super::screens::board::BoardUi;
-use super::screens::chat::ChatUi;
 use super::state::ConnState;
 
 impl App {
@@ -59,8 +57,9 @@ impl App {
         self.outbox_key = None;
         self.reproject();
         self.synced = false;
-        self.board = BoardUi::default();
-        self.chat = ChatUi::default();
+        for tab in Tab::ALL {
+            tab.screen().forget(self);
+        }
         self.overlay = None;
         self.under.clear();
         self.undo = None;

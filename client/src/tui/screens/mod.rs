@@ -40,6 +40,15 @@ pub trait Screen: Sync {
         false
     }
 
+    /// What the copy action copies on this screen when no window says otherwise: a name for the
+    /// notice ("card #12") and the text.
+    fn copy(&self, _app: &App) -> Option<(String, String)> {
+        None
+    }
+
+    /// Forgets what the screen remembers of the workspace (switching to another one).
+    fn forget(&self, app: &mut App);
+
     /// Runs when the screen comes to the front.
     fn shown(&self, _app: &mut App) {}
 

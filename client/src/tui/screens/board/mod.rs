@@ -52,8 +52,26 @@ impl Screen for Board {
         keys::type_key(app, context, key)
     }
 
+    fn copy(&self, app: &App) -> Option<(String, String)> {
+        app.selected_card()
+            .map(|c| (format!("card #{}", c.number), card_text(&c)))
+    }
+
+    fn forget(&self, app: &mut App) {
+        app.board = BoardUi::default();
+    }
+
     fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
         draw::render(app, frame, area);
+    }
+}
+
+/// A card as plain text (what copying it copies): number and title, then the description.
+pub fn card_text(card: &Card) -> String {
+    if card.description.trim().is_empty() {
+        format!("#{} {}", card.number, card.title)
+    } else {
+        format!("#{} {}\n\n{}", card.number, card.title, card.description)
     }
 }
 

@@ -16,7 +16,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui_textarea::{TextArea, WrapMode};
 use tokio::time::Instant;
-use warren_protocol::Id;
+use warren_protocol::{Id, Message};
 
 use super::{Screen, Tab};
 use crate::keymap::{Action, Context};
@@ -58,6 +58,15 @@ impl Screen for Chat {
 
     fn type_key(&self, app: &mut App, context: Context, key: KeyEvent) -> bool {
         keys::type_key(app, context, key)
+    }
+
+    fn copy(&self, app: &App) -> Option<(String, String)> {
+        app.selected_or_last_message()
+            .map(|m| ("the message".to_owned(), m.body))
+    }
+
+    fn forget(&self, app: &mut App) {
+        app.chat = ChatUi::default();
     }
 
     fn shown(&self, app: &mut App) {
@@ -195,5 +204,15 @@ impl App {
             .get(&room)
             .map(|h| h.messages.clone())
             .unwrap_or_default()
+    }
+
+    /// The selected message of the current room, or its newest one.
+    pub fn selected_or_last_message(&self) -> Option<Message> {
+        let room = self.current_room()?;
+        let messages = &self.view().history.get(&room)?.messages;
+        match &self.chat.selected {
+            Some(id) => messages.iter().find(|m| &m.id == id).cloned(),
+            None => messages.last().cloned(),
+        }
     }
 }
