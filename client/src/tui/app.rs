@@ -347,54 +347,27 @@ impl App {
         if !self.model.apply_event(event) {
             return;
         }
-        if let Change::RoomCreated { room } = &event.change
-            && self.chat.go_to_room.as_ref() == Some(&room.id)
-        {
-            self.chat.go_to_room = None;
-            self.go_to_room(&room.id);
-        }
-        let me = self.me.as_ref().map(|m| m.user_id.clone());
         if let Change::WorkspaceDeleted { workspace } = &event.change {
             self.workspace_deleted(workspace, &event.actor);
         }
         if let Change::MemberRemoved { user_id } = &event.change
-            && me.as_ref() == Some(user_id)
+            && self.me.as_ref().map(|m| &m.user_id) == Some(user_id)
         {
             self.notify(
                 "You were removed from this workspace; an admin or owner can add you again",
                 true,
             );
         }
-        if let Change::MessagePosted { message } = &event.change {
-            if let Some(list) = self.chat.typing.get_mut(&message.room_id) {
-                list.retain(|(u, _)| u != &message.author);
-            }
-            let looking =
-                self.tab == Tab::Chat && self.current_room().as_ref() == Some(&message.room_id);
-            if !looking && me.as_ref() != Some(&message.author) {
-                *self.chat.unread.entry(message.room_id.clone()).or_default() += 1;
-            }
+        for tab in Tab::ALL {
+            tab.screen().on_event(self, event);
         }
         self.clamp_selection();
     }
 
-    /// Keeps the board, column and room indexes inside what exists.
+    /// Keeps every screen's indexes (board, column, room) inside what exists.
     pub fn clamp_selection(&mut self) {
-        let boards = self.model.boards.len();
-        if self.board.board >= boards {
-            self.board.board = boards.saturating_sub(1);
-        }
-        let columns = self
-            .model
-            .boards
-            .get(self.board.board)
-            .map_or(0, |b| b.columns.len());
-        if self.board.column >= columns {
-            self.board.column = columns.saturating_sub(1);
-        }
-        let rooms = self.model.rooms.len();
-        if self.chat.room >= rooms {
-            self.chat.room = rooms.saturating_sub(1);
+        for tab in Tab::ALL {
+            tab.screen().clamp(self);
         }
     }
 }

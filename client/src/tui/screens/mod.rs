@@ -13,6 +13,7 @@
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use warren_protocol::Event;
 
 use super::app::App;
 use crate::keymap::{Action, Context};
@@ -45,6 +46,12 @@ pub trait Screen: Sync {
     fn copy(&self, _app: &App) -> Option<(String, String)> {
         None
     }
+
+    /// Reacts to an event the replica has just applied (chat counts unread messages).
+    fn on_event(&self, _app: &mut App, _event: &Event) {}
+
+    /// Keeps the screen's indexes inside what the workspace has, after it changed.
+    fn clamp(&self, _app: &mut App) {}
 
     /// Forgets what the screen remembers of the workspace (switching to another one).
     fn forget(&self, app: &mut App);

@@ -57,6 +57,21 @@ impl Screen for Board {
             .map(|c| (format!("card #{}", c.number), card_text(&c)))
     }
 
+    fn clamp(&self, app: &mut App) {
+        let boards = app.model.boards.len();
+        if app.board.board >= boards {
+            app.board.board = boards.saturating_sub(1);
+        }
+        let columns = app
+            .model
+            .boards
+            .get(app.board.board)
+            .map_or(0, |b| b.columns.len());
+        if app.board.column >= columns {
+            app.board.column = columns.saturating_sub(1);
+        }
+    }
+
     fn forget(&self, app: &mut App) {
         app.board = BoardUi::default();
     }

@@ -16,7 +16,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui_textarea::{TextArea, WrapMode};
 use tokio::time::Instant;
-use warren_protocol::{Id, Message};
+use warren_protocol::{Change, Event, Id, Message};
 
 use super::{Screen, Tab};
 use crate::keymap::{Action, Context};
@@ -63,6 +63,35 @@ impl Screen for Chat {
     fn copy(&self, app: &App) -> Option<(String, String)> {
         app.selected_or_last_message()
             .map(|m| ("the message".to_owned(), m.body))
+    }
+
+    fn on_event(&self, app: &mut App, event: &Event) {
+        match &event.change {
+            // A room this client created: go there once it exists.
+            Change::RoomCreated { room } if app.chat.go_to_room.as_ref() == Some(&room.id) => {
+                app.chat.go_to_room = None;
+                app.go_to_room(&room.id);
+            }
+            Change::MessagePosted { message } => {
+                if let Some(list) = app.chat.typing.get_mut(&message.room_id) {
+                    list.retain(|(u, _)| u != &message.author);
+                }
+                let looking =
+                    app.tab == Tab::Chat && app.current_room().as_ref() == Some(&message.room_id);
+                let mine = app.me.as_ref().map(|m| &m.user_id) == Some(&message.author);
+                if !looking && !mine {
+                    *app.chat.unread.entry(message.room_id.clone()).or_default() += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn clamp(&self, app: &mut App) {
+        let rooms = app.model.rooms.len();
+        if app.chat.room >= rooms {
+            app.chat.room = rooms.saturating_sub(1);
+        }
     }
 
     fn forget(&self, app: &mut App) {
