@@ -1,6 +1,7 @@
 //! The application state of the full-screen client and how it changes when the server speaks.
-//! Key handling lives in [`super::input`]; drawing in [`super::view`]. Nothing here touches the
-//! terminal or the socket: network work is queued in [`App::outbound`] for the event loop.
+//! Key handling lives in [`super::input`]; drawing in [`super::view`]; each screen's own state,
+//! keys and drawing in its folder under [`super::screens`]. Nothing here touches the terminal or
+//! the socket: network work is queued in [`App::outbound`] for the event loop.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

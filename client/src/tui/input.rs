@@ -202,14 +202,8 @@ impl App {
                 }
             }
             Context::Detail | Context::Global => self.close_overlay(),
-            // The screens' and windows' own contexts are answered by them.
-            Context::Board
-            | Context::Chat
-            | Context::Filter
-            | Context::Compose
-            | Context::Editor
-            | Context::Members
-            | Context::Tokens => {}
+            // The screens' and windows' own contexts are answered by them (`screens::perform`).
+            _ => {}
         }
     }
 

@@ -67,24 +67,6 @@ pub(crate) fn keys(app: &App, context: Context, action: Action) -> String {
         .join(" ")
 }
 
-/// What a context is called in the help window.
-fn context_title(context: Context) -> &'static str {
-    match context {
-        Context::Global => "Everywhere",
-        Context::Board => "Board",
-        Context::Chat => "Chat",
-        Context::Compose => "Writing a message",
-        Context::Filter => "Typing the board filter",
-        Context::Palette => "Command palette",
-        Context::Editor => "Card editor",
-        Context::Confirm => "Yes/no questions",
-        Context::Detail => "Card details and other windows",
-        Context::Prompt => "Naming a room, board or column",
-        Context::Members => "The members window",
-        Context::Tokens => "The tokens window",
-    }
-}
-
 /// Every form a board filter term can take.
 const FILTER_FORMS: &[(&str, &str)] = &[
     ("word", "the title or description contains it"),
@@ -137,7 +119,7 @@ fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
             lines.push(Line::raw(""));
         }
         lines.push(Line::from(Span::styled(
-            context_title(context),
+            context.title(),
             t.style("ui.accent"),
         )));
         for (action, keys) in by_action {
