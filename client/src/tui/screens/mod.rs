@@ -41,6 +41,12 @@ pub trait Screen: Sync {
         false
     }
 
+    /// Pastes `text` (normalised, see [`crate::tui::paste`]) into the screen's field if the
+    /// `context` is one of the screen's; says whether it was.
+    fn paste(&self, _app: &mut App, _context: Context, _text: &str) -> bool {
+        false
+    }
+
     /// What the copy action copies on this screen when no window says otherwise: a name for the
     /// notice ("card #12") and the text.
     fn copy(&self, _app: &App) -> Option<(String, String)> {
@@ -117,11 +123,6 @@ windows! {
 }
 
 impl Tab {
-    /// The tab's title.
-    pub fn title(self) -> &'static str {
-        self.screen().title()
-    }
-
     /// The tab `delta` places on in tab-bar order, wrapping around.
     pub fn step(self, delta: isize) -> Tab {
         let n = Tab::ALL.len() as isize;
@@ -136,6 +137,13 @@ pub fn type_key(app: &mut App, context: Context, key: KeyEvent) -> bool {
     Tab::ALL
         .iter()
         .any(|tab| tab.screen().type_key(app, context, key))
+}
+
+/// Lets the screen that owns `context` take pasted `text`; says whether one did.
+pub fn paste(app: &mut App, context: Context, text: &str) -> bool {
+    Tab::ALL
+        .iter()
+        .any(|tab| tab.screen().paste(app, context, text))
 }
 
 /// Lets the screen or window that owns `action` perform it; says whether one did.

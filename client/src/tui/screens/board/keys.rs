@@ -1,5 +1,6 @@
 //! What the board screen's keys do: moving the focus between columns and cards, moving cards,
-//! opening, editing and deleting them, the filter, and switching boards. Board and column
+//! opening, editing and deleting them, the filter, and switching boards; and where typed and
+//! pasted text goes (the filter, the card editor). Board and column
 //! management is in [`super::admin`], the card editor in [`super::editor`].
 
 use crossterm::event::KeyEvent;
@@ -9,6 +10,7 @@ use super::editor::Field;
 use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::input::{is_enter, step, vertical_delta};
+use crate::tui::paste::one_line;
 use crate::tui::screens::Tab;
 use crate::tui::state::{Confirmable, Overlay, single_line};
 
@@ -147,6 +149,30 @@ pub(super) fn type_key(app: &mut App, context: Context, key: KeyEvent) -> bool {
                     return true;
                 }
                 editor.focused_mut().input(key);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Pastes `text` into the filter or the card editor (line breaks only in the description); says
+/// whether the context was one of them.
+pub(super) fn paste(app: &mut App, context: Context, text: &str) -> bool {
+    match context {
+        Context::Filter => {
+            if let Some(input) = app.board.filter_input.as_mut() {
+                input.insert_str(one_line(text));
+                app.board.filter = input.lines().join(" ");
+            }
+        }
+        Context::Editor => {
+            if let Some(Overlay::Editor(editor)) = app.overlay.as_mut() {
+                if editor.focused() == Field::Description {
+                    editor.description.insert_str(text);
+                } else {
+                    editor.focused_mut().insert_str(one_line(text));
+                }
             }
         }
         _ => return false,

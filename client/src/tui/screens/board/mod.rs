@@ -52,6 +52,10 @@ impl Screen for Board {
         keys::type_key(app, context, key)
     }
 
+    fn paste(&self, app: &mut App, context: Context, text: &str) -> bool {
+        keys::paste(app, context, text)
+    }
+
     fn copy(&self, app: &App) -> Option<(String, String)> {
         app.selected_card()
             .map(|c| (format!("card #{}", c.number), card_text(&c)))

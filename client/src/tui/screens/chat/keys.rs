@@ -1,6 +1,7 @@
-//! What the chat screen's keys do: moving between rooms and messages, writing, sending and
-//! leaving the message box, and telling the room that you are typing. Creating and jumping to
-//! rooms is in [`super::rooms`], editing and deleting your own messages in [`super::own_message`].
+//! What the chat screen's keys do: moving between rooms and messages, writing (typed or pasted),
+//! sending and leaving the message box, and telling the room that you are typing. Creating and
+//! jumping to rooms is in [`super::rooms`], editing and deleting your own messages in
+//! [`super::own_message`].
 
 use crossterm::event::KeyEvent;
 use warren_protocol::Command;
@@ -70,7 +71,26 @@ pub(super) fn type_key(app: &mut App, context: Context, key: KeyEvent) -> bool {
     true
 }
 
+/// Pastes `text` into the message box, opening it from the chat screen; says whether the
+/// context was chat's.
+pub(super) fn paste(app: &mut App, context: Context, text: &str) -> bool {
+    match context {
+        Context::Compose => app.paste_into_compose(text),
+        Context::Chat if app.overlay.is_none() && app.tab == Tab::Chat => {
+            app.chat.composing = true;
+            app.paste_into_compose(text);
+        }
+        _ => return false,
+    }
+    true
+}
+
 impl App {
+    fn paste_into_compose(&mut self, text: &str) {
+        self.chat.compose.insert_str(text);
+        self.maybe_send_typing();
+    }
+
     fn move_message_selection(&mut self, delta: isize) {
         let messages = self.room_messages();
         if messages.is_empty() {

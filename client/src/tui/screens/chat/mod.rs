@@ -60,6 +60,10 @@ impl Screen for Chat {
         keys::type_key(app, context, key)
     }
 
+    fn paste(&self, app: &mut App, context: Context, text: &str) -> bool {
+        keys::paste(app, context, text)
+    }
+
     fn copy(&self, app: &App) -> Option<(String, String)> {
         app.selected_or_last_message()
             .map(|m| ("the message".to_owned(), m.body))
