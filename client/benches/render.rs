@@ -33,7 +33,7 @@ use ratatui::widgets::{List, ListItem};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use unicode_width::UnicodeWidthStr;
 use warren::tui::app::App;
-use warren::tui::state::Tab;
+use warren::tui::screens::Tab;
 use warren::tui::view;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;

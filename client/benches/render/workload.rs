@@ -6,7 +6,7 @@ use warren::keymap::Keymap;
 use warren::theme::Theme;
 use warren::tui::app::App;
 use warren::tui::net::NetEvent;
-use warren::tui::state::Tab;
+use warren::tui::screens::Tab;
 use warren_protocol::message::ServerLimits;
 use warren_protocol::{
     Board, Card, Change, Column, Event, Id, Member, Message, Priority, Role, Room, ServerMessage,

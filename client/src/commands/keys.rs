@@ -10,9 +10,9 @@ use crate::cli::KeysArgs;
 use crate::config::{self, ConfigFile};
 use crate::error::ClientError;
 use crate::keymap::{self, Keymap};
+use crate::keymap::{Action, Context};
 use crate::output::table;
 use crate::sanitize;
-use crate::tui::action::{Action, Context};
 
 /// One binding in `--json` output.
 #[derive(Debug, Serialize)]

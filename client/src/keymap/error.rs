@@ -77,7 +77,7 @@ pub enum KeymapErrorKind {
 }
 
 fn context_list() -> String {
-    let names: Vec<_> = crate::tui::action::Context::ALL
+    let names: Vec<_> = super::Context::ALL
         .iter()
         .map(|c| format!("[{}]", c.name()))
         .collect();

@@ -7,6 +7,7 @@
 //! with errors in the user's file the bundled keymap is used and the errors are returned for the
 //! UI to show. See `docs/keymaps.md`.
 
+pub mod action;
 mod error;
 mod key;
 mod parse;
@@ -16,11 +17,11 @@ use std::path::Path;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
+pub use action::{Action, Context};
 pub use error::{KeymapError, KeymapErrorKind};
 pub use key::{KeyBinding, KeyParseError};
 pub use parse::UNBIND;
 
-use crate::tui::action::{Action, Context};
 use parse::Layer;
 use source::Source;
 

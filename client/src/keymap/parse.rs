@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use toml::de::DeValue;
 
+use super::action::{Action, Context};
 use super::error::{KeymapError, KeymapErrorKind};
 use super::key::KeyBinding;
 use super::source::{self, Source};
-use crate::tui::action::{Action, Context};
 
 /// The action name that removes a binding inherited from the base keymap.
 pub const UNBIND: &str = "none";

@@ -1,6 +1,7 @@
 //! The application state of the full-screen client and how it changes when the server speaks.
-//! Key handling lives in [`super::input`]; drawing in [`super::view`]. Nothing here touches the
-//! terminal or the socket: network work is queued in [`App::outbound`] for the event loop.
+//! Key handling lives in [`super::input`]; drawing in [`super::view`]; each screen's own state,
+//! keys and drawing in its folder under [`super::screens`]. Nothing here touches the terminal or
+//! the socket: network work is queued in [`App::outbound`] for the event loop.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -13,7 +14,10 @@ use super::model::Model;
 use super::net::{NetEvent, NetRequest};
 use super::notices::{self, NoticeLog};
 use super::outbox::Outbox;
-use super::state::{BoardUi, ChatUi, ConnState, Notice, Overlay, Tab};
+use super::screens::Tab;
+use super::screens::board::BoardUi;
+use super::screens::chat::ChatUi;
+use super::state::{ConnState, Notice, Overlay};
 use crate::connection::new_request_id;
 use crate::keymap::Keymap;
 use crate::theme::Theme;
@@ -176,57 +180,6 @@ impl App {
                 request_id: pending.request_id,
                 command: pending.command,
             });
-        }
-    }
-
-    /// The id of the current room.
-    pub fn current_room(&self) -> Option<Id> {
-        self.view().rooms.get(self.chat.room).map(|r| r.id.clone())
-    }
-
-    /// Asks for the first page of the current room's history if it is not loaded.
-    pub fn ensure_history(&mut self) {
-        let Some(room) = self.current_room() else {
-            return;
-        };
-        if self.conn != ConnState::Connected {
-            return;
-        }
-        let history = self.model.history.entry(room.clone()).or_default();
-        if !history.loaded && !history.loading {
-            history.loading = true;
-            self.outbound.push(NetRequest::Messages {
-                room_id: room,
-                before: None,
-            });
-        }
-    }
-
-    /// Asks for older messages of the current room, if there are any.
-    pub fn load_older(&mut self) {
-        let Some(room) = self.current_room() else {
-            return;
-        };
-        if self.conn != ConnState::Connected {
-            return;
-        }
-        let history = self.model.history.entry(room.clone()).or_default();
-        if history.loaded && history.has_more && !history.loading {
-            history.loading = true;
-            let before = history.messages.first().map(|m| m.seq);
-            self.outbound.push(NetRequest::Messages {
-                room_id: room,
-                before,
-            });
-        }
-    }
-
-    /// Marks the current room read when the user is looking at it.
-    pub fn mark_read(&mut self) {
-        if self.tab == Tab::Chat
-            && let Some(room) = self.current_room()
-        {
-            self.chat.unread.remove(&room);
         }
     }
 
@@ -404,71 +357,28 @@ impl App {
         if !self.model.apply_event(event) {
             return;
         }
-        if let Change::RoomCreated { room } = &event.change
-            && self.chat.go_to_room.as_ref() == Some(&room.id)
-        {
-            self.chat.go_to_room = None;
-            self.go_to_room(&room.id);
-        }
-        let me = self.me.as_ref().map(|m| m.user_id.clone());
         if let Change::WorkspaceDeleted { workspace } = &event.change {
             self.workspace_deleted(workspace, &event.actor);
         }
         if let Change::MemberRemoved { user_id } = &event.change
-            && me.as_ref() == Some(user_id)
+            && self.me.as_ref().map(|m| &m.user_id) == Some(user_id)
         {
             self.notify(
                 "You were removed from this workspace; an admin or owner can add you again",
                 true,
             );
         }
-        if let Change::MessagePosted { message } = &event.change {
-            if let Some(list) = self.chat.typing.get_mut(&message.room_id) {
-                list.retain(|(u, _)| u != &message.author);
-            }
-            let looking =
-                self.tab == Tab::Chat && self.current_room().as_ref() == Some(&message.room_id);
-            if !looking && me.as_ref() != Some(&message.author) {
-                *self.chat.unread.entry(message.room_id.clone()).or_default() += 1;
-            }
+        for tab in Tab::ALL {
+            tab.screen().on_event(self, event);
         }
         self.clamp_selection();
     }
 
-    /// Keeps the board, column and room indexes inside what exists.
+    /// Keeps every screen's indexes (board, column, room) inside what exists.
     pub fn clamp_selection(&mut self) {
-        let boards = self.model.boards.len();
-        if self.board.board >= boards {
-            self.board.board = boards.saturating_sub(1);
+        for tab in Tab::ALL {
+            tab.screen().clamp(self);
         }
-        let columns = self
-            .model
-            .boards
-            .get(self.board.board)
-            .map_or(0, |b| b.columns.len());
-        if self.board.column >= columns {
-            self.board.column = columns.saturating_sub(1);
-        }
-        let rooms = self.model.rooms.len();
-        if self.chat.room >= rooms {
-            self.chat.room = rooms.saturating_sub(1);
-        }
-    }
-
-    /// People typing in a room right now (other than me).
-    pub fn typing_in(&self, room: &Id) -> Vec<String> {
-        let now = Instant::now();
-        let me = self.me.as_ref().map(|m| &m.user_id);
-        self.chat
-            .typing
-            .get(room)
-            .map(|list| {
-                list.iter()
-                    .filter(|(u, until)| *until > now && Some(u) != me)
-                    .map(|(u, _)| self.model.member_name(u))
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }
 

@@ -6,10 +6,9 @@ use std::io::Write;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use warren_protocol::Message;
 
 use super::app::App;
-use super::state::Tab;
+use super::screens::board;
 
 /// The escape sequence that asks the terminal to put `text` on the clipboard.
 pub fn osc52(text: &str) -> String {
@@ -24,7 +23,9 @@ pub fn write_to_terminal(text: &str) -> std::io::Result<()> {
 }
 
 impl App {
-    /// The copy action: the selected card (board, card view) or message (chat) as text.
+    /// The copy action: the open window's text (the join line, a secret, a card shown in full),
+    /// else what the screen in front offers ([`super::screens::Screen::copy`]): the selected
+    /// card (board) or message (chat) as text.
     pub fn copy_selection(&mut self) {
         let picked = match (&self.overlay, self.tab) {
             (Some(super::state::Overlay::Invite(shown)), _) => {
@@ -36,13 +37,8 @@ impl App {
             (Some(super::state::Overlay::Detail { card, .. }), _) => self
                 .view()
                 .card(card)
-                .map(|c| (format!("card #{}", c.number), card_text(c))),
-            (_, Tab::Board) => self
-                .selected_card()
-                .map(|c| (format!("card #{}", c.number), card_text(&c))),
-            (_, Tab::Chat) => self
-                .selected_or_last_message()
-                .map(|m| ("the message".to_owned(), m.body)),
+                .map(|c| (format!("card #{}", c.number), board::card_text(c))),
+            (_, tab) => tab.screen().copy(self),
         };
         let Some((what, text)) = picked else {
             self.notify("Nothing to copy: select a card or a message first", false);
@@ -60,25 +56,6 @@ impl App {
         }
         self.copy_request = Some(text);
         self.notify(format!("Copied {what} to the clipboard"), false);
-    }
-
-    /// The selected message of the current room, or its newest one.
-    fn selected_or_last_message(&self) -> Option<Message> {
-        let room = self.current_room()?;
-        let messages = &self.view().history.get(&room)?.messages;
-        match &self.chat.selected {
-            Some(id) => messages.iter().find(|m| &m.id == id).cloned(),
-            None => messages.last().cloned(),
-        }
-    }
-}
-
-/// A card as plain text: number and title, then the description.
-fn card_text(card: &warren_protocol::Card) -> String {
-    if card.description.trim().is_empty() {
-        format!("#{} {}", card.number, card.title)
-    } else {
-        format!("#{} {}\n\n{}", card.number, card.title, card.description)
     }
 }
 

@@ -1,35 +1,25 @@
 //! The full-screen terminal client: boards and chat, live, keyboard-first.
 
-pub mod account;
-pub mod action;
 pub mod app;
-pub mod audit;
-pub mod board_admin;
 pub mod clipboard;
 pub mod demo;
-pub mod editing;
-pub mod filter;
 pub mod fuzzy;
 pub mod highlight;
 pub mod input;
-pub mod invite;
 pub mod launch;
 pub mod local;
 pub mod markdown;
-pub mod members;
 pub mod model;
 pub mod net;
 pub mod notices;
 pub mod outbox;
 pub mod outbox_file;
-pub mod own_message;
 pub mod palette;
 pub mod paste;
 pub mod pending;
 pub mod prompt;
-pub mod reveal;
-pub mod rooms;
 pub mod run;
+pub mod screens;
 pub mod state;
 pub mod switch;
 pub mod terminal;

@@ -256,7 +256,7 @@ pub async fn run(
                                 action: None,
                                 since: None,
                                 before: None,
-                                limit: super::audit::AUDIT_PAGE,
+                                limit: super::screens::audit::AUDIT_PAGE,
                             };
                             let answer = match handle.query(&workspace, query).await {
                                 Ok(QueryResult::Audit { entries, has_more }) => Ok((entries, has_more)),

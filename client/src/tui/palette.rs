@@ -4,10 +4,11 @@
 
 use warren_protocol::Id;
 
-use super::action::{Action, Context};
 use super::app::App;
 use super::fuzzy::Fuzzy;
-use super::state::{Overlay, Tab};
+use super::screens::Tab;
+use super::state::Overlay;
+use crate::keymap::{Action, Context};
 
 /// What choosing an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]

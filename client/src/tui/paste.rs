@@ -2,9 +2,10 @@
 //! Multi-line fields (the message box, a card's description) keep the line breaks; one-line
 //! fields (titles, the filter, the palette) get spaces instead.
 
-use super::action::Context;
 use super::app::App;
-use super::state::{Field, Overlay, Tab};
+use super::screens;
+use super::state::Overlay;
+use crate::keymap::Context;
 
 /// Terminals send line breaks in a paste as CR (or CR LF); tabs would be dropped by the
 /// sanitiser. Returns the text with `\n` line breaks and no control characters.
@@ -17,7 +18,7 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// The text for a one-line field: line breaks become spaces, trailing ones go.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.trim_end_matches('\n').replace('\n', " ")
 }
 
@@ -30,17 +31,6 @@ impl App {
             return;
         }
         match self.context() {
-            Context::Compose => self.paste_into_compose(&text),
-            Context::Chat if self.overlay.is_none() && self.tab == Tab::Chat => {
-                self.chat.composing = true;
-                self.paste_into_compose(&text);
-            }
-            Context::Filter => {
-                if let Some(input) = self.board.filter_input.as_mut() {
-                    input.insert_str(one_line(&text));
-                    self.board.filter = input.lines().join(" ");
-                }
-            }
             Context::Palette => {
                 if let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() {
                     input.insert_str(one_line(&text));
@@ -54,22 +44,12 @@ impl App {
                     prompt.selected = 0;
                 }
             }
-            Context::Editor => {
-                if let Some(Overlay::Editor(editor)) = self.overlay.as_mut() {
-                    if editor.focused() == Field::Description {
-                        editor.description.insert_str(&text);
-                    } else {
-                        editor.focused_mut().insert_str(one_line(&text));
-                    }
+            context => {
+                if !screens::paste(self, context, &text) {
+                    self.paste_elsewhere();
                 }
             }
-            _ => self.paste_elsewhere(),
         }
-    }
-
-    fn paste_into_compose(&mut self, text: &str) {
-        self.chat.compose.insert_str(text);
-        self.maybe_send_typing();
     }
 
     fn paste_elsewhere(&mut self) {

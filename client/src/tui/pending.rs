@@ -6,7 +6,8 @@ use warren_protocol::{Command, Id};
 
 use super::app::App;
 use super::outbox_file::{self, OutboxKey};
-use super::state::{Confirmable, Overlay, Tab};
+use super::screens::Tab;
+use super::state::{Confirmable, Overlay};
 
 impl App {
     /// Connected as `user`: loads what an earlier run left waiting for this server, user and
@@ -134,7 +135,7 @@ impl App {
             self.chat.room = i;
         }
         if self.chat.compose.is_empty() {
-            let mut compose = super::state::new_compose();
+            let mut compose = super::screens::chat::new_compose();
             compose.insert_str(&body);
             self.chat.compose = compose;
             self.chat.editing = editing;

@@ -1,6 +1,7 @@
 //! A one-line question over the screen ("New board: name"): the text field, what the answer is
 //! for, and what submitting it does. Enter submits, Esc leaves without a change; an empty answer
-//! is refused in place so nothing typed is lost. Room prompts answer in [`super::rooms`].
+//! is refused in place so nothing typed is lost. Room prompts answer in
+//! [`super::screens::chat::rooms`].
 
 use ratatui_textarea::TextArea;
 use warren_protocol::{Command, Id};

@@ -13,7 +13,8 @@ use super::app::App;
 use super::model::Model;
 use super::net::NetRequest;
 use super::outbox::Outbox;
-use super::state::{BoardUi, ChatUi, ConnState, Tab};
+use super::screens::Tab;
+use super::state::ConnState;
 
 impl App {
     /// The user's workspaces other than the current one, in the order the server lists them.
@@ -56,8 +57,9 @@ impl App {
         self.outbox_key = None;
         self.reproject();
         self.synced = false;
-        self.board = BoardUi::default();
-        self.chat = ChatUi::default();
+        for tab in Tab::ALL {
+            tab.screen().forget(self);
+        }
         self.overlay = None;
         self.under.clear();
         self.undo = None;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use warren_protocol::{Card, Command, Id, Message, Position};
 
-use super::action::{Action, Context};
 use super::app::App;
+use crate::keymap::{Action, Context};
 
 /// How long a delete can be undone.
 pub const UNDO_TTL: Duration = Duration::from_secs(10);

@@ -6,8 +6,8 @@ use crossterm::event::KeyCode;
 use warren_protocol::audit::{AuditActor, AuditEntry, AuditTarget};
 
 use super::fixture::{draw, id, key, me, press, sample_app};
-use crate::tui::audit::AuditView;
 use crate::tui::net::{NetEvent, NetRequest};
+use crate::tui::screens::audit::AuditView;
 use crate::tui::state::Overlay;
 
 fn entries() -> Vec<AuditEntry> {

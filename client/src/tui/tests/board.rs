@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 use warren_protocol::Board;
 
 use super::fixture::*;
-use crate::tui::view::board_window;
+use crate::tui::screens::board::draw::window as board_window;
 
 fn screen(app: &crate::tui::app::App, w: u16, h: u16) -> String {
     format!("{}", draw(app, w, h).backend())

@@ -11,7 +11,8 @@ use crate::keymap::Keymap;
 use crate::theme::Theme;
 use crate::tui::app::App;
 use crate::tui::net::{self, NetEvent, Target};
-use crate::tui::state::{ConnState, Tab};
+use crate::tui::screens::Tab;
+use crate::tui::state::ConnState;
 
 fn fresh_app() -> App {
     let (keymap, _) = Keymap::load("default", None);

@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use warren_protocol::{Command, ErrorCode, RequestId, WireError};
 
 use super::fixture::*;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::app::App;
 use crate::tui::net::{NetEvent, NetRequest};
 use crate::tui::state::{Confirmable, Overlay};

@@ -4,9 +4,9 @@
 use crossterm::event::KeyCode;
 
 use super::fixture::*;
-use crate::tui::action::Action;
+use crate::keymap::Action;
 use crate::tui::palette::Target;
-use crate::tui::state::Tab;
+use crate::tui::screens::Tab;
 
 #[test]
 fn enter_on_an_empty_palette_never_quits() {

@@ -3,9 +3,10 @@
 use warren_protocol::Command;
 
 use super::fixture::*;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::net::NetRequest;
-use crate::tui::state::{Field, Overlay};
+use crate::tui::screens::board::editor::Field;
+use crate::tui::state::Overlay;
 
 /// What a terminal sends for a three-line paste: CR line breaks, a tab, an escape sequence.
 const PASTE: &str = "fn main() {\r\tprintln!(\"q\");\r\n}\u{1b}[2J";

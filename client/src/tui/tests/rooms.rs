@@ -5,11 +5,12 @@ use crossterm::event::KeyCode;
 use warren_protocol::{Change, Command, ErrorCode, WireError};
 
 use super::fixture::*;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::app::App;
 use crate::tui::net::{NetEvent, NetRequest};
 use crate::tui::prompt::PromptFor;
-use crate::tui::state::{Overlay, Tab};
+use crate::tui::screens::Tab;
+use crate::tui::state::Overlay;
 
 fn rooms_app() -> App {
     app_with(state(

@@ -179,10 +179,10 @@ fn a_bad_keymap_file_is_shown_and_defaults_keep_working() {
     // The bundled default still works.
     assert_eq!(
         keymap.action(
-            crate::tui::action::Context::Board,
+            crate::keymap::Context::Board,
             &key(crossterm::event::KeyCode::Char('n'))
         ),
-        Some(crate::tui::action::Action::CardNew)
+        Some(crate::keymap::Action::CardNew)
     );
     let mut app = sample_app();
     let shown: Vec<String> = problems

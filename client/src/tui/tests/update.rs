@@ -5,9 +5,10 @@ use warren_protocol::{Change, Command, ErrorCode, Position, RequestId, WireError
 
 use super::fixture::*;
 use crate::connection::Ack;
-use crate::tui::action::Context;
+use crate::keymap::Context;
 use crate::tui::net::{NetEvent, NetRequest};
-use crate::tui::state::{ConnState, Overlay, Tab};
+use crate::tui::screens::Tab;
+use crate::tui::state::{ConnState, Overlay};
 
 fn sent_commands(app: &mut crate::tui::app::App) -> Vec<(RequestId, Command)> {
     app.outbound

@@ -9,8 +9,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tokio::time::Instant;
 
 use super::text;
+use crate::keymap::{Action, Context};
 use crate::sanitize;
-use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::state::ConnState;
 

@@ -1,19 +1,13 @@
 //! Drawing the client. Rendering reads the [`App`] and draws; the only state it keeps are scroll
 //! offsets and a cache of rendered messages, both memos that make the next frame stable and cheap.
+//! This module draws the frame (tab bar, the screen in front, notices, status bar, windows) and
+//! holds the shared pieces; each screen draws itself (`screens/*/draw.rs`).
 
-mod account;
-mod audit;
-mod board;
-pub use board::window as board_window;
-mod chat;
 pub(crate) mod connect;
-mod history;
-mod invite;
-mod members;
-mod overlay;
+pub(crate) mod overlay;
 mod prompt;
-mod scrolled;
-mod select;
+pub(crate) mod scrolled;
+pub(crate) mod select;
 mod status;
 pub mod text;
 
@@ -23,7 +17,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::App;
-use super::state::Tab;
+use super::markdown::MarkdownStyles;
+use super::screens::Tab;
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame<'_>) {
@@ -53,10 +48,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     if connect::shows(app) {
         connect::render(app, frame, body);
     } else {
-        match app.tab {
-            Tab::Board => board::render(app, frame, body),
-            Tab::Chat => chat::render(app, frame, body),
-        }
+        app.tab.screen().draw(app, frame, body);
     }
     frame.render_widget(Paragraph::new(notice), notice_area);
     status::render(app, frame, status);
@@ -66,12 +58,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 fn render_tabs(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let t = &app.theme;
     let mut spans = vec![Span::styled(" warren ", t.style("ui.accent"))];
-    let unread: usize = app.chat.unread.values().sum();
     for tab in Tab::ALL {
-        let mut title = format!(" {} ", tab.title());
-        if tab == Tab::Chat && unread > 0 {
-            title = format!(" {} ({unread}) ", tab.title());
-        }
+        let title = format!(" {} ", tab.screen().label(app));
         let style = if tab == app.tab {
             t.style("ui.tab.active")
         } else {
@@ -99,5 +87,22 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         y: area.y + (area.height - h) / 2,
         width: w,
         height: h,
+    }
+}
+
+/// The styles markdown is drawn with (chat messages, card descriptions), from the theme.
+pub fn markdown_styles(app: &App) -> MarkdownStyles {
+    let t = &app.theme;
+    MarkdownStyles {
+        text: t.style("chat.body"),
+        bold: t.style("md.bold"),
+        italic: t.style("md.italic"),
+        code: t.style("md.code"),
+        code_block: t.style("md.code_block"),
+        link: t.style("md.link"),
+        heading: t.style("md.heading"),
+        quote: t.style("md.quote"),
+        list_marker: t.style("md.list_marker"),
+        syntax: t.syntax(),
     }
 }

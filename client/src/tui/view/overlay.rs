@@ -1,5 +1,7 @@
-//! Windows over the screen: help (generated from the active keymap), the command palette, the
-//! card editor, card details, confirmations, and configuration problems.
+//! Windows over the screen: help (generated from the active keymap), the command palette,
+//! confirmations, recent messages and configuration problems, and where each screen's own windows
+//! are drawn (the card editor and details by the board, members, tokens, invite and audit by their
+//! folders under `screens/`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,11 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{centered, scrolled, text};
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
-use crate::tui::markdown;
 use crate::tui::palette::Target;
-use crate::tui::state::{CardEditor, Field, Overlay};
+use crate::tui::screens::board;
+use crate::tui::state::Overlay;
 
 /// Draws the open overlay, if any.
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
@@ -20,24 +22,32 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Help { scroll }) => help(app, frame, area, *scroll),
         Some(Overlay::Palette { input, selected }) => palette(app, frame, area, input, *selected),
         Some(Overlay::Confirm { prompt, .. }) => confirm(app, frame, area, prompt),
-        Some(Overlay::Editor(editor)) => card_editor(app, frame, area, editor),
+        Some(Overlay::Editor(editor)) => board::windows::card_editor(app, frame, area, editor),
         Some(Overlay::Prompt(prompt)) => super::prompt::render(app, frame, area, prompt),
-        Some(Overlay::Detail { card, scroll }) => detail(app, frame, area, card, *scroll),
+        Some(Overlay::Detail { card, scroll }) => {
+            board::windows::detail(app, frame, area, card, *scroll)
+        }
         Some(Overlay::Problems { lines, scroll }) => problems(app, frame, area, lines, *scroll),
         Some(Overlay::Messages { scroll }) => messages(app, frame, area, *scroll),
-        Some(Overlay::Members { selected }) => super::members::render(app, frame, area, *selected),
-        Some(Overlay::Invite(shown)) => super::invite::render(app, frame, area, shown),
-        Some(Overlay::Secret(shown)) => super::account::secret(app, frame, area, shown),
+        Some(Overlay::Members { selected }) => {
+            crate::tui::screens::members::draw::render(app, frame, area, *selected)
+        }
+        Some(Overlay::Invite(shown)) => {
+            crate::tui::screens::invite::draw::render(app, frame, area, shown)
+        }
+        Some(Overlay::Secret(shown)) => {
+            crate::tui::screens::account::draw::secret(app, frame, area, shown)
+        }
         Some(Overlay::Tokens { view, selected }) => {
-            super::account::tokens(app, frame, area, view, *selected)
+            crate::tui::screens::account::draw::tokens(app, frame, area, view, *selected)
         }
         Some(Overlay::Audit { view, scroll }) => {
-            super::audit::render(app, frame, area, view, *scroll)
+            crate::tui::screens::audit::draw::render(app, frame, area, view, *scroll)
         }
     }
 }
 
-pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
+pub(crate) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
     Block::bordered()
         .border_style(app.theme.style("ui.border.focused"))
         .style(app.theme.style("ui.overlay"))
@@ -47,31 +57,14 @@ pub(super) fn window<'a>(app: &App, title: &'a str) -> Block<'a> {
         ))
 }
 
-fn keys(app: &App, context: Context, action: Action) -> String {
+/// The keys bound to `action` in `context`, joined with " / " (or the unbound marker).
+pub(crate) fn keys(app: &App, context: Context, action: Action) -> String {
     app.keymap
         .keys_for(context, action)
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// What a context is called in the help window.
-fn context_title(context: Context) -> &'static str {
-    match context {
-        Context::Global => "Everywhere",
-        Context::Board => "Board",
-        Context::Chat => "Chat",
-        Context::Compose => "Writing a message",
-        Context::Filter => "Typing the board filter",
-        Context::Palette => "Command palette",
-        Context::Editor => "Card editor",
-        Context::Confirm => "Yes/no questions",
-        Context::Detail => "Card details and other windows",
-        Context::Prompt => "Naming a room, board or column",
-        Context::Members => "The members window",
-        Context::Tokens => "The tokens window",
-    }
 }
 
 /// Every form a board filter term can take.
@@ -126,7 +119,7 @@ fn help(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: usize) {
             lines.push(Line::raw(""));
         }
         lines.push(Line::from(Span::styled(
-            context_title(context),
+            context.title(),
             t.style("ui.accent"),
         )));
         for (action, keys) in by_action {
@@ -246,7 +239,7 @@ fn palette(
 }
 
 /// `label` cut or padded to `cols` columns, with the matched characters in the match style.
-pub(super) fn highlighted(
+pub(crate) fn highlighted(
     app: &App,
     label: &str,
     matched: &[usize],
@@ -316,170 +309,6 @@ fn confirm(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &str) {
         Span::styled("no", t.style("ui.text")),
     ]));
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn card_editor(app: &App, frame: &mut Frame<'_>, area: Rect, editor: &CardEditor) {
-    let t = &app.theme;
-    let rect = centered(area, 76, area.height.saturating_sub(2).min(26));
-    frame.render_widget(Clear, rect);
-    let title = if editor.card.is_some() {
-        "Edit card"
-    } else {
-        "New card"
-    };
-    let block = window(app, title);
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    let mut constraints: Vec<Constraint> = Vec::new();
-    for field in Field::ALL {
-        constraints.push(Constraint::Length(1));
-        constraints.push(if field == Field::Description {
-            Constraint::Min(2)
-        } else {
-            Constraint::Length(1)
-        });
-    }
-    // Why the last save was refused, in full (a few lines at most) above the keys.
-    let refused: Vec<String> = editor
-        .refused
-        .as_deref()
-        .map(|why| {
-            let mut lines = text::wrap(
-                &format!("Not saved: {why}"),
-                inner.width.saturating_sub(2).max(10) as usize,
-            );
-            lines.truncate(3);
-            lines
-        })
-        .unwrap_or_default();
-    constraints.push(Constraint::Length(refused.len() as u16));
-    constraints.push(Constraint::Length(1));
-    let rows = Layout::vertical(constraints).split(inner);
-    frame.render_widget(
-        Paragraph::new(
-            refused
-                .into_iter()
-                .map(|l| Line::from(Span::styled(format!("  {l}"), t.style("ui.error"))))
-                .collect::<Vec<_>>(),
-        ),
-        rows[rows.len() - 2],
-    );
-    for (i, field) in Field::ALL.iter().enumerate() {
-        let focused = editor.focused() == *field;
-        let style = if focused {
-            t.style("ui.accent")
-        } else {
-            t.style("ui.muted")
-        };
-        let marker = if focused { "▸ " } else { "  " };
-        frame.render_widget(
-            Span::styled(format!("{marker}{}", field.label()), style),
-            rows[i * 2],
-        );
-        let area = rows[i * 2 + 1];
-        let field_area = Rect {
-            x: area.x + 2,
-            width: area.width.saturating_sub(2),
-            ..area
-        };
-        let mut textarea = editor.area(*field).clone();
-        if !focused {
-            textarea.set_cursor_style(ratatui::style::Style::default());
-            textarea.set_cursor_line_style(ratatui::style::Style::default());
-        }
-        frame.render_widget(&textarea, field_area);
-    }
-    let save = keys(app, Context::Editor, Action::Save);
-    let next = keys(app, Context::Editor, Action::NextField);
-    let cancel = keys(app, Context::Editor, Action::Cancel);
-    frame.render_widget(
-        Span::styled(
-            format!("{save} save · {next} next field · {cancel} cancel"),
-            t.style("ui.muted"),
-        ),
-        rows[rows.len() - 1],
-    );
-}
-
-fn detail(
-    app: &App,
-    frame: &mut Frame<'_>,
-    area: Rect,
-    card_id: &warren_protocol::Id,
-    scroll: usize,
-) {
-    let t = &app.theme;
-    let view = app.view();
-    let Some(card) = view.card(card_id) else {
-        return;
-    };
-    let rect = centered(area, 80, area.height.saturating_sub(2));
-    frame.render_widget(Clear, rect);
-    let title = format!("#{}", card.number);
-    let block = window(app, &title);
-    let inner = block.inner(rect);
-    let column = view
-        .boards
-        .iter()
-        .flat_map(|b| b.columns.iter())
-        .find(|c| c.id == card.column_id)
-        .map_or_else(String::new, |c| c.name.clone());
-    let mut lines: Vec<Line<'static>> = text::wrap(&card.title, inner.width as usize)
-        .into_iter()
-        .map(|l| Line::from(Span::styled(l, t.style("md.heading"))))
-        .collect();
-    lines.extend([
-        Line::from(vec![
-            Span::styled("column ", t.style("ui.muted")),
-            Span::styled(column, t.style("ui.text")),
-            Span::styled("  priority ", t.style("ui.muted")),
-            Span::styled(
-                card.priority.as_str(),
-                t.style(&format!("card.priority.{}", card.priority.as_str())),
-            ),
-            Span::styled("  assignee ", t.style("ui.muted")),
-            Span::styled(
-                card.assignee
-                    .as_ref()
-                    .map_or_else(|| "—".to_owned(), |a| view.member_name(a)),
-                t.style("card.assignee"),
-            ),
-        ]),
-        Line::from(
-            card.labels
-                .iter()
-                .flat_map(|l| {
-                    [
-                        Span::styled(format!("[{l}]"), t.style("card.label")),
-                        Span::raw(" "),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        ),
-        Line::from(Span::styled(
-            format!(
-                "created by {} · {} · updated {}",
-                view.member_name(&card.created_by),
-                app.local_minutes(card.created_at),
-                app.local_minutes(card.updated_at)
-            ),
-            t.style("ui.muted"),
-        )),
-        Line::raw(""),
-    ]);
-    if card.description.trim().is_empty() {
-        lines.push(Line::from(Span::styled(
-            "No description.",
-            t.style("ui.muted"),
-        )));
-    } else {
-        lines.extend(markdown::render(
-            &card.description,
-            inner.width,
-            &super::chat::markdown_styles(app),
-        ));
-    }
-    scrolled::render(app, frame, rect, block, lines, scroll);
 }
 
 fn problems(app: &App, frame: &mut Frame<'_>, area: Rect, lines: &[String], scroll: usize) {

@@ -9,7 +9,7 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::overlay::{highlighted, window};
 use super::{centered, text};
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::fuzzy::Fuzzy;
 use crate::tui::prompt::{Prompt, PromptFor};

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use tokio::time::Instant;
 
 use super::text;
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
 use crate::tui::state::ConnState;
 

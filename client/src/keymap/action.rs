@@ -57,6 +57,24 @@ impl Context {
         }
     }
 
+    /// The heading of the context's keys in the help window.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Board => "Board",
+            Context::Chat => "Chat",
+            Context::Compose => "Writing a message",
+            Context::Filter => "Typing the board filter",
+            Context::Palette => "Command palette",
+            Context::Editor => "Card editor",
+            Context::Confirm => "Yes/no questions",
+            Context::Detail => "Card details and other windows",
+            Context::Prompt => "Naming a room, board or column",
+            Context::Members => "The members window",
+            Context::Tokens => "The tokens window",
+        }
+    }
+
     /// Parses a context name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name)

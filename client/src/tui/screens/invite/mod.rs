@@ -3,13 +3,16 @@
 //! request, and shows the code once in its own window — with the `warren join` line to pass on —
 //! until it is closed. The code is kept nowhere else: not in the status messages, not on disk.
 
+pub mod draw;
+pub mod keys;
+
 use warren_protocol::Role;
 use warren_protocol::account::{AccountOp, AccountResult};
 
-use super::app::App;
-use super::net::NetRequest;
-use super::prompt::{Prompt, PromptFor};
-use super::state::Overlay;
+use crate::tui::app::App;
+use crate::tui::net::NetRequest;
+use crate::tui::prompt::{Prompt, PromptFor};
+use crate::tui::state::Overlay;
 
 /// An invite code on screen, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +42,7 @@ impl App {
     }
 
     /// The answer to the role prompt: sends the request, or keeps the prompt with a hint.
-    pub(super) fn invite_from_prompt(&mut self, answer: &str) {
+    pub(crate) fn invite_from_prompt(&mut self, answer: &str) {
         let role = if answer.trim().is_empty() {
             Some(Role::Member)
         } else {
@@ -64,7 +67,7 @@ impl App {
     }
 
     /// The server's answer to an account request made from the client.
-    pub(super) fn on_account(&mut self, answer: Result<AccountResult, String>) {
+    pub(crate) fn on_account(&mut self, answer: Result<AccountResult, String>) {
         match answer {
             Ok(AccountResult::InviteCreated { invite, code }) => {
                 self.notify(
@@ -84,9 +87,9 @@ impl App {
             Ok(other) => self.on_account_result(other),
             Err(why) => {
                 if let Some(Overlay::Tokens { view, .. }) = self.overlay.as_mut()
-                    && *view == super::account::TokensView::Loading
+                    && *view == crate::tui::screens::account::TokensView::Loading
                 {
-                    *view = super::account::TokensView::Failed(why);
+                    *view = crate::tui::screens::account::TokensView::Failed(why);
                     return;
                 }
                 self.notify(format!("Not done: {why}"), true);

@@ -4,7 +4,7 @@
 
 use warren_protocol::Card;
 
-use super::model::Model;
+use crate::tui::model::Model;
 
 /// Whether a card passes the filter.
 pub fn matches(card: &Card, filter: &str, model: &Model) -> bool {

@@ -4,9 +4,9 @@
 
 use warren_protocol::{Board, Command};
 
-use super::app::App;
-use super::prompt::{Prompt, PromptFor};
-use super::state::{Confirmable, Overlay};
+use crate::tui::app::App;
+use crate::tui::prompt::{Prompt, PromptFor};
+use crate::tui::state::{Confirmable, Overlay};
 
 impl App {
     fn current_board(&self) -> Option<Board> {

@@ -6,9 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::text;
 use crate::tui::app::App;
-use crate::tui::markdown::MarkdownStyles;
+use crate::tui::view::text;
 
 /// Draws the chat screen.
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
@@ -56,23 +55,6 @@ fn render_rooms(app: &App, frame: &mut Frame<'_>, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// The styles markdown is drawn with, from the theme.
-pub fn markdown_styles(app: &App) -> MarkdownStyles {
-    let t = &app.theme;
-    MarkdownStyles {
-        text: t.style("chat.body"),
-        bold: t.style("md.bold"),
-        italic: t.style("md.italic"),
-        code: t.style("md.code"),
-        code_block: t.style("md.code_block"),
-        link: t.style("md.link"),
-        heading: t.style("md.heading"),
-        quote: t.style("md.quote"),
-        list_marker: t.style("md.list_marker"),
-        syntax: t.syntax(),
-    }
 }
 
 fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
@@ -147,10 +129,9 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
     if app.chat.composing || !app.chat.compose.is_empty() {
         frame.render_widget(&app.chat.compose, inner);
     } else {
-        let keys = app.keymap.keys_for(
-            crate::tui::action::Context::Chat,
-            crate::tui::action::Action::Compose,
-        );
+        let keys = app
+            .keymap
+            .keys_for(crate::keymap::Context::Chat, crate::keymap::Action::Compose);
         let hint = keys
             .first()
             .map_or_else(String::new, |k| format!(" press {k} to write"));
@@ -160,7 +141,7 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
 
 /// The message box's keys, from the active keymap: " enter send · ctrl-j new line · esc leave ".
 fn compose_keys(app: &App) -> Line<'static> {
-    use crate::tui::action::{Action, Context};
+    use crate::keymap::{Action, Context};
     let t = &app.theme;
     let mut spans = vec![Span::raw(" ")];
     let parts = [

@@ -2,11 +2,14 @@
 //! audit entries, newest first, read with one `audit` query when the window opens. A refusal
 //! (not an auditor) is shown in the window in plain words; nothing else is changed.
 
+pub mod draw;
+pub mod keys;
+
 use warren_protocol::audit::AuditEntry;
 
-use super::app::App;
-use super::net::NetRequest;
-use super::state::Overlay;
+use crate::tui::app::App;
+use crate::tui::net::NetRequest;
+use crate::tui::state::Overlay;
 
 /// How many entries the window asks for.
 pub const AUDIT_PAGE: u32 = 200;
@@ -41,7 +44,7 @@ impl App {
     }
 
     /// The answer to the audit query; dropped if the window was closed meanwhile.
-    pub(super) fn on_audit(&mut self, answer: Result<(Vec<AuditEntry>, bool), String>) {
+    pub(crate) fn on_audit(&mut self, answer: Result<(Vec<AuditEntry>, bool), String>) {
         if let Some(Overlay::Audit { view, .. }) = self.overlay.as_mut() {
             *view = match answer {
                 Ok((entries, more)) => AuditView::Loaded { entries, more },

@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::overlay::window;
-use super::{centered, scrolled, select, text};
+use super::{ShownSecret, TokensView};
+use crate::keymap::{Action, Context};
 use crate::sanitize;
-use crate::tui::account::{ShownSecret, TokensView};
-use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
+use crate::tui::view::overlay::window;
+use crate::tui::view::{centered, scrolled, select, text};
 
 fn key(app: &App, context: Context, action: Action) -> String {
     app.keymap

@@ -5,8 +5,8 @@
 
 use warren_protocol::Message;
 
-use super::app::App;
-use super::state::{Confirmable, Overlay};
+use crate::tui::app::App;
+use crate::tui::state::{Confirmable, Overlay};
 
 /// Lines of a message the delete question shows.
 const PREVIEW_LINES: usize = 4;
@@ -47,7 +47,7 @@ impl App {
             .ok_or_else(|| "you have no message in this room to edit or delete".into())
     }
 
-    pub(super) fn edit_message(&mut self) {
+    pub(crate) fn edit_message(&mut self) {
         match self.own_target() {
             Ok(message) => {
                 let mut compose = ratatui_textarea::TextArea::new(
@@ -77,14 +77,14 @@ impl App {
     }
 
     /// Leaves the message box; an edit of a message is dropped (a new message stays typed).
-    pub(super) fn leave_compose(&mut self) {
+    pub(crate) fn leave_compose(&mut self) {
         self.chat.composing = false;
         if self.chat.editing.take().is_some() {
-            self.chat.compose = super::state::new_compose();
+            self.chat.compose = super::new_compose();
         }
     }
 
-    pub(super) fn delete_message(&mut self) {
+    pub(crate) fn delete_message(&mut self) {
         match self.own_target() {
             Ok(message) => {
                 self.overlay = Some(Overlay::Confirm {

@@ -7,10 +7,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Clear;
 
-use super::overlay::window;
-use super::{centered, scrolled, select, text};
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
+use crate::tui::view::overlay::window;
+use crate::tui::view::{centered, scrolled, select, text};
 
 /// Draws the members window with row `selected` highlighted.
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, selected: usize) {

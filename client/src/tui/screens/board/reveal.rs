@@ -3,9 +3,9 @@
 
 use warren_protocol::Id;
 
-use super::app::App;
 use super::filter;
-use super::state::Tab;
+use crate::tui::app::App;
+use crate::tui::screens::Tab;
 
 impl App {
     /// Shows a card on the board: its board, its column focused, the card selected (clearing a

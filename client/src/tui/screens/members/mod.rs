@@ -2,12 +2,15 @@
 //! changing a member's role or removing them. The server decides: a refused change comes back
 //! as a plain-words message naming the permission it needs.
 
+pub mod draw;
+pub mod keys;
+
 use warren_protocol::permission::ROLES;
 use warren_protocol::{Command, Member, Role};
 
-use super::app::App;
-use super::prompt::{Prompt, PromptFor};
-use super::state::{Confirmable, Overlay};
+use crate::tui::app::App;
+use crate::tui::prompt::{Prompt, PromptFor};
+use crate::tui::state::{Confirmable, Overlay};
 
 impl App {
     /// The workspace's members in the order the window lists them: by role, then by name.
@@ -81,7 +84,7 @@ impl App {
     }
 
     /// The answer to the role prompt: a role name, or the prompt stays with a hint.
-    pub(super) fn role_from_prompt(&mut self, user_id: warren_protocol::Id, answer: &str) {
+    pub(crate) fn role_from_prompt(&mut self, user_id: warren_protocol::Id, answer: &str) {
         match Role::parse(answer) {
             Some(role) => {
                 self.close_overlay();

@@ -4,14 +4,15 @@
 
 use warren_protocol::{Command, Id, Room};
 
-use super::app::App;
-use super::fuzzy::Fuzzy;
-use super::prompt::{Prompt, PromptFor};
-use super::state::{Overlay, Tab};
+use crate::tui::app::App;
+use crate::tui::fuzzy::Fuzzy;
+use crate::tui::prompt::{Prompt, PromptFor};
+use crate::tui::screens::Tab;
+use crate::tui::state::Overlay;
 
 impl App {
     /// Opens the room prompt for `purpose` (a new room, or a jump) with `text` typed in.
-    pub(super) fn open_room_prompt(&mut self, purpose: PromptFor, text: &str) {
+    pub(crate) fn open_room_prompt(&mut self, purpose: PromptFor, text: &str) {
         let title = match purpose {
             PromptFor::JumpToRoom => "Jump to a room",
             _ => "New room",
@@ -30,9 +31,9 @@ impl App {
     }
 
     /// Enter in the new-room prompt: create the room (it opens once the server confirms it).
-    pub(super) fn create_room_from_prompt(&mut self, name: &str) {
+    pub(crate) fn create_room_from_prompt(&mut self, name: &str) {
         let name = name.trim().trim_start_matches('#').to_owned();
-        let room_id = super::input::new_id("room");
+        let room_id = crate::tui::input::new_id("room");
         self.close_overlay();
         self.chat.go_to_room = room_id.clone();
         self.submit(Command::CreateRoom {
@@ -43,7 +44,7 @@ impl App {
     }
 
     /// Enter in the jump prompt: go to the highlighted room.
-    pub(super) fn jump_from_prompt(&mut self) {
+    pub(crate) fn jump_from_prompt(&mut self) {
         let Some(Overlay::Prompt(prompt)) = &self.overlay else {
             return;
         };
@@ -71,7 +72,7 @@ impl App {
     }
 }
 
-/// Rooms whose name matches `query` by the palette's fuzzy match ([`super::fuzzy`]), best
+/// Rooms whose name matches `query` by the palette's fuzzy match ([`crate::tui::fuzzy`]), best
 /// first: names that start with it before the rest; ties keep the room list's order. An empty
 /// query matches every room.
 pub fn matching_rooms(rooms: &[Room], query: &str) -> Vec<Room> {

@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::overlay::window;
-use super::{centered, text};
+use super::ShownInvite;
+use crate::keymap::{Action, Context};
 use crate::sanitize;
-use crate::tui::action::{Action, Context};
 use crate::tui::app::App;
-use crate::tui::invite::ShownInvite;
+use crate::tui::view::overlay::window;
+use crate::tui::view::{centered, text};
 
 /// Draws the invite window.
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, shown: &ShownInvite) {

@@ -7,11 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Clear;
 
-use super::overlay::window;
-use super::{centered, scrolled};
+use super::AuditView;
 use crate::sanitize;
 use crate::tui::app::App;
-use crate::tui::audit::AuditView;
+use crate::tui::view::overlay::window;
+use crate::tui::view::{centered, scrolled};
 use warren_protocol::audit::{AuditActor, AuditEntry};
 
 /// Draws the audit window.

@@ -4,13 +4,16 @@
 //! everywhere else). Requests go out as `account` frames or commands; a secret that comes back (a
 //! bot's or a new token) is shown once in the secret window and kept nowhere else.
 
+pub mod draw;
+pub mod keys;
+
 use warren_protocol::account::{AccountOp, AccountResult, TokenInfo, TokenScope};
 use warren_protocol::{Command, Id, Role};
 
-use super::app::App;
-use super::net::NetRequest;
-use super::prompt::{Prompt, PromptFor};
-use super::state::{Confirmable, Overlay};
+use crate::tui::app::App;
+use crate::tui::net::NetRequest;
+use crate::tui::prompt::{Prompt, PromptFor};
+use crate::tui::state::{Confirmable, Overlay};
 
 /// A secret on screen, shown this once (a bot's first token, a new or rotated token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +99,7 @@ impl App {
     }
 
     /// The answer to one of this module's prompts (never empty: the prompt refuses that).
-    pub(super) fn account_prompt(&mut self, purpose: &PromptFor, answer: String) {
+    pub(crate) fn account_prompt(&mut self, purpose: &PromptFor, answer: String) {
         match purpose {
             PromptFor::NewWorkspace => {
                 self.close_overlay();
@@ -164,7 +167,7 @@ impl App {
     }
 
     /// Hands the workspace over: the new owner first, so it is never without one.
-    pub(super) fn transfer(&mut self, user_id: Id) {
+    pub(crate) fn transfer(&mut self, user_id: Id) {
         let Some(me) = self.me.as_ref().map(|m| m.user_id.clone()) else {
             return;
         };
@@ -243,7 +246,7 @@ impl App {
         });
     }
 
-    pub(super) fn confirmed_revoke(&mut self, token_id: Option<Id>) {
+    pub(crate) fn confirmed_revoke(&mut self, token_id: Option<Id>) {
         match token_id {
             Some(token_id) => self.account(AccountOp::RevokeToken { token_id }),
             None => self.account(AccountOp::RevokeOtherTokens {}),
@@ -251,7 +254,7 @@ impl App {
     }
 
     /// Answers to the account requests of this module.
-    pub(super) fn on_account_result(&mut self, result: AccountResult) {
+    pub(crate) fn on_account_result(&mut self, result: AccountResult) {
         match result {
             AccountResult::WorkspaceCreated { workspace } => {
                 self.notify(
@@ -332,7 +335,7 @@ impl App {
     }
 
     /// Moves the tokens window's selection.
-    pub(super) fn move_token_selection(&mut self, delta: isize) {
+    pub(crate) fn move_token_selection(&mut self, delta: isize) {
         if let Some(Overlay::Tokens {
             view: TokensView::Loaded(tokens),
             selected,

@@ -3,7 +3,7 @@
 //! the selected message in view with the messages below it drawn (never blank rows under it).
 //!
 //! The window is anchored by the first fully visible message, kept between frames in
-//! [`ChatUi::top`](crate::tui::state::ChatUi), so moving the selection scrolls only when it
+//! [`ChatUi::top`](super::ChatUi), so moving the selection scrolls only when it
 //! leaves the screen.
 
 use ratatui::Frame;
@@ -70,7 +70,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) {
         app,
         entries: &entries,
         width: area.width.saturating_sub(2),
-        styles: super::chat::markdown_styles(app),
+        styles: crate::tui::view::markdown_styles(app),
         has_more,
         loaded,
         built: vec![None; entries.len()],
@@ -273,7 +273,7 @@ impl Blocks<'_> {
         if selected {
             let skip = usize::from(index == 0) + usize::from(new_day);
             for line in lines.iter_mut().skip(skip) {
-                *line = super::select::selected(std::mem::take(line), t, "ui.selection");
+                *line = crate::tui::view::select::selected(std::mem::take(line), t, "ui.selection");
             }
         }
         lines

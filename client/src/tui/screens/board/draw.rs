@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use warren_protocol::{Card, Priority};
 
-use super::text;
-use crate::tui::action::{Action, Context};
+use crate::keymap::{Action, Context};
 use crate::tui::app::App;
+use crate::tui::view::text;
 
 /// Narrowest a column gets before columns start scrolling sideways.
 pub const MIN_COLUMN_WIDTH: u16 = 26;
@@ -202,7 +202,7 @@ fn card_lines(app: &App, card: &Card, width: usize, selected: bool) -> Vec<Line<
             .into_iter()
             .map(|l| {
                 let w = l.width();
-                let mut l = super::select::selected(l, t, "card.selected");
+                let mut l = crate::tui::view::select::selected(l, t, "card.selected");
                 l.spans.push(Span::styled(
                     " ".repeat(width.saturating_sub(w)),
                     t.style("card.selected"),
