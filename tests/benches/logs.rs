@@ -127,7 +127,10 @@ fn main() -> Result<()> {
     let base_rate = lines.len() as f64 / baseline.as_secs_f64();
     let ratio = ingest.rate() / base_rate;
     println!();
-    println!("1. durable log ingest ({} lines, {} viewers following)", ingest.lines, ingest.viewers);
+    println!(
+        "1. durable log ingest ({} lines, {} viewers following)",
+        ingest.lines, ingest.viewers
+    );
     println!(
         "   warren   {:>10.0} lines/s acknowledged ({:.2} s)",
         ingest.rate(),

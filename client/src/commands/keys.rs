@@ -84,6 +84,8 @@ pub fn format_keys(keymap: &Keymap) -> String {
             " (also in board, chat, confirm and detail unless they bind the key)"
         } else if context.is_text_entry() {
             " (a text field: other keys are typed)"
+        } else if context == Context::Log {
+            " (other keys go to the log viewer: see docs/runs.md)"
         } else {
             ""
         };

@@ -20,11 +20,13 @@ pub enum Context {
     Prompt,
     Members,
     Tokens,
+    Runs,
+    Log,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -37,6 +39,8 @@ impl Context {
         Context::Prompt,
         Context::Members,
         Context::Tokens,
+        Context::Runs,
+        Context::Log,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -54,6 +58,8 @@ impl Context {
             Context::Prompt => "prompt",
             Context::Members => "members",
             Context::Tokens => "tokens",
+            Context::Runs => "runs",
+            Context::Log => "log",
         }
     }
 
@@ -72,7 +78,22 @@ impl Context {
             Context::Prompt => "Naming a room, board or column",
             Context::Members => "The members window",
             Context::Tokens => "The tokens window",
+            Context::Runs => "Runs",
+            Context::Log => "A run and its log",
         }
+    }
+
+    /// Whether the context falls back to the global bindings for keys it does not bind: every
+    /// context but the text fields and the log view (whose own keys, after the context's
+    /// bindings, go to the log viewer: see [`crate::logview::KEYS`]).
+    pub fn inherits_global(self) -> bool {
+        self != Context::Global && !self.is_text_entry() && self != Context::Log
+    }
+
+    /// Whether keys the context does not bind are handed to the screen (typed into a text
+    /// field, or read by the log viewer).
+    pub fn passes_unbound_keys(self) -> bool {
+        self.is_text_entry() || self == Context::Log
     }
 
     /// Parses a context name.
@@ -132,6 +153,13 @@ actions! {
     PrevTab => "prev_tab", "Switch to the previous tab", title = "Previous tab";
     ShowBoard => "show_board", "Switch to the board", title = "Go to the board";
     ShowChat => "show_chat", "Switch to chat", title = "Go to chat";
+    ShowRuns => "show_runs", "Switch to runs: jobs and shell runs, live", title = "Go to runs";
+    RunOpen => "run_open", "Open the selected run: its details and its live log", title = "Open run";
+    RunClose => "run_close", "Close the run and go back to the list", title = "Close the run";
+    RunCancel => "run_cancel", "Cancel the selected run (asks first): its process group is stopped", title = "Cancel a run";
+    RunApprove => "run_approve", "Approve the selected run of a protected job", title = "Approve a run";
+    RunReject => "run_reject", "Reject the selected run of a protected job (asks for a reason)", title = "Reject a run";
+    RunRetry => "run_retry", "Start the selected run's job again with the same parameters", title = "Retry a run";
     Cancel => "cancel", "Close the overlay or leave the field";
     Confirm => "confirm", "Confirm or open the selection";
     MoveUp => "move_up", "Move the selection up";

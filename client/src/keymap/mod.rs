@@ -156,7 +156,8 @@ impl Keymap {
                 .map(|(_, action)| *action)
         };
         find(context).or_else(|| {
-            (context != Context::Global && !context.is_text_entry())
+            context
+                .inherits_global()
                 .then(|| find(Context::Global))
                 .flatten()
         })
@@ -174,7 +175,7 @@ impl Keymap {
     /// (outside text fields). Ordered like [`Keymap::bindings`].
     pub fn effective_bindings(&self, context: Context) -> Vec<(KeyBinding, Action)> {
         let mut bindings = self.tables[context as usize].clone();
-        if context != Context::Global && !context.is_text_entry() {
+        if context.inherits_global() {
             for (key, action) in &self.tables[Context::Global as usize] {
                 if !bindings.iter().any(|(bound, _)| bound == key) {
                     bindings.push((*key, *action));

@@ -51,6 +51,7 @@ pub struct App {
     pub tab: Tab,
     pub board: BoardUi,
     pub chat: ChatUi,
+    pub runs: super::screens::runs::RunsUi,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
     /// The current notice's deadline and the recent notices (`:messages`).
@@ -105,6 +106,7 @@ impl App {
             tab: Tab::Board,
             board: BoardUi::default(),
             chat: ChatUi::default(),
+            runs: super::screens::runs::RunsUi::default(),
             overlay: None,
             notice: None,
             notices: NoticeLog::default(),
@@ -213,6 +215,13 @@ impl App {
                 self.restore_outbox(&welcome.user.user_id);
                 self.outbox.mark_all_unsent();
                 self.flush_outbox();
+                // A subscription ends with its connection: follow the open run's log again.
+                if let Some(open) = &self.runs.open {
+                    self.outbound.push(super::net::NetRequest::LogFollow {
+                        run_id: open.run_id.clone(),
+                        tail: super::screens::runs::TAIL,
+                    });
+                }
                 for history in self.model.history.values_mut() {
                     history.loading = false;
                 }
@@ -269,6 +278,13 @@ impl App {
             }
             NetEvent::Account(answer) => self.on_account(answer),
             NetEvent::Audit(answer) => self.on_audit(answer),
+            NetEvent::LogPage(request, page) => {
+                if let Some(open) = self.runs.open.as_mut()
+                    && open.run_id == request.run_id
+                {
+                    open.log.source_mut().on_page(&request, page);
+                }
+            }
             NetEvent::SlowedDown { retry_in } => {
                 // Not an error: the change stays in the outbox and goes out by itself.
                 self.notify(notices::slowed_down(retry_in), false);
@@ -333,10 +349,22 @@ impl App {
             | ServerMessage::Result { .. }
             | ServerMessage::AccountResult { .. }
             | ServerMessage::Pong { .. } => {}
-            // Log and worker frames: the Runs and Logs screens take them once they exist.
-            ServerMessage::LogLines { .. }
-            | ServerMessage::LogSynced { .. }
-            | ServerMessage::LogEnd { .. }
+            ServerMessage::LogLines { run_id, lines } => {
+                if let Some(open) = self.runs.open.as_mut()
+                    && open.run_id == run_id
+                {
+                    open.log.source_mut().on_live(lines);
+                }
+            }
+            ServerMessage::LogEnd { run_id, lines, .. } => {
+                if let Some(open) = self.runs.open.as_mut()
+                    && open.run_id == run_id
+                {
+                    open.log.source_mut().on_end(lines);
+                }
+            }
+            // Frames for workers, and the end of a subscription's replay (nothing to do).
+            ServerMessage::LogSynced { .. }
             | ServerMessage::WorkerWelcome { .. }
             | ServerMessage::Assign { .. }
             | ServerMessage::CancelRun { .. }

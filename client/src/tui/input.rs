@@ -51,7 +51,7 @@ impl App {
         let filter_before = (context == Context::Filter).then(|| self.board.filter.clone());
         match self.keymap.action(context, &key) {
             Some(action) => self.perform(action),
-            None if context.is_text_entry() => self.type_key(context, key),
+            None if context.passes_unbound_keys() => self.type_key(context, key),
             None => {}
         }
         if filter_before.is_some_and(|before| before != self.board.filter) {
@@ -184,6 +184,10 @@ impl App {
                             self.submit(Command::RemoveMember { user_id })
                         }
                         Confirmable::Transfer(user_id) => self.transfer(user_id),
+                        Confirmable::CancelRun(run_id) => self.submit(Command::CancelRun {
+                            run_id,
+                            reason: None,
+                        }),
                         Confirmable::RevokeToken(token_id) => self.confirmed_revoke(Some(token_id)),
                         Confirmable::RevokeOtherTokens => self.confirmed_revoke(None),
                         Confirmable::DeleteColumn {

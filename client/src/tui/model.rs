@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use warren_protocol::run::{Job, Run};
 use warren_protocol::{
     Board, Card, Change, Event, Id, Member, Message, Room, Workspace, WorkspaceState,
 };
@@ -36,6 +37,11 @@ pub struct Model {
     columns: HashMap<Id, Vec<Id>>,
     pub rooms: Vec<Room>,
     pub history: HashMap<Id, History>,
+    /// Every job, by name.
+    pub jobs: Vec<Job>,
+    /// The runs the snapshot and the events since brought: every unfinished one and the recent
+    /// finished ones, newest (highest number) first.
+    pub runs: Vec<Run>,
 }
 
 fn clean_card(mut card: Card) -> Card {
@@ -64,6 +70,23 @@ fn clean_room(mut room: Room) -> Room {
     room
 }
 
+fn clean_job(mut job: Job) -> Job {
+    job.name = sanitize::line(&job.name);
+    job.description = sanitize::block(&job.description);
+    job.command = sanitize::block(&job.command);
+    job
+}
+
+fn clean_run(mut run: Run) -> Run {
+    run.job_name = sanitize::line(&run.job_name);
+    run.reason = run.reason.map(|r| sanitize::line(&r));
+    for p in &mut run.params {
+        p.name = sanitize::line(&p.name);
+        p.value = sanitize::line(&p.value);
+    }
+    run
+}
+
 fn clean_member(mut member: Member) -> Member {
     member.name = sanitize::line(&member.name);
     member
@@ -85,6 +108,10 @@ impl Model {
             .map(|c| (c.id.clone(), clean_card(c)))
             .collect();
         self.rooms = state.rooms.into_iter().map(clean_room).collect();
+        self.jobs = state.jobs.into_iter().map(clean_job).collect();
+        self.jobs.sort_by_cached_key(|j| j.name.to_lowercase());
+        self.runs = state.runs.into_iter().map(clean_run).collect();
+        self.runs.sort_by_key(|r| std::cmp::Reverse(r.number));
         let rooms: Vec<Id> = self.rooms.iter().map(|r| r.id.clone()).collect();
         self.history.retain(|id, _| rooms.contains(id));
         // History may have missed edits while we were away; reload it lazily.
@@ -251,12 +278,21 @@ impl Model {
                     history.messages.retain(|m| m.id != message_id);
                 }
             }
-            // Jobs and runs: kept by the Runs screen's model once it exists.
-            Change::JobCreated { .. }
-            | Change::JobUpdated { .. }
-            | Change::JobDeleted { .. }
-            | Change::RunCreated { .. }
-            | Change::RunUpdated { .. } => {}
+            Change::JobCreated { job } | Change::JobUpdated { job } => {
+                let job = clean_job(job);
+                self.jobs.retain(|j| j.id != job.id);
+                let at = self
+                    .jobs
+                    .partition_point(|j| j.name.to_lowercase() < job.name.to_lowercase());
+                self.jobs.insert(at, job);
+            }
+            Change::JobDeleted { job_id } => self.jobs.retain(|j| j.id != job_id),
+            Change::RunCreated { run } | Change::RunUpdated { run, .. } => {
+                let run = clean_run(run);
+                self.runs.retain(|r| r.id != run.id);
+                let at = self.runs.partition_point(|r| r.number > run.number);
+                self.runs.insert(at, run);
+            }
         }
     }
 

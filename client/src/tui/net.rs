@@ -50,6 +50,17 @@ pub enum NetRequest {
     },
     /// The latest page of the workspace's audit log; answered by [`NetEvent::Audit`].
     Audit,
+    /// Receive a run's log: its last `tail` lines, then live (`log_lines` pushes).
+    LogFollow {
+        run_id: Id,
+        tail: u64,
+    },
+    /// Stop receiving a run's log.
+    LogUnfollow {
+        run_id: Id,
+    },
+    /// A page of a run's stored log; answered by [`NetEvent::LogPage`].
+    LogPage(super::screens::runs::remote::PageRequest),
 }
 
 /// What the network tells the app.
@@ -89,6 +100,11 @@ pub enum NetEvent {
     Account(Result<AccountResult, String>),
     /// The audit entries (newest first, and whether older ones exist), or why not.
     Audit(Result<(Vec<AuditEntry>, bool), String>),
+    /// The answer to a [`NetRequest::LogPage`], or why there is none.
+    LogPage(
+        super::screens::runs::remote::PageRequest,
+        Result<super::screens::runs::remote::Page, String>,
+    ),
 }
 
 /// How many times a history page is asked for while the server says to slow down (a command is
@@ -264,6 +280,50 @@ pub async fn run(
                                 Err(e) => Err(e.to_string()),
                             };
                             let _ = events.send(NetEvent::Audit(answer));
+                        });
+                    }
+                    Some(NetRequest::LogFollow { run_id, tail }) => {
+                        if let Ok(request_id) = crate::connection::new_request_id() {
+                            let _ = handle.send(ClientMessage::LogSubscribe {
+                                request_id,
+                                workspace_id: Some(workspace.clone()),
+                                run_id,
+                                from_line: None,
+                                tail: Some(tail),
+                                filter: None,
+                            });
+                        }
+                    }
+                    Some(NetRequest::LogUnfollow { run_id }) => {
+                        let _ = handle.send(ClientMessage::LogUnsubscribe { run_id });
+                    }
+                    Some(NetRequest::LogPage(request)) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let query = Query::Log {
+                                run_id: request.run_id.clone(),
+                                from: request.from,
+                                limit: request.limit,
+                                backward: false,
+                                filter: request.filter.clone(),
+                            };
+                            let page = resend_while_limited(&events, Some(PAGE_TRIES), || {
+                                handle.query(&workspace, query.clone())
+                            });
+                            let answer = match page.await {
+                                Ok(QueryResult::Log { lines, next, stored, finished, .. }) => Ok(super::screens::runs::remote::Page {
+                                    generation: request.generation,
+                                    lines,
+                                    next,
+                                    stored,
+                                    finished,
+                                }),
+                                Ok(_) => Err("unexpected answer".to_owned()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = events.send(NetEvent::LogPage(request, answer));
                         });
                     }
                     Some(NetRequest::Account { op }) => {

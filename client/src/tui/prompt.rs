@@ -42,6 +42,10 @@ pub enum PromptFor {
     DeleteWorkspace,
     BotName,
     TokenName,
+    /// Why a run is rejected (may stay empty).
+    RejectRun {
+        run_id: Id,
+    },
 }
 
 /// An open prompt.
@@ -98,6 +102,13 @@ impl App {
             PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
             PromptFor::MemberRole { user_id } => return self.role_from_prompt(user_id, &name),
             PromptFor::InviteRole => return self.invite_from_prompt(&name),
+            PromptFor::RejectRun { run_id } => {
+                self.overlay = None;
+                return self.submit(Command::RejectRun {
+                    run_id,
+                    reason: (!name.is_empty()).then_some(name),
+                });
+            }
             PromptFor::NewWorkspace
             | PromptFor::RenameWorkspace
             | PromptFor::DeleteWorkspace
@@ -118,7 +129,8 @@ impl App {
             | PromptFor::RenameWorkspace
             | PromptFor::DeleteWorkspace
             | PromptFor::BotName
-            | PromptFor::TokenName => return,
+            | PromptFor::TokenName
+            | PromptFor::RejectRun { .. } => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),
                 name,

@@ -64,6 +64,11 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
                 .map_err(ClientError::Output)?;
             last_draw = Some(now);
             dirty = false;
+            // Drawing shows which log lines the viewer lacks: ask for them now.
+            app.request_log_pages();
+            for request in app.outbound.drain(..) {
+                let _ = requests.send(request);
+            }
         }
         let wake = if dirty {
             last_draw.map(|t| t + FRAME)

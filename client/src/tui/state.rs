@@ -54,6 +54,7 @@ pub enum Confirmable {
     Transfer(Id),
     RevokeToken(Id),
     RevokeOtherTokens,
+    CancelRun(Id),
 }
 
 /// A window drawn over the screen; it takes the keys while open.

@@ -23,8 +23,22 @@ impl Rng {
 }
 
 const WORDS: [&str; 16] = [
-    "compiling", "warren-server", "ok", "test", "passed", "fetch", "crate", "build", "linking",
-    "target", "release", "debug", "src/lib.rs", "finished", "running", "checking",
+    "compiling",
+    "warren-server",
+    "ok",
+    "test",
+    "passed",
+    "fetch",
+    "crate",
+    "build",
+    "linking",
+    "target",
+    "release",
+    "debug",
+    "src/lib.rs",
+    "finished",
+    "running",
+    "checking",
 ];
 
 /// `n` lines.

@@ -58,7 +58,11 @@ async fn page(
 fn draw(lines: &[LogLine]) -> usize {
     lines
         .iter()
-        .map(|l| warren::logview::ansi::parse(l.text.as_bytes(), warren::theme::ColorSupport::TrueColor).text().len())
+        .map(|l| {
+            warren::logview::ansi::parse(l.text.as_bytes(), warren::theme::ColorSupport::TrueColor)
+                .text()
+                .len()
+        })
         .sum()
 }
 
@@ -95,7 +99,8 @@ pub async fn run(
     let mut matches = 0u64;
     let mut from = 1;
     loop {
-        let (lines, next) = page(ws, workspace, run, from, 500, false, Some(filter.clone())).await?;
+        let (lines, next) =
+            page(ws, workspace, run, from, 500, false, Some(filter.clone())).await?;
         matches += lines.len() as u64;
         match next {
             Some(n) => from = n,

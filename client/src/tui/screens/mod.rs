@@ -102,6 +102,7 @@ macro_rules! tabs {
 tabs! {
     Board => board,
     Chat => chat,
+    Runs => runs,
 }
 
 /// Declares the windows whose keys are their own: `module,` declares the window's module (its

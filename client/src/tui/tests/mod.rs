@@ -21,6 +21,7 @@ mod palette;
 mod paste;
 mod rate_limit;
 mod rooms;
+mod runs;
 mod screens;
 mod selection;
 mod times;

@@ -119,6 +119,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
         PromptFor::NewWorkspace | PromptFor::BotName | PromptFor::TokenName => "create",
         PromptFor::RenameWorkspace => "rename",
         PromptFor::DeleteWorkspace => "delete",
+        PromptFor::RejectRun { .. } => "reject",
     };
     frame.render_widget(
         Line::from(vec![

@@ -1,0 +1,411 @@
+//! A run's log as the log viewer reads it from the server: a [`LineSource`] that holds only a
+//! window of lines (at most [`CACHE_LINES`]), asks for the pages the viewer needs as it scrolls
+//! (the `log` query), takes the live tail from the run's `log_subscribe`, and, with a filter,
+//! has the server scan the whole stored log page by page (building an index of matching line
+//! numbers only) before the same filter is applied to the live lines.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use warren_protocol::Id;
+use warren_protocol::run::{LogFilter, LogLine as WireLine, LogStream};
+
+use crate::logview::{Filter, LineSource, LogLine, Stream};
+
+/// Most lines held at once; the ones farthest from what was last shown go first.
+pub const CACHE_LINES: usize = 20_000;
+/// Lines per page asked of the server.
+pub const PAGE: u32 = 500;
+
+/// A page the source needs from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub run_id: Id,
+    /// The first line number to read (or to scan from, with a filter).
+    pub from: u64,
+    pub limit: u32,
+    pub filter: Option<LogFilter>,
+    /// The source's generation when asked: answers for an older one (the filter changed since)
+    /// are dropped.
+    pub generation: u64,
+}
+
+/// The server's answer to a [`PageRequest`].
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub generation: u64,
+    pub lines: Vec<WireLine>,
+    /// Where a filtered scan goes on; `None` when it reached the end of what is stored.
+    pub next: Option<u64>,
+    pub stored: u64,
+    pub finished: bool,
+}
+
+/// The filter as the server runs it: the viewer's smart case made explicit.
+pub fn wire_filter(filter: &Filter) -> LogFilter {
+    let source = filter.pattern.source();
+    let smart = !source.chars().any(char::is_uppercase);
+    LogFilter {
+        pattern: if smart {
+            format!("(?i){source}")
+        } else {
+            source.to_owned()
+        },
+        invert: filter.inverted,
+    }
+}
+
+fn to_view(line: WireLine) -> LogLine {
+    LogLine {
+        number: line.n,
+        stream: match line.stream {
+            LogStream::Out => Stream::Stdout,
+            LogStream::Err => Stream::Stderr,
+            LogStream::Sys => Stream::System,
+        },
+        ts_ms: line.ts,
+        bytes: line.text.into_bytes(),
+    }
+}
+
+/// A remote run's log.
+#[derive(Debug)]
+pub struct RemoteLog {
+    run_id: Id,
+    /// Lines stored on the server, as far as this client knows.
+    stored: u64,
+    finished: bool,
+    /// The window of lines held, by number.
+    lines: BTreeMap<u64, LogLine>,
+    filter: Option<Filter>,
+    /// With a filter: the numbers of the matching lines found so far, in order.
+    matches: Vec<u64>,
+    /// With a filter: where the server's scan goes on (`None`: it reached the end).
+    scan_next: Option<u64>,
+    scan_in_flight: bool,
+    generation: u64,
+    /// Page starts asked for and not answered yet.
+    in_flight: RefCell<BTreeSet<u64>>,
+    /// Page starts the viewer needs, not asked for yet.
+    wanted: RefCell<BTreeSet<u64>>,
+    /// The numbers last shown, so eviction keeps what is near them.
+    focus: RefCell<u64>,
+    /// Why the last page failed, for the screen to show.
+    pub error: Option<String>,
+}
+
+impl RemoteLog {
+    /// The log of `run_id`, of which `stored` lines exist now.
+    pub fn new(run_id: Id, stored: u64, finished: bool) -> Self {
+        Self {
+            run_id,
+            stored,
+            finished,
+            lines: BTreeMap::new(),
+            filter: None,
+            matches: Vec::new(),
+            scan_next: None,
+            scan_in_flight: false,
+            generation: 0,
+            in_flight: RefCell::new(BTreeSet::new()),
+            wanted: RefCell::new(BTreeSet::new()),
+            focus: RefCell::new(stored),
+            error: None,
+        }
+    }
+
+    /// The run this log belongs to.
+    pub fn run_id(&self) -> &Id {
+        &self.run_id
+    }
+
+    /// Lines stored on the server, as far as this client knows.
+    pub fn stored(&self) -> u64 {
+        self.stored
+    }
+
+    /// Whether a filtered scan of the stored log is still going.
+    pub fn scanning(&self) -> bool {
+        self.filter.is_some() && (self.scan_next.is_some() || self.scan_in_flight)
+    }
+
+    /// Lines held in memory now.
+    pub fn held(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The run's line count grew (its record was updated).
+    pub fn set_stored(&mut self, stored: u64, finished: bool) {
+        self.stored = self.stored.max(stored);
+        self.finished |= finished;
+    }
+
+    /// Takes the pages to ask the server for now.
+    pub fn requests(&mut self) -> Vec<PageRequest> {
+        let mut out = Vec::new();
+        if let (Some(filter), Some(from), false) =
+            (&self.filter, self.scan_next, self.scan_in_flight)
+        {
+            out.push(PageRequest {
+                run_id: self.run_id.clone(),
+                from,
+                limit: PAGE,
+                filter: Some(wire_filter(filter)),
+                generation: self.generation,
+            });
+            self.scan_in_flight = true;
+        }
+        let wanted = std::mem::take(&mut *self.wanted.borrow_mut());
+        for from in wanted {
+            if self.in_flight.borrow_mut().insert(from) {
+                out.push(PageRequest {
+                    run_id: self.run_id.clone(),
+                    from,
+                    limit: PAGE,
+                    filter: None,
+                    generation: self.generation,
+                });
+            }
+        }
+        out
+    }
+
+    /// Takes the server's answer to a page request.
+    pub fn on_page(&mut self, request: &PageRequest, page: Result<Page, String>) {
+        self.in_flight.borrow_mut().remove(&request.from);
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                if request.filter.is_some() {
+                    self.scan_in_flight = false;
+                    self.scan_next = None;
+                }
+                self.error = Some(e);
+                return;
+            }
+        };
+        self.set_stored(page.stored, page.finished);
+        if page.generation != self.generation {
+            return;
+        }
+        if request.filter.is_some() {
+            self.scan_in_flight = false;
+            self.scan_next = page.next;
+            for line in &page.lines {
+                if self.matches.last().is_none_or(|last| *last < line.n) {
+                    self.matches.push(line.n);
+                }
+            }
+        }
+        for line in page.lines {
+            self.lines.insert(line.n, to_view(line));
+        }
+        self.evict();
+    }
+
+    /// Takes live lines of the run's subscription, in order.
+    pub fn on_live(&mut self, lines: Vec<WireLine>) {
+        for line in lines {
+            self.stored = self.stored.max(line.n);
+            let line = to_view(line);
+            // A filtered scan still under way will find this line when it gets there.
+            if let (Some(filter), None, false) = (&self.filter, self.scan_next, self.scan_in_flight)
+                && filter.matches(&line)
+                && self.matches.last().is_none_or(|last| *last < line.number)
+            {
+                self.matches.push(line.number);
+            }
+            self.lines.insert(line.number, line);
+        }
+        self.evict();
+    }
+
+    /// The subscription ended: the run finished and every line was sent.
+    pub fn on_end(&mut self, lines: u64) {
+        self.stored = self.stored.max(lines);
+        self.finished = true;
+    }
+
+    /// Whether the run has finished (its log will not grow).
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    fn evict(&mut self) {
+        let focus = *self.focus.borrow();
+        while self.lines.len() > CACHE_LINES {
+            let first = self.lines.keys().next().copied();
+            let last = self.lines.keys().next_back().copied();
+            let (Some(first), Some(last)) = (first, last) else {
+                break;
+            };
+            // Drop from the end farther from what is shown.
+            let victim = if focus.abs_diff(first) > focus.abs_diff(last) {
+                first
+            } else {
+                last
+            };
+            self.lines.remove(&victim);
+        }
+    }
+
+    /// Notes that lines `numbers` are needed: the pages holding the missing ones are asked for.
+    fn want(&self, numbers: impl Iterator<Item = u64>) {
+        let page = u64::from(PAGE);
+        let in_flight = self.in_flight.borrow();
+        let mut wanted = self.wanted.borrow_mut();
+        for n in numbers {
+            if !self.lines.contains_key(&n) {
+                let start = (n - 1) / page * page + 1;
+                if !in_flight.contains(&start) {
+                    wanted.insert(start);
+                }
+            }
+        }
+    }
+}
+
+impl LineSource for RemoteLog {
+    fn len(&self) -> u64 {
+        match self.filter {
+            Some(_) => self.matches.len() as u64,
+            None => self.stored,
+        }
+    }
+
+    fn fetch(&self, range: Range<u64>) -> Vec<LogLine> {
+        let len = self.len();
+        let (start, end) = (range.start.min(len), range.end.min(len));
+        if start >= end {
+            return Vec::new();
+        }
+        let numbers: Vec<u64> = match self.filter {
+            Some(_) => self.matches[start as usize..end as usize].to_vec(),
+            None => (start + 1..=end).collect(),
+        };
+        if let Some(first) = numbers.first() {
+            *self.focus.borrow_mut() = *first;
+        }
+        self.want(numbers.iter().copied());
+        // The lines held, up to the first missing one: the viewer draws what it gets.
+        numbers
+            .iter()
+            .map_while(|n| self.lines.get(n).cloned())
+            .collect()
+    }
+
+    fn set_filter(&mut self, filter: Option<Filter>) {
+        self.generation += 1;
+        self.matches.clear();
+        self.scan_in_flight = false;
+        self.scan_next = filter.as_ref().map(|_| 1);
+        self.filter = filter;
+        self.error = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> Id {
+        Id::from_random("run", [7; 10])
+    }
+
+    fn wire(n: u64, text: &str) -> WireLine {
+        WireLine {
+            n,
+            ts: 0,
+            stream: LogStream::Out,
+            text: text.into(),
+        }
+    }
+
+    fn page(generation: u64, lines: Vec<WireLine>, next: Option<u64>, stored: u64) -> Page {
+        Page {
+            generation,
+            lines,
+            next,
+            stored,
+            finished: false,
+        }
+    }
+
+    #[test]
+    fn missing_lines_are_asked_for_by_page_and_drawn_once_they_arrive() {
+        let mut log = RemoteLog::new(run(), 1_000_000, true);
+        assert_eq!(log.len(), 1_000_000);
+        assert!(log.fetch(999_990..1_000_000).is_empty());
+        let asked = log.requests();
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].from, 999_501);
+        assert!(log.requests().is_empty(), "asked once while in flight");
+        let lines = (999_501..=1_000_000).map(|n| wire(n, "x")).collect();
+        log.on_page(&asked[0], Ok(page(0, lines, None, 1_000_000)));
+        let shown = log.fetch(999_990..1_000_000);
+        assert_eq!(shown.len(), 10);
+        assert_eq!(shown[0].number, 999_991);
+        assert!(log.held() <= CACHE_LINES);
+    }
+
+    #[test]
+    fn the_window_stays_bounded_however_far_one_scrolls() {
+        let mut log = RemoteLog::new(run(), 1_000_000, true);
+        for start in (0..200_000u64).step_by(500) {
+            log.fetch(start..start + 50);
+            for request in log.requests() {
+                let lines = (request.from..request.from + u64::from(PAGE))
+                    .map(|n| wire(n, "x"))
+                    .collect();
+                log.on_page(&request, Ok(page(0, lines, None, 1_000_000)));
+            }
+        }
+        assert!(log.held() <= CACHE_LINES, "{} held", log.held());
+    }
+
+    #[test]
+    fn a_filter_scans_the_whole_stored_log_on_the_server_then_takes_the_live_tail()
+    -> Result<(), crate::logview::PatternError> {
+        let mut log = RemoteLog::new(run(), 3_000, false);
+        log.set_filter(Some(Filter::parse("error")?));
+        let asked = log.requests();
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].from, 1);
+        assert_eq!(
+            asked[0].filter.as_ref().map(|f| f.pattern.as_str()),
+            Some("(?i)error")
+        );
+        log.on_page(
+            &asked[0],
+            Ok(page(1, vec![wire(10, "error a"), wire(900, "error b")], Some(1_500), 3_000)),
+        );
+        assert_eq!(log.len(), 2);
+        // A live line while the scan is not done is left to the scan.
+        log.on_live(vec![wire(3_001, "error live early")]);
+        assert_eq!(log.len(), 2);
+        let asked = log.requests();
+        assert_eq!(asked[0].from, 1_500);
+        log.on_page(
+            &asked[0],
+            Ok(page(1, vec![wire(2_000, "error c"), wire(3_001, "error live early")], None, 3_001)),
+        );
+        assert_eq!(log.len(), 4);
+        log.on_live(vec![wire(3_002, "fine"), wire(3_003, "ERROR late")]);
+        let numbers: Vec<u64> = log.fetch(0..10).iter().map(|l| l.number).collect();
+        assert_eq!(numbers, vec![10, 900, 2_000, 3_001, 3_003]);
+        Ok(())
+    }
+
+    #[test]
+    fn answers_for_an_older_filter_are_dropped() -> Result<(), crate::logview::PatternError> {
+        let mut log = RemoteLog::new(run(), 100, true);
+        log.set_filter(Some(Filter::parse("a")?));
+        let old = log.requests();
+        log.set_filter(Some(Filter::parse("b")?));
+        log.on_page(&old[0], Ok(page(1, vec![wire(5, "a")], None, 100)));
+        assert_eq!(log.len(), 0);
+        assert!(log.scanning());
+        Ok(())
+    }
+}
