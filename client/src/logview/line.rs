@@ -61,6 +61,12 @@ pub trait LineSource {
     /// Applies `filter` (or none) to the whole log and to every line that arrives after.
     fn set_filter(&mut self, filter: Option<Filter>);
 
+    /// Whether the last [`LineSource::find`] that found nothing is still searching lines the
+    /// source does not hold (a remote source asks the server and answers later).
+    fn searching(&self) -> bool {
+        false
+    }
+
     /// The first position after (`Forward`) or before (`Backward`) `from` whose line matches
     /// `query`. The default scans through [`LineSource::fetch`] in blocks; a remote source asks
     /// the server, which runs the same [`Query::matches`].

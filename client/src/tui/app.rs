@@ -283,6 +283,15 @@ impl App {
                     && open.run_id == request.run_id
                 {
                     open.log.source_mut().on_page(&request, page);
+                    match open.log.source_mut().take_found() {
+                        Some(super::screens::runs::remote::Found::At(pos)) => {
+                            open.log.show_position(pos);
+                        }
+                        Some(super::screens::runs::remote::Found::Nowhere) => {
+                            open.log.say("not found in the rest of the log");
+                        }
+                        None => {}
+                    }
                 }
             }
             NetEvent::SlowedDown { retry_in } => {

@@ -316,8 +316,21 @@ impl<S: LineSource> LogView<S> {
                 self.follow = false;
                 self.top = pos;
             }
+            None if self.source.searching() => self.info("searching the whole log…"),
             None => self.info(none),
         }
+    }
+
+    /// Shows position `pos` at the top (the answer of a search that went to the server).
+    pub fn show_position(&mut self, pos: u64) {
+        self.follow = false;
+        self.notice = None;
+        self.top = pos;
+    }
+
+    /// Says `text` in the viewer's status line.
+    pub fn say(&mut self, text: &str) {
+        self.info(text);
     }
 
     fn top_number(&self) -> Option<u64> {

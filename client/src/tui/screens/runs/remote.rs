@@ -2,7 +2,10 @@
 //! window of lines (at most [`CACHE_LINES`]), asks for the pages the viewer needs as it scrolls
 //! (the `log` query), takes the live tail from the run's `log_subscribe`, and, with a filter,
 //! has the server scan the whole stored log page by page (building an index of matching line
-//! numbers only) before the same filter is applied to the live lines.
+//! numbers only) before the same filter is applied to the live lines. A search (`/`, `n`/`N`,
+//! `e`/`E`, `w`/`W`) that runs off the lines held goes on on the server: it asks for the next
+//! line the pattern (or, for a level, a wider keyword pattern) matches, confirms it here with the
+//! viewer's own test, and the screen moves there when the answer comes.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +14,7 @@ use std::ops::Range;
 use warren_protocol::Id;
 use warren_protocol::run::{LogFilter, LogLine as WireLine, LogStream};
 
-use crate::logview::{Filter, LineSource, LogLine, Stream};
+use crate::logview::{Direction, Filter, Level, LineSource, LogLine, Query, Stream};
 
 /// Most lines held at once; the ones farthest from what was last shown go first.
 pub const CACHE_LINES: usize = 20_000;
@@ -26,9 +29,43 @@ pub struct PageRequest {
     pub from: u64,
     pub limit: u32,
     pub filter: Option<LogFilter>,
+    /// Read towards line 1 (a backward search).
+    pub backward: bool,
+    /// What the answer is for.
+    pub purpose: Purpose,
     /// The source's generation when asked: answers for an older one (the filter changed since)
     /// are dropped.
     pub generation: u64,
+}
+
+/// Why a page is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Lines the viewer shows.
+    Lines,
+    /// The next stretch of a filtered scan.
+    Scan,
+    /// The next candidate of a search.
+    Search,
+}
+
+/// A search that left the lines held.
+#[derive(Debug, Clone)]
+struct Search {
+    query: Query,
+    direction: Direction,
+    /// The line number the server search starts at (inclusive).
+    from: u64,
+    in_flight: bool,
+}
+
+/// How a search that went to the server ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// At this position of the source.
+    At(u64),
+    /// Nowhere in that direction.
+    Nowhere,
 }
 
 /// The server's answer to a [`PageRequest`].
@@ -91,8 +128,37 @@ pub struct RemoteLog {
     wanted: RefCell<BTreeSet<u64>>,
     /// The numbers last shown, so eviction keeps what is near them.
     focus: RefCell<u64>,
+    /// A search under way on the server.
+    search: RefCell<Option<Search>>,
+    /// How the last search on the server ended, for the screen to act on.
+    found: Option<Found>,
     /// Why the last page failed, for the screen to show.
     pub error: Option<String>,
+}
+
+/// A pattern the server can run that matches every line of `level` (and some others: the
+/// answer is confirmed with the viewer's own level test).
+fn level_pattern(level: Level) -> &'static str {
+    match level {
+        Level::Error => "(?i)err|fatal|critical|panic",
+        Level::Warn => "(?i)warn",
+        Level::Info => "(?i)info|notice",
+        Level::Debug => "(?i)debug|trace",
+    }
+}
+
+fn server_pattern(query: &Query) -> String {
+    match query {
+        Query::Pattern(p) => {
+            let source = p.source();
+            if source.chars().any(char::is_uppercase) {
+                source.to_owned()
+            } else {
+                format!("(?i){source}")
+            }
+        }
+        Query::Level(level) => level_pattern(*level).to_owned(),
+    }
 }
 
 impl RemoteLog {
@@ -111,6 +177,8 @@ impl RemoteLog {
             in_flight: RefCell::new(BTreeSet::new()),
             wanted: RefCell::new(BTreeSet::new()),
             focus: RefCell::new(stored),
+            search: RefCell::new(None),
+            found: None,
             error: None,
         }
     }
@@ -141,9 +209,39 @@ impl RemoteLog {
         self.finished |= finished;
     }
 
+    /// Takes how the last search on the server ended, once.
+    pub fn take_found(&mut self) -> Option<Found> {
+        self.found.take()
+    }
+
+    /// The position of line `number` now (with a filter, among the matching lines).
+    pub fn position_of_number(&self, number: u64) -> Option<u64> {
+        match self.filter {
+            Some(_) => self.matches.binary_search(&number).ok().map(|p| p as u64),
+            None => (number >= 1 && number <= self.stored).then(|| number - 1),
+        }
+    }
+
     /// Takes the pages to ask the server for now.
     pub fn requests(&mut self) -> Vec<PageRequest> {
         let mut out = Vec::new();
+        if let Some(search) = self.search.borrow_mut().as_mut()
+            && !search.in_flight
+        {
+            search.in_flight = true;
+            out.push(PageRequest {
+                run_id: self.run_id.clone(),
+                from: search.from,
+                limit: 16,
+                filter: Some(LogFilter {
+                    pattern: server_pattern(&search.query),
+                    invert: false,
+                }),
+                backward: search.direction == Direction::Backward,
+                purpose: Purpose::Search,
+                generation: self.generation,
+            });
+        }
         if let (Some(filter), Some(from), false) =
             (&self.filter, self.scan_next, self.scan_in_flight)
         {
@@ -152,6 +250,8 @@ impl RemoteLog {
                 from,
                 limit: PAGE,
                 filter: Some(wire_filter(filter)),
+                backward: false,
+                purpose: Purpose::Scan,
                 generation: self.generation,
             });
             self.scan_in_flight = true;
@@ -164,6 +264,8 @@ impl RemoteLog {
                     from,
                     limit: PAGE,
                     filter: None,
+                    backward: false,
+                    purpose: Purpose::Lines,
                     generation: self.generation,
                 });
             }
@@ -171,15 +273,56 @@ impl RemoteLog {
         out
     }
 
+    /// A search candidate page came back: the first line that really matches (and passes the
+    /// filter) ends the search; otherwise it goes on after the last candidate.
+    fn on_search(&mut self, page: &Page) {
+        let Some(mut search) = self.search.borrow_mut().take() else {
+            return;
+        };
+        let mut candidates: Vec<&WireLine> = page.lines.iter().collect();
+        if search.direction == Direction::Backward {
+            candidates.reverse();
+        }
+        for line in &candidates {
+            let view = to_view((*line).clone());
+            let passes = self.filter.as_ref().is_none_or(|f| f.matches(&view));
+            if passes && search.query.matches(&view) {
+                self.found = Some(match self.position_of_number(line.n) {
+                    Some(pos) => Found::At(pos),
+                    None => Found::Nowhere,
+                });
+                return;
+            }
+        }
+        let last = candidates.last().map(|l| l.n);
+        match (page.next, last) {
+            (Some(next), _) => {
+                search.from = next;
+                search.in_flight = false;
+                *self.search.borrow_mut() = Some(search);
+            }
+            (None, _) => self.found = Some(Found::Nowhere),
+        }
+    }
+
     /// Takes the server's answer to a page request.
     pub fn on_page(&mut self, request: &PageRequest, page: Result<Page, String>) {
-        self.in_flight.borrow_mut().remove(&request.from);
+        if request.purpose == Purpose::Lines {
+            self.in_flight.borrow_mut().remove(&request.from);
+        }
         let page = match page {
             Ok(page) => page,
             Err(e) => {
-                if request.filter.is_some() {
-                    self.scan_in_flight = false;
-                    self.scan_next = None;
+                match request.purpose {
+                    Purpose::Scan => {
+                        self.scan_in_flight = false;
+                        self.scan_next = None;
+                    }
+                    Purpose::Search => {
+                        self.search.borrow_mut().take();
+                        self.found = Some(Found::Nowhere);
+                    }
+                    Purpose::Lines => {}
                 }
                 self.error = Some(e);
                 return;
@@ -189,7 +332,11 @@ impl RemoteLog {
         if page.generation != self.generation {
             return;
         }
-        if request.filter.is_some() {
+        if request.purpose == Purpose::Search {
+            self.on_search(&page);
+            return;
+        }
+        if request.purpose == Purpose::Scan {
             self.scan_in_flight = false;
             self.scan_next = page.next;
             for line in &page.lines {
@@ -295,8 +442,62 @@ impl LineSource for RemoteLog {
             .collect()
     }
 
+    fn find(&self, from: u64, direction: Direction, query: &Query) -> Option<u64> {
+        let len = self.len();
+        // Through the lines held first, as far as they reach without a gap.
+        let mut pos = from;
+        let mut last_number = None;
+        loop {
+            let next = match direction {
+                Direction::Forward => pos.checked_add(1).filter(|p| *p < len),
+                Direction::Backward => pos.min(len).checked_sub(1),
+            };
+            let next = next?;
+            let number = match self.filter {
+                Some(_) => self.matches.get(next as usize).copied(),
+                None => Some(next + 1),
+            }?;
+            let Some(line) = self.lines.get(&number) else {
+                break;
+            };
+            if query.matches(line) {
+                return Some(next);
+            }
+            last_number = Some(number);
+            pos = next;
+        }
+        // A gap: the server searches the rest, from just past the last line looked at.
+        let start = match (direction, last_number) {
+            (Direction::Forward, Some(n)) => n + 1,
+            (Direction::Backward, Some(n)) => n.saturating_sub(1),
+            (Direction::Forward, None) => match self.filter {
+                Some(_) => self.matches.get(from as usize).map_or(1, |n| n + 1),
+                None => from + 2,
+            },
+            (Direction::Backward, None) => match self.filter {
+                Some(_) => self.matches.get(from as usize).map_or(0, |n| n.saturating_sub(1)),
+                None => from,
+            },
+        };
+        if start == 0 {
+            return None;
+        }
+        *self.search.borrow_mut() = Some(Search {
+            query: query.clone(),
+            direction,
+            from: start,
+            in_flight: false,
+        });
+        None
+    }
+
+    fn searching(&self) -> bool {
+        self.search.borrow().is_some()
+    }
+
     fn set_filter(&mut self, filter: Option<Filter>) {
         self.generation += 1;
+        self.search.borrow_mut().take();
         self.matches.clear();
         self.scan_in_flight = false;
         self.scan_next = filter.as_ref().map(|_| 1);
@@ -407,5 +608,57 @@ mod tests {
         assert_eq!(log.len(), 0);
         assert!(log.scanning());
         Ok(())
+    }
+
+    fn feed(log: &mut RemoteLog, numbers: std::ops::RangeInclusive<u64>, text: impl Fn(u64) -> String) {
+        let lines: Vec<WireLine> = numbers.map(|n| wire(n, &text(n))).collect();
+        log.on_live(lines);
+    }
+
+    #[test]
+    fn a_search_through_the_lines_held_answers_at_once() -> Result<(), crate::logview::PatternError> {
+        let mut log = RemoteLog::new(run(), 0, false);
+        feed(&mut log, 1..=100, |n| if n == 70 { "boom".into() } else { format!("line {n}") });
+        let query = Query::Pattern(crate::logview::Pattern::new("boom")?);
+        assert_eq!(log.find(10, Direction::Forward, &query), Some(69));
+        assert_eq!(log.find(90, Direction::Backward, &query), Some(69));
+        assert_eq!(log.find(80, Direction::Forward, &query), None);
+        assert!(!log.searching(), "the whole log is held: nothing to ask");
+        Ok(())
+    }
+
+    #[test]
+    fn a_search_past_the_lines_held_goes_to_the_server_and_confirms_the_answer() {
+        // A million-line log of which only the last lines are held.
+        let mut log = RemoteLog::new(run(), 1_000_000, true);
+        feed(&mut log, 999_900..=1_000_000, |n| format!("fine {n}"));
+        let query = Query::Level(Level::Error);
+        assert_eq!(log.find(999_950, Direction::Backward, &query), None);
+        assert!(log.searching());
+        let asked: Vec<PageRequest> = log
+            .requests()
+            .into_iter()
+            .filter(|r| r.purpose == Purpose::Search)
+            .collect();
+        assert_eq!(asked.len(), 1);
+        assert!(asked[0].backward);
+        assert_eq!(asked[0].from, 999_899);
+        // The server's wider pattern returns "terror" (no error level) and then a real error.
+        log.on_page(
+            &asked[0],
+            Ok(page(0, vec![wire(500_000, "terror movie"), wire(600_000, "terror 2")], Some(499_999), 1_000_000)),
+        );
+        assert_eq!(log.take_found(), None, "not a real error: the search goes on");
+        let again = log.requests();
+        let search = again.iter().find(|r| r.purpose == Purpose::Search);
+        assert_eq!(search.map(|r| r.from), Some(499_999));
+        if let Some(search) = search {
+            log.on_page(
+                search,
+                Ok(page(0, vec![wire(123, "ERROR disk full")], Some(122), 1_000_000)),
+            );
+        }
+        assert_eq!(log.take_found(), Some(Found::At(122)));
+        assert!(!log.searching());
     }
 }
