@@ -278,3 +278,65 @@ fn the_runs_screen_fits_80x24_and_says_what_to_do_when_empty() {
     let terminal = draw(&app, 80, 24);
     insta::assert_snapshot!(terminal.backend());
 }
+
+fn job() -> warren_protocol::run::Job {
+    warren_protocol::run::Job {
+        id: id("job", 1),
+        name: "deploy".into(),
+        command: "./deploy.sh".into(),
+        description: String::new(),
+        params: vec![],
+        timeout_secs: 1800,
+        retries: 0,
+        tags: vec![],
+        protected: false,
+        concurrency: None,
+        created_by: me().user_id,
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+#[test]
+fn slash_run_in_a_room_starts_the_job_for_that_room_and_a_typo_keeps_the_text() {
+    let mut app = sample_app();
+    let e = event(&app, &me(), Change::JobCreated { job: job() });
+    app.on_net(e);
+    press(&mut app, "2\n");
+    press(&mut app, "/run deplo env=prod\n");
+    app.outbound
+        .retain(|r| matches!(r, NetRequest::Command { .. }));
+    assert!(app.outbound.is_empty(), "no job named deplo: nothing sent");
+    assert_eq!(app.chat.compose.lines().join("\n"), "/run deplo env=prod");
+    assert!(
+        app.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("jobs: deploy")),
+        "{:?}",
+        app.notice
+    );
+    app.chat.compose = crate::tui::screens::chat::new_compose();
+    press(&mut app, "/run DEPLOY env=prod\n");
+    app.outbound
+        .retain(|r| matches!(r, NetRequest::Command { .. }));
+    let room = app.current_room();
+    match app.outbound.as_slice() {
+        [
+            NetRequest::Command {
+                command:
+                    Command::StartRun {
+                        job_id,
+                        params,
+                        room_id,
+                        ..
+                    },
+                ..
+            },
+        ] => {
+            assert_eq!(job_id, &id("job", 1));
+            assert_eq!(params.get("env").map(String::as_str), Some("prod"));
+            assert_eq!(room_id, &room);
+        }
+        other => panic!("expected one start_run, got {other:?}"),
+    }
+}

@@ -130,10 +130,43 @@ impl App {
         };
         let command = match self.chat.editing.take() {
             Some(message_id) => Command::EditMessage { message_id, body },
-            None => Command::PostMessage {
-                message_id: new_id("msg"),
-                room_id,
-                body,
+            None => match super::slash::parse(&body) {
+                Ok(super::slash::Slash::Message(body)) => Command::PostMessage {
+                    message_id: new_id("msg"),
+                    room_id,
+                    body,
+                },
+                Ok(super::slash::Slash::Run { job, params }) => {
+                    let found = self
+                        .view()
+                        .jobs
+                        .iter()
+                        .find(|j| j.name.eq_ignore_ascii_case(&job))
+                        .map(|j| j.id.clone());
+                    let Some(job_id) = found else {
+                        // The text stays in the box to be fixed.
+                        let names: Vec<String> =
+                            self.view().jobs.iter().map(|j| j.name.clone()).collect();
+                        let known = if names.is_empty() {
+                            "there are no jobs yet (warren job add)".to_owned()
+                        } else {
+                            format!("jobs: {}", names.join(", "))
+                        };
+                        self.notify(format!("No job named “{job}”; {known}"), true);
+                        return;
+                    };
+                    Command::StartRun {
+                        run_id: new_id("run"),
+                        job_id,
+                        params,
+                        card_id: None,
+                        room_id: Some(room_id),
+                    }
+                }
+                Err(why) => {
+                    self.notify(format!("Cannot start that run: {why}"), true);
+                    return;
+                }
             },
         };
         self.chat.compose = new_compose();

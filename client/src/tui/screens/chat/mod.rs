@@ -8,6 +8,7 @@ pub mod history;
 mod keys;
 pub mod own_message;
 pub mod rooms;
+pub mod slash;
 
 use std::collections::HashMap;
 
