@@ -67,6 +67,12 @@ pub trait LineSource {
         false
     }
 
+    /// Work still under way that the status line should mention ("filtering: line 40,000 of
+    /// 1,000,000"), if any.
+    fn progress(&self) -> Option<String> {
+        None
+    }
+
     /// The first position after (`Forward`) or before (`Backward`) `from` whose line matches
     /// `query`. The default scans through [`LineSource::fetch`] in blocks; a remote source asks
     /// the server, which runs the same [`Query::matches`].

@@ -192,6 +192,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
         if let Some(p) = view.search() {
             parts.push(format!("/{}", p.source()));
         }
+        if let Some(progress) = view.source().progress() {
+            parts.push(progress);
+        }
         let options = view.options();
         let flags: Vec<&str> = [(options.wrap, "wrap"), (options.pretty_json, "json")]
             .into_iter()

@@ -495,6 +495,19 @@ impl LineSource for RemoteLog {
         self.search.borrow().is_some()
     }
 
+    fn progress(&self) -> Option<String> {
+        if self.search.borrow().is_some() {
+            return Some("searching the whole log…".to_owned());
+        }
+        let next = self.scan_next?;
+        self.filter.as_ref()?;
+        Some(format!(
+            "filtering on the server: line {} of {}",
+            next.saturating_sub(1),
+            self.stored
+        ))
+    }
+
     fn set_filter(&mut self, filter: Option<Filter>) {
         self.generation += 1;
         self.search.borrow_mut().take();
