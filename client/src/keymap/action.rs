@@ -154,6 +154,8 @@ actions! {
     ShowBoard => "show_board", "Switch to the board", title = "Go to the board";
     ShowChat => "show_chat", "Switch to chat", title = "Go to chat";
     ShowRuns => "show_runs", "Switch to runs: jobs and shell runs, live", title = "Go to runs";
+    RunStart => "run_start", "Start a job: asks for its name and parameters (JOB key=value …)", title = "Start a run";
+    CardRun => "card_run", "Start a job for the selected card (asks for JOB key=value …)", title = "Run a job for this card";
     RunOpen => "run_open", "Open the selected run: its details and its live log", title = "Open run";
     RunClose => "run_close", "Close the run and go back to the list", title = "Close the run";
     RunCancel => "run_cancel", "Cancel the selected run (asks first): its process group is stopped", title = "Cancel a run";

@@ -42,6 +42,10 @@ pub enum PromptFor {
     DeleteWorkspace,
     BotName,
     TokenName,
+    /// A job and its parameters (`JOB key=value …`) to start, for a card or not.
+    StartRun {
+        card_id: Option<Id>,
+    },
     /// Why a run is rejected (may stay empty).
     RejectRun {
         run_id: Id,
@@ -102,8 +106,9 @@ impl App {
             PromptFor::NewRoom if !name.is_empty() => return self.create_room_from_prompt(&name),
             PromptFor::MemberRole { user_id } => return self.role_from_prompt(user_id, &name),
             PromptFor::InviteRole => return self.invite_from_prompt(&name),
+            PromptFor::StartRun { card_id } => return self.start_run_from_prompt(card_id, &name),
             PromptFor::RejectRun { run_id } => {
-                self.overlay = None;
+                self.close_overlay();
                 return self.submit(Command::RejectRun {
                     run_id,
                     reason: (!name.is_empty()).then_some(name),
@@ -130,7 +135,8 @@ impl App {
             | PromptFor::DeleteWorkspace
             | PromptFor::BotName
             | PromptFor::TokenName
-            | PromptFor::RejectRun { .. } => return,
+            | PromptFor::RejectRun { .. }
+            | PromptFor::StartRun { .. } => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),
                 name,

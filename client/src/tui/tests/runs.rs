@@ -340,3 +340,62 @@ fn slash_run_in_a_room_starts_the_job_for_that_room_and_a_typo_keeps_the_text() 
         other => panic!("expected one start_run, got {other:?}"),
     }
 }
+
+#[test]
+fn n_starts_a_run_for_a_job_and_opens_it_once_the_server_has_it() {
+    let mut app = runs_app();
+    let e = event(&app, &me(), Change::JobCreated { job: job() });
+    app.on_net(e);
+    press(&mut app, "n");
+    assert!(matches!(app.overlay, Some(Overlay::Prompt(_))));
+    press(&mut app, "nope\n");
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Prompt(p)) if p.error.as_deref() == Some("no job named “nope”")),
+        "an unknown job keeps the prompt open with why"
+    );
+    if let Some(Overlay::Prompt(p)) = app.overlay.as_mut() {
+        p.input = crate::tui::prompt::Prompt::new("", "", p.purpose.clone()).input;
+    }
+    press(&mut app, "deploy env=prod\n");
+    assert!(app.overlay.is_none());
+    let started = app.outbound.iter().find_map(|r| match r {
+        NetRequest::Command {
+            command: Command::StartRun { run_id, params, .. },
+            ..
+        } => Some((run_id.clone(), params.clone())),
+        _ => None,
+    });
+    let Some((Some(run_id), params)) = started else {
+        panic!(
+            "expected a start_run with a client-made id: {:?}",
+            app.outbound
+        );
+    };
+    assert_eq!(params.get("env").map(String::as_str), Some("prod"));
+    // The server confirms it: the run opens.
+    let mut created = run(6, RunStatus::Queued);
+    created.id = run_id.clone();
+    let e = event(&app, &me(), Change::RunCreated { run: created });
+    app.on_net(e);
+    assert_eq!(app.runs.open.as_ref().map(|o| &o.run_id), Some(&run_id));
+}
+
+#[test]
+fn r_on_a_card_starts_a_run_for_that_card() {
+    let mut app = sample_app();
+    let e = event(&app, &me(), Change::JobCreated { job: job() });
+    app.on_net(e);
+    let card = app.selected_card().map(|c| c.id);
+    assert!(card.is_some());
+    press(&mut app, "r");
+    press(&mut app, "deploy\n");
+    let for_card = app.outbound.iter().find_map(|r| match r {
+        NetRequest::Command {
+            command: Command::StartRun { card_id, .. },
+            ..
+        } => Some(card_id.clone()),
+        _ => None,
+    });
+    assert_eq!(for_card, Some(card));
+    assert_eq!(app.tab, Tab::Runs);
+}

@@ -120,6 +120,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
         PromptFor::RenameWorkspace => "rename",
         PromptFor::DeleteWorkspace => "delete",
         PromptFor::RejectRun { .. } => "reject",
+        PromptFor::StartRun { .. } => "start",
     };
     frame.render_widget(
         Line::from(vec![

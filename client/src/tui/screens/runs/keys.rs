@@ -21,6 +21,11 @@ pub(super) fn perform(app: &mut App, action: Action, context: Context) -> bool {
             None => app.notify("No run to open yet: start one with 'warren job run NAME'", false),
         },
         Action::RunClose => app.close_run(),
+        Action::RunStart => app.ask_run(None),
+        Action::CardRun => match app.selected_card() {
+            Some(card) => app.ask_run(Some(card.id)),
+            None => app.notify("Select a card first", false),
+        },
         Action::RunCancel => with_run(app, "cancel", |app, run| {
             if run.status.is_final() {
                 app.notify(format!("{} has already {}", run.label(), run.status.as_str()), false);

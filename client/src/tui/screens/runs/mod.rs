@@ -19,7 +19,12 @@ use super::{Screen, Tab};
 use crate::keymap::{Action, Context};
 use crate::logview::LogView;
 use crate::tui::app::App;
+use crate::tui::input::new_id;
 use crate::tui::net::NetRequest;
+use crate::tui::prompt::{Prompt, PromptFor};
+use crate::tui::screens::chat::slash;
+use crate::tui::state::Overlay;
+use warren_protocol::Command;
 use remote::RemoteLog;
 
 /// The Runs screen, as registered in [`super::Tab`].
@@ -38,6 +43,8 @@ pub struct RunsUi {
     pub selected: usize,
     /// The run shown with its log, if one is open.
     pub open: Option<OpenRun>,
+    /// A run this client started: opened as soon as the server confirms it.
+    pub go_to_run: Option<Id>,
     /// The clock the screen reads durations against, fixed by tests (`None`: the real one).
     pub frozen_now: Option<i64>,
 }
@@ -91,6 +98,14 @@ impl Screen for Runs {
     }
 
     fn on_event(&self, app: &mut App, event: &Event) {
+        if let Change::RunCreated { run } = &event.change
+            && app.runs.go_to_run.as_ref() == Some(&run.id)
+        {
+            app.runs.go_to_run = None;
+            app.runs.selected = 0;
+            let run = run.clone();
+            app.open_run(&run);
+        }
         if let Change::RunUpdated { run, .. } = &event.change
             && let Some(open) = app.runs.open.as_mut()
             && open.run_id == run.id
@@ -175,6 +190,57 @@ impl App {
             log,
         });
         self.tab = Tab::Runs;
+    }
+
+    /// Asks for a job and its parameters to start (for `card`).
+    pub fn ask_run(&mut self, card_id: Option<Id>) {
+        let names: Vec<&str> = self.view().jobs.iter().map(|j| j.name.as_str()).collect();
+        let title = match names.as_slice() {
+            [] => "Start a run: no jobs yet (warren job add NAME --command …)".to_owned(),
+            names => format!("Start a run — JOB key=value … (jobs: {})", names.join(", ")),
+        };
+        let mut prompt = Prompt::new(title, "", PromptFor::StartRun { card_id });
+        if names.is_empty() {
+            prompt.error = Some("add a job first: warren job add NAME --command CMD".into());
+        }
+        self.open_prompt(prompt);
+    }
+
+    /// The answer to the start prompt: starts the run and shows it once the server has it, or
+    /// keeps the prompt open saying what is wrong.
+    pub(crate) fn start_run_from_prompt(&mut self, card_id: Option<Id>, answer: &str) {
+        let refuse = |app: &mut App, why: String| {
+            if let Some(Overlay::Prompt(prompt)) = app.overlay.as_mut() {
+                prompt.error = Some(why);
+            }
+        };
+        let (job, params) = match slash::parse(&format!("/run {answer}")) {
+            Ok(slash::Slash::Run { job, params }) => (job, params),
+            Ok(slash::Slash::Message(_)) => return refuse(self, "type a job name".into()),
+            Err(why) => return refuse(self, why),
+        };
+        let Some(job_id) = self
+            .view()
+            .jobs
+            .iter()
+            .find(|j| j.name.eq_ignore_ascii_case(&job))
+            .map(|j| j.id.clone())
+        else {
+            return refuse(self, format!("no job named “{job}”"));
+        };
+        let Some(run_id) = new_id("run") else {
+            return refuse(self, "cannot make an id for the run".into());
+        };
+        self.close_overlay();
+        self.runs.go_to_run = Some(run_id.clone());
+        self.submit(Command::StartRun {
+            run_id: Some(run_id),
+            job_id,
+            params,
+            card_id,
+            room_id: None,
+        });
+        self.show(Tab::Runs);
     }
 
     /// Closes the open run (and its subscription).
