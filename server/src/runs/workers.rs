@@ -104,16 +104,18 @@ impl Registry {
         }
     }
 
-    /// The connection `generation` closed (a newer one is left alone). Its runs stay its own
-    /// until the lease runs out.
-    pub fn detach(&self, workspace: &Id, user: &Id, generation: u64) {
+    /// The connection `generation` closed (a newer one is left alone: false). Its runs stay
+    /// its own until the lease runs out.
+    pub fn detach(&self, workspace: &Id, user: &Id, generation: u64) -> bool {
         if let Ok(mut slots) = self.slots.lock()
             && let Some(slot) = slots.get_mut(&(workspace.clone(), user.clone()))
             && slot.conn.as_ref().is_some_and(|(g, _)| *g == generation)
         {
             slot.conn = None;
             slot.entry.connected = false;
+            return true;
         }
+        false
     }
 
     /// When the worker was last heard from, if since this server started.

@@ -8,6 +8,7 @@ mod create;
 mod error;
 pub mod read;
 pub mod records;
+pub mod run_reads;
 pub mod schema;
 pub mod tables;
 
