@@ -67,12 +67,14 @@ pub enum WriteOp {
     /// Internal: look at the run queue and the workers' leases (the writer's timer). Produces no
     /// event of its own and gets no answer.
     Tick,
-    /// Internal: the request's user said `worker_hello` (its record is stored in `WORKERS`) and
-    /// holds `held`; its runs are settled against that ([`crate::runs::assign::reattach`]).
-    /// Gets no answer.
+    /// Internal: a worker said `worker_hello` on its connection `generation` (its record is
+    /// stored in `WORKERS`) and holds `held`; its runs are settled against that
+    /// ([`crate::runs::assign::reattach`]) before it may get new work. With `held: None`, a
+    /// goodbye: only the record changes. Gets no answer.
     WorkerSeen {
         record: crate::store::records::WorkerRecord,
         held: Option<Vec<Id>>,
+        generation: u64,
     },
 }
 
@@ -233,10 +235,14 @@ impl WriterHandle {
         &self,
         workspace: Id,
         record: crate::store::records::WorkerRecord,
-        held: Option<Vec<Id>>,
+        (held, generation): (Option<Vec<Id>>, u64),
     ) {
         if let Ok(request) = RequestId::parse("worker_seen") {
-            let op = WriteOp::WorkerSeen { record, held };
+            let op = WriteOp::WorkerSeen {
+                record,
+                held,
+                generation,
+            };
             let user = record_user(&op);
             let _ = self
                 .send_op((user, TokenScope::Full), workspace, request, op)
@@ -620,7 +626,7 @@ fn apply_batch(
     for request in batch {
         outcomes.push(match apply_one(&txn, request, now, (runs, &mut fx)) {
             Ok(outcome) => {
-                wrote |= !matches!(outcome, Outcome::Quiet | Outcome::Duplicate(_))
+                wrote |= matches!(outcome, Outcome::Applied(..))
                     || matches!(request.op, WriteOp::WorkerSeen { .. });
                 outcome
             }
@@ -650,7 +656,12 @@ fn apply_internal(
     now: i64,
     (runs, fx): (&RunState, &mut Effects),
 ) -> Result<Outcome, ApplyError> {
-    if let WriteOp::WorkerSeen { record, held } = &request.op {
+    if let WriteOp::WorkerSeen {
+        record,
+        held,
+        generation,
+    } = &request.op
+    {
         txn.open_table(WORKERS)?.insert(
             (request.workspace.as_str(), record.user_id.as_str()),
             crate::store::encode("workers", record)?.as_slice(),
@@ -663,6 +674,8 @@ fn apply_internal(
                 held,
                 (runs, fx, now),
             )?;
+            runs.workers
+                .set_ready(&request.workspace, &record.user_id, *generation);
         }
     }
     fx.schedule = true;

@@ -185,10 +185,14 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     mira.send_json(&serde_json::json!({"type": "worker_hello", "concurrency": 1}))
         .await
         .expect("send");
-    mira.expect_until("a refusal", |c| {
-        c.loose_errors.iter().any(|(code, m)| *code == ErrorCode::Forbidden && m.contains("run:execute"))
-    })
-    .await;
+    let refusal = mira
+        .read_until(std::time::Duration::from_secs(20), |c| {
+            c.loose_errors
+                .iter()
+                .any(|(code, m)| *code == ErrorCode::Forbidden && m.contains("run:execute"))
+        })
+        .await;
+    assert!(refusal.is_ok(), "worker_hello from a member: {:?}", mira.loose_errors);
     let mut bot = connect_hello(server.addr, &bot_token).await;
     let held = worker_hello(&mut bot, &["linux", "docker"], 2, &[]).await;
     assert!(held.is_empty());

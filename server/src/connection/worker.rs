@@ -149,7 +149,11 @@ impl Conn {
             .map(|s| s.run_id)
             .collect();
         self.writer
-            .worker_seen(workspace.clone(), record(&me, &offer, now), Some(keep))
+            .worker_seen(
+                workspace.clone(),
+                record(&me, &offer, now),
+                (Some(keep), generation),
+            )
             .await;
         tracing::info!(worker = %me, workspace = %workspace, concurrency, "worker attached");
         self.worker = Some(Link {
@@ -202,7 +206,9 @@ impl Conn {
             return;
         }
         let record = record(&me, &link.offer, now_ms());
-        self.writer.worker_seen(link.workspace, record, None).await;
+        self.writer
+            .worker_seen(link.workspace, record, (None, link.generation))
+            .await;
     }
 }
 

@@ -316,7 +316,9 @@ pub fn schedule(
                 .workers
                 .in_workspace(&ws)
                 .into_iter()
-                .filter(|(_, e)| e.connected && !e.draining && now - e.last_seen <= lease_ms)
+                .filter(|(_, e)| {
+                    e.connected && e.ready && !e.draining && now - e.last_seen <= lease_ms
+                })
                 .map(|(id, e)| {
                     let busy = held.get(&(ws.clone(), id.clone())).copied().unwrap_or(0);
                     Candidate {

@@ -28,6 +28,9 @@ pub struct Entry {
     pub last_seen: i64,
     /// Whether a connection is attached now.
     pub connected: bool,
+    /// Whether the writer has settled its held runs since it attached (only then does it get
+    /// new work, so no assignment can race the settling).
+    pub ready: bool,
 }
 
 struct Slot {
@@ -74,6 +77,7 @@ impl Registry {
                         draining: false,
                         last_seen: now,
                         connected: true,
+                        ready: false,
                     },
                     conn: Some((generation, tx)),
                 },
@@ -101,6 +105,16 @@ impl Registry {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// The writer settled the held runs of connection `generation`: it may get work now.
+    pub fn set_ready(&self, workspace: &Id, user: &Id, generation: u64) {
+        if let Ok(mut slots) = self.slots.lock()
+            && let Some(slot) = slots.get_mut(&(workspace.clone(), user.clone()))
+            && slot.conn.as_ref().is_some_and(|(g, _)| *g == generation)
+        {
+            slot.entry.ready = true;
         }
     }
 
