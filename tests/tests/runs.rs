@@ -226,6 +226,13 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     assert_eq!(code, ErrorCode::Conflict, "a finished run stays finished");
 
     // The room heard one line at the start and one at the end, from mira.
+    let posted = |c: &warren_e2e::Client| {
+        c.events
+            .iter()
+            .filter(|e| matches!(&e.change, Change::MessagePosted { message } if message.room_id == room))
+            .count()
+    };
+    vic.expect_until("the run's two room lines", |c| posted(c) >= 2).await;
     let lines: Vec<(String, String)> = vic
         .events
         .iter()
