@@ -4,7 +4,7 @@
 //! It opens the file read-only and checks, in one read transaction: the schema version; that
 //! every workspace's events are exactly `1..=head`, each decoding to the event its key names;
 //! and that the state tables (workspace, members, boards, cards and their column order, rooms,
-//! messages and their id index) hold exactly what replaying the events produces. Every problem
+//! messages and their id index, jobs, runs and their number index) hold exactly what replaying the events produces. Every problem
 //! is reported in plain words; a store with none is `ok`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +12,7 @@ use std::path::Path;
 
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
 use serde::Serialize;
+use warren_protocol::run::{Job, Run, RunStatus};
 use warren_protocol::{Board, Card, Change, Event, Member, Message, Room, Workspace};
 
 use crate::store::read::list_in_workspace;
@@ -224,6 +225,10 @@ fn orphans(
         ("boards", BOARDS),
         ("cards", CARDS),
         ("rooms", ROOMS),
+        ("jobs", JOBS),
+        ("runs", RUNS),
+        ("log_progress", LOG_PROGRESS),
+        ("workers", WORKERS),
     ] {
         for entry in txn.open_table(table)?.iter()? {
             let (key, _) = entry?;
@@ -354,6 +359,10 @@ struct Replayed {
     /// `message_id → (room_id, seq)`.
     message_ids: BTreeMap<String, (String, u64)>,
     max_card_number: u64,
+    jobs: BTreeMap<String, Job>,
+    runs: BTreeMap<String, Run>,
+    /// Run transitions the state machine does not allow, in words.
+    bad_transitions: Vec<String>,
     /// A `workspace_deleted` event was found in the log, where it never belongs.
     deleted_in_log: bool,
 }
@@ -361,12 +370,30 @@ struct Replayed {
 impl Replayed {
     fn apply(&mut self, change: Change) {
         match change {
-            // Placeholder until the runs service lands: jobs and runs are not replayed yet.
-            Change::JobCreated { .. }
-            | Change::JobUpdated { .. }
-            | Change::JobDeleted { .. }
-            | Change::RunCreated { .. }
-            | Change::RunUpdated { .. } => {}
+            Change::JobCreated { job } | Change::JobUpdated { job } => {
+                self.jobs.insert(job.id.to_string(), job);
+            }
+            Change::JobDeleted { job_id } => {
+                self.jobs.remove(job_id.as_str());
+            }
+            Change::RunCreated { run } => {
+                self.runs.insert(run.id.to_string(), run);
+            }
+            Change::RunUpdated { run, from } => {
+                let before = self.runs.get(run.id.as_str()).map(|r| r.status);
+                // A worker's report after a cancel is taken without another transition.
+                let late_report = from == run.status && from == RunStatus::Cancelled;
+                if before != Some(from) || !(from.can_become(run.status) || late_report) {
+                    self.bad_transitions.push(format!(
+                        "run {} went from {} to {} (it was {})",
+                        run.id,
+                        from.as_str(),
+                        run.status.as_str(),
+                        before.map_or("unknown", RunStatus::as_str)
+                    ));
+                }
+                self.runs.insert(run.id.to_string(), run);
+            }
             Change::WorkspaceCreated { workspace } => self.workspace = Some(workspace),
             Change::WorkspaceRenamed { workspace } => self.workspace = Some(workspace),
             Change::MemberAdded { member } | Change::MemberUpdated { member } => {
@@ -537,6 +564,16 @@ fn compare(
         "room"
     );
 
+    same!(
+        JOBS,
+        "jobs",
+        Job,
+        replayed.jobs,
+        |j: &Job| j.id.to_string(),
+        "job"
+    );
+    compare_runs(txn, ws, replayed, report)?;
+
     let column_cards = txn.open_table(COLUMN_CARDS)?;
     let mut ordered = 0usize;
     for entry in column_cards.range((ws, "", "")..)? {
@@ -626,6 +663,76 @@ fn compare(
         report.problem(format!(
             "workspace {ws}: the next card number ({next_number}) is not above card #{} made by its events",
             replayed.max_card_number
+        ));
+    }
+    Ok(())
+}
+
+/// Runs against their events: the records (log counters aside, which the log path advances
+/// without events), the number index, the run counter and every transition.
+fn compare_runs(
+    txn: &ReadTransaction,
+    ws: &str,
+    replayed: &Replayed,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    for problem in &replayed.bad_transitions {
+        report.problem(format!("workspace {ws}: {problem}, which the state machine does not allow"));
+    }
+    let without_log = |run: &Run| {
+        let mut run = run.clone();
+        run.lines = 0;
+        run.log_bytes = 0;
+        json(&run)
+    };
+    let stored: Vec<Run> = list_in_workspace(&txn.open_table(RUNS)?, "runs", ws)?;
+    let stored: BTreeMap<String, String> = stored
+        .iter()
+        .map(|r| (r.id.to_string(), without_log(r)))
+        .collect();
+    for (id, run) in &replayed.runs {
+        match stored.get(id) {
+            None => report.problem(format!(
+                "workspace {ws}: run {id} is missing from the runs table though its events created it"
+            )),
+            Some(text) if *text != without_log(run) => report.problem(format!(
+                "workspace {ws}: run {id} in the runs table differs from what its events say"
+            )),
+            Some(_) => {}
+        }
+    }
+    for id in stored.keys().filter(|id| !replayed.runs.contains_key(*id)) {
+        report.problem(format!(
+            "workspace {ws}: run {id} is in the runs table but no event created it"
+        ));
+    }
+    let numbers = txn.open_table(RUN_NUMBERS)?;
+    let mut indexed = 0usize;
+    for entry in numbers.range((ws, 0)..=(ws, u64::MAX))? {
+        let (key, value) = entry?;
+        indexed += 1;
+        let number = key.value().1;
+        if replayed.runs.get(value.value()).map(|r| r.number) != Some(number) {
+            report.problem(format!(
+                "workspace {ws}: the run index points r{number} at {}, which its events do not",
+                value.value()
+            ));
+        }
+    }
+    if indexed != replayed.runs.len() {
+        report.problem(format!(
+            "workspace {ws}: the run index holds {indexed} runs, the events {}",
+            replayed.runs.len()
+        ));
+    }
+    let max = replayed.runs.values().map(|r| r.number).max().unwrap_or(0);
+    let next = txn
+        .open_table(COUNTERS)?
+        .get((ws, "run_number"))?
+        .map_or(1, |g| g.value());
+    if max >= next {
+        report.problem(format!(
+            "workspace {ws}: the next run number ({next}) is not above r{max} made by its events"
         ));
     }
     Ok(())

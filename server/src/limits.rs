@@ -56,6 +56,13 @@ pub struct Limits {
     /// Days audit entries are kept (0: forever).
     #[arg(long, env = "WARREN_AUDIT_DAYS", default_value_t = 365)]
     pub audit_days: u32,
+    /// Seconds between a worker's heartbeats (told to each worker in `worker_welcome`).
+    #[arg(long, env = "WARREN_WORKER_HEARTBEAT_SECS", default_value_t = crate::runs::HEARTBEAT_SECS)]
+    pub worker_heartbeat_secs: u64,
+    /// Seconds a worker may stay silent before its runs are taken from it (lost, or queued
+    /// again while the job's retries last).
+    #[arg(long, env = "WARREN_WORKER_LEASE_SECS", default_value_t = crate::runs::LEASE_SECS)]
+    pub worker_lease_secs: u64,
 }
 
 impl Default for Limits {
@@ -73,6 +80,8 @@ impl Default for Limits {
             failed_auth_window: Duration::from_secs(60),
             rates: crate::rate_limit::RateLimits::default(),
             audit_days: 365,
+            worker_heartbeat_secs: crate::runs::HEARTBEAT_SECS,
+            worker_lease_secs: crate::runs::LEASE_SECS,
         }
     }
 }

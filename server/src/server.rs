@@ -92,7 +92,10 @@ pub async fn bind_store_with(
     })?;
     let hub = Arc::new(Hub::default());
     let health = Arc::new(Health::default());
-    let runs = Arc::new(crate::runs::RunState::default());
+    let runs = Arc::new(crate::runs::RunState::new(
+        limits.worker_heartbeat_secs,
+        limits.worker_lease_secs,
+    ));
     let (writer, writer_thread) =
         writer::spawn_with(store.clone(), hub.clone(), health.clone(), runs.clone())
             .map_err(ServeError::Thread)?;
@@ -130,6 +133,7 @@ pub async fn bind_store_with(
     });
     failed_auth.spawn_flusher(app.limits.auth_log_interval);
     crate::audit::retention::spawn(&app);
+    crate::runs::spawn_ticker(&app);
     Ok(Bound {
         listener,
         app,

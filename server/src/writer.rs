@@ -21,9 +21,10 @@ use crate::frames;
 use crate::health::Health;
 use crate::hub::Hub;
 use crate::runs::RunState;
+use crate::runs::effects::Effects;
 use crate::service::{self, ApplyError, Ctx};
 use crate::store::read::{event_at, get_json};
-use crate::store::tables::{EVENTS, MEMBERS, META, REQUESTS};
+use crate::store::tables::{EVENTS, MEMBERS, META, REQUESTS, WORKERS};
 use crate::store::{Store, StoreError};
 
 /// Most commands applied in one transaction.
@@ -62,6 +63,18 @@ pub enum WriteOp {
         invite_id: Id,
         secret: service::invites::InviteSecret,
         joiner: service::invites::Joiner,
+    },
+    /// Internal: look at the run queue and the workers' leases (the writer's timer). Produces no
+    /// event of its own and gets no answer.
+    Tick,
+    /// Internal: a worker said `worker_hello` on its connection `generation` (its record is
+    /// stored in `WORKERS`) and holds `held`; its runs are settled against that
+    /// ([`crate::runs::assign::reattach`]) before it may get new work. With `held: None`, a
+    /// goodbye: only the record changes. Gets no answer.
+    WorkerSeen {
+        record: crate::store::records::WorkerRecord,
+        held: Option<Vec<Id>>,
+        generation: u64,
     },
 }
 
@@ -206,6 +219,37 @@ impl WriterHandle {
             .await
     }
 
+    /// Asks the writer to look at the run queue and the leases (no answer).
+    pub async fn tick(&self) {
+        if let Ok(request) = RequestId::parse("tick") {
+            let user = record_user(&WriteOp::Tick);
+            let _ = self
+                .send_op((user.clone(), TokenScope::Full), user, request, WriteOp::Tick)
+                .await;
+        }
+    }
+
+    /// Stores a worker's record and settles its runs against `held` (`None`: a goodbye, only
+    /// the record changes). No answer.
+    pub async fn worker_seen(
+        &self,
+        workspace: Id,
+        record: crate::store::records::WorkerRecord,
+        (held, generation): (Option<Vec<Id>>, u64),
+    ) {
+        if let Ok(request) = RequestId::parse("worker_seen") {
+            let op = WriteOp::WorkerSeen {
+                record,
+                held,
+                generation,
+            };
+            let user = record_user(&op);
+            let _ = self
+                .send_op((user, TokenScope::Full), workspace, request, op)
+                .await;
+        }
+    }
+
     /// [`WriterHandle::enqueue`] for a token of a limited scope.
     pub async fn enqueue_scoped(
         &self,
@@ -246,6 +290,13 @@ impl WriterHandle {
             return Ticket(None);
         }
         Ticket(Some(answer))
+    }
+}
+
+fn record_user(op: &WriteOp) -> Id {
+    match op {
+        WriteOp::WorkerSeen { record, .. } => record.user_id.clone(),
+        _ => Id::from_random("usr", [0; 10]),
     }
 }
 
@@ -325,8 +376,7 @@ struct Writer {
     store: Store,
     hub: Arc<Hub>,
     health: Arc<Health>,
-    /// Shared run state (secret values of unfinished runs, …).
-    #[allow(dead_code)]
+    /// Shared run state (secret values of unfinished runs, workers, …).
     runs: Arc<RunState>,
     stats: Arc<WriterStats>,
     /// Set after a failed commit: the answer every command gets until a write works again.
@@ -451,11 +501,13 @@ impl Writer {
 
     fn commit_batch(&mut self, batch: Vec<WriteRequest>, now: i64) {
         let started = std::time::Instant::now();
-        let applied = apply_batch(&self.store, &batch, now);
+        let applied = apply_batch(&self.store, &batch, now, &self.runs);
         self.stats.commit_latency.record(started.elapsed());
-        let outcomes = match applied {
-            Ok(outcomes) => outcomes,
+        let (outcomes, fx) = match applied {
+            Ok(done) => done,
             Err(e) => {
+                // Unfinished runs may have changed in memory only: read them again next time.
+                self.runs.set_active(None);
                 let answer = self.fail(&e, batch.len());
                 for request in batch {
                     let _ = request.reply.send(Err(answer.clone()));
@@ -467,6 +519,7 @@ impl Writer {
             tracing::info!("the store accepts writes again");
         }
         publish(&self.hub, batch, outcomes, &self.stats);
+        after_commit(&self.hub, &self.runs, fx);
     }
 }
 
@@ -491,10 +544,34 @@ fn has_room(store: &Store) -> bool {
 }
 
 enum Outcome {
-    /// Applied: the event and its JSON as stored (and a bot's new token).
-    Applied(Event, String, Option<crate::auth::MintedToken>),
+    /// Applied: the event and its JSON as stored (and a bot's new token), then the events that
+    /// follow it (a run's line in its room).
+    Applied(
+        Event,
+        String,
+        Option<crate::auth::MintedToken>,
+        Vec<(Event, String)>,
+    ),
     Duplicate(Event),
     Rejected(WireError),
+    /// An internal request (tick, worker seen) that is not answered.
+    Quiet,
+}
+
+/// Publishes the events the run scheduler made, sends the frames for workers and forgets the
+/// secrets of runs that ended, once the batch is durable.
+fn after_commit(hub: &Hub, runs: &RunState, fx: Effects) {
+    for (workspace, event, json) in fx.events {
+        hub.publish_event(&workspace, frames::event_frame(event.seq, &json));
+    }
+    for (workspace, worker, text) in fx.to_workers {
+        if !runs.workers.send(&workspace, &worker, text) {
+            tracing::debug!(%worker, "a frame for a worker that is not connected was dropped");
+        }
+    }
+    for run in fx.forget {
+        runs.secrets.forget(&run);
+    }
 }
 
 fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &WriterStats) {
@@ -505,8 +582,11 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
-            Outcome::Applied(event, json, minted) => {
+            Outcome::Applied(event, json, minted, follow) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
+                for (next, next_json) in &follow {
+                    hub.publish_event(&request.workspace, frames::event_frame(next.seq, next_json));
+                }
                 match &event.change {
                     Change::MemberRemoved { user_id } => {
                         hub.evict_user(&request.workspace, user_id);
@@ -527,6 +607,7 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
                 minted: None,
             }),
             Outcome::Rejected(e) => Err(e),
+            Outcome::Quiet => continue,
         };
         let _ = request.reply.send(answer);
     }
@@ -536,25 +617,80 @@ fn apply_batch(
     store: &Store,
     batch: &[WriteRequest],
     now: i64,
-) -> Result<Vec<Outcome>, ApplyError> {
+    runs: &RunState,
+) -> Result<(Vec<Outcome>, Effects), ApplyError> {
     let txn = store.begin_write()?;
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut fx = Effects::default();
+    let mut wrote = false;
     for request in batch {
-        outcomes.push(match apply_one(&txn, request, now) {
-            Ok(outcome) => outcome,
+        outcomes.push(match apply_one(&txn, request, now, (runs, &mut fx)) {
+            Ok(outcome) => {
+                wrote |= matches!(outcome, Outcome::Applied(..))
+                    || matches!(request.op, WriteOp::WorkerSeen { .. });
+                outcome
+            }
             Err(ApplyError::Rejected(e)) => Outcome::Rejected(e),
             Err(fatal) => return Err(fatal),
         });
     }
-    txn.commit().map_err(StoreError::from)?;
-    Ok(outcomes)
+    if fx.schedule {
+        if let Err(e) = crate::runs::assign::schedule(&txn, now, runs, &mut fx) {
+            tracing::error!(error = %e, "the run scheduler failed; nothing in this batch was applied");
+            return Err(e);
+        }
+    }
+    if wrote || !fx.events.is_empty() {
+        txn.commit().map_err(StoreError::from)?;
+    } else {
+        // Only ticks that found nothing to do: no commit, no fsync.
+        txn.abort().map_err(StoreError::from)?;
+    }
+    Ok((outcomes, fx))
+}
+
+/// Applies the internal requests: a tick, a worker's hello or goodbye.
+fn apply_internal(
+    txn: &redb::WriteTransaction,
+    request: &WriteRequest,
+    now: i64,
+    (runs, fx): (&RunState, &mut Effects),
+) -> Result<Outcome, ApplyError> {
+    if let WriteOp::WorkerSeen {
+        record,
+        held,
+        generation,
+    } = &request.op
+    {
+        txn.open_table(WORKERS)?.insert(
+            (request.workspace.as_str(), record.user_id.as_str()),
+            crate::store::encode("workers", record)?.as_slice(),
+        )?;
+        if let Some(held) = held {
+            crate::runs::assign::reattach(
+                txn,
+                &request.workspace,
+                &record.user_id,
+                held,
+                (runs, fx, now),
+            )?;
+            runs.workers
+                .set_ready(&request.workspace, &record.user_id, *generation);
+        }
+    }
+    fx.schedule = true;
+    Ok(Outcome::Quiet)
 }
 
 fn apply_one(
     txn: &redb::WriteTransaction,
     request: &WriteRequest,
     now: i64,
+    (runs, fx): (&RunState, &mut Effects),
 ) -> Result<Outcome, ApplyError> {
+    if matches!(request.op, WriteOp::Tick | WriteOp::WorkerSeen { .. }) {
+        return apply_internal(txn, request, now, (runs, fx));
+    }
     let user = request.user.as_str();
     let previous = txn
         .open_table(REQUESTS)?
@@ -584,7 +720,7 @@ fn apply_one(
             (user, request.request_id.as_str()),
             (request.workspace.as_str(), event.seq, now),
         )?;
-        return Ok(Outcome::Applied(event, json, None));
+        return Ok(Outcome::Applied(event, json, None, Vec::new()));
     }
     if let WriteOp::Join {
         invite_id,
@@ -628,7 +764,7 @@ fn apply_one(
             )?;
         }
         let (event, json) = service::append_event(txn, &ctx, None, done.change)?;
-        return Ok(Outcome::Applied(event, json, done.minted));
+        return Ok(Outcome::Applied(event, json, done.minted, Vec::new()));
     }
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
@@ -656,12 +792,15 @@ fn apply_one(
     let (change, minted) = match &request.op {
         WriteOp::Command(command) => {
             ctx.check(command)?;
-            (service::apply(txn, &ctx, command)?, None)
+            (service::apply(txn, &ctx, command, runs, fx)?, None)
         }
-        WriteOp::CreateWorkspace { .. } | WriteOp::Join { .. } => {
+        WriteOp::CreateWorkspace { .. }
+        | WriteOp::Join { .. }
+        | WriteOp::Tick
+        | WriteOp::WorkerSeen { .. } => {
             return Err(ApplyError::reject(
                 ErrorCode::Internal,
-                "create_workspace and join are applied before membership checks",
+                "create_workspace, join and internal requests are applied before membership checks",
             ));
         }
         WriteOp::AddBot { name, scope } => {
@@ -674,14 +813,17 @@ fn apply_one(
         // The log went with the workspace: the event is sent, not stored, and the request id is
         // not remembered (a retry finds the workspace gone: `not_found`).
         let (event, json) = service::unstored_event(&ctx, Some(&request.request_id), change)?;
-        return Ok(Outcome::Applied(event, json, minted));
+        runs.workers.forget_workspace(&request.workspace);
+        return Ok(Outcome::Applied(event, json, minted, Vec::new()));
     }
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
         (user, request.request_id.as_str()),
         (request.workspace.as_str(), event.seq, now),
     )?;
-    Ok(Outcome::Applied(event, json, minted))
+    // A run's line in its room follows its transition, as an event of its own.
+    let follow = service::run_notes::follow_up(txn, &request.workspace, now, &event.change)?;
+    Ok(Outcome::Applied(event, json, minted, follow.into_iter().collect()))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].

@@ -33,6 +33,15 @@ fn rows_of(store: &Store, ws: &str) -> Vec<String> {
     pairs("boards", BOARDS);
     pairs("cards", CARDS);
     pairs("rooms", ROOMS);
+    pairs("jobs", JOBS);
+    pairs("runs", RUNS);
+    pairs("log_progress", LOG_PROGRESS);
+    pairs("workers", WORKERS);
+    for entry in txn.open_table(RUN_NUMBERS).expect("t").iter().expect("i") {
+        if entry.expect("row").0.value().0 == ws {
+            found.push("run_numbers".into());
+        }
+    }
     for entry in txn.open_table(EVENTS).expect("t").iter().expect("i") {
         if entry.expect("row").0.value().0 == ws {
             found.push("events".into());

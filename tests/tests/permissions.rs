@@ -17,6 +17,10 @@ struct Setup {
     owner: Client,
     state: WorkspaceState,
     n: u32,
+    /// Jobs whose runs no worker takes (tag `nowhere`): plain and protected.
+    jobs: HashMap<bool, Id>,
+    /// The run assigned to each role's actor acting as a worker.
+    worker_runs: HashMap<Role, Id>,
 }
 
 impl Setup {
@@ -77,6 +81,73 @@ impl Setup {
             .expect("the new column")
     }
 
+    /// A job no worker takes (`protected` or not).
+    async fn owner_job(&mut self, protected: bool) -> Id {
+        if let Some(id) = self.jobs.get(&protected) {
+            return id.clone();
+        }
+        let name = self.unique("job");
+        let id = created_job(&mut self.owner, &name, &["nowhere"], protected).await;
+        self.jobs.insert(protected, id.clone());
+        id
+    }
+
+    /// A run of the owner's that no worker takes (awaiting approval when `protected`).
+    async fn owner_run(&mut self, protected: bool) -> Id {
+        let job = self.owner_job(protected).await;
+        let ack = self.owner.command(&start_run(&job)).await;
+        let Change::RunCreated { run } = ack.event.change else {
+            panic!("{:?}", ack.event.change)
+        };
+        run.id
+    }
+
+    /// A run of the owner's that has ended (cancelled).
+    async fn owner_finished_run(&mut self) -> Id {
+        let run = self.owner_run(false).await;
+        self.owner
+            .command(&Command::CancelRun {
+                run_id: run.clone(),
+                reason: None,
+            })
+            .await;
+        run
+    }
+
+    /// A run assigned to `actor`, which says `worker_hello` for it (roles with run:execute).
+    async fn worker_run(&mut self, role: Role, actor: &mut Client) -> Id {
+        if let Some(id) = self.worker_runs.get(&role) {
+            return id.clone();
+        }
+        let tag = format!("perm-{}", role.as_str());
+        actor
+            .send_json(&serde_json::json!({"type": "worker_hello", "tags": [tag], "concurrency": 1}))
+            .await
+            .expect("send worker_hello");
+        actor
+            .expect_until("worker_welcome", |c| {
+                c.run_frames
+                    .iter()
+                    .any(|f| matches!(f, ServerMessage::WorkerWelcome { .. }))
+            })
+            .await;
+        let name = self.unique("worker-job");
+        let job = created_job(&mut self.owner, &name, &[tag.as_str()], false).await;
+        let ack = self.owner.command(&start_run(&job)).await;
+        let Change::RunCreated { run } = ack.event.change else {
+            panic!("{:?}", ack.event.change)
+        };
+        actor
+            .expect_until("assign", |c| {
+                c.run_frames
+                    .iter()
+                    .any(|f| matches!(f, ServerMessage::Assign { run: r, .. } if r.id == run.id))
+            })
+            .await;
+        self.worker_runs.insert(role, run.id.clone());
+        run.id
+    }
+
     async fn owner_message(&mut self) -> Id {
         let room = self.room();
         message_by(&mut self.owner, room).await
@@ -95,6 +166,37 @@ async fn message_by(author: &mut Client, room_id: Id) -> Id {
         panic!("{:?}", ack.event.change)
     };
     message.id
+}
+
+async fn created_job(owner: &mut Client, name: &str, tags: &[&str], protected: bool) -> Id {
+    let ack = owner
+        .command(&Command::CreateJob {
+            job_id: None,
+            name: name.into(),
+            command: "true".into(),
+            description: String::new(),
+            params: vec![],
+            timeout_secs: None,
+            retries: 0,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            protected,
+            concurrency: None,
+        })
+        .await;
+    let Change::JobCreated { job } = ack.event.change else {
+        panic!("{:?}", ack.event.change)
+    };
+    job.id
+}
+
+fn start_run(job: &Id) -> Command {
+    Command::StartRun {
+        run_id: None,
+        job_id: job.clone(),
+        params: Default::default(),
+        card_id: None,
+        room_id: None,
+    }
 }
 
 fn card(board: Id, title: &str) -> Command {
@@ -199,6 +301,70 @@ async fn sample(setup: &mut Setup, name: &str, role: Role, actor: &mut Client) -
         "delete_workspace" => Command::DeleteWorkspace {
             name: setup.owner.snapshot().await.workspace.name,
         },
+        "create_job" => Command::CreateJob {
+            job_id: None,
+            name: setup.unique("job"),
+            command: "true".into(),
+            description: String::new(),
+            params: vec![],
+            timeout_secs: None,
+            retries: 0,
+            tags: vec![],
+            protected: false,
+            concurrency: None,
+        },
+        "update_job" => Command::UpdateJob {
+            job_id: setup.owner_job(false).await,
+            name: None,
+            command: None,
+            description: Some(setup.unique("about")),
+            params: None,
+            timeout_secs: None,
+            retries: None,
+            tags: None,
+            protected: None,
+            concurrency: None,
+        },
+        "delete_job" => {
+            let name = setup.unique("doomed");
+            let job_id = created_job(&mut setup.owner, &name, &[], false).await;
+            Command::DeleteJob { job_id }
+        }
+        "start_run" => start_run(&setup.owner_job(false).await),
+        "cancel_run" => Command::CancelRun {
+            run_id: setup.owner_run(false).await,
+            reason: None,
+        },
+        "approve_run" => Command::ApproveRun {
+            run_id: setup.owner_run(true).await,
+        },
+        "reject_run" => Command::RejectRun {
+            run_id: setup.owner_run(true).await,
+            reason: None,
+        },
+        "retry_run" => Command::RetryRun {
+            run_id: setup.owner_finished_run().await,
+            new_run_id: None,
+            params: Default::default(),
+        },
+        "report_run_started" | "report_run_finished" => {
+            let run_id = if role.may(permission::Permission::RunExecute) {
+                setup.worker_run(role, actor).await
+            } else {
+                setup.owner_run(false).await
+            };
+            if name == "report_run_started" {
+                Command::ReportRunStarted { run_id }
+            } else {
+                Command::ReportRunFinished {
+                    run_id,
+                    end: warren_protocol::run::RunEnd::Succeeded,
+                    exit_code: Some(0),
+                    reason: None,
+                    lines: 0,
+                }
+            }
+        }
         other => panic!("no sample for command {other}: add one to tests/tests/permissions.rs"),
     }
 }
@@ -220,17 +386,28 @@ async fn every_role_may_send_exactly_what_the_permission_table_allows() {
 
     let mut owner = connect_hello(server.addr, &server.token).await;
     let state = owner.snapshot().await;
-    let mut setup = Setup { owner, state, n: 0 };
+    let mut setup = Setup {
+        owner,
+        state,
+        n: 0,
+        jobs: HashMap::new(),
+        worker_runs: HashMap::new(),
+    };
     let mut checked = 0;
-    assert_eq!(
-        permission::COMMANDS.last().map(|(n, _)| *n),
-        Some("delete_workspace"),
-        "deleting the workspace must be the last attempt"
-    );
+    // Deleting the workspace is the last attempt (by the owner, who goes last).
+    let commands: Vec<_> = permission::COMMANDS
+        .iter()
+        .filter(|(n, _)| *n != "delete_workspace")
+        .chain(
+            permission::COMMANDS
+                .iter()
+                .filter(|(n, _)| *n == "delete_workspace"),
+        )
+        .collect();
     // Owners last: their delete_workspace ends the workspace.
     for role in ROLES.into_iter().rev() {
         let mut actor = connect_hello(server.addr, &tokens[&role]).await;
-        for (name, need) in permission::COMMANDS {
+        for (name, need) in commands.iter().copied() {
             let command = sample(&mut setup, name, role, &mut actor).await;
             assert_eq!(command.name(), *name);
             let allowed = role.may(need.permission) || (*name == "edit_message");

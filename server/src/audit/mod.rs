@@ -201,6 +201,11 @@ pub mod target {
         make("workspace", workspace.id.as_str(), &workspace.name)
     }
 
+    /// A job, by id and name.
+    pub fn job(job: &warren_protocol::run::Job) -> AuditTarget {
+        make("job", job.id.as_str(), &job.name)
+    }
+
     /// An invite, by id (never its code).
     pub fn invite(invite_id: &warren_protocol::Id) -> AuditTarget {
         make("invite", invite_id.as_str(), "")

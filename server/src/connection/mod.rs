@@ -13,8 +13,10 @@ mod access;
 mod account;
 mod parse;
 mod replies;
+mod runs_query;
 mod send;
 mod token;
+mod worker;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -57,6 +59,10 @@ struct Conn {
     from: Source,
     /// The writer, with this connection's address on every request.
     writer: WriterHandle,
+    /// The client's name and version from `hello` (a worker's version in `worker list`).
+    client: String,
+    /// The worker this connection speaks for, after `worker_hello`.
+    worker: Option<worker::Link>,
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
@@ -96,6 +102,8 @@ pub async fn serve(
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         from: Source::peer(peer),
         writer: app.writer.with_source(Source::peer(peer)),
+        client: String::new(),
+        worker: None,
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
@@ -194,6 +202,8 @@ pub async fn serve(
     if matches!(ended, Ended::NoHello) {
         conn.hello_too_late(hello_timeout).await;
     }
+    // A worker's runs stay its own until its lease runs out; the registry lets go of it now.
+    conn.worker_gone().await;
     // Dropping our senders lets the sending half finish once in-flight commands are answered.
     drop(sending);
     drop(conn);
@@ -346,10 +356,18 @@ impl Conn {
             return;
         }
         match message {
+            ClientMessage::WorkerHello {
+                workspace_id,
+                tags,
+                concurrency,
+                held,
+            } => {
+                self.worker_hello(workspace_id, tags, concurrency, held)
+                    .await
+            }
+            ClientMessage::Heartbeat { runs: _, draining } => self.heartbeat(draining).await,
             ClientMessage::LogSubscribe { .. }
             | ClientMessage::LogUnsubscribe { .. }
-            | ClientMessage::WorkerHello { .. }
-            | ClientMessage::Heartbeat { .. }
             | ClientMessage::LogChunk { .. } => {
                 // Placeholder until the runs service lands.
                 self.error(
@@ -466,7 +484,8 @@ impl Conn {
             Ok(m) => m,
             Err(e) => return self.internal(None, &e).await,
         };
-        tracing::info!(user = %self.user.id, client = client.chars().take(64).collect::<String>(), "client connected");
+        self.client = client.chars().take(64).collect();
+        tracing::info!(user = %self.user.id, client = %self.client, "client connected");
         let member = memberships.first().map_or_else(
             || Member {
                 user_id: self.user.id.clone(),
@@ -565,11 +584,39 @@ impl Conn {
             Err(access::Denied::Store(e)) => return self.internal(Some(request_id), &e).await,
         }
         let result = match query {
-            Query::Jobs
-            | Query::Runs { .. }
-            | Query::Run { .. }
-            | Query::Workers
-            | Query::Log { .. } => {
+            Query::Jobs => runs_query::jobs(&self.app, workspace).await.map(Some),
+            Query::Runs {
+                status,
+                job,
+                since,
+                before,
+                limit,
+            } => {
+                let filter = crate::store::run_reads::RunFilter {
+                    status,
+                    job,
+                    since,
+                    before,
+                    limit: limit as usize,
+                };
+                runs_query::runs(&self.app, workspace, filter)
+                    .await
+                    .map(Some)
+            }
+            Query::Run { number } => match runs_query::run(&self.app, workspace, number).await {
+                Ok(None) => {
+                    return self
+                        .error(
+                            Some(request_id),
+                            ErrorCode::NotFound,
+                            &format!("no run r{number} in this workspace; list runs with `warren run list`"),
+                        )
+                        .await;
+                }
+                other => other,
+            },
+            Query::Workers => runs_query::workers(&self.app, workspace).await.map(Some),
+            Query::Log { .. } => {
                 // Placeholder until the runs service lands.
                 return self
                     .error(

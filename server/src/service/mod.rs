@@ -8,7 +8,12 @@ mod boards;
 mod chat;
 mod columns;
 pub mod invites;
+mod job_rules;
+pub mod jobs;
 pub mod members;
+pub mod run_notes;
+mod run_params;
+pub mod runs;
 mod text;
 pub mod tokens;
 pub mod workspace;
@@ -146,25 +151,81 @@ fn pick_id(requested: Option<&Id>, prefix: &str) -> Result<Id, ApplyError> {
 }
 
 /// Validates and applies one command, returning the change it made.
+/// Run commands share the writer's run state (`state`) and leave work for after the commit
+/// (`fx`: frames to workers, secrets to forget).
 pub fn apply(
     txn: &WriteTransaction,
     ctx: &Ctx<'_>,
     command: &Command,
+    state: &crate::runs::RunState,
+    fx: &mut crate::runs::effects::Effects,
 ) -> Result<Change, ApplyError> {
     match command {
-        Command::CreateJob { .. }
-        | Command::UpdateJob { .. }
-        | Command::DeleteJob { .. }
-        | Command::StartRun { .. }
+        Command::CreateJob {
+            job_id,
+            name,
+            command,
+            description,
+            params,
+            timeout_secs,
+            retries,
+            tags,
+            protected,
+            concurrency,
+        } => {
+            let new = jobs::NewJob {
+                job_id: job_id.as_ref(),
+                name,
+                command,
+                description,
+                params,
+                timeout_secs: *timeout_secs,
+                retries: *retries,
+                tags,
+                protected: *protected,
+                concurrency: *concurrency,
+            };
+            jobs::create_job(txn, ctx, &new)
+        }
+        Command::UpdateJob {
+            job_id,
+            name,
+            command,
+            description,
+            params,
+            timeout_secs,
+            retries,
+            tags,
+            protected,
+            concurrency,
+        } => {
+            let changes = jobs::JobChanges {
+                name: name.as_deref(),
+                command: command.as_deref(),
+                description: description.as_deref(),
+                params: params.as_deref(),
+                timeout_secs: *timeout_secs,
+                retries: *retries,
+                tags: tags.as_deref(),
+                protected: *protected,
+                concurrency: *concurrency,
+            };
+            let change = jobs::update_job(txn, ctx, job_id, &changes)?;
+            fx.schedule = true;
+            Ok(change)
+        }
+        Command::DeleteJob { job_id } => {
+            let change = jobs::delete_job(txn, ctx, job_id)?;
+            fx.schedule = true;
+            Ok(change)
+        }
+        Command::StartRun { .. }
         | Command::CancelRun { .. }
         | Command::ApproveRun { .. }
         | Command::RejectRun { .. }
         | Command::RetryRun { .. }
         | Command::ReportRunStarted { .. }
-        | Command::ReportRunFinished { .. } => Err(ApplyError::reject(
-            ErrorCode::Validation,
-            "runs are not supported by this server yet (placeholder until the runs service lands)",
-        )),
+        | Command::ReportRunFinished { .. } => runs::apply(txn, ctx, command, state, fx),
         Command::CreateBoard {
             board_id,
             name,

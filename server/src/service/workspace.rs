@@ -137,7 +137,12 @@ pub fn seed(
             seq: next_seq(txn, &workspace.id)?,
             from: Source::Unknown,
         };
-        let change = apply(txn, &ctx, command)?;
+        // Boards and rooms only: no run state is involved.
+        let (state, mut fx) = (
+            crate::runs::RunState::default(),
+            crate::runs::effects::Effects::default(),
+        );
+        let change = apply(txn, &ctx, command, &state, &mut fx)?;
         append_event(txn, &ctx, None, change)?;
     }
     first.ok_or_else(|| ApplyError::reject(warren_protocol::ErrorCode::Internal, "no first event"))

@@ -47,6 +47,12 @@ pub fn delete_workspace(
     clear_pairs(txn, BOARDS, ws)?;
     clear_pairs(txn, CARDS, ws)?;
     clear_pairs(txn, ROOMS, ws)?;
+    clear_pairs(txn, JOBS, ws)?;
+    clear_pairs(txn, RUNS, ws)?;
+    clear_pairs(txn, LOG_PROGRESS, ws)?;
+    clear_pairs(txn, WORKERS, ws)?;
+    txn.open_table(RUN_NUMBERS)?
+        .retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
     {
         let mut table = txn.open_table(COUNTERS)?;
         let keys = keys_of(table.range((ws, "")..)?, ws)?;

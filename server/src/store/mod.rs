@@ -8,6 +8,7 @@ mod create;
 mod error;
 pub mod read;
 pub mod records;
+pub mod run_reads;
 pub mod schema;
 pub mod tables;
 
@@ -183,6 +184,11 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(MESSAGE_IDS)?;
     txn.open_table(REQUESTS)?;
     txn.open_table(INVITES)?;
+    txn.open_table(JOBS)?;
+    txn.open_table(RUNS)?;
+    txn.open_table(RUN_NUMBERS)?;
+    txn.open_table(LOG_PROGRESS)?;
+    txn.open_table(WORKERS)?;
     Ok(())
 }
 

@@ -94,9 +94,8 @@ pub fn snapshot(
         boards,
         cards,
         rooms,
-        // Placeholder until the runs service lands.
-        jobs: Vec::new(),
-        runs: Vec::new(),
+        jobs: super::run_reads::jobs(&txn.open_table(JOBS)?, ws)?,
+        runs: super::run_reads::snapshot_runs(txn, ws)?,
     }))
 }
 

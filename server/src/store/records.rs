@@ -50,3 +50,18 @@ pub struct InviteRecord {
     /// Lowercase hex SHA-256 of the secret part of the code.
     pub secret_sha256: String,
 }
+
+/// A worker (bot) as its last `worker_hello` described it, for `worker list` when it is not
+/// connected (its live state comes from the registry in `crate::runs::workers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerRecord {
+    pub user_id: Id,
+    pub name: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub concurrency: u32,
+    /// Its last hello, heartbeat or goodbye, in ms since the epoch.
+    pub last_seen: i64,
+    #[serde(default)]
+    pub version: String,
+}

@@ -91,3 +91,8 @@ pub const RUN_NUMBERS: TableDefinition<(&str, u64), &str> =
 /// expected, lines and bytes stored, sealed.
 pub const LOG_PROGRESS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("log_progress: (workspace_id, run_id) -> progress");
+
+/// `(workspace_id, worker user_id) → WorkerRecord` (`super::records::WorkerRecord`): the
+/// name, tags, concurrency, version and last sighting of every worker that said hello.
+pub const WORKERS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("workers: (workspace_id, user_id) -> worker record");
