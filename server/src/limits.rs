@@ -56,6 +56,10 @@ pub struct Limits {
     /// Days audit entries are kept (0: forever).
     #[arg(long, env = "WARREN_AUDIT_DAYS", default_value_t = 365)]
     pub audit_days: u32,
+    /// Most bytes of log text stored per run; past it one line says the log was truncated and
+    /// later lines are dropped.
+    #[arg(long, env = "WARREN_LOG_CAP_BYTES", default_value_t = crate::logs::ingest::DEFAULT_CAP_BYTES)]
+    pub log_cap_bytes: u64,
 }
 
 impl Default for Limits {
@@ -73,6 +77,7 @@ impl Default for Limits {
             failed_auth_window: Duration::from_secs(60),
             rates: crate::rate_limit::RateLimits::default(),
             audit_days: 365,
+            log_cap_bytes: crate::logs::ingest::DEFAULT_CAP_BYTES,
         }
     }
 }

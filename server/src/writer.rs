@@ -63,6 +63,9 @@ pub enum WriteOp {
         secret: service::invites::InviteSecret,
         joiner: service::invites::Joiner,
     },
+    /// Store a worker's `log_chunk` (answered on the chunk's own reply; see
+    /// [`crate::logs::ingest`]). Not a command: no event, no request id.
+    LogChunk(crate::logs::ingest::Chunk),
 }
 
 /// A command that is durably applied.
@@ -206,6 +209,26 @@ impl WriterHandle {
             .await
     }
 
+    /// Queues a worker's log chunk for `workspace`'s run; the writer answers on `chunk.reply`
+    /// once it is durable, and the returned ticket carries the error if the commit failed.
+    pub async fn log_chunk(
+        &self,
+        worker: Id,
+        workspace: Id,
+        chunk: crate::logs::ingest::Chunk,
+    ) -> Ticket {
+        let Ok(request_id) = RequestId::parse("log-chunk") else {
+            return Ticket(None);
+        };
+        self.send_op(
+            (worker, TokenScope::Full),
+            workspace,
+            request_id,
+            WriteOp::LogChunk(chunk),
+        )
+        .await
+    }
+
     /// [`WriterHandle::enqueue`] for a token of a limited scope.
     pub async fn enqueue_scoped(
         &self,
@@ -325,8 +348,7 @@ struct Writer {
     store: Store,
     hub: Arc<Hub>,
     health: Arc<Health>,
-    /// Shared run state (secret values of unfinished runs, …).
-    #[allow(dead_code)]
+    /// Shared run state (secret values of unfinished runs, the log feed, …).
     runs: Arc<RunState>,
     stats: Arc<WriterStats>,
     /// Set after a failed commit: the answer every command gets until a write works again.
@@ -466,7 +488,7 @@ impl Writer {
         if self.health.recover() {
             tracing::info!("the store accepts writes again");
         }
-        publish(&self.hub, batch, outcomes, &self.stats);
+        publish(&self.hub, &self.runs, batch, outcomes, &self.stats);
     }
 }
 
@@ -495,9 +517,17 @@ enum Outcome {
     Applied(Event, String, Option<crate::auth::MintedToken>),
     Duplicate(Event),
     Rejected(WireError),
+    /// A log chunk was taken (stored, re-sent, or refused with its reason).
+    Log(crate::logs::ingest::Ingested),
 }
 
-fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &WriterStats) {
+fn publish(
+    hub: &Hub,
+    runs: &RunState,
+    batch: Vec<WriteRequest>,
+    outcomes: Vec<Outcome>,
+    stats: &WriterStats,
+) {
     // Counted before anyone is answered, so a caller that saw its answer sees its commit counted.
     stats.commits.fetch_add(1, Ordering::Relaxed);
     stats
@@ -505,9 +535,21 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
+            Outcome::Log(ingested) => {
+                if let WriteOp::LogChunk(chunk) = request.op {
+                    let stored = ingested.stored(chunk.lines);
+                    runs.logs.lines(&chunk.run_id, stored);
+                    let _ = chunk.reply.send(ingested.answer);
+                }
+                continue;
+            }
             Outcome::Applied(event, json, minted) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
                 match &event.change {
+                    // The run's log is sealed with it: its followers get their end.
+                    Change::RunUpdated { run, .. } if run.status.is_final() => {
+                        runs.logs.end(&run.id, run.status);
+                    }
                     Change::MemberRemoved { user_id } => {
                         hub.evict_user(&request.workspace, user_id);
                     }
@@ -555,6 +597,10 @@ fn apply_one(
     request: &WriteRequest,
     now: i64,
 ) -> Result<Outcome, ApplyError> {
+    if let WriteOp::LogChunk(chunk) = &request.op {
+        let ingested = crate::logs::ingest::apply(txn, &request.workspace, &request.user, chunk)?;
+        return Ok(Outcome::Log(ingested));
+    }
     let user = request.user.as_str();
     let previous = txn
         .open_table(REQUESTS)?
@@ -658,7 +704,7 @@ fn apply_one(
             ctx.check(command)?;
             (service::apply(txn, &ctx, command)?, None)
         }
-        WriteOp::CreateWorkspace { .. } | WriteOp::Join { .. } => {
+        WriteOp::CreateWorkspace { .. } | WriteOp::Join { .. } | WriteOp::LogChunk(_) => {
             return Err(ApplyError::reject(
                 ErrorCode::Internal,
                 "create_workspace and join are applied before membership checks",

@@ -11,6 +11,8 @@
 
 mod access;
 mod account;
+mod follow;
+mod logs;
 mod parse;
 mod replies;
 mod send;
@@ -57,6 +59,8 @@ struct Conn {
     from: Source,
     /// The writer, with this connection's address on every request.
     writer: WriterHandle,
+    /// The runs whose logs this connection follows.
+    follows: logs::Follows,
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
@@ -96,6 +100,7 @@ pub async fn serve(
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         from: Source::peer(peer),
         writer: app.writer.with_source(Source::peer(peer)),
+        follows: logs::Follows::default(),
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
@@ -346,11 +351,31 @@ impl Conn {
             return;
         }
         match message {
-            ClientMessage::LogSubscribe { .. }
-            | ClientMessage::LogUnsubscribe { .. }
-            | ClientMessage::WorkerHello { .. }
-            | ClientMessage::Heartbeat { .. }
-            | ClientMessage::LogChunk { .. } => {
+            ClientMessage::LogChunk {
+                run_id,
+                chunk,
+                lines,
+            } => self.log_chunk(run_id, chunk, lines).await,
+            ClientMessage::LogSubscribe {
+                request_id,
+                workspace_id,
+                run_id,
+                from_line,
+                tail,
+                filter,
+            } => {
+                self.log_subscribe(logs::LogSubscribe {
+                    request_id,
+                    workspace_id,
+                    run_id,
+                    from_line,
+                    tail,
+                    filter,
+                })
+                .await
+            }
+            ClientMessage::LogUnsubscribe { run_id } => self.log_unsubscribe(&run_id),
+            ClientMessage::WorkerHello { .. } | ClientMessage::Heartbeat { .. } => {
                 // Placeholder until the runs service lands.
                 self.error(
                     request_id_of(&message),
@@ -565,11 +590,23 @@ impl Conn {
             Err(access::Denied::Store(e)) => return self.internal(Some(request_id), &e).await,
         }
         let result = match query {
-            Query::Jobs
-            | Query::Runs { .. }
-            | Query::Run { .. }
-            | Query::Workers
-            | Query::Log { .. } => {
+            Query::Log {
+                run_id,
+                from,
+                limit,
+                backward,
+                filter,
+            } => {
+                let query = logs::LogQuery {
+                    run_id,
+                    from,
+                    limit,
+                    backward,
+                    filter,
+                };
+                return self.log_query(request_id, workspace, query).await;
+            }
+            Query::Jobs | Query::Runs { .. } | Query::Run { .. } | Query::Workers => {
                 // Placeholder until the runs service lands.
                 return self
                     .error(

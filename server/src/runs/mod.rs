@@ -9,4 +9,6 @@ pub mod secrets;
 pub struct RunState {
     /// Secret parameter values by run, until the run finishes.
     pub secrets: secrets::SecretVault,
+    /// The followers of each run's log, fed by the writer after each commit.
+    pub logs: crate::logs::feed::LogFeed,
 }

@@ -91,3 +91,9 @@ pub const RUN_NUMBERS: TableDefinition<(&str, u64), &str> =
 /// expected, lines and bytes stored, sealed.
 pub const LOG_PROGRESS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("log_progress: (workspace_id, run_id) -> progress");
+
+/// `(workspace_id, run_id, first line number) → encoded lines` (`crate::logs::codec`): a run's
+/// stored log in chunks, one per `log_chunk` that stored lines; finding line N is one range
+/// lookup (the last key with `first line ≤ N`).
+pub const LOG_CHUNKS: TableDefinition<(&str, &str, u64), &[u8]> =
+    TableDefinition::new("log_chunks: (workspace_id, run_id, first_line) -> lines");
