@@ -1,21 +1,82 @@
 //! A connection's log frames: a worker's `log_chunk` (checked and redacted here, stored by the
-//! writer, answered with `log_ack` once durable or `log_refused`), the `log` query, and
-//! `log_subscribe` / `log_unsubscribe` (each subscription is a [`follow`](super::follow) task).
+//! writer, answered with `log_ack` once durable or `log_refused`, in the order the chunks came,
+//! with many in flight), the `log` query, and `log_subscribe` / `log_unsubscribe` (each
+//! subscription is a [`follow`](super::follow) task).
 
 use std::collections::HashMap;
 
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::task::AbortHandle;
 use warren_protocol::run::{LogFilter, LogLine};
 use warren_protocol::{ErrorCode, Id, QueryResult, RequestId, ServerMessage};
 
-use super::Conn;
 use super::access;
 use super::follow::{self, Follow};
+use super::replies::Replies;
+use super::{Conn, MAX_IN_FLIGHT};
 use crate::frames;
 use crate::logs::filter::LineFilter;
 use crate::logs::ingest::{self, Chunk, ChunkAnswer};
 use crate::logs::read::{self, PageRequest};
+use crate::writer::Ticket;
+
+/// What a connection holds for the log path.
+#[derive(Default)]
+pub struct ConnLogs {
+    follows: Follows,
+    /// Chunks waiting for the writer's answer, in the order they came; one task answers them.
+    acks: Option<mpsc::Sender<PendingChunk>>,
+}
+
+/// A chunk handed to the writer, waiting for its answer.
+struct PendingChunk {
+    run_id: Id,
+    chunk: u64,
+    answer: oneshot::Receiver<ChunkAnswer>,
+    ticket: Ticket,
+    /// The connection's in-flight slot, freed once the answer is written.
+    permit: OwnedSemaphorePermit,
+}
+
+/// Answers a connection's chunks in the order they came, each once it is durable.
+async fn answer_chunks(mut pending: mpsc::Receiver<PendingChunk>, out: Replies) {
+    while let Some(p) = pending.recv().await {
+        let answer = match p.answer.await {
+            Ok(answer) => answer,
+            // The writer dropped the chunk: its commit failed, and the ticket says why.
+            Err(_) => match p.ticket.wait().await {
+                Err(e) => ChunkAnswer::Refused {
+                    code: e.code,
+                    message: e.message,
+                    expected: None,
+                },
+                Ok(_) => ChunkAnswer::Refused {
+                    code: ErrorCode::Internal,
+                    message: "the server lost this chunk's answer; re-send it".into(),
+                    expected: None,
+                },
+            },
+        };
+        let (run_id, chunk) = (p.run_id, p.chunk);
+        let frame = match answer {
+            ChunkAnswer::Acked => ServerMessage::LogAck { run_id, chunk },
+            ChunkAnswer::Refused {
+                code,
+                message,
+                expected,
+            } => ServerMessage::LogRefused {
+                run_id,
+                chunk,
+                code,
+                message,
+                expected,
+            },
+        };
+        if !out.text(frames::text(&frame), Some(p.permit)).await {
+            return;
+        }
+    }
+}
 
 /// The log subscriptions of one connection, by run; each ends (is aborted) when replaced,
 /// unsubscribed, or dropped with the connection.
@@ -87,7 +148,8 @@ impl Conn {
     }
 
     /// A worker's `log_chunk`: validated and redacted here, stored by the writer; the answer is
-    /// sent by a task once the chunk is durable, so many chunks can be in flight.
+    /// sent by the connection's answering task once the chunk is durable, so many chunks can be
+    /// in flight and their answers keep their order.
     pub(super) async fn log_chunk(&mut self, run_id: Id, chunk: u64, mut lines: Vec<LogLine>) {
         let Some(workspace) = self.log_workspace() else {
             let message = "you are not a member of any workspace; a worker must be a bot member of the run's workspace".to_owned();
@@ -116,40 +178,20 @@ impl Conn {
             .writer
             .log_chunk(self.user.id.clone(), workspace, request)
             .await;
+        let pending = PendingChunk {
+            run_id,
+            chunk,
+            answer,
+            ticket,
+            permit,
+        };
         let out = self.out.clone();
-        tokio::spawn(async move {
-            let answer = match answer.await {
-                Ok(answer) => answer,
-                // The writer dropped the chunk: its commit failed, and the ticket says why.
-                Err(_) => match ticket.wait().await {
-                    Err(e) => ChunkAnswer::Refused {
-                        code: e.code,
-                        message: e.message,
-                        expected: None,
-                    },
-                    Ok(_) => ChunkAnswer::Refused {
-                        code: ErrorCode::Internal,
-                        message: "the server lost this chunk's answer; re-send it".into(),
-                        expected: None,
-                    },
-                },
-            };
-            let frame = match answer {
-                ChunkAnswer::Acked => ServerMessage::LogAck { run_id, chunk },
-                ChunkAnswer::Refused {
-                    code,
-                    message,
-                    expected,
-                } => ServerMessage::LogRefused {
-                    run_id,
-                    chunk,
-                    code,
-                    message,
-                    expected,
-                },
-            };
-            out.text(frames::text(&frame), Some(permit)).await;
+        let acks = self.logs.acks.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(MAX_IN_FLIGHT);
+            tokio::spawn(answer_chunks(rx, out));
+            tx
         });
+        let _ = acks.send(pending).await;
     }
 
     /// The `log` query (access was checked by the caller).
@@ -234,7 +276,7 @@ impl Conn {
                     .await;
             }
         };
-        self.follows.stop(&s.run_id);
+        self.logs.follows.stop(&s.run_id);
         let feed = self.app.runs.logs.follow(&s.run_id);
         let follow = Follow {
             request_id: s.request_id,
@@ -250,11 +292,11 @@ impl Conn {
             follow,
             feed,
         ));
-        self.follows.replace(s.run_id, task.abort_handle());
+        self.logs.follows.replace(s.run_id, task.abort_handle());
     }
 
     /// `log_unsubscribe`: no more lines of the run reach this connection.
     pub(super) fn log_unsubscribe(&mut self, run_id: &Id) {
-        self.follows.stop(run_id);
+        self.logs.follows.stop(run_id);
     }
 }

@@ -59,8 +59,8 @@ struct Conn {
     from: Source,
     /// The writer, with this connection's address on every request.
     writer: WriterHandle,
-    /// The runs whose logs this connection follows.
-    follows: logs::Follows,
+    /// The runs whose logs this connection follows, and its chunks waiting for answers.
+    logs: logs::ConnLogs,
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
@@ -100,7 +100,7 @@ pub async fn serve(
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         from: Source::peer(peer),
         writer: app.writer.with_source(Source::peer(peer)),
-        follows: logs::Follows::default(),
+        logs: logs::ConnLogs::default(),
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;

@@ -5,7 +5,7 @@ use warren_protocol::limits::MAX_FRAME_BYTES;
 use warren_protocol::{ClientMessage, ErrorCode, RequestId, WireError};
 
 /// The message types a client may send.
-const KNOWN_TYPES: [&str; 7] = [
+const KNOWN_TYPES: [&str; 12] = [
     "hello",
     "subscribe",
     "command",
@@ -13,6 +13,11 @@ const KNOWN_TYPES: [&str; 7] = [
     "account",
     "typing",
     "ping",
+    "log_subscribe",
+    "log_unsubscribe",
+    "worker_hello",
+    "heartbeat",
+    "log_chunk",
 ];
 
 /// A frame that could not be parsed, with the request id to echo when one was readable.
