@@ -50,7 +50,7 @@ pub fn passes(filter: Option<&LineFilter>, text: &str) -> bool {
 }
 
 /// `text` without escape sequences: CSI (`ESC [ … final`), OSC/DCS/APC/PM/SOS strings (ended by
-/// BEL or `ESC \`), and two-byte `ESC x` sequences.
+/// BEL or `ESC \`), `ESC` + intermediates + final (`ESC ( B`), and two-byte `ESC x` sequences.
 pub fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -75,6 +75,14 @@ pub fn strip_ansi(text: &str) -> String {
                     }
                     if c == '\u{1b}' && chars.peek() == Some(&'\\') {
                         chars.next();
+                        break;
+                    }
+                }
+            }
+            // `ESC (` B and the like: intermediates, then one final byte.
+            Some(' '..='/') => {
+                for c in chars.by_ref() {
+                    if !(' '..='/').contains(&c) {
                         break;
                     }
                 }

@@ -183,6 +183,8 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(MESSAGE_IDS)?;
     txn.open_table(REQUESTS)?;
     txn.open_table(INVITES)?;
+    txn.open_table(LOG_PROGRESS)?;
+    txn.open_table(LOG_CHUNKS)?;
     Ok(())
 }
 
