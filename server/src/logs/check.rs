@@ -82,3 +82,63 @@ pub fn check(txn: &ReadTransaction, problem: &mut impl FnMut(String)) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use warren_protocol::run::{LogLine, LogStream};
+
+    use super::*;
+    use crate::store::Store;
+
+    fn lines(first: u64, count: u64) -> Vec<u8> {
+        let lines: Vec<LogLine> = (first..first + count)
+            .map(|n| LogLine {
+                n,
+                ts: 0,
+                stream: LogStream::Out,
+                text: format!("line {n}"),
+            })
+            .collect();
+        codec::encode(&lines)
+    }
+
+    fn problems(store: &Store) -> Vec<String> {
+        let mut found = Vec::new();
+        let txn = store.begin_read().expect("read");
+        check(&txn, &mut |p| found.push(p)).expect("check");
+        found
+    }
+
+    #[test]
+    fn gaps_overlaps_and_a_wrong_progress_are_reported() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::create(dir.path()).expect("store");
+        let txn = store.begin_write().expect("write");
+        {
+            let mut chunks = txn.open_table(LOG_CHUNKS).expect("chunks");
+            chunks
+                .insert(("ws", "run_a", 1), lines(1, 3).as_slice())
+                .expect("a");
+            chunks
+                .insert(("ws", "run_a", 4), lines(4, 2).as_slice())
+                .expect("a");
+            chunks
+                .insert(("ws", "run_b", 1), lines(1, 2).as_slice())
+                .expect("b");
+            chunks
+                .insert(("ws", "run_b", 5), lines(5, 1).as_slice())
+                .expect("b");
+        }
+        let progress = |lines| Progress {
+            lines,
+            ..Progress::default()
+        };
+        super::super::progress::write(&txn, "ws", "run_a", &progress(5)).expect("a");
+        super::super::progress::write(&txn, "ws", "run_b", &progress(9)).expect("b");
+        txn.commit().expect("commit");
+        let found = problems(&store);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("run_b") && found[0].contains("line 5 where line 3"));
+        assert!(found[1].contains("5 lines are stored but its progress says 9"));
+    }
+}
