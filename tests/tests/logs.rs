@@ -745,3 +745,58 @@ async fn every_acknowledged_line_survives_kill_9() {
         numbered(1, 40_000)
     );
 }
+
+#[tokio::test]
+async fn a_follower_that_falls_far_behind_rereads_the_store_and_an_unsubscribed_one_gets_nothing() {
+    const CHUNKS: u64 = 1000;
+    const PER_CHUNK: u64 = 10;
+    let (live, runs) = Live::start(1, None).await;
+    let run = runs[0].clone();
+    // A viewer with a tiny receive window that reads nothing while 10 MB of lines go by: its
+    // follow task blocks, the live feed (256 items) runs past it, and it must re-read the store.
+    let options = warren_e2e::client::ConnectOptions {
+        authorization: Some(format!("Bearer {}", live.owner)),
+        recv_buffer: Some(4096),
+    };
+    let mut slow = warren_e2e::client::connect_with(live.addr, &options)
+        .await
+        .expect("connect");
+    slow.hello().await;
+    let id = slow.next_request_id();
+    slow.send_json(&json!({"type": "log_subscribe", "request_id": id, "run_id": run}))
+        .await
+        .expect("subscribe");
+    slow.expect_until("log_synced", |c| c.has_answer(&id)).await;
+    // Another viewer subscribes and unsubscribes before any line exists.
+    let mut gone = connect_hello(live.addr, &live.owner).await;
+    let id = gone.next_request_id();
+    gone.send_json(&json!({"type": "log_subscribe", "request_id": id, "run_id": run}))
+        .await
+        .expect("subscribe");
+    gone.expect_until("log_synced", |c| c.has_answer(&id)).await;
+    gone.send_json(&json!({"type": "log_unsubscribe", "run_id": run}))
+        .await
+        .expect("unsubscribe");
+    gone.ping(7).await.expect("ping");
+    gone.expect_until("the pong", |c| c.pongs.contains(&7))
+        .await;
+
+    let mut worker = connect_hello(live.addr, &live.worker).await;
+    let wide = |n: u64| format!("{n:>1000}");
+    stream(&mut worker, &run, CHUNKS * PER_CHUNK, PER_CHUNK, wide).await;
+    live.finish(&run, RunStatus::Succeeded);
+    slow.read_until(Duration::from_secs(60), |c| ended(c, &run))
+        .await
+        .expect("the slow viewer gets to log_end");
+    let (numbers, end) = followed(&slow, &run);
+    assert_eq!(end, Some((RunStatus::Succeeded, CHUNKS * PER_CHUNK)));
+    assert!(
+        numbers == (1..=CHUNKS * PER_CHUNK).collect::<Vec<_>>(),
+        "{} lines, missing, repeated or out of order",
+        numbers.len()
+    );
+    gone.ping(8).await.expect("ping");
+    gone.expect_until("the pong", |c| c.pongs.contains(&8))
+        .await;
+    assert!(gone.run_frames.is_empty(), "{:?}", gone.run_frames.len());
+}
