@@ -121,6 +121,7 @@ fn write_tables(txn: &ReadTransaction, file: File) -> Result<Copied, BackupError
         RUN_NUMBERS,
         LOG_PROGRESS,
         WORKERS,
+        LOG_CHUNKS,
     );
     // A table added to the store but not to the list above would be lost silently: refuse.
     for table in txn.list_tables().map_err(StoreError::from)? {

@@ -197,6 +197,7 @@ fn check_txn(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreErro
     }
     check_invites(txn, &known, report)?;
     check_audit(txn, report)?;
+    crate::logs::check::check(txn, &mut |p| report.problem(p))?;
     let events = txn.open_table(EVENTS)?;
     let mut orphaned = BTreeSet::new();
     for entry in events.iter()? {

@@ -63,6 +63,10 @@ pub struct Limits {
     /// again while the job's retries last).
     #[arg(long, env = "WARREN_WORKER_LEASE_SECS", default_value_t = crate::runs::LEASE_SECS)]
     pub worker_lease_secs: u64,
+    /// Most bytes of log text stored per run; past it one line says the log was truncated and
+    /// later lines are dropped.
+    #[arg(long, env = "WARREN_LOG_CAP_BYTES", default_value_t = crate::logs::ingest::DEFAULT_CAP_BYTES)]
+    pub log_cap_bytes: u64,
 }
 
 impl Default for Limits {
@@ -82,6 +86,7 @@ impl Default for Limits {
             audit_days: 365,
             worker_heartbeat_secs: crate::runs::HEARTBEAT_SECS,
             worker_lease_secs: crate::runs::LEASE_SECS,
+            log_cap_bytes: crate::logs::ingest::DEFAULT_CAP_BYTES,
         }
     }
 }

@@ -151,6 +151,12 @@ impl Bound {
         self.app.writer.stats.clone()
     }
 
+    /// What the writer and the connections share about runs (the secret vault, the log
+    /// feed), for embedding and tests.
+    pub fn runs(&self) -> Arc<crate::runs::RunState> {
+        self.app.runs.clone()
+    }
+
     /// Serves HTTPS and WSS only: every connection must complete a TLS handshake first.
     pub fn with_tls(mut self, acceptor: tokio_rustls::TlsAcceptor) -> Self {
         self.tls = Some(acceptor);

@@ -76,6 +76,9 @@ pub enum WriteOp {
         held: Option<Vec<Id>>,
         generation: u64,
     },
+    /// Store a worker's `log_chunk` (answered on the chunk's own reply; see
+    /// [`crate::logs::ingest`]). Not a command: no event, no request id.
+    LogChunk(crate::logs::ingest::Chunk),
 }
 
 /// A command that is durably applied.
@@ -250,6 +253,26 @@ impl WriterHandle {
         }
     }
 
+    /// Queues a worker's log chunk for `workspace`'s run; the writer answers on `chunk.reply`
+    /// once it is durable, and the returned ticket carries the error if the commit failed.
+    pub async fn log_chunk(
+        &self,
+        worker: Id,
+        workspace: Id,
+        chunk: crate::logs::ingest::Chunk,
+    ) -> Ticket {
+        let Ok(request_id) = RequestId::parse("log-chunk") else {
+            return Ticket(None);
+        };
+        self.send_op(
+            (worker, TokenScope::Full),
+            workspace,
+            request_id,
+            WriteOp::LogChunk(chunk),
+        )
+        .await
+    }
+
     /// [`WriterHandle::enqueue`] for a token of a limited scope.
     pub async fn enqueue_scoped(
         &self,
@@ -376,7 +399,7 @@ struct Writer {
     store: Store,
     hub: Arc<Hub>,
     health: Arc<Health>,
-    /// Shared run state (secret values of unfinished runs, workers, …).
+    /// Shared run state (secret values of unfinished runs, workers, the log feed, …).
     runs: Arc<RunState>,
     stats: Arc<WriterStats>,
     /// Set after a failed commit: the answer every command gets until a write works again.
@@ -518,7 +541,7 @@ impl Writer {
         if self.health.recover() {
             tracing::info!("the store accepts writes again");
         }
-        publish(&self.hub, batch, outcomes, &self.stats);
+        publish(&self.hub, &self.runs, batch, outcomes, &self.stats);
         after_commit(&self.hub, &self.runs, fx);
     }
 }
@@ -556,6 +579,8 @@ enum Outcome {
     Rejected(WireError),
     /// An internal request (tick, worker seen) that is not answered.
     Quiet,
+    /// A log chunk was taken (stored, re-sent, or refused with its reason).
+    Log(crate::logs::ingest::Ingested),
 }
 
 /// Publishes the events the run scheduler made, sends the frames for workers and forgets the
@@ -563,6 +588,13 @@ enum Outcome {
 fn after_commit(hub: &Hub, runs: &RunState, fx: Effects) {
     for (workspace, event, json) in fx.events {
         hub.publish_event(&workspace, frames::event_frame(event.seq, &json));
+        // A run the scheduler ended (lost, failed for lack of its secrets): its log is sealed
+        // with it and its followers get their end.
+        if let Change::RunUpdated { run, .. } = &event.change
+            && run.status.is_final()
+        {
+            runs.logs.end(&run.id, run.status);
+        }
     }
     for (workspace, worker, text) in fx.to_workers {
         if !runs.workers.send(&workspace, &worker, text) {
@@ -574,7 +606,13 @@ fn after_commit(hub: &Hub, runs: &RunState, fx: Effects) {
     }
 }
 
-fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &WriterStats) {
+fn publish(
+    hub: &Hub,
+    runs: &RunState,
+    batch: Vec<WriteRequest>,
+    outcomes: Vec<Outcome>,
+    stats: &WriterStats,
+) {
     // Counted before anyone is answered, so a caller that saw its answer sees its commit counted.
     stats.commits.fetch_add(1, Ordering::Relaxed);
     stats
@@ -582,12 +620,24 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
+            Outcome::Log(ingested) => {
+                if let WriteOp::LogChunk(chunk) = request.op {
+                    let stored = ingested.stored(chunk.lines);
+                    runs.logs.lines(&chunk.run_id, stored);
+                    let _ = chunk.reply.send(ingested.answer);
+                }
+                continue;
+            }
             Outcome::Applied(event, json, minted, follow) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
                 for (next, next_json) in &follow {
                     hub.publish_event(&request.workspace, frames::event_frame(next.seq, next_json));
                 }
                 match &event.change {
+                    // The run's log is sealed with it: its followers get their end.
+                    Change::RunUpdated { run, .. } if run.status.is_final() => {
+                        runs.logs.end(&run.id, run.status);
+                    }
                     Change::MemberRemoved { user_id } => {
                         hub.evict_user(&request.workspace, user_id);
                     }
@@ -690,6 +740,10 @@ fn apply_one(
 ) -> Result<Outcome, ApplyError> {
     if matches!(request.op, WriteOp::Tick | WriteOp::WorkerSeen { .. }) {
         return apply_internal(txn, request, now, (runs, fx));
+    }
+    if let WriteOp::LogChunk(chunk) = &request.op {
+        let ingested = crate::logs::ingest::apply(txn, &request.workspace, &request.user, chunk)?;
+        return Ok(Outcome::Log(ingested));
     }
     let user = request.user.as_str();
     let previous = txn
@@ -797,7 +851,8 @@ fn apply_one(
         WriteOp::CreateWorkspace { .. }
         | WriteOp::Join { .. }
         | WriteOp::Tick
-        | WriteOp::WorkerSeen { .. } => {
+        | WriteOp::WorkerSeen { .. }
+        | WriteOp::LogChunk(_) => {
             return Err(ApplyError::reject(
                 ErrorCode::Internal,
                 "create_workspace, join and internal requests are applied before membership checks",

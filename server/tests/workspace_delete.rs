@@ -87,6 +87,11 @@ fn rows_of(store: &Store, ws: &str) -> Vec<String> {
     {
         found.push("heads".into());
     }
+    for entry in txn.open_table(LOG_CHUNKS).expect("t").iter().expect("i") {
+        if entry.expect("row").0.value().0 == ws {
+            found.push("log_chunks".into());
+        }
+    }
     if txn
         .open_table(WORKSPACES)
         .expect("t")
@@ -183,6 +188,34 @@ async fn deleting_a_workspace_leaves_nothing_of_it_and_only_an_owner_may() {
     )
     .expect("an invite to Beta");
     assert!(rows_of(&store, beta.as_str()).contains(&"invites".to_owned()));
+    // A run's log in each workspace (as the log path stores it).
+    for ws in [&beta, &acme] {
+        let txn = store.begin_write().expect("write");
+        let line = warren_protocol::run::LogLine {
+            n: 1,
+            ts: 1,
+            stream: warren_protocol::run::LogStream::Out,
+            text: "built".into(),
+        };
+        let bytes = warren_server::logs::codec::encode([&line]);
+        txn.open_table(LOG_CHUNKS)
+            .expect("t")
+            .insert((ws.as_str(), "run_x", 1), bytes.as_slice())
+            .expect("chunk");
+        let progress = warren_server::logs::progress::Progress {
+            next_chunk: 1,
+            lines: 1,
+            bytes: 5,
+            ..Default::default()
+        };
+        warren_server::logs::progress::write(&txn, ws.as_str(), "run_x", &progress)
+            .expect("progress");
+        txn.commit().expect("commit");
+    }
+    let before = rows_of(&store, beta.as_str());
+    assert!(
+        before.contains(&"log_chunks".to_owned()) && before.contains(&"log_progress".to_owned())
+    );
 
     // Not an owner: Bob is an admin of Acme, and Acme is not the one being deleted anyway.
     writer
@@ -247,6 +280,7 @@ async fn deleting_a_workspace_leaves_nothing_of_it_and_only_an_owner_may() {
     assert!(watcher.rx.recv().await.is_none(), "the subscription ended");
 
     assert_eq!(rows_of(&store, beta.as_str()), Vec::<String>::new());
+    assert!(rows_of(&store, acme.as_str()).contains(&"log_chunks".to_owned()));
     {
         // One server-wide audit entry names the deleted workspace.
         let txn = store.begin_read().expect("read");

@@ -11,6 +11,8 @@
 
 mod access;
 mod account;
+mod follow;
+mod logs;
 mod parse;
 mod replies;
 mod runs_query;
@@ -63,6 +65,8 @@ struct Conn {
     client: String,
     /// The worker this connection speaks for, after `worker_hello`.
     worker: Option<worker::Link>,
+    /// The runs whose logs this connection follows, and its chunks waiting for answers.
+    logs: logs::ConnLogs,
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
@@ -104,6 +108,7 @@ pub async fn serve(
         writer: app.writer.with_source(Source::peer(peer)),
         client: String::new(),
         worker: None,
+        logs: logs::ConnLogs::default(),
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
@@ -366,17 +371,30 @@ impl Conn {
                     .await
             }
             ClientMessage::Heartbeat { runs: _, draining } => self.heartbeat(draining).await,
-            ClientMessage::LogSubscribe { .. }
-            | ClientMessage::LogUnsubscribe { .. }
-            | ClientMessage::LogChunk { .. } => {
-                // Placeholder until the runs service lands.
-                self.error(
-                    request_id_of(&message),
-                    ErrorCode::UnknownType,
-                    "runs are not supported by this server yet",
-                )
+            ClientMessage::LogChunk {
+                run_id,
+                chunk,
+                lines,
+            } => self.log_chunk(run_id, chunk, lines).await,
+            ClientMessage::LogSubscribe {
+                request_id,
+                workspace_id,
+                run_id,
+                from_line,
+                tail,
+                filter,
+            } => {
+                self.log_subscribe(logs::LogSubscribe {
+                    request_id,
+                    workspace_id,
+                    run_id,
+                    from_line,
+                    tail,
+                    filter,
+                })
                 .await
             }
+            ClientMessage::LogUnsubscribe { run_id } => self.log_unsubscribe(&run_id),
             ClientMessage::Hello { protocol, client } => self.hello(protocol, &client).await,
             ClientMessage::Subscribe {
                 workspace_id,
@@ -616,15 +634,21 @@ impl Conn {
                 other => other,
             },
             Query::Workers => runs_query::workers(&self.app, workspace).await.map(Some),
-            Query::Log { .. } => {
-                // Placeholder until the runs service lands.
-                return self
-                    .error(
-                        Some(request_id),
-                        ErrorCode::UnknownType,
-                        "runs are not supported by this server yet",
-                    )
-                    .await;
+            Query::Log {
+                run_id,
+                from,
+                limit,
+                backward,
+                filter,
+            } => {
+                let query = logs::LogQuery {
+                    run_id,
+                    from,
+                    limit,
+                    backward,
+                    filter,
+                };
+                return self.log_query(request_id, workspace, query).await;
             }
             Query::Snapshot => self
                 .app

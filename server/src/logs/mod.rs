@@ -1,5 +1,51 @@
-//! Run logs on the server: where each run's log stands ([`progress`]). Log lines are stored in
-//! chunks through the writer's group commit, outside the workspace event stream, and reach only
-//! the clients that view the run.
+//! Run logs on the server. A worker's `log_chunk` is checked and redacted by its connection,
+//! then stored through the writer's group commit ([`ingest`]) as one `LOG_CHUNKS` row
+//! ([`codec`]) and acknowledged once durable; [`progress`] says where each run's log stands.
+//! Stored lines are read a page at a time ([`read`], through a [`filter`]), and new lines reach
+//! the run's followers through the live [`feed`]. None of it goes through the workspace event
+//! stream.
 
+pub mod check;
+pub mod codec;
+pub mod feed;
+pub mod filter;
+pub mod ingest;
 pub mod progress;
+pub mod read;
+pub mod redact;
+
+use redb::{ReadableTable, WriteTransaction};
+
+use crate::store::StoreError;
+use crate::store::tables::{LOG_CHUNKS, LOG_PROGRESS};
+
+/// Removes every log (chunks and progress) of workspace `ws` (`delete_workspace`).
+pub fn delete_workspace(txn: &WriteTransaction, ws: &str) -> Result<(), StoreError> {
+    let mut chunks = txn.open_table(LOG_CHUNKS)?;
+    let mut keys = Vec::new();
+    for entry in chunks.range((ws, "", 0)..)? {
+        let (key, _) = entry?;
+        let (w, run, first) = key.value();
+        if w != ws {
+            break;
+        }
+        keys.push((run.to_owned(), first));
+    }
+    for (run, first) in keys {
+        chunks.remove((ws, run.as_str(), first))?;
+    }
+    let mut progress = txn.open_table(LOG_PROGRESS)?;
+    let mut runs = Vec::new();
+    for entry in progress.range((ws, "")..)? {
+        let (key, _) = entry?;
+        let (w, run) = key.value();
+        if w != ws {
+            break;
+        }
+        runs.push(run.to_owned());
+    }
+    for run in runs {
+        progress.remove((ws, run.as_str()))?;
+    }
+    Ok(())
+}

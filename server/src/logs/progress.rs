@@ -17,7 +17,8 @@ use crate::store::{StoreError, encode};
 pub struct Progress {
     /// The chunk number the current assignment's worker must send next.
     pub next_chunk: u64,
-    /// Lines stored (the last line's number).
+    /// Lines taken: the last line number the worker sent and the server stored (or, past the
+    /// cap, dropped). A finish report's `lines` is complete when this reaches it.
     pub lines: u64,
     /// Bytes of line text stored.
     pub bytes: u64,
@@ -26,6 +27,16 @@ pub struct Progress {
     /// The per-run cap was reached and the truncation line stored; later lines are dropped.
     #[serde(default)]
     pub truncated: bool,
+    /// Lines taken after the truncation line and dropped (counted in `lines`, not stored).
+    #[serde(default)]
+    pub dropped: u64,
+}
+
+impl Progress {
+    /// The number of the last line in the store (`lines` minus what the cap dropped).
+    pub fn last_stored(&self) -> u64 {
+        self.lines.saturating_sub(self.dropped)
+    }
 }
 
 /// The progress of `run` (all zero for a run without log yet).

@@ -174,7 +174,11 @@ fn assign(
     let from = move_to(&mut run, RunStatus::Assigned)?;
     run.worker_id = Some(worker.clone());
     run.not_before = None;
-    progress::begin_assignment(txn, workspace.as_str(), run.id.as_str())?;
+    // A run queued again after a lost attempt goes on numbering its log after the lines stored
+    // so far: the worker numbers from `run.lines + 1`.
+    let progress = progress::begin_assignment(txn, workspace.as_str(), run.id.as_str())?;
+    run.lines = progress.lines;
+    run.log_bytes = progress.bytes;
     save_run(txn, workspace, &run, state)?;
     emit(
         txn,

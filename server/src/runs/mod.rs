@@ -41,6 +41,8 @@ pub struct RunState {
     /// `(workspace, run)` of every unfinished run; `None` until the writer first reads them
     /// from the store (and again after a failed commit, so it re-reads).
     active: Mutex<Option<BTreeSet<(Id, Id)>>>,
+    /// The followers of each run's log, fed by the writer after each commit.
+    pub logs: crate::logs::feed::LogFeed,
 }
 
 impl Default for RunState {
@@ -59,6 +61,7 @@ impl RunState {
             lease_secs: lease_secs.max(1),
             started_at: crate::service::now_ms(),
             active: Mutex::new(None),
+            logs: crate::logs::feed::LogFeed::default(),
         }
     }
 

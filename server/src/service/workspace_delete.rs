@@ -97,6 +97,7 @@ pub fn delete_workspace(
             table.remove((ws, room.as_str(), seq))?;
         }
     }
+    crate::logs::delete_workspace(txn, ws)?;
     txn.open_table(EVENTS)?
         .retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
     txn.open_table(HEADS)?.remove(ws)?;

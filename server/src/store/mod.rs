@@ -189,6 +189,7 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(RUN_NUMBERS)?;
     txn.open_table(LOG_PROGRESS)?;
     txn.open_table(WORKERS)?;
+    txn.open_table(LOG_CHUNKS)?;
     Ok(())
 }
 

@@ -96,3 +96,8 @@ pub const LOG_PROGRESS: TableDefinition<(&str, &str), &[u8]> =
 /// name, tags, concurrency, version and last sighting of every worker that said hello.
 pub const WORKERS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("workers: (workspace_id, user_id) -> worker record");
+/// `(workspace_id, run_id, first line number) → encoded lines` (`crate::logs::codec`): a run's
+/// stored log in chunks, one per `log_chunk` that stored lines; finding line N is one range
+/// lookup (the last key with `first line ≤ N`).
+pub const LOG_CHUNKS: TableDefinition<(&str, &str, u64), &[u8]> =
+    TableDefinition::new("log_chunks: (workspace_id, run_id, first_line) -> lines");

@@ -1,0 +1,239 @@
+//! Ingest of `log_chunk` frames. The connection checks a chunk's shape and redacts it
+//! ([`prepare`]); the writer applies it inside the group commit ([`apply`]), so many chunks
+//! share one fsync and a chunk is acknowledged only once it is durable. Rules, in order: the
+//! run must exist and be held by the sending worker; a chunk below the expected number is a
+//! re-send (acknowledged again, stored once); a sealed log takes nothing; a chunk above the
+//! expected number is a gap (refused with `expected`); lines must continue the run's numbering.
+//! Past the per-run cap one `sys` line says the log was truncated and later lines are dropped
+//! (still acknowledged, so the worker carries on).
+
+use tokio::sync::oneshot;
+use warren_protocol::run::{LogLine, LogStream, MAX_LINE_BYTES, MAX_LINES_PER_FRAME, Run};
+use warren_protocol::{ErrorCode, Id};
+
+use super::codec;
+use super::progress;
+use crate::service::ApplyError;
+use crate::store::read::get_json;
+use crate::store::tables::{LOG_CHUNKS, LOG_PROGRESS, RUNS};
+
+/// The per-run cap on stored log text by default: 100 MiB.
+pub const DEFAULT_CAP_BYTES: u64 = 100 * 1024 * 1024;
+
+/// A chunk on its way to the writer.
+pub struct Chunk {
+    pub run_id: Id,
+    pub chunk: u64,
+    /// Already checked and redacted by [`prepare`].
+    pub lines: Vec<LogLine>,
+    /// The per-run cap on stored text, in bytes.
+    pub cap_bytes: u64,
+    /// Where the writer answers once the chunk is durable (dropped if the commit failed: the
+    /// write request's own answer then says why).
+    pub reply: oneshot::Sender<ChunkAnswer>,
+}
+
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Chunk({} #{}, {} lines)",
+            self.run_id,
+            self.chunk,
+            self.lines.len()
+        )
+    }
+}
+
+/// The writer's answer to a chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkAnswer {
+    /// Durable (or was already).
+    Acked,
+    /// Not stored.
+    Refused {
+        code: ErrorCode,
+        message: String,
+        expected: Option<u64>,
+    },
+}
+
+/// What [`apply`] did: the answer, and which lines went into the store (the first `kept` lines
+/// of the chunk, then the truncation line if the cap was reached here).
+#[derive(Debug)]
+pub struct Ingested {
+    pub answer: ChunkAnswer,
+    pub kept: usize,
+    pub truncation: Option<LogLine>,
+}
+
+impl Ingested {
+    fn refused(code: ErrorCode, message: String, expected: Option<u64>) -> Ingested {
+        Ingested {
+            answer: ChunkAnswer::Refused {
+                code,
+                message,
+                expected,
+            },
+            kept: 0,
+            truncation: None,
+        }
+    }
+
+    /// The lines stored, taken from the chunk's own lines.
+    pub fn stored(&self, mut lines: Vec<LogLine>) -> Vec<LogLine> {
+        lines.truncate(self.kept);
+        lines.extend(self.truncation.clone());
+        lines
+    }
+}
+
+/// Checks a chunk's shape (line count and length) and redacts its lines with the run's
+/// `secrets`. The error is a `validation` message for the worker.
+pub fn prepare(lines: &mut [LogLine], secrets: &[String]) -> Result<(), String> {
+    if lines.len() > MAX_LINES_PER_FRAME {
+        return Err(format!(
+            "a log_chunk holds at most {MAX_LINES_PER_FRAME} lines, this one {}; send smaller chunks",
+            lines.len()
+        ));
+    }
+    if let Some(long) = lines.iter().find(|l| l.text.len() > MAX_LINE_BYTES) {
+        return Err(format!(
+            "line {} is {} bytes; split lines longer than {MAX_LINE_BYTES} bytes",
+            long.n,
+            long.text.len()
+        ));
+    }
+    super::redact::redact(lines, secrets);
+    Ok(())
+}
+
+/// Applies `chunk` from `worker` to `workspace`'s run in the writer's transaction.
+pub fn apply(
+    txn: &redb::WriteTransaction,
+    workspace: &Id,
+    worker: &Id,
+    chunk: &Chunk,
+) -> Result<Ingested, ApplyError> {
+    let (ws, id) = (workspace.as_str(), chunk.run_id.as_str());
+    let run: Option<Run> = get_json(&txn.open_table(RUNS)?, "runs", (ws, id))?;
+    let Some(run) = run else {
+        return Ok(Ingested::refused(
+            ErrorCode::NotFound,
+            format!("no run {id} in this workspace; stop it and drop its log"),
+            None,
+        ));
+    };
+    if run.worker_id.as_ref() != Some(worker) {
+        return Ok(Ingested::refused(
+            ErrorCode::Forbidden,
+            format!(
+                "run {} is not assigned to you; stop it and drop its log",
+                run.label()
+            ),
+            None,
+        ));
+    }
+    let mut progress = progress::read(&txn.open_table(LOG_PROGRESS)?, ws, id)?;
+    if chunk.chunk < progress.next_chunk {
+        // A re-send after a reconnect: stored already.
+        return Ok(Ingested {
+            answer: ChunkAnswer::Acked,
+            kept: 0,
+            truncation: None,
+        });
+    }
+    if progress.sealed {
+        return Ok(Ingested::refused(
+            ErrorCode::Conflict,
+            format!(
+                "run {} has ended ({}); its log takes no more lines",
+                run.label(),
+                run.status.as_str()
+            ),
+            None,
+        ));
+    }
+    if chunk.chunk > progress.next_chunk {
+        return Ok(Ingested::refused(
+            ErrorCode::Conflict,
+            format!(
+                "chunk {} of run {} skips ahead; re-send from chunk {}",
+                chunk.chunk,
+                run.label(),
+                progress.next_chunk
+            ),
+            Some(progress.next_chunk),
+        ));
+    }
+    for (i, line) in chunk.lines.iter().enumerate() {
+        let want = progress.lines + 1 + i as u64;
+        if line.n != want {
+            return Ok(Ingested::refused(
+                ErrorCode::Validation,
+                format!(
+                    "line numbers of run {} continue from {} without gaps; line {} of chunk {} is numbered {}",
+                    run.label(),
+                    progress.lines + 1,
+                    i + 1,
+                    chunk.chunk,
+                    line.n
+                ),
+                None,
+            ));
+        }
+    }
+    let mut kept = 0;
+    let mut truncation = None;
+    for line in &chunk.lines {
+        if progress.truncated {
+            progress.dropped += 1;
+            continue;
+        }
+        let len = line.text.len() as u64;
+        if progress.bytes + len > chunk.cap_bytes {
+            let text = format!(
+                "log truncated at {}: the rest of the output was dropped",
+                size(chunk.cap_bytes)
+            );
+            progress.bytes += text.len() as u64;
+            progress.truncated = true;
+            truncation = Some(LogLine {
+                n: line.n,
+                ts: line.ts,
+                stream: LogStream::Sys,
+                text,
+            });
+            continue;
+        }
+        progress.bytes += len;
+        kept += 1;
+    }
+    if let Some(first) = chunk.lines.first()
+        && (kept > 0 || truncation.is_some())
+    {
+        let bytes = codec::encode(chunk.lines[..kept].iter().chain(truncation.as_ref()));
+        txn.open_table(LOG_CHUNKS)?
+            .insert((ws, id, first.n), bytes.as_slice())?;
+    }
+    progress.lines += chunk.lines.len() as u64;
+    progress.next_chunk += 1;
+    progress::write(txn, ws, id, &progress)?;
+    Ok(Ingested {
+        answer: ChunkAnswer::Acked,
+        kept,
+        truncation,
+    })
+}
+
+/// `100 MiB`, `4 KiB`, or `1000 bytes`.
+fn size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
