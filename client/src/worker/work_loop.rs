@@ -1,0 +1,664 @@
+//! The worker loop: one task that owns the connection and every held run, and reacts to one
+//! thing at a time — a server frame (`worker_welcome`, `assign`, `cancel_run`, `log_ack`,
+//! `log_refused`), news from a run (a batch, its end), the answer to a report, the heartbeat
+//! tick, the stop signal, or a new connection after a drop. No lock is shared.
+//!
+//! ```text
+//! connect ─ hello ─ worker_hello{tags, concurrency, held} ─ worker_welcome
+//!   assign → start the job, report_run_started, log_chunk 0, 1, … (≤ window in flight)
+//!   log_ack → drop the chunk; every chunk acked + job ended → report_run_finished
+//!   dropped → keep running, buffer (bounded), reconnect with backoff, worker_hello{held}
+//!   stop → heartbeat{draining}, wait up to the grace period, cancel what still runs, report, exit
+//! ```
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use warren_protocol::run::{AssignedParam, HeldRun};
+use warren_protocol::run::Run;
+use warren_protocol::{ClientMessage, Command, ErrorCode, Id, ServerMessage};
+
+use super::assignment;
+use super::exec::Execution;
+use super::held::{Held, Report, RunNews};
+use super::spec::Limits;
+use crate::connection::{Connection, Handle, new_request_id};
+use crate::error::ClientError;
+use crate::session::{Settings, connect_with_backoff, is_transient};
+
+/// Where the worker's one-line event log goes (stderr for `warren worker`).
+pub type Say = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How a worker runs.
+#[derive(Clone)]
+pub struct Options {
+    /// Tags it offers; a job's runs come only to workers whose tags include all of the job's.
+    pub tags: Vec<String>,
+    /// Most runs at once.
+    pub concurrency: u32,
+    /// Where jobs run.
+    pub workdir: PathBuf,
+    /// After the stop signal, how long running jobs may go on before they are cancelled.
+    pub grace: Duration,
+    /// After the grace period, how long the worker still tries to deliver logs and reports.
+    pub flush_bound: Duration,
+    /// The executor's limits for every run.
+    pub limits: Limits,
+    /// Most chunks of one run sent and not yet acknowledged.
+    pub window: usize,
+    /// Most chunks of one run held in memory; then the job's output waits.
+    pub buffer: usize,
+    pub say: Say,
+}
+
+impl Options {
+    /// The defaults, with the worker's log on stderr.
+    pub fn new(workdir: PathBuf) -> Self {
+        Self {
+            tags: Vec::new(),
+            concurrency: 1,
+            workdir,
+            grace: Duration::from_secs(30),
+            flush_bound: Duration::from_secs(30),
+            limits: Limits::default(),
+            window: 32,
+            buffer: 256,
+            say: Arc::new(|line| eprintln!("{line}")),
+        }
+    }
+}
+
+/// Why the worker stopped other than by its stop signal; each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(
+        "this token may not execute runs ({0}); add a worker with 'warren worker add NAME' and \
+         start it with the token that prints"
+    )]
+    NotAWorker(String),
+    #[error("the server does not take workers ({0}); upgrade warren-server")]
+    Unsupported(String),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// What the loop hears besides server frames.
+enum Internal {
+    /// The answer to a report (`started` or `finished`).
+    Reported {
+        run_id: Id,
+        finished: bool,
+        result: Result<(), ClientError>,
+    },
+    /// A new connection (or why none could be made).
+    Connected(Result<Connection, ClientError>),
+}
+
+/// One `assign` frame waiting for a free slot.
+struct Assignment {
+    run: Run,
+    command: String,
+    params: Vec<AssignedParam>,
+    timeout_secs: u64,
+}
+
+/// The worker's state; see the module comment.
+struct Worker {
+    options: Options,
+    settings: Settings,
+    workspace_id: Id,
+    conn: Option<Connection>,
+    welcomed: bool,
+    heartbeat: Duration,
+    held: BTreeMap<Id, Held>,
+    waiting: VecDeque<Assignment>,
+    news_tx: mpsc::Sender<RunNews>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    draining: bool,
+}
+
+/// Runs a worker until `stop` resolves and its runs are finished and reported (or the flush
+/// bound after the grace period passed), or until the server refuses it for good.
+pub async fn run(
+    settings: Settings,
+    options: Options,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), WorkerError> {
+    let conn = crate::session::connect_patiently(&settings).await?;
+    let workspace_id = crate::resolve::pick_workspace(
+        &conn.welcome().workspaces,
+        settings.workspace.as_deref(),
+    )?
+    .id
+    .clone();
+    let (news_tx, mut news) = mpsc::channel(64);
+    let (internal_tx, mut internal) = mpsc::unbounded_channel();
+    let mut worker = Worker {
+        options,
+        settings,
+        workspace_id,
+        conn: None,
+        welcomed: false,
+        heartbeat: Duration::from_secs(5),
+        held: BTreeMap::new(),
+        waiting: VecDeque::new(),
+        news_tx,
+        internal_tx,
+        draining: false,
+    };
+    worker.attach(conn)?;
+    (worker.options.say)(&format!(
+        "worker connected to {} (tags: {}; up to {} at once)",
+        worker.settings.endpoint.display,
+        if worker.options.tags.is_empty() {
+            "none".to_owned()
+        } else {
+            worker.options.tags.join(",")
+        },
+        worker.options.concurrency
+    ));
+
+    tokio::pin!(stop);
+    let mut beat = tokio::time::interval(worker.heartbeat);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let far = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
+    let mut grace_ends = far;
+    let mut flush_ends = far;
+    loop {
+        tokio::select! {
+            push = next_push(&mut worker.conn) => worker.on_push(push)?,
+            Some(news) = news.recv() => worker.on_news(news),
+            Some(event) = internal.recv() => worker.on_internal(event)?,
+            _ = beat.tick() => worker.send_heartbeat(),
+            () = &mut stop, if !worker.draining => {
+                worker.draining = true;
+                grace_ends = Instant::now() + worker.options.grace;
+                flush_ends = grace_ends + worker.options.flush_bound;
+                let running = worker.held.values().filter(|h| h.is_running()).count();
+                (worker.options.say)(&format!(
+                    "stopping: no new work; {running} running job(s) get up to {} to finish",
+                    super::exec::format_duration(worker.options.grace)
+                ));
+                worker.send_heartbeat();
+            }
+            () = sleep_until(grace_ends), if worker.draining && grace_ends != far => {
+                grace_ends = far;
+                for held in worker.held.values().filter(|h| h.is_running()) {
+                    held.handle.cancel("the worker shutting down");
+                }
+            }
+            () = sleep_until(flush_ends), if worker.draining => {
+                for held in worker.held.values() {
+                    (worker.options.say)(&format!(
+                        "{}: its log or report could not be delivered before the worker stopped",
+                        held.label
+                    ));
+                }
+                break;
+            }
+        }
+        if worker.heartbeat != beat.period() {
+            beat = tokio::time::interval(worker.heartbeat);
+            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
+        worker.start_waiting();
+        worker.pump();
+        if worker.draining && worker.held.is_empty() && worker.waiting.is_empty() {
+            break;
+        }
+    }
+    (worker.options.say)("worker stopped");
+    if let Some(conn) = worker.conn.take() {
+        conn.close().await;
+    }
+    Ok(())
+}
+
+/// The next push of the connection, or never while there is none.
+async fn next_push(conn: &mut Option<Connection>) -> Result<ServerMessage, ClientError> {
+    match conn {
+        Some(conn) => conn
+            .next_push()
+            .await
+            .unwrap_or_else(|| Err(ClientError::Disconnected("the connection ended".into()))),
+        None => std::future::pending().await,
+    }
+}
+
+impl Worker {
+    fn say(&self, line: &str) {
+        (self.options.say)(line);
+    }
+
+    /// Takes a new connection into use: `worker_hello` with every held run.
+    fn attach(&mut self, conn: Connection) -> Result<(), ClientError> {
+        let held = self
+            .held
+            .iter()
+            .map(|(run_id, h)| HeldRun {
+                run_id: run_id.clone(),
+                next_chunk: h.outbox.next_unsent(),
+            })
+            .collect();
+        conn.handle().send(ClientMessage::WorkerHello {
+            workspace_id: Some(self.workspace_id.clone()),
+            tags: self.options.tags.clone(),
+            concurrency: self.options.concurrency,
+            held,
+        })?;
+        self.conn = Some(conn);
+        self.welcomed = false;
+        Ok(())
+    }
+
+    fn handle(&self) -> Option<Handle> {
+        self.conn
+            .as_ref()
+            .filter(|_| self.welcomed)
+            .map(Connection::handle)
+    }
+
+    fn on_push(&mut self, push: Result<ServerMessage, ClientError>) -> Result<(), WorkerError> {
+        let message = match push {
+            Ok(message) => message,
+            Err(ClientError::Protocol(e)) => {
+                self.say(&format!("ignored a frame the worker does not understand: {e}"));
+                return Ok(());
+            }
+            Err(e) => {
+                self.disconnected(&e);
+                return Ok(());
+            }
+        };
+        match message {
+            ServerMessage::WorkerWelcome {
+                heartbeat_secs,
+                held,
+                ..
+            } => {
+                self.heartbeat = Duration::from_secs(heartbeat_secs.max(1));
+                for state in held {
+                    if state.stop {
+                        if let Some(h) = self.held.remove(&state.run_id) {
+                            h.abandon("the server (the run is no longer this worker's)");
+                            self.say(&format!(
+                                "{}: the server no longer gives this run to this worker; stopped",
+                                h.label
+                            ));
+                        }
+                    } else if let Some(h) = self.held.get_mut(&state.run_id) {
+                        h.resume(state.acked_chunks);
+                    }
+                }
+                self.welcomed = true;
+                for run_id in self.held.keys().cloned().collect::<Vec<_>>() {
+                    self.send_reports(&run_id);
+                }
+                self.send_heartbeat();
+            }
+            ServerMessage::Assign {
+                run,
+                command,
+                params,
+                timeout_secs,
+            } => {
+                if self.held.contains_key(&run.id)
+                    || self.waiting.iter().any(|a| a.run.id == run.id)
+                {
+                    return Ok(());
+                }
+                self.waiting.push_back(Assignment {
+                    run,
+                    command,
+                    params,
+                    timeout_secs,
+                });
+            }
+            ServerMessage::CancelRun { run_id, reason } => {
+                // Not started yet (no free slot): the server has already cancelled it.
+                self.waiting.retain(|a| a.run.id != run_id);
+                if let Some(h) = self.held.get(&run_id) {
+                    let who = reason.map_or_else(
+                        || "request".to_owned(),
+                        |r| format!("request ({})", crate::sanitize::line(&r)),
+                    );
+                    h.handle.cancel(&who);
+                    self.say(&format!("{}: cancel requested", h.label));
+                }
+            }
+            ServerMessage::LogAck { run_id, chunk } => {
+                if let Some(h) = self.held.get_mut(&run_id) {
+                    h.acked(chunk);
+                    self.send_reports(&run_id);
+                }
+            }
+            ServerMessage::LogRefused {
+                run_id,
+                chunk,
+                code,
+                message,
+                expected,
+            } => self.on_refused(run_id, chunk, code, &message, expected),
+            ServerMessage::Error { code, message, .. } if !self.welcomed => {
+                let message = crate::sanitize::line(&message);
+                return Err(match code {
+                    ErrorCode::Forbidden | ErrorCode::Unauthorized => {
+                        WorkerError::NotAWorker(message)
+                    }
+                    _ => WorkerError::Unsupported(format!("{code}: {message}")),
+                });
+            }
+            ServerMessage::Error { code, message, .. } => {
+                self.say(&format!(
+                    "the server said {code}: {}",
+                    crate::sanitize::line(&message)
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_refused(
+        &mut self,
+        run_id: Id,
+        chunk: u64,
+        code: ErrorCode,
+        message: &str,
+        expected: Option<u64>,
+    ) {
+        let Some(h) = self.held.get_mut(&run_id) else {
+            return;
+        };
+        match (code, expected) {
+            (ErrorCode::Conflict, Some(expected)) => {
+                if h.refused_gap(expected) {
+                    let label = h.label.clone();
+                    self.say(&format!(
+                        "{label}: the server expects log chunk {expected}; sending again from there"
+                    ));
+                }
+                self.send_reports(&run_id);
+            }
+            (ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::Validation, _)
+            | (ErrorCode::Conflict, None) => {
+                if let Some(h) = self.held.remove(&run_id) {
+                    h.abandon("the server (it refused the run's log)");
+                    self.say(&format!(
+                        "{}: the server refused log chunk {chunk} ({code}: {}); the run is dropped",
+                        h.label,
+                        crate::sanitize::line(message)
+                    ));
+                }
+            }
+            _ => {
+                // The server could not store it now (shutting down, internal): a fresh
+                // connection re-sends it.
+                let label = h.label.clone();
+                self.say(&format!(
+                    "{label}: the server could not store log chunk {chunk} ({code}); reconnecting"
+                ));
+                let why = ClientError::Disconnected(format!("log chunk refused: {code}"));
+                self.disconnected(&why);
+            }
+        }
+    }
+
+    fn on_news(&mut self, news: RunNews) {
+        match news {
+            RunNews::Batch { run_id, batch } => {
+                if let Some(h) = self.held.get_mut(&run_id) {
+                    h.outbox.push(batch);
+                }
+            }
+            RunNews::Ended { run_id, outcome } => {
+                if let Some(h) = self.held.get_mut(&run_id) {
+                    h.outcome = Some(outcome);
+                    self.send_reports(&run_id);
+                }
+            }
+        }
+    }
+
+    fn on_internal(&mut self, event: Internal) -> Result<(), WorkerError> {
+        match event {
+            Internal::Connected(Ok(conn)) => {
+                self.say("reconnected");
+                self.attach(conn)?;
+            }
+            Internal::Connected(Err(e)) => return Err(e.into()),
+            Internal::Reported {
+                run_id,
+                finished,
+                result,
+            } => self.on_reported(run_id, finished, result),
+        }
+        Ok(())
+    }
+
+    fn on_reported(&mut self, run_id: Id, finished: bool, result: Result<(), ClientError>) {
+        let Some(h) = self.held.get_mut(&run_id) else {
+            return;
+        };
+        let report = if finished {
+            &mut h.finished
+        } else {
+            &mut h.started
+        };
+        let Report::InFlight(request_id) = report.clone() else {
+            return;
+        };
+        match result {
+            Ok(()) => *report = Report::Done,
+            // Sent again (same request id) once connected again.
+            Err(e) if is_transient(&e) => {
+                *report = Report::Waiting(request_id);
+                return;
+            }
+            Err(e) => {
+                let what = if finished { "finish" } else { "start" };
+                if let Some(h) = self.held.remove(&run_id) {
+                    h.abandon("the server (it refused the run's report)");
+                    self.say(&format!(
+                        "{}: the server refused its {what} report ({}); the run is dropped",
+                        h.label,
+                        crate::sanitize::line(&e.to_string())
+                    ));
+                }
+                return;
+            }
+        }
+        if !finished {
+            let label = h.label.clone();
+            self.say(&format!("{label}: started"));
+            self.send_reports(&run_id);
+            return;
+        }
+        if let Some(h) = self.held.remove(&run_id)
+            && let Some(outcome) = &h.outcome
+        {
+            self.say(&format!(
+                "{}: {}",
+                h.label,
+                assignment::describe(outcome, h.started_at.elapsed())
+            ));
+        }
+    }
+
+    /// Starts waiting assignments while there is a free slot.
+    fn start_waiting(&mut self) {
+        loop {
+            let running = self.held.values().filter(|h| h.is_running()).count();
+            if running >= self.options.concurrency.max(1) as usize {
+                return;
+            }
+            let Some(a) = self.waiting.pop_front() else {
+                return;
+            };
+            self.start(a);
+        }
+    }
+
+    fn start(&mut self, a: Assignment) {
+        let spec = assignment::job_spec(
+            &a.run,
+            &a.command,
+            &a.params,
+            a.timeout_secs,
+            &self.options.workdir,
+            self.options.limits,
+        );
+        let (handle, batches) = Execution::start(spec);
+        let did_start = handle.process_group().is_some();
+        let run_id = a.run.id.clone();
+        let mut held = Held::new(
+            a.run,
+            handle,
+            batches,
+            self.options.buffer,
+            self.news_tx.clone(),
+        );
+        if did_start {
+            match new_request_id() {
+                Ok(id) => held.started = Report::Waiting(id),
+                Err(e) => self.say(&format!("{}: {e}", held.label)),
+            }
+        }
+        self.held.insert(run_id.clone(), held);
+        self.send_reports(&run_id);
+    }
+
+    /// Sends whichever of the run's reports is due and not in flight. The finish report is due
+    /// once the job ended, every chunk is acknowledged and the start report (if any) is done.
+    fn send_reports(&mut self, run_id: &Id) {
+        let Some(handle) = self.handle() else {
+            return;
+        };
+        let workspace_id = self.workspace_id.clone();
+        let Some(h) = self.held.get_mut(run_id) else {
+            return;
+        };
+        let started_done = matches!(h.started, Report::Done | Report::NotDue);
+        if h.finished == Report::NotDue
+            && started_done
+            && h.outbox.is_empty()
+            && h.outcome.is_some()
+        {
+            match new_request_id() {
+                Ok(id) => h.finished = Report::Waiting(id),
+                Err(e) => (self.options.say)(&format!("{}: {e}", h.label)),
+            }
+        }
+        let (report, finished, command) = match (&h.started, &h.finished, &h.outcome) {
+            (Report::Waiting(id), _, _) => (
+                id.clone(),
+                false,
+                Command::ReportRunStarted {
+                    run_id: run_id.clone(),
+                },
+            ),
+            (_, Report::Waiting(id), Some(outcome)) => (
+                id.clone(),
+                true,
+                assignment::finished(run_id, outcome, h.outbox.last_line()),
+            ),
+            _ => return,
+        };
+        if finished {
+            h.finished = Report::InFlight(report.clone());
+        } else {
+            h.started = Report::InFlight(report.clone());
+        }
+        let tx = self.internal_tx.clone();
+        let run_id = run_id.clone();
+        tokio::spawn(async move {
+            let result = report_patiently(&handle, report, &workspace_id, command).await;
+            let _ = tx.send(Internal::Reported {
+                run_id,
+                finished,
+                result,
+            });
+        });
+    }
+
+    /// Sends each run's next chunks, up to the window.
+    fn pump(&mut self) {
+        let Some(handle) = self.handle() else {
+            return;
+        };
+        for h in self.held.values_mut() {
+            for frame in h.outbox.to_send(self.options.window) {
+                if handle.send(frame).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn send_heartbeat(&self) {
+        if let Some(handle) = self.handle() {
+            let _ = handle.send(ClientMessage::Heartbeat {
+                runs: self.held.keys().cloned().collect(),
+                draining: self.draining,
+            });
+        }
+    }
+
+    /// The connection dropped: everything in flight goes again on the next one, which a
+    /// background task opens with backoff.
+    fn disconnected(&mut self, why: &ClientError) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        drop(conn);
+        self.welcomed = false;
+        for h in self.held.values_mut() {
+            h.outbox.disconnected();
+        }
+        self.say(&format!(
+            "connection lost ({}); jobs keep running, reconnecting…",
+            crate::sanitize::line(&why.to_string())
+        ));
+        let settings = self.settings.clone();
+        let say = self.options.say.clone();
+        let tx = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let conn = connect_with_backoff(&settings, |line| say(line)).await;
+            let _ = tx.send(Internal::Connected(conn));
+        });
+    }
+}
+
+/// Sends a report under its request id, again after each rate limit or internal error while the
+/// connection lasts.
+async fn report_patiently(
+    handle: &Handle,
+    request_id: warren_protocol::RequestId,
+    workspace_id: &Id,
+    command: Command,
+) -> Result<(), ClientError> {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match handle
+            .command_with_id(request_id.clone(), workspace_id, command.clone())
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(ClientError::Server(wire))
+                if matches!(
+                    wire.code,
+                    ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ShuttingDown
+                ) =>
+            {
+                let asked = wire.retry_after_ms.map(Duration::from_millis);
+                tokio::time::sleep(asked.unwrap_or(delay).max(delay)).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
