@@ -22,8 +22,7 @@ pub enum TokenScope {
     Read,
     /// Reading and chatting.
     Chat,
-    /// Reading and working on assigned cards (workers and bots); run permissions join it when
-    /// runs arrive.
+    /// Reading, working on assigned cards and executing runs (workers and bots).
     Runs,
 }
 
@@ -60,7 +59,9 @@ impl TokenScope {
             TokenScope::Full => true,
             TokenScope::Read => permission == WorkspaceRead,
             TokenScope::Chat => matches!(permission, WorkspaceRead | ChatPost),
-            TokenScope::Runs => matches!(permission, WorkspaceRead | CardEditOwn | ChatPost),
+            TokenScope::Runs => {
+                matches!(permission, WorkspaceRead | CardEditOwn | ChatPost | RunExecute)
+            }
         }
     }
 }
