@@ -153,19 +153,28 @@ mod tests {
         let temp = tempfile::tempdir().expect("temp dir");
         let dir = temp.path().join("local");
         let mut server = local::start(dir.clone()).await.expect("local server");
-        server.start_worker().await.expect("the local worker starts");
+        server
+            .start_worker()
+            .await
+            .expect("the local worker starts");
         let path = dir.join(TOKEN_FILE);
         let token = std::fs::read_to_string(&path).expect("the worker's token file");
         assert!(token.starts_with("wrn_"), "a token");
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         server.shutdown().await;
 
         let mut server = local::start(dir.clone()).await.expect("local server again");
-        server.start_worker().await.expect("the local worker starts again");
+        server
+            .start_worker()
+            .await
+            .expect("the local worker starts again");
         assert_eq!(
             std::fs::read_to_string(&path).expect("token file"),
             token,
@@ -191,7 +200,10 @@ mod tests {
             .collect();
         assert_eq!(bots, [NAME], "one bot member, made on first use");
         let log = std::fs::read_to_string(dir.join(LOG_FILE)).unwrap_or_default();
-        assert!(!log.contains(&token), "the worker's log never holds its token");
+        assert!(
+            !log.contains(&token),
+            "the worker's log never holds its token"
+        );
         conn.close().await;
         server.shutdown().await;
     }

@@ -109,10 +109,7 @@ impl Fake {
     }
 
     fn all_frames(&self) -> String {
-        self.frames
-            .lock()
-            .map(|f| f.join("\n"))
-            .unwrap_or_default()
+        self.frames.lock().map(|f| f.join("\n")).unwrap_or_default()
     }
 }
 
@@ -205,9 +202,13 @@ async fn pump(
 }
 
 fn run(lines: u64) -> Run {
+    run_n(7, lines)
+}
+
+fn run_n(number: u64, lines: u64) -> Run {
     Run {
-        id: id("run_r7"),
-        number: 7,
+        id: id(&format!("run_r{number}")),
+        number,
         job_id: id("job_deploy"),
         job_name: "deploy".into(),
         params: vec![],
@@ -240,16 +241,31 @@ fn assign(lines: u64, command: &str, params: Vec<AssignedParam>) -> ServerMessag
     }
 }
 
-/// A worker on the fake, with fast batches; its log lines are collected. Stops when the
-/// returned sender fires (or is dropped).
-fn start_worker(
-    url: &str,
-    workdir: &Path,
-) -> (
-    oneshot::Sender<()>,
-    Arc<Mutex<Vec<String>>>,
-    tokio::task::JoinHandle<Result<(), work_loop::WorkerError>>,
-) {
+/// A worker running in the test: stop it with `stop`; `said` is its log.
+struct Running {
+    stop: oneshot::Sender<()>,
+    said: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<Result<(), work_loop::WorkerError>>,
+}
+
+impl Running {
+    async fn stops_cleanly(self) {
+        let _ = self.stop.send(());
+        let result = timeout(BOUND, self.task).await;
+        assert!(matches!(result, Ok(Ok(Ok(())))), "the worker stops cleanly");
+    }
+
+    fn said(&self) -> String {
+        self.said.lock().map(|s| s.join("\n")).unwrap_or_default()
+    }
+}
+
+/// A worker on the fake, with fast batches; its log lines are collected.
+fn start_worker(url: &str, workdir: &Path) -> Running {
+    start_worker_with(url, workdir, |_| {})
+}
+
+fn start_worker_with(url: &str, workdir: &Path, tune: impl FnOnce(&mut Options)) -> Running {
     let settings = Settings {
         endpoint: Endpoint::parse(url).unwrap_or_else(|e| panic!("{e}")),
         token: TOKEN.into(),
@@ -271,11 +287,12 @@ fn start_worker(
             said.push(line.to_owned());
         }
     });
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    tune(&mut options);
+    let (stop, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(work_loop::run(settings, options, async {
         let _ = stop_rx.await;
     }));
-    (stop_tx, said, task)
+    Running { stop, said, task }
 }
 
 /// Plays the server for one run until its finish report: acks every command and every chunk
@@ -336,7 +353,7 @@ fn texts(lines: &BTreeMap<u64, LogLine>, stream: LogStream) -> Vec<String> {
 async fn a_job_runs_and_its_whole_log_arrives_in_order_without_its_secrets() {
     let mut fake = fake().await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (stop, said, task) = start_worker(&fake.url, dir.path());
+    let worker = start_worker(&fake.url, dir.path());
     let mut conn = fake.accept().await;
     assert!(conn.welcome(vec![]).await.is_empty());
     let secret = "hunter2-very-secret";
@@ -369,7 +386,10 @@ async fn a_job_runs_and_its_whole_log_arrives_in_order_without_its_secrets() {
     let errs = texts(&played.lines, LogStream::Err);
     let want_out: Vec<String> = (1..=2000).map(|i| format!("out {i}")).collect();
     assert_eq!(&outs[..2000], &want_out[..]);
-    assert_eq!(errs, (1..=2000).map(|i| format!("err {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        errs,
+        (1..=2000).map(|i| format!("err {i}")).collect::<Vec<_>>()
+    );
     assert_eq!(outs[2000], "pw=*** env=prod tok=***");
     let sys = texts(&played.lines, LogStream::Sys);
     assert_eq!(sys.first().map(String::as_str), Some("started"));
@@ -390,13 +410,12 @@ async fn a_job_runs_and_its_whole_log_arrives_in_order_without_its_secrets() {
     sorted.dedup();
     assert_eq!(sorted.len(), played.sends.len(), "no chunk sent twice");
 
-    let _ = stop.send(());
-    let result = timeout(BOUND, task).await;
-    assert!(matches!(result, Ok(Ok(Ok(())))), "the worker stops cleanly");
+    let log = worker.said.clone();
+    worker.stops_cleanly().await;
+    let said = log.lock().map(|s| s.join("\n")).unwrap_or_default();
     let frames = fake.all_frames();
     assert!(!frames.contains(secret), "a secret reached a frame");
     assert!(!frames.contains(token), "a token reached a frame");
-    let said = said.lock().map(|s| s.join("\n")).unwrap_or_default();
     assert!(said.contains("r7 deploy: started"), "{said}");
     assert!(said.contains("r7 deploy: failed (exit 3) in"), "{said}");
     assert!(!said.contains(secret) && !said.contains(token), "{said}");
@@ -407,7 +426,7 @@ async fn after_a_reconnect_only_unacknowledged_chunks_go_again_and_the_job_kept_
     let mut fake = fake().await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let go = dir.path().join("go");
-    let (stop, _said, task) = start_worker(&fake.url, dir.path());
+    let worker = start_worker(&fake.url, dir.path());
     let mut conn = fake.accept().await;
     conn.welcome(vec![]).await;
     conn.send(assign(
@@ -477,15 +496,14 @@ async fn after_a_reconnect_only_unacknowledged_chunks_go_again_and_the_job_kept_
             ..
         }
     ));
-    let _ = stop.send(());
-    assert!(matches!(timeout(BOUND, task).await, Ok(Ok(Ok(())))));
+    worker.stops_cleanly().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_gap_is_sent_again_from_the_expected_chunk() {
     let mut fake = fake().await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (stop, _said, task) = start_worker(&fake.url, dir.path());
+    let worker = start_worker(&fake.url, dir.path());
     let mut conn = fake.accept().await;
     conn.welcome(vec![]).await;
     conn.send(assign(
@@ -560,15 +578,14 @@ async fn a_refused_gap_is_sent_again_from_the_expected_chunk() {
     };
     assert_eq!(end, RunEnd::Succeeded);
     assert_eq!(n, lines.len() as u64);
-    let _ = stop.send(());
-    assert!(matches!(timeout(BOUND, task).await, Ok(Ok(Ok(())))));
+    worker.stops_cleanly().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_kills_the_job_and_the_finish_report_waits_for_every_ack() {
     let mut fake = fake().await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (stop, _said, task) = start_worker(&fake.url, dir.path());
+    let worker = start_worker(&fake.url, dir.path());
     let mut conn = fake.accept().await;
     conn.welcome(vec![]).await;
     conn.send(assign(0, "echo \"pid $$\"; sleep 60 & wait", vec![]));
@@ -640,8 +657,7 @@ async fn cancel_kills_the_job_and_the_finish_report_waits_for_every_ack() {
     )
     .is_err();
     assert!(gone, "the job's process group {pid} survived the cancel");
-    let _ = stop.send(());
-    assert!(matches!(timeout(BOUND, task).await, Ok(Ok(Ok(())))));
+    worker.stops_cleanly().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -744,4 +760,118 @@ async fn sigterm_drains_then_cancels_what_still_runs_and_exits_zero() {
     assert!(stderr.contains("stopping: no new work"), "{stderr}");
     assert!(stderr.contains("r7 deploy: cancelled after"), "{stderr}");
     assert!(!stderr.contains(TOKEN), "{stderr}");
+}
+
+/// Whether the process group `pid` is gone, waiting for it up to the bound.
+async fn group_gone(pid: i32) -> bool {
+    let pid = rustix::process::Pid::from_raw(pid).unwrap_or_else(|| panic!("pid {pid}"));
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while tokio::time::Instant::now() < deadline {
+        if rustix::process::test_kill_process_group(pid).is_err() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_the_server_takes_back_on_reconnect_is_stopped_and_forgotten() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = start_worker(&fake.url, dir.path());
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    conn.send(assign(0, "echo \"pid $$\"; sleep 60", vec![]));
+    let pid = loop {
+        match conn.next().await {
+            ClientMessage::Command { request_id, .. } => conn.ack_command(request_id),
+            ClientMessage::LogChunk { lines, .. } => {
+                if let Some(pid) = lines.iter().find_map(|l| {
+                    l.text
+                        .strip_prefix("pid ")
+                        .and_then(|p| p.parse::<i32>().ok())
+                }) {
+                    break pid;
+                }
+            }
+            _ => {}
+        }
+    };
+    conn.drop_connection();
+    let mut conn = fake.accept().await;
+    let held = conn
+        .welcome(vec![HeldRunState {
+            run_id: id("run_r7"),
+            acked_chunks: 0,
+            stop: true,
+        }])
+        .await;
+    assert_eq!(held.len(), 1);
+    assert!(group_gone(pid).await, "the job was stopped");
+    // The next heartbeats hold no run, and no chunk or report of it comes.
+    loop {
+        match conn.next().await {
+            ClientMessage::Heartbeat { runs, .. } if runs.is_empty() => break,
+            ClientMessage::Heartbeat { .. } => {}
+            other => panic!("nothing more of the run may come: {other:?}"),
+        }
+    }
+    assert!(
+        worker
+            .said()
+            .contains("r7 deploy: the server no longer gives this run")
+    );
+    worker.stops_cleanly().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_runs_at_most_its_concurrency_at_once() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let go = dir.path().join("go");
+    let worker = start_worker_with(&fake.url, dir.path(), |o| o.concurrency = 1);
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    let command = format!("while [ ! -e {} ]; do sleep 0.05; done", go.display());
+    for number in [7, 8] {
+        conn.send(ServerMessage::Assign {
+            run: run_n(number, 0),
+            command: command.clone(),
+            params: vec![],
+            timeout_secs: 600,
+        });
+    }
+    let mut started = Vec::new();
+    let mut finished = Vec::new();
+    let mut heartbeats = 0;
+    while finished.len() < 2 {
+        match conn.next().await {
+            ClientMessage::Command {
+                request_id,
+                command,
+                ..
+            } => {
+                match command {
+                    Command::ReportRunStarted { run_id } => started.push(run_id),
+                    Command::ReportRunFinished { run_id, .. } => finished.push(run_id),
+                    _ => {}
+                }
+                conn.ack_command(request_id);
+            }
+            ClientMessage::LogChunk { run_id, chunk, .. } => {
+                conn.send(ServerMessage::LogAck { run_id, chunk });
+            }
+            ClientMessage::Heartbeat { .. } if !started.is_empty() && !go.exists() => {
+                heartbeats += 1;
+                if heartbeats == 2 {
+                    assert_eq!(started.len(), 1, "only one run starts at a time");
+                    std::fs::write(&go, b"").unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(started, [id("run_r7"), id("run_r8")], "in assignment order");
+    worker.stops_cleanly().await;
 }

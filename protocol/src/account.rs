@@ -60,7 +60,10 @@ impl TokenScope {
             TokenScope::Read => permission == WorkspaceRead,
             TokenScope::Chat => matches!(permission, WorkspaceRead | ChatPost),
             TokenScope::Runs => {
-                matches!(permission, WorkspaceRead | CardEditOwn | ChatPost | RunExecute)
+                matches!(
+                    permission,
+                    WorkspaceRead | CardEditOwn | ChatPost | RunExecute
+                )
             }
         }
     }

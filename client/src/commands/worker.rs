@@ -18,7 +18,10 @@ use crate::worker::work_loop::{self, Options};
 
 /// `warren worker [--tags …] [--concurrency N] [--workdir DIR] [--grace 30s]`: runs until
 /// SIGTERM or Ctrl-C, then drains.
-pub(super) async fn run_worker(args: WorkerRunArgs, global: &GlobalArgs) -> Result<(), ClientError> {
+pub(super) async fn run_worker(
+    args: WorkerRunArgs,
+    global: &GlobalArgs,
+) -> Result<(), ClientError> {
     let settings = match session::load_settings(global) {
         Err(ClientError::NotConfigured) => {
             return Err(ClientError::Usage(
@@ -144,10 +147,14 @@ pub fn start_command(server: &str, token: &str, tags: &[String]) -> String {
 
 async fn list(session: &Session, out: &mut Out) -> Result<(), ClientError> {
     let QueryResult::Workers { workers } = session.query(Query::Workers).await? else {
-        return Err(ClientError::Protocol("expected a workers result".to_owned()));
+        return Err(ClientError::Protocol(
+            "expected a workers result".to_owned(),
+        ));
     };
     let now = crate::worker::line::now_ms();
-    out.either(&workers, || format_workers(&workers, i64::try_from(now).unwrap_or(i64::MAX)))
+    out.either(&workers, || {
+        format_workers(&workers, i64::try_from(now).unwrap_or(i64::MAX))
+    })
 }
 
 /// The `worker list` table.

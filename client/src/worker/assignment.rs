@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use warren_protocol::run::{AssignedParam, RunEnd};
 use warren_protocol::run::Run;
+use warren_protocol::run::{AssignedParam, RunEnd};
 use warren_protocol::{Command, Id};
 
 use super::exec::{Outcome, format_duration};

@@ -69,11 +69,7 @@ impl Held {
             credits.clone(),
             news,
         ));
-        let label = format!(
-            "{} {}",
-            run.label(),
-            crate::sanitize::line(&run.job_name)
-        );
+        let label = format!("{} {}", run.label(), crate::sanitize::line(&run.job_name));
         Self {
             outbox: Outbox::new(run.id.clone(), run.lines),
             run,

@@ -315,7 +315,11 @@ mod tests {
         assert!(frames.len() > 1, "split into {}", frames.len());
         for frame in &frames {
             let json = serde_json::to_string(frame).unwrap_or_default();
-            assert!(json.len() < warren_protocol::limits::MAX_FRAME_BYTES, "{}", json.len());
+            assert!(
+                json.len() < warren_protocol::limits::MAX_FRAME_BYTES,
+                "{}",
+                json.len()
+            );
         }
         assert_eq!(out.last_line(), 40);
     }

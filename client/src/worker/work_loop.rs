@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
-use warren_protocol::run::{AssignedParam, HeldRun};
 use warren_protocol::run::Run;
+use warren_protocol::run::{AssignedParam, HeldRun};
 use warren_protocol::{ClientMessage, Command, ErrorCode, Id, ServerMessage};
 
 use super::assignment;
@@ -129,12 +129,10 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), WorkerError> {
     let conn = crate::session::connect_patiently(&settings).await?;
-    let workspace_id = crate::resolve::pick_workspace(
-        &conn.welcome().workspaces,
-        settings.workspace.as_deref(),
-    )?
-    .id
-    .clone();
+    let workspace_id =
+        crate::resolve::pick_workspace(&conn.welcome().workspaces, settings.workspace.as_deref())?
+            .id
+            .clone();
     let (news_tx, mut news) = mpsc::channel(64);
     let (internal_tx, mut internal) = mpsc::unbounded_channel();
     let mut worker = Worker {
@@ -266,7 +264,9 @@ impl Worker {
         let message = match push {
             Ok(message) => message,
             Err(ClientError::Protocol(e)) => {
-                self.say(&format!("ignored a frame the worker does not understand: {e}"));
+                self.say(&format!(
+                    "ignored a frame the worker does not understand: {e}"
+                ));
                 return Ok(());
             }
             Err(e) => {
