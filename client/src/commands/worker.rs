@@ -8,10 +8,13 @@ use warren_protocol::account::{AccountOp, AccountResult, TokenScope};
 use warren_protocol::run::{WorkerInfo, WorkerState};
 use warren_protocol::{Query, QueryResult};
 
+use std::collections::HashMap;
+use std::io::Write;
+
 use crate::cli::{GlobalArgs, WorkerCommand, WorkerRunArgs};
 use crate::commands::Out;
 use crate::error::ClientError;
-use crate::output::table;
+use crate::output::{Printer, table};
 use crate::sanitize;
 use crate::session::{self, Session};
 use crate::worker::work_loop::{self, Options};
@@ -89,11 +92,11 @@ pub(super) async fn run(
     }
 }
 
-async fn add(
+async fn add<W: Write>(
     name: String,
     tags: Vec<String>,
     session: &Session,
-    out: &mut Out,
+    out: &mut Printer<W>,
 ) -> Result<(), ClientError> {
     let result = session
         .conn
@@ -145,20 +148,32 @@ pub fn start_command(server: &str, token: &str, tags: &[String]) -> String {
     line
 }
 
-async fn list(session: &Session, out: &mut Out) -> Result<(), ClientError> {
+async fn list<W: Write>(session: &Session, out: &mut Printer<W>) -> Result<(), ClientError> {
     let QueryResult::Workers { workers } = session.query(Query::Workers).await? else {
         return Err(ClientError::Protocol(
             "expected a workers result".to_owned(),
         ));
     };
-    let now = crate::worker::line::now_ms();
-    out.either(&workers, || {
-        format_workers(&workers, i64::try_from(now).unwrap_or(i64::MAX))
-    })
+    let now = i64::try_from(crate::worker::line::now_ms()).unwrap_or(i64::MAX);
+    if out.is_json() {
+        return out.json(&workers);
+    }
+    // Current runs by number (`r7`), from the snapshot's active runs.
+    let mut labels = HashMap::new();
+    if workers.iter().any(|w| !w.runs.is_empty()) {
+        for run in session.snapshot().await?.runs {
+            labels.insert(run.id.clone(), run.label());
+        }
+    }
+    out.text(&format_workers(&workers, &labels, now))
 }
 
 /// The `worker list` table.
-pub fn format_workers(workers: &[WorkerInfo], now_ms: i64) -> String {
+pub fn format_workers(
+    workers: &[WorkerInfo],
+    labels: &HashMap<warren_protocol::Id, String>,
+    now_ms: i64,
+) -> String {
     if workers.is_empty() {
         return "no workers have connected; add one with 'warren worker add NAME'\n".to_owned();
     }
@@ -180,7 +195,7 @@ pub fn format_workers(workers: &[WorkerInfo], now_ms: i64) -> String {
                 } else {
                     w.runs
                         .iter()
-                        .map(ToString::to_string)
+                        .map(|id| labels.get(id).cloned().unwrap_or_else(|| id.to_string()))
                         .collect::<Vec<_>>()
                         .join(",")
                 },
@@ -217,6 +232,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn worker_runs_without_a_subcommand_and_manages_with_one() -> Result<(), clap::Error> {
+        use crate::cli::{Cli, CliCommand};
+        let cli = Cli::try_parse_args([
+            "warren",
+            "worker",
+            "--tags",
+            "linux,docker",
+            "--concurrency",
+            "3",
+            "--grace",
+            "1m",
+        ])?;
+        let Some(CliCommand::Worker(args)) = cli.command else {
+            panic!("expected worker");
+        };
+        assert!(args.command.is_none());
+        assert_eq!(args.run.tags, ["linux", "docker"]);
+        assert_eq!((args.run.concurrency, args.run.grace), (3, 60_000));
+        let cli = Cli::try_parse_args(["warren", "worker", "add", "b1", "--tags", "gpu"])?;
+        let Some(CliCommand::Worker(args)) = cli.command else {
+            panic!("expected worker");
+        };
+        assert!(
+            matches!(args.command, Some(WorkerCommand::Add { name, tags }) if name == "b1" && tags == ["gpu"])
+        );
+        assert!(Cli::try_parse_args(["warren", "worker", "--concurrency", "0"]).is_err());
+        assert!(Cli::try_parse_args(["warren", "worker", "--tags", "a", "list"]).is_err());
+        Ok(())
+    }
+
+    #[test]
     fn the_start_command_keeps_the_token_out_of_the_arguments() {
         let line = start_command(
             "https://w.example",
@@ -235,6 +281,9 @@ mod tests {
         let Ok(id) = Id::parse("user_w1") else {
             panic!("a valid id");
         };
+        let Ok(run) = Id::parse("run_a") else {
+            panic!("a valid id");
+        };
         let worker = WorkerInfo {
             user_id: id,
             name: "builder".into(),
@@ -242,13 +291,78 @@ mod tests {
             tags: vec!["linux".into()],
             concurrency: 2,
             last_seen: Some(88_000),
-            runs: vec![],
+            runs: vec![run.clone()],
             version: String::new(),
         };
-        let text = format_workers(&[worker], 100_000);
+        let labels = HashMap::from([(run, "r7".to_owned())]);
+        let text = format_workers(&[worker], &labels, 100_000);
+        assert!(text.contains("r7"), "{text}");
         assert!(text.contains("builder"), "{text}");
         assert!(text.contains("busy"), "{text}");
         assert!(text.contains("12s ago"), "{text}");
         assert_eq!(ago(3 * 3600 * 1000), "3h ago");
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+    use crate::session::Settings;
+    use crate::tui::local;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn worker_add_prints_the_token_once_and_the_command_that_starts_the_worker() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let server = local::start(temp.path().join("local"))
+            .await
+            .expect("a local server");
+        let settings = Settings {
+            endpoint: server.endpoint.clone(),
+            token: server.token.clone(),
+            workspace: None,
+        };
+        let session = Session::open(&settings).await.expect("a session");
+        let (mut text, mut json) = (Vec::new(), Vec::new());
+        add(
+            "builder".into(),
+            vec!["linux".into()],
+            &session,
+            &mut Printer::new(false, &mut text),
+        )
+        .await
+        .expect("worker add");
+        add(
+            "builder-2".into(),
+            vec![],
+            &session,
+            &mut Printer::new(true, &mut json),
+        )
+        .await
+        .expect("worker add --json");
+        let text = String::from_utf8(text).expect("utf-8");
+        let secret = text.lines().next().unwrap_or_default().to_owned();
+        assert!(secret.starts_with("wrn_"), "{text}");
+        assert_eq!(
+            text.matches(&secret).count(),
+            2,
+            "the token and the command: {text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "WARREN_TOKEN={secret} warren worker --server {} --tags linux",
+                server.endpoint.display
+            )),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_slice(&json).expect("one JSON object");
+        assert_eq!(json["member"]["name"], "builder-2");
+        assert_eq!(json["member"]["role"], "bot");
+        assert!(
+            json["command"]
+                .as_str()
+                .is_some_and(|c| c.contains("warren worker"))
+        );
+        session.conn.close().await;
+        server.shutdown().await;
     }
 }

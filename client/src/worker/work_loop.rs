@@ -119,6 +119,8 @@ struct Worker {
     news_tx: mpsc::Sender<RunNews>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     draining: bool,
+    /// The grace period is over: nothing more starts.
+    closed: bool,
 }
 
 /// Runs a worker until `stop` resolves and its runs are finished and reported (or the flush
@@ -147,6 +149,7 @@ pub async fn run(
         news_tx,
         internal_tx,
         draining: false,
+        closed: false,
     };
     worker.attach(conn)?;
     (worker.options.say)(&format!(
@@ -185,9 +188,12 @@ pub async fn run(
             }
             () = sleep_until(grace_ends), if worker.draining && grace_ends != far => {
                 grace_ends = far;
+                worker.closed = true;
                 for held in worker.held.values().filter(|h| h.is_running()) {
                     held.handle.cancel("the worker shutting down");
                 }
+                // Assignments beyond the concurrency that never started are let go in
+                // `start_waiting`: the server takes them back when this worker's lease ends.
             }
             () = sleep_until(flush_ends), if worker.draining => {
                 for held in worker.held.values() {
@@ -491,6 +497,16 @@ impl Worker {
 
     /// Starts waiting assignments while there is a free slot.
     fn start_waiting(&mut self) {
+        if self.closed {
+            for a in std::mem::take(&mut self.waiting) {
+                self.say(&format!(
+                    "{} {}: not started (the worker is stopping); its lease will return it",
+                    a.run.label(),
+                    crate::sanitize::line(&a.run.job_name)
+                ));
+            }
+            return;
+        }
         loop {
             let running = self.held.values().filter(|h| h.is_running()).count();
             if running >= self.options.concurrency.max(1) as usize {
