@@ -114,7 +114,11 @@ impl Fake {
 }
 
 async fn fake() -> Fake {
-    let listener = TcpListener::bind("127.0.0.1:0")
+    fake_on("127.0.0.1:0").await
+}
+
+async fn fake_on(addr: &str) -> Fake {
+    let listener = TcpListener::bind(addr)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
@@ -873,5 +877,25 @@ async fn a_worker_runs_at_most_its_concurrency_at_once() {
         }
     }
     assert_eq!(started, [id("run_r7"), id("run_r8")], "in assignment order");
+    worker.stops_cleanly().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_before_its_server_waits_for_it() {
+    let probe = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = probe.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    drop(probe);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = start_worker(&format!("http://{addr}"), dir.path());
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while !worker.said().contains("cannot reach") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", worker.said());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut fake = fake_on(&addr.to_string()).await;
+    let mut conn = fake.accept().await;
+    assert!(conn.welcome(vec![]).await.is_empty());
     worker.stops_cleanly().await;
 }

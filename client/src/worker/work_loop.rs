@@ -130,7 +130,20 @@ pub async fn run(
     options: Options,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), WorkerError> {
-    let conn = crate::session::connect_patiently(&settings).await?;
+    // A server that is not up yet is waited for (a worker often starts before it); a refused
+    // token ends the worker at once.
+    let conn = match crate::session::connect_patiently(&settings).await {
+        Err(e) if is_transient(&e) => {
+            (options.say)(&format!(
+                "cannot reach {} yet ({}); retrying",
+                settings.endpoint.display,
+                crate::sanitize::line(&e.to_string())
+            ));
+            let say = options.say.clone();
+            connect_with_backoff(&settings, |line| say(line)).await?
+        }
+        other => other?,
+    };
     let workspace_id =
         crate::resolve::pick_workspace(&conn.welcome().workspaces, settings.workspace.as_deref())?
             .id
@@ -460,9 +473,12 @@ impl Worker {
         };
         match result {
             Ok(()) => *report = Report::Done,
-            // Sent again (same request id) once connected again.
+            // Sent again (same request id): at once after a timeout, else once connected again.
             Err(e) if is_transient(&e) => {
                 *report = Report::Waiting(request_id);
+                if matches!(e, ClientError::Timeout(_)) {
+                    self.send_reports(&run_id);
+                }
                 return;
             }
             Err(e) => {
