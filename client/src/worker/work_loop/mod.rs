@@ -20,7 +20,10 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use warren_protocol::run::Run;
 use warren_protocol::run::{AssignedParam, HeldRun};
-use warren_protocol::{ClientMessage, Command, ErrorCode, Id, ServerMessage};
+use warren_protocol::{ClientMessage, Id, ServerMessage};
+
+mod pushes;
+mod reports;
 
 use super::assignment;
 use super::exec::Execution;
@@ -279,154 +282,6 @@ impl Worker {
             .map(Connection::handle)
     }
 
-    fn on_push(&mut self, push: Result<ServerMessage, ClientError>) -> Result<(), WorkerError> {
-        let message = match push {
-            Ok(message) => message,
-            Err(ClientError::Protocol(e)) => {
-                self.say(&format!(
-                    "ignored a frame the worker does not understand: {e}"
-                ));
-                return Ok(());
-            }
-            Err(e) => {
-                self.disconnected(&e);
-                return Ok(());
-            }
-        };
-        match message {
-            ServerMessage::WorkerWelcome {
-                heartbeat_secs,
-                held,
-                ..
-            } => {
-                self.heartbeat = Duration::from_secs(heartbeat_secs.max(1));
-                for state in held {
-                    if state.stop {
-                        if let Some(h) = self.held.remove(&state.run_id) {
-                            h.abandon("the server (the run is no longer this worker's)");
-                            self.say(&format!(
-                                "{}: the server no longer gives this run to this worker; stopped",
-                                h.label
-                            ));
-                        }
-                    } else if let Some(h) = self.held.get_mut(&state.run_id) {
-                        h.resume(state.acked_chunks);
-                    }
-                }
-                self.welcomed = true;
-                for run_id in self.held.keys().cloned().collect::<Vec<_>>() {
-                    self.send_reports(&run_id);
-                }
-                self.send_heartbeat();
-            }
-            ServerMessage::Assign {
-                run,
-                command,
-                params,
-                timeout_secs,
-            } => {
-                if self.held.contains_key(&run.id)
-                    || self.waiting.iter().any(|a| a.run.id == run.id)
-                {
-                    return Ok(());
-                }
-                self.waiting.push_back(Assignment {
-                    run,
-                    command,
-                    params,
-                    timeout_secs,
-                });
-            }
-            ServerMessage::CancelRun { run_id, reason } => {
-                // Not started yet (no free slot): the server has already cancelled it.
-                self.waiting.retain(|a| a.run.id != run_id);
-                if let Some(h) = self.held.get(&run_id) {
-                    let who = reason.map_or_else(
-                        || "request".to_owned(),
-                        |r| format!("request ({})", crate::sanitize::line(&r)),
-                    );
-                    h.handle.cancel(&who);
-                    self.say(&format!("{}: cancel requested", h.label));
-                }
-            }
-            ServerMessage::LogAck { run_id, chunk } => {
-                if let Some(h) = self.held.get_mut(&run_id) {
-                    h.acked(chunk);
-                    self.send_reports(&run_id);
-                }
-            }
-            ServerMessage::LogRefused {
-                run_id,
-                chunk,
-                code,
-                message,
-                expected,
-            } => self.on_refused(run_id, chunk, code, &message, expected),
-            ServerMessage::Error { code, message, .. } if !self.welcomed => {
-                let message = crate::sanitize::line(&message);
-                return Err(match code {
-                    ErrorCode::Forbidden | ErrorCode::Unauthorized => {
-                        WorkerError::NotAWorker(message)
-                    }
-                    _ => WorkerError::Unsupported(format!("{code}: {message}")),
-                });
-            }
-            ServerMessage::Error { code, message, .. } => {
-                self.say(&format!(
-                    "the server said {code}: {}",
-                    crate::sanitize::line(&message)
-                ));
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn on_refused(
-        &mut self,
-        run_id: Id,
-        chunk: u64,
-        code: ErrorCode,
-        message: &str,
-        expected: Option<u64>,
-    ) {
-        let Some(h) = self.held.get_mut(&run_id) else {
-            return;
-        };
-        match (code, expected) {
-            (ErrorCode::Conflict, Some(expected)) => {
-                if h.refused_gap(expected) {
-                    let label = h.label.clone();
-                    self.say(&format!(
-                        "{label}: the server expects log chunk {expected}; sending again from there"
-                    ));
-                }
-                self.send_reports(&run_id);
-            }
-            (ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::Validation, _)
-            | (ErrorCode::Conflict, None) => {
-                if let Some(h) = self.held.remove(&run_id) {
-                    h.abandon("the server (it refused the run's log)");
-                    self.say(&format!(
-                        "{}: the server refused log chunk {chunk} ({code}: {}); the run is dropped",
-                        h.label,
-                        crate::sanitize::line(message)
-                    ));
-                }
-            }
-            _ => {
-                // The server could not store it now (shutting down, internal): a fresh
-                // connection re-sends it.
-                let label = h.label.clone();
-                self.say(&format!(
-                    "{label}: the server could not store log chunk {chunk} ({code}); reconnecting"
-                ));
-                let why = ClientError::Disconnected(format!("log chunk refused: {code}"));
-                self.disconnected(&why);
-            }
-        }
-    }
-
     fn on_news(&mut self, news: RunNews) {
         match news {
             RunNews::Batch { run_id, batch } => {
@@ -457,58 +312,6 @@ impl Worker {
             } => self.on_reported(run_id, finished, result),
         }
         Ok(())
-    }
-
-    fn on_reported(&mut self, run_id: Id, finished: bool, result: Result<(), ClientError>) {
-        let Some(h) = self.held.get_mut(&run_id) else {
-            return;
-        };
-        let report = if finished {
-            &mut h.finished
-        } else {
-            &mut h.started
-        };
-        let Report::InFlight(request_id) = report.clone() else {
-            return;
-        };
-        match result {
-            Ok(()) => *report = Report::Done,
-            // Sent again (same request id): at once after a timeout, else once connected again.
-            Err(e) if is_transient(&e) => {
-                *report = Report::Waiting(request_id);
-                if matches!(e, ClientError::Timeout(_)) {
-                    self.send_reports(&run_id);
-                }
-                return;
-            }
-            Err(e) => {
-                let what = if finished { "finish" } else { "start" };
-                if let Some(h) = self.held.remove(&run_id) {
-                    h.abandon("the server (it refused the run's report)");
-                    self.say(&format!(
-                        "{}: the server refused its {what} report ({}); the run is dropped",
-                        h.label,
-                        crate::sanitize::line(&e.to_string())
-                    ));
-                }
-                return;
-            }
-        }
-        if !finished {
-            let label = h.label.clone();
-            self.say(&format!("{label}: started"));
-            self.send_reports(&run_id);
-            return;
-        }
-        if let Some(h) = self.held.remove(&run_id)
-            && let Some(outcome) = &h.outcome
-        {
-            self.say(&format!(
-                "{}: {}",
-                h.label,
-                assignment::describe(outcome, h.started_at.elapsed())
-            ));
-        }
     }
 
     /// Starts waiting assignments while there is a free slot.
@@ -564,59 +367,6 @@ impl Worker {
         self.send_reports(&run_id);
     }
 
-    /// Sends whichever of the run's reports is due and not in flight. The finish report is due
-    /// once the job ended, every chunk is acknowledged and the start report (if any) is done.
-    fn send_reports(&mut self, run_id: &Id) {
-        let Some(handle) = self.handle() else {
-            return;
-        };
-        let workspace_id = self.workspace_id.clone();
-        let Some(h) = self.held.get_mut(run_id) else {
-            return;
-        };
-        let started_done = matches!(h.started, Report::Done | Report::NotDue);
-        if h.finished == Report::NotDue
-            && started_done
-            && h.outbox.is_empty()
-            && h.outcome.is_some()
-        {
-            match new_request_id() {
-                Ok(id) => h.finished = Report::Waiting(id),
-                Err(e) => (self.options.say)(&format!("{}: {e}", h.label)),
-            }
-        }
-        let (report, finished, command) = match (&h.started, &h.finished, &h.outcome) {
-            (Report::Waiting(id), _, _) => (
-                id.clone(),
-                false,
-                Command::ReportRunStarted {
-                    run_id: run_id.clone(),
-                },
-            ),
-            (_, Report::Waiting(id), Some(outcome)) => (
-                id.clone(),
-                true,
-                assignment::finished(run_id, outcome, h.outbox.last_line()),
-            ),
-            _ => return,
-        };
-        if finished {
-            h.finished = Report::InFlight(report.clone());
-        } else {
-            h.started = Report::InFlight(report.clone());
-        }
-        let tx = self.internal_tx.clone();
-        let run_id = run_id.clone();
-        tokio::spawn(async move {
-            let result = report_patiently(&handle, report, &workspace_id, command).await;
-            let _ = tx.send(Internal::Reported {
-                run_id,
-                finished,
-                result,
-            });
-        });
-    }
-
     /// Sends each run's next chunks, up to the window.
     fn pump(&mut self) {
         let Some(handle) = self.handle() else {
@@ -662,35 +412,5 @@ impl Worker {
             let conn = connect_with_backoff(&settings, |line| say(line)).await;
             let _ = tx.send(Internal::Connected(conn));
         });
-    }
-}
-
-/// Sends a report under its request id, again after each rate limit or internal error while the
-/// connection lasts.
-async fn report_patiently(
-    handle: &Handle,
-    request_id: warren_protocol::RequestId,
-    workspace_id: &Id,
-    command: Command,
-) -> Result<(), ClientError> {
-    let mut delay = Duration::from_millis(250);
-    loop {
-        match handle
-            .command_with_id(request_id.clone(), workspace_id, command.clone())
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(ClientError::Server(wire))
-                if matches!(
-                    wire.code,
-                    ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ShuttingDown
-                ) =>
-            {
-                let asked = wire.retry_after_ms.map(Duration::from_millis);
-                tokio::time::sleep(asked.unwrap_or(delay).max(delay)).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return Err(e),
-        }
     }
 }
