@@ -899,3 +899,62 @@ async fn a_worker_started_before_its_server_waits_for_it() {
     assert!(conn.welcome(vec![]).await.is_empty());
     worker.stops_cleanly().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_chunks_hold_the_job_back_instead_of_piling_up() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let marker = dir.path().join("wrote-everything");
+    let worker = start_worker_with(&fake.url, dir.path(), |o| {
+        o.window = 4;
+        o.buffer = 8;
+    });
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    conn.send(assign(
+        0,
+        &format!(
+            "seq -f 'line %g padding padding padding padding padding' 1 60000; touch {}",
+            marker.display()
+        ),
+        vec![],
+    ));
+    // Nothing is acknowledged: the window fills, the buffer fills, and the job must wait.
+    let mut unanswered = Vec::new();
+    let mut heartbeats = 0;
+    while heartbeats < 3 {
+        match conn.next().await {
+            ClientMessage::Command { request_id, .. } => conn.ack_command(request_id),
+            ClientMessage::LogChunk {
+                run_id,
+                chunk,
+                lines,
+            } => unanswered.push((run_id, chunk, lines)),
+            ClientMessage::Heartbeat { .. } if unanswered.len() >= 4 => heartbeats += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(unanswered.len(), 4, "no more than the window is in flight");
+    assert!(
+        !marker.exists(),
+        "the job ran ahead of an unacknowledged log"
+    );
+    let mut lines = BTreeMap::new();
+    for (run_id, chunk, got) in unanswered {
+        for line in got {
+            lines.insert(line.n, line);
+        }
+        conn.send(ServerMessage::LogAck { run_id, chunk });
+    }
+    let played = play(&mut conn, lines).await;
+    assert!(marker.exists());
+    let outs = texts(&played.lines, LogStream::Out);
+    assert_eq!(outs.len(), 60000);
+    assert_eq!(
+        outs[59999],
+        "line 60000 padding padding padding padding padding"
+    );
+    let numbers: Vec<u64> = played.lines.keys().copied().collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    worker.stops_cleanly().await;
+}
