@@ -958,3 +958,47 @@ async fn unacknowledged_chunks_hold_the_job_back_instead_of_piling_up() {
     assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
     worker.stops_cleanly().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_ends_on_an_error_leaves_no_job_behind() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = start_worker(&fake.url, dir.path());
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    conn.send(assign(0, "echo \"pid $$\"; sleep 60", vec![]));
+    let pid = loop {
+        match conn.next().await {
+            ClientMessage::Command { request_id, .. } => conn.ack_command(request_id),
+            ClientMessage::LogChunk { lines, .. } => {
+                if let Some(pid) = lines.iter().find_map(|l| {
+                    l.text
+                        .strip_prefix("pid ")
+                        .and_then(|p| p.parse::<i32>().ok())
+                }) {
+                    break pid;
+                }
+            }
+            _ => {}
+        }
+    };
+    conn.drop_connection();
+    // The token lost run:execute meanwhile: the new connection's worker_hello is refused.
+    let mut conn = fake.accept().await;
+    while !matches!(conn.next().await, ClientMessage::WorkerHello { .. }) {}
+    conn.send(ServerMessage::Error {
+        request_id: None,
+        code: ErrorCode::Forbidden,
+        message: "run:execute needed".into(),
+        retry_after_ms: None,
+    });
+    let result = timeout(BOUND, worker.task)
+        .await
+        .unwrap_or_else(|_| panic!("the worker did not end"));
+    let message = match result {
+        Ok(Err(e)) => e.to_string(),
+        other => panic!("expected the worker to fail: {other:?}"),
+    };
+    assert!(message.contains("warren worker add"), "{message}");
+    assert!(group_gone(pid).await, "the job outlived its worker");
+}

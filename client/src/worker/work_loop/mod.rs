@@ -179,6 +179,24 @@ pub async fn run(
         worker.options.concurrency
     ));
 
+    let result = serve(&mut worker, &mut news, &mut internal, stop).await;
+    if let Err(e) = &result {
+        worker.stop_all(&e.to_string()).await;
+    }
+    (worker.options.say)("worker stopped");
+    if let Some(conn) = worker.conn.take() {
+        conn.close().await;
+    }
+    result
+}
+
+/// The loop itself; see the module comment.
+async fn serve(
+    worker: &mut Worker,
+    news: &mut mpsc::Receiver<RunNews>,
+    internal: &mut mpsc::UnboundedReceiver<Internal>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), WorkerError> {
     tokio::pin!(stop);
     let mut beat = tokio::time::interval(worker.heartbeat);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -231,10 +249,6 @@ pub async fn run(
             break;
         }
     }
-    (worker.options.say)("worker stopped");
-    if let Some(conn) = worker.conn.take() {
-        conn.close().await;
-    }
     Ok(())
 }
 
@@ -252,6 +266,24 @@ async fn next_push(conn: &mut Option<Connection>) -> Result<ServerMessage, Clien
 impl Worker {
     fn say(&self, line: &str) {
         (self.options.say)(line);
+    }
+
+    /// The worker ends on an error: no job may outlive it, so each is stopped (SIGTERM, then
+    /// SIGKILL after the grace) and awaited, within a bound.
+    async fn stop_all(&mut self, why: &str) {
+        let bound = self.options.limits.kill_grace + Duration::from_secs(5);
+        for (_, held) in std::mem::take(&mut self.held) {
+            if !held.is_running() {
+                continue;
+            }
+            held.abandon("the worker stopping on an error");
+            self.say(&format!(
+                "{}: stopped, the worker is ending ({})",
+                held.label,
+                crate::sanitize::line(why)
+            ));
+            let _ = tokio::time::timeout(bound, held.handle.wait()).await;
+        }
     }
 
     /// Takes a new connection into use: `worker_hello` with every held run.
