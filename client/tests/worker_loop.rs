@@ -36,8 +36,8 @@ fn id(s: &str) -> Id {
 /// One connection the worker opened, as the test drives it.
 struct Conn {
     from_worker: mpsc::UnboundedReceiver<ClientMessage>,
-    /// `None` drops the connection.
-    to_worker: mpsc::UnboundedSender<Option<ServerMessage>>,
+    /// Frames as JSON text; `None` drops the connection.
+    to_worker: mpsc::UnboundedSender<Option<String>>,
 }
 
 impl Conn {
@@ -50,7 +50,11 @@ impl Conn {
     }
 
     fn send(&self, message: ServerMessage) {
-        let _ = self.to_worker.send(Some(message));
+        self.send_raw(serde_json::to_string(&message).unwrap_or_default());
+    }
+
+    fn send_raw(&self, json: String) {
+        let _ = self.to_worker.send(Some(json));
     }
 
     fn drop_connection(&self) {
@@ -149,7 +153,7 @@ async fn fake_on(addr: &str) -> Fake {
 async fn pump(
     mut ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
     from_worker: mpsc::UnboundedSender<ClientMessage>,
-    mut to_worker: mpsc::UnboundedReceiver<Option<ServerMessage>>,
+    mut to_worker: mpsc::UnboundedReceiver<Option<String>>,
     log: Arc<Mutex<Vec<String>>>,
 ) {
     loop {
@@ -192,11 +196,10 @@ async fn pump(
                 }
             }
             out = to_worker.recv() => {
-                let Some(Some(message)) = out else {
+                let Some(Some(json)) = out else {
                     let _ = ws.close(None).await;
                     return;
                 };
-                let json = serde_json::to_string(&message).unwrap_or_default();
                 if ws.send(WsMessage::text(json)).await.is_err() {
                     return;
                 }
@@ -1001,4 +1004,36 @@ async fn a_worker_that_ends_on_an_error_leaves_no_job_behind() {
     };
     assert!(message.contains("warren worker add"), "{message}");
     assert!(group_gone(pid).await, "the job outlived its worker");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_the_worker_cannot_read_is_ignored_without_quoting_it() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = start_worker(&fake.url, dir.path());
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    let mut frame = serde_json::to_value(assign(
+        0,
+        "echo hi",
+        vec![AssignedParam {
+            name: "pw".into(),
+            value: "SECRET-in-a-newer-frame".into(),
+            secret: true,
+        }],
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    frame["from_the_future"] = serde_json::json!(true);
+    conn.send_raw(frame.to_string());
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while !worker.said().contains("ignored a frame") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", worker.said());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !worker.said().contains("SECRET-in-a-newer-frame"),
+        "{}",
+        worker.said()
+    );
+    worker.stops_cleanly().await;
 }

@@ -15,10 +15,12 @@ impl Worker {
     ) -> Result<(), WorkerError> {
         let message = match push {
             Ok(message) => message,
-            Err(ClientError::Protocol(e)) => {
-                self.say(&format!(
-                    "ignored a frame the worker does not understand: {e}"
-                ));
+            // Never the frame's text: an `assign` carries secret values.
+            Err(ClientError::Protocol(_)) => {
+                self.say(
+                    "ignored a frame the worker does not understand (is the server newer than \
+                     this warren?)",
+                );
                 return Ok(());
             }
             Err(e) => {
