@@ -169,14 +169,15 @@ pub async fn run(
     };
     worker.attach(conn)?;
     (worker.options.say)(&format!(
-        "worker connected to {} (tags: {}; up to {} at once)",
+        "worker connected to {} (tags: {}; up to {} at once; jobs run in {})",
         worker.settings.endpoint.display,
         if worker.options.tags.is_empty() {
             "none".to_owned()
         } else {
             worker.options.tags.join(",")
         },
-        worker.options.concurrency
+        worker.options.concurrency,
+        worker.options.workdir.display()
     ));
 
     let result = serve(&mut worker, &mut news, &mut internal, stop).await;
