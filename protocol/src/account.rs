@@ -22,7 +22,8 @@ pub enum TokenScope {
     Read,
     /// Reading and chatting.
     Chat,
-    /// Reading, working on assigned cards and executing runs (workers and bots).
+    /// Reading and working on assigned cards (workers and bots); run permissions join it when
+    /// runs arrive.
     Runs,
 }
 
@@ -59,12 +60,7 @@ impl TokenScope {
             TokenScope::Full => true,
             TokenScope::Read => permission == WorkspaceRead,
             TokenScope::Chat => matches!(permission, WorkspaceRead | ChatPost),
-            TokenScope::Runs => {
-                matches!(
-                    permission,
-                    WorkspaceRead | CardEditOwn | ChatPost | RunExecute
-                )
-            }
+            TokenScope::Runs => matches!(permission, WorkspaceRead | CardEditOwn | ChatPost),
         }
     }
 }
