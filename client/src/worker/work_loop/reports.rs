@@ -32,10 +32,11 @@ impl Worker {
         };
         match result {
             Ok(()) => *report = Report::Done,
-            // Sent again (same request id): at once after a timeout, else once connected again.
+            // Sent again under the same request id: at once while connected (a timeout, or the
+            // answer of a connection that was replaced meanwhile), else after `worker_welcome`.
             Err(e) if is_transient(&e) => {
                 *report = Report::Waiting(request_id);
-                if matches!(e, ClientError::Timeout(_)) {
+                if self.welcomed {
                     self.send_reports(&run_id);
                 }
                 return;
