@@ -47,7 +47,14 @@ impl LocalWorker {
         data_dir: &Path,
         workdir: PathBuf,
     ) -> Result<Self, ClientError> {
-        let token = token(endpoint, owner_token, data_dir).await?;
+        let log = data_dir.join(LOG_FILE);
+        let token = match token(endpoint, owner_token, data_dir).await {
+            Ok(token) => token,
+            Err(e) => {
+                append(&log, &format!("the local worker did not start: {e}"));
+                return Err(e);
+            }
+        };
         let settings = Settings {
             endpoint: endpoint.clone(),
             token,
@@ -56,7 +63,6 @@ impl LocalWorker {
         let mut options = Options::new(workdir);
         options.grace = GRACE;
         options.flush_bound = FLUSH;
-        let log = data_dir.join(LOG_FILE);
         options.say = Arc::new(move |line| append(&log, line));
         let (stop, stopped) = oneshot::channel::<()>();
         let say = options.say.clone();
