@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use warren_protocol::account::{AccountOp, AccountResult, TokenScope};
 
@@ -34,7 +34,7 @@ const FLUSH: Duration = Duration::from_secs(5);
 
 /// A running in-process worker.
 pub struct LocalWorker {
-    stop: Option<oneshot::Sender<()>>,
+    stop: Option<mpsc::UnboundedSender<()>>,
     task: JoinHandle<Result<(), WorkerError>>,
 }
 
@@ -64,13 +64,10 @@ impl LocalWorker {
         options.grace = GRACE;
         options.flush_bound = FLUSH;
         options.say = Arc::new(move |line| append(&log, line));
-        let (stop, stopped) = oneshot::channel::<()>();
+        let (stop, stopped) = mpsc::unbounded_channel();
         let say = options.say.clone();
         let task = tokio::spawn(async move {
-            let result = work_loop::run(settings, options, async {
-                let _ = stopped.await;
-            })
-            .await;
+            let result = work_loop::run(settings, options, stopped).await;
             if let Err(e) = &result {
                 say(&format!("the local worker stopped: {e}"));
             }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use warren::endpoint::Endpoint;
@@ -250,7 +250,7 @@ fn assign(lines: u64, command: &str, params: Vec<AssignedParam>) -> ServerMessag
 
 /// A worker running in the test: stop it with `stop`; `said` is its log.
 struct Running {
-    stop: oneshot::Sender<()>,
+    stop: mpsc::UnboundedSender<()>,
     said: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<Result<(), work_loop::WorkerError>>,
 }
@@ -295,10 +295,8 @@ fn start_worker_with(url: &str, workdir: &Path, tune: impl FnOnce(&mut Options))
         }
     });
     tune(&mut options);
-    let (stop, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(work_loop::run(settings, options, async {
-        let _ = stop_rx.await;
-    }));
+    let (stop, stop_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(work_loop::run(settings, options, stop_rx));
     Running { stop, said, task }
 }
 
@@ -1036,4 +1034,64 @@ async fn a_frame_the_worker_cannot_read_is_ignored_without_quoting_it() {
         worker.said()
     );
     worker.stops_cleanly().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_stop_cancels_the_running_jobs_at_once() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = start_worker_with(&fake.url, dir.path(), |o| {
+        o.grace = Duration::from_secs(600);
+    });
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    conn.send(assign(0, "echo working; sleep 600", vec![]));
+    let mut lines = BTreeMap::new();
+    let mut stops = 0;
+    let finished = loop {
+        match conn.next().await {
+            ClientMessage::Command {
+                request_id,
+                command: Command::ReportRunStarted { .. },
+                ..
+            } => {
+                conn.ack_command(request_id);
+                let _ = worker.stop.send(());
+                stops = 1;
+            }
+            ClientMessage::Heartbeat { draining: true, .. } if stops == 1 => {
+                let _ = worker.stop.send(());
+                stops = 2;
+            }
+            ClientMessage::LogChunk {
+                run_id,
+                chunk,
+                lines: got,
+            } => {
+                for line in got {
+                    lines.insert(line.n, line);
+                }
+                conn.send(ServerMessage::LogAck { run_id, chunk });
+            }
+            ClientMessage::Command {
+                request_id,
+                command: finished @ Command::ReportRunFinished { .. },
+                ..
+            } => {
+                conn.ack_command(request_id);
+                break finished;
+            }
+            _ => {}
+        }
+    };
+    assert_eq!(stops, 2);
+    assert!(matches!(
+        finished,
+        Command::ReportRunFinished {
+            end: RunEnd::Cancelled,
+            ..
+        }
+    ));
+    let result = timeout(BOUND, worker.task).await;
+    assert!(matches!(result, Ok(Ok(Ok(())))), "the worker exits cleanly");
 }

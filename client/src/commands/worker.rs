@@ -56,7 +56,7 @@ pub(super) async fn run_worker(
         .collect();
     options.concurrency = args.concurrency;
     options.grace = Duration::from_millis(u64::try_from(args.grace).unwrap_or(0));
-    work_loop::run(settings, options, stop_signal())
+    work_loop::run(settings, options, stop_signals())
         .await
         .map_err(|e| match e {
             work_loop::WorkerError::Client(e) => e,
@@ -64,20 +64,32 @@ pub(super) async fn run_worker(
         })
 }
 
-/// Resolves on SIGTERM or Ctrl-C (SIGINT).
-pub async fn stop_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
+/// A message for each SIGTERM or Ctrl-C (SIGINT): the first drains the worker, the second
+/// cancels its running jobs at once.
+pub fn stop_signals() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            let term = async {
+                match term.as_mut() {
+                    Some(term) => {
+                        term.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = term => {}
             }
-            Err(_) => std::future::pending().await,
+            if tx.send(()).is_err() {
+                return;
+            }
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
+    });
+    rx
 }
 
 /// `warren worker add | list`.

@@ -8,7 +8,8 @@
 //!   assign → start the job, report_run_started, log_chunk 0, 1, … (≤ window in flight)
 //!   log_ack → drop the chunk; every chunk acked + job ended → report_run_finished
 //!   dropped → keep running, buffer (bounded), reconnect with backoff, worker_hello{held}
-//!   stop → heartbeat{draining}, wait up to the grace period, cancel what still runs, report, exit
+//!   stop → heartbeat{draining}, wait up to the grace period (a second stop: no longer), cancel
+//!          what still runs, report, exit
 //! ```
 
 use std::collections::{BTreeMap, VecDeque};
@@ -126,12 +127,13 @@ struct Worker {
     closed: bool,
 }
 
-/// Runs a worker until `stop` resolves and its runs are finished and reported (or the flush
+/// Runs a worker until the first message on `stop` (or its closing) and its runs are finished
+/// and reported (or the flush
 /// bound after the grace period passed), or until the server refuses it for good.
 pub async fn run(
     settings: Settings,
     options: Options,
-    stop: impl std::future::Future<Output = ()>,
+    stop: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), WorkerError> {
     // A server that is not up yet is waited for (a worker often starts before it); a refused
     // token ends the worker at once.
@@ -196,9 +198,9 @@ async fn serve(
     worker: &mut Worker,
     news: &mut mpsc::Receiver<RunNews>,
     internal: &mut mpsc::UnboundedReceiver<Internal>,
-    stop: impl std::future::Future<Output = ()>,
+    mut stop: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), WorkerError> {
-    tokio::pin!(stop);
+    let mut stop_open = true;
     let mut beat = tokio::time::interval(worker.heartbeat);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let far = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
@@ -210,13 +212,24 @@ async fn serve(
             Some(news) = news.recv() => worker.on_news(news),
             Some(event) = internal.recv() => worker.on_internal(event)?,
             _ = beat.tick() => worker.send_heartbeat(),
-            () = &mut stop, if !worker.draining => {
+            signal = stop.recv(), if stop_open && !worker.closed => {
+                // A closed channel stops the worker too, and is not heard again.
+                stop_open = signal.is_some();
+                if worker.draining {
+                    // Asked again (not merely closed): the grace period ends now.
+                    if signal.is_some() {
+                        (worker.options.say)("asked again: cancelling the running jobs now");
+                        grace_ends = Instant::now();
+                    }
+                    continue;
+                }
                 worker.draining = true;
                 grace_ends = Instant::now() + worker.options.grace;
                 flush_ends = grace_ends + worker.options.flush_bound;
                 let running = worker.held.values().filter(|h| h.is_running()).count();
                 (worker.options.say)(&format!(
-                    "stopping: no new work; {running} running job(s) get up to {} to finish",
+                    "stopping: no new work; {running} running job(s) get up to {} to finish \
+                     (stop again to cancel them now)",
                     super::exec::format_duration(worker.options.grace)
                 ));
                 worker.send_heartbeat();
