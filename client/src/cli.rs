@@ -158,6 +158,9 @@ pub enum CliCommand {
     Workspace(WorkspaceCommand),
     /// Who you are here: user, workspace, role and what the role may do.
     Whoami,
+    /// Run a worker in the foreground (jobs run here, as your OS user); `worker add` and
+    /// `worker list` manage the workspace's workers.
+    Worker(WorkerArgs),
     /// Bots: members that workers and agents act as (admins).
     #[command(subcommand)]
     Bot(BotCommand),
@@ -425,6 +428,51 @@ pub enum TokenCommand {
         #[arg(long, default_value = "1h", value_parser = parse_duration_ms)]
         grace: i64,
     },
+}
+
+/// `warren worker …`: without a subcommand, runs a worker.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct WorkerArgs {
+    #[command(subcommand)]
+    pub command: Option<WorkerCommand>,
+    #[command(flatten)]
+    pub run: WorkerRunArgs,
+}
+
+/// How `warren worker` runs.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerRunArgs {
+    /// Tags this worker offers (comma-separated): it takes a job's runs only if it has all of
+    /// the job's tags.
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Most runs at once.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Directory jobs run in (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<std::path::PathBuf>,
+    /// On SIGTERM or Ctrl-C, how long running jobs may go on before they are cancelled:
+    /// 30s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_ms)]
+    pub grace: i64,
+}
+
+/// `warren worker add | list`
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// Add a worker: a bot member and its token, printed once with the command that starts
+    /// the worker (admins).
+    Add {
+        /// The worker's name, as members see it.
+        name: String,
+        /// Tags to start it with (comma-separated), such as linux,docker.
+        #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+        tags: Vec<String>,
+    },
+    /// List the workers that have connected: tags, state, last heartbeat, current runs.
+    List,
 }
 
 /// `warren join`

@@ -13,6 +13,8 @@ pub mod error;
 pub mod http_client;
 pub mod keymap;
 pub mod local_cli;
+#[cfg(unix)]
+pub mod local_worker;
 pub mod localtime;
 pub mod logview;
 pub mod names;

@@ -37,6 +37,20 @@ pub async fn open(global: &GlobalArgs) -> Result<(Session, Option<LocalServer>),
     open_in(&local::default_dir()?, global).await
 }
 
+/// [`open`], and with the command's own in-process server (none was running), an in-process
+/// worker too: for commands that wait for a run (`job run --follow`). When another `warren`
+/// serves the local workspace, its worker runs the jobs.
+pub async fn open_with_worker(
+    global: &GlobalArgs,
+) -> Result<(Session, Option<LocalServer>), ClientError> {
+    let (session, mut server) = open(global).await?;
+    #[cfg(unix)]
+    if let Some(server) = server.as_mut() {
+        server.start_worker().await?;
+    }
+    Ok((session, server))
+}
+
 /// [`open`] on the local workspace in `dir`.
 pub async fn open_in(
     dir: &Path,

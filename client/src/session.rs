@@ -133,7 +133,6 @@ impl Session {
     /// Reconnects until it works, waiting longer between attempts (up to 30 s), and gives up only
     /// on errors a retry cannot fix (a revoked token, say). Used by `--follow` modes.
     pub async fn reconnect_patiently(&mut self, why: &ClientError) -> Result<(), ClientError> {
-        let mut delay = Duration::from_millis(500);
         let reason = match why {
             ClientError::Disconnected(reason) => reason.clone(),
             other => other.to_string(),
@@ -142,29 +141,10 @@ impl Session {
             "warren: connection lost ({}); reconnecting…",
             crate::sanitize::line(&reason)
         );
-        loop {
-            tokio::time::sleep(delay).await;
-            match self.reconnect().await {
-                Ok(()) => return Ok(()),
-                Err(e) if is_transient(&e) => delay = (delay * 2).min(Duration::from_secs(30)),
-                // The address is refused for a while (too many failed sign-ins from it, maybe
-                // someone else's): wait that long, not less.
-                Err(ClientError::AuthRateLimited { retry_after }) => {
-                    eprintln!(
-                        "warren: too many failed sign-ins from this address; trying again in \
-                         {retry_after} s"
-                    );
-                    delay = Duration::from_secs(retry_after).max(delay);
-                }
-                // Still refused for coming too fast after the bounded tries: keep backing off,
-                // never sooner than the server asked.
-                Err(e) if retry::rate_limit_wait(&e).is_some() => {
-                    let asked = retry::rate_limit_wait(&e).unwrap_or_default();
-                    delay = retry::jittered((delay * 2).min(Duration::from_secs(30)).max(asked));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let conn = connect_with_backoff(&self.settings, |line| eprintln!("warren: {line}")).await?;
+        let old = std::mem::replace(&mut self.conn, conn);
+        old.close().await;
+        Ok(())
     }
 
     /// The next frame of the subscription. A dropped connection is re-opened patiently and the
@@ -241,8 +221,41 @@ impl Session {
     }
 }
 
+/// Connects until it works: first after half a second, then waiting twice as long after each
+/// failure (up to 30 s), never sooner than a rate limit asks; gives up only on errors a retry
+/// cannot fix (a revoked token, say). `say` hears a line about each long wait. Used by
+/// [`Session::reconnect_patiently`] and the worker loop.
+pub async fn connect_with_backoff(
+    settings: &Settings,
+    say: impl Fn(&str),
+) -> Result<Connection, ClientError> {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        tokio::time::sleep(delay).await;
+        match connect_patiently(settings).await {
+            Ok(conn) => return Ok(conn),
+            Err(e) if is_transient(&e) => delay = (delay * 2).min(Duration::from_secs(30)),
+            // The address is refused for a while (too many failed sign-ins from it, maybe
+            // someone else's): wait that long, not less.
+            Err(ClientError::AuthRateLimited { retry_after }) => {
+                say(&format!(
+                    "too many failed sign-ins from this address; trying again in {retry_after} s"
+                ));
+                delay = Duration::from_secs(retry_after).max(delay);
+            }
+            // Still refused for coming too fast after the bounded tries: keep backing off,
+            // never sooner than the server asked.
+            Err(e) if retry::rate_limit_wait(&e).is_some() => {
+                let asked = retry::rate_limit_wait(&e).unwrap_or_default();
+                delay = retry::jittered((delay * 2).min(Duration::from_secs(30)).max(asked));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Connects, waiting out a connection-rate limit (HTTP 429) a bounded number of times.
-async fn connect_patiently(settings: &Settings) -> Result<Connection, ClientError> {
+pub async fn connect_patiently(settings: &Settings) -> Result<Connection, ClientError> {
     patiently(
         || Connection::connect(&settings.endpoint, &settings.token),
         retry::say_waiting,

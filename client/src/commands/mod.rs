@@ -16,6 +16,7 @@ mod login;
 mod member;
 mod room;
 mod token;
+mod worker;
 mod workspace;
 
 use std::io::Stdout;
@@ -44,6 +45,9 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
             args.keymap = args.keymap.or_else(|| cli.ui.keymap.clone());
             return keys::run(&args, &mut out);
         }
+        CliCommand::Worker(args) if args.command.is_none() => {
+            return worker::run_worker(args.run, &cli.global).await;
+        }
         _ => {}
     }
     // An account in no workspace (it deleted its last one) can still list and create them.
@@ -71,6 +75,10 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Whoami => member::whoami(&session, &mut out).await,
         CliCommand::Token(command) => token::run(command, &session, &mut out).await,
         CliCommand::Bot(command) => bot::run(command, &session, &mut out).await,
+        CliCommand::Worker(args) => match args.command {
+            Some(command) => worker::run(command, &session, &mut out).await,
+            None => Ok(()),
+        },
         CliCommand::Invite(command) => invite::run(command, &session, &mut out).await,
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,

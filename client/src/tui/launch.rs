@@ -78,7 +78,11 @@ pub async fn start(global: &GlobalArgs, ui: &UiArgs, demo: bool) -> Result<(), C
                 None,
             ),
             Err(ClientError::NotConfigured) => {
-                let server = local::start(local::default_dir()?).await?;
+                let mut server = local::start(local::default_dir()?).await?;
+                // Without a worker local mode still works (runs wait); the reason is in the
+                // worker's log.
+                #[cfg(unix)]
+                let _ = server.start_worker().await;
                 (target_of(&server), Some(server))
             }
             Err(e) => return Err(e),

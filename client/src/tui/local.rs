@@ -31,11 +31,40 @@ pub struct LocalServer {
     advertised: bool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ServeError>>>,
+    /// The in-process worker, once started.
+    #[cfg(unix)]
+    worker: Option<crate::local_worker::LocalWorker>,
 }
 
 impl LocalServer {
-    /// Stops the server, letting in-flight commands commit.
+    /// Starts the in-process worker (local mode runs jobs itself): it makes its bot member on
+    /// first use and runs jobs in the current directory. Call it for the full-screen client and
+    /// for CLI commands that wait for a run (`job run --follow`); a one-shot command without it
+    /// leaves queued runs for the next worker.
+    #[cfg(unix)]
+    pub async fn start_worker(&mut self) -> Result<(), ClientError> {
+        if self.worker.is_some() {
+            return Ok(());
+        }
+        let workdir = std::env::current_dir().map_err(|e| local_error(&self.data_dir, e))?;
+        let worker = crate::local_worker::LocalWorker::start(
+            &self.endpoint,
+            &self.token,
+            &self.data_dir,
+            workdir,
+        )
+        .await?;
+        self.worker = Some(worker);
+        Ok(())
+    }
+
+    /// Stops the server, letting in-flight commands commit (and the worker, first, letting
+    /// running jobs finish for a moment, then cancelling and reporting them).
     pub async fn shutdown(mut self) {
+        #[cfg(unix)]
+        if let Some(worker) = self.worker.take() {
+            worker.stop().await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -166,6 +195,8 @@ async fn serve(
         advertised: advertise,
         stop: Some(stop),
         task: Some(task),
+        #[cfg(unix)]
+        worker: None,
     })
 }
 

@@ -5,15 +5,22 @@
 //! The pieces: [`spec`] (what to run and the limits), [`redact`] (secrets and tokens become
 //! `***`), [`splitter`] (raw bytes into lines), [`collect`] (numbering, the log cap, batching),
 //! [`group`] (signals to the process group and the check that none of it remains).
-//! The types here are free of protocol types: the worker loop maps them onto the wire.
+//! The types of those pieces are free of protocol types. On top of them, the worker loop
+//! ([`work_loop`]) connects to a server: [`assignment`] maps an `assign` frame to a
+//! [`spec::JobSpec`] and an outcome to its report, [`outbox`] numbers and holds a run's log
+//! chunks until acknowledged, [`held`] is a run the worker holds until its finish report lands.
 
+pub mod assignment;
 pub mod collect;
 pub mod exec;
 pub mod group;
+pub mod held;
 pub mod line;
+pub mod outbox;
 pub mod redact;
 pub mod spec;
 pub mod splitter;
+pub mod work_loop;
 
 pub use exec::{Execution, Outcome, RunHandle};
 pub use line::{Batch, LogLine, Stream};
