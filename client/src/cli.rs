@@ -810,7 +810,10 @@ fn parse_run_status(text: &str) -> Result<warren_protocol::run::RunStatus, Strin
             .iter()
             .map(|s| s.as_str())
             .collect();
-        format!("{text:?} is not a run status; use one of {}", all.join(", "))
+        format!(
+            "{text:?} is not a run status; use one of {}",
+            all.join(", ")
+        )
     })
 }
 
@@ -938,9 +941,25 @@ mod tests {
     #[test]
     fn job_add_reads_params_durations_and_tags() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_from([
-            "warren", "job", "add", "deploy", "--command", "./deploy.sh", "--param",
-            "env:choice(staging|prod)=staging", "--param", "token:secret", "--timeout", "1h30m",
-            "--tags", "linux,docker", "--protected", "--retries", "2", "--concurrency", "1",
+            "warren",
+            "job",
+            "add",
+            "deploy",
+            "--command",
+            "./deploy.sh",
+            "--param",
+            "env:choice(staging|prod)=staging",
+            "--param",
+            "token:secret",
+            "--timeout",
+            "1h30m",
+            "--tags",
+            "linux,docker",
+            "--protected",
+            "--retries",
+            "2",
+            "--concurrency",
+            "1",
         ])?;
         let Some(CliCommand::Job(JobCommand::Add(args))) = cli.command else {
             panic!("expected job add");
@@ -950,15 +969,33 @@ mod tests {
         assert_eq!(args.tags, ["linux", "docker"]);
         assert!(args.protected);
         assert_eq!((args.retries, args.concurrency), (2, Some(1)));
-        let err = Cli::try_parse_from(["warren", "job", "add", "x", "--command", "c", "--param", "n:float"])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = Cli::try_parse_from([
+            "warren",
+            "job",
+            "add",
+            "x",
+            "--command",
+            "c",
+            "--param",
+            "n:float",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("NAME:choice(a|b)"), "{err}");
-        let err = Cli::try_parse_from(["warren", "job", "add", "x", "--command", "c", "--timeout", "ten"])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = Cli::try_parse_from([
+            "warren",
+            "job",
+            "add",
+            "x",
+            "--command",
+            "c",
+            "--timeout",
+            "ten",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("1h30m"), "{err}");
         Ok(())
     }
@@ -966,8 +1003,17 @@ mod tests {
     #[test]
     fn job_run_log_and_run_list_parse() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_from([
-            "warren", "job", "run", "deploy", "-p", "env=prod", "-p", "token=@env:T", "--card",
-            "#12", "--follow",
+            "warren",
+            "job",
+            "run",
+            "deploy",
+            "-p",
+            "env=prod",
+            "-p",
+            "token=@env:T",
+            "--card",
+            "#12",
+            "--follow",
         ])?;
         let Some(CliCommand::Job(JobCommand::Run(args))) = cli.command else {
             panic!("expected job run");
@@ -975,15 +1021,37 @@ mod tests {
         assert_eq!(args.params, ["env=prod", "token=@env:T"]);
         assert!(args.follow);
         let cli = Cli::try_parse_from([
-            "warren", "log", "r7", "--grep", "error", "--invert", "--tail", "50", "--timestamps",
+            "warren",
+            "log",
+            "r7",
+            "--grep",
+            "error",
+            "--invert",
+            "--tail",
+            "50",
+            "--timestamps",
         ])?;
         let Some(CliCommand::Log(args)) = cli.command else {
             panic!("expected log");
         };
-        assert_eq!((args.tail, args.invert, args.grep.as_deref()), (Some(50), true, Some("error")));
+        assert_eq!(
+            (args.tail, args.invert, args.grep.as_deref()),
+            (Some(50), true, Some("error"))
+        );
         assert!(Cli::try_parse_from(["warren", "log", "r7", "--invert"]).is_err());
-        assert!(Cli::try_parse_from(["warren", "log", "r7", "--tail", "5", "--from-line", "3"]).is_err());
-        let cli = Cli::try_parse_from(["warren", "run", "list", "--status", "timed-out", "--since", "1d"])?;
+        assert!(
+            Cli::try_parse_from(["warren", "log", "r7", "--tail", "5", "--from-line", "3"])
+                .is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "warren",
+            "run",
+            "list",
+            "--status",
+            "timed-out",
+            "--since",
+            "1d",
+        ])?;
         let Some(CliCommand::Run(RunCommand::List(args))) = cli.command else {
             panic!("expected run list");
         };

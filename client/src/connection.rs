@@ -20,11 +20,11 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use warren_protocol::message::ServerLimits;
+use warren_protocol::run::LogFilter;
 use warren_protocol::{
     ClientMessage, Command, ErrorCode, Event, Id, Member, PROTOCOL_VERSION, Query, QueryResult,
     RequestId, ServerMessage, WireError, Workspace,
 };
-use warren_protocol::run::LogFilter;
 
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;

@@ -45,7 +45,10 @@ pub fn parse_ms(text: &str) -> Result<i64, String> {
 pub fn parse_secs(text: &str) -> Result<u64, String> {
     let ms = parse_ms(text)?;
     if ms % 1000 != 0 {
-        return Err(format!("{:?} is not a whole number of seconds", text.trim()));
+        return Err(format!(
+            "{:?} is not a whole number of seconds",
+            text.trim()
+        ));
     }
     u64::try_from(ms / 1000).map_err(|_| bad(text.trim()))
 }

@@ -188,14 +188,19 @@ mod tests {
         );
         // Every escape left is an SGR: ESC [ digits/semicolons m.
         for part in text.split('\u{1b}').skip(1) {
-            let end = part.find('m').unwrap_or_else(|| panic!("not SGR: {part:?}"));
+            let end = part
+                .find('m')
+                .unwrap_or_else(|| panic!("not SGR: {part:?}"));
             assert!(part.starts_with('['), "{part:?}");
             assert!(
                 part[1..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
                 "{part:?}"
             );
         }
-        assert!(!text.chars().any(|c| c.is_control() && c != '\u{1b}'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\u{1b}'),
+            "{text:?}"
+        );
     }
 
     #[test]
@@ -215,7 +220,10 @@ mod tests {
         let env = ColorSupport::Ansi16;
         assert_eq!(Colour::choose(false, true, env), Colour::Sgr(env));
         assert_eq!(Colour::choose(false, false, env), Colour::Plain);
-        assert_eq!(Colour::choose(false, true, ColorSupport::None), Colour::Plain);
+        assert_eq!(
+            Colour::choose(false, true, ColorSupport::None),
+            Colour::Plain
+        );
         assert_eq!(
             Colour::choose(true, false, ColorSupport::None),
             Colour::Sgr(ColorSupport::TrueColor)
@@ -227,7 +235,11 @@ mod tests {
 
     #[test]
     fn colour_depth_is_reduced_for_the_terminal() {
-        let text = sgr_only(b"\x1b[38;2;255;0;0mx", ColorSupport::Ansi16, Style::default());
+        let text = sgr_only(
+            b"\x1b[38;2;255;0;0mx",
+            ColorSupport::Ansi16,
+            Style::default(),
+        );
         assert!(text.starts_with("\u{1b}[0;"), "{text:?}");
         assert!(!text.contains("38;2"), "{text:?}");
     }

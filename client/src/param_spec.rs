@@ -8,7 +8,8 @@
 use warren_protocol::run::{MAX_PARAM_VALUE_BYTES, ParamKind, ParamSpec};
 
 /// The forms `--param` accepts, for error messages.
-pub const SPEC_FORMS: &str = "NAME, NAME=DEFAULT, NAME:int, NAME:bool=false, NAME:choice(a|b)=a or NAME:secret";
+pub const SPEC_FORMS: &str =
+    "NAME, NAME=DEFAULT, NAME:int, NAME:bool=false, NAME:choice(a|b)=a or NAME:secret";
 
 /// Longest parameter name.
 const MAX_NAME_CHARS: usize = 64;
@@ -54,7 +55,8 @@ pub fn parse_spec(text: &str) -> Result<ParamSpec, String> {
                 "--param {name}:secret: a secret parameter has no default (it would be stored); give its value when you run the job: -p {name}=@env:VAR"
             ));
         }
-        check_value(&spec, default).map_err(|why| format!("--param {text:?}: the default {why}"))?;
+        check_value(&spec, default)
+            .map_err(|why| format!("--param {text:?}: the default {why}"))?;
     }
     Ok(spec)
 }
@@ -87,7 +89,9 @@ fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("the name is longer than {MAX_NAME_CHARS} characters"));
+        return Err(format!(
+            "the name is longer than {MAX_NAME_CHARS} characters"
+        ));
     }
     Ok(())
 }
@@ -178,7 +182,10 @@ mod tests {
     #[test]
     fn reads_every_declaration_form() {
         let s = spec("branch");
-        assert_eq!((s.name.as_str(), s.kind, s.default), ("branch", ParamKind::String, None));
+        assert_eq!(
+            (s.name.as_str(), s.kind, s.default),
+            ("branch", ParamKind::String, None)
+        );
         let s = spec("branch=main");
         assert_eq!(s.default.as_deref(), Some("main"));
         let s = spec("count:int=3");
@@ -199,7 +206,13 @@ mod tests {
 
     #[test]
     fn describe_gives_back_the_declaration() {
-        for text in ["branch", "count:int=3", "env:choice(a|b)=a", "t:secret", "ok:bool"] {
+        for text in [
+            "branch",
+            "count:int=3",
+            "env:choice(a|b)=a",
+            "t:secret",
+            "ok:bool",
+        ] {
             assert_eq!(describe(&spec(text)), text);
         }
     }
@@ -222,12 +235,17 @@ mod tests {
             let err = parse_spec(text).err().unwrap_or_default();
             assert!(err.contains(says), "{text:?}: {err}");
             assert!(
-                err.contains("NAME:choice(a|b)") || err.contains("-p n=@env:VAR") || err.contains("default"),
+                err.contains("NAME:choice(a|b)")
+                    || err.contains("-p n=@env:VAR")
+                    || err.contains("default"),
                 "{text:?} shows the accepted forms: {err}"
             );
         }
         let err = parse_spec("n:secret=hunter2").err().unwrap_or_default();
-        assert!(!err.contains("hunter2"), "a secret default is never repeated: {err}");
+        assert!(
+            !err.contains("hunter2"),
+            "a secret default is never repeated: {err}"
+        );
     }
 
     #[test]
@@ -242,7 +260,10 @@ mod tests {
         );
         assert_eq!(
             parse_assignment("token=@env:DEPLOY_TOKEN"),
-            Ok(("token".to_owned(), ValueSource::Env("DEPLOY_TOKEN".to_owned())))
+            Ok((
+                "token".to_owned(),
+                ValueSource::Env("DEPLOY_TOKEN".to_owned())
+            ))
         );
         let err = parse_assignment("branch").err().unwrap_or_default();
         assert!(err.contains("-p branch=VALUE"), "{err}");

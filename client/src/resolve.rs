@@ -454,8 +454,19 @@ pub(crate) mod tests {
             parse_run_ref("run_3k8m1p6r9t2w5y0b").ok(),
             Some(RunRef::Id(id("run_3k8m1p6r9t2w5y0b")))
         );
-        for bad in ["", "r", "rx", "#7", "r-1", "seven", "99999999999999999999999"] {
-            let err = parse_run_ref(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        for bad in [
+            "",
+            "r",
+            "rx",
+            "#7",
+            "r-1",
+            "seven",
+            "99999999999999999999999",
+        ] {
+            let err = parse_run_ref(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(err.contains("r7 or 7"), "{bad:?}: {err}");
         }
         assert_eq!(RunRef::Number(7).to_string(), "r7");

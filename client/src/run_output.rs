@@ -181,10 +181,15 @@ pub fn bar_chart(runs: &[&Run], colour: bool, now_ms: i64) -> String {
     let mut bars = String::new();
     let mut signs = String::new();
     for (run, ms) in ordered.iter().zip(&durations) {
-        let level = usize::try_from(ms.saturating_mul(7) / max).unwrap_or(0).min(7);
+        let level = usize::try_from(ms.saturating_mul(7) / max)
+            .unwrap_or(0)
+            .min(7);
         let bar = BARS[level];
         if colour {
-            bars.push_str(&format!("\u{1b}[{}m{bar}\u{1b}[0m", outcome_colour(run.status)));
+            bars.push_str(&format!(
+                "\u{1b}[{}m{bar}\u{1b}[0m",
+                outcome_colour(run.status)
+            ));
         } else {
             bars.push(bar);
         }
@@ -198,7 +203,13 @@ pub fn bar_chart(runs: &[&Run], colour: bool, now_ms: i64) -> String {
 }
 
 /// `warren job show`: every field of the job, then its recent runs (newest first).
-pub fn format_job_detail(job: &Job, runs: &[&Run], names: &Names, colour: bool, now_ms: i64) -> String {
+pub fn format_job_detail(
+    job: &Job,
+    runs: &[&Run],
+    names: &Names,
+    colour: bool,
+    now_ms: i64,
+) -> String {
     let mut out = format!("{}\n", sanitize::line(&job.name));
     let mut field = |key: &str, value: String| out.push_str(&format!("  {key:<12}{value}\n"));
     field("id", job.id.to_string());
@@ -211,13 +222,39 @@ pub fn format_job_detail(job: &Job, runs: &[&Run], names: &Names, colour: bool, 
         .iter()
         .map(|p| sanitize::line(&param_spec::describe(p)))
         .collect();
-    field("params", if params.is_empty() { "-".to_owned() } else { params.join(" ") });
+    field(
+        "params",
+        if params.is_empty() {
+            "-".to_owned()
+        } else {
+            params.join(" ")
+        },
+    );
     field("timeout", duration::format_secs_exact(job.timeout_secs));
     field("retries", job.retries.to_string());
     field("tags", tags(&job.tags));
-    field("protected", if job.protected { "yes: runs wait for an approval" } else { "no" }.to_owned());
-    field("concurrency", job.concurrency.map_or("no limit".to_owned(), |n| n.to_string()));
-    field("created", format!("{} by {}", local_minutes(job.created_at), names.member(&job.created_by)));
+    field(
+        "protected",
+        if job.protected {
+            "yes: runs wait for an approval"
+        } else {
+            "no"
+        }
+        .to_owned(),
+    );
+    field(
+        "concurrency",
+        job.concurrency
+            .map_or("no limit".to_owned(), |n| n.to_string()),
+    );
+    field(
+        "created",
+        format!(
+            "{} by {}",
+            local_minutes(job.created_at),
+            names.member(&job.created_by)
+        ),
+    );
     field("updated", local_minutes(job.updated_at));
     let stats = JobStats::of(runs);
     out.push('\n');
@@ -257,13 +294,19 @@ pub fn format_runs(runs: &[&Run], names: &Names, now_ms: i64) -> String {
                 names.member(&r.requested_by),
                 r.started_at.map_or("-".to_owned(), local_minutes),
                 duration_ms(r, now_ms).map_or("-".to_owned(), duration::format_ms),
-                r.worker_id.as_ref().map_or("-".to_owned(), |w| names.member(w)),
-                r.card_id.as_ref().map_or("-".to_owned(), |c| names.card_number(c)),
+                r.worker_id
+                    .as_ref()
+                    .map_or("-".to_owned(), |w| names.member(w)),
+                r.card_id
+                    .as_ref()
+                    .map_or("-".to_owned(), |c| names.card_number(c)),
             ]
         })
         .collect();
     table(
-        &["STATUS", "RUN", "JOB", "WHO", "STARTED", "DURATION", "WORKER", "CARD"],
+        &[
+            "STATUS", "RUN", "JOB", "WHO", "STARTED", "DURATION", "WORKER", "CARD",
+        ],
         &rows,
     )
 }
@@ -298,7 +341,14 @@ pub fn format_run_detail(run: &Run, names: &Names, now_ms: i64) -> String {
     let mut field = |key: &str, value: String| out.push_str(&format!("  {key:<11}{value}\n"));
     field("id", run.id.to_string());
     field("params", params_line(run));
-    field("requested", format!("{} by {}", local_minutes(run.created_at), names.member(&run.requested_by)));
+    field(
+        "requested",
+        format!(
+            "{} by {}",
+            local_minutes(run.created_at),
+            names.member(&run.requested_by)
+        ),
+    );
     if let Some(by) = &run.decided_by {
         let verb = match run.status {
             RunStatus::Rejected => "rejected by",

@@ -31,8 +31,11 @@ fn ask_blocking(prompt: &str) -> Result<String, ClientError> {
     let mut err = std::io::stderr();
     write!(err, "{prompt}")?;
     err.flush()?;
-    crossterm::terminal::enable_raw_mode()
-        .map_err(|e| ClientError::Usage(format!("cannot turn terminal echo off ({e}); pass the secret with -p NAME=@env:VAR")))?;
+    crossterm::terminal::enable_raw_mode().map_err(|e| {
+        ClientError::Usage(format!(
+            "cannot turn terminal echo off ({e}); pass the secret with -p NAME=@env:VAR"
+        ))
+    })?;
     let guard = RawMode;
     let value = read_line(&mut std::io::stdin().lock());
     drop(guard);
@@ -63,7 +66,8 @@ fn read_line(input: &mut impl Read) -> Result<String, ClientError> {
             b => bytes.push(b),
         }
     }
-    String::from_utf8(bytes).map_err(|_| ClientError::Usage("the secret is not valid UTF-8".to_owned()))
+    String::from_utf8(bytes)
+        .map_err(|_| ClientError::Usage("the secret is not valid UTF-8".to_owned()))
 }
 
 fn abandoned() -> ClientError {

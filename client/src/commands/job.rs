@@ -175,7 +175,9 @@ async fn edit(args: JobEditArgs, session: &mut Session, out: &mut Out) -> Result
     let Change::JobUpdated { job } = ack.event.change else {
         return Err(ClientError::Protocol("expected job_updated".to_owned()));
     };
-    out.either(&job, || format!("updated job {}", sanitize::line(&job.name)))
+    out.either(&job, || {
+        format!("updated job {}", sanitize::line(&job.name))
+    })
 }
 
 async fn start(args: JobRunArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {

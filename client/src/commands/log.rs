@@ -47,7 +47,11 @@ fn default_format(raw: bool, timestamps: bool) -> LineFormat {
     }
 }
 
-pub(super) async fn run(args: LogArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
+pub(super) async fn run(
+    args: LogArgs,
+    session: &mut Session,
+    out: &mut Out,
+) -> Result<(), ClientError> {
     let run = find_run(session, &parse_run_ref(&args.run)?).await?;
     let options = Options {
         from_line: args.from_line,
@@ -126,7 +130,12 @@ async fn log_page(
 }
 
 /// The stored log from `--from-line` (or 1) to its current end.
-async fn pages(session: &Session, out: &mut Out, run: &Run, options: &Options) -> Result<(), ClientError> {
+async fn pages(
+    session: &Session,
+    out: &mut Out,
+    run: &Run,
+    options: &Options,
+) -> Result<(), ClientError> {
     let mut from = options.from_line.unwrap_or(1);
     loop {
         let (lines, next) = log_page(session, run, from, false, &options.filter).await?;
@@ -139,7 +148,12 @@ async fn pages(session: &Session, out: &mut Out, run: &Run, options: &Options) -
 }
 
 /// The last `--tail` lines (matching the filter), read backwards from the end in pages.
-async fn tail(session: &Session, out: &mut Out, run: &Run, options: &Options) -> Result<(), ClientError> {
+async fn tail(
+    session: &Session,
+    out: &mut Out,
+    run: &Run,
+    options: &Options,
+) -> Result<(), ClientError> {
     let want = usize::try_from(options.tail.unwrap_or(0)).unwrap_or(usize::MAX);
     if want == 0 {
         return Ok(());
@@ -180,11 +194,10 @@ pub async fn follow(
         options.filter.clone(),
     )?;
     loop {
-        let push = session
-            .conn
-            .next_push()
-            .await
-            .unwrap_or_else(|| Err(ClientError::Disconnected("the connection ended".to_owned())));
+        let push =
+            session.conn.next_push().await.unwrap_or_else(|| {
+                Err(ClientError::Disconnected("the connection ended".to_owned()))
+            });
         match push {
             Ok(ServerMessage::LogLines { run_id, lines }) if run_id == run.id => {
                 let fresh: Vec<LogLine> = lines.into_iter().filter(|l| l.n > last).collect();

@@ -38,7 +38,13 @@ pub(super) async fn run(
         RunCommand::Cancel { run, reason } => {
             let run = find_run(session, &parse_run_ref(&run)?).await?;
             let run_id = run.id.clone();
-            decide(session, out, Command::CancelRun { run_id, reason }, "cancel").await
+            decide(
+                session,
+                out,
+                Command::CancelRun { run_id, reason },
+                "cancel",
+            )
+            .await
         }
         RunCommand::Approve { run } => {
             let run = find_run(session, &parse_run_ref(&run)?).await?;
@@ -48,7 +54,13 @@ pub(super) async fn run(
         RunCommand::Reject { run, reason } => {
             let run = find_run(session, &parse_run_ref(&run)?).await?;
             let run_id = run.id.clone();
-            decide(session, out, Command::RejectRun { run_id, reason }, "reject").await
+            decide(
+                session,
+                out,
+                Command::RejectRun { run_id, reason },
+                "reject",
+            )
+            .await
         }
         RunCommand::Retry {
             run,
@@ -76,7 +88,11 @@ pub(super) async fn run(
                 return Err(ClientError::Protocol("expected run_created".to_owned()));
             };
             out.either(&run, || {
-                format!("{} (retry of {})", run_output::format_started(&run), old.label())
+                format!(
+                    "{} (retry of {})",
+                    run_output::format_started(&run),
+                    old.label()
+                )
             })?;
             if follow {
                 return follow_to_the_end(session, out, &run).await;
@@ -133,7 +149,11 @@ async fn list(args: RunListArgs, session: &mut Session, out: &mut Out) -> Result
                 limit: u32::try_from(want).unwrap_or(u32::MAX),
             })
             .await?;
-        let QueryResult::Runs { runs: page, has_more } = result else {
+        let QueryResult::Runs {
+            runs: page,
+            has_more,
+        } = result
+        else {
             return Err(ClientError::Protocol("expected a runs result".to_owned()));
         };
         let more = has_more && !page.is_empty();
@@ -192,8 +212,7 @@ pub(super) async fn find_run(session: &Session, run: &RunRef) -> Result<Run, Cli
                         job: None,
                         since: None,
                         before,
-                        limit: u32::try_from(warren_protocol::limits::MAX_PAGE)
-                            .unwrap_or(u32::MAX),
+                        limit: u32::try_from(warren_protocol::limits::MAX_PAGE).unwrap_or(u32::MAX),
                     })
                     .await?;
                 let QueryResult::Runs { runs, has_more } = result else {
@@ -229,7 +248,11 @@ pub(super) async fn collect_params(
             let known: Vec<&str> = job.params.iter().map(|p| p.name.as_str()).collect();
             return Err(ClientError::Usage(format!(
                 "job {job_name} has no parameter {key:?} (its parameters: {}); see 'warren job show {job_name}'",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         let secret = spec.kind == ParamKind::Secret;
@@ -306,9 +329,10 @@ pub fn outcome(run: &Run) -> Result<(), ClientError> {
     let (code, message) = match run.status {
         RunStatus::Succeeded => return Ok(()),
         RunStatus::Failed => match run.exit_code {
-            Some(code) if (1..=255).contains(&code) => {
-                (code, format!("{label} failed with exit code {code}{reason}"))
-            }
+            Some(code) if (1..=255).contains(&code) => (
+                code,
+                format!("{label} failed with exit code {code}{reason}"),
+            ),
             _ => (1, format!("{label} failed{reason}")),
         },
         other => (1, format!("{label} {}{reason}", run_output::word(other))),
@@ -362,7 +386,10 @@ mod tests {
         let values = collect_params(&job, &given, true).await;
         let values = values.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(values.get("env").map(String::as_str), Some("prod"));
-        assert_eq!(values.get("token").map(String::as_str), Some(expected.as_str()));
+        assert_eq!(
+            values.get("token").map(String::as_str),
+            Some(expected.as_str())
+        );
 
         let err = collect_params(&job, &["env=dev".to_owned(), "token=x".to_owned()], true)
             .await
@@ -375,7 +402,10 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.contains("no parameter \"nope\"") && err.contains("env, token"), "{err}");
+        assert!(
+            err.contains("no parameter \"nope\"") && err.contains("env, token"),
+            "{err}"
+        );
         let err = collect_params(&job, &["token=@env:WARREN_TEST_UNSET_VAR".to_owned()], true)
             .await
             .err()

@@ -129,9 +129,18 @@ fn the_bar_chart_is_coloured_by_outcome_on_a_terminal() {
     let chart = bar_chart(&recent, true, NOW);
     // Oldest first: r2 succeeded (longest: full bar, green) … r7 running (cyan).
     assert!(chart.starts_with("\u{1b}[32m█\u{1b}[0m"), "{chart:?}");
-    assert!(chart.contains("\u{1b}[31m"), "a red bar for the failed run: {chart:?}");
-    assert!(chart.contains("\u{1b}[33m"), "a yellow bar for the cancelled run: {chart:?}");
-    assert!(chart.contains("\u{1b}[36m"), "a cyan bar for the running run: {chart:?}");
+    assert!(
+        chart.contains("\u{1b}[31m"),
+        "a red bar for the failed run: {chart:?}"
+    );
+    assert!(
+        chart.contains("\u{1b}[33m"),
+        "a yellow bar for the cancelled run: {chart:?}"
+    );
+    assert!(
+        chart.contains("\u{1b}[36m"),
+        "a cyan bar for the running run: {chart:?}"
+    );
     let plain = bar_chart(&recent, false, NOW);
     assert!(!plain.contains('\u{1b}'), "{plain:?}");
     assert_eq!(plain.lines().nth(1), Some("✓⊘✓✓✗●"));
