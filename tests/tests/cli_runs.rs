@@ -3,8 +3,8 @@
 //! exit codes, `run list/show/cancel/approve/reject/retry`, `log` with server-side filters, and
 //! terminal safety of what `log` prints.
 //!
-//! They need the runs service, the log path and `warren worker` (issue 8), which land after the
-//! CLI: each is ignored until the integration enables it. Assumptions about those parts: a bot
+//! Most need the runs service, the log path and `warren worker` (issue 8), which land after the
+//! CLI: each of those is ignored until the integration enables it. Assumptions about those parts: a bot
 //! added with `warren bot add NAME` (scope `runs`) may execute runs, and
 //! `warren worker --tags T` with that bot's token runs them in the foreground until killed.
 
@@ -448,4 +448,52 @@ async fn a_secret_from_the_environment_never_shows() {
     let missing = s.run(&["job", "run", "leak"]).await;
     assert_eq!(missing.code, 1, "{missing:#?}");
     assert!(missing.stderr.contains("-p token=@env:VAR"), "{missing:#?}");
+}
+
+/// What the CLI checks itself, before the runs service is involved: these run today.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_run_references_params_and_durations_are_refused_with_the_accepted_forms() {
+    let server = Server::start().await;
+    let cli = Cli::new(&server.http_url(), &server.token);
+    let empty = cli.run(&["job", "list"]).await.ok();
+    assert!(
+        empty.stdout.contains("warren job add NAME --command CMD"),
+        "{empty:#?}"
+    );
+
+    let bad_ref = cli.run(&["log", "seven"]).await;
+    assert_eq!(bad_ref.code, 1, "{bad_ref:#?}");
+    assert!(bad_ref.stderr.contains("r7 or 7"), "{bad_ref:#?}");
+    assert_eq!(bad_ref.stderr.lines().count(), 1, "{bad_ref:#?}");
+
+    let no_job = cli.run(&["job", "run", "nope"]).await;
+    assert_eq!(no_job.code, 2, "{no_job:#?}");
+    assert!(no_job.stderr.contains("no job \"nope\""), "{no_job:#?}");
+
+    let spec = cli
+        .run(&["job", "add", "x", "--command", "true", "--param", "n:float"])
+        .await;
+    assert_eq!(spec.code, 1, "{spec:#?}");
+    assert!(spec.stderr.contains("NAME:choice(a|b)"), "{spec:#?}");
+    let secret = cli
+        .run(&[
+            "job",
+            "add",
+            "x",
+            "--command",
+            "true",
+            "--param",
+            "t:secret=hunter2",
+        ])
+        .await;
+    assert_eq!(secret.code, 1, "{secret:#?}");
+    assert!(
+        !secret.stderr.contains("hunter2"),
+        "a secret is never echoed: {secret:#?}"
+    );
+    let timeout = cli
+        .run(&["job", "add", "x", "--command", "true", "--timeout", "30"])
+        .await;
+    assert_eq!(timeout.code, 1, "{timeout:#?}");
+    assert!(timeout.stderr.contains("1h30m"), "{timeout:#?}");
 }

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use warren_protocol::run::Run;
+use warren_protocol::run::{ParamSpec, Run};
 use warren_protocol::{Change, Command, Query, QueryResult};
 
 use crate::cli::{JobAddArgs, JobCommand, JobEditArgs, JobRunArgs};
@@ -11,6 +11,7 @@ use crate::commands::Out;
 use crate::commands::run::{collect_params, follow_to_the_end, jobs};
 use crate::error::ClientError;
 use crate::names::Names;
+use crate::param_spec;
 use crate::resolve::{find_card, find_job, find_room, parse_card_ref};
 use crate::run_output::{self, RECENT_RUNS};
 use crate::sanitize;
@@ -55,14 +56,24 @@ pub(super) async fn run(
     }
 }
 
+/// Reads `--param` declarations; a bad one is a usage error that shows the accepted forms (and
+/// never repeats a secret's would-be default).
+fn parse_specs(texts: &[String]) -> Result<Vec<ParamSpec>, ClientError> {
+    texts
+        .iter()
+        .map(|t| param_spec::parse_spec(t).map_err(ClientError::Usage))
+        .collect()
+}
+
 async fn add(args: JobAddArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
+    let params = parse_specs(&args.params)?;
     let ack = session
         .command(Command::CreateJob {
             job_id: None,
             name: args.name,
             command: args.command,
             description: args.description.unwrap_or_default(),
-            params: args.params,
+            params,
             timeout_secs: args.timeout,
             retries: args.retries,
             tags: args.tags,
@@ -122,7 +133,7 @@ async fn edit(args: JobEditArgs, session: &mut Session, out: &mut Out) -> Result
     } else if args.params.is_empty() {
         None
     } else {
-        Some(args.params)
+        Some(parse_specs(&args.params)?)
     };
     let tags = if args.no_tags {
         Some(Vec::new())
