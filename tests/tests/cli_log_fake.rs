@@ -48,7 +48,7 @@ fn line(n: u64, text: &str) -> LogLine {
     LogLine {
         n,
         ts: 0,
-        stream: if n % 2 == 0 {
+        stream: if n.is_multiple_of(2) {
             LogStream::Err
         } else {
             LogStream::Out
