@@ -257,7 +257,14 @@ pub(super) async fn collect_params(
         };
         let secret = spec.kind == ParamKind::Secret;
         let value = match source {
-            ValueSource::Literal(value) => value,
+            ValueSource::Literal(value) => {
+                if secret {
+                    eprintln!(
+                        "warren: note: the secret {key} was written on the command line, so it is in your shell history; -p {key}=@env:VAR keeps it out"
+                    );
+                }
+                value
+            }
             ValueSource::Env(var) => {
                 let value = std::env::var(&var).map_err(|_| {
                     ClientError::Usage(format!(
