@@ -180,6 +180,14 @@ pub enum CliCommand {
     Audit(AuditArgs),
     /// Print the full-screen client's key bindings per context (and any errors in your keymap).
     Keys(KeysArgs),
+    /// Jobs: named shell commands that workers run (add, list, show, edit, rm, run).
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Runs of jobs: list, show, cancel, approve, reject, retry.
+    #[command(subcommand)]
+    Run(RunCommand),
+    /// Print a run's log, or follow it live (r7, 7 or a run id).
+    Log(LogArgs),
 }
 
 /// `warren keys`
@@ -623,6 +631,237 @@ pub struct AuditArgs {
     pub limit: usize,
 }
 
+/// `warren job …`
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Add a job: a shell command that runs under `sh -c` on a worker (needs job:manage).
+    Add(JobAddArgs),
+    /// List jobs with their parameters, tags, last run and success rate.
+    List,
+    /// Show a job in full, with its recent runs.
+    Show {
+        /// Job name (case-insensitive) or id.
+        job: String,
+    },
+    /// Change a job's fields; runs already started keep what they were started with.
+    Edit(JobEditArgs),
+    /// Delete a job (its runs and their logs stay).
+    Rm {
+        /// Job name (case-insensitive) or id.
+        job: String,
+    },
+    /// Start a run of a job: prints `r7 queued` (or how to get a protected run approved).
+    Run(JobRunArgs),
+}
+
+/// `warren job add`
+#[derive(Debug, Args)]
+pub struct JobAddArgs {
+    /// The job's name (unique in the workspace).
+    pub name: String,
+    /// The shell command; parameters reach it as $WARREN_PARAM_<NAME>, never spliced in.
+    #[arg(long, value_name = "CMD")]
+    pub command: String,
+    /// A parameter: NAME[:string|int|bool|choice(a|b)|secret][=DEFAULT]; repeat for several.
+    /// (Read by the command, not here, so a bad one is never echoed back whole.)
+    #[arg(long = "param", value_name = "SPEC")]
+    pub params: Vec<String>,
+    /// Longest a run may take: 90s, 30m, 1h30m, 2d (default: 30m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+    /// How often a lost run (its worker went silent) is queued again.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub retries: u32,
+    /// Workers must have all these tags: linux,docker.
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Runs wait for an approval (`warren run approve`) before they are queued.
+    #[arg(long)]
+    pub protected: bool,
+    /// What the job is for.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Most runs of this job executing at once (default: no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+}
+
+/// `warren job edit`
+#[derive(Debug, Args)]
+pub struct JobEditArgs {
+    /// Job name (case-insensitive) or id.
+    pub job: String,
+    /// A new name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A new shell command.
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+    /// Replace the parameters with these (NAME[:TYPE][=DEFAULT]); repeat for several.
+    #[arg(long = "param", value_name = "SPEC")]
+    pub params: Vec<String>,
+    /// Remove every parameter.
+    #[arg(long, conflicts_with = "params")]
+    pub no_params: bool,
+    /// A new timeout: 90s, 30m, 1h30m, 2d.
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+    /// A new number of retries after a lost run.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Replace the tags: linux,docker.
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Remove every tag.
+    #[arg(long, conflicts_with = "tags")]
+    pub no_tags: bool,
+    /// Make runs wait for an approval.
+    #[arg(long)]
+    pub protected: bool,
+    /// Let runs start without an approval.
+    #[arg(long, conflicts_with = "protected")]
+    pub unprotected: bool,
+    /// A new description ('' to remove it).
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Most runs executing at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// Remove the concurrency limit.
+    #[arg(long, conflicts_with = "concurrency")]
+    pub no_concurrency: bool,
+}
+
+/// `warren job run`
+#[derive(Debug, Args)]
+pub struct JobRunArgs {
+    /// Job name (case-insensitive) or id.
+    pub job: String,
+    /// A parameter value: KEY=VALUE, or KEY=@env:VAR to read it from the environment (for
+    /// secrets; a missing secret is asked for without echo on a terminal). Repeat for several.
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// The card the run is for: 12, #12 or a card id.
+    #[arg(long, value_name = "CARD")]
+    pub card: Option<String>,
+    /// A room that hears when the run starts and finishes (#name or id).
+    #[arg(long, value_name = "ROOM")]
+    pub room: Option<String>,
+    /// Stream the log until the run ends; exit 0 on success, the job's exit code on failure,
+    /// 1 when it was cancelled, timed out, rejected or lost.
+    #[arg(long, short)]
+    pub follow: bool,
+}
+
+/// `warren run …`
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// List runs, newest first.
+    List(RunListArgs),
+    /// Show a run: status, parameters (secrets masked), times, exit code, lines, reason.
+    Show {
+        /// r7, 7 or a run id.
+        run: String,
+    },
+    /// Cancel a run that has not finished (its worker stops the whole process group).
+    Cancel {
+        /// r7, 7 or a run id.
+        run: String,
+        /// Why, for the record.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Let a run of a protected job go ahead (needs run:approve).
+    Approve {
+        /// r7, 7 or a run id.
+        run: String,
+    },
+    /// Refuse a run of a protected job (needs run:approve).
+    Reject {
+        /// r7, 7 or a run id.
+        run: String,
+        /// Why, for the record.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Start a finished run again with the same parameters (secrets must be given again).
+    Retry {
+        /// r7, 7 or a run id.
+        run: String,
+        /// Override a parameter: KEY=VALUE or KEY=@env:VAR; repeat for several.
+        #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        /// Stream the new run's log until it ends (exit codes as for 'job run --follow').
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+/// `warren run list`
+#[derive(Debug, Args)]
+pub struct RunListArgs {
+    /// Only runs in this status: awaiting_approval, queued, assigned, running, succeeded,
+    /// failed, cancelled, timed_out, lost or rejected.
+    #[arg(long, value_name = "STATUS", value_parser = parse_run_status)]
+    pub status: Option<warren_protocol::run::RunStatus>,
+    /// Only runs of this job (name or id).
+    #[arg(long, value_name = "JOB")]
+    pub job: Option<String>,
+    /// Only runs this recent: 90m, 12h, 1d, 1d12h.
+    #[arg(long, value_name = "AGE", value_parser = crate::duration::parse_ms)]
+    pub since: Option<i64>,
+    /// Most runs to print.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+}
+
+/// `warren log`
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// r7, 7 or a run id.
+    pub run: String,
+    /// Keep printing new lines until the run ends (exit codes as for 'job run --follow').
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Keep the job's colours even when stdout is not a terminal (for less -R); only colour
+    /// and style sequences, never other escapes.
+    #[arg(long)]
+    pub raw: bool,
+    /// Start at this line (1 is the first).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "tail")]
+    pub from_line: Option<u64>,
+    /// Only the last N lines (then, with --follow, the live ones).
+    #[arg(long, short = 'n', value_name = "N")]
+    pub tail: Option<u64>,
+    /// Only lines matching this regular expression (applied on the server to the whole log).
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// With --grep: only the lines that do not match.
+    #[arg(long, requires = "grep")]
+    pub invert: bool,
+    /// Prefix each line with the time it was written (local clock).
+    #[arg(long)]
+    pub timestamps: bool,
+}
+
+fn parse_secs(text: &str) -> Result<u64, String> {
+    crate::duration::parse_secs(text)
+}
+
+fn parse_run_status(text: &str) -> Result<warren_protocol::run::RunStatus, String> {
+    let wire = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    warren_protocol::run::RunStatus::parse(&wire).ok_or_else(|| {
+        let all: Vec<&str> = warren_protocol::run::RunStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        format!(
+            "{text:?} is not a run status; use one of {}",
+            all.join(", ")
+        )
+    })
+}
+
 fn parse_priority(s: &str) -> Result<warren_protocol::Priority, String> {
     warren_protocol::Priority::parse(&s.to_ascii_lowercase())
         .ok_or_else(|| format!("unknown priority {s:?}: use none, low, medium, high or urgent"))
@@ -741,6 +980,119 @@ mod tests {
         };
         assert_eq!(args.labels, ["a", "b"]);
         assert_eq!(args.priority, Some(warren_protocol::Priority::High));
+        Ok(())
+    }
+
+    #[test]
+    fn job_add_reads_params_durations_and_tags() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "warren",
+            "job",
+            "add",
+            "deploy",
+            "--command",
+            "./deploy.sh",
+            "--param",
+            "env:choice(staging|prod)=staging",
+            "--param",
+            "token:secret",
+            "--timeout",
+            "1h30m",
+            "--tags",
+            "linux,docker",
+            "--protected",
+            "--retries",
+            "2",
+            "--concurrency",
+            "1",
+        ])?;
+        let Some(CliCommand::Job(JobCommand::Add(args))) = cli.command else {
+            panic!("expected job add");
+        };
+        assert_eq!(args.params.len(), 2);
+        assert_eq!(args.timeout, Some(5400));
+        assert_eq!(args.tags, ["linux", "docker"]);
+        assert!(args.protected);
+        assert_eq!((args.retries, args.concurrency), (2, Some(1)));
+        let err = Cli::try_parse_from([
+            "warren",
+            "job",
+            "add",
+            "x",
+            "--command",
+            "c",
+            "--timeout",
+            "ten",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("1h30m"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn job_run_log_and_run_list_parse() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "warren",
+            "job",
+            "run",
+            "deploy",
+            "-p",
+            "env=prod",
+            "-p",
+            "token=@env:T",
+            "--card",
+            "#12",
+            "--follow",
+        ])?;
+        let Some(CliCommand::Job(JobCommand::Run(args))) = cli.command else {
+            panic!("expected job run");
+        };
+        assert_eq!(args.params, ["env=prod", "token=@env:T"]);
+        assert!(args.follow);
+        let cli = Cli::try_parse_from([
+            "warren",
+            "log",
+            "r7",
+            "--grep",
+            "error",
+            "--invert",
+            "--tail",
+            "50",
+            "--timestamps",
+        ])?;
+        let Some(CliCommand::Log(args)) = cli.command else {
+            panic!("expected log");
+        };
+        assert_eq!(
+            (args.tail, args.invert, args.grep.as_deref()),
+            (Some(50), true, Some("error"))
+        );
+        assert!(Cli::try_parse_from(["warren", "log", "r7", "--invert"]).is_err());
+        assert!(
+            Cli::try_parse_from(["warren", "log", "r7", "--tail", "5", "--from-line", "3"])
+                .is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "warren",
+            "run",
+            "list",
+            "--status",
+            "timed-out",
+            "--since",
+            "1d",
+        ])?;
+        let Some(CliCommand::Run(RunCommand::List(args))) = cli.command else {
+            panic!("expected run list");
+        };
+        assert_eq!(args.status, Some(warren_protocol::run::RunStatus::TimedOut));
+        assert_eq!(args.since, Some(86_400_000));
+        let err = Cli::try_parse_from(["warren", "run", "list", "--status", "done"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("succeeded"), "{err}");
         Ok(())
     }
 }

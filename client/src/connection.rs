@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use warren_protocol::message::ServerLimits;
+use warren_protocol::run::LogFilter;
 use warren_protocol::{
     ClientMessage, Command, ErrorCode, Event, Id, Member, PROTOCOL_VERSION, Query, QueryResult,
     RequestId, ServerMessage, WireError, Workspace,
@@ -221,6 +222,30 @@ impl Handle {
             workspace_id: Some(workspace_id.clone()),
             since,
         })
+    }
+
+    /// Asks for a run's log (`log_subscribe`): the stored lines from `from_line` (or the last
+    /// `tail`), through `filter`, then the live ones. `log_lines`, `log_synced` (carrying the
+    /// returned request id) and `log_end` arrive through [`Connection::next_push`]; so does an
+    /// `error` with that request id (an invalid filter, an unknown run).
+    pub fn log_subscribe(
+        &self,
+        workspace_id: &Id,
+        run_id: &Id,
+        from_line: Option<u64>,
+        tail: Option<u64>,
+        filter: Option<LogFilter>,
+    ) -> Result<RequestId, ClientError> {
+        let request_id = new_request_id()?;
+        self.send(ClientMessage::LogSubscribe {
+            request_id: request_id.clone(),
+            workspace_id: Some(workspace_id.clone()),
+            run_id: run_id.clone(),
+            from_line,
+            tail,
+            filter,
+        })?;
+        Ok(request_id)
     }
 
     /// Sends a frame that has no answer (`subscribe`, `typing`, `ping`).

@@ -121,6 +121,10 @@ pub enum ClientError {
     /// The command line is well-formed for clap but cannot be run (a bad card reference, say).
     #[error("{0}")]
     Usage(String),
+    /// A run followed with `--follow` did not succeed. Exits with the job's own exit code when it
+    /// failed with one, else 1; the message is one line saying how it ended.
+    #[error("{message}")]
+    RunEnded { message: String, code: i32 },
     /// The profile file cannot be read or written.
     #[error("config file {path}: {reason}")]
     Config { path: String, reason: String },
@@ -151,6 +155,7 @@ impl ClientError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ClientError::Usage(_) => EXIT_USAGE,
+            ClientError::RunEnded { code, .. } => *code,
             _ => EXIT_FAILURE,
         }
     }

@@ -120,6 +120,13 @@ impl Names {
             .map_or_else(|| id.to_string(), |(n, title)| format!("#{n} {title}"))
     }
 
+    /// `#12` for a card, or its id when unknown.
+    pub fn card_number(&self, id: &Id) -> String {
+        self.cards
+            .get(id)
+            .map_or_else(|| id.to_string(), |(n, _)| format!("#{n}"))
+    }
+
     /// Number of boards known.
     pub fn board_count(&self) -> usize {
         self.boards.len()

@@ -1,6 +1,7 @@
 //! Turns what people type (`#12`, `todo`, `#general`, an id) into the entities of a workspace
 //! snapshot. Pure functions: every failure is a [`ClientError`] whose message says what exists.
 
+use warren_protocol::run::Job;
 use warren_protocol::{Board, Card, Column, Id, Member, Room, Workspace, WorkspaceState};
 
 use crate::error::ClientError;
@@ -58,6 +59,63 @@ pub fn find_card<'a>(state: &'a WorkspaceState, card: &CardRef) -> Result<&'a Ca
             sanitize::line(&state.workspace.name)
         ))
     })
+}
+
+/// How a run is named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunRef {
+    /// `r7` or `7`.
+    Number(u64),
+    /// `run_5k2m…`.
+    Id(Id),
+}
+
+impl std::fmt::Display for RunRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunRef::Number(n) => write!(f, "r{n}"),
+            RunRef::Id(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// Parses a run reference: `r7`, `R7`, `7` or a run id.
+pub fn parse_run_ref(input: &str) -> Result<RunRef, ClientError> {
+    let trimmed = input.trim();
+    let digits = trimmed
+        .strip_prefix('r')
+        .or_else(|| trimmed.strip_prefix('R'))
+        .unwrap_or(trimmed);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits
+            .parse()
+            .map(RunRef::Number)
+            .map_err(|_| bad_run_ref(input));
+    }
+    match Id::parse(trimmed) {
+        Ok(id) if trimmed.contains('_') => Ok(RunRef::Id(id)),
+        _ => Err(bad_run_ref(input)),
+    }
+}
+
+fn bad_run_ref(input: &str) -> ClientError {
+    ClientError::Usage(format!(
+        "{:?} is not a run: use its number (r7 or 7) or its id (run_…); list runs with 'warren run list'",
+        sanitize::line(input)
+    ))
+}
+
+/// Finds a job by name (case-insensitive) or id.
+pub fn find_job<'a>(jobs: &'a [Job], key: &str) -> Result<&'a Job, ClientError> {
+    match lookup(jobs, key.trim(), |j| &j.id, |j| &j.name) {
+        Ok(Some(job)) => Ok(job),
+        Ok(None) => Err(ClientError::NotFound(format!(
+            "no job {:?} (jobs: {}); add one with 'warren job add NAME --command CMD'",
+            sanitize::line(key),
+            names(jobs, |j| &j.name)
+        ))),
+        Err(n) => Err(ambiguous("job", key, n)),
+    }
 }
 
 /// Finds an item by id or by name: an exact name wins over a case-insensitive one, and an
@@ -385,5 +443,32 @@ pub(crate) mod tests {
         );
         assert!(pick_workspace(&list, Some("other")).is_err());
         assert!(pick_workspace(&[], None).is_err());
+    }
+
+    #[test]
+    fn run_references_are_numbers_or_ids() {
+        assert_eq!(parse_run_ref("r7").ok(), Some(RunRef::Number(7)));
+        assert_eq!(parse_run_ref("R12").ok(), Some(RunRef::Number(12)));
+        assert_eq!(parse_run_ref(" 7 ").ok(), Some(RunRef::Number(7)));
+        assert_eq!(
+            parse_run_ref("run_3k8m1p6r9t2w5y0b").ok(),
+            Some(RunRef::Id(id("run_3k8m1p6r9t2w5y0b")))
+        );
+        for bad in [
+            "",
+            "r",
+            "rx",
+            "#7",
+            "r-1",
+            "seven",
+            "99999999999999999999999",
+        ] {
+            let err = parse_run_ref(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("r7 or 7"), "{bad:?}: {err}");
+        }
+        assert_eq!(RunRef::Number(7).to_string(), "r7");
     }
 }

@@ -10,11 +10,14 @@ mod chat;
 mod column;
 mod events;
 mod invite;
+mod job;
 mod join;
 mod keys;
+mod log;
 mod login;
 mod member;
 mod room;
+mod run;
 mod token;
 mod worker;
 mod workspace;
@@ -83,6 +86,9 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Chat(command) => chat::run(command, &mut session, &mut out).await,
         CliCommand::Events(args) => events::run(args, &mut session, &mut out).await,
         CliCommand::Audit(args) => audit::run(args, &session, &mut out).await,
+        CliCommand::Job(command) => job::run(command, &mut session, &mut out).await,
+        CliCommand::Run(command) => run::run(command, &mut session, &mut out).await,
+        CliCommand::Log(args) => log::run(args, &mut session, &mut out).await,
     };
     session.conn.close().await;
     if let Some(server) = local {
