@@ -90,7 +90,6 @@ async fn wait_status(cli: &Cli, run: &str, status: &str) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn jobs_are_added_listed_shown_edited_and_removed() {
     let _ = NEEDS_RUNS;
     let s = Setup::start().await;
@@ -171,7 +170,6 @@ async fn jobs_are_added_listed_shown_edited_and_removed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn job_run_follow_streams_everything_in_order_and_exits_with_the_job_code() {
     let s = Setup::start().await;
     s.run(&[
@@ -231,7 +229,6 @@ async fn job_run_follow_streams_everything_in_order_and_exits_with_the_job_code(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn log_filters_run_on_the_server_and_tail_and_from_line_pick_lines() {
     let s = Setup::start().await;
     s.run(&["job", "add", "mixed", "--command", "for i in 1 2 3 4 5 6 7 8 9 10; do if [ $((i % 3)) = 0 ]; then echo \"ERROR $i\"; else echo \"ok $i\"; fi; done"])
@@ -272,7 +269,6 @@ async fn log_filters_run_on_the_server_and_tail_and_from_line_pick_lines() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn only_colour_escapes_reach_the_terminal_and_none_without_colour() {
     let s = Setup::start().await;
     s.run(&[
@@ -309,7 +305,6 @@ async fn only_colour_escapes_reach_the_terminal_and_none_without_colour() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn protected_runs_wait_for_approval_and_can_be_rejected() {
     let s = Setup::start().await;
     s.run(&[
@@ -356,7 +351,6 @@ async fn protected_runs_wait_for_approval_and_can_be_rejected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn cancel_ends_a_followed_run_with_exit_1_and_retry_runs_it_again() {
     let s = Setup::start().await;
     s.run(&[
@@ -400,7 +394,6 @@ async fn cancel_ends_a_followed_run_with_exit_1_and_retry_runs_it_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs service (issue 8): enabled at integration"]
 async fn a_secret_from_the_environment_never_shows() {
     let s = Setup::start().await;
     s.run(&[

@@ -17,7 +17,6 @@ fn secret_of(json: &serde_json::Value) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the runs and logs services (issue 8): enabled at integration"]
 async fn a_worker_added_with_worker_add_runs_a_job_and_stops_on_sigterm() {
     let server = Server::start().await;
     let owner = Cli::new(&server.http_url(), &server.token);

@@ -130,9 +130,13 @@ fn compile(filter: Option<&LogFilter>) -> Result<Option<LineFilter>, String> {
 
 impl Conn {
     /// The workspace a worker's log chunk belongs to: the subscribed one, else its first.
+    /// The workspace a worker's chunks belong to: the one its `worker_hello` named, else the
+    /// subscribed one, else its first.
     fn log_workspace(&self) -> Option<Id> {
-        self.subscribed
-            .clone()
+        self.worker
+            .as_ref()
+            .map(|link| link.workspace.clone())
+            .or_else(|| self.subscribed.clone())
             .or_else(|| self.memberships.first().map(|(w, _)| w.id.clone()))
     }
 
