@@ -224,7 +224,12 @@ impl WriterHandle {
         if let Ok(request) = RequestId::parse("tick") {
             let user = record_user(&WriteOp::Tick);
             let _ = self
-                .send_op((user.clone(), TokenScope::Full), user, request, WriteOp::Tick)
+                .send_op(
+                    (user.clone(), TokenScope::Full),
+                    user,
+                    request,
+                    WriteOp::Tick,
+                )
                 .await;
         }
     }
@@ -823,7 +828,12 @@ fn apply_one(
     )?;
     // A run's line in its room follows its transition, as an event of its own.
     let follow = service::run_notes::follow_up(txn, &request.workspace, now, &event.change)?;
-    Ok(Outcome::Applied(event, json, minted, follow.into_iter().collect()))
+    Ok(Outcome::Applied(
+        event,
+        json,
+        minted,
+        follow.into_iter().collect(),
+    ))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].
