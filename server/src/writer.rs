@@ -555,7 +555,7 @@ enum Outcome {
         Event,
         String,
         Option<crate::auth::MintedToken>,
-        Vec<(Event, String)>,
+        Option<Box<(Event, String)>>,
     ),
     Duplicate(Event),
     Rejected(WireError),
@@ -589,8 +589,8 @@ fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &
         let answer = match outcome {
             Outcome::Applied(event, json, minted, follow) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
-                for (next, next_json) in &follow {
-                    hub.publish_event(&request.workspace, frames::event_frame(next.seq, next_json));
+                if let Some(next) = &follow {
+                    hub.publish_event(&request.workspace, frames::event_frame(next.0.seq, &next.1));
                 }
                 match &event.change {
                     Change::MemberRemoved { user_id } => {
@@ -639,11 +639,11 @@ fn apply_batch(
             Err(fatal) => return Err(fatal),
         });
     }
-    if fx.schedule {
-        if let Err(e) = crate::runs::assign::schedule(&txn, now, runs, &mut fx) {
-            tracing::error!(error = %e, "the run scheduler failed; nothing in this batch was applied");
-            return Err(e);
-        }
+    if fx.schedule
+        && let Err(e) = crate::runs::assign::schedule(&txn, now, runs, &mut fx)
+    {
+        tracing::error!(error = %e, "the run scheduler failed; nothing in this batch was applied");
+        return Err(e);
     }
     if wrote || !fx.events.is_empty() {
         txn.commit().map_err(StoreError::from)?;
@@ -725,7 +725,7 @@ fn apply_one(
             (user, request.request_id.as_str()),
             (request.workspace.as_str(), event.seq, now),
         )?;
-        return Ok(Outcome::Applied(event, json, None, Vec::new()));
+        return Ok(Outcome::Applied(event, json, None, None));
     }
     if let WriteOp::Join {
         invite_id,
@@ -769,7 +769,7 @@ fn apply_one(
             )?;
         }
         let (event, json) = service::append_event(txn, &ctx, None, done.change)?;
-        return Ok(Outcome::Applied(event, json, done.minted, Vec::new()));
+        return Ok(Outcome::Applied(event, json, done.minted, None));
     }
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
@@ -819,7 +819,7 @@ fn apply_one(
         // not remembered (a retry finds the workspace gone: `not_found`).
         let (event, json) = service::unstored_event(&ctx, Some(&request.request_id), change)?;
         runs.workers.forget_workspace(&request.workspace);
-        return Ok(Outcome::Applied(event, json, minted, Vec::new()));
+        return Ok(Outcome::Applied(event, json, minted, None));
     }
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
@@ -832,7 +832,7 @@ fn apply_one(
         event,
         json,
         minted,
-        follow.into_iter().collect(),
+        follow.map(Box::new),
     ))
 }
 
