@@ -828,12 +828,7 @@ fn apply_one(
     )?;
     // A run's line in its room follows its transition, as an event of its own.
     let follow = service::run_notes::follow_up(txn, &request.workspace, now, &event.change)?;
-    Ok(Outcome::Applied(
-        event,
-        json,
-        minted,
-        follow.map(Box::new),
-    ))
+    Ok(Outcome::Applied(event, json, minted, follow.map(Box::new)))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].
