@@ -507,7 +507,12 @@ impl Writer {
     fn commit_batch(&mut self, batch: Vec<WriteRequest>, now: i64) {
         let started = std::time::Instant::now();
         let applied = apply_batch(&self.store, &batch, now, &self.runs);
-        self.stats.commit_latency.record(started.elapsed());
+        let internal_only = batch
+            .iter()
+            .all(|r| matches!(r.op, WriteOp::Tick | WriteOp::WorkerSeen { .. }));
+        if !internal_only {
+            self.stats.commit_latency.record(started.elapsed());
+        }
         let (outcomes, fx) = match applied {
             Ok(done) => done,
             Err(e) => {
@@ -581,10 +586,15 @@ fn after_commit(hub: &Hub, runs: &RunState, fx: Effects) {
 
 fn publish(hub: &Hub, batch: Vec<WriteRequest>, outcomes: Vec<Outcome>, stats: &WriterStats) {
     // Counted before anyone is answered, so a caller that saw its answer sees its commit counted.
-    stats.commits.fetch_add(1, Ordering::Relaxed);
-    stats
-        .commands
-        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    // Internal requests (the run scheduler's ticks, workers' hellos) are not commands.
+    let commands = outcomes
+        .iter()
+        .filter(|o| !matches!(o, Outcome::Quiet))
+        .count();
+    if commands > 0 {
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.commands.fetch_add(commands as u64, Ordering::Relaxed);
+    }
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
             Outcome::Applied(event, json, minted, follow) => {
