@@ -678,7 +678,9 @@ fn compare_runs(
     report: &mut Report,
 ) -> Result<(), StoreError> {
     for problem in &replayed.bad_transitions {
-        report.problem(format!("workspace {ws}: {problem}, which the state machine does not allow"));
+        report.problem(format!(
+            "workspace {ws}: {problem}, which the state machine does not allow"
+        ));
     }
     let without_log = |run: &Run| {
         let mut run = run.clone();

@@ -227,7 +227,12 @@ impl WriterHandle {
         if let Ok(request) = RequestId::parse("tick") {
             let user = record_user(&WriteOp::Tick);
             let _ = self
-                .send_op((user.clone(), TokenScope::Full), user, request, WriteOp::Tick)
+                .send_op(
+                    (user.clone(), TokenScope::Full),
+                    user,
+                    request,
+                    WriteOp::Tick,
+                )
                 .await;
         }
     }
@@ -525,7 +530,12 @@ impl Writer {
     fn commit_batch(&mut self, batch: Vec<WriteRequest>, now: i64) {
         let started = std::time::Instant::now();
         let applied = apply_batch(&self.store, &batch, now, &self.runs);
-        self.stats.commit_latency.record(started.elapsed());
+        let internal_only = batch
+            .iter()
+            .all(|r| matches!(r.op, WriteOp::Tick | WriteOp::WorkerSeen { .. }));
+        if !internal_only {
+            self.stats.commit_latency.record(started.elapsed());
+        }
         let (outcomes, fx) = match applied {
             Ok(done) => done,
             Err(e) => {
@@ -573,7 +583,7 @@ enum Outcome {
         Event,
         String,
         Option<crate::auth::MintedToken>,
-        Vec<(Event, String)>,
+        Option<Box<(Event, String)>>,
     ),
     Duplicate(Event),
     Rejected(WireError),
@@ -614,10 +624,15 @@ fn publish(
     stats: &WriterStats,
 ) {
     // Counted before anyone is answered, so a caller that saw its answer sees its commit counted.
-    stats.commits.fetch_add(1, Ordering::Relaxed);
-    stats
-        .commands
-        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    // Internal requests (the run scheduler's ticks, workers' hellos) are not commands.
+    let commands = outcomes
+        .iter()
+        .filter(|o| !matches!(o, Outcome::Quiet))
+        .count();
+    if commands > 0 {
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.commands.fetch_add(commands as u64, Ordering::Relaxed);
+    }
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
             Outcome::Log(ingested) => {
@@ -630,8 +645,8 @@ fn publish(
             }
             Outcome::Applied(event, json, minted, follow) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
-                for (next, next_json) in &follow {
-                    hub.publish_event(&request.workspace, frames::event_frame(next.seq, next_json));
+                if let Some(next) = &follow {
+                    hub.publish_event(&request.workspace, frames::event_frame(next.0.seq, &next.1));
                 }
                 match &event.change {
                     // The run's log is sealed with it: its followers get their end.
@@ -684,11 +699,11 @@ fn apply_batch(
             Err(fatal) => return Err(fatal),
         });
     }
-    if fx.schedule {
-        if let Err(e) = crate::runs::assign::schedule(&txn, now, runs, &mut fx) {
-            tracing::error!(error = %e, "the run scheduler failed; nothing in this batch was applied");
-            return Err(e);
-        }
+    if fx.schedule
+        && let Err(e) = crate::runs::assign::schedule(&txn, now, runs, &mut fx)
+    {
+        tracing::error!(error = %e, "the run scheduler failed; nothing in this batch was applied");
+        return Err(e);
     }
     if wrote || !fx.events.is_empty() {
         txn.commit().map_err(StoreError::from)?;
@@ -774,7 +789,7 @@ fn apply_one(
             (user, request.request_id.as_str()),
             (request.workspace.as_str(), event.seq, now),
         )?;
-        return Ok(Outcome::Applied(event, json, None, Vec::new()));
+        return Ok(Outcome::Applied(event, json, None, None));
     }
     if let WriteOp::Join {
         invite_id,
@@ -818,7 +833,7 @@ fn apply_one(
             )?;
         }
         let (event, json) = service::append_event(txn, &ctx, None, done.change)?;
-        return Ok(Outcome::Applied(event, json, done.minted, Vec::new()));
+        return Ok(Outcome::Applied(event, json, done.minted, None));
     }
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
@@ -869,7 +884,7 @@ fn apply_one(
         // not remembered (a retry finds the workspace gone: `not_found`).
         let (event, json) = service::unstored_event(&ctx, Some(&request.request_id), change)?;
         runs.workers.forget_workspace(&request.workspace);
-        return Ok(Outcome::Applied(event, json, minted, Vec::new()));
+        return Ok(Outcome::Applied(event, json, minted, None));
     }
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
@@ -878,7 +893,7 @@ fn apply_one(
     )?;
     // A run's line in its room follows its transition, as an event of its own.
     let follow = service::run_notes::follow_up(txn, &request.workspace, now, &event.change)?;
-    Ok(Outcome::Applied(event, json, minted, follow.into_iter().collect()))
+    Ok(Outcome::Applied(event, json, minted, follow.map(Box::new)))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].

@@ -121,7 +121,9 @@ impl Setup {
         }
         let tag = format!("perm-{}", role.as_str());
         actor
-            .send_json(&serde_json::json!({"type": "worker_hello", "tags": [tag], "concurrency": 1}))
+            .send_json(
+                &serde_json::json!({"type": "worker_hello", "tags": [tag], "concurrency": 1}),
+            )
             .await
             .expect("send worker_hello");
         actor

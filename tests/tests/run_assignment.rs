@@ -77,7 +77,10 @@ async fn fifty_runs_on_two_workers_each_run_once_tags_route_and_concurrency_hold
     let mut started = Vec::new();
     for i in 0..50 {
         let job = if i % 5 == 0 { &gpu } else { &plain };
-        let id = ada.send_command(&start(job, &[], None)).await.expect("send");
+        let id = ada
+            .send_command(&start(job, &[], None))
+            .await
+            .expect("send");
         started.push(id);
     }
     let mut runs: HashMap<Id, Id> = HashMap::new();
@@ -97,7 +100,10 @@ async fn fifty_runs_on_two_workers_each_run_once_tags_route_and_concurrency_hold
     let all: Vec<&Id> = by_w1.iter().chain(&by_w2).collect();
     assert_eq!(all.len(), 50, "every run assigned once in total");
     assert_eq!(all.iter().collect::<HashSet<_>>().len(), 50, "no run twice");
-    assert!(by_w1.iter().all(|r| runs[r] == plain), "w1 lacks the gpu tag");
+    assert!(
+        by_w1.iter().all(|r| runs[r] == plain),
+        "w1 lacks the gpu tag"
+    );
     assert_eq!(by_w2.iter().filter(|r| runs[*r] == gpu).count(), 10);
 
     // Every run succeeded; gpu runs never held more than two places at once.
@@ -154,10 +160,22 @@ async fn a_silent_worker_loses_its_run_which_is_queued_again_while_retries_last(
     .await;
     let again = latest(&ada, &run.id).expect("seen");
     assert_eq!(again.worker_id, None);
-    assert!(again.not_before.is_some_and(|t| t > again.queued_at.unwrap_or(0)));
-    assert!(again.reason.as_deref().is_some_and(|r| r.contains("silent")), "{again:?}");
-    w1.expect_until("cancel_run to the silent worker", |c| cancels(c).contains(&run.id))
-        .await;
+    assert!(
+        again
+            .not_before
+            .is_some_and(|t| t > again.queued_at.unwrap_or(0))
+    );
+    assert!(
+        again
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("silent")),
+        "{again:?}"
+    );
+    w1.expect_until("cancel_run to the silent worker", |c| {
+        cancels(c).contains(&run.id)
+    })
+    .await;
     let QueryResult::Workers { workers } = ada.query(&Query::Workers).await else {
         panic!("workers")
     };
@@ -170,7 +188,10 @@ async fn a_silent_worker_loses_its_run_which_is_queued_again_while_retries_last(
     worker_hello(&mut w2, &[], 1, &[]).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while assigns(&w2).is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "never assigned to w2");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never assigned to w2"
+        );
         w2.send_json(&serde_json::json!({"type": "heartbeat"}))
             .await
             .expect("heartbeat");
@@ -183,7 +204,9 @@ async fn a_silent_worker_loses_its_run_which_is_queued_again_while_retries_last(
     let lost = until_status(&mut ada, &run.id, RunStatus::Lost).await;
     assert!(lost.finished_at.is_some());
     assert!(
-        lost.reason.as_deref().is_some_and(|r| r.contains("silent") && r.contains("retry r1")),
+        lost.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("silent") && r.contains("retry r1")),
         "{lost:?}"
     );
 }
@@ -198,7 +221,11 @@ async fn after_a_server_kill_a_running_run_keeps_its_worker_and_lost_secrets_fai
     let long = create_job(&mut ada, job("long", vec![], &[])).await;
     let secretive = create_job(
         &mut ada,
-        job("secretive", vec![param("token", ParamKind::Secret, &[], None)], &["later"]),
+        job(
+            "secretive",
+            vec![param("token", ParamKind::Secret, &[], None)],
+            &["later"],
+        ),
     )
     .await;
     let mut bot = connect_hello(server.addr, &bot_token).await;
@@ -206,14 +233,23 @@ async fn after_a_server_kill_a_running_run_keeps_its_worker_and_lost_secrets_fai
     let running = start_run(&mut ada, start(&long, &[], None)).await;
     nth_assign(&mut bot, 1).await;
     report_started(&mut bot, &running.id).await;
-    let waiting = start_run(&mut ada, start(&secretive, &[("token", "t0p-s3cret")], None)).await;
+    let waiting = start_run(
+        &mut ada,
+        start(&secretive, &[("token", "t0p-s3cret")], None),
+    )
+    .await;
     assert_eq!(waiting.status, RunStatus::Queued);
 
     server.kill_9().await;
     server.restart().await;
     let mut ada = connect_hello(server.addr, &server.token).await;
     ada.subscribe(None).await;
-    let QueryResult::Run { run } = ada.query(&Query::Run { number: running.number }).await else {
+    let QueryResult::Run { run } = ada
+        .query(&Query::Run {
+            number: running.number,
+        })
+        .await
+    else {
         panic!("run")
     };
     assert_eq!(run.status, RunStatus::Running, "a restart loses no run");
@@ -224,26 +260,47 @@ async fn after_a_server_kill_a_running_run_keeps_its_worker_and_lost_secrets_fai
         &["later"],
         2,
         &[
-            HeldRun { run_id: running.id.clone(), next_chunk: 0 },
-            HeldRun { run_id: stranger.clone(), next_chunk: 3 },
+            HeldRun {
+                run_id: running.id.clone(),
+                next_chunk: 0,
+            },
+            HeldRun {
+                run_id: stranger.clone(),
+                next_chunk: 3,
+            },
         ],
     )
     .await;
-    let mine = held.iter().find(|h| h.run_id == running.id).expect("held state");
+    let mine = held
+        .iter()
+        .find(|h| h.run_id == running.id)
+        .expect("held state");
     assert!(!mine.stop, "the run is still this worker's");
     assert_eq!(mine.acked_chunks, 0);
-    assert!(held.iter().any(|h| h.run_id == stranger && h.stop), "{held:?}");
+    assert!(
+        held.iter().any(|h| h.run_id == stranger && h.stop),
+        "{held:?}"
+    );
 
     // The queued run's secret died with the server: it fails, saying what to do.
     let failed = until_status(&mut ada, &waiting.id, RunStatus::Failed).await;
     assert!(
-        failed.reason.as_deref().is_some_and(|r| r.contains("start it again")),
+        failed
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("start it again")),
         "{failed:?}"
     );
-    assert!(assigns(&bot).iter().all(|(r, _)| r.id != waiting.id), "no assign without its secret");
+    assert!(
+        assigns(&bot).iter().all(|(r, _)| r.id != waiting.id),
+        "no assign without its secret"
+    );
 
-    bot.command(&finished(&running.id, RunEnd::Failed, Some(2))).await;
+    bot.command(&finished(&running.id, RunEnd::Failed, Some(2)))
+        .await;
     let done = until_status(&mut ada, &running.id, RunStatus::Failed).await;
     assert_eq!(done.exit_code, Some(2));
     assert_eq!(done.worker_id, bot.user.as_ref().map(|u| u.user_id.clone()));
+    server.kill_9().await;
+    store_checks_out(&server).await;
 }

@@ -122,7 +122,12 @@ async fn jobs_are_validated_with_errors_that_say_what_to_do() {
         panic!("{:?}", ack.event.change)
     };
     assert_eq!(
-        (job.command.as_str(), job.timeout_secs, job.protected, job.concurrency),
+        (
+            job.command.as_str(),
+            job.timeout_secs,
+            job.protected,
+            job.concurrency
+        ),
         ("make deploy", 60, true, Some(2))
     );
     let QueryResult::Jobs { jobs } = ada.query(&Query::Jobs).await else {
@@ -155,7 +160,12 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     let room = ada.snapshot().await.rooms[0].id.clone();
 
     let params = vec![
-        param("env", ParamKind::Choice, &["staging", "prod"], Some("staging")),
+        param(
+            "env",
+            ParamKind::Choice,
+            &["staging", "prod"],
+            Some("staging"),
+        ),
         param("api_key", ParamKind::Secret, &[], None),
     ];
     let deploy = create_job(&mut ada, job("deploy", params, &["linux"])).await;
@@ -167,18 +177,29 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     let (code, message) = refused(&mut mira, &start(&deploy, &[], None)).await;
     assert_eq!(code, ErrorCode::Validation);
     assert!(message.contains("api_key"), "{message}");
-    let (code, message) =
-        refused(&mut mira, &start(&deploy, &[("env", "dev"), ("api_key", "k")], None)).await;
+    let (code, message) = refused(
+        &mut mira,
+        &start(&deploy, &[("env", "dev"), ("api_key", "k")], None),
+    )
+    .await;
     assert_eq!(code, ErrorCode::Validation);
     assert!(message.contains("staging|prod"), "{message}");
     let (code, _) = refused(&mut vic, &start(&deploy, &[("api_key", "k")], None)).await;
     assert_eq!(code, ErrorCode::Forbidden);
 
-    let run = start_run(&mut mira, start(&deploy, &[("api_key", SECRET)], Some(&room))).await;
+    let run = start_run(
+        &mut mira,
+        start(&deploy, &[("api_key", SECRET)], Some(&room)),
+    )
+    .await;
     assert_eq!(run.status, RunStatus::Queued);
     assert_eq!(run.number, 1);
     assert_eq!(run.attempt, 1);
-    let key = run.params.iter().find(|p| p.name == "api_key").expect("api_key");
+    let key = run
+        .params
+        .iter()
+        .find(|p| p.name == "api_key")
+        .expect("api_key");
     assert!(key.secret && key.value == MASK);
 
     // The worker: a bot with run:execute; people may not say worker_hello.
@@ -192,21 +213,44 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
                 .any(|(code, m)| *code == ErrorCode::Forbidden && m.contains("run:execute"))
         })
         .await;
-    assert!(refusal.is_ok(), "worker_hello from a member: {:?}", mira.loose_errors);
+    assert!(
+        refusal.is_ok(),
+        "worker_hello from a member: {:?}",
+        mira.loose_errors
+    );
     let mut bot = connect_hello(server.addr, &bot_token).await;
     let held = worker_hello(&mut bot, &["linux", "docker"], 2, &[]).await;
     assert!(held.is_empty());
     let (assigned, given) = nth_assign(&mut bot, 1).await;
     assert_eq!(assigned.id, run.id);
     assert_eq!(assigned.status, RunStatus::Assigned);
-    let value = given.iter().find(|p| p.name == "api_key").expect("the secret");
-    assert_eq!(value.value, SECRET, "the assigned worker gets the real value");
-    assert!(given.iter().any(|p| p.name == "env" && p.value == "staging"));
+    let value = given
+        .iter()
+        .find(|p| p.name == "api_key")
+        .expect("the secret");
+    assert_eq!(
+        value.value, SECRET,
+        "the assigned worker gets the real value"
+    );
+    assert!(
+        given
+            .iter()
+            .any(|p| p.name == "env" && p.value == "staging")
+    );
     let assigned_event = until_status(&mut vic, &run.id, RunStatus::Assigned).await;
-    assert_eq!(assigned_event.worker_id, bot.user.as_ref().map(|u| u.user_id.clone()));
+    assert_eq!(
+        assigned_event.worker_id,
+        bot.user.as_ref().map(|u| u.user_id.clone())
+    );
 
     // Only the run's worker reports, and a finish waits for its log lines.
-    let (code, _) = refused(&mut mira, &Command::ReportRunStarted { run_id: run.id.clone() }).await;
+    let (code, _) = refused(
+        &mut mira,
+        &Command::ReportRunStarted {
+            run_id: run.id.clone(),
+        },
+    )
+    .await;
     assert_eq!(code, ErrorCode::Forbidden);
     report_started(&mut bot, &run.id).await;
     let running = until_status(&mut vic, &run.id, RunStatus::Running).await;
@@ -218,7 +262,8 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     let (code, message) = refused(&mut bot, &early).await;
     assert_eq!(code, ErrorCode::Conflict);
     assert!(message.contains("0 of 5 log lines"), "{message}");
-    bot.command(&finished(&run.id, RunEnd::Succeeded, Some(0))).await;
+    bot.command(&finished(&run.id, RunEnd::Succeeded, Some(0)))
+        .await;
     let done = until_status(&mut vic, &run.id, RunStatus::Succeeded).await;
     assert_eq!(done.exit_code, Some(0));
     assert!(done.finished_at.is_some());
@@ -232,7 +277,8 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
             .filter(|e| matches!(&e.change, Change::MessagePosted { message } if message.room_id == room))
             .count()
     };
-    vic.expect_until("the run's two room lines", |c| posted(c) >= 2).await;
+    vic.expect_until("the run's two room lines", |c| posted(c) >= 2)
+        .await;
     let lines: Vec<(String, String)> = vic
         .events
         .iter()
@@ -243,10 +289,17 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
             _ => None,
         })
         .collect();
-    let mira_id = mira.user.as_ref().map(|u| u.user_id.to_string()).unwrap_or_default();
+    let mira_id = mira
+        .user
+        .as_ref()
+        .map(|u| u.user_id.to_string())
+        .unwrap_or_default();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0].0, "▶ r1 deploy started");
-    assert!(lines[1].0.starts_with("✓ r1 deploy succeeded in "), "{lines:?}");
+    assert!(
+        lines[1].0.starts_with("✓ r1 deploy succeeded in "),
+        "{lines:?}"
+    );
     assert!(lines.iter().all(|(_, who)| *who == mira_id));
 
     // Queries.
@@ -264,7 +317,10 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     };
     assert_eq!(workers.len(), 1);
     assert_eq!(workers[0].name, "ci");
-    assert_eq!(workers[0].tags, vec!["docker".to_owned(), "linux".to_owned()]);
+    assert_eq!(
+        workers[0].tags,
+        vec!["docker".to_owned(), "linux".to_owned()]
+    );
     assert_eq!(workers[0].state, warren_protocol::run::WorkerState::Idle);
 
     // Cancel: own runs with run:start, anyone's with run:manage; a running run's worker is told.
@@ -272,27 +328,46 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     let (assigned, _) = nth_assign(&mut bot, 2).await;
     assert_eq!(assigned.id, second.id);
     report_started(&mut bot, &second.id).await;
-    let cancel = Command::CancelRun { run_id: second.id.clone(), reason: Some("wrong branch".into()) };
+    let cancel = Command::CancelRun {
+        run_id: second.id.clone(),
+        reason: Some("wrong branch".into()),
+    };
     let (code, message) = refused(&mut mira, &cancel).await;
     assert_eq!(code, ErrorCode::Forbidden);
     assert!(message.contains("run:manage"), "{message}");
     ada.command(&cancel).await;
     let cancelled = until_status(&mut vic, &second.id, RunStatus::Cancelled).await;
-    assert_eq!(cancelled.decided_by, ada.user.as_ref().map(|u| u.user_id.clone()));
+    assert_eq!(
+        cancelled.decided_by,
+        ada.user.as_ref().map(|u| u.user_id.clone())
+    );
     assert_eq!(cancelled.reason.as_deref(), Some("cancelled: wrong branch"));
-    bot.expect_until("cancel_run", |c| cancels(c).contains(&second.id)).await;
+    bot.expect_until("cancel_run", |c| cancels(c).contains(&second.id))
+        .await;
     // The worker's late report is taken without another transition.
-    let ack = bot.command(&finished(&second.id, RunEnd::Cancelled, None)).await;
+    let ack = bot
+        .command(&finished(&second.id, RunEnd::Cancelled, None))
+        .await;
     let Change::RunUpdated { run: after, from } = ack.event.change else {
         panic!("{:?}", ack.event.change)
     };
-    assert_eq!((from, after.status), (RunStatus::Cancelled, RunStatus::Cancelled));
+    assert_eq!(
+        (from, after.status),
+        (RunStatus::Cancelled, RunStatus::Cancelled)
+    );
 
     // Retry: secrets are never kept, so they must be given again.
-    let retry = Command::RetryRun { run_id: run.id.clone(), new_run_id: None, params: Default::default() };
+    let retry = Command::RetryRun {
+        run_id: run.id.clone(),
+        new_run_id: None,
+        params: Default::default(),
+    };
     let (code, message) = refused(&mut mira, &retry).await;
     assert_eq!(code, ErrorCode::Validation);
-    assert!(message.contains("api_key") && message.contains("retry r1"), "{message}");
+    assert!(
+        message.contains("api_key") && message.contains("retry r1"),
+        "{message}"
+    );
     let retried = start_run(
         &mut mira,
         Command::RetryRun {
@@ -304,10 +379,21 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     .await;
     assert_eq!(retried.retry_of.as_ref(), Some(&run.id));
     assert_eq!(retried.number, 3);
-    let (code, _) = refused(&mut vic, &Command::CancelRun { run_id: retried.id.clone(), reason: None }).await;
+    let (code, _) = refused(
+        &mut vic,
+        &Command::CancelRun {
+            run_id: retried.id.clone(),
+            reason: None,
+        },
+    )
+    .await;
     assert_eq!(code, ErrorCode::Forbidden);
     // Mira cancels her own (it may have been assigned meanwhile: the worker is told then).
-    mira.command(&Command::CancelRun { run_id: retried.id.clone(), reason: None }).await;
+    mira.command(&Command::CancelRun {
+        run_id: retried.id.clone(),
+        reason: None,
+    })
+    .await;
     until_status(&mut vic, &retried.id, RunStatus::Cancelled).await;
 
     // Nobody but the worker ever saw the secret: not in any frame, not in the store file.
@@ -315,27 +401,47 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
         assert!(!everything(client).contains(SECRET), "{who} saw the secret");
     }
     let QueryResult::Runs { runs, has_more } = ada
-        .query(&Query::Runs { status: None, job: Some("DEPLOY".into()), since: None, before: None, limit: 2 })
+        .query(&Query::Runs {
+            status: None,
+            job: Some("DEPLOY".into()),
+            since: None,
+            before: None,
+            limit: 2,
+        })
         .await
     else {
         panic!("runs")
     };
-    assert_eq!(runs.iter().map(|r| r.number).collect::<Vec<_>>(), vec![3, 2]);
+    assert_eq!(
+        runs.iter().map(|r| r.number).collect::<Vec<_>>(),
+        vec![3, 2]
+    );
     assert!(has_more);
     let QueryResult::Runs { runs, has_more } = ada
-        .query(&Query::Runs { status: Some(RunStatus::Succeeded), job: None, since: None, before: None, limit: 10 })
+        .query(&Query::Runs {
+            status: Some(RunStatus::Succeeded),
+            job: None,
+            since: None,
+            before: None,
+            limit: 10,
+        })
         .await
     else {
         panic!("runs")
     };
     assert_eq!((runs.len(), has_more), (1, false));
-    assert!(!serde_json::to_string(&runs).unwrap_or_default().contains(SECRET));
+    assert!(
+        !serde_json::to_string(&runs)
+            .unwrap_or_default()
+            .contains(SECRET)
+    );
     server.kill_9().await;
     let store = std::fs::read(server.data_dir().join("warren.redb")).expect("the store file");
     assert!(
         !store.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
         "the secret is in the redb file"
     );
+    store_checks_out(&server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,27 +462,64 @@ async fn a_protected_job_waits_for_an_approval() {
     let first = start_run(&mut mira, start(&release, &[], None)).await;
     assert_eq!(first.status, RunStatus::AwaitingApproval);
     assert_eq!(first.queued_at, None);
-    let (code, message) = refused(&mut mira, &Command::ApproveRun { run_id: first.id.clone() }).await;
+    let (code, message) = refused(
+        &mut mira,
+        &Command::ApproveRun {
+            run_id: first.id.clone(),
+        },
+    )
+    .await;
     assert_eq!(code, ErrorCode::Forbidden);
     assert!(message.contains("run:approve"), "{message}");
-    let ack = ops.command(&Command::ApproveRun { run_id: first.id.clone() }).await;
-    let Change::RunUpdated { run, from } = ack.event.change else { panic!() };
-    assert_eq!((from, run.status), (RunStatus::AwaitingApproval, RunStatus::Queued));
+    let ack = ops
+        .command(&Command::ApproveRun {
+            run_id: first.id.clone(),
+        })
+        .await;
+    let Change::RunUpdated { run, from } = ack.event.change else {
+        panic!()
+    };
+    assert_eq!(
+        (from, run.status),
+        (RunStatus::AwaitingApproval, RunStatus::Queued)
+    );
     assert_eq!(run.decided_by, ops.user.as_ref().map(|u| u.user_id.clone()));
-    let (code, message) = refused(&mut ops, &Command::RejectRun { run_id: first.id.clone(), reason: None }).await;
+    let (code, message) = refused(
+        &mut ops,
+        &Command::RejectRun {
+            run_id: first.id.clone(),
+            reason: None,
+        },
+    )
+    .await;
     assert_eq!(code, ErrorCode::Conflict, "{message}");
 
     let second = start_run(&mut mira, start(&release, &[], None)).await;
     let ack = ada
-        .command(&Command::RejectRun { run_id: second.id.clone(), reason: Some("not on a Friday".into()) })
+        .command(&Command::RejectRun {
+            run_id: second.id.clone(),
+            reason: Some("not on a Friday".into()),
+        })
         .await;
-    let Change::RunUpdated { run, from } = ack.event.change else { panic!() };
-    assert_eq!((from, run.status), (RunStatus::AwaitingApproval, RunStatus::Rejected));
+    let Change::RunUpdated { run, from } = ack.event.change else {
+        panic!()
+    };
+    assert_eq!(
+        (from, run.status),
+        (RunStatus::AwaitingApproval, RunStatus::Rejected)
+    );
     assert_eq!(run.reason.as_deref(), Some("rejected: not on a Friday"));
     assert!(run.finished_at.is_some());
     // A run waiting for approval can be cancelled by whoever started it.
     let third = start_run(&mut mira, start(&release, &[], None)).await;
-    let ack = mira.command(&Command::CancelRun { run_id: third.id.clone(), reason: None }).await;
-    let Change::RunUpdated { run, .. } = ack.event.change else { panic!() };
+    let ack = mira
+        .command(&Command::CancelRun {
+            run_id: third.id.clone(),
+            reason: None,
+        })
+        .await;
+    let Change::RunUpdated { run, .. } = ack.event.change else {
+        panic!()
+    };
     assert_eq!(run.status, RunStatus::Cancelled);
 }

@@ -61,7 +61,8 @@ pub async fn workers(app: &App, workspace: Id) -> Result<QueryResult, StoreError
         .await?;
     let mut holding: BTreeMap<Id, Vec<Id>> = BTreeMap::new();
     for run in unfinished {
-        if let (Some(worker), RunStatus::Assigned | RunStatus::Running) = (run.worker_id, run.status)
+        if let (Some(worker), RunStatus::Assigned | RunStatus::Running) =
+            (run.worker_id, run.status)
         {
             holding.entry(worker).or_default().push(run.id);
         }

@@ -26,7 +26,10 @@ pub struct Link {
 
 fn tags_problem(tags: &[String]) -> Option<String> {
     if tags.len() > MAX_TAGS {
-        return Some(format!("a worker offers at most {MAX_TAGS} tags; got {}", tags.len()));
+        return Some(format!(
+            "a worker offers at most {MAX_TAGS} tags; got {}",
+            tags.len()
+        ));
     }
     tags.iter()
         .find(|t| {
@@ -173,7 +176,11 @@ impl Conn {
                 )
                 .await;
         };
-        let (ws, me, generation) = (link.workspace.clone(), self.user.id.clone(), link.generation);
+        let (ws, me, generation) = (
+            link.workspace.clone(),
+            self.user.id.clone(),
+            link.generation,
+        );
         if !self
             .app
             .runs

@@ -141,7 +141,10 @@ fn lose(
     } else {
         let from = move_to(&mut run, RunStatus::Lost)?;
         run.finished_at = Some(now);
-        run.reason = Some(format!("{why}; start it again with `warren run retry {}`", run.label()));
+        run.reason = Some(format!(
+            "{why}; start it again with `warren run retry {}`",
+            run.label()
+        ));
         let sealed = progress::seal(txn, workspace.as_str(), run.id.as_str())?;
         run.lines = sealed.lines;
         run.log_bytes = sealed.bytes;
@@ -158,7 +161,14 @@ fn lose(
         },
     );
     save_run(txn, workspace, &run, state)?;
-    emit(txn, workspace, &worker, now, Change::RunUpdated { run, from }, fx)
+    emit(
+        txn,
+        workspace,
+        &worker,
+        now,
+        Change::RunUpdated { run, from },
+        fx,
+    )
 }
 
 /// Assigns `run` to `worker`: one event, a fresh log assignment, then the `assign` frame with
@@ -237,7 +247,14 @@ fn send_assign(
         ));
         progress::seal(txn, workspace.as_str(), run.id.as_str())?;
         save_run(txn, workspace, &run, state)?;
-        return emit(txn, workspace, &worker, now, Change::RunUpdated { run, from }, fx);
+        return emit(
+            txn,
+            workspace,
+            &worker,
+            now,
+            Change::RunUpdated { run, from },
+            fx,
+        );
     }
     fx.send(
         workspace,
@@ -304,14 +321,20 @@ pub fn schedule(
             let mut run = run;
             let from = move_to(&mut run, RunStatus::Cancelled)?;
             run.finished_at = Some(now);
-            run.reason = Some(format!("its job {} was deleted before it ran", run.job_name));
+            run.reason = Some(format!(
+                "its job {} was deleted before it ran",
+                run.job_name
+            ));
             fx.forget.push(run.id.clone());
             save_run(txn, &ws, &run, state)?;
             let actor = run.requested_by.clone();
             emit(txn, &ws, &actor, now, Change::RunUpdated { run, from }, fx)?;
             continue;
         };
-        let running = per_job.get(&(ws.clone(), job.id.clone())).copied().unwrap_or(0);
+        let running = per_job
+            .get(&(ws.clone(), job.id.clone()))
+            .copied()
+            .unwrap_or(0);
         if job.concurrency.is_some_and(|limit| running >= limit) {
             continue;
         }

@@ -198,7 +198,10 @@ mod tests {
         let (new, mut new_rx) = registry.attach(&ws, &bot, offer(), 2);
         assert!(registry.send(&ws, &bot, "assign".into()));
         assert_eq!(new_rx.try_recv().ok().as_deref(), Some("assign"));
-        assert!(old_rx.try_recv().is_err(), "the old connection gets nothing");
+        assert!(
+            old_rx.try_recv().is_err(),
+            "the old connection gets nothing"
+        );
         assert!(!registry.heartbeat(&ws, &bot, old, false, 5));
         assert!(registry.heartbeat(&ws, &bot, new, true, 6));
         registry.detach(&ws, &bot, old);

@@ -130,7 +130,10 @@ pub fn check_value(spec: &ParamSpec, value: &str) -> Result<(), String> {
         ));
     }
     if value.contains('\0') {
-        return Err(format!("parameter {} must not contain NUL bytes", spec.name));
+        return Err(format!(
+            "parameter {} must not contain NUL bytes",
+            spec.name
+        ));
     }
     match spec.kind {
         ParamKind::String | ParamKind::Secret => Ok(()),

@@ -177,7 +177,11 @@ pub fn update_job(
     Ok(Change::JobUpdated { job })
 }
 
-pub fn delete_job(txn: &WriteTransaction, ctx: &Ctx<'_>, job_id: &Id) -> Result<Change, ApplyError> {
+pub fn delete_job(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    job_id: &Id,
+) -> Result<Change, ApplyError> {
     let job = load(txn, ctx, job_id)?;
     txn.open_table(JOBS)?.remove((ctx.ws(), job.id.as_str()))?;
     ctx.audit(txn, "job.delete", Some(target::job(&job)), details([]))?;

@@ -140,7 +140,9 @@ mod tests {
         assert_eq!(resolved.params[0].value, "staging");
         assert_eq!(resolved.params[1].value, MASK);
         assert_eq!(resolved.secrets[0].value, "sk-9");
-        let missing = resolve(&job(), &BTreeMap::new()).err().map(|e| e.to_string());
+        let missing = resolve(&job(), &BTreeMap::new())
+            .err()
+            .map(|e| e.to_string());
         assert!(missing.is_some_and(|m| m.contains("needs api_key")));
         let unknown = BTreeMap::from([("nope".to_owned(), "1".to_owned())]);
         let refused = resolve(&job(), &unknown).err().map(|e| e.to_string());

@@ -128,7 +128,10 @@ pub fn apply(
             fx.schedule = true;
             Ok(Change::RunUpdated { run, from })
         }
-        Command::RejectRun { run_id, reason: why } => {
+        Command::RejectRun {
+            run_id,
+            reason: why,
+        } => {
             let mut run = load_run(txn, ctx.workspace, run_id)?;
             let why = reason(why.as_ref())?;
             let from = move_to(&mut run, RunStatus::Rejected)?;
@@ -164,10 +167,7 @@ pub fn apply(
             };
             report_finished(txn, ctx, run_id, &report, state, fx)
         }
-        _ => Err(ApplyError::reject(
-            ErrorCode::Internal,
-            "not a run command",
-        )),
+        _ => Err(ApplyError::reject(ErrorCode::Internal, "not a run command")),
     }
 }
 

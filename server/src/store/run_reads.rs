@@ -40,10 +40,11 @@ pub struct RunFilter {
 impl RunFilter {
     fn matches(&self, run: &Run) -> bool {
         self.status.is_none_or(|s| run.status == s)
-        && self.since.is_none_or(|t| run.created_at >= t)
-        && self.job.as_deref().is_none_or(|j| {
-            run.job_id.as_str() == j || run.job_name.eq_ignore_ascii_case(j)
-        })
+            && self.since.is_none_or(|t| run.created_at >= t)
+            && self
+                .job
+                .as_deref()
+                .is_none_or(|j| run.job_id.as_str() == j || run.job_name.eq_ignore_ascii_case(j))
     }
 }
 

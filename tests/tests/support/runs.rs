@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use warren_e2e::client::Client;
-use warren_protocol::run::{AssignedParam, HeldRun, HeldRunState, ParamKind, ParamSpec, Run, RunEnd};
+use warren_protocol::run::{
+    AssignedParam, HeldRun, HeldRunState, ParamKind, ParamSpec, Run, RunEnd,
+};
 use warren_protocol::{Change, Command, Id, ServerMessage};
 
 /// `create_job` with a name, a command, parameters and tags; everything else default.
@@ -165,7 +167,11 @@ pub fn latest(c: &Client, run: &Id) -> Option<Run> {
 }
 
 /// Waits until the subscribed client has seen `run` reach `status`.
-pub async fn until_status(c: &mut Client, run: &Id, status: warren_protocol::run::RunStatus) -> Run {
+pub async fn until_status(
+    c: &mut Client,
+    run: &Id,
+    status: warren_protocol::run::RunStatus,
+) -> Run {
     c.expect_until(&format!("run {run} {}", status.as_str()), |c| {
         latest(c, run).is_some_and(|r| r.status == status)
     })
@@ -182,4 +188,22 @@ pub fn everything(c: &Client) -> String {
         serde_json::to_string(&c.run_frames).unwrap_or_default(),
         c.loose_errors
     )
+}
+
+/// `warren-server check --data` on the stopped server's store passes: the run tables agree with
+/// the events that made them, transition by transition.
+pub async fn store_checks_out(server: &warren_e2e::Server) {
+    let checked = tokio::process::Command::new(warren_e2e::bins::server_bin())
+        .args(["check", "--data"])
+        .arg(server.data_dir())
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .expect("run warren-server check");
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
 }
