@@ -691,7 +691,9 @@ fn apply_batch(
     for request in batch {
         outcomes.push(match apply_one(&txn, request, now, (runs, &mut fx)) {
             Ok(outcome) => {
-                wrote |= matches!(outcome, Outcome::Applied(..))
+                // Log chunks write too: a batch of chunks alone must commit before they are
+                // acknowledged (only ticks that found nothing to do may skip the commit).
+                wrote |= matches!(outcome, Outcome::Applied(..) | Outcome::Log(_))
                     || matches!(request.op, WriteOp::WorkerSeen { .. });
                 outcome
             }
