@@ -131,6 +131,18 @@ impl Cli {
         }
     }
 
+    /// Starts `warren ARGS… [flags]` in the background with stdout and stderr going to `log`
+    /// (a long-running process such as `warren worker`, whose output must never fill a pipe).
+    pub fn spawn_logged(&self, args: &[&str], log: &std::path::Path) -> Child {
+        let out = std::fs::File::create(log).expect("create the process log");
+        let err = out.try_clone().expect("clone the process log");
+        self.command(args)
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("spawn warren")
+    }
+
     /// Starts `warren ARGS… [flags]` with stdout piped, for `--follow` runs.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)

@@ -139,6 +139,14 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The pane's title, as the program (or an escape sequence it let through) set it.
+    pub async fn pane_title(&self) -> String {
+        self.run(&["display-message", "-p", "-t", SESSION, "#{pane_title}"])
+            .await
+            .trim_end()
+            .to_owned()
+    }
+
     /// The visible screen as text, one line per row.
     pub async fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", SESSION]).await

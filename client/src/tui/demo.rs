@@ -1,5 +1,7 @@
-//! The sample workspace of `warren demo`: cards in every column of the board and two rooms
-//! where teammates (and a bot) talk, written through the real protocol by each member.
+//! The sample workspace of `warren demo`: cards in every column of the board, two rooms where
+//! teammates (and a bot) talk, and three jobs — a build whose coloured run succeeds, a test suite
+//! whose run fails, and a protected deploy left to start — all written through the real protocol
+//! by each member (the runs are executed by the demo's in-process worker).
 
 use std::collections::HashMap;
 
@@ -130,6 +132,105 @@ const DESIGN: &[(&str, &str)] = &[
     ("you", "agreed. priority markers: ↑ high, ‼ urgent"),
 ];
 
+/// A sample job: name, command, description, protected, parameters.
+struct SampleJob {
+    name: &'static str,
+    command: &'static str,
+    description: &'static str,
+    protected: bool,
+    params: fn() -> Vec<warren_protocol::run::ParamSpec>,
+    /// Started once by the demo.
+    start: bool,
+}
+
+fn no_params() -> Vec<warren_protocol::run::ParamSpec> {
+    Vec::new()
+}
+
+fn deploy_params() -> Vec<warren_protocol::run::ParamSpec> {
+    vec![warren_protocol::run::ParamSpec {
+        name: "env".into(),
+        kind: warren_protocol::run::ParamKind::Choice,
+        choices: vec!["staging".into(), "production".into()],
+        default: Some("staging".into()),
+    }]
+}
+
+const JOBS: &[SampleJob] = &[
+    SampleJob {
+        name: "build",
+        command: "for step in fetch compile link package; do \
+                  printf '\\033[1;34m==>\\033[0m %s\\n' \"$step\"; \
+                  printf '   \\033[32mok\\033[0m %s finished\\n' \"$step\"; done; \
+                  echo 'INFO built warren 0.1.0 in 4 steps'",
+        description: "Compile and package (a coloured run that succeeds)",
+        protected: false,
+        params: no_params,
+        start: true,
+    },
+    SampleJob {
+        name: "test",
+        command: "echo 'running 3 tests'; \
+                  printf 'test sync ... \\033[32mok\\033[0m\\n'; \
+                  printf 'test board ... \\033[32mok\\033[0m\\n'; \
+                  printf 'test login ... \\033[31mFAILED\\033[0m\\n' >&2; \
+                  echo 'ERROR login: expected 200, got 429' >&2; exit 1",
+        description: "The test suite (a run that fails: press e to jump to the error)",
+        protected: false,
+        params: no_params,
+        start: true,
+    },
+    SampleJob {
+        name: "deploy",
+        command: "echo \"deploying to $WARREN_PARAM_ENV\"; sleep 2; echo done",
+        description: "A protected job: its runs wait for an admin's approval (A)",
+        protected: true,
+        params: deploy_params,
+        start: false,
+    },
+];
+
+/// Creates the sample jobs and starts the ones marked to start.
+async fn seed_jobs(owner: &Connection, workspace: &Id) -> Result<(), ClientError> {
+    for job in JOBS {
+        let ack = owner
+            .command(
+                workspace,
+                Command::CreateJob {
+                    job_id: None,
+                    name: job.name.into(),
+                    command: job.command.into(),
+                    description: job.description.into(),
+                    params: (job.params)(),
+                    timeout_secs: Some(60),
+                    retries: 0,
+                    tags: Vec::new(),
+                    protected: job.protected,
+                    concurrency: None,
+                },
+            )
+            .await?;
+        let warren_protocol::Change::JobCreated { job: created } = ack.event.change else {
+            return Err(ClientError::Protocol("expected job_created".into()));
+        };
+        if job.start {
+            owner
+                .command(
+                    workspace,
+                    Command::StartRun {
+                        run_id: None,
+                        job_id: created.id,
+                        params: Default::default(),
+                        card_id: None,
+                        room_id: None,
+                    },
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the sample data through real connections, one per member.
 pub async fn seed(
     endpoint: &Endpoint,
@@ -215,6 +316,7 @@ pub async fn seed(
                 .await?;
         }
     }
+    seed_jobs(&owner, &workspace).await?;
     for (_, c) in people {
         c.close().await;
     }

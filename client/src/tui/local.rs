@@ -247,7 +247,12 @@ pub async fn start_demo(dir: PathBuf) -> Result<LocalServer, ClientError> {
     })
     .await
     .map_err(|e| local_error(&dir, e))??;
-    let server = serve(store, you.clone(), dir, false).await?;
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut server = serve(store, you.clone(), dir, false).await?;
     super::demo::seed(&server.endpoint, &you, &others).await?;
+    // The demo's runs execute on an in-process worker, as in local mode (without one they
+    // wait in the queue; the reason is in the demo store's worker.log).
+    #[cfg(unix)]
+    let _ = server.start_worker().await;
     Ok(server)
 }

@@ -1,0 +1,207 @@
+//! Runs end to end (issue 8): a real `warren-server`, real `warren worker` processes running real
+//! `sh` commands, the real CLI. A 100,000-line log arrives complete and in order; a worker killed
+//! with `kill -9` loses its run (or, with retries left, a second worker finishes it) within the
+//! lease; a server killed with `kill -9` mid-run keeps the run and every acknowledged line and
+//! the worker carries on; cancel and timeout leave no process of the job's tree alive; two
+//! workers share 50 queued runs, each executed exactly once, with tags routing. (Secrets: see
+//! `runs.rs`, `worker.rs` and `cli_runs.rs`.)
+
+#[path = "support/real_runs.rs"]
+mod real_runs;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use real_runs::{Setup, wait_dead, wait_for_lines, wait_status};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_lines_arrive_complete_and_in_order() {
+    let s = Setup::start(&[]).await;
+    let _worker = s.worker("builder", "linux").await;
+    s.cli
+        .run(&[
+            "job",
+            "add",
+            "flood",
+            "--command",
+            "i=1; while [ $i -le 50000 ]; do printf '\\033[32mout %d\\033[0m\\n' $i; printf 'err %d\\n' $i >&2; i=$((i+1)); done",
+        ])
+        .await
+        .ok();
+    let run = s.cli.run(&["job", "run", "flood", "--follow"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
+    let numbers: Vec<u64> = log.iter().filter_map(|l| l["n"].as_u64()).collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "gap-free");
+    let text = |stream: &str| -> Vec<String> {
+        log.iter()
+            .filter(|l| l["stream"] == stream)
+            .filter_map(|l| l["text"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let out = text("out");
+    let err = text("err");
+    assert_eq!(out.len(), 50_000, "every stdout line once");
+    assert_eq!(err.len(), 50_000, "every stderr line once");
+    for (i, line) in out.iter().enumerate() {
+        assert_eq!(line, &format!("\u{1b}[32mout {}\u{1b}[0m", i + 1), "stdout in order, colours kept");
+    }
+    for (i, line) in err.iter().enumerate() {
+        assert_eq!(line, &format!("err {}", i + 1), "stderr in order");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_loses_its_run_or_a_second_worker_finishes_it() {
+    let s = Setup::start(&["--worker-lease-secs", "3", "--worker-heartbeat-secs", "1"]).await;
+    let mut first = s.worker("first", "linux").await;
+    s.cli
+        .run(&["job", "add", "slow", "--command", "sleep 2; echo finished", "--retries", "1"])
+        .await
+        .ok();
+    s.cli
+        .run(&["job", "add", "once", "--command", "sleep 30"])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "slow"]).await.ok();
+    wait_status(&s.cli, "r1", "running").await;
+    first.kill_9().await;
+    // Retries left: queued again once the lease runs out, and finished by a second worker.
+    let _second = s.worker("second", "linux").await;
+    let done = wait_status(&s.cli, "r1", "succeeded").await;
+    assert_eq!(done["attempt"], 2, "{done}");
+    let log = s.cli.run(&["log", "r1"]).await.ok();
+    assert!(log.stdout.contains("finished"), "{log:#?}");
+
+    // No retries: lost.
+    let mut third = s.worker("third", "solo").await;
+    s.cli
+        .run(&["job", "edit", "once", "--tags", "solo"])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "once"]).await.ok();
+    wait_status(&s.cli, "r2", "running").await;
+    third.kill_9().await;
+    let lost = wait_status(&s.cli, "r2", "lost").await;
+    assert!(lost["reason"].as_str().is_some_and(|r| !r.is_empty()), "{lost}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_keeps_the_run_and_every_acknowledged_line() {
+    let mut s = Setup::start(&[]).await;
+    let _worker = s.worker("builder", "linux").await;
+    s.cli
+        .run(&[
+            "job",
+            "add",
+            "ticks",
+            "--command",
+            "i=1; while [ $i -le 40 ]; do echo \"tick $i\"; sleep 0.1; i=$((i+1)); done",
+        ])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "ticks"]).await.ok();
+    // Wait until some lines are stored (acknowledged), then kill the server mid-run.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = s.cli.run(&["log", "r1"]).await;
+        if log.stdout.contains("tick 5") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no lines stored: {log:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
+    s.server.kill_9().await;
+    s.server.restart_same_port().await;
+    // Every line acknowledged before the kill is there after it.
+    let after = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
+    assert!(after.len() >= before.len(), "{} lines before, {} after", before.len(), after.len());
+    assert_eq!(&after[..before.len()], &before[..]);
+    // The worker reconnects and carries on: the run finishes with every tick once, in order.
+    wait_status(&s.cli, "r1", "succeeded").await;
+    let log = s.cli.run(&["log", "r1"]).await.ok();
+    let ticks: Vec<&str> = log.stdout.lines().filter(|l| l.starts_with("tick ")).collect();
+    let expected: Vec<String> = (1..=40).map(|i| format!("tick {i}")).collect();
+    assert_eq!(ticks, expected.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_and_timeout_leave_no_process_of_the_job_alive() {
+    let s = Setup::start(&[]).await;
+    let _worker = s.worker("builder", "linux").await;
+    let pids = s.path("pids");
+    let command = format!(
+        "sleep 300 & echo $! >> {p}; (sleep 300 & echo $! >> {p}; wait) & echo $! >> {p}; echo forked; wait",
+        p = pids.display()
+    );
+    s.cli
+        .run(&["job", "add", "forks", "--command", &command])
+        .await
+        .ok();
+    s.cli
+        .run(&["job", "add", "forks-timeout", "--command", &command, "--timeout", "2s"])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "forks"]).await.ok();
+    wait_status(&s.cli, "r1", "running").await;
+    wait_for_lines(&pids, 3).await;
+    s.cli.run(&["run", "cancel", "r1"]).await.ok();
+    wait_status(&s.cli, "r1", "cancelled").await;
+    wait_dead(&pids).await;
+
+    std::fs::remove_file(&pids).expect("clear the pid file");
+    s.cli.run(&["job", "run", "forks-timeout"]).await.ok();
+    wait_status(&s.cli, "r2", "timed_out").await;
+    wait_for_lines(&pids, 3).await;
+    wait_dead(&pids).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_fifty_runs_each_executed_once_and_tags_route() {
+    let s = Setup::start(&[]).await;
+    let _plain = s.worker("plain", "linux").await;
+    let _docker = s.worker("docker", "linux,docker").await;
+    let done = s.path("done");
+    let command = format!("echo \"$WARREN_PARAM_N\" >> {}", done.display());
+    s.cli
+        .run(&["job", "add", "any", "--command", &command, "--param", "n:int"])
+        .await
+        .ok();
+    s.cli
+        .run(&[
+            "job", "add", "docker-only", "--command", &command, "--param", "n:int", "--tags", "docker",
+        ])
+        .await
+        .ok();
+    for n in 1..=50 {
+        let job = if n % 5 == 0 { "docker-only" } else { "any" };
+        s.cli
+            .run(&["job", "run", job, "-p", &format!("n={n}")])
+            .await
+            .ok();
+    }
+    for n in 1..=50 {
+        wait_status(&s.cli, &format!("r{n}"), "succeeded").await;
+    }
+    let text = std::fs::read_to_string(&done).expect("the jobs wrote the done file");
+    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+    for line in text.lines() {
+        *seen.entry(line.parse().expect("a number")).or_default() += 1;
+    }
+    assert_eq!(seen.len(), 50, "every run executed: {seen:?}");
+    assert!(seen.values().all(|n| *n == 1), "each exactly once: {seen:?}");
+    let runs = s.cli.run(&["run", "list", "--limit", "100", "--json"]).await.ok().json_lines();
+    let workers = s.cli.run(&["worker", "list", "--json"]).await.ok().json_lines();
+    let docker_id = workers
+        .iter()
+        .find(|w| w["name"] == "docker")
+        .map(|w| w["user_id"].clone())
+        .expect("the docker worker is listed");
+    for run in &runs {
+        assert_eq!(run["attempt"], 1, "{run}");
+        if run["job_name"] == "docker-only" {
+            assert_eq!(run["worker_id"], docker_id, "docker runs go to the docker worker: {run}");
+        }
+    }
+}
