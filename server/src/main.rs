@@ -49,7 +49,7 @@ enum Cmd {
         /// Deadlines, connection caps and the page cache (docs/performance.md, "Limits");
         /// each also has a key in the config file's [limits] or [store].
         #[command(flatten)]
-        limits: warren_server::limits::Limits,
+        limits: Box<warren_server::limits::Limits>,
     },
     /// Ask the running server how it is doing (through DATA/admin.sock).
     Status {
@@ -281,7 +281,7 @@ fn real_main() -> Result<()> {
                     .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
             };
             config::apply_limits(&file, &mut limits, given)?;
-            let settings = config::resolve(&file, flags, limits)?;
+            let settings = config::resolve(&file, flags, *limits)?;
             let level = settings.log_level.clone();
             (Run::Serve(settings), level)
         }

@@ -32,7 +32,11 @@ async fn a_hundred_thousand_lines_arrive_complete_and_in_order() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let log = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
     let numbers: Vec<u64> = log.iter().filter_map(|l| l["n"].as_u64()).collect();
-    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "gap-free");
+    assert_eq!(
+        numbers,
+        (1..=numbers.len() as u64).collect::<Vec<_>>(),
+        "gap-free"
+    );
     let text = |stream: &str| -> Vec<String> {
         log.iter()
             .filter(|l| l["stream"] == stream)
@@ -44,7 +48,11 @@ async fn a_hundred_thousand_lines_arrive_complete_and_in_order() {
     assert_eq!(out.len(), 50_000, "every stdout line once");
     assert_eq!(err.len(), 50_000, "every stderr line once");
     for (i, line) in out.iter().enumerate() {
-        assert_eq!(line, &format!("\u{1b}[32mout {}\u{1b}[0m", i + 1), "stdout in order, colours kept");
+        assert_eq!(
+            line,
+            &format!("\u{1b}[32mout {}\u{1b}[0m", i + 1),
+            "stdout in order, colours kept"
+        );
     }
     for (i, line) in err.iter().enumerate() {
         assert_eq!(line, &format!("err {}", i + 1), "stderr in order");
@@ -56,7 +64,15 @@ async fn a_killed_worker_loses_its_run_or_a_second_worker_finishes_it() {
     let s = Setup::start(&["--worker-lease-secs", "3", "--worker-heartbeat-secs", "1"]).await;
     let mut first = s.worker("first", "linux").await;
     s.cli
-        .run(&["job", "add", "slow", "--command", "sleep 2; echo finished", "--retries", "1"])
+        .run(&[
+            "job",
+            "add",
+            "slow",
+            "--command",
+            "sleep 2; echo finished",
+            "--retries",
+            "1",
+        ])
         .await
         .ok();
     s.cli
@@ -83,7 +99,10 @@ async fn a_killed_worker_loses_its_run_or_a_second_worker_finishes_it() {
     wait_status(&s.cli, "r2", "running").await;
     third.kill_9().await;
     let lost = wait_status(&s.cli, "r2", "lost").await;
-    assert!(lost["reason"].as_str().is_some_and(|r| !r.is_empty()), "{lost}");
+    assert!(
+        lost["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{lost}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +127,10 @@ async fn a_killed_server_keeps_the_run_and_every_acknowledged_line() {
         if log.stdout.contains("tick 5") {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no lines stored: {log:#?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no lines stored: {log:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let before = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
@@ -116,14 +138,26 @@ async fn a_killed_server_keeps_the_run_and_every_acknowledged_line() {
     s.server.restart_same_port().await;
     // Every line acknowledged before the kill is there after it.
     let after = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
-    assert!(after.len() >= before.len(), "{} lines before, {} after", before.len(), after.len());
+    assert!(
+        after.len() >= before.len(),
+        "{} lines before, {} after",
+        before.len(),
+        after.len()
+    );
     assert_eq!(&after[..before.len()], &before[..]);
     // The worker reconnects and carries on: the run finishes with every tick once, in order.
     wait_status(&s.cli, "r1", "succeeded").await;
     let log = s.cli.run(&["log", "r1"]).await.ok();
-    let ticks: Vec<&str> = log.stdout.lines().filter(|l| l.starts_with("tick ")).collect();
+    let ticks: Vec<&str> = log
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("tick "))
+        .collect();
     let expected: Vec<String> = (1..=40).map(|i| format!("tick {i}")).collect();
-    assert_eq!(ticks, expected.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        ticks,
+        expected.iter().map(String::as_str).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,7 +174,15 @@ async fn cancel_and_timeout_leave_no_process_of_the_job_alive() {
         .await
         .ok();
     s.cli
-        .run(&["job", "add", "forks-timeout", "--command", &command, "--timeout", "2s"])
+        .run(&[
+            "job",
+            "add",
+            "forks-timeout",
+            "--command",
+            &command,
+            "--timeout",
+            "2s",
+        ])
         .await
         .ok();
     s.cli.run(&["job", "run", "forks"]).await.ok();
@@ -165,12 +207,28 @@ async fn two_workers_share_fifty_runs_each_executed_once_and_tags_route() {
     let done = s.path("done");
     let command = format!("echo \"$WARREN_PARAM_N\" >> {}", done.display());
     s.cli
-        .run(&["job", "add", "any", "--command", &command, "--param", "n:int"])
+        .run(&[
+            "job",
+            "add",
+            "any",
+            "--command",
+            &command,
+            "--param",
+            "n:int",
+        ])
         .await
         .ok();
     s.cli
         .run(&[
-            "job", "add", "docker-only", "--command", &command, "--param", "n:int", "--tags", "docker",
+            "job",
+            "add",
+            "docker-only",
+            "--command",
+            &command,
+            "--param",
+            "n:int",
+            "--tags",
+            "docker",
         ])
         .await
         .ok();
@@ -190,18 +248,31 @@ async fn two_workers_share_fifty_runs_each_executed_once_and_tags_route() {
         *seen.entry(line.parse().expect("a number")).or_default() += 1;
     }
     assert_eq!(seen.len(), 50, "every run executed: {seen:?}");
-    assert!(seen.values().all(|n| *n == 1), "each exactly once: {seen:?}");
-    let runs = s.cli.run(&["run", "list", "--limit", "100", "--json"]).await.ok().json_lines();
-    let workers = s.cli.run(&["worker", "list", "--json"]).await.ok().json_lines();
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "each exactly once: {seen:?}"
+    );
+    let runs = s
+        .cli
+        .run(&["run", "list", "--limit", "100", "--json"])
+        .await
+        .ok()
+        .json_lines();
+    let workers = s.cli.run(&["worker", "list", "--json"]).await.ok().json();
     let docker_id = workers
-        .iter()
+        .as_array()
+        .into_iter()
+        .flatten()
         .find(|w| w["name"] == "docker")
         .map(|w| w["user_id"].clone())
         .expect("the docker worker is listed");
     for run in &runs {
         assert_eq!(run["attempt"], 1, "{run}");
         if run["job_name"] == "docker-only" {
-            assert_eq!(run["worker_id"], docker_id, "docker runs go to the docker worker: {run}");
+            assert_eq!(
+                run["worker_id"], docker_id,
+                "docker runs go to the docker worker: {run}"
+            );
         }
     }
 }

@@ -54,6 +54,14 @@ async fn a_live_job_is_followed_and_hostile_escapes_never_reach_the_terminal() {
     tui.keys(&["Enter"]).await;
     // The log follows the running job: early ticks, then later ones without a key press.
     tui.wait_for_text(&["visible red line", "tick 3"]).await;
+    // The colour did get through, as colour: a style change between "visible " and "red".
+    let styled = tui.styled_screen().await;
+    let coloured = styled.lines().any(|row| {
+        row.split_once("visible ")
+            .and_then(|(_, rest)| rest.split_once("red"))
+            .is_some_and(|(between, _)| between.contains('\u{1b}'))
+    });
+    assert!(coloured, "{styled:?}");
     tui.wait_for_text(&["tick 25"]).await;
     let screen = tui.wait_for_text(&["tick 40"]).await;
     assert!(screen.contains("FOLLOW"), "{screen}");
@@ -64,12 +72,4 @@ async fn a_live_job_is_followed_and_hostile_escapes_never_reach_the_terminal() {
         !title.contains("pwned"),
         "an OSC title sequence from the job reached the terminal: {title:?} (was {title_before:?})"
     );
-    // The colour did get through, as colour: a style change between "visible " and "red".
-    let styled = tui.styled_screen().await;
-    let coloured = styled.lines().any(|row| {
-        row.split_once("visible ")
-            .and_then(|(_, rest)| rest.split_once("red"))
-            .is_some_and(|(between, _)| between.contains('\u{1b}'))
-    });
-    assert!(coloured, "{styled:?}");
 }

@@ -77,8 +77,11 @@ impl Setup {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let list = self.cli.run(&["worker", "list", "--json"]).await;
-            let up = list.json_lines().iter().any(|w| {
-                w["name"] == name && (w["state"] == "idle" || w["state"] == "busy")
+            let workers =
+                serde_json::from_str::<serde_json::Value>(&list.stdout).unwrap_or_default();
+            let up = workers.as_array().is_some_and(|all| {
+                all.iter()
+                    .any(|w| w["name"] == name && (w["state"] == "idle" || w["state"] == "busy"))
             });
             if up {
                 return Worker {
@@ -102,7 +105,7 @@ pub async fn wait_status(cli: &Cli, run: &str, status: &str) -> serde_json::Valu
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let shown = cli.run(&["run", "show", run, "--json"]).await;
-        let json = shown.json_lines().into_iter().next().unwrap_or_default();
+        let json = serde_json::from_str::<serde_json::Value>(&shown.stdout).unwrap_or_default();
         if json["status"] == status {
             return json;
         }
