@@ -44,6 +44,8 @@ impl Warren {
         let limits = Limits {
             max_connections_per_ip: usize::MAX,
             rates: warren_server::rate_limit::RateLimits::off(),
+            // The log benchmark stores more than the default 100 MiB per run.
+            log_cap_bytes: 1 << 30,
             ..Limits::default()
         };
         let bound = runtime.block_on(bind_store_with(store.clone(), "127.0.0.1:0", limits))?;
