@@ -302,13 +302,7 @@ pub async fn run(
                         let events = events.clone();
                         let workspace = workspace.clone();
                         tokio::spawn(async move {
-                            let query = Query::Log {
-                                run_id: request.run_id.clone(),
-                                from: request.from,
-                                limit: request.limit,
-                                backward: false,
-                                filter: request.filter.clone(),
-                            };
+                            let query = log_query(&request);
                             let page = resend_while_limited(&events, Some(PAGE_TRIES), || {
                                 handle.query(&workspace, query.clone())
                             });
@@ -404,6 +398,23 @@ where
             }
             _ => return Err(error),
         }
+    }
+}
+
+/// [`log_query`], for tests elsewhere in the client.
+#[cfg(test)]
+pub(crate) fn log_query_for_tests(request: &super::screens::runs::remote::PageRequest) -> Query {
+    log_query(request)
+}
+
+/// The `log` query that answers a log viewer's page request.
+fn log_query(request: &super::screens::runs::remote::PageRequest) -> Query {
+    Query::Log {
+        run_id: request.run_id.clone(),
+        from: request.from,
+        limit: request.limit,
+        backward: request.backward,
+        filter: request.filter.clone(),
     }
 }
 

@@ -674,4 +674,22 @@ mod tests {
         assert_eq!(log.take_found(), Some(Found::At(122)));
         assert!(!log.searching());
     }
+
+    #[test]
+    fn a_backward_search_asks_the_server_to_read_backward() {
+        let mut log = RemoteLog::new(run(), 1_000, true);
+        feed(&mut log, 900..=1_000, |n| format!("fine {n}"));
+        let query = Query::Level(Level::Warn);
+        assert_eq!(log.find(950, Direction::Backward, &query), None);
+        let asked = log.requests();
+        let search = asked.iter().find(|r| r.purpose == Purpose::Search);
+        let Some(search) = search else {
+            panic!("no search request in {asked:?}");
+        };
+        assert!(search.backward);
+        assert!(matches!(
+            crate::tui::net::log_query_for_tests(search),
+            warren_protocol::Query::Log { backward: true, from: 899, .. }
+        ));
+    }
 }
