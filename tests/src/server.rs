@@ -325,6 +325,24 @@ impl Server {
         run_tool(&["token", "revoke", id, "--data", &data]).await;
     }
 
+    /// Asserts that `warren-server check --data` passes on the store (stop the server first:
+    /// redb locks the file while it runs).
+    pub async fn assert_store_checks_out(&self) {
+        let checked = Command::new(bins::server_bin())
+            .args(["check", "--data"])
+            .arg(self.data_dir())
+            .env_remove("RUST_LOG")
+            .output()
+            .await
+            .expect("run warren-server check");
+        assert!(
+            checked.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
+
     fn data_arg(&self) -> String {
         path_str(&self.data_dir())
     }

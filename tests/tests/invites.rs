@@ -8,7 +8,6 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use warren_e2e::Server;
-use warren_e2e::bins;
 use warren_e2e::cli::{Cli, Output};
 use warren_e2e::raw::{body_of, header_of, post_json_from, status_of};
 
@@ -130,19 +129,7 @@ async fn an_invite_makes_a_working_profile_once_and_its_code_is_kept_nowhere() {
         text.contains("secret_sha256"),
         "invites are stored with a digest"
     );
-    let checked = tokio::process::Command::new(bins::server_bin())
-        .args(["check", "--data"])
-        .arg(server.data_dir())
-        .env_remove("RUST_LOG")
-        .output()
-        .await
-        .expect("run warren-server check");
-    assert!(
-        checked.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    server.assert_store_checks_out().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -302,5 +302,5 @@ async fn after_a_server_kill_a_running_run_keeps_its_worker_and_lost_secrets_fai
     assert_eq!(done.exit_code, Some(2));
     assert_eq!(done.worker_id, bot.user.as_ref().map(|u| u.user_id.clone()));
     server.kill_9().await;
-    store_checks_out(&server).await;
+    server.assert_store_checks_out().await;
 }

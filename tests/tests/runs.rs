@@ -441,7 +441,7 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
         !store.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
         "the secret is in the redb file"
     );
-    store_checks_out(&server).await;
+    server.assert_store_checks_out().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

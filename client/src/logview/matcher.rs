@@ -35,6 +35,11 @@ impl PartialEq for Pattern {
     }
 }
 
+/// Smart case: a pattern without upper-case letters ignores case.
+fn ignores_case(source: &str) -> bool {
+    !source.chars().any(char::is_uppercase)
+}
+
 impl Pattern {
     /// Compiles `source`; an empty pattern is refused (it would match everything).
     pub fn new(source: &str) -> Result<Self, PatternError> {
@@ -43,9 +48,8 @@ impl Pattern {
                 reason: "the pattern is empty".to_owned(),
             });
         }
-        let smart_case = !source.chars().any(char::is_uppercase);
         let regex = RegexBuilder::new(source)
-            .case_insensitive(smart_case)
+            .case_insensitive(ignores_case(source))
             .size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| PatternError {
@@ -55,6 +59,16 @@ impl Pattern {
             source: source.to_owned(),
             regex,
         })
+    }
+
+    /// The pattern with its smart case written out (`(?i)` when it ignores case), so that a
+    /// plain regex engine, such as the server's, matches exactly what this pattern matches.
+    pub fn explicit(&self) -> String {
+        if ignores_case(&self.source) {
+            format!("(?i){}", self.source)
+        } else {
+            self.source.clone()
+        }
     }
 
     /// The pattern as typed.

@@ -154,6 +154,11 @@ impl Model {
         self.columns.insert(column.clone(), ids);
     }
 
+    /// The job called `name` (ignoring ASCII case, as the server compares job names).
+    pub fn job_named(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.name.eq_ignore_ascii_case(name))
+    }
+
     /// Applies one event. Returns false (and changes nothing) unless `event.seq` is the next one.
     pub fn apply_event(&mut self, event: &Event) -> bool {
         if event.seq != self.seq + 1 {

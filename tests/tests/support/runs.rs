@@ -189,21 +189,3 @@ pub fn everything(c: &Client) -> String {
         c.loose_errors
     )
 }
-
-/// `warren-server check --data` on the stopped server's store passes: the run tables agree with
-/// the events that made them, transition by transition.
-pub async fn store_checks_out(server: &warren_e2e::Server) {
-    let checked = tokio::process::Command::new(warren_e2e::bins::server_bin())
-        .args(["check", "--data"])
-        .arg(server.data_dir())
-        .env_remove("RUST_LOG")
-        .output()
-        .await
-        .expect("run warren-server check");
-    assert!(
-        checked.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
-}

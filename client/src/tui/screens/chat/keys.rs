@@ -137,12 +137,7 @@ impl App {
                     body,
                 },
                 Ok(super::slash::Slash::Run { job, params }) => {
-                    let found = self
-                        .view()
-                        .jobs
-                        .iter()
-                        .find(|j| j.name.eq_ignore_ascii_case(&job))
-                        .map(|j| j.id.clone());
+                    let found = self.view().job_named(&job).map(|j| j.id.clone());
                     let Some(job_id) = found else {
                         // The text stays in the box to be fixed.
                         let names: Vec<String> =

@@ -219,13 +219,7 @@ impl App {
             Ok(slash::Slash::Message(_)) => return refuse(self, "type a job name".into()),
             Err(why) => return refuse(self, why),
         };
-        let Some(job_id) = self
-            .view()
-            .jobs
-            .iter()
-            .find(|j| j.name.eq_ignore_ascii_case(&job))
-            .map(|j| j.id.clone())
-        else {
+        let Some(job_id) = self.view().job_named(&job).map(|j| j.id.clone()) else {
             return refuse(self, format!("no job named “{job}”"));
         };
         let Some(run_id) = new_id("run") else {

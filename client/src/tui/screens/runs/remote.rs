@@ -81,14 +81,8 @@ pub struct Page {
 
 /// The filter as the server runs it: the viewer's smart case made explicit.
 pub fn wire_filter(filter: &Filter) -> LogFilter {
-    let source = filter.pattern.source();
-    let smart = !source.chars().any(char::is_uppercase);
     LogFilter {
-        pattern: if smart {
-            format!("(?i){source}")
-        } else {
-            source.to_owned()
-        },
+        pattern: filter.pattern.explicit(),
         invert: filter.inverted,
     }
 }
@@ -149,14 +143,7 @@ fn level_pattern(level: Level) -> &'static str {
 
 fn server_pattern(query: &Query) -> String {
     match query {
-        Query::Pattern(p) => {
-            let source = p.source();
-            if source.chars().any(char::is_uppercase) {
-                source.to_owned()
-            } else {
-                format!("(?i){source}")
-            }
-        }
+        Query::Pattern(p) => p.explicit(),
         Query::Level(level) => level_pattern(*level).to_owned(),
     }
 }
