@@ -6,6 +6,7 @@
 //! shows up as a reviewable diff.
 
 pub mod account;
+pub mod agent;
 pub mod audit;
 pub mod command;
 pub mod error;
