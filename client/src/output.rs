@@ -349,6 +349,29 @@ pub fn format_change(change: &Change, names: &Names) -> String {
             from.as_str(),
             run.status.as_str()
         ),
+        Change::ProviderCreated { provider } | Change::ProviderUpdated { provider } => format!(
+            "{} ({})",
+            sanitize::line(&provider.name),
+            provider.kind.as_str()
+        ),
+        Change::ProviderDeleted { provider_id } => provider_id.to_string(),
+        Change::AgentCreated { agent } | Change::AgentUpdated { agent } => {
+            format!("@{}", sanitize::line(&agent.name))
+        }
+        Change::AgentDeleted { agent_id } => agent_id.to_string(),
+        Change::RunStep { step } => {
+            format!("{} step {} {}", step.run_id, step.n, step.status.as_str())
+        }
+        Change::ApprovalGranted { grant } => {
+            format!("{} may always {}", grant.agent_id, grant.tool.as_str())
+        }
+        Change::ApprovalRevoked { grant_id } => grant_id.to_string(),
+        Change::BudgetSet { budget } => format!(
+            "{} per {}",
+            warren_protocol::agent::format_usd(budget.limit),
+            budget.period.as_str()
+        ),
+        Change::BudgetCleared { .. } => "budget cleared".to_owned(),
     }
 }
 

@@ -289,6 +289,8 @@ pub(crate) mod tests {
             updated_at: 0,
         };
         WorkspaceState {
+            agents: Vec::new(),
+            providers: Vec::new(),
             jobs: Vec::new(),
             runs: Vec::new(),
             workspace: Workspace {

@@ -28,6 +28,7 @@ pub fn glyph(status: RunStatus) -> &'static str {
         RunStatus::TimedOut => "◷",
         RunStatus::Lost => "?",
         RunStatus::Rejected => "⊗",
+        RunStatus::Paused => "⏸",
     }
 }
 

@@ -59,6 +59,8 @@ fn card(number: u64, title: &str) -> Card {
 
 fn state() -> WorkspaceState {
     WorkspaceState {
+        agents: Vec::new(),
+        providers: Vec::new(),
         workspace: workspace(),
         seq: 5,
         members: vec![member()],

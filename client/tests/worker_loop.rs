@@ -214,6 +214,8 @@ fn run(lines: u64) -> Run {
 
 fn run_n(number: u64, lines: u64) -> Run {
     Run {
+        agent: None,
+        parent_run_id: None,
         id: id(&format!("run_r{number}")),
         number,
         job_id: id("job_deploy"),
@@ -241,6 +243,7 @@ fn run_n(number: u64, lines: u64) -> Run {
 
 fn assign(lines: u64, command: &str, params: Vec<AssignedParam>) -> ServerMessage {
     ServerMessage::Assign {
+        agent: None,
         run: run(lines),
         command: command.into(),
         params,
@@ -841,6 +844,7 @@ async fn a_worker_runs_at_most_its_concurrency_at_once() {
     let command = format!("while [ ! -e {} ]; do sleep 0.05; done", go.display());
     for number in [7, 8] {
         conn.send(ServerMessage::Assign {
+            agent: None,
             run: run_n(number, 0),
             command: command.clone(),
             params: vec![],

@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::{HealthState, MicroUsd, Price, ProviderErrorClass, ProviderKind};
+use crate::budget::{BudgetPeriod, BudgetScope};
 use crate::id::Id;
 use crate::model::{Priority, Role};
 use crate::run::{ParamSpec, RunEnd};
+use crate::step::{Decision, ModelCall, StepStatus};
+use crate::tool::ToolName;
 
 /// Where a card goes within its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,6 +279,177 @@ pub enum Command {
         reason: Option<String>,
         lines: u64,
     },
+    /// Adds a model provider. Its key stays on the workers, named by `key_env`.
+    CreateProvider {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<Id>,
+        name: String,
+        kind: ProviderKind,
+        base_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_env: Option<String>,
+        models: Vec<String>,
+        #[serde(default)]
+        price: Price,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context_tokens: Option<u32>,
+    },
+    /// Changes a provider (only the fields given; `null` clears `key_env` or `context_tokens`).
+    UpdateProvider {
+        provider_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_url: Option<String>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        key_env: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        models: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        price: Option<Price>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        context_tokens: Option<Option<u32>>,
+    },
+    /// Deletes a provider no agent's chain names.
+    DeleteProvider { provider_id: Id },
+    /// Tests a provider from a worker: a run whose one step is a short call to it.
+    TestProvider {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<Id>,
+        provider_id: Id,
+    },
+    /// Adds an agent and the member it acts as (role `member`; change it with
+    /// `set_member_role`). Unset limits take their defaults.
+    CreateAgent {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_id: Option<Id>,
+        name: String,
+        providers: Vec<Id>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        prompt: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tools: Vec<ToolName>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        auto_approve: Vec<ToolName>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_steps: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_tokens: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_wall_secs: Option<u64>,
+    },
+    /// Changes an agent (only the fields given; `null` clears `model` or `max_tokens`).
+    UpdateAgent {
+        agent_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        providers: Option<Vec<Id>>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        model: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tools: Option<Vec<ToolName>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auto_approve: Option<Vec<ToolName>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_steps: Option<u32>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        max_tokens: Option<Option<u64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_wall_secs: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disabled: Option<bool>,
+    },
+    /// Deletes an agent; its member is removed, its runs and messages stay.
+    DeleteAgent { agent_id: Id },
+    /// Asks an agent: a new agent run with this prompt (and, with `room_id`, the room's recent
+    /// messages as context; the answer is posted there). `@name …` in a room does the same.
+    AskAgent {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<Id>,
+        agent_id: Id,
+        prompt: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card_id: Option<Id>,
+    },
+    /// Decides a tool call waiting for approval. The first decision wins; a later one is a
+    /// `conflict` naming who decided.
+    DecideTool {
+        run_id: Id,
+        step: u32,
+        decision: Decision,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Revokes an "approve always" grant.
+    RevokeApproval { grant_id: Id },
+    /// Sets (or replaces) a budget. Raising an exhausted one queues the runs it paused again.
+    SetBudget {
+        scope: BudgetScope,
+        limit: MicroUsd,
+        period: BudgetPeriod,
+    },
+    /// Removes a budget.
+    ClearBudget { scope: BudgetScope },
+    /// From the worker holding an agent run: a model call is about to start as step `step` (the
+    /// next number). Refused with `budget_exhausted` (and the run `paused`) when a budget of the
+    /// run is spent, and with `validation` past the agent's step or token limits.
+    StartModelCall {
+        run_id: Id,
+        step: u32,
+        provider_id: Id,
+        model: String,
+    },
+    /// From the worker holding an agent run: the model call of step `step` ended (`done`,
+    /// `failed` or `cancelled`). Its cost counts against the run's budgets.
+    FinishModelCall {
+        run_id: Id,
+        step: u32,
+        status: StepStatus,
+        call: Box<ModelCall>,
+    },
+    /// From the worker holding an agent run: the model asked for a tool. The server checks the
+    /// arguments, then performs it as the agent (a `done` step with the result), or, when it
+    /// needs a decision, stores the step `awaiting_approval` and takes the run from the worker
+    /// until someone decides.
+    CallTool {
+        run_id: Id,
+        step: u32,
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    /// From a worker: a provider's breaker changed state (or failed in a new way).
+    ReportProviderHealth {
+        provider_id: Id,
+        state: HealthState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_error: Option<ProviderErrorClass>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
 }
 
 impl Command {
@@ -309,6 +484,22 @@ impl Command {
             Command::RetryRun { .. } => "retry_run",
             Command::ReportRunStarted { .. } => "report_run_started",
             Command::ReportRunFinished { .. } => "report_run_finished",
+            Command::CreateProvider { .. } => "create_provider",
+            Command::UpdateProvider { .. } => "update_provider",
+            Command::DeleteProvider { .. } => "delete_provider",
+            Command::TestProvider { .. } => "test_provider",
+            Command::CreateAgent { .. } => "create_agent",
+            Command::UpdateAgent { .. } => "update_agent",
+            Command::DeleteAgent { .. } => "delete_agent",
+            Command::AskAgent { .. } => "ask_agent",
+            Command::DecideTool { .. } => "decide_tool",
+            Command::RevokeApproval { .. } => "revoke_approval",
+            Command::SetBudget { .. } => "set_budget",
+            Command::ClearBudget { .. } => "clear_budget",
+            Command::StartModelCall { .. } => "start_model_call",
+            Command::FinishModelCall { .. } => "finish_model_call",
+            Command::CallTool { .. } => "call_tool",
+            Command::ReportProviderHealth { .. } => "report_provider_health",
         }
     }
 }

@@ -55,6 +55,9 @@ pub enum ErrorCode {
     /// than the server allows. Nothing was applied; wait `retry_after_ms` and re-send with the
     /// **same** request id (an HTTP 429 body, with a `Retry-After` header, for connections).
     RateLimited,
+    /// A budget of the agent run is spent: the model call was not made and the run is `paused`
+    /// until an admin raises the budget (`set_budget`).
+    BudgetExhausted,
 }
 
 impl ErrorCode {
@@ -82,6 +85,7 @@ impl ErrorCode {
             ErrorCode::InviteUnusable => "invite_unusable",
             ErrorCode::AuthRateLimited => "auth_rate_limited",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::BudgetExhausted => "budget_exhausted",
         }
     }
 }

@@ -2,9 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::{Agent, Provider};
+use crate::budget::{Budget, BudgetScope};
 use crate::id::{Id, RequestId};
 use crate::model::{Board, Card, Member, Message, Room, Workspace};
 use crate::run::{Job, Run, RunStatus};
+use crate::step::{ApprovalGrant, RunStep};
 
 /// One change to a workspace, as stored and as delivered to every subscriber.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +118,42 @@ pub enum Change {
         run: Run,
         from: RunStatus,
     },
+    ProviderCreated {
+        provider: Provider,
+    },
+    /// Also when a worker reports a new health state.
+    ProviderUpdated {
+        provider: Provider,
+    },
+    ProviderDeleted {
+        provider_id: Id,
+    },
+    AgentCreated {
+        agent: Agent,
+    },
+    AgentUpdated {
+        agent: Agent,
+    },
+    AgentDeleted {
+        agent_id: Id,
+    },
+    /// A step of an agent run began or changed (a model call started or finished, a tool call
+    /// was performed, waits for a decision, or was decided).
+    RunStep {
+        step: RunStep,
+    },
+    ApprovalGranted {
+        grant: ApprovalGrant,
+    },
+    ApprovalRevoked {
+        grant_id: Id,
+    },
+    BudgetSet {
+        budget: Budget,
+    },
+    BudgetCleared {
+        scope: BudgetScope,
+    },
 }
 
 impl Change {
@@ -142,6 +181,17 @@ impl Change {
             Change::JobUpdated { .. } => "job_updated",
             Change::JobDeleted { .. } => "job_deleted",
             Change::RunCreated { .. } => "run_created",
+            Change::ProviderCreated { .. } => "provider_created",
+            Change::ProviderUpdated { .. } => "provider_updated",
+            Change::ProviderDeleted { .. } => "provider_deleted",
+            Change::AgentCreated { .. } => "agent_created",
+            Change::AgentUpdated { .. } => "agent_updated",
+            Change::AgentDeleted { .. } => "agent_deleted",
+            Change::RunStep { .. } => "run_step",
+            Change::ApprovalGranted { .. } => "approval_granted",
+            Change::ApprovalRevoked { .. } => "approval_revoked",
+            Change::BudgetSet { .. } => "budget_set",
+            Change::BudgetCleared { .. } => "budget_cleared",
             Change::RunUpdated { .. } => "run_updated",
         }
     }

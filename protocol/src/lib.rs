@@ -8,6 +8,7 @@
 pub mod account;
 pub mod agent;
 pub mod audit;
+pub mod budget;
 pub mod command;
 pub mod error;
 pub mod event;
@@ -20,7 +21,9 @@ pub mod permission;
 pub mod rank;
 pub mod room_name;
 pub mod run;
+pub mod step;
 pub mod time;
+pub mod tool;
 
 pub use command::{Command, Position};
 pub use error::{ErrorCode, WireError};

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::{AccountOp, AccountResult};
+use crate::agent::{Agent, AgentAssignment, Provider};
 use crate::audit::AuditEntry;
+use crate::budget::{Budget, UsageRow};
 use crate::command::Command;
 use crate::error::ErrorCode;
 use crate::event::Event;
@@ -13,6 +15,7 @@ use crate::model::{Member, Message, Workspace, WorkspaceState};
 use crate::run::{
     AssignedParam, HeldRun, HeldRunState, Job, LogFilter, LogLine, Run, RunStatus, WorkerInfo,
 };
+use crate::step::{ApprovalGrant, RunStep, StreamPartial};
 
 /// A frame from client to server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +97,10 @@ pub enum ClientMessage {
         concurrency: u32,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         held: Vec<HeldRun>,
+        /// The worker also executes agent runs (calls model providers with keys from its own
+        /// environment). `warren worker --no-agents` says false.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        agents: bool,
     },
     /// A worker is alive (every `heartbeat_secs` of `worker_welcome`), holding `runs`. With
     /// `draining`, it takes no more work (it is shutting down).
@@ -110,6 +117,37 @@ pub enum ClientMessage {
         run_id: Id,
         chunk: u64,
         lines: Vec<LogLine>,
+    },
+    /// From the worker holding an agent run: more text of the model call in step `step`
+    /// (started with `start_model_call`). `offset` is the length in bytes of the step's text
+    /// before this piece, so a receiver sees any gap. Relayed to watchers, never stored, never
+    /// answered; dropped for watchers that are behind (they get the finished step).
+    AgentDelta {
+        run_id: Id,
+        step: u32,
+        offset: u64,
+        text: String,
+    },
+    /// Watch agent runs as they stream: one run (`run_id`), or every agent run answering in a
+    /// room (`room_id`). Answered by `run_watching` with the text of the model calls in progress
+    /// so far, then `agent_delta` frames as text arrives. Finished steps come as `run_step`
+    /// events on the workspace stream as usual. Watching again replaces nothing: a connection
+    /// may watch any number of runs and rooms.
+    RunWatch {
+        request_id: RequestId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workspace_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<Id>,
+    },
+    /// Stop watching a run or a room.
+    RunUnwatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<Id>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<Id>,
     },
 }
 
@@ -178,6 +216,24 @@ pub enum Query {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filter: Option<LogFilter>,
     },
+    /// Every model provider of the workspace, by name, with its health.
+    Providers,
+    /// Every agent of the workspace, by name.
+    Agents,
+    /// The standing "approve always" grants (of one agent, with `agent_id`).
+    Approvals {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_id: Option<Id>,
+    },
+    /// Every budget with what was spent in its current period.
+    Budgets,
+    /// Tokens and cost per day, agent, provider and room, from `since` (ms since the epoch) to
+    /// `until` (default: now).
+    Usage {
+        since: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
+    },
 }
 
 impl Query {
@@ -194,6 +250,11 @@ impl Query {
             Query::Run { .. } => "run",
             Query::Workers => "workers",
             Query::Log { .. } => "log",
+            Query::Providers => "providers",
+            Query::Agents => "agents",
+            Query::Approvals { .. } => "approvals",
+            Query::Budgets => "budgets",
+            Query::Usage { .. } => "usage",
         }
     }
 }
@@ -250,6 +311,18 @@ enum QueryWire {
         backward: bool,
         #[serde(default)]
         filter: Option<LogFilter>,
+    },
+    Providers {},
+    Agents {},
+    Approvals {
+        #[serde(default)]
+        agent_id: Option<Id>,
+    },
+    Budgets {},
+    Usage {
+        since: i64,
+        #[serde(default)]
+        until: Option<i64>,
     },
 }
 
@@ -310,6 +383,11 @@ impl From<QueryWire> for Query {
                 backward,
                 filter,
             },
+            QueryWire::Providers {} => Query::Providers,
+            QueryWire::Agents {} => Query::Agents,
+            QueryWire::Approvals { agent_id } => Query::Approvals { agent_id },
+            QueryWire::Budgets {} => Query::Budgets,
+            QueryWire::Usage { since, until } => Query::Usage { since, until },
         }
     }
 }
@@ -353,6 +431,9 @@ pub enum QueryResult {
     },
     Run {
         run: Run,
+        /// An agent run's steps, in order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        steps: Vec<RunStep>,
     },
     Workers {
         workers: Vec<WorkerInfo>,
@@ -368,6 +449,22 @@ pub enum QueryResult {
         stored: u64,
         /// True when the run has finished, so `stored` is final.
         finished: bool,
+    },
+    Providers {
+        providers: Vec<Provider>,
+    },
+    Agents {
+        agents: Vec<Agent>,
+    },
+    Approvals {
+        grants: Vec<ApprovalGrant>,
+    },
+    Budgets {
+        budgets: Vec<Budget>,
+    },
+    /// Rows ordered by day, then agent, provider and room.
+    Usage {
+        rows: Vec<UsageRow>,
     },
 }
 
@@ -478,6 +575,10 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         params: Vec<AssignedParam>,
         timeout_secs: u64,
+        /// For an agent run (then `command` is empty and there are no parameters): the agent,
+        /// its providers, prompt, context, tools and the steps so far.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<Box<AgentAssignment>>,
     },
     /// To a worker: stop this run's process group (SIGTERM, then SIGKILL after the grace
     /// period) and report it `cancelled`.
@@ -497,5 +598,19 @@ pub enum ServerMessage {
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expected: Option<u64>,
+    },
+    /// The answer to `run_watch`: the text so far of every model call in progress among the
+    /// watched runs.
+    RunWatching {
+        request_id: RequestId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        partials: Vec<StreamPartial>,
+    },
+    /// Ephemeral: more text of a model call in progress (see the client frame of that name).
+    AgentDelta {
+        run_id: Id,
+        step: u32,
+        offset: u64,
+        text: String,
     },
 }

@@ -161,4 +161,10 @@ pub struct WorkspaceState {
     /// first. Older runs are paged with [`crate::Query::Runs`].
     #[serde(default)]
     pub runs: Vec<crate::run::Run>,
+    /// Every model provider, by name.
+    #[serde(default)]
+    pub providers: Vec<crate::agent::Provider>,
+    /// Every agent, by name.
+    #[serde(default)]
+    pub agents: Vec<crate::agent::Agent>,
 }

@@ -50,6 +50,10 @@ permissions! {
     RunManage => "run:manage", "cancel and retry anyone's runs";
     RunApprove => "run:approve", "approve or reject runs of protected jobs";
     RunExecute => "run:execute", "execute runs as a worker: take assignments, report progress, send logs";
+    ProviderManage => "provider:manage", "add, change, test and remove model providers";
+    AgentManage => "agent:manage", "add, change, disable and remove agents";
+    AgentAsk => "agent:ask", "ask agents (`@name` in a room, `agent ask`)";
+    BudgetManage => "budget:manage", "set and clear spending budgets";
 }
 
 /// Every role, most powerful first.
@@ -84,8 +88,19 @@ impl Role {
                 RunStart,
                 RunManage,
                 RunApprove,
+                ProviderManage,
+                AgentManage,
+                AgentAsk,
+                BudgetManage,
             ],
-            Role::Member => &[WorkspaceRead, CardCreate, CardEditOwn, ChatPost, RunStart],
+            Role::Member => &[
+                WorkspaceRead,
+                CardCreate,
+                CardEditOwn,
+                ChatPost,
+                RunStart,
+                AgentAsk,
+            ],
             // Read-only, but may comment.
             Role::Viewer => &[WorkspaceRead, ChatPost],
             // Works on what it is assigned, reports in chat.
@@ -186,6 +201,22 @@ pub const COMMANDS: &[(&str, Requirement)] = &[
     ),
     ("report_run_started", needs(Permission::RunExecute)),
     ("report_run_finished", needs(Permission::RunExecute)),
+    ("create_provider", needs(Permission::ProviderManage)),
+    ("update_provider", needs(Permission::ProviderManage)),
+    ("delete_provider", needs(Permission::ProviderManage)),
+    ("test_provider", needs(Permission::ProviderManage)),
+    ("create_agent", needs(Permission::AgentManage)),
+    ("update_agent", needs(Permission::AgentManage)),
+    ("delete_agent", needs(Permission::AgentManage)),
+    ("ask_agent", needs(Permission::AgentAsk)),
+    ("decide_tool", needs(Permission::RunApprove)),
+    ("revoke_approval", needs(Permission::RunApprove)),
+    ("set_budget", needs(Permission::BudgetManage)),
+    ("clear_budget", needs(Permission::BudgetManage)),
+    ("start_model_call", needs(Permission::RunExecute)),
+    ("finish_model_call", needs(Permission::RunExecute)),
+    ("call_tool", needs(Permission::RunExecute)),
+    ("report_provider_health", needs(Permission::RunExecute)),
     // Last: tests/tests/permissions.rs tries every command in this order, and an owner's
     // attempt at this one deletes the workspace.
     ("delete_workspace", needs(Permission::WorkspaceDelete)),
@@ -206,6 +237,13 @@ pub const QUERIES: &[(&str, Requirement)] = &[
     ("log", needs(Permission::WorkspaceRead)),
     ("log_subscribe", needs(Permission::WorkspaceRead)),
     ("worker_hello", needs(Permission::RunExecute)),
+    ("providers", needs(Permission::WorkspaceRead)),
+    ("agents", needs(Permission::WorkspaceRead)),
+    ("approvals", needs(Permission::WorkspaceRead)),
+    ("budgets", needs(Permission::WorkspaceRead)),
+    ("usage", needs(Permission::WorkspaceRead)),
+    ("run_watch", needs(Permission::WorkspaceRead)),
+    ("agent_delta", needs(Permission::RunExecute)),
 ];
 
 /// Account requests about a workspace (and so needing a permission there), by wire name.

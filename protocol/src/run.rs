@@ -114,7 +114,10 @@ pub struct Job {
 /// `awaiting_approval → queued | rejected | cancelled`; `queued → assigned | cancelled`;
 /// `assigned → running | queued | lost | cancelled | failed`;
 /// `running → succeeded | failed | cancelled | timed_out | lost | queued` (queued again: lost
-/// with retries left). The last six are final.
+/// with retries left). Agent runs also go `running → awaiting_approval` (a tool call waits for a
+/// decision; the decision queues the run again) and `running → paused → queued | cancelled`
+/// (a budget was exhausted; raising it queues the run again). Succeeded, failed, cancelled,
+/// timed out, lost and rejected are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -128,11 +131,14 @@ pub enum RunStatus {
     TimedOut,
     Lost,
     Rejected,
+    /// An agent run stopped before a model call because a budget is exhausted
+    /// ([`crate::agent::AgentRun::paused_reason`] says which).
+    Paused,
 }
 
 impl RunStatus {
     /// Every status, in life order.
-    pub const ALL: [RunStatus; 10] = [
+    pub const ALL: [RunStatus; 11] = [
         RunStatus::AwaitingApproval,
         RunStatus::Queued,
         RunStatus::Assigned,
@@ -143,6 +149,7 @@ impl RunStatus {
         RunStatus::TimedOut,
         RunStatus::Lost,
         RunStatus::Rejected,
+        RunStatus::Paused,
     ];
 
     /// The wire name, such as `timed_out`.
@@ -158,6 +165,7 @@ impl RunStatus {
             RunStatus::TimedOut => "timed_out",
             RunStatus::Lost => "lost",
             RunStatus::Rejected => "rejected",
+            RunStatus::Paused => "paused",
         }
     }
 
@@ -188,8 +196,16 @@ impl RunStatus {
             Assigned => matches!(next, Running | Queued | Lost | Cancelled | Failed),
             Running => matches!(
                 next,
-                Succeeded | Failed | Cancelled | TimedOut | Lost | Queued
+                Succeeded
+                    | Failed
+                    | Cancelled
+                    | TimedOut
+                    | Lost
+                    | Queued
+                    | AwaitingApproval
+                    | Paused
             ),
+            Paused => matches!(next, Queued | Cancelled),
             Succeeded | Failed | Cancelled | TimedOut | Lost | Rejected => false,
         }
     }
@@ -270,12 +286,24 @@ pub struct Run {
     /// Log bytes stored so far.
     #[serde(default)]
     pub log_bytes: u64,
+    /// The agent run this run was started by (a `job.run` tool call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_run_id: Option<Id>,
+    /// Present on an agent run: then `job_id` and `job_name` are the agent's id and name, and
+    /// there is no command, no parameters and no log (its steps are its record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Box<crate::agent::AgentRun>>,
 }
 
 impl Run {
     /// `r7`.
     pub fn label(&self) -> String {
         format!("r{}", self.number)
+    }
+
+    /// True for an agent run.
+    pub fn is_agent(&self) -> bool {
+        self.agent.is_some()
     }
 }
 

@@ -380,6 +380,18 @@ impl Replayed {
             Change::RunCreated { run } => {
                 self.runs.insert(run.id.to_string(), run);
             }
+            // Checked once the agents service stores them.
+            Change::ProviderCreated { .. }
+            | Change::ProviderUpdated { .. }
+            | Change::ProviderDeleted { .. }
+            | Change::AgentCreated { .. }
+            | Change::AgentUpdated { .. }
+            | Change::AgentDeleted { .. }
+            | Change::RunStep { .. }
+            | Change::ApprovalGranted { .. }
+            | Change::ApprovalRevoked { .. }
+            | Change::BudgetSet { .. }
+            | Change::BudgetCleared { .. } => {}
             Change::RunUpdated { run, from } => {
                 let before = self.runs.get(run.id.as_str()).map(|r| r.status);
                 // A worker's report after a cancel is taken without another transition.

@@ -293,9 +293,11 @@ impl Client {
             | ServerMessage::Assign { .. }
             | ServerMessage::CancelRun { .. }
             | ServerMessage::LogAck { .. }
-            | ServerMessage::LogRefused { .. } => self.run_frames.push(message),
+            | ServerMessage::LogRefused { .. }
+            | ServerMessage::AgentDelta { .. } => self.run_frames.push(message),
             ServerMessage::Ack { ref request_id, .. }
             | ServerMessage::LogSynced { ref request_id, .. }
+            | ServerMessage::RunWatching { ref request_id, .. }
             | ServerMessage::Result { ref request_id, .. }
             | ServerMessage::AccountResult { ref request_id, .. }
             | ServerMessage::Error {

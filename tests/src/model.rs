@@ -39,6 +39,8 @@ impl Model {
             rooms: Vec::new(),
             jobs: Vec::new(),
             runs: Vec::new(),
+            providers: Vec::new(),
+            agents: Vec::new(),
         })
     }
 
@@ -123,6 +125,33 @@ impl Model {
                     None => s.runs.push(run.clone()),
                 }
             }
+            Change::ProviderCreated { provider } => s.providers.push(provider.clone()),
+            Change::ProviderUpdated { provider } => {
+                let slot = s
+                    .providers
+                    .iter_mut()
+                    .find(|p| p.id == provider.id)
+                    .unwrap_or_else(|| panic!("event {} changes an unknown provider", event.seq));
+                *slot = provider.clone();
+            }
+            Change::ProviderDeleted { provider_id } => s.providers.retain(|p| &p.id != provider_id),
+            Change::AgentCreated { agent } => s.agents.push(agent.clone()),
+            Change::AgentUpdated { agent } => {
+                let slot = s
+                    .agents
+                    .iter_mut()
+                    .find(|a| a.id == agent.id)
+                    .unwrap_or_else(|| panic!("event {} changes an unknown agent", event.seq));
+                *slot = agent.clone();
+            }
+            Change::AgentDeleted { agent_id } => s.agents.retain(|a| &a.id != agent_id),
+            // Not part of the workspace state (steps are read with the `run` query, grants and
+            // budgets with their own queries).
+            Change::RunStep { .. }
+            | Change::ApprovalGranted { .. }
+            | Change::ApprovalRevoked { .. }
+            | Change::BudgetSet { .. }
+            | Change::BudgetCleared { .. } => {}
         }
         self.state.seq = event.seq;
     }

@@ -19,6 +19,8 @@ fn id(s: &str) -> Id {
 
 fn run(status: RunStatus) -> Run {
     Run {
+        agent: None,
+        parent_run_id: None,
         id: id("run_seven"),
         number: 7,
         job_id: id("job_build"),
@@ -110,6 +112,7 @@ async fn fake_server() -> String {
                         } => vec![ServerMessage::Result {
                             request_id,
                             result: QueryResult::Run {
+                                steps: Vec::new(),
                                 run: run(RunStatus::Failed),
                             },
                         }],

@@ -137,6 +137,8 @@ fn put_run(store: &Store, ws: &Id, worker: &Id, number: u64) -> Id {
         updated_at: 1,
     };
     let run = Run {
+        agent: None,
+        parent_run_id: None,
         id: Id::from_random("run", [number as u8; 10]),
         number,
         job_id: job.id.clone(),

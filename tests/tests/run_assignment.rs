@@ -244,7 +244,7 @@ async fn after_a_server_kill_a_running_run_keeps_its_worker_and_lost_secrets_fai
     server.restart().await;
     let mut ada = connect_hello(server.addr, &server.token).await;
     ada.subscribe(None).await;
-    let QueryResult::Run { run } = ada
+    let QueryResult::Run { run, .. } = ada
         .query(&Query::Run {
             number: running.number,
         })

@@ -303,7 +303,7 @@ async fn a_run_goes_through_its_life_and_only_its_worker_learns_the_secret() {
     assert!(lines.iter().all(|(_, who)| *who == mira_id));
 
     // Queries.
-    let QueryResult::Run { run: shown } = mira.query(&Query::Run { number: 1 }).await else {
+    let QueryResult::Run { run: shown, .. } = mira.query(&Query::Run { number: 1 }).await else {
         panic!("run")
     };
     assert_eq!(shown.status, RunStatus::Succeeded);

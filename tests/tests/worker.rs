@@ -84,7 +84,7 @@ async fn a_worker_added_with_worker_add_runs_a_job_and_stops_on_sigterm() {
     // The run succeeds within a bound.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let run = loop {
-        let QueryResult::Run { run } = client.query(&Query::Run { number: run.number }).await
+        let QueryResult::Run { run, .. } = client.query(&Query::Run { number: run.number }).await
         else {
             panic!("a run result");
         };

@@ -161,6 +161,8 @@ fn cards(count: usize, rng: &mut Rng) -> Vec<Card> {
 
 fn state(cards: Vec<Card>) -> WorkspaceState {
     WorkspaceState {
+        agents: Vec::new(),
+        providers: Vec::new(),
         jobs: Vec::new(),
         runs: Vec::new(),
         workspace: workspace(),

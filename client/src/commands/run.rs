@@ -196,7 +196,7 @@ pub(super) async fn find_run(session: &Session, run: &RunRef) -> Result<Run, Cli
     };
     match run {
         RunRef::Number(number) => match session.query(Query::Run { number: *number }).await {
-            Ok(QueryResult::Run { run }) => Ok(run),
+            Ok(QueryResult::Run { run, .. }) => Ok(run),
             Ok(_) => Err(ClientError::Protocol("expected a run result".to_owned())),
             Err(ClientError::Server(wire)) if wire.code == warren_protocol::ErrorCode::NotFound => {
                 Err(not_found())

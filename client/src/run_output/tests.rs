@@ -55,6 +55,8 @@ pub(crate) fn job() -> Job {
 pub(crate) fn run(number: u64, status: RunStatus, secs: i64) -> Run {
     let finished = status.is_final();
     Run {
+        agent: None,
+        parent_run_id: None,
         id: id(&format!("run_n{number}")),
         number,
         job_id: id("job_deploy"),

@@ -376,6 +376,9 @@ impl App {
             ServerMessage::LogSynced { .. }
             | ServerMessage::WorkerWelcome { .. }
             | ServerMessage::Assign { .. }
+            // The chat's streaming replies come with the agents screens (issue 9).
+            | ServerMessage::RunWatching { .. }
+            | ServerMessage::AgentDelta { .. }
             | ServerMessage::CancelRun { .. }
             | ServerMessage::LogAck { .. }
             | ServerMessage::LogRefused { .. } => {}

@@ -298,6 +298,19 @@ impl Model {
                 let at = self.runs.partition_point(|r| r.number > run.number);
                 self.runs.insert(at, run);
             }
+            // Providers, agents, steps, approvals and budgets are shown by the agents screens,
+            // which come with issue 9; until then the board and chat have nothing to update.
+            Change::ProviderCreated { .. }
+            | Change::ProviderUpdated { .. }
+            | Change::ProviderDeleted { .. }
+            | Change::AgentCreated { .. }
+            | Change::AgentUpdated { .. }
+            | Change::AgentDeleted { .. }
+            | Change::RunStep { .. }
+            | Change::ApprovalGranted { .. }
+            | Change::ApprovalRevoked { .. }
+            | Change::BudgetSet { .. }
+            | Change::BudgetCleared { .. } => {}
         }
     }
 

@@ -160,7 +160,23 @@ fn command_target(command: &Command) -> Option<&Id> {
         | Command::RejectRun { .. }
         | Command::RetryRun { .. }
         | Command::ReportRunStarted { .. }
-        | Command::ReportRunFinished { .. } => None,
+        | Command::ReportRunFinished { .. }
+        | Command::CreateProvider { .. }
+        | Command::UpdateProvider { .. }
+        | Command::DeleteProvider { .. }
+        | Command::TestProvider { .. }
+        | Command::CreateAgent { .. }
+        | Command::UpdateAgent { .. }
+        | Command::DeleteAgent { .. }
+        | Command::AskAgent { .. }
+        | Command::DecideTool { .. }
+        | Command::RevokeApproval { .. }
+        | Command::SetBudget { .. }
+        | Command::ClearBudget { .. }
+        | Command::StartModelCall { .. }
+        | Command::FinishModelCall { .. }
+        | Command::CallTool { .. }
+        | Command::ReportProviderHealth { .. } => None,
     }
 }
 

@@ -361,11 +361,23 @@ impl Conn {
             return;
         }
         match message {
+            ClientMessage::AgentDelta { .. }
+            | ClientMessage::RunWatch { .. }
+            | ClientMessage::RunUnwatch { .. } => {
+                // Placeholder until the agents service lands.
+                self.error(
+                    request_id_of(&message),
+                    ErrorCode::UnknownType,
+                    "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server",
+                )
+                .await
+            }
             ClientMessage::WorkerHello {
                 workspace_id,
                 tags,
                 concurrency,
                 held,
+                agents: _,
             } => {
                 self.worker_hello(workspace_id, tags, concurrency, held)
                     .await
@@ -602,6 +614,16 @@ impl Conn {
             Err(access::Denied::Store(e)) => return self.internal(Some(request_id), &e).await,
         }
         let result = match query {
+            Query::Providers
+            | Query::Agents
+            | Query::Approvals { .. }
+            | Query::Budgets
+            | Query::Usage { .. } => {
+                // Placeholder until the agents service lands.
+                return self
+                    .error(Some(request_id), ErrorCode::UnknownType, "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server")
+                    .await;
+            }
             Query::Jobs => runs_query::jobs(&self.app, workspace).await.map(Some),
             Query::Runs {
                 status,
@@ -733,7 +755,8 @@ fn request_id_of(message: &ClientMessage) -> Option<RequestId> {
         ClientMessage::Command { request_id, .. }
         | ClientMessage::Query { request_id, .. }
         | ClientMessage::Account { request_id, .. }
-        | ClientMessage::LogSubscribe { request_id, .. } => Some(request_id.clone()),
+        | ClientMessage::LogSubscribe { request_id, .. }
+        | ClientMessage::RunWatch { request_id, .. } => Some(request_id.clone()),
         _ => None,
     }
 }

@@ -42,7 +42,10 @@ pub async fn runs(
 pub async fn run(app: &App, workspace: Id, number: u64) -> Result<Option<QueryResult>, StoreError> {
     app.read(move |s| {
         let run = run_reads::run_by_number(&s.begin_read()?, workspace.as_str(), number)?;
-        Ok(run.map(|run| QueryResult::Run { run }))
+        Ok(run.map(|run| QueryResult::Run {
+            run,
+            steps: Vec::new(),
+        }))
     })
     .await
 }

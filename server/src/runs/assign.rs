@@ -264,6 +264,7 @@ fn send_assign(
             command: job.command.clone(),
             params,
             timeout_secs: job.timeout_secs,
+            agent: None,
         },
     );
     Ok(())

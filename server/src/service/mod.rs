@@ -161,6 +161,26 @@ pub fn apply(
     fx: &mut crate::runs::effects::Effects,
 ) -> Result<Change, ApplyError> {
     match command {
+        Command::CreateProvider { .. }
+        | Command::UpdateProvider { .. }
+        | Command::DeleteProvider { .. }
+        | Command::TestProvider { .. }
+        | Command::CreateAgent { .. }
+        | Command::UpdateAgent { .. }
+        | Command::DeleteAgent { .. }
+        | Command::AskAgent { .. }
+        | Command::DecideTool { .. }
+        | Command::RevokeApproval { .. }
+        | Command::SetBudget { .. }
+        | Command::ClearBudget { .. }
+        | Command::StartModelCall { .. }
+        | Command::FinishModelCall { .. }
+        | Command::CallTool { .. }
+        | Command::ReportProviderHealth { .. } => Err(ApplyError::reject(
+            // Placeholder until the agents service lands.
+            ErrorCode::Validation,
+            "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server",
+        )),
         Command::CreateJob {
             job_id,
             name,

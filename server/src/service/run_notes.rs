@@ -45,7 +45,10 @@ pub fn line(run: &Run, from: RunStatus) -> Option<String> {
         RunStatus::TimedOut => format!("✗ {label} timed out{took}"),
         RunStatus::Lost => format!("✗ {label} lost (its worker went silent)"),
         RunStatus::Rejected => format!("✗ {label} rejected"),
-        RunStatus::AwaitingApproval | RunStatus::Queued | RunStatus::Assigned => return None,
+        RunStatus::AwaitingApproval
+        | RunStatus::Queued
+        | RunStatus::Assigned
+        | RunStatus::Paused => return None,
     })
 }
 

@@ -256,6 +256,8 @@ fn start_run(
         reason: None,
         lines: 0,
         log_bytes: 0,
+        parent_run_id: None,
+        agent: None,
     };
     txn.open_table(RUN_NUMBERS)?
         .insert((ctx.ws(), number), run.id.as_str())?;

@@ -96,6 +96,9 @@ pub fn snapshot(
         rooms,
         jobs: super::run_reads::jobs(&txn.open_table(JOBS)?, ws)?,
         runs: super::run_reads::snapshot_runs(txn, ws)?,
+        // Stored once the agents service lands.
+        providers: Vec::new(),
+        agents: Vec::new(),
     }))
 }
 

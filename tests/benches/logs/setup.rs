@@ -157,6 +157,7 @@ pub async fn running_run(
     send(
         &mut worker,
         &ClientMessage::WorkerHello {
+            agents: false,
             workspace_id: Some(workspace.clone()),
             tags: Vec::new(),
             concurrency: 1,

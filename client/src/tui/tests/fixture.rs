@@ -63,6 +63,8 @@ pub fn card(n: u8, column: usize, title: &str) -> Card {
 pub fn state(cards: Vec<Card>, rooms: Vec<Room>) -> WorkspaceState {
     let names = ["Backlog", "Todo", "In Progress", "Review", "Done"];
     WorkspaceState {
+        agents: Vec::new(),
+        providers: Vec::new(),
         workspace: Workspace {
             id: id("ws", 1),
             name: "Acme".into(),

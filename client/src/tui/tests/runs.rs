@@ -19,6 +19,8 @@ const T0: i64 = 1_764_000_000_000;
 
 fn run(n: u8, status: RunStatus) -> Run {
     Run {
+        agent: None,
+        parent_run_id: None,
         id: id("run", n),
         number: u64::from(n),
         job_id: id("job", 1),

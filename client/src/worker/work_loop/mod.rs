@@ -315,6 +315,8 @@ impl Worker {
             tags: self.options.tags.clone(),
             concurrency: self.options.concurrency,
             held,
+            // Agent runs come with the agent loop (issue 9).
+            agents: false,
         })?;
         self.conn = Some(conn);
         self.welcomed = false;

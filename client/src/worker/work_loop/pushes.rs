@@ -56,9 +56,22 @@ impl Worker {
             }
             ServerMessage::Assign {
                 run,
+                agent: Some(_),
+                ..
+            } => {
+                // This worker said `agents: false` in its hello, so the server does not send
+                // agent runs; one that arrives anyway is left for the lease to re-queue.
+                self.say(&format!(
+                    "{}: ignored an agent run (this worker does not run agents yet)",
+                    run.label()
+                ));
+            }
+            ServerMessage::Assign {
+                run,
                 command,
                 params,
                 timeout_secs,
+                agent: None,
             } => {
                 if self.held.contains_key(&run.id)
                     || self.waiting.iter().any(|a| a.run.id == run.id)

@@ -112,6 +112,8 @@ mod tests {
 
     fn run(n: u64, job: &Id, status: RunStatus, secs: i64) -> Run {
         Run {
+            agent: None,
+            parent_run_id: None,
             id: Id::from_random("run", [n as u8; 10]),
             number: n,
             job_id: job.clone(),

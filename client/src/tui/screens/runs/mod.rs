@@ -144,6 +144,7 @@ pub fn status_label(status: RunStatus) -> (&'static str, &'static str) {
         RunStatus::TimedOut => ("⧗", "timed out"),
         RunStatus::Lost => ("?", "lost"),
         RunStatus::Rejected => ("⊘", "rejected"),
+        RunStatus::Paused => ("⏸", "paused"),
     }
 }
 
@@ -153,7 +154,7 @@ pub fn status_style(status: RunStatus) -> &'static str {
         RunStatus::Succeeded => "ui.status.ok",
         RunStatus::Failed | RunStatus::TimedOut | RunStatus::Lost => "ui.error",
         RunStatus::Running | RunStatus::Assigned => "ui.accent",
-        RunStatus::AwaitingApproval => "ui.status.warn",
+        RunStatus::AwaitingApproval | RunStatus::Paused => "ui.status.warn",
         RunStatus::Queued | RunStatus::Cancelled | RunStatus::Rejected => "ui.muted",
     }
 }
