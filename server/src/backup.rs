@@ -122,6 +122,8 @@ fn write_tables(txn: &ReadTransaction, file: File) -> Result<Copied, BackupError
         LOG_PROGRESS,
         WORKERS,
         LOG_CHUNKS,
+        PROVIDERS,
+        AGENTS,
     );
     // A table added to the store but not to the list above would be lost silently: refuse.
     for table in txn.list_tables().map_err(StoreError::from)? {

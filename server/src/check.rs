@@ -230,6 +230,8 @@ fn orphans(
         ("runs", RUNS),
         ("log_progress", LOG_PROGRESS),
         ("workers", WORKERS),
+        ("providers", PROVIDERS),
+        ("agents", AGENTS),
     ] {
         for entry in txn.open_table(table)?.iter()? {
             let (key, _) = entry?;
@@ -351,6 +353,8 @@ fn check_audit(txn: &ReadTransaction, report: &mut Report) -> Result<(), StoreEr
 #[derive(Default)]
 struct Replayed {
     workspace: Option<Workspace>,
+    providers: BTreeMap<String, warren_protocol::agent::Provider>,
+    agents: BTreeMap<String, warren_protocol::agent::Agent>,
     members: BTreeMap<String, Member>,
     boards: BTreeMap<String, Board>,
     cards: BTreeMap<String, Card>,
@@ -380,14 +384,20 @@ impl Replayed {
             Change::RunCreated { run } => {
                 self.runs.insert(run.id.to_string(), run);
             }
+            Change::ProviderCreated { provider } | Change::ProviderUpdated { provider } => {
+                self.providers.insert(provider.id.to_string(), provider);
+            }
+            Change::ProviderDeleted { provider_id } => {
+                self.providers.remove(provider_id.as_str());
+            }
+            Change::AgentCreated { agent } | Change::AgentUpdated { agent } => {
+                self.agents.insert(agent.id.to_string(), agent);
+            }
+            Change::AgentDeleted { agent_id } => {
+                self.agents.remove(agent_id.as_str());
+            }
             // Checked once the agents service stores them.
-            Change::ProviderCreated { .. }
-            | Change::ProviderUpdated { .. }
-            | Change::ProviderDeleted { .. }
-            | Change::AgentCreated { .. }
-            | Change::AgentUpdated { .. }
-            | Change::AgentDeleted { .. }
-            | Change::RunStep { .. }
+            Change::RunStep { .. }
             | Change::ApprovalGranted { .. }
             | Change::ApprovalRevoked { .. }
             | Change::BudgetSet { .. }
@@ -584,6 +594,22 @@ fn compare(
         replayed.jobs,
         |j: &Job| j.id.to_string(),
         "job"
+    );
+    same!(
+        PROVIDERS,
+        "providers",
+        warren_protocol::agent::Provider,
+        replayed.providers,
+        |p: &warren_protocol::agent::Provider| p.id.to_string(),
+        "provider"
+    );
+    same!(
+        AGENTS,
+        "agents",
+        warren_protocol::agent::Agent,
+        replayed.agents,
+        |a: &warren_protocol::agent::Agent| a.id.to_string(),
+        "agent"
     );
     compare_runs(txn, ws, replayed, report)?;
 

@@ -206,6 +206,16 @@ pub mod target {
         make("job", job.id.as_str(), &job.name)
     }
 
+    /// A model provider, by id and name.
+    pub fn provider(provider: &warren_protocol::agent::Provider) -> AuditTarget {
+        make("provider", provider.id.as_str(), &provider.name)
+    }
+
+    /// An agent, by id and name.
+    pub fn agent(agent: &warren_protocol::agent::Agent) -> AuditTarget {
+        make("agent", agent.id.as_str(), &agent.name)
+    }
+
     /// An invite, by id (never its code).
     pub fn invite(invite_id: &warren_protocol::Id) -> AuditTarget {
         make("invite", invite_id.as_str(), "")

@@ -614,9 +614,23 @@ impl Conn {
             Err(access::Denied::Store(e)) => return self.internal(Some(request_id), &e).await,
         }
         let result = match query {
-            Query::Providers
-            | Query::Agents
-            | Query::Approvals { .. }
+            Query::Providers => self
+                .app
+                .read(move |s| {
+                    let providers = read::providers(&s.begin_read()?, workspace.as_str())?;
+                    Ok(QueryResult::Providers { providers })
+                })
+                .await
+                .map(Some),
+            Query::Agents => self
+                .app
+                .read(move |s| {
+                    let agents = read::agents(&s.begin_read()?, workspace.as_str())?;
+                    Ok(QueryResult::Agents { agents })
+                })
+                .await
+                .map(Some),
+            Query::Approvals { .. }
             | Query::Budgets
             | Query::Usage { .. } => {
                 // Placeholder until the agents service lands.

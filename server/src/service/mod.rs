@@ -11,6 +11,7 @@ pub mod invites;
 mod job_rules;
 pub mod jobs;
 pub mod members;
+pub mod providers;
 pub mod run_notes;
 mod run_params;
 pub mod runs;
@@ -161,10 +162,67 @@ pub fn apply(
     fx: &mut crate::runs::effects::Effects,
 ) -> Result<Change, ApplyError> {
     match command {
-        Command::CreateProvider { .. }
-        | Command::UpdateProvider { .. }
-        | Command::DeleteProvider { .. }
-        | Command::TestProvider { .. }
+        Command::CreateProvider {
+            provider_id,
+            name,
+            kind,
+            base_url,
+            key_env,
+            models,
+            price,
+            context_tokens,
+        } => providers::create_provider(
+            txn,
+            ctx,
+            &providers::NewProvider {
+                provider_id: provider_id.as_ref(),
+                name,
+                kind: *kind,
+                base_url,
+                key_env: key_env.as_deref(),
+                models,
+                price: *price,
+                context_tokens: *context_tokens,
+            },
+        ),
+        Command::UpdateProvider {
+            provider_id,
+            name,
+            base_url,
+            key_env,
+            models,
+            price,
+            context_tokens,
+        } => providers::update_provider(
+            txn,
+            ctx,
+            provider_id,
+            &providers::ProviderChanges {
+                name: name.as_deref(),
+                base_url: base_url.as_deref(),
+                key_env: key_env.as_ref().map(Option::as_deref),
+                models: models.as_deref(),
+                price: *price,
+                context_tokens: *context_tokens,
+            },
+        ),
+        Command::DeleteProvider { provider_id } => {
+            providers::delete_provider(txn, ctx, provider_id)
+        }
+        Command::ReportProviderHealth {
+            provider_id,
+            state,
+            last_error,
+            message,
+        } => providers::report_health(
+            txn,
+            ctx,
+            provider_id,
+            *state,
+            *last_error,
+            message.as_deref(),
+        ),
+        Command::TestProvider { .. }
         | Command::CreateAgent { .. }
         | Command::UpdateAgent { .. }
         | Command::DeleteAgent { .. }
@@ -175,8 +233,7 @@ pub fn apply(
         | Command::ClearBudget { .. }
         | Command::StartModelCall { .. }
         | Command::FinishModelCall { .. }
-        | Command::CallTool { .. }
-        | Command::ReportProviderHealth { .. } => Err(ApplyError::reject(
+        | Command::CallTool { .. } => Err(ApplyError::reject(
             // Placeholder until the agents service lands.
             ErrorCode::Validation,
             "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server",

@@ -51,6 +51,8 @@ pub fn delete_workspace(
     clear_pairs(txn, RUNS, ws)?;
     clear_pairs(txn, LOG_PROGRESS, ws)?;
     clear_pairs(txn, WORKERS, ws)?;
+    clear_pairs(txn, PROVIDERS, ws)?;
+    clear_pairs(txn, AGENTS, ws)?;
     txn.open_table(RUN_NUMBERS)?
         .retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
     {

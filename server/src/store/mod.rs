@@ -190,6 +190,8 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(LOG_PROGRESS)?;
     txn.open_table(WORKERS)?;
     txn.open_table(LOG_CHUNKS)?;
+    txn.open_table(PROVIDERS)?;
+    txn.open_table(AGENTS)?;
     Ok(())
 }
 

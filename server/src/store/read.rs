@@ -7,11 +7,40 @@ use std::borrow::Borrow;
 
 use redb::{Key, ReadTransaction, ReadableTable};
 use serde::de::DeserializeOwned;
+use warren_protocol::agent::{Agent, Provider};
 use warren_protocol::{Board, Card, Event, Id, Member, Message, Room, Workspace, WorkspaceState};
 
 use super::records::{TokenRecord, UserRecord};
 use super::tables::*;
 use super::{StoreError, decode};
+
+/// `items` ordered by name, ignoring ASCII case (then by the exact name).
+pub fn sorted_by_name<T>(mut items: Vec<T>, name: impl Fn(&T) -> String) -> Vec<T> {
+    items.sort_by_cached_key(|item| {
+        let n = name(item);
+        (n.to_ascii_lowercase(), n)
+    });
+    items
+}
+
+/// Every provider of a workspace, by name.
+pub fn providers(
+    txn: &ReadTransaction,
+    workspace: &str,
+) -> Result<Vec<Provider>, StoreError> {
+    Ok(sorted_by_name(
+        list_in_workspace(&txn.open_table(PROVIDERS)?, "providers", workspace)?,
+        |p: &Provider| p.name.clone(),
+    ))
+}
+
+/// Every agent of a workspace, by name.
+pub fn agents(txn: &ReadTransaction, workspace: &str) -> Result<Vec<Agent>, StoreError> {
+    Ok(sorted_by_name(
+        list_in_workspace(&txn.open_table(AGENTS)?, "agents", workspace)?,
+        |a: &Agent| a.name.clone(),
+    ))
+}
 
 /// Reads and decodes one JSON record.
 pub fn get_json<'a, K, T>(
@@ -96,9 +125,8 @@ pub fn snapshot(
         rooms,
         jobs: super::run_reads::jobs(&txn.open_table(JOBS)?, ws)?,
         runs: super::run_reads::snapshot_runs(txn, ws)?,
-        // Stored once the agents service lands.
-        providers: Vec::new(),
-        agents: Vec::new(),
+        providers: providers(txn, ws)?,
+        agents: agents(txn, ws)?,
     }))
 }
 

@@ -96,6 +96,15 @@ pub const LOG_PROGRESS: TableDefinition<(&str, &str), &[u8]> =
 /// name, tags, concurrency, version and last sighting of every worker that said hello.
 pub const WORKERS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("workers: (workspace_id, user_id) -> worker record");
+/// `(workspace_id, provider_id) → Provider` (never a key: only the name of the variable that
+/// holds one on the workers).
+pub const PROVIDERS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("providers: (workspace_id, provider_id) -> provider");
+
+/// `(workspace_id, agent_id) → Agent`.
+pub const AGENTS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("agents: (workspace_id, agent_id) -> agent");
+
 /// `(workspace_id, run_id, first line number) → encoded lines` (`crate::logs::codec`): a run's
 /// stored log in chunks, one per `log_chunk` that stored lines; finding line N is one range
 /// lookup (the last key with `first line ≤ N`).
