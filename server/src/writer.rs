@@ -860,9 +860,15 @@ fn apply_one(
         seq: service::next_seq(txn, &request.workspace)?,
         from: request.from,
     };
+    let mut agent_member = None;
     let (change, minted) = match &request.op {
         WriteOp::Command(command) => {
             ctx.check(command)?;
+            if let Command::UpdateAgent { agent_id, .. } | Command::DeleteAgent { agent_id } =
+                command
+            {
+                agent_member = service::agents::member_before(txn, &ctx, agent_id)?;
+            }
             (service::apply(txn, &ctx, command, runs, fx)?, None)
         }
         WriteOp::CreateWorkspace { .. }
@@ -893,8 +899,12 @@ fn apply_one(
         (user, request.request_id.as_str()),
         (request.workspace.as_str(), event.seq, now),
     )?;
-    // A run's line in its room follows its transition, as an event of its own.
-    let follow = service::run_notes::follow_up(txn, &request.workspace, now, &event.change)?;
+    // A run's line in its room follows its transition, and an agent's member follows the
+    // agent, each as an event of its own.
+    let follow = match service::run_notes::follow_up(txn, &request.workspace, now, &event.change)? {
+        Some(note) => Some(note),
+        None => service::agents::follow_up(txn, &event, agent_member)?,
+    };
     Ok(Outcome::Applied(event, json, minted, follow.map(Box::new)))
 }
 

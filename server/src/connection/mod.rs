@@ -630,9 +630,7 @@ impl Conn {
                 })
                 .await
                 .map(Some),
-            Query::Approvals { .. }
-            | Query::Budgets
-            | Query::Usage { .. } => {
+            Query::Approvals { .. } | Query::Budgets | Query::Usage { .. } => {
                 // Placeholder until the agents service lands.
                 return self
                     .error(Some(request_id), ErrorCode::UnknownType, "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server")

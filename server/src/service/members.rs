@@ -132,6 +132,15 @@ pub fn remove_member(
     user_id: &Id,
 ) -> Result<Change, ApplyError> {
     let member = load_member(txn, ctx, user_id)?;
+    if let Some(agent) = super::agents::of_member(txn, ctx, user_id)? {
+        return Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!(
+                "{} is an agent; remove it with `warren agent rm {}`",
+                agent.name, agent.name
+            ),
+        ));
+    }
     if member.role == Role::Owner {
         check_owner_rule(ctx, "remove_member")?;
         if owner_count(txn, ctx)? <= 1 {

@@ -4,6 +4,7 @@
 //! Each service checks everything it needs *before* it writes, so a rejected command leaves the
 //! transaction untouched and the rest of its group commit goes ahead.
 
+pub mod agents;
 mod boards;
 mod chat;
 mod columns;
@@ -222,10 +223,64 @@ pub fn apply(
             *last_error,
             message.as_deref(),
         ),
+        Command::CreateAgent {
+            agent_id,
+            name,
+            providers,
+            model,
+            prompt,
+            tools,
+            auto_approve,
+            max_steps,
+            max_tokens,
+            max_wall_secs,
+        } => agents::create_agent(
+            txn,
+            ctx,
+            &agents::NewAgent {
+                agent_id: agent_id.as_ref(),
+                name,
+                providers,
+                model: model.as_deref(),
+                prompt,
+                tools,
+                auto_approve,
+                max_steps: *max_steps,
+                max_tokens: *max_tokens,
+                max_wall_secs: *max_wall_secs,
+            },
+        ),
+        Command::UpdateAgent {
+            agent_id,
+            name,
+            providers,
+            model,
+            prompt,
+            tools,
+            auto_approve,
+            max_steps,
+            max_tokens,
+            max_wall_secs,
+            disabled,
+        } => agents::update_agent(
+            txn,
+            ctx,
+            agent_id,
+            &agents::AgentChanges {
+                name: name.as_deref(),
+                providers: providers.as_deref(),
+                model: model.as_ref().map(Option::as_deref),
+                prompt: prompt.as_deref(),
+                tools: tools.as_deref(),
+                auto_approve: auto_approve.as_deref(),
+                max_steps: *max_steps,
+                max_tokens: *max_tokens,
+                max_wall_secs: *max_wall_secs,
+                disabled: *disabled,
+            },
+        ),
+        Command::DeleteAgent { agent_id } => agents::delete_agent(txn, ctx, agent_id),
         Command::TestProvider { .. }
-        | Command::CreateAgent { .. }
-        | Command::UpdateAgent { .. }
-        | Command::DeleteAgent { .. }
         | Command::AskAgent { .. }
         | Command::DecideTool { .. }
         | Command::RevokeApproval { .. }

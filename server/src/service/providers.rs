@@ -143,7 +143,11 @@ fn context_tokens(value: Option<u32>) -> Result<Option<u32>, ApplyError> {
 }
 
 /// Loads a provider of the workspace or says how to find one.
-pub fn load(txn: &WriteTransaction, ctx: &Ctx<'_>, provider_id: &Id) -> Result<Provider, ApplyError> {
+pub fn load(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    provider_id: &Id,
+) -> Result<Provider, ApplyError> {
     get_json(
         &txn.open_table(PROVIDERS)?,
         "providers",
@@ -358,7 +362,10 @@ mod tests {
     #[test]
     fn key_env_is_a_variable_name_never_a_key() {
         assert!(key_env("OPENAI_API_KEY").is_ok());
-        let err = key_env("sk-abc123").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = key_env("sk-abc123")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("never the key itself"), "{err}");
     }
 

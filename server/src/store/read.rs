@@ -24,10 +24,7 @@ pub fn sorted_by_name<T>(mut items: Vec<T>, name: impl Fn(&T) -> String) -> Vec<
 }
 
 /// Every provider of a workspace, by name.
-pub fn providers(
-    txn: &ReadTransaction,
-    workspace: &str,
-) -> Result<Vec<Provider>, StoreError> {
+pub fn providers(txn: &ReadTransaction, workspace: &str) -> Result<Vec<Provider>, StoreError> {
     Ok(sorted_by_name(
         list_in_workspace(&txn.open_table(PROVIDERS)?, "providers", workspace)?,
         |p: &Provider| p.name.clone(),
