@@ -7,15 +7,17 @@ use std::collections::BTreeSet;
 use crossterm::event::KeyEvent;
 use jiff::tz::TimeZone;
 
-use super::keys::{self, LogAction};
+use super::keys::{self, LogAction, PromptKey};
 use super::level::Level;
 use super::line::{Direction, LineSource};
 use super::matcher::{Filter, Pattern, Query};
+use crate::keymap::{Action, Context, Keymap};
 use crate::theme::ColorSupport;
 
 mod prompt;
 
-pub use prompt::{Prompt, PromptKind};
+use prompt::Origin;
+pub use prompt::{COUNT_BUDGET, FIND_BUDGET, Incremental, Prompt, PromptKind};
 
 /// What the view shows besides the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,10 @@ pub struct LogView<S> {
     /// Bookmarked line numbers (numbers in the whole log, so they survive filtering).
     bookmarks: BTreeSet<u64>,
     prompt: Option<Prompt>,
+    /// Where the view was when the search prompt opened (esc goes back there).
+    origin: Option<Origin>,
+    /// The pattern typed so far into the search prompt, highlighted as it is typed.
+    preview: Option<Pattern>,
     notice: Option<Notice>,
     support: ColorSupport,
     /// Columns hidden on the left while lines are cut (not wrapped).
@@ -90,6 +96,8 @@ impl<S: LineSource> LogView<S> {
             filter: None,
             bookmarks: BTreeSet::new(),
             prompt: None,
+            origin: None,
+            preview: None,
             notice: None,
             support,
             left: 0,
@@ -151,9 +159,18 @@ impl<S: LineSource> LogView<S> {
         self.options
     }
 
-    /// The search pattern being highlighted.
+    /// The search pattern `n`/`N` look for (the one last entered).
     pub fn search(&self) -> Option<&Pattern> {
         self.search.as_ref()
+    }
+
+    /// The pattern whose matches are highlighted: while the search prompt is open, what has
+    /// been typed so far (nothing while it is empty or invalid); else the search.
+    pub fn highlight(&self) -> Option<&Pattern> {
+        match &self.prompt {
+            Some(p) if p.kind == PromptKind::Search => self.preview.as_ref(),
+            _ => self.search.as_ref(),
+        }
     }
 
     /// The filter applied to the source.
@@ -209,24 +226,64 @@ impl<S: LineSource> LogView<S> {
         self.top = top.min(self.max_top());
     }
 
-    /// A key from the terminal: through the prompt when it is open, else through [`keys::KEYS`].
-    /// Returns whether the key meant something here.
-    pub fn handle_key(&mut self, event: &KeyEvent) -> bool {
+    /// The keymap context the view's keys are read in: `log_prompt` while the prompt is open
+    /// (keys are typed), else `log`.
+    pub fn context(&self) -> Context {
         if self.prompt.is_some() {
-            return match keys::prompt_key(event) {
-                Some(key) => {
-                    self.prompt_input(key);
-                    true
-                }
-                None => false,
-            };
+            Context::LogPrompt
+        } else {
+            Context::Log
         }
-        match keys::action_for(event) {
+    }
+
+    /// A key from the terminal, read through the bundled default keymap (a view used on its
+    /// own); see [`LogView::handle_key_with`].
+    pub fn handle_key(&mut self, event: &KeyEvent) -> bool {
+        self.handle_key_with(keys::default_keymap(), event)
+    }
+
+    /// A key from the terminal, read through `keymap` in the view's [`LogView::context`]: an
+    /// action it binds is performed, and in the prompt any other key is typed. Returns whether
+    /// the key meant something here (`quit` and the like are left to the caller).
+    pub fn handle_key_with(&mut self, keymap: &Keymap, event: &KeyEvent) -> bool {
+        match keymap.action(self.context(), event) {
+            Some(action) => self.perform(action),
+            None => self.type_key(event),
+        }
+    }
+
+    /// Performs a keymap action if it is one of the view's in its current context: the
+    /// `log_…` actions outside the prompt, `confirm` and `cancel` in it. Says whether it was.
+    pub fn perform(&mut self, action: Action) -> bool {
+        if self.prompt.is_some() {
+            let key = match action {
+                Action::Confirm => PromptKey::Submit,
+                Action::Cancel => PromptKey::Cancel,
+                _ => return false,
+            };
+            self.prompt_input(key);
+            return true;
+        }
+        match LogAction::from_action(action) {
             Some(action) => {
                 self.handle(action);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Types a key into the open prompt (a character, or backspace); says whether it was one.
+    pub fn type_key(&mut self, event: &KeyEvent) -> bool {
+        if self.prompt.is_none() {
+            return false;
+        }
+        match keys::prompt_key(event) {
+            Some(key @ (PromptKey::Insert(_) | PromptKey::Backspace)) => {
+                self.prompt_input(key);
+                true
+            }
+            _ => false,
         }
     }
 

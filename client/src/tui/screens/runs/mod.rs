@@ -76,10 +76,9 @@ impl Screen for Runs {
     }
 
     fn context(&self, app: &App) -> Context {
-        if app.runs.open.is_some() {
-            Context::Log
-        } else {
-            Context::Runs
+        match &app.runs.open {
+            Some(open) => open.log.context(),
+            None => Context::Runs,
         }
     }
 
@@ -88,11 +87,21 @@ impl Screen for Runs {
     }
 
     fn type_key(&self, app: &mut App, context: Context, key: KeyEvent) -> bool {
-        if context != Context::Log {
+        if context != Context::LogPrompt {
             return false;
         }
         if let Some(open) = app.runs.open.as_mut() {
-            open.log.handle_key(&key);
+            open.log.type_key(&key);
+        }
+        true
+    }
+
+    fn paste(&self, app: &mut App, context: Context, text: &str) -> bool {
+        if context != Context::LogPrompt {
+            return false;
+        }
+        if let Some(open) = app.runs.open.as_mut() {
+            open.log.paste(text);
         }
         true
     }
