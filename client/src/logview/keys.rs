@@ -135,6 +135,45 @@ pub fn action_for(keymap: &Keymap, event: &KeyEvent) -> Option<LogAction> {
         .and_then(LogAction::from_action)
 }
 
+/// The keys the view's own words name ("F follows", "N searches backwards"), as the keymap in
+/// use binds them: a rebound key is named right, an unbound one by its action's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyNames {
+    /// Follow the live tail (`F`).
+    pub follow: String,
+    /// Start a search (`/`).
+    pub search: String,
+    /// The previous match (`N`).
+    pub prev_match: String,
+    /// Bookmark the top line (`m`).
+    pub bookmark: String,
+}
+
+impl KeyNames {
+    /// The first key `keymap` binds to each in the `[log]` context.
+    pub fn from_keymap(keymap: &Keymap) -> Self {
+        let name = |action: LogAction| {
+            keymap
+                .keys_for(Context::Log, action.action())
+                .first()
+                .map_or_else(|| action.name().to_owned(), ToString::to_string)
+        };
+        Self {
+            follow: name(LogAction::Follow),
+            search: name(LogAction::Search),
+            prev_match: name(LogAction::PrevMatch),
+            bookmark: name(LogAction::ToggleBookmark),
+        }
+    }
+}
+
+impl Default for KeyNames {
+    /// The keys of the bundled default keymap.
+    fn default() -> Self {
+        Self::from_keymap(default_keymap())
+    }
+}
+
 /// What a key does while the search or filter prompt is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKey {

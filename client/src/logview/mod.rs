@@ -23,7 +23,7 @@ pub mod widget;
 #[cfg(test)]
 mod tests;
 
-pub use keys::{LogAction, PromptKey};
+pub use keys::{KeyNames, LogAction, PromptKey};
 pub use level::Level;
 pub use line::{Direction, LineSource, LogLine, MatchCount, MemorySource, Stream};
 pub use matcher::{Filter, Pattern, PatternError, Query};

@@ -175,7 +175,7 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
                     self.theme.style("ui.error"),
                 ));
             } else if let Some(found) = prompt.found {
-                let (text, style) = found_text(found);
+                let (text, style) = found_text(found, &view.key_names().prev_match);
                 spans.push(Span::styled(format!("  {text}"), self.theme.style(style)));
             }
             return Line::from(spans);
@@ -185,8 +185,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
             format!("FOLLOW {len} lines")
         } else {
             format!(
-                "{}/{len} (F follows)",
-                view.top().saturating_add(1).min(len)
+                "{}/{len} ({} follows)",
+                view.top().saturating_add(1).min(len),
+                view.key_names().follow
             )
         }];
         if let Some(f) = view.filter() {
@@ -250,7 +251,7 @@ impl<S: LineSource> Widget for LogViewWidget<'_, S> {
 }
 
 /// What the search prompt says the text typed so far found, and the theme key it is drawn in.
-fn found_text(found: Incremental) -> (String, &'static str) {
+fn found_text(found: Incremental, prev_match: &str) -> (String, &'static str) {
     let count = found.count;
     let text = if found.moved {
         if count.whole {
@@ -261,7 +262,7 @@ fn found_text(found: Incremental) -> (String, &'static str) {
     } else if count.whole && count.total == 0 {
         "no match".to_owned()
     } else if count.whole {
-        format!("none below, {} above: enter, then N", count.before)
+        format!("none below, {} above: enter, then {prev_match}", count.before)
     } else {
         "none near here: enter searches the whole log".to_owned()
     };

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crossterm::event::KeyEvent;
 use jiff::tz::TimeZone;
 
-use super::keys::{self, LogAction, PromptKey};
+use super::keys::{self, KeyNames, LogAction, PromptKey};
 use super::level::Level;
 use super::line::{Direction, LineSource};
 use super::matcher::{Filter, Pattern, Query};
@@ -78,6 +78,8 @@ pub struct LogView<S> {
     left: usize,
     /// The zone timestamps are shown in.
     zone: TimeZone,
+    /// The keys its words name.
+    key_names: KeyNames,
 }
 
 /// How far one left/right press moves the text.
@@ -102,7 +104,19 @@ impl<S: LineSource> LogView<S> {
             support,
             left: 0,
             zone: TimeZone::UTC,
+            key_names: KeyNames::default(),
         }
+    }
+
+    /// Names keys as `names` says (the integration passes its keymap's; the bundled default
+    /// keymap's until set).
+    pub fn set_key_names(&mut self, names: KeyNames) {
+        self.key_names = names;
+    }
+
+    /// The keys its words name.
+    pub fn key_names(&self) -> &KeyNames {
+        &self.key_names
     }
 
     /// Shows timestamps in `zone` (UTC until set; the integration passes `localtime::zone()`).
@@ -322,7 +336,10 @@ impl<S: LineSource> LogView<S> {
                     let dir = direction(action == LogAction::NextMatch);
                     self.jump(&Query::Pattern(p), dir, "no more matches");
                 }
-                None => self.info("no search: press / to search"),
+                None => {
+                    let text = format!("no search: press {} to search", self.key_names.search);
+                    self.info(&text);
+                }
             },
             LogAction::NextError => self.jump(
                 &Query::Level(Level::Error),
@@ -418,7 +435,11 @@ impl<S: LineSource> LogView<S> {
                 return;
             }
         }
-        self.info("no more bookmarks: m marks the top line");
+        let text = format!(
+            "no more bookmarks: {} marks the top line",
+            self.key_names.bookmark
+        );
+        self.info(&text);
     }
 }
 

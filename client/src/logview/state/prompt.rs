@@ -224,7 +224,13 @@ impl<S: LineSource> LogView<S> {
                         self.top = pos;
                     }
                     None if self.source.searching() => self.info("searching the whole log…"),
-                    None => self.info("no matches below: N searches backwards"),
+                    None => {
+                        let text = format!(
+                            "no matches below: {} searches backwards",
+                            self.key_names.prev_match
+                        );
+                        self.info(&text);
+                    }
                 }
             }
             PromptKind::Filter => {

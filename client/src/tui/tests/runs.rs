@@ -498,8 +498,9 @@ fn enter_asks_the_server_when_nothing_held_matches() {
 fn a_rebound_log_key_does_the_action_and_the_old_key_no_longer_does() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(crate::keymap::USER_FILE);
-    std::fs::write(&path, "[log]\n\"x\" = \"log_next_error\"\n\"e\" = \"none\"\n")
-        .expect("write keymap");
+    let file = "[log]\n\"x\" = \"log_next_error\"\n\"e\" = \"none\"\n\
+                \"f\" = \"log_follow\"\n\"F\" = \"none\"\n";
+    std::fs::write(&path, file).expect("write keymap");
     let (keymap, errors) = crate::keymap::Keymap::load("default", Some(&path));
     assert!(errors.is_empty(), "{errors:?}");
     let mut app = runs_app();
@@ -510,6 +511,14 @@ fn a_rebound_log_key_does_the_action_and_the_old_key_no_longer_does() {
     assert_eq!(log_top(&app), Some((0, false)), "e no longer jumps");
     press(&mut app, "x");
     assert_eq!(log_top(&app), Some((24, false)), "x jumps to the error");
+    // The words on screen name the keys as rebound.
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    assert!(screen.contains("x/E errors  f follow"), "{screen}");
+    assert!(screen.contains("25/60 (f follows)"), "{screen}");
+    press(&mut app, "F");
+    assert_eq!(log_top(&app), Some((24, false)), "F no longer follows");
+    press(&mut app, "f");
+    assert_eq!(log_top(&app), Some((40, true)));
     // The help window lists the new key under the log's heading.
     press(&mut app, "?");
     let screen = format!("{}", draw(&app, 100, 60).backend());

@@ -17,7 +17,7 @@ use warren_protocol::{Change, Event, Id};
 
 use super::{Screen, Tab};
 use crate::keymap::{Action, Context};
-use crate::logview::LogView;
+use crate::logview::{KeyNames, LogView};
 use crate::tui::app::App;
 use crate::tui::input::new_id;
 use crate::tui::net::NetRequest;
@@ -190,6 +190,7 @@ impl App {
         let source = RemoteLog::new(run.id.clone(), run.lines, run.status.is_final());
         let mut log = LogView::new(source, self.theme.support());
         log.set_zone(self.zone.clone());
+        log.set_key_names(KeyNames::from_keymap(&self.keymap));
         self.outbound.push(NetRequest::LogFollow {
             run_id: run.id.clone(),
             tail: TAIL,
