@@ -77,7 +77,13 @@ pub trait LineSource {
     /// at no more than `budget` of them and never asking for more: what an incremental search
     /// does on every keystroke. The default scans through [`LineSource::fetch`]; a remote source
     /// looks only through the lines it holds.
-    fn find_near(&self, from: u64, direction: Direction, query: &Query, budget: u64) -> Option<u64> {
+    fn find_near(
+        &self,
+        from: u64,
+        direction: Direction,
+        query: &Query,
+        budget: u64,
+    ) -> Option<u64> {
         let len = self.len();
         let (start, end) = match direction {
             Direction::Forward => {
@@ -96,7 +102,9 @@ pub trait LineSource {
     /// more than `budget` lines around position `at`, and how many of them come before `at`.
     fn count_near(&self, query: &Query, at: u64, budget: u64) -> MatchCount {
         let len = self.len();
-        let start = at.saturating_sub(budget / 2).min(len.saturating_sub(budget));
+        let start = at
+            .saturating_sub(budget / 2)
+            .min(len.saturating_sub(budget));
         let end = start.saturating_add(budget).min(len);
         let mut count = MatchCount {
             before: 0,

@@ -27,5 +27,7 @@ pub use keys::{KeyNames, LogAction, PromptKey};
 pub use level::Level;
 pub use line::{Direction, LineSource, LogLine, MatchCount, MemorySource, Stream};
 pub use matcher::{Filter, Pattern, PatternError, Query};
-pub use state::{COUNT_BUDGET, FIND_BUDGET, Incremental, LogView, Notice, Options, Prompt, PromptKind};
+pub use state::{
+    COUNT_BUDGET, FIND_BUDGET, Incremental, LogView, Notice, Options, Prompt, PromptKind,
+};
 pub use widget::LogViewWidget;

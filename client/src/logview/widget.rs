@@ -262,11 +262,18 @@ fn found_text(found: Incremental, prev_match: &str) -> (String, &'static str) {
     } else if count.whole && count.total == 0 {
         "no match".to_owned()
     } else if count.whole {
-        format!("none below, {} above: enter, then {prev_match}", count.before)
+        format!(
+            "none below, {} above: enter, then {prev_match}",
+            count.before
+        )
     } else {
         "none near here: enter searches the whole log".to_owned()
     };
-    let style = if found.moved { "ui.statusbar" } else { "ui.error" };
+    let style = if found.moved {
+        "ui.statusbar"
+    } else {
+        "ui.error"
+    };
     (text, style)
 }
 

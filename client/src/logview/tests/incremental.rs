@@ -8,9 +8,7 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::logview::tests::fixture::{
-    MILLION, Million, build_log, draw, key, row, typed, view,
-};
+use crate::logview::tests::fixture::{MILLION, Million, build_log, draw, key, row, typed, view};
 use crate::logview::{
     COUNT_BUDGET, FIND_BUDGET, LineSource, LogView, LogViewWidget, MatchCount, MemorySource,
 };
@@ -83,10 +81,15 @@ fn esc_goes_back_to_where_the_search_started_and_keeps_the_old_search() {
     assert_eq!(v.top(), 177);
     typed(&mut v, "step 1");
     assert!(!v.following(), "the search takes the view to a match");
-    assert_eq!(v.top(), 177, "from the top line shown: step 178 is the first");
+    assert_eq!(
+        v.top(),
+        177,
+        "from the top line shown: step 178 is the first"
+    );
     key(&mut v, KeyCode::Esc);
     assert!(v.following());
-    v.source_mut().push(crate::logview::Stream::Stdout, 0, "new");
+    v.source_mut()
+        .push(crate::logview::Stream::Stdout, 0, "new");
     assert_eq!(v.top(), 201 - 23, "still following the tail");
 }
 
@@ -97,7 +100,10 @@ fn an_invalid_partial_pattern_says_why_without_moving() {
     assert_eq!(v.top(), 104);
     typed(&mut v, "(");
     let prompt = v.prompt().cloned();
-    assert!(prompt.as_ref().and_then(|p| p.error.as_ref()).is_some(), "{prompt:?}");
+    assert!(
+        prompt.as_ref().and_then(|p| p.error.as_ref()).is_some(),
+        "{prompt:?}"
+    );
     assert_eq!(prompt.and_then(|p| p.found), None);
     assert_eq!(v.top(), 104, "the view stays");
     typed(&mut v, "5)");
@@ -145,7 +151,10 @@ fn a_keystroke_reads_a_bounded_number_of_lines_and_enter_searches_on() {
     );
     assert_eq!(v.top(), 0, "line 500,000 is too far for a keystroke");
     let found = v.prompt().and_then(|p| p.found);
-    assert_eq!(found.map(|f| (f.moved, f.count.whole)), Some((false, false)));
+    assert_eq!(
+        found.map(|f| (f.moved, f.count.whole)),
+        Some((false, false))
+    );
     let status = row(&draw(&v, 80, 24), 23);
     assert!(status.contains("enter searches the whole log"), "{status}");
     typed(&mut v, "\n");
@@ -197,7 +206,10 @@ fn mid_typing_at_80x24_every_match_on_screen_is_highlighted() {
         // Lines 7, 14 and 21 are on screen (rows 0, 7, 14): each match, and only it, is marked.
         for y in [0, 7, 14] {
             let marked = highlighted(&terminal, y, &theme);
-            assert!(marked.starts_with("crate-") && marked.len() == 7, "row {y}: {marked:?}");
+            assert!(
+                marked.starts_with("crate-") && marked.len() == 7,
+                "row {y}: {marked:?}"
+            );
         }
         assert_eq!(highlighted(&terminal, 1, &theme), "");
     }

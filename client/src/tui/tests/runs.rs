@@ -410,9 +410,7 @@ fn open_with_lines(
     assert!(app.runs.open.is_some());
     app.on_net(NetEvent::Push(Box::new(ServerMessage::LogLines {
         run_id: id("run", 2),
-        lines: numbers
-            .map(|n| line(n, LogStream::Out, &text(n)))
-            .collect(),
+        lines: numbers.map(|n| line(n, LogStream::Out, &text(n))).collect(),
     })));
     app.outbound.clear();
 }
@@ -458,7 +456,10 @@ fn the_log_search_moves_as_it_is_typed_and_its_letters_are_text_not_keys() {
     press(&mut app, "\n");
     assert_eq!(app.context(), crate::keymap::Context::Log);
     assert_eq!(log_top(&app), Some((24, false)), "enter keeps the place");
-    assert!(app.outbound.is_empty(), "found in the lines held: nothing asked");
+    assert!(
+        app.outbound.is_empty(),
+        "found in the lines held: nothing asked"
+    );
 }
 
 #[test]
@@ -523,7 +524,9 @@ fn a_rebound_log_key_does_the_action_and_the_old_key_no_longer_does() {
     press(&mut app, "?");
     let screen = format!("{}", draw(&app, 100, 60).backend());
     assert!(
-        screen.lines().any(|l| l.contains(" x ") && l.contains("Next error line")),
+        screen
+            .lines()
+            .any(|l| l.contains(" x ") && l.contains("Next error line")),
         "{screen}"
     );
 }
