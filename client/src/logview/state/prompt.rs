@@ -15,9 +15,9 @@ use crate::logview::line::{Direction, LineSource, MatchCount};
 use crate::logview::matcher::{Filter, Pattern, PatternError, Query};
 
 /// Lines an incremental search looks through for the next match, per keystroke.
-pub const FIND_BUDGET: u64 = 100_000;
+pub const FIND_BUDGET: u64 = 50_000;
 /// Lines around the view an incremental search counts matches in, per keystroke.
-pub const COUNT_BUDGET: u64 = 20_000;
+pub const COUNT_BUDGET: u64 = 10_000;
 
 /// Which prompt is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -434,6 +434,51 @@ impl RemoteLog {
         Walk::Gap(last_number)
     }
 
+    /// Counts the matches of `query` among the held lines around position `at`, looking at
+    /// `budget` of them at most: see [`LineSource::count_near`].
+    fn count_held<'l>(&'l self, query: &Query, at: u64, budget: u64) -> MatchCount {
+        // The held lines around the one at `at`: up to half the budget before it, the rest after.
+        let center = match self.filter {
+            Some(_) => self
+                .matches
+                .get(at as usize)
+                .or(self.matches.last())
+                .copied()
+                .unwrap_or(1),
+            None => at.saturating_add(1),
+        };
+        let in_source = |(number, line): (&u64, &'l LogLine)| {
+            self.position_held(*number).map(|pos| (pos, line))
+        };
+        let before: Vec<(u64, &LogLine)> = self
+            .lines
+            .range(..center)
+            .rev()
+            .filter_map(in_source)
+            .take(usize::try_from(budget / 2).unwrap_or(usize::MAX))
+            .collect();
+        let rest = budget.saturating_sub(before.len() as u64);
+        let after = self
+            .lines
+            .range(center..)
+            .filter_map(in_source)
+            .take(usize::try_from(rest).unwrap_or(usize::MAX));
+        let mut count = MatchCount::default();
+        let mut looked = 0u64;
+        for (pos, line) in before.into_iter().chain(after) {
+            looked += 1;
+            if query.matches(line) {
+                count.total += 1;
+                if pos < at {
+                    count.before += 1;
+                }
+            }
+        }
+        // Every position of the source held and looked at (and, with a filter, its scan done).
+        count.whole = looked == self.len() && !self.scanning();
+        count
+    }
+
     /// Notes that lines `numbers` are needed: the pages holding the missing ones are asked for.
     fn want(&self, numbers: impl Iterator<Item = u64>) {
         let page = u64::from(PAGE);
@@ -519,26 +564,7 @@ impl LineSource for RemoteLog {
     }
 
     fn count_near(&self, query: &Query, at: u64, budget: u64) -> MatchCount {
-        let mut count = MatchCount::default();
-        let mut looked = 0u64;
-        for (number, line) in &self.lines {
-            let Some(pos) = self.position_held(*number) else {
-                continue;
-            };
-            looked += 1;
-            if looked > budget {
-                break;
-            }
-            if query.matches(line) {
-                count.total += 1;
-                if pos < at {
-                    count.before += 1;
-                }
-            }
-        }
-        // Every position of the source held (and, with a filter, its scan done).
-        count.whole = looked == self.len() && !self.scanning();
-        count
+        self.count_held(query, at, budget)
     }
 
     fn searching(&self) -> bool {
@@ -748,6 +774,9 @@ mod tests {
             },
             "ten held, and more of the log is not"
         );
+        // A smaller budget looks at the lines around the view: 999,451..=999,550.
+        let count = log.count_near(&query, 999_500, 100);
+        assert_eq!((count.before, count.total), (1, 1));
         // Nothing held before line 999,001: an incremental search does not go to the server.
         let early = Query::Pattern(crate::logview::Pattern::new("fine 5$")?);
         assert_eq!(log.find_near(10, Direction::Forward, &early, 100_000), None);
