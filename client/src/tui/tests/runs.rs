@@ -530,3 +530,45 @@ fn a_rebound_log_key_does_the_action_and_the_old_key_no_longer_does() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_log_search_in_16_colours_shows_its_prompt_count_and_matches() {
+    use crate::theme::ColorSupport;
+    use ratatui::style::Color;
+    let mut app = runs_app();
+    app.theme = app.theme.resolve(ColorSupport::Ansi16);
+    open_with_lines(&mut app, 1..=60, |n| format!("step {n} ok"));
+    press(&mut app, "g/step 1");
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let rows: Vec<String> = (0..24u16)
+        .map(|y| (0..80u16).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect();
+    let prompt = rows.iter().position(|r| r.starts_with("/step 1▏"));
+    let Some(prompt) = prompt else {
+        panic!("no prompt row: {rows:#?}");
+    };
+    // Lines 1 and 10..=19 match; the view is on line 1.
+    assert!(rows[prompt].contains("match 1 of 11"), "{}", rows[prompt]);
+    let matched = app.theme.style("ui.match");
+    let row_of = |text: &str| rows.iter().position(|r| r.contains(text));
+    for (text, marked) in [
+        ("step 1 ok", true),
+        ("step 10 ok", true),
+        ("step 2 ok", false),
+    ] {
+        let Some(y) = row_of(text) else {
+            panic!("{text} is not on screen: {rows:#?}");
+        };
+        let x = rows[y]
+            .find("step")
+            .map_or(0, |x| rows[y][..x].chars().count()) as u16;
+        let style = buffer[(x, y as u16)].style();
+        assert_eq!(style.fg == matched.fg, marked, "{text}: {style:?}");
+    }
+    for cell in buffer.content() {
+        for c in [cell.fg, cell.bg] {
+            assert!(!matches!(c, Color::Rgb(..) | Color::Indexed(_)), "{c:?}");
+        }
+    }
+}
