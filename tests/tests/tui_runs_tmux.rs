@@ -1,5 +1,5 @@
 //! The Runs tab of the real `warren` in tmux, against a real server and a real worker: a live
-//! job's log is followed on screen as it runs, and a job that prints hostile escape sequences
+//! job's log is followed on screen as it runs (and searched as you type), and a job that prints hostile escape sequences
 //! (a window title, clear screen, cursor moves) changes nothing but colours: the pane's title
 //! (set only by OSC sequences) stays what it was — the oracle that no escape got through.
 //!
@@ -67,6 +67,19 @@ async fn a_live_job_is_followed_and_hostile_escapes_never_reach_the_terminal() {
     assert!(screen.contains("FOLLOW"), "{screen}");
     wait_status(&s.cli, "r1", "succeeded").await;
     tui.wait_for_text(&["✓ succeeded"]).await;
+    // The search moves as it is typed; its letters are text (q does not close the run).
+    tui.type_text("/qz").await;
+    tui.wait_for_text(&["/qz▏", "no match"]).await;
+    tui.keys(&["BSpace", "BSpace"]).await;
+    tui.type_text("tick 3").await;
+    // tick 3 and tick 30..=39; the view moves to the first below where it was.
+    tui.wait_for_text(&["/tick 3▏  match ", " of 11"]).await;
+    tui.keys(&["Escape"]).await;
+    let screen = tui.wait_for_text(&["FOLLOW"]).await;
+    assert!(
+        screen.contains("tick 40"),
+        "esc goes back to the tail: {screen}"
+    );
     let title = tui.pane_title().await;
     assert!(
         !title.contains("pwned"),

@@ -85,7 +85,7 @@ pub fn format_keys(keymap: &Keymap) -> String {
         } else if context.is_text_entry() {
             " (a text field: other keys are typed)"
         } else if context == Context::Log {
-            " (other keys go to the log viewer: see docs/runs.md)"
+            " (the log viewer's keys: see docs/runs.md)"
         } else {
             ""
         };

@@ -22,11 +22,12 @@ pub enum Context {
     Tokens,
     Runs,
     Log,
+    LogPrompt,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -41,6 +42,7 @@ impl Context {
         Context::Tokens,
         Context::Runs,
         Context::Log,
+        Context::LogPrompt,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -60,6 +62,7 @@ impl Context {
             Context::Tokens => "tokens",
             Context::Runs => "runs",
             Context::Log => "log",
+            Context::LogPrompt => "log_prompt",
         }
     }
 
@@ -80,20 +83,21 @@ impl Context {
             Context::Tokens => "The tokens window",
             Context::Runs => "Runs",
             Context::Log => "A run and its log",
+            Context::LogPrompt => "Typing a log search or filter",
         }
     }
 
     /// Whether the context falls back to the global bindings for keys it does not bind: every
-    /// context but the text fields and the log view (whose own keys, after the context's
-    /// bindings, go to the log viewer: see [`crate::logview::KEYS`]).
+    /// context but the text fields and the log view (which binds every key it answers itself,
+    /// so that the board's `1`, `h` or `M` never reach a run's log by surprise).
     pub fn inherits_global(self) -> bool {
         self != Context::Global && !self.is_text_entry() && self != Context::Log
     }
 
     /// Whether keys the context does not bind are handed to the screen (typed into a text
-    /// field, or read by the log viewer).
+    /// field).
     pub fn passes_unbound_keys(self) -> bool {
-        self.is_text_entry() || self == Context::Log
+        self.is_text_entry()
     }
 
     /// Parses a context name.
@@ -111,6 +115,7 @@ impl Context {
                 | Context::Palette
                 | Context::Editor
                 | Context::Prompt
+                | Context::LogPrompt
         )
     }
 }
@@ -222,6 +227,31 @@ actions! {
     Undo => "undo", "Undo the last delete (for a few seconds)", title = "Undo delete";
     Density => "density", "Switch between roomy cards (with labels) and compact ones (one row each)", title = "Compact or roomy cards";
     Messages => "messages", "Show the recent status messages in full", title = "Recent messages";
+    LogLineUp => "log_line_up", "Scroll one line towards the start (stops following)";
+    LogLineDown => "log_line_down", "Scroll one line towards the end";
+    LogPageUp => "log_page_up", "Scroll one screen towards the start (stops following)";
+    LogPageDown => "log_page_down", "Scroll one screen towards the end";
+    LogTop => "log_top", "Go to the first line (stops following)";
+    LogBottom => "log_bottom", "Go to the last line and follow the live tail";
+    LogFollow => "log_follow", "Follow the live tail again", title = "Follow the log";
+    LogToggleNumbers => "log_toggle_numbers", "Show or hide line numbers", title = "Log line numbers on/off";
+    LogToggleTimestamps => "log_toggle_timestamps", "Show or hide each line's time", title = "Log timestamps on/off";
+    LogToggleWrap => "log_toggle_wrap", "Wrap long lines, or cut them at the edge", title = "Wrap log lines on/off";
+    LogTogglePrettyJson => "log_toggle_pretty_json", "Lay JSON lines out over several lines", title = "Pretty JSON on/off";
+    LogScrollLeft => "log_scroll_left", "Show the text further left (when lines are cut)";
+    LogScrollRight => "log_scroll_right", "Show the text further right (when lines are cut)";
+    LogSearch => "log_search", "Search as you type (a regex, smart case); enter keeps the place, esc goes back", title = "Search the log";
+    LogFilter => "log_filter", "Filter: a pattern keeps matching lines, !pattern drops them, empty clears", title = "Filter the log";
+    LogNextMatch => "log_next_match", "Next line the search matches";
+    LogPrevMatch => "log_prev_match", "Previous line the search matches";
+    LogNextError => "log_next_error", "Next error line", title = "Next log error";
+    LogPrevError => "log_prev_error", "Previous error line", title = "Previous log error";
+    LogNextWarning => "log_next_warning", "Next warning line", title = "Next log warning";
+    LogPrevWarning => "log_prev_warning", "Previous warning line", title = "Previous log warning";
+    LogToggleBookmark => "log_toggle_bookmark", "Bookmark the top line, or remove its bookmark", title = "Bookmark the top line";
+    LogNextBookmark => "log_next_bookmark", "Next bookmarked line";
+    LogPrevBookmark => "log_prev_bookmark", "Previous bookmarked line";
+    LogClear => "log_clear", "Clear the search highlight and any message";
 }
 
 impl Action {
@@ -256,6 +286,19 @@ impl Action {
                 | Action::MemberOwner
                 | Action::TokenRevoke
                 | Action::TokenRotate
+                | Action::LogLineUp
+                | Action::LogLineDown
+                | Action::LogPageUp
+                | Action::LogPageDown
+                | Action::LogTop
+                | Action::LogBottom
+                | Action::LogScrollLeft
+                | Action::LogScrollRight
+                | Action::LogNextMatch
+                | Action::LogPrevMatch
+                | Action::LogNextBookmark
+                | Action::LogPrevBookmark
+                | Action::LogClear
         )
     }
 

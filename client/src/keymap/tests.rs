@@ -357,3 +357,29 @@ fn the_keymaps_doc_lists_every_action_with_its_default_keys() {
         &table,
     );
 }
+
+#[test]
+fn every_log_viewer_key_is_a_binding_a_user_file_rebinds() {
+    let keymap = Keymap::default();
+    let e = press(KeyCode::Char('e'), KeyModifiers::NONE);
+    let x = press(KeyCode::Char('x'), KeyModifiers::NONE);
+    assert_eq!(keymap.action(Context::Log, &e), Some(Action::LogNextError));
+    assert_eq!(keymap.action(Context::Log, &x), None);
+    let (keymap, errors, _, _dir) = load_user(
+        "vim",
+        "[log]\n\"x\" = \"log_next_error\"\n\"e\" = \"none\"\n",
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(keymap.action(Context::Log, &x), Some(Action::LogNextError));
+    assert_eq!(keymap.action(Context::Log, &e), None, "the old key is free");
+    // The log does not fall back to global keys: the board's `1` does not switch tabs there.
+    let one = press(KeyCode::Char('1'), KeyModifiers::NONE);
+    assert_eq!(keymap.action(Context::Log, &one), None);
+    // In the log's prompt, letters are typed and a printable key cannot be bound.
+    assert_eq!(keymap.action(Context::LogPrompt, &x), None);
+    let error = single_error("[log_prompt]\n\"n\" = \"log_next_match\"\n");
+    assert!(
+        matches!(error.kind, KeymapErrorKind::StealsTyping { .. }),
+        "{error:?}"
+    );
+}

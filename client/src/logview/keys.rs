@@ -1,9 +1,13 @@
-//! The Logs screen's actions and their default keys, as one self-contained table the
-//! integration copies into the keymaps (`[logs]`). Keys follow less and lnav where they agree.
+//! The log view's actions and how keys reach them. Every action is a keymap [`Action`]
+//! (`log_…`) bound in the `[log]` context, so a user's keymap rebinds any of them; the defaults
+//! (in `keymaps/default.toml`) follow less and lnav where they agree. The prompt's keys are text,
+//! not actions: [`prompt_key`].
+
+use std::sync::OnceLock;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::keymap::KeyBinding;
+use crate::keymap::{Action, Context, Keymap};
 
 /// Everything the log view does in answer to a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,62 +64,114 @@ pub enum LogAction {
     Clear,
 }
 
-/// The default keys: key string (the keymap syntax), action, action name for keymap files.
-pub const KEYS: &[(&str, LogAction, &str)] = &[
-    ("k", LogAction::LineUp, "log_line_up"),
-    ("up", LogAction::LineUp, "log_line_up"),
-    ("j", LogAction::LineDown, "log_line_down"),
-    ("down", LogAction::LineDown, "log_line_down"),
-    ("enter", LogAction::LineDown, "log_line_down"),
-    ("b", LogAction::PageUp, "log_page_up"),
-    ("pageup", LogAction::PageUp, "log_page_up"),
-    ("ctrl-b", LogAction::PageUp, "log_page_up"),
-    ("space", LogAction::PageDown, "log_page_down"),
-    ("pagedown", LogAction::PageDown, "log_page_down"),
-    ("ctrl-f", LogAction::PageDown, "log_page_down"),
-    ("g", LogAction::Top, "log_top"),
-    ("home", LogAction::Top, "log_top"),
-    ("G", LogAction::Bottom, "log_bottom"),
-    ("end", LogAction::Bottom, "log_bottom"),
-    ("F", LogAction::Follow, "log_follow"),
-    ("#", LogAction::ToggleNumbers, "log_toggle_numbers"),
-    ("t", LogAction::ToggleTimestamps, "log_toggle_timestamps"),
-    ("s", LogAction::ToggleWrap, "log_toggle_wrap"),
-    ("p", LogAction::TogglePrettyJson, "log_toggle_pretty_json"),
-    ("left", LogAction::ScrollLeft, "log_scroll_left"),
-    ("right", LogAction::ScrollRight, "log_scroll_right"),
-    ("/", LogAction::Search, "log_search"),
-    ("&", LogAction::Filter, "log_filter"),
-    ("n", LogAction::NextMatch, "log_next_match"),
-    ("N", LogAction::PrevMatch, "log_prev_match"),
-    ("e", LogAction::NextError, "log_next_error"),
-    ("E", LogAction::PrevError, "log_prev_error"),
-    ("w", LogAction::NextWarning, "log_next_warning"),
-    ("W", LogAction::PrevWarning, "log_prev_warning"),
-    ("m", LogAction::ToggleBookmark, "log_toggle_bookmark"),
-    ("u", LogAction::NextBookmark, "log_next_bookmark"),
-    ("'", LogAction::NextBookmark, "log_next_bookmark"),
-    ("U", LogAction::PrevBookmark, "log_prev_bookmark"),
-    ("\"", LogAction::PrevBookmark, "log_prev_bookmark"),
-    ("esc", LogAction::Clear, "log_clear"),
+/// Each action and the keymap [`Action`] that names it (`log_…`, bound in the `[log]` context of
+/// the keymaps, with defaults in `keymaps/default.toml`).
+const ACTIONS: &[(LogAction, Action)] = &[
+    (LogAction::LineUp, Action::LogLineUp),
+    (LogAction::LineDown, Action::LogLineDown),
+    (LogAction::PageUp, Action::LogPageUp),
+    (LogAction::PageDown, Action::LogPageDown),
+    (LogAction::Top, Action::LogTop),
+    (LogAction::Bottom, Action::LogBottom),
+    (LogAction::Follow, Action::LogFollow),
+    (LogAction::ToggleNumbers, Action::LogToggleNumbers),
+    (LogAction::ToggleTimestamps, Action::LogToggleTimestamps),
+    (LogAction::ToggleWrap, Action::LogToggleWrap),
+    (LogAction::TogglePrettyJson, Action::LogTogglePrettyJson),
+    (LogAction::ScrollLeft, Action::LogScrollLeft),
+    (LogAction::ScrollRight, Action::LogScrollRight),
+    (LogAction::Search, Action::LogSearch),
+    (LogAction::Filter, Action::LogFilter),
+    (LogAction::NextMatch, Action::LogNextMatch),
+    (LogAction::PrevMatch, Action::LogPrevMatch),
+    (LogAction::NextError, Action::LogNextError),
+    (LogAction::PrevError, Action::LogPrevError),
+    (LogAction::NextWarning, Action::LogNextWarning),
+    (LogAction::PrevWarning, Action::LogPrevWarning),
+    (LogAction::ToggleBookmark, Action::LogToggleBookmark),
+    (LogAction::NextBookmark, Action::LogNextBookmark),
+    (LogAction::PrevBookmark, Action::LogPrevBookmark),
+    (LogAction::Clear, Action::LogClear),
 ];
 
 impl LogAction {
-    /// The action's name in keymap files (`log_…`), from [`KEYS`].
+    /// Every action of the log view.
+    pub fn all() -> impl Iterator<Item = LogAction> {
+        ACTIONS.iter().map(|(log, _)| *log)
+    }
+
+    /// The keymap action that names it.
+    pub fn action(self) -> Action {
+        ACTIONS
+            .iter()
+            .find(|(log, _)| *log == self)
+            .map_or(Action::LogClear, |(_, action)| *action)
+    }
+
+    /// The log view's action a keymap action names, if it is one.
+    pub fn from_action(action: Action) -> Option<LogAction> {
+        ACTIONS
+            .iter()
+            .find(|(_, a)| *a == action)
+            .map(|(log, _)| *log)
+    }
+
+    /// The action's name in keymap files (`log_…`).
     pub fn name(self) -> &'static str {
-        KEYS.iter()
-            .find(|(_, a, _)| *a == self)
-            .map_or("", |(_, _, name)| name)
+        self.action().name()
     }
 }
 
-/// The action a key runs in the log view (outside the prompt), from [`KEYS`].
-pub fn action_for(event: &KeyEvent) -> Option<LogAction> {
-    let pressed = KeyBinding::from_event(event);
-    KEYS.iter().find_map(|(key, action, _)| {
-        let binding: KeyBinding = key.parse().ok()?;
-        (binding == pressed).then_some(*action)
-    })
+/// The bundled default keymap, parsed once, for a view used without the client's own keymap.
+pub fn default_keymap() -> &'static Keymap {
+    static DEFAULT: OnceLock<Keymap> = OnceLock::new();
+    DEFAULT.get_or_init(Keymap::default)
+}
+
+/// The action `event` runs in the log view (outside the prompt) under `keymap`'s `[log]` table.
+pub fn action_for(keymap: &Keymap, event: &KeyEvent) -> Option<LogAction> {
+    keymap
+        .action(Context::Log, event)
+        .and_then(LogAction::from_action)
+}
+
+/// The keys the view's own words name ("F follows", "N searches backwards"), as the keymap in
+/// use binds them: a rebound key is named right, an unbound one by its action's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyNames {
+    /// Follow the live tail (`F`).
+    pub follow: String,
+    /// Start a search (`/`).
+    pub search: String,
+    /// The previous match (`N`).
+    pub prev_match: String,
+    /// Bookmark the top line (`m`).
+    pub bookmark: String,
+}
+
+impl KeyNames {
+    /// The first key `keymap` binds to each in the `[log]` context.
+    pub fn from_keymap(keymap: &Keymap) -> Self {
+        let name = |action: LogAction| {
+            keymap
+                .keys_for(Context::Log, action.action())
+                .first()
+                .map_or_else(|| action.name().to_owned(), ToString::to_string)
+        };
+        Self {
+            follow: name(LogAction::Follow),
+            search: name(LogAction::Search),
+            prev_match: name(LogAction::PrevMatch),
+            bookmark: name(LogAction::ToggleBookmark),
+        }
+    }
+}
+
+impl Default for KeyNames {
+    /// The keys of the bundled default keymap.
+    fn default() -> Self {
+        Self::from_keymap(default_keymap())
+    }
 }
 
 /// What a key does while the search or filter prompt is open.

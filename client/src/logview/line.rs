@@ -73,39 +73,120 @@ pub trait LineSource {
         None
     }
 
+    /// Like [`LineSource::find`], but only through lines the source can read at once, looking
+    /// at no more than `budget` of them and never asking for more: what an incremental search
+    /// does on every keystroke. The default scans through [`LineSource::fetch`]; a remote source
+    /// looks only through the lines it holds.
+    fn find_near(
+        &self,
+        from: u64,
+        direction: Direction,
+        query: &Query,
+        budget: u64,
+    ) -> Option<u64> {
+        let len = self.len();
+        let (start, end) = match direction {
+            Direction::Forward => {
+                let start = from.checked_add(1)?;
+                (start, start.saturating_add(budget).min(len))
+            }
+            Direction::Backward => {
+                let end = from.min(len);
+                (end.saturating_sub(budget), end)
+            }
+        };
+        scan(self, start..end, direction, query)
+    }
+
+    /// How many lines match `query` among those the source can read at once, looking at no
+    /// more than `budget` lines around position `at`, and how many of them come before `at`.
+    fn count_near(&self, query: &Query, at: u64, budget: u64) -> MatchCount {
+        let len = self.len();
+        let start = at
+            .saturating_sub(budget / 2)
+            .min(len.saturating_sub(budget));
+        let end = start.saturating_add(budget).min(len);
+        let mut count = MatchCount {
+            before: 0,
+            total: 0,
+            whole: start == 0 && end == len,
+        };
+        let mut pos = start;
+        while pos < end {
+            let block_end = pos.saturating_add(BLOCK).min(end);
+            for (i, line) in self.fetch(pos..block_end).iter().enumerate() {
+                if query.matches(line) {
+                    count.total += 1;
+                    if pos + (i as u64) < at {
+                        count.before += 1;
+                    }
+                }
+            }
+            pos = block_end;
+        }
+        count
+    }
+
     /// The first position after (`Forward`) or before (`Backward`) `from` whose line matches
     /// `query`. The default scans through [`LineSource::fetch`] in blocks; a remote source asks
     /// the server, which runs the same [`Query::matches`].
     fn find(&self, from: u64, direction: Direction, query: &Query) -> Option<u64> {
-        const BLOCK: u64 = 4096;
         let len = self.len();
         match direction {
-            Direction::Forward => {
-                let mut start = from.checked_add(1)?;
-                while start < len {
-                    let end = start.saturating_add(BLOCK).min(len);
-                    let lines = self.fetch(start..end);
-                    if let Some(i) = lines.iter().position(|l| query.matches(l)) {
-                        return Some(start + i as u64);
-                    }
-                    start = end;
-                }
-                None
-            }
-            Direction::Backward => {
-                let mut end = from.min(len);
-                while end > 0 {
-                    let start = end.saturating_sub(BLOCK);
-                    let lines = self.fetch(start..end);
-                    if let Some(i) = lines.iter().rposition(|l| query.matches(l)) {
-                        return Some(start + i as u64);
-                    }
-                    end = start;
-                }
-                None
-            }
+            Direction::Forward => scan(self, from.checked_add(1)?..len, direction, query),
+            Direction::Backward => scan(self, 0..from.min(len), direction, query),
         }
     }
+}
+
+/// Lines fetched at once by a scan.
+const BLOCK: u64 = 4096;
+
+/// The first position in `range` (from its start going forward, from its end going backward)
+/// whose line matches `query`, reading a block of lines at a time.
+fn scan<S: LineSource + ?Sized>(
+    source: &S,
+    range: Range<u64>,
+    direction: Direction,
+    query: &Query,
+) -> Option<u64> {
+    match direction {
+        Direction::Forward => {
+            let mut start = range.start;
+            while start < range.end {
+                let end = start.saturating_add(BLOCK).min(range.end);
+                let lines = source.fetch(start..end);
+                if let Some(i) = lines.iter().position(|l| query.matches(l)) {
+                    return Some(start + i as u64);
+                }
+                start = end;
+            }
+            None
+        }
+        Direction::Backward => {
+            let mut end = range.end;
+            while end > range.start {
+                let start = end.saturating_sub(BLOCK).max(range.start);
+                let lines = source.fetch(start..end);
+                if let Some(i) = lines.iter().rposition(|l| query.matches(l)) {
+                    return Some(start + i as u64);
+                }
+                end = start;
+            }
+            None
+        }
+    }
+}
+
+/// How many lines an incremental search found matching, among those it looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MatchCount {
+    /// Matching lines before the position counted from (the top line).
+    pub before: u64,
+    /// Matching lines looked at.
+    pub total: u64,
+    /// Whether every line of the source was looked at (else there may be more).
+    pub whole: bool,
 }
 
 /// A log held in memory, with its filter applied as an index of matching positions.

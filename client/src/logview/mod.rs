@@ -1,12 +1,13 @@
-//! The log viewer of the Logs screen: a window onto a run's log that may hold a million lines.
+//! The log viewer of the Runs screen: a window onto a run's log that may hold a million lines.
 //!
 //! - [`line`]: [`LogLine`] and the [`LineSource`] the viewer reads through (the integration
 //!   implements it over the server; [`MemorySource`] holds a log in memory).
 //! - [`ansi`]: job output made safe for the terminal, keeping only SGR colour and style.
 //! - [`matcher`], [`level`]: filters and searches (pure functions of pattern and line, so the
 //!   server can run them over the whole stored log), and log levels.
-//! - [`state`]: [`LogView`], its state and [`LogView::handle`]; [`keys`]: the actions and their
-//!   default keys; [`widget`]: the drawing, of the visible lines only.
+//! - [`state`]: [`LogView`], its state, [`LogView::handle`] and the incremental search; [`keys`]:
+//!   its actions, each a keymap action of the `[log]` context; [`widget`]: the drawing, of the
+//!   visible lines only.
 //!
 //! It does not depend on `tui::app`: the integration registers the screen, feeds the source,
 //! forwards keys and draws [`LogViewWidget`].
@@ -22,9 +23,11 @@ pub mod widget;
 #[cfg(test)]
 mod tests;
 
-pub use keys::{KEYS, LogAction, PromptKey};
+pub use keys::{KeyNames, LogAction, PromptKey};
 pub use level::Level;
-pub use line::{Direction, LineSource, LogLine, MemorySource, Stream};
+pub use line::{Direction, LineSource, LogLine, MatchCount, MemorySource, Stream};
 pub use matcher::{Filter, Pattern, PatternError, Query};
-pub use state::{LogView, Notice, Options, Prompt, PromptKind};
+pub use state::{
+    COUNT_BUDGET, FIND_BUDGET, Incremental, LogView, Notice, Options, Prompt, PromptKind,
+};
 pub use widget::LogViewWidget;

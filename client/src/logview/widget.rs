@@ -15,7 +15,7 @@ use unicode_width::UnicodeWidthChar;
 use super::ansi;
 use super::level::{self, Level};
 use super::line::{LineSource, LogLine, Stream};
-use super::state::{LogView, Notice, PromptKind};
+use super::state::{Incremental, LogView, Notice, PromptKind};
 use crate::theme::Theme;
 
 type Run = (String, Style);
@@ -132,7 +132,7 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
         let matched = self.theme.style("ui.match");
         let mut rows = Vec::new();
         for runs in logical {
-            let runs = match view.search() {
+            let runs = match view.highlight() {
                 Some(p) => {
                     let joined: String = runs.iter().map(|(t, _)| t.as_str()).collect();
                     highlight(runs, &p.find_ranges(&joined), matched)
@@ -174,6 +174,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
                     format!("  {error}"),
                     self.theme.style("ui.error"),
                 ));
+            } else if let Some(found) = prompt.found {
+                let (text, style) = found_text(found, &view.key_names().prev_match);
+                spans.push(Span::styled(format!("  {text}"), self.theme.style(style)));
             }
             return Line::from(spans);
         }
@@ -182,8 +185,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
             format!("FOLLOW {len} lines")
         } else {
             format!(
-                "{}/{len} (F follows)",
-                view.top().saturating_add(1).min(len)
+                "{}/{len} ({} follows)",
+                view.top().saturating_add(1).min(len),
+                view.key_names().follow
             )
         }];
         if let Some(f) = view.filter() {
@@ -244,6 +248,33 @@ impl<S: LineSource> Widget for LogViewWidget<'_, S> {
         buf.set_style(status_area, self.theme.style("ui.statusbar"));
         Paragraph::new(self.status()).render(status_area, buf);
     }
+}
+
+/// What the search prompt says the text typed so far found, and the theme key it is drawn in.
+fn found_text(found: Incremental, prev_match: &str) -> (String, &'static str) {
+    let count = found.count;
+    let text = if found.moved {
+        if count.whole {
+            format!("match {} of {}", count.before + 1, count.total)
+        } else {
+            format!("{} matches near here", count.total)
+        }
+    } else if count.whole && count.total == 0 {
+        "no match".to_owned()
+    } else if count.whole {
+        format!(
+            "none below, {} above: enter, then {prev_match}",
+            count.before
+        )
+    } else {
+        "none near here: enter searches the whole log".to_owned()
+    };
+    let style = if found.moved {
+        "ui.statusbar"
+    } else {
+        "ui.error"
+    };
+    (text, style)
 }
 
 /// `runs` without their first `n` columns (horizontal scrolling).

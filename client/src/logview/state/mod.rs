@@ -7,15 +7,17 @@ use std::collections::BTreeSet;
 use crossterm::event::KeyEvent;
 use jiff::tz::TimeZone;
 
-use super::keys::{self, LogAction};
+use super::keys::{self, KeyNames, LogAction, PromptKey};
 use super::level::Level;
 use super::line::{Direction, LineSource};
 use super::matcher::{Filter, Pattern, Query};
+use crate::keymap::{Action, Context, Keymap};
 use crate::theme::ColorSupport;
 
 mod prompt;
 
-pub use prompt::{Prompt, PromptKind};
+use prompt::Origin;
+pub use prompt::{COUNT_BUDGET, FIND_BUDGET, Incremental, Prompt, PromptKind};
 
 /// What the view shows besides the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,12 +68,18 @@ pub struct LogView<S> {
     /// Bookmarked line numbers (numbers in the whole log, so they survive filtering).
     bookmarks: BTreeSet<u64>,
     prompt: Option<Prompt>,
+    /// Where the view was when the search prompt opened (esc goes back there).
+    origin: Option<Origin>,
+    /// The pattern typed so far into the search prompt, highlighted as it is typed.
+    preview: Option<Pattern>,
     notice: Option<Notice>,
     support: ColorSupport,
     /// Columns hidden on the left while lines are cut (not wrapped).
     left: usize,
     /// The zone timestamps are shown in.
     zone: TimeZone,
+    /// The keys its words name.
+    key_names: KeyNames,
 }
 
 /// How far one left/right press moves the text.
@@ -90,11 +98,25 @@ impl<S: LineSource> LogView<S> {
             filter: None,
             bookmarks: BTreeSet::new(),
             prompt: None,
+            origin: None,
+            preview: None,
             notice: None,
             support,
             left: 0,
             zone: TimeZone::UTC,
+            key_names: KeyNames::default(),
         }
+    }
+
+    /// Names keys as `names` says (the integration passes its keymap's; the bundled default
+    /// keymap's until set).
+    pub fn set_key_names(&mut self, names: KeyNames) {
+        self.key_names = names;
+    }
+
+    /// The keys its words name.
+    pub fn key_names(&self) -> &KeyNames {
+        &self.key_names
     }
 
     /// Shows timestamps in `zone` (UTC until set; the integration passes `localtime::zone()`).
@@ -151,9 +173,18 @@ impl<S: LineSource> LogView<S> {
         self.options
     }
 
-    /// The search pattern being highlighted.
+    /// The search pattern `n`/`N` look for (the one last entered).
     pub fn search(&self) -> Option<&Pattern> {
         self.search.as_ref()
+    }
+
+    /// The pattern whose matches are highlighted: while the search prompt is open, what has
+    /// been typed so far (nothing while it is empty or invalid); else the search.
+    pub fn highlight(&self) -> Option<&Pattern> {
+        match &self.prompt {
+            Some(p) if p.kind == PromptKind::Search => self.preview.as_ref(),
+            _ => self.search.as_ref(),
+        }
     }
 
     /// The filter applied to the source.
@@ -209,24 +240,64 @@ impl<S: LineSource> LogView<S> {
         self.top = top.min(self.max_top());
     }
 
-    /// A key from the terminal: through the prompt when it is open, else through [`keys::KEYS`].
-    /// Returns whether the key meant something here.
-    pub fn handle_key(&mut self, event: &KeyEvent) -> bool {
+    /// The keymap context the view's keys are read in: `log_prompt` while the prompt is open
+    /// (keys are typed), else `log`.
+    pub fn context(&self) -> Context {
         if self.prompt.is_some() {
-            return match keys::prompt_key(event) {
-                Some(key) => {
-                    self.prompt_input(key);
-                    true
-                }
-                None => false,
-            };
+            Context::LogPrompt
+        } else {
+            Context::Log
         }
-        match keys::action_for(event) {
+    }
+
+    /// A key from the terminal, read through the bundled default keymap (a view used on its
+    /// own); see [`LogView::handle_key_with`].
+    pub fn handle_key(&mut self, event: &KeyEvent) -> bool {
+        self.handle_key_with(keys::default_keymap(), event)
+    }
+
+    /// A key from the terminal, read through `keymap` in the view's [`LogView::context`]: an
+    /// action it binds is performed, and in the prompt any other key is typed. Returns whether
+    /// the key meant something here (`quit` and the like are left to the caller).
+    pub fn handle_key_with(&mut self, keymap: &Keymap, event: &KeyEvent) -> bool {
+        match keymap.action(self.context(), event) {
+            Some(action) => self.perform(action),
+            None => self.type_key(event),
+        }
+    }
+
+    /// Performs a keymap action if it is one of the view's in its current context: the
+    /// `log_…` actions outside the prompt, `confirm` and `cancel` in it. Says whether it was.
+    pub fn perform(&mut self, action: Action) -> bool {
+        if self.prompt.is_some() {
+            let key = match action {
+                Action::Confirm => PromptKey::Submit,
+                Action::Cancel => PromptKey::Cancel,
+                _ => return false,
+            };
+            self.prompt_input(key);
+            return true;
+        }
+        match LogAction::from_action(action) {
             Some(action) => {
                 self.handle(action);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Types a key into the open prompt (a character, or backspace); says whether it was one.
+    pub fn type_key(&mut self, event: &KeyEvent) -> bool {
+        if self.prompt.is_none() {
+            return false;
+        }
+        match keys::prompt_key(event) {
+            Some(key @ (PromptKey::Insert(_) | PromptKey::Backspace)) => {
+                self.prompt_input(key);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -265,7 +336,10 @@ impl<S: LineSource> LogView<S> {
                     let dir = direction(action == LogAction::NextMatch);
                     self.jump(&Query::Pattern(p), dir, "no more matches");
                 }
-                None => self.info("no search: press / to search"),
+                None => {
+                    let text = format!("no search: press {} to search", self.key_names.search);
+                    self.info(&text);
+                }
             },
             LogAction::NextError => self.jump(
                 &Query::Level(Level::Error),
@@ -361,7 +435,11 @@ impl<S: LineSource> LogView<S> {
                 return;
             }
         }
-        self.info("no more bookmarks: m marks the top line");
+        let text = format!(
+            "no more bookmarks: {} marks the top line",
+            self.key_names.bookmark
+        );
+        self.info(&text);
     }
 }
 

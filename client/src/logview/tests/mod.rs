@@ -3,6 +3,7 @@
 
 mod ansi;
 mod fixture;
+mod incremental;
 mod matching;
 mod render;
 mod update;

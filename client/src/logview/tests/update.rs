@@ -1,12 +1,10 @@
 //! Update logic: keys and actions over a million-line source and small in-memory logs.
 
-use std::str::FromStr;
-
 use crossterm::event::KeyCode;
 
-use crate::keymap::KeyBinding;
+use crate::keymap::{Context, Keymap};
 use crate::logview::tests::fixture::{MILLION, Million, build_log, draw, key, typed, view};
-use crate::logview::{KEYS, LineSource, LogAction, Notice, Stream};
+use crate::logview::{LineSource, LogAction, Notice, Stream};
 
 #[test]
 fn a_million_line_log_opens_following_and_reads_only_a_window() {
@@ -207,17 +205,18 @@ fn bookmarks_toggle_and_jump_and_survive_a_filter() {
 }
 
 #[test]
-fn the_key_table_parses_and_binds_each_key_once() {
-    let mut seen = std::collections::HashSet::new();
-    for (k, action, name) in KEYS {
-        let binding = KeyBinding::from_str(k).unwrap_or_else(|e| panic!("{k}: {e:?}"));
-        assert!(seen.insert(binding), "{k} is bound twice");
-        assert!(name.starts_with("log_"), "{name}");
-        let same_name = KEYS
-            .iter()
-            .filter(|(_, a, _)| a == action)
-            .all(|(_, _, n)| n == name);
-        assert!(same_name, "{name}: one name per action");
+fn every_action_is_a_keymap_action_bound_in_the_log_context() {
+    let keymap = Keymap::default();
+    let mut names = std::collections::HashSet::new();
+    for action in LogAction::all() {
+        assert_eq!(LogAction::from_action(action.action()), Some(action));
+        assert!(action.name().starts_with("log_"), "{}", action.name());
+        assert!(names.insert(action.name()), "{} twice", action.name());
+        assert!(
+            !keymap.keys_for(Context::Log, action.action()).is_empty(),
+            "{} has no default key in [log]",
+            action.name()
+        );
     }
     let mut v = view(build_log(5));
     assert!(

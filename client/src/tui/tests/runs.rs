@@ -401,3 +401,176 @@ fn r_on_a_card_starts_a_run_for_that_card() {
     assert_eq!(for_card, Some(card));
     assert_eq!(app.tab, Tab::Runs);
 }
+
+/// Opens r2 of `runs_app` and gives its log lines `numbers` (live), line `n` saying `text(n)`.
+fn open_with_lines(
+    app: &mut App,
+    numbers: std::ops::RangeInclusive<u64>,
+    text: impl Fn(u64) -> String,
+) {
+    press(app, "jjj\n");
+    assert!(app.runs.open.is_some());
+    app.on_net(NetEvent::Push(Box::new(ServerMessage::LogLines {
+        run_id: id("run", 2),
+        lines: numbers.map(|n| line(n, LogStream::Out, &text(n))).collect(),
+    })));
+    app.outbound.clear();
+}
+
+fn quota(n: u64) -> String {
+    if n == 25 {
+        "error: disk quota exceeded".to_owned()
+    } else {
+        format!("step {n} ok")
+    }
+}
+
+fn log_top(app: &App) -> Option<(u64, bool)> {
+    app.runs
+        .open
+        .as_ref()
+        .map(|o| (o.log.top(), o.log.following()))
+}
+
+#[test]
+fn the_log_search_moves_as_it_is_typed_and_its_letters_are_text_not_keys() {
+    let mut app = runs_app();
+    open_with_lines(&mut app, 1..=60, quota);
+    assert_eq!(log_top(&app), Some((40, true)));
+    // q, C, A, X, R and ? are run keys in the log: in the prompt they are typed.
+    press(&mut app, "/quota|CAXR?");
+    assert!(app.runs.open.is_some(), "q did not close the run");
+    assert!(app.overlay.is_none(), "? did not open help");
+    assert!(app.outbound.is_empty(), "no run command, no server query");
+    for _ in 0.."|CAXR?".len() {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    assert_eq!(app.context(), crate::keymap::Context::LogPrompt);
+    // Nothing matches below the tail: the view stays; at the top it finds line 25.
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(log_top(&app), Some((40, true)), "esc: following again");
+    press(&mut app, "g/quota");
+    assert_eq!(log_top(&app), Some((24, false)));
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let screen = format!("{:?}", terminal.backend().buffer());
+    assert!(screen.contains("/quota▏  match 1 of 1"), "{screen}");
+    press(&mut app, "\n");
+    assert_eq!(app.context(), crate::keymap::Context::Log);
+    assert_eq!(log_top(&app), Some((24, false)), "enter keeps the place");
+    assert!(
+        app.outbound.is_empty(),
+        "found in the lines held: nothing asked"
+    );
+}
+
+#[test]
+fn enter_asks_the_server_when_nothing_held_matches() {
+    let mut app = runs_app();
+    open_with_lines(&mut app, 901..=1_000, |n| format!("fine {n}"));
+    press(&mut app, "g/boom");
+    app.request_log_pages();
+    assert!(
+        !app.outbound.iter().any(|r| matches!(
+            r,
+            NetRequest::LogPage(p) if p.purpose == crate::tui::screens::runs::remote::Purpose::Search
+        )),
+        "no server search per keystroke: {:?}",
+        app.outbound
+    );
+    let screen = format!("{:?}", draw(&app, 80, 24).backend().buffer());
+    assert!(screen.contains("enter searches the whole log"), "{screen}");
+    press(&mut app, "\n");
+    app.request_log_pages();
+    let searches: Vec<_> = app
+        .outbound
+        .iter()
+        .filter_map(|r| match r {
+            NetRequest::LogPage(p)
+                if p.purpose == crate::tui::screens::runs::remote::Purpose::Search =>
+            {
+                Some(p.filter.as_ref().map(|f| f.pattern.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(searches, vec![Some("(?i)boom".to_owned())]);
+}
+
+#[test]
+fn a_rebound_log_key_does_the_action_and_the_old_key_no_longer_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(crate::keymap::USER_FILE);
+    let file = "[log]\n\"x\" = \"log_next_error\"\n\"e\" = \"none\"\n\
+                \"f\" = \"log_follow\"\n\"F\" = \"none\"\n";
+    std::fs::write(&path, file).expect("write keymap");
+    let (keymap, errors) = crate::keymap::Keymap::load("default", Some(&path));
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut app = runs_app();
+    app.keymap = keymap;
+    open_with_lines(&mut app, 1..=60, quota);
+    press(&mut app, "g");
+    press(&mut app, "e");
+    assert_eq!(log_top(&app), Some((0, false)), "e no longer jumps");
+    press(&mut app, "x");
+    assert_eq!(log_top(&app), Some((24, false)), "x jumps to the error");
+    // The words on screen name the keys as rebound.
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    assert!(screen.contains("x/E errors  f follow"), "{screen}");
+    assert!(screen.contains("25/60 (f follows)"), "{screen}");
+    press(&mut app, "F");
+    assert_eq!(log_top(&app), Some((24, false)), "F no longer follows");
+    press(&mut app, "f");
+    assert_eq!(log_top(&app), Some((40, true)));
+    // The help window lists the new key under the log's heading.
+    press(&mut app, "?");
+    let screen = format!("{}", draw(&app, 100, 60).backend());
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(" x ") && l.contains("Next error line")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_log_search_in_16_colours_shows_its_prompt_count_and_matches() {
+    use crate::theme::ColorSupport;
+    use ratatui::style::Color;
+    let mut app = runs_app();
+    app.theme = app.theme.resolve(ColorSupport::Ansi16);
+    open_with_lines(&mut app, 1..=60, |n| format!("step {n} ok"));
+    press(&mut app, "g/step 1");
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let rows: Vec<String> = (0..24u16)
+        .map(|y| (0..80u16).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect();
+    let prompt = rows.iter().position(|r| r.starts_with("/step 1▏"));
+    let Some(prompt) = prompt else {
+        panic!("no prompt row: {rows:#?}");
+    };
+    // Lines 1 and 10..=19 match; the view is on line 1.
+    assert!(rows[prompt].contains("match 1 of 11"), "{}", rows[prompt]);
+    let matched = app.theme.style("ui.match");
+    let row_of = |text: &str| rows.iter().position(|r| r.contains(text));
+    for (text, marked) in [
+        ("step 1 ok", true),
+        ("step 10 ok", true),
+        ("step 2 ok", false),
+    ] {
+        let Some(y) = row_of(text) else {
+            panic!("{text} is not on screen: {rows:#?}");
+        };
+        let x = rows[y]
+            .find("step")
+            .map_or(0, |x| rows[y][..x].chars().count()) as u16;
+        let style = buffer[(x, y as u16)].style();
+        assert_eq!(style.fg == matched.fg, marked, "{text}: {style:?}");
+    }
+    for cell in buffer.content() {
+        for c in [cell.fg, cell.bg] {
+            assert!(!matches!(c, Color::Rgb(..) | Color::Indexed(_)), "{c:?}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use warren_protocol::run::{Run, RunStatus};
 
 use super::{OpenRun, glance, status_label, status_style};
+use crate::keymap::{Action, Context};
 use crate::logview::LogViewWidget;
 use crate::tui::app::App;
 use crate::tui::view::text::{pad, truncate};
@@ -211,24 +212,40 @@ fn hint(app: &App, run: &Run) -> Vec<Span<'static>> {
     let t = &app.theme;
     let key = t.style("ui.key");
     let muted = t.style("ui.muted");
-    let mut spans = Vec::new();
-    let add = |k: &str, what: &str, spans: &mut Vec<Span<'static>>| {
-        spans.push(Span::styled(k.to_owned(), key));
-        spans.push(Span::styled(format!(" {what}  "), muted));
+    // The first key the keymap binds to each action in the log (a rebound key is named right;
+    // an unbound action is left out).
+    let first = |action: Action| {
+        app.keymap
+            .keys_for(Context::Log, action)
+            .first()
+            .map(ToString::to_string)
     };
+    let mut hints: Vec<(Option<String>, &str)> = Vec::new();
     if run.status == RunStatus::AwaitingApproval {
-        add("A", "approve", &mut spans);
-        add("X", "reject", &mut spans);
+        hints.push((first(Action::RunApprove), "approve"));
+        hints.push((first(Action::RunReject), "reject"));
     }
     if !run.status.is_final() {
-        add("C", "cancel", &mut spans);
+        hints.push((first(Action::RunCancel), "cancel"));
     } else {
-        add("R", "retry", &mut spans);
+        hints.push((first(Action::RunRetry), "retry"));
     }
-    add("q", "back", &mut spans);
-    add("/", "search", &mut spans);
-    add("&", "filter", &mut spans);
-    add("e/E", "errors", &mut spans);
-    add("F", "follow", &mut spans);
-    spans
+    hints.push((first(Action::RunClose), "back"));
+    hints.push((first(Action::LogSearch), "search"));
+    hints.push((first(Action::LogFilter), "filter"));
+    let errors = first(Action::LogNextError)
+        .zip(first(Action::LogPrevError))
+        .map(|(next, prev)| format!("{next}/{prev}"));
+    hints.push((errors, "errors"));
+    hints.push((first(Action::LogFollow), "follow"));
+    hints
+        .into_iter()
+        .filter_map(|(k, what)| k.map(|k| (k, what)))
+        .flat_map(|(k, what)| {
+            [
+                Span::styled(k, key),
+                Span::styled(format!(" {what}  "), muted),
+            ]
+        })
+        .collect()
 }

@@ -1,11 +1,13 @@
-//! What the Runs screen's keys do: moving through the list, opening and closing a run, and the
-//! run actions (cancel after a question, approve, reject with a reason, retry). Keys the log
-//! context does not bind go to the log viewer (see [`super::Runs`]'s `type_key`).
+//! What the Runs screen's keys do: moving through the list, opening and closing a run, the run
+//! actions (cancel after a question, approve, reject with a reason, retry), and, with a run
+//! open, the log viewer's actions (`log_…`, and `confirm`/`cancel` in its prompt), which the
+//! viewer performs itself.
 
 use warren_protocol::Command;
 use warren_protocol::run::RunStatus;
 
 use crate::keymap::{Action, Context};
+use crate::logview::LogAction;
 use crate::tui::app::App;
 use crate::tui::input::vertical_delta;
 use crate::tui::prompt::{Prompt, PromptFor};
@@ -14,6 +16,17 @@ use crate::tui::state::{Confirmable, Overlay};
 
 /// Performs `action` if it is the Runs screen's (see [`crate::tui::screens::Screen::perform`]).
 pub(super) fn perform(app: &mut App, action: Action, context: Context) -> bool {
+    if matches!(context, Context::Log | Context::LogPrompt)
+        && let Some(open) = app.runs.open.as_mut()
+        && open.log.perform(action)
+    {
+        return true;
+    }
+    if LogAction::from_action(action).is_some() {
+        // From the palette, with no run open.
+        app.notify("Open a run first: its log is where this works (3, then enter)", false);
+        return true;
+    }
     match action {
         Action::ShowRuns => app.show(Tab::Runs),
         Action::RunOpen => match app.current_run() {

@@ -17,7 +17,7 @@ use warren_protocol::{Change, Event, Id};
 
 use super::{Screen, Tab};
 use crate::keymap::{Action, Context};
-use crate::logview::LogView;
+use crate::logview::{KeyNames, LogView};
 use crate::tui::app::App;
 use crate::tui::input::new_id;
 use crate::tui::net::NetRequest;
@@ -76,10 +76,9 @@ impl Screen for Runs {
     }
 
     fn context(&self, app: &App) -> Context {
-        if app.runs.open.is_some() {
-            Context::Log
-        } else {
-            Context::Runs
+        match &app.runs.open {
+            Some(open) => open.log.context(),
+            None => Context::Runs,
         }
     }
 
@@ -88,11 +87,21 @@ impl Screen for Runs {
     }
 
     fn type_key(&self, app: &mut App, context: Context, key: KeyEvent) -> bool {
-        if context != Context::Log {
+        if context != Context::LogPrompt {
             return false;
         }
         if let Some(open) = app.runs.open.as_mut() {
-            open.log.handle_key(&key);
+            open.log.type_key(&key);
+        }
+        true
+    }
+
+    fn paste(&self, app: &mut App, context: Context, text: &str) -> bool {
+        if context != Context::LogPrompt {
+            return false;
+        }
+        if let Some(open) = app.runs.open.as_mut() {
+            open.log.paste(text);
         }
         true
     }
@@ -182,6 +191,7 @@ impl App {
         let source = RemoteLog::new(run.id.clone(), run.lines, run.status.is_final());
         let mut log = LogView::new(source, self.theme.support());
         log.set_zone(self.zone.clone());
+        log.set_key_names(KeyNames::from_keymap(&self.keymap));
         self.outbound.push(NetRequest::LogFollow {
             run_id: run.id.clone(),
             tail: TAIL,

@@ -14,7 +14,7 @@ use std::ops::Range;
 use warren_protocol::Id;
 use warren_protocol::run::{LogFilter, LogLine as WireLine, LogStream};
 
-use crate::logview::{Direction, Filter, Level, LineSource, LogLine, Query, Stream};
+use crate::logview::{Direction, Filter, Level, LineSource, LogLine, MatchCount, Query, Stream};
 
 /// Most lines held at once; the ones farthest from what was last shown go first.
 pub const CACHE_LINES: usize = 20_000;
@@ -57,6 +57,17 @@ struct Search {
     /// The line number the server search starts at (inclusive).
     from: u64,
     in_flight: bool,
+}
+
+/// Where a walk through the lines held stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// At a matching line, at this position.
+    Found(u64),
+    /// At the first or last line of the source: nothing further to look at.
+    Edge,
+    /// At a line not held, or after the budget; the number of the last line looked at.
+    Gap(Option<u64>),
 }
 
 /// How a search that went to the server ended.
@@ -384,6 +395,90 @@ impl RemoteLog {
         }
     }
 
+    /// The position of held line `number` in the source now (with a filter, only if it is
+    /// one of the matching lines found so far).
+    fn position_held(&self, number: u64) -> Option<u64> {
+        match self.filter {
+            Some(_) => self.matches.binary_search(&number).ok().map(|p| p as u64),
+            None => number.checked_sub(1),
+        }
+    }
+
+    /// Walks the lines held from position `from` in `direction` (not including it), as far as
+    /// they reach without a gap and for at most `budget` lines.
+    fn find_held(&self, from: u64, direction: Direction, query: &Query, budget: u64) -> Walk {
+        let len = self.len();
+        let mut pos = from;
+        let mut last_number = None;
+        for _ in 0..budget {
+            let next = match direction {
+                Direction::Forward => pos.checked_add(1).filter(|p| *p < len),
+                Direction::Backward => pos.min(len).checked_sub(1),
+            };
+            let number = next.and_then(|next| match self.filter {
+                Some(_) => self.matches.get(next as usize).copied(),
+                None => Some(next + 1),
+            });
+            let (Some(next), Some(number)) = (next, number) else {
+                return Walk::Edge;
+            };
+            let Some(line) = self.lines.get(&number) else {
+                break;
+            };
+            if query.matches(line) {
+                return Walk::Found(next);
+            }
+            last_number = Some(number);
+            pos = next;
+        }
+        Walk::Gap(last_number)
+    }
+
+    /// Counts the matches of `query` among the held lines around position `at`, looking at
+    /// `budget` of them at most: see [`LineSource::count_near`].
+    fn count_held<'l>(&'l self, query: &Query, at: u64, budget: u64) -> MatchCount {
+        // The held lines around the one at `at`: up to half the budget before it, the rest after.
+        let center = match self.filter {
+            Some(_) => self
+                .matches
+                .get(at as usize)
+                .or(self.matches.last())
+                .copied()
+                .unwrap_or(1),
+            None => at.saturating_add(1),
+        };
+        let in_source = |(number, line): (&u64, &'l LogLine)| {
+            self.position_held(*number).map(|pos| (pos, line))
+        };
+        let before: Vec<(u64, &LogLine)> = self
+            .lines
+            .range(..center)
+            .rev()
+            .filter_map(in_source)
+            .take(usize::try_from(budget / 2).unwrap_or(usize::MAX))
+            .collect();
+        let rest = budget.saturating_sub(before.len() as u64);
+        let after = self
+            .lines
+            .range(center..)
+            .filter_map(in_source)
+            .take(usize::try_from(rest).unwrap_or(usize::MAX));
+        let mut count = MatchCount::default();
+        let mut looked = 0u64;
+        for (pos, line) in before.into_iter().chain(after) {
+            looked += 1;
+            if query.matches(line) {
+                count.total += 1;
+                if pos < at {
+                    count.before += 1;
+                }
+            }
+        }
+        // Every position of the source held and looked at (and, with a filter, its scan done).
+        count.whole = looked == self.len() && !self.scanning();
+        count
+    }
+
     /// Notes that lines `numbers` are needed: the pages holding the missing ones are asked for.
     fn want(&self, numbers: impl Iterator<Item = u64>) {
         let page = u64::from(PAGE);
@@ -430,29 +525,12 @@ impl LineSource for RemoteLog {
     }
 
     fn find(&self, from: u64, direction: Direction, query: &Query) -> Option<u64> {
-        let len = self.len();
         // Through the lines held first, as far as they reach without a gap.
-        let mut pos = from;
-        let mut last_number = None;
-        loop {
-            let next = match direction {
-                Direction::Forward => pos.checked_add(1).filter(|p| *p < len),
-                Direction::Backward => pos.min(len).checked_sub(1),
-            };
-            let next = next?;
-            let number = match self.filter {
-                Some(_) => self.matches.get(next as usize).copied(),
-                None => Some(next + 1),
-            }?;
-            let Some(line) = self.lines.get(&number) else {
-                break;
-            };
-            if query.matches(line) {
-                return Some(next);
-            }
-            last_number = Some(number);
-            pos = next;
-        }
+        let last_number = match self.find_held(from, direction, query, u64::MAX) {
+            Walk::Found(pos) => return Some(pos),
+            Walk::Edge => return None,
+            Walk::Gap(last) => last,
+        };
         // A gap: the server searches the rest, from just past the last line looked at.
         let start = match (direction, last_number) {
             (Direction::Forward, Some(n)) => n + 1,
@@ -476,6 +554,17 @@ impl LineSource for RemoteLog {
             in_flight: false,
         });
         None
+    }
+
+    fn find_near(&self, from: u64, direction: Direction, query: &Query, budget: u64) -> Option<u64> {
+        match self.find_held(from, direction, query, budget) {
+            Walk::Found(pos) => Some(pos),
+            Walk::Edge | Walk::Gap(_) => None,
+        }
+    }
+
+    fn count_near(&self, query: &Query, at: u64, budget: u64) -> MatchCount {
+        self.count_held(query, at, budget)
     }
 
     fn searching(&self) -> bool {
@@ -660,6 +749,64 @@ mod tests {
         }
         assert_eq!(log.take_found(), Some(Found::At(122)));
         assert!(!log.searching());
+    }
+
+    #[test]
+    fn an_incremental_search_looks_only_through_the_lines_held_and_asks_nothing()
+    -> Result<(), crate::logview::PatternError> {
+        // A million-line log of which lines 999,001..=1,000,000 are held.
+        let mut log = RemoteLog::new(run(), 1_000_000, false);
+        feed(&mut log, 999_001..=1_000_000, |n| {
+            if n % 100 == 0 { format!("boom {n}") } else { format!("fine {n}") }
+        });
+        let query = Query::Pattern(crate::logview::Pattern::new("boom")?);
+        assert_eq!(
+            log.find_near(999_000, Direction::Forward, &query, 100_000),
+            Some(999_099)
+        );
+        let count = log.count_near(&query, 999_099, 20_000);
+        assert_eq!(
+            count,
+            MatchCount {
+                before: 0,
+                total: 10,
+                whole: false
+            },
+            "ten held, and more of the log is not"
+        );
+        // A smaller budget looks at the lines around the view: 999,451..=999,550.
+        let count = log.count_near(&query, 999_500, 100);
+        assert_eq!((count.before, count.total), (1, 1));
+        // Nothing held before line 999,001: an incremental search does not go to the server.
+        let early = Query::Pattern(crate::logview::Pattern::new("fine 5$")?);
+        assert_eq!(log.find_near(10, Direction::Forward, &early, 100_000), None);
+        assert!(!log.searching());
+        assert!(log.requests().iter().all(|r| r.purpose != Purpose::Search));
+        // The full search (enter) does.
+        assert_eq!(log.find(10, Direction::Forward, &early), None);
+        assert!(log.searching());
+        Ok(())
+    }
+
+    #[test]
+    fn a_log_held_whole_is_counted_whole() -> Result<(), crate::logview::PatternError> {
+        let mut log = RemoteLog::new(run(), 0, false);
+        feed(&mut log, 1..=50, |n| format!("line {n}"));
+        let query = Query::Pattern(crate::logview::Pattern::new("line 1")?);
+        let count = log.count_near(&query, 20, 20_000);
+        assert_eq!((count.before, count.total, count.whole), (11, 11, true));
+        // With a filter, the lines it hides are not counted.
+        log.set_filter(Some(Filter::parse("line [12]")?));
+        assert!(!log.count_near(&query, 0, 20_000).whole, "the scan has not run");
+        let asked = log.requests();
+        let lines = (1..=50)
+            .filter(|n| n.to_string().starts_with(['1', '2']))
+            .map(|n| wire(n, &format!("line {n}")))
+            .collect();
+        log.on_page(&asked[0], Ok(page(1, lines, None, 50)));
+        let count = log.count_near(&query, 0, 20_000);
+        assert_eq!((count.total, count.whole), (11, true));
+        Ok(())
     }
 
     #[test]
