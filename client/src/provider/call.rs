@@ -177,18 +177,7 @@ impl Provider {
             self.timeouts,
             name.to_string(),
         );
-        let mut events: Pin<Box<dyn Stream<Item = Result<(String, String), CallError>> + Send>> =
-            match framing {
-                Framing::Sse => Box::pin(bytes.eventsource().map(|item| match item {
-                    Ok(event) => Ok((event.event, event.data)),
-                    Err(EventStreamError::Transport(e)) => Err(e),
-                    Err(e) => Err(CallError::new(
-                        ProviderErrorClass::BadResponse,
-                        format!("the event stream does not parse: {e}"),
-                    )),
-                })),
-                Framing::JsonLines => Box::pin(json_lines(bytes)),
-            };
+        let mut events = events(bytes, framing);
 
         let mut turn = Turn::new(started, on_delta);
         let mut events_seen = 0u64;
@@ -289,6 +278,27 @@ impl Provider {
         );
         e.retry_after = wait;
         e
+    }
+}
+
+/// The stream's events, `(name, data)`: SSE events, or JSON lines with no name.
+type Events = Pin<Box<dyn Stream<Item = Result<(String, String), CallError>> + Send>>;
+
+/// The body's chunks cut into events as `framing` says.
+pub(crate) fn events(
+    bytes: impl Stream<Item = Result<Bytes, CallError>> + Send + 'static,
+    framing: Framing,
+) -> Events {
+    match framing {
+        Framing::Sse => Box::pin(bytes.eventsource().map(|item| match item {
+            Ok(event) => Ok((event.event, event.data)),
+            Err(EventStreamError::Transport(e)) => Err(e),
+            Err(e) => Err(CallError::new(
+                ProviderErrorClass::BadResponse,
+                format!("the event stream does not parse: {e}"),
+            )),
+        })),
+        Framing::JsonLines => Box::pin(json_lines(bytes)),
     }
 }
 

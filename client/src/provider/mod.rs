@@ -26,6 +26,8 @@ pub mod gemini;
 pub mod ollama;
 pub mod openai;
 pub mod request;
+#[cfg(test)]
+mod stream_tests;
 pub mod turn;
 
 pub use backoff::RetryPolicy;
