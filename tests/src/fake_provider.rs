@@ -64,6 +64,16 @@ pub enum Behaviour {
     Hang,
 }
 
+/// The settable fields of a [`Behaviour::Stream`]: first delay, token delay, usage, tool call,
+/// end.
+type StreamFields<'a> = (
+    &'a mut Duration,
+    &'a mut Duration,
+    &'a mut Option<(u64, u64)>,
+    &'a mut Option<(String, String)>,
+    &'a mut End,
+);
+
 impl Behaviour {
     /// Stream `tokens`, then end properly, reporting usage (11 input tokens, one output token a
     /// token streamed).
@@ -114,15 +124,7 @@ impl Behaviour {
         self
     }
 
-    fn stream_mut(
-        &mut self,
-    ) -> Option<(
-        &mut Duration,
-        &mut Duration,
-        &mut Option<(u64, u64)>,
-        &mut Option<(String, String)>,
-        &mut End,
-    )> {
+    fn stream_mut(&mut self) -> Option<StreamFields<'_>> {
         match self {
             Behaviour::Stream {
                 first_delay,

@@ -345,7 +345,7 @@ fn with_partial(
     deltas_are_tokens: bool,
 ) -> CallError {
     if turn.has_content() {
-        e.partial = Some(turn.finish(prompt_chars, deltas_are_tokens));
+        e.partial = Some(Box::new(turn.finish(prompt_chars, deltas_are_tokens)));
     }
     e
 }

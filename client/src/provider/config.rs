@@ -98,6 +98,12 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// A key for other modules' tests.
+#[cfg(test)]
+pub(crate) fn tests_key(value: &str) -> ApiKey {
+    ApiKey(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,10 +150,4 @@ mod tests {
         assert!(!format!("{key:?} {key}").contains("sk-very-secret"));
         assert_eq!(key.expose(), "sk-very-secret");
     }
-}
-
-/// A key for other modules' tests.
-#[cfg(test)]
-pub(crate) fn tests_key(value: &str) -> ApiKey {
-    ApiKey(value.to_string())
 }

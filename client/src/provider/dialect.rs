@@ -47,12 +47,12 @@ impl Dialect {
             ProviderKind::Openai => Dialect {
                 framing: Framing::Sse,
                 deltas_are_tokens: true,
-                decoder: Box::new(openai::Decoder::default()),
+                decoder: Box::new(openai::Decoder),
             },
             ProviderKind::Anthropic => Dialect {
                 framing: Framing::Sse,
                 deltas_are_tokens: false,
-                decoder: Box::new(anthropic::Decoder::default()),
+                decoder: Box::new(anthropic::Decoder),
             },
             ProviderKind::Gemini => Dialect {
                 framing: Framing::Sse,

@@ -22,7 +22,8 @@ pub struct CallError {
     /// The wait the provider asked for (`Retry-After`, `retry-after-ms`).
     pub retry_after: Option<Duration>,
     /// What streamed before the failure (marked partial by the agent loop), when anything did.
-    pub partial: Option<Completion>,
+    /// Boxed: errors travel through many `Result`s and a completion is large.
+    pub partial: Option<Box<Completion>>,
 }
 
 impl CallError {
