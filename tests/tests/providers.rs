@@ -44,10 +44,7 @@ fn provider(name: &str, kind: ProviderKind, fake: &FakeProvider, model: &str) ->
         base_url,
         key_env: Some(KEY_VAR.into()),
         models: vec![model.into()],
-        price: Price {
-            input_usd_per_mtok: 1.0,
-            output_usd_per_mtok: 2.0,
-        },
+        price: Price::default(),
         context_tokens: Some(8192),
     }
 }

@@ -86,6 +86,20 @@ pub enum FinishReason {
     Other(String),
 }
 
+impl FinishReason {
+    /// The name a step records (`stop`, `length`, `tool_calls`, `content_filter`, or the
+    /// provider's own).
+    pub fn as_str(&self) -> &str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Other(other) => other,
+        }
+    }
+}
+
 /// A model's answer, whole or (in [`super::CallError::partial`]) as far as it streamed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Completion {
