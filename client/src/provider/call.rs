@@ -48,22 +48,21 @@ impl Default for Timeouts {
 
 /// The HTTP client every provider call of a chain shares: rustls with the platform's roots (the
 /// client's own TLS configuration), no overall timeout (a stream takes as long as it streams;
-/// [`Timeouts`] bound the waits instead).
+/// [`Timeouts`] bound the waits instead). On a system without root certificates plain `http://`
+/// providers (a local llama.cpp) still work; an `https://` one then fails its handshake as a
+/// `network` error that says so.
 pub fn http_client(timeouts: &Timeouts) -> Result<reqwest::Client, CallError> {
     // reqwest needs the process's rustls provider even for plain http (see `http_client`).
     let _ = rustls::crypto::CryptoProvider::install_default(
         (*warren_server::tls::crypto_provider()).clone(),
     );
-    let tls = crate::tls::client_config(None).map_err(|e| {
-        CallError::new(
-            ProviderErrorClass::Network,
-            format!("no TLS configuration: {e}"),
-        )
-    })?;
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
-        .user_agent(crate::connection::CLIENT_NAME)
-        .use_preconfigured_tls((*tls).clone())
+        .user_agent(crate::connection::CLIENT_NAME);
+    if let Ok(tls) = crate::tls::client_config(None) {
+        builder = builder.use_preconfigured_tls((*tls).clone());
+    }
+    builder
         .build()
         .map_err(|e| CallError::new(ProviderErrorClass::Network, format!("no HTTP client: {e}")))
 }
