@@ -604,3 +604,36 @@ async fn sse_overhead_per_token() {
         best.as_secs_f64() * 1e6 / N as f64
     );
 }
+
+#[tokio::test]
+async fn every_dialect_classifies_refusals_and_reads_their_message() {
+    let fake = FakeProvider::start().await.expect("fake");
+    let mut one_try = settings();
+    one_try.retry.max_tries = 1;
+    let chain = Chain::with_breakers(one_try, Arc::new(Breakers::new(BreakerPolicy::default())))
+        .expect("chain");
+    for kind in ProviderKind::ALL {
+        for (status, class) in [
+            (401, ProviderErrorClass::Auth),
+            (429, ProviderErrorClass::RateLimit),
+            (503, ProviderErrorClass::Server),
+            (400, ProviderErrorClass::BadRequest),
+        ] {
+            let model = format!("refuse-{}-{status}", kind.as_str());
+            fake.script(
+                &model,
+                [Behaviour::status(status).message("the reason in the body")],
+            );
+            let p = provider(kind.as_str(), kind, &fake, &model);
+            let (outcome, _) = call(&chain, &[p], &request(&model)).await;
+            let e = failure(&outcome);
+            assert_eq!(e.class, class, "{kind:?} {status}: {}", e.message);
+            assert!(
+                e.message.contains(&format!("HTTP {status}"))
+                    && e.message.ends_with("the reason in the body"),
+                "{kind:?}: {}",
+                e.message
+            );
+        }
+    }
+}
