@@ -536,8 +536,9 @@ async fn a_cancel_mid_stream_returns_promptly_with_the_partial_text() {
     };
     let (outcome, cancelled_at) = tokio::join!(call, canceller);
     let took = cancelled_at.elapsed();
+    // The stream had about 4 s to go; a bound well under that, with room for a loaded machine.
     assert!(
-        took < Duration::from_millis(200),
+        took < Duration::from_millis(500),
         "returned {took:?} after the cancel"
     );
     let e = failure(&outcome);
