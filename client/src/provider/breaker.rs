@@ -185,6 +185,22 @@ impl Breakers {
         })
     }
 
+    /// Every provider called so far and its health, by name (what a worker reports).
+    pub fn all(&self) -> Vec<(String, Health)> {
+        let mut names: Vec<String> = {
+            let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries.keys().cloned().collect()
+        };
+        names.sort();
+        names
+            .into_iter()
+            .map(|name| {
+                let health = self.health(&name);
+                (name, health)
+            })
+            .collect()
+    }
+
     fn success(&self, provider: &str) {
         self.with(provider, |entry| {
             entry.circuit = Circuit::Closed;
@@ -353,5 +369,14 @@ mod tests {
         go(&b).failure(Server, "x");
         assert_ne!(b.health("p").state, HealthState::CircuitOpen);
         assert_eq!(b.health("other").state, HealthState::Ok);
+        let all: Vec<(String, HealthState)> =
+            b.all().into_iter().map(|(n, h)| (n, h.state)).collect();
+        assert_eq!(
+            all,
+            [
+                ("other".to_string(), HealthState::Ok),
+                ("p".to_string(), HealthState::Degraded)
+            ]
+        );
     }
 }
