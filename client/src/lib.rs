@@ -23,6 +23,7 @@ pub mod names;
 pub mod output;
 pub mod param_spec;
 pub mod private_file;
+pub mod provider;
 pub mod resolve;
 pub mod retry;
 pub mod run_output;

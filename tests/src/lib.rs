@@ -1,11 +1,13 @@
 //! Helpers for end-to-end tests that start the real binaries: [`server::Server`] runs
 //! `warren-server` over a temporary data directory, [`client::Client`] speaks the protocol over a
 //! real WebSocket, [`cli::Cli`] runs the `warren` CLI, and [`model::Model`] rebuilds a workspace
-//! from a snapshot and events to compare with the server's.
+//! from a snapshot and events to compare with the server's, and [`fake_provider::FakeProvider`]
+//! is a scriptable model provider over real HTTP.
 
 pub mod bins;
 pub mod cli;
 pub mod client;
+pub mod fake_provider;
 pub mod model;
 pub mod raw;
 pub mod server;
