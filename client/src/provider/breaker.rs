@@ -32,16 +32,9 @@ impl Default for BreakerPolicy {
     }
 }
 
-/// A provider's health, as `provider list` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthState {
-    Ok,
-    /// Closed, with recent failures.
-    Degraded,
-    /// Open or half-open: calls skip it until a probe succeeds.
-    CircuitOpen,
-}
+/// A provider's health, as `provider list` shows it (the wire's vocabulary: open and
+/// half-open breakers both read `circuit_open`).
+pub use warren_protocol::agent::HealthState;
 
 /// The last failure of a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -40,13 +40,9 @@ pub enum ChatMessage {
     },
 }
 
-/// A tool the model may call; `parameters` is its arguments' JSON schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolSpec {
-    pub name: String,
-    pub description: String,
-    pub parameters: serde_json::Value,
-}
+/// A tool the model may call; `parameters` is its arguments' JSON schema (the wire's type, so
+/// an agent assignment's tools go to the provider as they are).
+pub use warren_protocol::agent::ToolSpec;
 
 /// Whether the model may, must not or must call a tool.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
