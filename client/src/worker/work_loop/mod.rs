@@ -125,6 +125,8 @@ struct Worker {
     draining: bool,
     /// The grace period is over: nothing more starts.
     closed: bool,
+    /// The server refused a chunk for the token's log budget: no chunk goes out before this.
+    logs_paused_until: Option<Instant>,
 }
 
 /// Runs a worker until the first message on `stop` (or its closing) and its runs are finished
@@ -168,6 +170,7 @@ pub async fn run(
         internal_tx,
         draining: false,
         closed: false,
+        logs_paused_until: None,
     };
     worker.attach(conn)?;
     (worker.options.say)(&format!(
@@ -212,6 +215,9 @@ async fn serve(
             Some(news) = news.recv() => worker.on_news(news),
             Some(event) = internal.recv() => worker.on_internal(event)?,
             _ = beat.tick() => worker.send_heartbeat(),
+            () = sleep_until(worker.logs_paused_until.unwrap_or(far)), if worker.logs_paused_until.is_some() => {
+                worker.logs_paused_until = None;
+            }
             signal = stop.recv(), if stop_open && !worker.closed => {
                 // A closed channel stops the worker too, and is not heard again.
                 stop_open = signal.is_some();
@@ -413,8 +419,11 @@ impl Worker {
         self.send_reports(&run_id);
     }
 
-    /// Sends each run's next chunks, up to the window.
+    /// Sends each run's next chunks, up to the window (none while the server asked to wait).
     fn pump(&mut self) {
+        if self.logs_paused_until.is_some() {
+            return;
+        }
         let Some(handle) = self.handle() else {
             return;
         };
