@@ -553,6 +553,7 @@ async fn a_refused_gap_is_sent_again_from_the_expected_chunk() {
                         code: ErrorCode::Conflict,
                         message: format!("expected chunk {have}"),
                         expected: Some(have),
+                        retry_after_ms: None,
                     });
                     continue;
                 }

@@ -311,13 +311,15 @@ impl Limiter {
         let Some(bucket) = self.log_text.as_ref() else {
             return Ok(());
         };
-        bucket.take_n(token, chunk_cells(text_bytes)).map_err(|wait| {
-            self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
-            LogRefusal {
-                wait,
-                rate: bucket.rate.clone(),
-            }
-        })
+        bucket
+            .take_n(token, chunk_cells(text_bytes))
+            .map_err(|wait| {
+                self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+                LogRefusal {
+                    wait,
+                    rate: bucket.rate.clone(),
+                }
+            })
     }
 
     /// Counts a refusal made without asking a bucket (a chunk after one refused).

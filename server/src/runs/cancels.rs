@@ -172,7 +172,10 @@ mod tests {
     fn a_cancel_expires_once_at_its_deadline_unless_confirmed() {
         let cancels = Cancels::new(Duration::from_millis(1500));
         let ws = Id::from_random("ws", [1; 10]);
-        let (a, b) = (Id::from_random("run", [2; 10]), Id::from_random("run", [3; 10]));
+        let (a, b) = (
+            Id::from_random("run", [2; 10]),
+            Id::from_random("run", [3; 10]),
+        );
         cancels.started(&ws, &a, 1_000);
         cancels.started(&ws, &b, 1_000);
         cancels.confirmed(&ws, &b);
