@@ -497,6 +497,8 @@ mod tests {
     fn zero_turns_a_limit_off() {
         let (limiter, metrics) = limiter(&RateLimits::off());
         for _ in 0..10_000 {
+            assert!(limiter.log_chunk(&token(1), 256 * 1024).is_ok());
+            assert!(limiter.log_subscribe(&token(1)).is_ok());
             assert!(limiter.command(&token(1)).is_ok());
             assert!(limiter.query(&token(1)).is_ok());
             assert!(limiter.connection_with(&token(1)).is_ok());
@@ -545,6 +547,49 @@ mod tests {
         );
         assert!(parse_rate("1e9").is_err());
         assert!(parse_rate("fast").unwrap_err().contains("e.g. 30"));
+    }
+
+    #[test]
+    fn log_text_is_a_byte_budget_and_subscribes_a_count() {
+        let limits = RateLimits {
+            log_mib_per_second: 1.0,
+            log_burst_mib: 1,
+            log_subscribes_per_second: 1.0,
+            log_subscribes_burst: 2,
+            ..RateLimits::default()
+        };
+        let (limiter, metrics) = limiter(&limits);
+        // 1 MiB of burst: sixteen 64 KiB chunks pass, the seventeenth waits about 64 ms.
+        for _ in 0..16 {
+            assert!(limiter.log_chunk(&token(1), 64 * 1024).is_ok());
+        }
+        let refused = limiter
+            .log_chunk(&token(1), 64 * 1024)
+            .expect_err("over the budget");
+        assert!(
+            refused.wait <= Duration::from_millis(100),
+            "{:?}",
+            refused.wait
+        );
+        let message = refused.message(17, refused.wait);
+        assert!(
+            message.contains("1 MiB a second, bursts of 1 MiB") && message.contains("chunk 17"),
+            "{message}"
+        );
+        assert_eq!(metrics.rate_limited.load(Ordering::Relaxed), 1);
+        // Tiny chunks still cost 16 KiB each: 64 of them fill another token's burst.
+        for _ in 0..64 {
+            assert!(limiter.log_chunk(&token(2), 10).is_ok());
+        }
+        assert!(limiter.log_chunk(&token(2), 10).is_err());
+        // Subscribes are counted apart from queries.
+        assert!(limiter.log_subscribe(&token(1)).is_ok());
+        assert!(limiter.log_subscribe(&token(1)).is_ok());
+        let refused = limiter.log_subscribe(&token(1)).expect_err("third");
+        assert!(refused.message.contains("follow logs"), "{refused}");
+        assert!(limiter.query(&token(1)).is_ok());
+        assert_eq!(chunk_cells(0), MIN_CHUNK_CELLS);
+        assert_eq!(chunk_cells(64 * 1024 + 1), 65);
     }
 
     #[test]
