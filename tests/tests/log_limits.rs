@@ -20,6 +20,7 @@ use warren_e2e::{Client, connect_hello};
 use warren_protocol::run::{LogLine, LogStream, ParamKind, RunEnd, RunStatus};
 use warren_protocol::{Command, ErrorCode, Id, Query, QueryResult, Role, ServerMessage};
 use warren_server::limits::Limits;
+use warren_server::rate_limit::RateLimits;
 use warren_server::runs::RunState;
 use warren_server::service::workspace::{add_member, bootstrap};
 use warren_server::store::Store;
@@ -111,10 +112,15 @@ async fn metric(addr: std::net::SocketAddr, name: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_over_its_log_budget_is_told_to_wait_and_its_log_still_completes() {
     // 1 MiB a second with bursts of 1 MiB; the worker sends about 3 MiB at once, 32 in flight.
-    let mut limits = Limits::default();
-    limits.rates.log_mib_per_second = 1.0;
-    limits.rates.log_burst_mib = 1;
-    let live = live(limits).await;
+    let live = live(Limits {
+        rates: RateLimits {
+            log_mib_per_second: 1.0,
+            log_burst_mib: 1,
+            ..RateLimits::default()
+        },
+        ..Limits::default()
+    })
+    .await;
     let (mut ada, mut worker, run) = running_run(&live, &[("key", "sekrit-value-1")]).await;
     let (chunks, per) = (48u64, 64u64);
 
@@ -234,10 +240,15 @@ async fn a_token_over_its_log_budget_is_told_to_wait_and_its_log_still_completes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_subscribe_storm_is_limited_per_token() {
-    let mut limits = Limits::default();
-    limits.rates.log_subscribes_per_second = 1.0;
-    limits.rates.log_subscribes_burst = 3;
-    let live = live(limits).await;
+    let live = live(Limits {
+        rates: RateLimits {
+            log_subscribes_per_second: 1.0,
+            log_subscribes_burst: 3,
+            ..RateLimits::default()
+        },
+        ..Limits::default()
+    })
+    .await;
     let (mut ada, _worker, run) = running_run(&live, &[("key", "sekrit-value-1")]).await;
     let before = metric(live.addr, "warren_rate_limited_total").await;
 
@@ -296,10 +307,12 @@ async fn a_log_subscribe_storm_is_limited_per_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_the_worker_never_confirms_is_ended_by_the_server_at_the_deadline() {
-    let mut limits = Limits::default();
-    limits.cancel_deadline = Duration::from_millis(1500);
-    limits.worker_heartbeat_secs = 1;
-    let live = live(limits).await;
+    let live = live(Limits {
+        cancel_deadline: Duration::from_millis(1500),
+        worker_heartbeat_secs: 1,
+        ..Limits::default()
+    })
+    .await;
     let secret = "sk-cancel-deadline-4f9a";
     let (mut ada, mut worker, run) = running_run(&live, &[("key", secret)]).await;
     let line = |n: u64| LogLine {

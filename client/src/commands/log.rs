@@ -223,9 +223,15 @@ pub async fn follow(
                 // Following too many logs at once: wait as asked, then ask again from where
                 // the output stands.
                 limited += 1;
-                let wait = std::time::Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(1, 60_000));
+                let wait = std::time::Duration::from_millis(
+                    retry_after_ms.unwrap_or(1000).clamp(1, 60_000),
+                );
                 tokio::time::sleep(wait).await;
-                let from_line = if last > 0 { Some(last + 1) } else { options.from_line };
+                let from_line = if last > 0 {
+                    Some(last + 1)
+                } else {
+                    options.from_line
+                };
                 let tail = if last > 0 { None } else { options.tail };
                 request = session.conn.handle().log_subscribe(
                     &session.workspace.id,
