@@ -127,6 +127,10 @@ struct Worker {
     closed: bool,
     /// The server refused a chunk for the token's log budget: no chunk goes out before this.
     logs_paused_until: Option<Instant>,
+    /// Chunks of a run in flight at once now: `options.window`, halved by each refusal for the
+    /// log budget and grown by one with each ack, so a worker over its budget does not send a
+    /// whole window that is refused again after every wait.
+    log_window: usize,
 }
 
 /// Runs a worker until the first message on `stop` (or its closing) and its runs are finished
@@ -171,7 +175,9 @@ pub async fn run(
         draining: false,
         closed: false,
         logs_paused_until: None,
+        log_window: 0,
     };
+    worker.log_window = worker.options.window;
     worker.attach(conn)?;
     (worker.options.say)(&format!(
         "worker connected to {} (tags: {}; up to {} at once; jobs run in {})",
@@ -428,7 +434,7 @@ impl Worker {
             return;
         };
         for h in self.held.values_mut() {
-            for frame in h.outbox.to_send(self.options.window) {
+            for frame in h.outbox.to_send(self.log_window.max(1)) {
                 if handle.send(frame).is_err() {
                     return;
                 }

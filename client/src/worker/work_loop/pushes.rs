@@ -89,6 +89,7 @@ impl Worker {
                 }
             }
             ServerMessage::LogAck { run_id, chunk } => {
+                self.log_window = (self.log_window + 1).min(self.options.window);
                 if let Some(h) = self.held.get_mut(&run_id) {
                     h.acked(chunk);
                     self.send_reports(&run_id);
@@ -137,6 +138,7 @@ impl Worker {
         if !h.outbox.retry_later(chunk) {
             return;
         }
+        self.log_window = (self.log_window / 2).max(1);
         let wait = Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(1, MAX_LOG_WAIT_MS));
         let until = tokio::time::Instant::now() + wait;
         if self.logs_paused_until.is_none_or(|t| t < until) {
