@@ -556,6 +556,7 @@ async fn a_refused_gap_is_sent_again_from_the_expected_chunk() {
                         code: ErrorCode::Conflict,
                         message: format!("expected chunk {have}"),
                         expected: Some(have),
+                        retry_after_ms: None,
                     });
                     continue;
                 }
@@ -586,6 +587,99 @@ async fn a_refused_gap_is_sent_again_from_the_expected_chunk() {
     };
     assert_eq!(end, RunEnd::Succeeded);
     assert_eq!(n, lines.len() as u64);
+    worker.stops_cleanly().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_over_the_log_budget_goes_again_after_the_wait_and_nothing_is_lost() {
+    let mut fake = fake().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = start_worker(&fake.url, dir.path());
+    let mut conn = fake.accept().await;
+    conn.welcome(vec![]).await;
+    conn.send(assign(
+        0,
+        "for i in $(seq 1 20000); do echo \"line $i\"; done; echo last",
+        vec![],
+    ));
+    // The first time chunk 1 comes, it and every chunk after it that is in flight are refused
+    // for the budget (as the server does); after the wait they come again, in order.
+    const WAIT_MS: u64 = 400;
+    let mut lines = BTreeMap::new();
+    let mut sends: Vec<(u64, tokio::time::Instant)> = Vec::new();
+    let mut refused_at: Option<tokio::time::Instant> = None;
+    let mut have = 0u64;
+    let finished = loop {
+        match conn.next().await {
+            ClientMessage::Command {
+                request_id,
+                command: Command::ReportRunStarted { .. },
+                ..
+            } => conn.ack_command(request_id),
+            ClientMessage::Command {
+                request_id,
+                command: finished @ Command::ReportRunFinished { .. },
+                ..
+            } => {
+                conn.ack_command(request_id);
+                break finished;
+            }
+            ClientMessage::LogChunk {
+                run_id,
+                chunk,
+                lines: got,
+            } => {
+                sends.push((chunk, tokio::time::Instant::now()));
+                let refusing = chunk >= 1 && sends.iter().filter(|(c, _)| *c == 1).count() == 1;
+                if refusing {
+                    refused_at.get_or_insert_with(tokio::time::Instant::now);
+                    conn.send(ServerMessage::LogRefused {
+                        run_id,
+                        chunk,
+                        code: ErrorCode::RateLimited,
+                        message: format!("over the budget; re-send chunk {chunk} in 0.4 s"),
+                        expected: None,
+                        retry_after_ms: Some(WAIT_MS),
+                    });
+                    continue;
+                }
+                assert_eq!(chunk, have, "chunks come in order: {sends:?}");
+                have += 1;
+                for line in got {
+                    lines.insert(line.n, line);
+                }
+                conn.send(ServerMessage::LogAck { run_id, chunk });
+            }
+            _ => {}
+        }
+    };
+    let refused_at = refused_at.expect("chunk 1 was refused");
+    let again = sends
+        .iter()
+        .filter(|(c, _)| *c == 1)
+        .nth(1)
+        .expect("chunk 1 came again");
+    assert!(
+        again.1.duration_since(refused_at) >= Duration::from_millis(WAIT_MS - 50),
+        "not before the wait: {:?}",
+        again.1.duration_since(refused_at)
+    );
+    let mut outs = texts(&lines, LogStream::Out);
+    assert_eq!(outs.pop().as_deref(), Some("last"));
+    assert_eq!(
+        outs,
+        (1..=20000).map(|i| format!("line {i}")).collect::<Vec<_>>()
+    );
+    assert!(have >= 3, "the log came in several chunks: {sends:?}");
+    let Command::ReportRunFinished { lines: n, end, .. } = finished else {
+        panic!("a finish report");
+    };
+    assert_eq!(end, RunEnd::Succeeded);
+    assert_eq!(n, lines.len() as u64);
+    assert!(
+        fake.conns.try_recv().is_err(),
+        "no reconnect: the worker waited instead"
+    );
     worker.stops_cleanly().await;
 }
 

@@ -590,7 +590,9 @@ pub enum ServerMessage {
     /// A `log_chunk` is durable (or was already).
     LogAck { run_id: Id, chunk: u64 },
     /// A `log_chunk` was not stored: `not_found`/`forbidden` (not your run: drop it),
-    /// `conflict` (a gap: re-send from `expected`), `validation` (bad lines).
+    /// `conflict` (a gap: re-send from `expected`), `validation` (bad lines), `rate_limited`
+    /// (the token sent log text faster than the server allows: re-send this chunk, and any
+    /// later one refused the same way, after `retry_after_ms`).
     LogRefused {
         run_id: Id,
         chunk: u64,
@@ -598,6 +600,8 @@ pub enum ServerMessage {
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expected: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     /// The answer to `run_watch`: the text so far of every model call in progress among the
     /// watched runs.

@@ -2072,6 +2072,18 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 code: ErrorCode::Conflict,
                 message: "chunk 13 of r7 leaves a gap: the next chunk stored would be 12".into(),
                 expected: Some(12),
+                retry_after_ms: None,
+            },
+        ),
+        (
+            "server_log_refused_rate_limited",
+            ServerMessage::LogRefused {
+                run_id: id(RUN),
+                chunk: 40,
+                code: ErrorCode::RateLimited,
+                message: "this token sent log text faster than the server allows (32 MiB a second, bursts of 256 MiB); re-send chunk 40 and the chunks after it in 0.2 s".into(),
+                expected: None,
+                retry_after_ms: Some(200),
             },
         ),
         (

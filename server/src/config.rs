@@ -100,6 +100,12 @@ pub struct RateLimitsSection {
     pub queries_burst: Option<u32>,
     pub connections_per_token_per_minute: Option<u32>,
     pub connections_per_ip_per_minute: Option<u32>,
+    /// MiB of log text per token per second (fractions allowed).
+    pub log_mib_per_second: Option<f64>,
+    pub log_burst_mib: Option<u32>,
+    /// `log_subscribe` frames per token per second (fractions allowed).
+    pub log_subscribes_per_second: Option<f64>,
+    pub log_subscribes_burst: Option<u32>,
 }
 
 /// `[retention]`.
@@ -254,6 +260,16 @@ pub fn apply_limits(
                 r.queries_per_second,
                 &mut rates.queries_per_second,
             ),
+            (
+                "log_mib_per_second",
+                r.log_mib_per_second,
+                &mut rates.log_mib_per_second,
+            ),
+            (
+                "log_subscribes_per_second",
+                r.log_subscribes_per_second,
+                &mut rates.log_subscribes_per_second,
+            ),
         ];
         for (key, value, setting) in per_second {
             if let (Some(v), false) = (value, given(key)) {
@@ -277,6 +293,12 @@ pub fn apply_limits(
                 "connections_per_ip_per_minute",
                 r.connections_per_ip_per_minute,
                 &mut rates.connections_per_ip_per_minute,
+            ),
+            ("log_burst_mib", r.log_burst_mib, &mut rates.log_burst_mib),
+            (
+                "log_subscribes_burst",
+                r.log_subscribes_burst,
+                &mut rates.log_subscribes_burst,
             ),
         ];
         for (key, value, setting) in keys {
@@ -364,6 +386,10 @@ queries_per_second = 0.5
 queries_burst = 60
 connections_per_token_per_minute = 12
 connections_per_ip_per_minute = 0
+log_mib_per_second = 4.5
+log_burst_mib = 64
+log_subscribes_per_second = 2
+log_subscribes_burst = 20
 
 [retention]
 audit_days = 90
@@ -413,6 +439,10 @@ audit_days = 90
                 queries_burst: 60,
                 connections_per_token_per_minute: 12,
                 connections_per_ip_per_minute: 0,
+                log_mib_per_second: 4.5,
+                log_burst_mib: 64,
+                log_subscribes_per_second: 2.0,
+                log_subscribes_burst: 20,
             }
         );
         assert_eq!(l.audit_days, 90);

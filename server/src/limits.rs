@@ -67,6 +67,11 @@ pub struct Limits {
     /// later lines are dropped.
     #[arg(long, env = "WARREN_LOG_CAP_BYTES", default_value_t = crate::logs::ingest::DEFAULT_CAP_BYTES)]
     pub log_cap_bytes: u64,
+    /// Seconds a worker has to confirm a cancel (`report_run_finished`) before the server ends
+    /// the run itself: seals its log, forgets its secrets and takes no more of its output. The
+    /// default is the worker's kill grace (10 s) plus 20 s to deliver the last output.
+    #[arg(long, env = "WARREN_CANCEL_DEADLINE", default_value = "30", value_parser = parse_secs)]
+    pub cancel_deadline: Duration,
 }
 
 impl Default for Limits {
@@ -87,6 +92,7 @@ impl Default for Limits {
             worker_heartbeat_secs: crate::runs::HEARTBEAT_SECS,
             worker_lease_secs: crate::runs::LEASE_SECS,
             log_cap_bytes: crate::logs::ingest::DEFAULT_CAP_BYTES,
+            cancel_deadline: crate::runs::CANCEL_DEADLINE,
         }
     }
 }
@@ -189,6 +195,16 @@ mod tests {
             "9",
             "--connections-per-ip-per-minute",
             "0",
+            "--log-mib-per-second",
+            "0.5",
+            "--log-burst-mib",
+            "3",
+            "--log-subscribes-per-second",
+            "4",
+            "--log-subscribes-burst",
+            "5",
+            "--cancel-deadline",
+            "1.5",
         ])
         .expect("flags parse");
         let l = cli.limits;
@@ -211,8 +227,13 @@ mod tests {
                 queries_burst: 8,
                 connections_per_token_per_minute: 9,
                 connections_per_ip_per_minute: 0,
+                log_mib_per_second: 0.5,
+                log_burst_mib: 3,
+                log_subscribes_per_second: 4.0,
+                log_subscribes_burst: 5,
             }
         );
+        assert_eq!(l.cancel_deadline, Duration::from_millis(1500));
     }
 
     #[test]

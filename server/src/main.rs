@@ -283,7 +283,7 @@ fn real_main() -> Result<()> {
             config::apply_limits(&file, &mut limits, given)?;
             let settings = config::resolve(&file, flags, *limits)?;
             let level = settings.log_level.clone();
-            (Run::Serve(settings), level)
+            (Run::Serve(Box::new(settings)), level)
         }
         other => (
             Run::Other(other),
@@ -304,14 +304,14 @@ fn real_main() -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     match command {
-        Run::Serve(settings) => runtime.block_on(serve(settings)),
+        Run::Serve(settings) => runtime.block_on(serve(*settings)),
         Run::Other(command) => runtime.block_on(run(command)),
     }
 }
 
 /// What `main` runs once logging is set up.
 enum Run {
-    Serve(config::Settings),
+    Serve(Box<config::Settings>),
     Other(Cmd),
 }
 

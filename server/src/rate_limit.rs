@@ -1,9 +1,11 @@
 //! Rate limits: token buckets per token for commands and for queries (two separate buckets,
-//! shared by every connection of the same token), and per token and per IP address for new
-//! WebSocket connections (reconnect storms). A request over its bucket is answered
-//! `rate_limited` with how long to wait (`retry_after_ms`) and is not applied; a connection over
-//! its bucket gets HTTP 429 with `Retry-After`. Every refusal counts in `rate_limited_total`
-//! (`/metrics`, `warren-server status`).
+//! shared by every connection of the same token), for log text sent in `log_chunk` frames (a
+//! byte budget, counted in KiB) and for `log_subscribe`, and per token and per IP address for
+//! new WebSocket connections (reconnect storms). A request over its bucket is answered
+//! `rate_limited` with how long to wait (`retry_after_ms`) and is not applied (a chunk gets
+//! `log_refused` with the same code and wait); a connection over its bucket gets HTTP 429 with
+//! `Retry-After`. Every refusal counts in `rate_limited_total` (`/metrics`, `warren-server
+//! status`).
 //!
 //! Each limit is a `warren-server serve` flag and a key of `[rate_limits]` in the config file;
 //! `0` turns it off. The defaults and the reasons for them are in `docs/deploy.md`. The
@@ -60,6 +62,21 @@ pub struct RateLimits {
         default_value_t = 1200
     )]
     pub connections_per_ip_per_minute: u32,
+    /// MiB of log text one token may send per second in `log_chunk` frames, sustained, over all
+    /// its connections (0: no limit; fractions allowed). Each chunk counts at least 16 KiB.
+    #[arg(long, env = "WARREN_LOG_MIB_PER_SECOND", default_value_t = 32.0, value_parser = parse_rate)]
+    pub log_mib_per_second: f64,
+    /// MiB of log text one token may send at once before the per-second rate applies (never
+    /// less than one second's worth).
+    #[arg(long, env = "WARREN_LOG_BURST_MIB", default_value_t = 256)]
+    pub log_burst_mib: u32,
+    /// `log_subscribe` frames one token may send per second, sustained (0: no limit; fractions
+    /// allowed).
+    #[arg(long, env = "WARREN_LOG_SUBSCRIBES_PER_SECOND", default_value_t = 10.0, value_parser = parse_rate)]
+    pub log_subscribes_per_second: f64,
+    /// `log_subscribe` frames one token may send at once before the per-second rate applies.
+    #[arg(long, env = "WARREN_LOG_SUBSCRIBES_BURST", default_value_t = 100)]
+    pub log_subscribes_burst: u32,
 }
 
 impl Default for RateLimits {
@@ -71,6 +88,10 @@ impl Default for RateLimits {
             queries_burst: 200,
             connections_per_token_per_minute: 600,
             connections_per_ip_per_minute: 1200,
+            log_mib_per_second: 32.0,
+            log_burst_mib: 256,
+            log_subscribes_per_second: 10.0,
+            log_subscribes_burst: 100,
         }
     }
 }
@@ -85,6 +106,10 @@ impl RateLimits {
             queries_burst: 0,
             connections_per_token_per_minute: 0,
             connections_per_ip_per_minute: 0,
+            log_mib_per_second: 0.0,
+            log_burst_mib: 0,
+            log_subscribes_per_second: 0.0,
+            log_subscribes_burst: 0,
         }
     }
 }
@@ -117,6 +142,36 @@ enum Kind {
     Queries,
     TokenConnections,
     IpConnections,
+    LogSubscribes,
+    LogText,
+}
+
+/// The budget unit of log text: a chunk costs its text's bytes in KiB, rounded up.
+const LOG_CELL_BYTES: u64 = 1024;
+/// The least a chunk costs, in cells (16 KiB): empty or tiny chunks still cost the writer a
+/// transaction each.
+pub const MIN_CHUNK_CELLS: u32 = 16;
+
+/// What a `log_chunk` whose lines hold `text_bytes` bytes of text costs, in KiB cells.
+pub fn chunk_cells(text_bytes: u64) -> u32 {
+    let cells = text_bytes.div_ceil(LOG_CELL_BYTES);
+    u32::try_from(cells)
+        .unwrap_or(u32::MAX)
+        .max(MIN_CHUNK_CELLS)
+}
+
+/// The byte budget of log text: `mib_per_second` and `burst_mib` in KiB cells.
+fn log_bucket(mib_per_second: f64, burst_mib: u32) -> Option<Bucket<Id>> {
+    if !mib_per_second.is_finite() || mib_per_second <= 0.0 {
+        return None;
+    }
+    let mib = mib_per_second.clamp(MIN_RATE, MAX_RATE);
+    let cells = (mib * 1024.0).min(f64::from(u32::MAX) / 2.0);
+    let burst_cells = burst_mib.saturating_mul(1024);
+    let mut bucket = Bucket::per_second(Kind::LogText, cells, burst_cells)?;
+    let burst_mib = (bucket.burst as f64 / 1024.0).ceil();
+    bucket.rate = format!("{mib} MiB a second, bursts of {burst_mib} MiB");
+    Some(bucket)
 }
 
 /// One keyed bucket and what it says when it refuses.
@@ -125,6 +180,8 @@ struct Bucket<K: Hash + Eq + Clone> {
     kind: Kind,
     /// "30 a second, bursts of 300", for the message.
     rate: String,
+    /// Most cells taken at once.
+    burst: u32,
 }
 
 impl<K: Hash + Eq + Clone> Bucket<K> {
@@ -141,6 +198,7 @@ impl<K: Hash + Eq + Clone> Bucket<K> {
             limiter: RateLimiter::keyed(quota.allow_burst(burst)),
             kind,
             rate: format!("{per_second} a second, bursts of {burst}"),
+            burst: burst.get(),
         })
     }
 
@@ -150,14 +208,27 @@ impl<K: Hash + Eq + Clone> Bucket<K> {
             limiter: RateLimiter::keyed(Quota::per_minute(rate)),
             kind,
             rate: format!("{rate} a minute"),
+            burst: rate.get(),
         })
     }
 
     /// Takes one cell for `key`, or says how long until one is free.
     fn take(&self, key: &K) -> Result<(), Duration> {
-        self.limiter
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        self.take_n(key, 1)
+    }
+
+    /// Takes `n` cells for `key` (at most the burst: more could never be taken), or says how
+    /// long until that many are free.
+    fn take_n(&self, key: &K, n: u32) -> Result<(), Duration> {
+        let Some(n) = NonZeroU32::new(n.clamp(1, self.burst.max(1))) else {
+            return Ok(());
+        };
+        match self.limiter.check_key_n(key, n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(DefaultClock::default().now())),
+            // Not reachable: `n` is at most the burst.
+            Err(_) => Ok(()),
+        }
     }
 
     fn forget_idle(&self) {
@@ -172,6 +243,8 @@ pub struct Limiter {
     queries: Option<Bucket<Id>>,
     token_connections: Option<Bucket<Id>>,
     ip_connections: Option<Bucket<IpAddr>>,
+    log_text: Option<Bucket<Id>>,
+    log_subscribes: Option<Bucket<Id>>,
     metrics: Arc<Metrics>,
 }
 
@@ -197,6 +270,12 @@ impl Limiter {
                 Kind::IpConnections,
                 limits.connections_per_ip_per_minute,
             ),
+            log_text: log_bucket(limits.log_mib_per_second, limits.log_burst_mib),
+            log_subscribes: Bucket::per_second(
+                Kind::LogSubscribes,
+                limits.log_subscribes_per_second,
+                limits.log_subscribes_burst,
+            ),
             metrics,
         }
     }
@@ -219,6 +298,33 @@ impl Limiter {
     /// A new WebSocket connection from `ip` (before its token is checked).
     pub fn connection_from(&self, ip: IpAddr) -> Result<(), WireError> {
         self.check(self.ip_connections.as_ref(), &ip)
+    }
+
+    /// A `log_subscribe` sent with `token`.
+    pub fn log_subscribe(&self, token: &Id) -> Result<(), WireError> {
+        self.check(self.log_subscribes.as_ref(), token)
+    }
+
+    /// A `log_chunk` of `text_bytes` bytes of line text sent with `token`: let through, or
+    /// the time to wait before it (and the chunks after it) may come again.
+    pub fn log_chunk(&self, token: &Id, text_bytes: u64) -> Result<(), LogRefusal> {
+        let Some(bucket) = self.log_text.as_ref() else {
+            return Ok(());
+        };
+        bucket
+            .take_n(token, chunk_cells(text_bytes))
+            .map_err(|wait| {
+                self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+                LogRefusal {
+                    wait,
+                    rate: bucket.rate.clone(),
+                }
+            })
+    }
+
+    /// Counts a refusal made without asking a bucket (a chunk after one refused).
+    pub fn count_refusal(&self) {
+        self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
     fn check<K: Hash + Eq + Clone>(
@@ -265,6 +371,31 @@ impl Limiter {
         if let Some(b) = &self.ip_connections {
             b.forget_idle();
         }
+        if let Some(b) = &self.log_text {
+            b.forget_idle();
+        }
+        if let Some(b) = &self.log_subscribes {
+            b.forget_idle();
+        }
+    }
+}
+
+/// A `log_chunk` over its token's budget: how long to wait, and the budget for the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRefusal {
+    pub wait: Duration,
+    pub rate: String,
+}
+
+impl LogRefusal {
+    /// The refusal's message for chunk `chunk`, given the time still to wait.
+    pub fn message(&self, chunk: u64, wait: Duration) -> String {
+        let ms = wait_ms(wait);
+        format!(
+            "this token sent log text faster than the server allows ({}); re-send chunk {chunk} and the chunks after it in {:.1} s",
+            self.rate,
+            (ms as f64 / 1000.0).max(0.1)
+        )
     }
 }
 
@@ -293,6 +424,12 @@ fn refusal(kind: Kind, rate: &str, wait: Duration) -> WireError {
         ),
         Kind::IpConnections => format!(
             "this address opened connections faster than the server allows ({rate}); connect again in {secs} s"
+        ),
+        Kind::LogSubscribes => format!(
+            "this token asked to follow logs faster than the server allows ({rate}); send log_subscribe again in {secs} s"
+        ),
+        Kind::LogText => format!(
+            "this token sent log text faster than the server allows ({rate}); re-send it in {secs} s"
         ),
     };
     WireError::new(ErrorCode::RateLimited, message).with_retry_after_ms(ms)
@@ -360,6 +497,8 @@ mod tests {
     fn zero_turns_a_limit_off() {
         let (limiter, metrics) = limiter(&RateLimits::off());
         for _ in 0..10_000 {
+            assert!(limiter.log_chunk(&token(1), 256 * 1024).is_ok());
+            assert!(limiter.log_subscribe(&token(1)).is_ok());
             assert!(limiter.command(&token(1)).is_ok());
             assert!(limiter.query(&token(1)).is_ok());
             assert!(limiter.connection_with(&token(1)).is_ok());
@@ -408,6 +547,49 @@ mod tests {
         );
         assert!(parse_rate("1e9").is_err());
         assert!(parse_rate("fast").unwrap_err().contains("e.g. 30"));
+    }
+
+    #[test]
+    fn log_text_is_a_byte_budget_and_subscribes_a_count() {
+        let limits = RateLimits {
+            log_mib_per_second: 1.0,
+            log_burst_mib: 1,
+            log_subscribes_per_second: 1.0,
+            log_subscribes_burst: 2,
+            ..RateLimits::default()
+        };
+        let (limiter, metrics) = limiter(&limits);
+        // 1 MiB of burst: sixteen 64 KiB chunks pass, the seventeenth waits about 64 ms.
+        for _ in 0..16 {
+            assert!(limiter.log_chunk(&token(1), 64 * 1024).is_ok());
+        }
+        let refused = limiter
+            .log_chunk(&token(1), 64 * 1024)
+            .expect_err("over the budget");
+        assert!(
+            refused.wait <= Duration::from_millis(100),
+            "{:?}",
+            refused.wait
+        );
+        let message = refused.message(17, refused.wait);
+        assert!(
+            message.contains("1 MiB a second, bursts of 1 MiB") && message.contains("chunk 17"),
+            "{message}"
+        );
+        assert_eq!(metrics.rate_limited.load(Ordering::Relaxed), 1);
+        // Tiny chunks still cost 16 KiB each: 64 of them fill another token's burst.
+        for _ in 0..64 {
+            assert!(limiter.log_chunk(&token(2), 10).is_ok());
+        }
+        assert!(limiter.log_chunk(&token(2), 10).is_err());
+        // Subscribes are counted apart from queries.
+        assert!(limiter.log_subscribe(&token(1)).is_ok());
+        assert!(limiter.log_subscribe(&token(1)).is_ok());
+        let refused = limiter.log_subscribe(&token(1)).expect_err("third");
+        assert!(refused.message.contains("follow logs"), "{refused}");
+        assert!(limiter.query(&token(1)).is_ok());
+        assert_eq!(chunk_cells(0), MIN_CHUNK_CELLS);
+        assert_eq!(chunk_cells(64 * 1024 + 1), 65);
     }
 
     #[test]

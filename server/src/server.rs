@@ -92,9 +92,10 @@ pub async fn bind_store_with(
     })?;
     let hub = Arc::new(Hub::default());
     let health = Arc::new(Health::default());
-    let runs = Arc::new(crate::runs::RunState::new(
+    let runs = Arc::new(crate::runs::RunState::with_cancel_deadline(
         limits.worker_heartbeat_secs,
         limits.worker_lease_secs,
+        limits.cancel_deadline,
     ));
     let (writer, writer_thread) =
         writer::spawn_with(store.clone(), hub.clone(), health.clone(), runs.clone())

@@ -372,7 +372,7 @@ async fn agents_are_members_that_come_and_go_with_their_events() {
     server.restart().await;
     let mut ada = connect_hello(server.addr, &server.token).await;
     let state = ada.snapshot().await;
-    assert_eq!(state.agents, [updated.clone()]);
+    assert_eq!(state.agents, std::slice::from_ref(&updated));
     assert!(
         state
             .members
@@ -382,7 +382,7 @@ async fn agents_are_members_that_come_and_go_with_their_events() {
     let QueryResult::Agents { agents } = ada.query(&Query::Agents).await else {
         panic!("expected agents");
     };
-    assert_eq!(agents, [updated.clone()]);
+    assert_eq!(agents, std::slice::from_ref(&updated));
 
     // Deleting the agent removes its member.
     let mut mira = connect_hello(server.addr, &mira_token).await;

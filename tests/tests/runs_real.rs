@@ -60,6 +60,61 @@ async fn a_hundred_thousand_lines_arrive_complete_and_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_over_its_log_budget_is_slowed_down_and_its_log_arrives_whole() {
+    // A budget of 1 MiB a second with bursts of 1 MiB; the job prints about 3 MB at once.
+    let s = Setup::start(&["--log-mib-per-second", "1", "--log-burst-mib", "1"]).await;
+    let worker = s.worker("builder", "linux").await;
+    s.cli
+        .run(&[
+            "job",
+            "add",
+            "loud",
+            "--command",
+            "l=$(head -c 1000 /dev/zero | tr '\\0' x); i=1; while [ $i -le 3000 ]; do echo \"$i $l\"; i=$((i+1)); done",
+        ])
+        .await
+        .ok();
+    let run = s.cli.run(&["job", "run", "loud", "--follow"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = s.cli.run(&["log", "r1", "--json"]).await.ok().json_lines();
+    let texts: Vec<String> = log
+        .iter()
+        .filter(|l| l["stream"] == "out")
+        .filter_map(|l| l["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(texts.len(), 3000, "every line once");
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(text, &format!("{} {}", i + 1, "x".repeat(1000)), "in order");
+    }
+    let (status, metrics) = warren_e2e::raw::get_from(
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        s.server.addr,
+        "/metrics",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("warren_rate_limited_total")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .expect("the refusals metric");
+    assert!(
+        refused > 0,
+        "3 MB at once must pass a 1 MiB burst: {metrics}"
+    );
+    assert!(
+        worker.output().contains("slowed down"),
+        "the worker says so: {}",
+        worker.output()
+    );
+    println!("3,000 lines of 1 KB through a 1 MiB/s budget: {refused} chunk refusals");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_loses_its_run_or_a_second_worker_finishes_it() {
     let s = Setup::start(&["--worker-lease-secs", "3", "--worker-heartbeat-secs", "1"]).await;
     let mut first = s.worker("first", "linux").await;

@@ -92,6 +92,10 @@ fn print(out: &mut Out, options: &Options, lines: &[LogLine]) -> Result<(), Clie
 }
 
 /// A refusal because of `--grep` reads as a usage mistake that says how to fix it.
+/// How many times `--follow` waits out a `rate_limited` answer to its `log_subscribe` before it
+/// gives up with the server's message.
+const MAX_SUBSCRIBE_WAITS: u32 = 6;
+
 fn bad_filter(wire: WireError, filtered: bool) -> ClientError {
     if filtered && matches!(wire.code, ErrorCode::Validation | ErrorCode::InvalidField) {
         ClientError::Usage(format!(
@@ -186,6 +190,7 @@ pub async fn follow(
     options: &Options,
 ) -> Result<RunStatus, ClientError> {
     let mut last: u64 = 0;
+    let mut limited = 0;
     let mut request = session.conn.handle().log_subscribe(
         &session.workspace.id,
         &run.id,
@@ -208,6 +213,33 @@ pub async fn follow(
             }
             Ok(ServerMessage::LogEnd { run_id, status, .. }) if run_id == run.id => {
                 return Ok(status);
+            }
+            Ok(ServerMessage::Error {
+                request_id: Some(id),
+                code: ErrorCode::RateLimited,
+                retry_after_ms,
+                ..
+            }) if id == request && limited < MAX_SUBSCRIBE_WAITS => {
+                // Following too many logs at once: wait as asked, then ask again from where
+                // the output stands.
+                limited += 1;
+                let wait = std::time::Duration::from_millis(
+                    retry_after_ms.unwrap_or(1000).clamp(1, 60_000),
+                );
+                tokio::time::sleep(wait).await;
+                let from_line = if last > 0 {
+                    Some(last + 1)
+                } else {
+                    options.from_line
+                };
+                let tail = if last > 0 { None } else { options.tail };
+                request = session.conn.handle().log_subscribe(
+                    &session.workspace.id,
+                    &run.id,
+                    from_line,
+                    tail,
+                    options.filter.clone(),
+                )?;
             }
             Ok(ServerMessage::Error {
                 request_id: Some(id),

@@ -176,6 +176,19 @@ impl Outbox {
         true
     }
 
+    /// The server refused `chunk` for the token's log budget (`rate_limited`): it is no longer
+    /// in flight and goes again, in order, once the wait is over. Returns whether it was in
+    /// flight (a refusal of a chunk already marked, or acknowledged since, changes nothing).
+    pub fn retry_later(&mut self, chunk: u64) -> bool {
+        match self.chunks.get_mut(&chunk) {
+            Some(pending) if pending.in_flight => {
+                pending.in_flight = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The connection dropped: nothing is in flight any more.
     pub fn disconnected(&mut self) {
         self.resending_from = None;
@@ -280,6 +293,23 @@ mod tests {
         assert_eq!(out.next_unsent(), 2);
         out.resume(1);
         assert_eq!(chunks(&out.to_send(10)), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_chunk_refused_for_the_budget_goes_again_in_order() {
+        let mut out = outbox(0);
+        for i in 0..4 {
+            out.push(batch(i, 1));
+        }
+        assert_eq!(chunks(&out.to_send(4)), vec![0, 1, 2, 3]);
+        assert!(out.ack(0));
+        assert!(out.retry_later(1), "in flight: it goes again");
+        assert!(out.retry_later(2));
+        assert!(!out.retry_later(2), "a second refusal changes nothing");
+        assert!(!out.retry_later(0), "acknowledged already");
+        assert_eq!(out.in_flight(), 1, "chunk 3 is still out");
+        assert_eq!(chunks(&out.to_send(4)), vec![1, 2], "lowest first");
+        assert_eq!(out.held(), 3);
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! A connection's log frames: a worker's `log_chunk` (checked and redacted here, stored by the
-//! writer, answered with `log_ack` once durable or `log_refused`, in the order the chunks came,
-//! with many in flight), the `log` query, and `log_subscribe` / `log_unsubscribe` (each
-//! subscription is a [`follow`](super::follow) task).
+//! A connection's log frames: a worker's `log_chunk` (charged to its token's log budget,
+//! checked and redacted here, stored by the writer, answered with `log_ack` once durable or
+//! `log_refused`, in the order the chunks came, with many in flight), the `log` query, and
+//! `log_subscribe` (rate limited per token) / `log_unsubscribe` (each subscription is a
+//! [`follow`](super::follow) task).
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::task::AbortHandle;
@@ -18,6 +20,7 @@ use crate::frames;
 use crate::logs::filter::LineFilter;
 use crate::logs::ingest::{self, Chunk, ChunkAnswer};
 use crate::logs::read::{self, PageRequest};
+use crate::rate_limit::wait_ms;
 use crate::writer::Ticket;
 
 /// What a connection holds for the log path.
@@ -26,6 +29,17 @@ pub struct ConnLogs {
     follows: Follows,
     /// Chunks waiting for the writer's answer, in the order they came; one task answers them.
     acks: Option<mpsc::Sender<PendingChunk>>,
+    /// Runs whose chunk was refused for the log budget: later chunks of the run are refused
+    /// too, until that chunk (or an earlier one) comes again, so the worker re-sends in order.
+    over_budget: HashMap<Id, OverBudget>,
+}
+
+/// A chunk refused for the log budget.
+struct OverBudget {
+    chunk: u64,
+    /// When the budget has room again.
+    until: Instant,
+    refusal: crate::rate_limit::LogRefusal,
 }
 
 /// A chunk handed to the writer, waiting for its answer.
@@ -70,6 +84,7 @@ async fn answer_chunks(mut pending: mpsc::Receiver<PendingChunk>, out: Replies) 
                 code,
                 message,
                 expected,
+                retry_after_ms: None,
             },
         };
         if !out.text(frames::text(&frame), Some(p.permit)).await {
@@ -147,8 +162,45 @@ impl Conn {
             code,
             message,
             expected: None,
+            retry_after_ms: None,
         })
         .await;
+    }
+
+    /// Charges a chunk to the token's log budget. `Err` is the refusal's message and the wait
+    /// (ms) before it may come again: the chunk is over the budget, or a chunk of the run before
+    /// it was and has not come again.
+    fn charge_chunk(
+        &mut self,
+        run_id: &Id,
+        chunk: u64,
+        lines: &[LogLine],
+    ) -> Result<(), (String, u64)> {
+        let now = Instant::now();
+        if let Some(over) = self.logs.over_budget.get(run_id) {
+            if chunk > over.chunk {
+                self.app.rates.count_refusal();
+                let wait = over.until.saturating_duration_since(now);
+                return Err((over.refusal.message(chunk, wait), wait_ms(wait)));
+            }
+            self.logs.over_budget.remove(run_id);
+        }
+        let bytes: u64 = lines.iter().map(|l| l.text.len() as u64).sum();
+        let refusal = match self.app.rates.log_chunk(&self.token.id, bytes) {
+            Ok(()) => return Ok(()),
+            Err(refusal) => refusal,
+        };
+        let wait = refusal.wait;
+        let message = refusal.message(chunk, wait);
+        self.logs.over_budget.insert(
+            run_id.clone(),
+            OverBudget {
+                chunk,
+                until: now + wait,
+                refusal,
+            },
+        );
+        Err((message, wait_ms(wait)))
     }
 
     /// A worker's `log_chunk`: validated and redacted here, stored by the writer; the answer is
@@ -161,6 +213,18 @@ impl Conn {
                 .refuse_chunk(run_id, chunk, ErrorCode::NotFound, message)
                 .await;
         };
+        if let Err((message, retry_after_ms)) = self.charge_chunk(&run_id, chunk, &lines) {
+            return self
+                .send(&ServerMessage::LogRefused {
+                    run_id,
+                    chunk,
+                    code: ErrorCode::RateLimited,
+                    message,
+                    expected: None,
+                    retry_after_ms: Some(retry_after_ms),
+                })
+                .await;
+        }
         let secrets = self.app.runs.secrets.values(&run_id);
         if let Err(message) = ingest::prepare(&mut lines, &secrets) {
             return self
@@ -257,6 +321,9 @@ impl Conn {
         let Some(workspace) = self.workspace_for(&s.request_id, s.workspace_id).await else {
             return;
         };
+        if let Err(limited) = self.app.rates.log_subscribe(&self.token.id) {
+            return self.refuse(s.request_id, &limited).await;
+        }
         let checked = access::check(
             &self.app,
             &workspace,

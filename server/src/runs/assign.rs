@@ -1,7 +1,8 @@
 //! Assignment and leases, decided in the writer's transaction (one thread, so two workers never
 //! get the same run).
 //!
-//! [`schedule`] runs after every batch that touched runs and on the writer's timer: first every
+//! [`schedule`] runs after every batch that touched runs and on the writer's timer: first the
+//! cancels whose worker did not confirm them in time end ([`super::cancels`]), then every
 //! assigned or running run whose worker has been silent for the lease loses it (`lost`, or back
 //! to `queued` with `attempt + 1` and an exponential `not_before` while the job's retries last);
 //! then each queued run whose `not_before` has passed goes, in queue order, to a connected,
@@ -27,7 +28,7 @@ use crate::store::tables::{JOBS, RUNS};
 use crate::store::{StoreError, decode};
 
 /// Stores `change` as an event of `workspace` by `actor` (with its room line after it).
-fn emit(
+pub(super) fn emit(
     txn: &WriteTransaction,
     workspace: &Id,
     actor: &Id,
@@ -285,6 +286,7 @@ pub fn schedule(
     state: &RunState,
     fx: &mut Effects,
 ) -> Result<(), ApplyError> {
+    super::cancels::end_unconfirmed(txn, now, state, fx)?;
     let lease_ms = (state.lease_secs * 1000) as i64;
     let mut jobs: HashMap<(Id, Id), Option<Job>> = HashMap::new();
     let mut queued: Vec<(Id, Run)> = Vec::new();

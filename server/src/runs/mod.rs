@@ -6,6 +6,7 @@
 //! [`assign`].
 
 pub mod assign;
+pub mod cancels;
 pub mod effects;
 pub mod secrets;
 pub mod workers;
@@ -24,6 +25,7 @@ pub const LEASE_SECS: u64 = 30;
 pub const TICK: Duration = Duration::from_millis(500);
 /// Longest backoff before a re-queued run may be assigned again, in seconds.
 pub const MAX_BACKOFF_SECS: u64 = 5 * 60;
+pub use cancels::CANCEL_DEADLINE;
 
 /// What the writer and the connections share about runs.
 #[derive(Debug)]
@@ -43,6 +45,8 @@ pub struct RunState {
     active: Mutex<Option<BTreeSet<(Id, Id)>>>,
     /// The followers of each run's log, fed by the writer after each commit.
     pub logs: crate::logs::feed::LogFeed,
+    /// Cancelled runs waiting for their worker's report, each with a deadline.
+    pub cancels: cancels::Cancels,
 }
 
 impl Default for RunState {
@@ -54,6 +58,16 @@ impl Default for RunState {
 impl RunState {
     /// Run state with the given heartbeat and lease, in seconds.
     pub fn new(heartbeat_secs: u64, lease_secs: u64) -> Self {
+        Self::with_cancel_deadline(heartbeat_secs, lease_secs, CANCEL_DEADLINE)
+    }
+
+    /// Run state with the given heartbeat and lease (seconds) and the time a worker has to
+    /// confirm a cancel.
+    pub fn with_cancel_deadline(
+        heartbeat_secs: u64,
+        lease_secs: u64,
+        cancel_deadline: Duration,
+    ) -> Self {
         Self {
             secrets: secrets::SecretVault::default(),
             workers: workers::Registry::default(),
@@ -62,6 +76,7 @@ impl RunState {
             started_at: crate::service::now_ms(),
             active: Mutex::new(None),
             logs: crate::logs::feed::LogFeed::default(),
+            cancels: cancels::Cancels::new(cancel_deadline),
         }
     }
 

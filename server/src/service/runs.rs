@@ -376,7 +376,9 @@ fn cancel_run(
     match (&run.worker_id, from) {
         (Some(worker), RunStatus::Assigned | RunStatus::Running) => {
             // The worker stops the process group and reports; its report is taken without
-            // another transition, and then the log is sealed and the secrets forgotten.
+            // another transition, and then the log is sealed and the secrets forgotten. If it
+            // does not report in time, the server does that itself (`runs::cancels`).
+            state.cancels.started(ctx.workspace, &run.id, ctx.now);
             fx.send(
                 ctx.workspace,
                 worker,
@@ -430,7 +432,8 @@ fn report_finished(
         ctx.ws(),
         run.id.as_str(),
     )?;
-    if stored.lines < report.lines && !stored.truncated {
+    let ended_by_server = run.status == RunStatus::Cancelled && stored.sealed;
+    if stored.lines < report.lines && !stored.truncated && !ended_by_server {
         return Err(ApplyError::reject(
             ErrorCode::Conflict,
             format!(
@@ -442,8 +445,18 @@ fn report_finished(
         ));
     }
     let from = run.status;
+    if from == RunStatus::Cancelled && stored.sealed {
+        // The server ended it already (its worker missed the cancel's deadline): the late
+        // report is taken as it stands, recording only the exit code.
+        run.exit_code = report.exit_code;
+        save_run(txn, ctx.workspace, &run, state)?;
+        state.cancels.confirmed(ctx.workspace, &run.id);
+        fx.forget.push(run.id.clone());
+        return Ok(Change::RunUpdated { run, from });
+    }
     if from == RunStatus::Cancelled {
         // Cancelled while it ran: the report is taken without another transition.
+        state.cancels.confirmed(ctx.workspace, &run.id);
         run.exit_code = report.exit_code;
     } else {
         move_to(&mut run, report.end.status())?;

@@ -125,6 +125,12 @@ struct Worker {
     draining: bool,
     /// The grace period is over: nothing more starts.
     closed: bool,
+    /// The server refused a chunk for the token's log budget: no chunk goes out before this.
+    logs_paused_until: Option<Instant>,
+    /// Chunks of a run in flight at once now: `options.window`, halved by each refusal for the
+    /// log budget and grown by one with each ack, so a worker over its budget does not send a
+    /// whole window that is refused again after every wait.
+    log_window: usize,
 }
 
 /// Runs a worker until the first message on `stop` (or its closing) and its runs are finished
@@ -168,7 +174,10 @@ pub async fn run(
         internal_tx,
         draining: false,
         closed: false,
+        logs_paused_until: None,
+        log_window: 0,
     };
+    worker.log_window = worker.options.window;
     worker.attach(conn)?;
     (worker.options.say)(&format!(
         "worker connected to {} (tags: {}; up to {} at once; jobs run in {})",
@@ -212,6 +221,9 @@ async fn serve(
             Some(news) = news.recv() => worker.on_news(news),
             Some(event) = internal.recv() => worker.on_internal(event)?,
             _ = beat.tick() => worker.send_heartbeat(),
+            () = sleep_until(worker.logs_paused_until.unwrap_or(far)), if worker.logs_paused_until.is_some() => {
+                worker.logs_paused_until = None;
+            }
             signal = stop.recv(), if stop_open && !worker.closed => {
                 // A closed channel stops the worker too, and is not heard again.
                 stop_open = signal.is_some();
@@ -415,13 +427,16 @@ impl Worker {
         self.send_reports(&run_id);
     }
 
-    /// Sends each run's next chunks, up to the window.
+    /// Sends each run's next chunks, up to the window (none while the server asked to wait).
     fn pump(&mut self) {
+        if self.logs_paused_until.is_some() {
+            return;
+        }
         let Some(handle) = self.handle() else {
             return;
         };
         for h in self.held.values_mut() {
-            for frame in h.outbox.to_send(self.options.window) {
+            for frame in h.outbox.to_send(self.log_window.max(1)) {
                 if handle.send(frame).is_err() {
                     return;
                 }

@@ -6,6 +6,10 @@ use std::time::Duration;
 use warren_protocol::{ErrorCode, Id, ServerMessage};
 
 use super::{Assignment, Worker, WorkerError};
+
+/// Longest wait a `rate_limited` log refusal is honoured for (a server asking for more is
+/// asked again after this).
+const MAX_LOG_WAIT_MS: u64 = 60_000;
 use crate::error::ClientError;
 
 impl Worker {
@@ -98,6 +102,7 @@ impl Worker {
                 }
             }
             ServerMessage::LogAck { run_id, chunk } => {
+                self.log_window = (self.log_window + 1).min(self.options.window);
                 if let Some(h) = self.held.get_mut(&run_id) {
                     h.acked(chunk);
                     self.send_reports(&run_id);
@@ -109,7 +114,14 @@ impl Worker {
                 code,
                 message,
                 expected,
-            } => self.on_refused(run_id, chunk, code, &message, expected),
+                retry_after_ms,
+            } => {
+                if code == ErrorCode::RateLimited {
+                    self.on_over_budget(&run_id, chunk, retry_after_ms);
+                } else {
+                    self.on_refused(run_id, chunk, code, &message, expected);
+                }
+            }
             ServerMessage::Error { code, message, .. } if !self.welcomed => {
                 let message = crate::sanitize::line(&message);
                 return Err(match code {
@@ -128,6 +140,30 @@ impl Worker {
             _ => {}
         }
         Ok(())
+    }
+
+    /// A chunk over the token's log budget: it goes again after the wait the server asked for
+    /// (every run's chunks wait: the budget is the token's). Nothing is dropped.
+    pub(super) fn on_over_budget(&mut self, run_id: &Id, chunk: u64, retry_after_ms: Option<u64>) {
+        let Some(h) = self.held.get_mut(run_id) else {
+            return;
+        };
+        if !h.outbox.retry_later(chunk) {
+            return;
+        }
+        self.log_window = (self.log_window / 2).max(1);
+        let wait = Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(1, MAX_LOG_WAIT_MS));
+        let until = tokio::time::Instant::now() + wait;
+        if self.logs_paused_until.is_none_or(|t| t < until) {
+            if self.logs_paused_until.is_none() {
+                let label = h.label.clone();
+                self.say(&format!(
+                    "{label}: the server slowed down this worker's log (log chunk {chunk}); sending again in {:.1} s",
+                    wait.as_secs_f64()
+                ));
+            }
+            self.logs_paused_until = Some(until);
+        }
     }
 
     pub(super) fn on_refused(
