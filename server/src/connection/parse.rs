@@ -174,7 +174,7 @@ mod tests {
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":3,"lines":[]}}"#),
             format!(r#"{{"type":"log_chunk", "run_id":"{id}","chunk":0,"lines":[{line}]}}"#),
             // Refused by both, each the general path's way.
-            format!(r#"{{"type":"log_chunk","run_id":"NOPE","chunk":0,"lines":[]}}"#),
+            r#"{"type":"log_chunk","run_id":"NOPE","chunk":0,"lines":[]}"#.to_owned(),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":-1,"lines":[]}}"#),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[],"x":1}}"#),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[{{"n":1}}]}}"#),
