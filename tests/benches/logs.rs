@@ -12,6 +12,11 @@
 //! 2. The stored log as a viewer sees it: the first screen, the last screen, and a regex search
 //!    over the whole log (filtered on the server), against `grep -c` on the same text. Targets:
 //!    first screen ≤ 100 ms, search ≤ 3× grep.
+//! 3. The viewer's memory: the real `warren` client in a 120×40 tmux pane follows a real worker's
+//!    `WARREN_BENCH_VIEWER_LINES`-line run (1,000,000 by default; 0 skips the phase), then jumps
+//!    to the top, searches the whole log both ways and jumps between errors; its peak RSS
+//!    (`VmHWM`) is read from `/proc`. Target: < 64 MiB. Without tmux the phase says so and is
+//!    skipped.
 //!
 //! The server runs in-process on its own tokio runtime; the worker and viewers on another. See
 //! `docs/performance.md` ("Run logs") for the numbers and the caveats.
@@ -26,6 +31,8 @@ mod search;
 mod setup;
 #[path = "sync/stats.rs"]
 mod stats;
+#[path = "logs/viewer.rs"]
+mod viewer;
 #[path = "sync/warren.rs"]
 #[allow(dead_code)]
 mod warren;
@@ -46,6 +53,7 @@ const INGEST_RATE_TARGET: f64 = 200_000.0;
 const LAG_TARGET: Duration = Duration::from_millis(250);
 const FIRST_SCREEN_TARGET: Duration = Duration::from_millis(100);
 const SEARCH_RATIO_TARGET: f64 = 3.0;
+const VIEWER_PEAK_TARGET_KIB: u64 = 64 * 1024;
 
 fn env_usize(name: &str, default: usize) -> Result<usize> {
     match std::env::var(name) {
@@ -67,6 +75,7 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let lines_n = env_usize("WARREN_BENCH_LOG_LINES", 1_000_000)?;
+    let viewer_lines = env_usize("WARREN_BENCH_VIEWER_LINES", 1_000_000)?;
     let viewers = env_usize("WARREN_BENCH_LOG_VIEWERS", 10)?;
     let dir = match std::env::var_os("WARREN_BENCH_DIR") {
         Some(d) => tempfile::tempdir_in(d)?,
@@ -173,6 +182,38 @@ fn main() -> Result<()> {
         search_ratio,
         verdict(search_ratio <= SEARCH_RATIO_TARGET)
     );
+    let memory = if viewer_lines == 0 {
+        viewer::Outcome::Skipped("WARREN_BENCH_VIEWER_LINES=0".to_owned())
+    } else {
+        client_rt.block_on(viewer::run(viewer_lines as u64, dir.path()))?
+    };
+    println!("3. the viewer's memory (warren in a 120x40 tmux pane)");
+    match memory {
+        viewer::Outcome::Skipped(why) => println!("   SKIPPED: {why}"),
+        viewer::Outcome::Measured(m) => {
+            let mib = |kib: u64| kib as f64 / 1024.0;
+            println!(
+                "   followed a {}-line run to its end in {:.1} s: VmRSS {:.1} MiB (peak {:.1} MiB); after the jumps VmRSS {:.1} MiB",
+                m.lines,
+                m.follow.as_secs_f64(),
+                mib(m.rss_followed_kib),
+                mib(m.peak_followed_kib),
+                mib(m.rss_end_kib)
+            );
+            println!(
+                "   peak (VmHWM) {:.1} MiB: {} the < {} MiB target",
+                mib(m.peak_kib),
+                verdict(m.peak_kib < VIEWER_PEAK_TARGET_KIB),
+                VIEWER_PEAK_TARGET_KIB / 1024
+            );
+            let steps: Vec<String> = m
+                .steps
+                .iter()
+                .map(|(what, took)| format!("{what} {}", ms(*took)))
+                .collect();
+            println!("   {}", steps.join("; "));
+        }
+    }
     if search.matches != search.grep_matches {
         anyhow::bail!(
             "the server found {} matches and grep {}",
