@@ -25,6 +25,7 @@ fn spec(command: &str, dir: &Path) -> JobSpec {
             kill_grace: Duration::from_millis(300),
             ..Limits::default()
         },
+        guard: None,
     }
 }
 
