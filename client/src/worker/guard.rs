@@ -89,6 +89,8 @@ impl Guard {
             .arg(SUBCOMMAND)
             .arg(group.id().to_string())
             .arg(grace.as_millis().to_string())
+            // It needs nothing of the worker's environment (its token least of all).
+            .env_clear()
             .stdin(Stdio::from(reader))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -172,6 +172,7 @@ pub async fn run(
                         LogStream::Out
                     },
                     text: line.text.clone(),
+                    continued: false,
                 })
                 .collect(),
         };

@@ -97,6 +97,7 @@ fn to_view(line: WireLine) -> LogLine {
         },
         ts_ms: line.ts,
         bytes: line.text.into_bytes(),
+        continued: line.continued,
     }
 }
 
@@ -520,6 +521,7 @@ mod tests {
             ts: 0,
             stream: LogStream::Out,
             text: text.into(),
+            continued: false,
         }
     }
 
