@@ -64,9 +64,8 @@ impl LocalWorker {
         let mut options = Options::new(workdir);
         options.grace = GRACE;
         options.flush_bound = FLUSH;
-        options.guard = GuardSetup::this_program(Some(
-            data_dir.join(crate::worker::guard::RECORDS_DIR),
-        ));
+        options.guard =
+            GuardSetup::this_program(Some(data_dir.join(crate::worker::guard::RECORDS_DIR)));
         options.say = Arc::new(move |line| append(&log, line));
         let (stop, stopped) = mpsc::unbounded_channel();
         let say = options.say.clone();

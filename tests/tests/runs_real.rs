@@ -140,7 +140,13 @@ async fn a_line_of_200_kib_without_a_newline_is_printed_as_the_job_wrote_it() {
     let _worker = s.worker("builder", "linux").await;
     // 204,894 bytes with no newline: "1,2,3,…,36000,".
     s.cli
-        .run(&["job", "add", "wide", "--command", "seq 1 36000 | tr '\\n' ,"])
+        .run(&[
+            "job",
+            "add",
+            "wide",
+            "--command",
+            "seq 1 36000 | tr '\\n' ,",
+        ])
         .await
         .ok();
     let run = s.cli.run(&["job", "run", "wide", "--follow"]).await;

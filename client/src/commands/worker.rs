@@ -74,7 +74,8 @@ fn records_dir() -> Option<std::path::PathBuf> {
     {
         return Some(std::path::PathBuf::from(dir).join(guard::RECORDS_DIR));
     }
-    directories::ProjectDirs::from("dev", "warren", "warren").map(|p| p.data_dir().join(guard::RECORDS_DIR))
+    directories::ProjectDirs::from("dev", "warren", "warren")
+        .map(|p| p.data_dir().join(guard::RECORDS_DIR))
 }
 
 /// A message for each SIGTERM or Ctrl-C (SIGINT): the first drains the worker, the second

@@ -166,7 +166,9 @@ pub fn main_if_guard(args: &[OsString]) -> Option<u8> {
         .and_then(|pgid| i32::try_from(pgid).ok())
         .and_then(Group::new);
     let (Some(group), Some(grace)) = (group, number(2)) else {
-        eprintln!("usage: warren {SUBCOMMAND} PGID GRACE_MS (the worker starts it; not for people)");
+        eprintln!(
+            "usage: warren {SUBCOMMAND} PGID GRACE_MS (the worker starts it; not for people)"
+        );
         return Some(1);
     };
     watch(std::io::stdin(), group, Duration::from_millis(grace));

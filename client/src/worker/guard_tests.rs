@@ -91,7 +91,10 @@ fn leftovers_are_the_groups_of_dead_workers_still_running_their_run() {
             marker: "WARREN_RUN_ID=run_ours".into()
         }]
     );
-    assert!(!ours_record.exists() && !reused.exists(), "records of the dead stay");
+    assert!(
+        !ours_record.exists() && !reused.exists(),
+        "records of the dead stay"
+    );
     assert!(kept.exists(), "a live worker's record was removed");
 
     for group in [ours_group, other_group, live_group] {

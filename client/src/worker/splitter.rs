@@ -61,7 +61,12 @@ impl LineSplitter {
         if cut == 0 {
             return;
         }
-        let piece = piece(&self.redactor, &mut self.after_cut, &self.pending[..cut], false);
+        let piece = piece(
+            &self.redactor,
+            &mut self.after_cut,
+            &self.pending[..cut],
+            false,
+        );
         out.push(piece);
         self.pending.drain(..cut);
     }
@@ -221,16 +226,16 @@ mod tests {
         s.push("abcdefghié-rest\n".as_bytes(), &mut out);
         assert_eq!(
             texts(&out),
-            [
-                ("abcdefghi".to_owned(), false),
-                ("é-rest".to_owned(), true)
-            ]
+            [("abcdefghi".to_owned(), false), ("é-rest".to_owned(), true)]
         );
         // Bytes that are not UTF-8 are cut where the limit falls.
         let mut s = splitter(4, &[])?;
         let mut out = Vec::new();
         s.push(b"\x80\x80\x80\x80\x80\x80\n", &mut out);
-        assert_eq!(out.iter().map(|p| p.bytes.len()).collect::<Vec<_>>(), [4, 2]);
+        assert_eq!(
+            out.iter().map(|p| p.bytes.len()).collect::<Vec<_>>(),
+            [4, 2]
+        );
         Ok(())
     }
 

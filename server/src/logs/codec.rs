@@ -176,7 +176,10 @@ mod tests {
             continued: true,
             ..line(1, LogStream::Err, "ok")
         }]);
-        assert_eq!(flagged.len(), encode(&[line(1, LogStream::Err, "ok")]).len());
+        assert_eq!(
+            flagged.len(),
+            encode(&[line(1, LogStream::Err, "ok")]).len()
+        );
         assert_eq!(flagged[1], 0x81);
     }
 

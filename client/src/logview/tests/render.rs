@@ -29,7 +29,10 @@ fn the_rest_of_a_cut_line_is_marked_in_the_gutter() {
         .filter(|r| r.starts_with('↪'))
         .collect();
     assert_eq!(marked.len(), 2, "only the two continued pieces: {marked:?}");
-    assert!(marked[0].contains("3  50%"), "line numbers stay the wire's: {marked:?}");
+    assert!(
+        marked[0].contains("3  50%"),
+        "line numbers stay the wire's: {marked:?}"
+    );
 }
 
 #[test]
