@@ -255,7 +255,10 @@ mod tests {
         let total: usize = line.iter().map(|p| p.bytes.len()).sum();
         assert_eq!(total, 1000);
         assert!(!line[0].continued && line[1..].iter().all(|p| p.continued));
-        assert_eq!(texts(&[after.clone()]), [("after".to_owned(), false)]);
+        assert_eq!(
+            texts(std::slice::from_ref(after)),
+            [("after".to_owned(), false)]
+        );
         Ok(())
     }
 }
