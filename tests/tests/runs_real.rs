@@ -1,7 +1,8 @@
 //! Runs end to end (issue 8): a real `warren-server`, real `warren worker` processes running real
 //! `sh` commands, the real CLI. A 100,000-line log arrives complete and in order; a worker killed
 //! with `kill -9` loses its run (or, with retries left, a second worker finishes it) within the
-//! lease, and its job's processes die with it (the guard); a line of 200 KiB is printed by
+//! lease, and its job's processes die with it (the guard; should the guard die too, the next
+//! worker on that data dir stops them at start-up); a line of 200 KiB is printed by
 //! `warren log` as the job wrote it; a server killed with `kill -9` mid-run keeps the run and
 //! every acknowledged line and the worker carries on; cancel and timeout leave no process of the job's tree alive; two
 //! workers share 50 queued runs, each executed exactly once, with tags routing. (Secrets: see
@@ -131,6 +132,78 @@ async fn a_killed_worker_leaves_no_process_of_its_job_alive() {
         killed.elapsed() < Duration::from_secs(5),
         "the job outlived its worker by {:?}",
         killed.elapsed()
+    );
+}
+
+/// The `warren __job-guard` processes guarding group `pgid`.
+fn guards_of(pgid: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            args.len() >= 3 && args[1] == b"__job-guard" && args[2] == pgid.as_bytes()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_starting_up_stops_what_a_dead_worker_and_its_guard_left() {
+    let s = Setup::start(&[]).await;
+    let data = s.path("data");
+    let data_dir = data.display().to_string();
+    let env = [("WARREN_DATA_DIR", data_dir.as_str())];
+    let mut first = s.worker_with("first", "linux", &env).await;
+    let pids = s.path("pids");
+    let command = format!(
+        "echo $$ >> {p}; sleep 300 & echo $! >> {p}; wait",
+        p = pids.display()
+    );
+    s.cli
+        .run(&["job", "add", "orphan", "--command", &command])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "orphan"]).await.ok();
+    wait_status(&s.cli, "r1", "running").await;
+    let lines = wait_for_lines(&pids, 2).await;
+    // The guard dies first (bounded wait until the worker has started it), then the worker.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let guards = loop {
+        let guards = guards_of(&lines[0]);
+        if !guards.is_empty() {
+            break guards;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no guard for the job"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    for guard in guards {
+        std::process::Command::new("kill")
+            .args(["-9", &guard.to_string()])
+            .status()
+            .expect("kill the guard");
+    }
+    first.kill_9().await;
+    assert!(
+        lines
+            .iter()
+            .all(|p| real_runs::pid_alive(p.parse().unwrap_or(0))),
+        "the job should outlive a worker whose guard died"
+    );
+    // The next worker on this data dir stops the group at start-up and says so.
+    let second = s.worker_with("second", "other", &env).await;
+    wait_dead(&pids).await;
+    assert!(
+        second
+            .output()
+            .contains(&format!("stopping job group {}", lines[0])),
+        "{}",
+        second.output()
     );
 }
 
