@@ -94,17 +94,14 @@ fn print(
     for line in lines {
         joiner.push(line, options.format, &mut text);
     }
-    out.text(&text)
+    out.raw(&text)
 }
 
 /// Ends the last line printed.
 fn finish(out: &mut Out, joiner: &mut Joiner) -> Result<(), ClientError> {
     let mut text = String::new();
     joiner.finish(&mut text);
-    if text.is_empty() {
-        return Ok(());
-    }
-    out.text(&text)
+    out.raw(&text)
 }
 
 /// A refusal because of `--grep` reads as a usage mistake that says how to fix it.
