@@ -18,6 +18,7 @@ use crate::connection::Connection;
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
 use crate::session::Settings;
+use crate::worker::guard::GuardSetup;
 use crate::worker::work_loop::{self, Options, WorkerError};
 
 /// File in the local data dir holding the local worker's token (mode 0600).
@@ -63,6 +64,8 @@ impl LocalWorker {
         let mut options = Options::new(workdir);
         options.grace = GRACE;
         options.flush_bound = FLUSH;
+        options.guard =
+            GuardSetup::this_program(Some(data_dir.join(crate::worker::guard::RECORDS_DIR)));
         options.say = Arc::new(move |line| append(&log, line));
         let (stop, stopped) = mpsc::unbounded_channel();
         let say = options.say.clone();

@@ -43,6 +43,43 @@ pub struct LineFormat {
     pub timestamps: bool,
 }
 
+/// Prints lines one after another, joining a `continued` line to the line it continues (no
+/// newline between, no second timestamp), so that the output holds the job's own bytes. A line
+/// joins only the line printed just before it, of its stream and numbered one less (not across
+/// lines a filter left out or another stream's line). Each line's newline is written when the
+/// next line shows it is not continued, or by [`Joiner::finish`].
+#[derive(Debug, Default)]
+pub struct Joiner {
+    open: Option<(u64, LogStream)>,
+}
+
+impl Joiner {
+    /// Appends `line` to `out`.
+    pub fn push(&mut self, line: &LogLine, format: LineFormat, out: &mut String) {
+        let joins = line.continued && self.open == Some((line.n.wrapping_sub(1), line.stream));
+        if joins {
+            let format = LineFormat {
+                timestamps: false,
+                ..format
+            };
+            out.push_str(&render(line, format));
+        } else {
+            if self.open.is_some() {
+                out.push('\n');
+            }
+            out.push_str(&render(line, format));
+        }
+        self.open = Some((line.n, line.stream));
+    }
+
+    /// Ends the last line printed.
+    pub fn finish(&mut self, out: &mut String) {
+        if self.open.take().is_some() {
+            out.push('\n');
+        }
+    }
+}
+
 /// One line as it is printed (without the newline).
 pub fn render(line: &LogLine, format: LineFormat) -> String {
     let mut out = String::new();
@@ -168,7 +205,43 @@ mod tests {
             ts: 45_296_789,
             stream,
             text: text.to_owned(),
+            continued: false,
         }
+    }
+
+    #[test]
+    fn continued_lines_join_the_line_they_continue() {
+        let piece = |n: u64, stream: LogStream, text: &str, continued: bool| LogLine {
+            n,
+            continued,
+            ..line(text, stream)
+        };
+        let format = LineFormat {
+            colour: Colour::Plain,
+            timestamps: true,
+        };
+        let mut joiner = Joiner::default();
+        let mut out = String::new();
+        for l in [
+            piece(1, LogStream::Out, "abc", false),
+            piece(2, LogStream::Out, "def", true),
+            piece(3, LogStream::Err, "err", false),
+            // The previous line is another stream's: it starts a line of its own.
+            piece(4, LogStream::Out, "ghi", true),
+        ] {
+            joiner.push(&l, format, &mut out);
+        }
+        // A filter left line 5 out: line 6 does not join line 4.
+        joiner.push(&piece(6, LogStream::Out, "jkl", true), format, &mut out);
+        joiner.finish(&mut out);
+        let time = clock(45_296_789, crate::localtime::offset_secs(45_296_789));
+        assert_eq!(
+            out,
+            format!("{time} abcdef\n{time} err\n{time} ghi\n{time} jkl\n")
+        );
+        let mut empty = String::new();
+        Joiner::default().finish(&mut empty);
+        assert_eq!(empty, "");
     }
 
     const NASTY: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[H\u{1b}[31mred\u{1b}[0m \u{1b}[1;38;5;208mbold orange\u{1b}[m\u{8}\u{7} done\r";

@@ -10,6 +10,11 @@ use warren::error::{EXIT_FAILURE, EXIT_USAGE};
 use warren::sanitize;
 
 fn main() -> ExitCode {
+    // `warren __job-guard …`: a worker's guard of one job (no runtime, no config).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if let Some(code) = warren::worker::guard::main_if_guard(&args) {
+        return ExitCode::from(code);
+    }
     let cli = match Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {

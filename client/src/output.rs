@@ -52,6 +52,16 @@ impl<W: Write> Printer<W> {
         Ok(())
     }
 
+    /// Prints text exactly as given (no newline added: a log line's may come later).
+    pub fn raw(&mut self, text: &str) -> Result<(), ClientError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        Ok(())
+    }
+
     /// Prints `value` as JSON, or `text()` otherwise.
     pub fn either<T: Serialize + ?Sized>(
         &mut self,

@@ -357,6 +357,11 @@ pub struct LogLine {
     /// The line without its newline, as the command wrote it (ANSI sequences included; bytes
     /// that are not UTF-8 become U+FFFD). Clients must sanitise it before drawing.
     pub text: String,
+    /// This line continues the previous line of the same stream: that one was cut (at the
+    /// 64 KiB line limit, or when the output paused mid-line), so the command wrote the two
+    /// with no newline between. Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continued: bool,
 }
 
 /// A regular expression (Rust `regex` syntax) that selects log lines, or with `invert` the lines

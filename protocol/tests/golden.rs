@@ -279,12 +279,21 @@ fn log_lines() -> Vec<LogLine> {
             ts: T0 + 6_000,
             stream: LogStream::Out,
             text: "\u{1b}[32mok\u{1b}[0m compiled warren-server".into(),
+            continued: false,
         },
         LogLine {
             n: 42,
             ts: T0 + 6_010,
             stream: LogStream::Err,
             text: "error: disk quota exceeded".into(),
+            continued: false,
+        },
+        LogLine {
+            n: 43,
+            ts: T0 + 6_010,
+            stream: LogStream::Err,
+            text: " while writing target/debug/deps/libwarren.rlib".into(),
+            continued: true,
         },
     ]
 }
@@ -1526,7 +1535,7 @@ fn query_results() -> Vec<(&'static str, QueryResult)> {
             QueryResult::Log {
                 run_id: id(RUN),
                 lines: log_lines(),
-                next: Some(43),
+                next: Some(44),
                 stored: 1_204,
                 finished: false,
             },

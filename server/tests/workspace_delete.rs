@@ -196,6 +196,7 @@ async fn deleting_a_workspace_leaves_nothing_of_it_and_only_an_owner_may() {
             ts: 1,
             stream: warren_protocol::run::LogStream::Out,
             text: "built".into(),
+            continued: false,
         };
         let bytes = warren_server::logs::codec::encode([&line]);
         txn.open_table(LOG_CHUNKS)

@@ -56,6 +56,7 @@ fn line(n: u64, text: &str) -> LogLine {
             LogStream::Out
         },
         text: text.into(),
+        continued: false,
     }
 }
 

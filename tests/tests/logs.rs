@@ -195,6 +195,7 @@ fn line(n: u64, text: String) -> LogLine {
             LogStream::Out
         },
         text,
+        continued: false,
     }
 }
 
@@ -801,4 +802,71 @@ async fn a_follower_that_falls_far_behind_rereads_the_store_and_an_unsubscribed_
     gone.expect_until("the pong", |c| c.pongs.contains(&8))
         .await;
     assert!(gone.run_frames.is_empty(), "{:?}", gone.run_frames.len());
+}
+
+#[tokio::test]
+async fn the_continued_flag_survives_the_store_the_query_and_followers() {
+    let (live, runs) = Live::start(1, None).await;
+    let run = &runs[0];
+    let mut worker = connect_hello(live.addr, &live.worker).await;
+    // A follower that gets the lines live, before they are sent.
+    let mut viewer = connect_hello(live.addr, &live.owner).await;
+    let id = viewer.next_request_id();
+    viewer
+        .send_json(&json!({"type": "log_subscribe", "request_id": id, "run_id": run}))
+        .await
+        .expect("subscribe");
+    viewer
+        .expect_until("log_synced", |c| c.has_answer(&id))
+        .await;
+    let cut = |n: u64, text: &str, continued: bool| LogLine {
+        stream: LogStream::Out,
+        continued,
+        ..line(n, text.to_owned())
+    };
+    let lines = vec![
+        cut(1, "begin", false),
+        cut(2, "a long line, cut", false),
+        cut(3, " and its rest", true),
+        cut(4, " and more", true),
+        cut(5, "next", false),
+    ];
+    assert!(matches!(
+        chunk_answer(&mut worker, run, 0, &lines).await,
+        ServerMessage::LogAck { chunk: 0, .. }
+    ));
+    let flags = |got: &[LogLine]| got.iter().map(|l| l.continued).collect::<Vec<_>>();
+    let expected = vec![false, false, true, true, false];
+    assert_eq!(whole_log(&mut viewer, run, None).await, lines, "the query");
+    let filtered = Some(LogFilter {
+        pattern: "and".into(),
+        invert: false,
+    });
+    assert_eq!(
+        flags(&whole_log(&mut viewer, run, filtered).await),
+        [true, true],
+        "a filtered query"
+    );
+    let live_lines = |c: &Client| -> Vec<LogLine> {
+        c.run_frames
+            .iter()
+            .filter_map(|f| match f {
+                ServerMessage::LogLines { run_id, lines } if run_id == run => Some(lines.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    viewer
+        .expect_until("the live lines", |c| live_lines(c).len() >= 5)
+        .await;
+    assert_eq!(flags(&live_lines(&viewer)), expected, "live lines");
+    // A follower that reads them from the store.
+    let mut late = connect_hello(live.addr, &live.owner).await;
+    let id = late.next_request_id();
+    late.send_json(&json!({"type": "log_subscribe", "request_id": id, "run_id": run}))
+        .await
+        .expect("subscribe");
+    late.expect_until("log_synced", |c| c.has_answer(&id)).await;
+    assert_eq!(flags(&live_lines(&late)), expected, "stored lines followed");
 }

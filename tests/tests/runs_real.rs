@@ -1,8 +1,10 @@
 //! Runs end to end (issue 8): a real `warren-server`, real `warren worker` processes running real
 //! `sh` commands, the real CLI. A 100,000-line log arrives complete and in order; a worker killed
 //! with `kill -9` loses its run (or, with retries left, a second worker finishes it) within the
-//! lease; a server killed with `kill -9` mid-run keeps the run and every acknowledged line and
-//! the worker carries on; cancel and timeout leave no process of the job's tree alive; two
+//! lease, and its job's processes die with it (the guard; should the guard die too, the next
+//! worker on that data dir stops them at start-up); a line of 200 KiB is printed by
+//! `warren log` as the job wrote it; a server killed with `kill -9` mid-run keeps the run and
+//! every acknowledged line and the worker carries on; cancel and timeout leave no process of the job's tree alive; two
 //! workers share 50 queued runs, each executed exactly once, with tags routing. (Secrets: see
 //! `runs.rs`, `worker.rs` and `cli_runs.rs`.)
 
@@ -158,6 +160,150 @@ async fn a_killed_worker_loses_its_run_or_a_second_worker_finishes_it() {
         lost["reason"].as_str().is_some_and(|r| !r.is_empty()),
         "{lost}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_leaves_no_process_of_its_job_alive() {
+    let s = Setup::start(&[]).await;
+    let mut worker = s.worker("doomed", "linux").await;
+    let pids = s.path("pids");
+    // The shell, a `sleep` child, and a subshell with a `sleep` grandchild.
+    let command = format!(
+        "echo $$ >> {p}; sleep 300 & echo $! >> {p}; (sleep 300 & echo $! >> {p}; wait) & echo $! >> {p}; wait",
+        p = pids.display()
+    );
+    s.cli
+        .run(&["job", "add", "forks", "--command", &command])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "forks"]).await.ok();
+    wait_status(&s.cli, "r1", "running").await;
+    wait_for_lines(&pids, 4).await;
+    let killed = tokio::time::Instant::now();
+    worker.kill_9().await;
+    wait_dead(&pids).await;
+    // The guard sends SIGTERM to the group at once (SIGKILL would follow after 10 s).
+    assert!(
+        killed.elapsed() < Duration::from_secs(5),
+        "the job outlived its worker by {:?}",
+        killed.elapsed()
+    );
+}
+
+/// The `warren __job-guard` processes guarding group `pgid`.
+fn guards_of(pgid: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            args.len() >= 3 && args[1] == b"__job-guard" && args[2] == pgid.as_bytes()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_starting_up_stops_what_a_dead_worker_and_its_guard_left() {
+    let s = Setup::start(&[]).await;
+    let data = s.path("data");
+    let data_dir = data.display().to_string();
+    let env = [("WARREN_DATA_DIR", data_dir.as_str())];
+    let mut first = s.worker_with("first", "linux", &env).await;
+    let pids = s.path("pids");
+    let command = format!(
+        "echo $$ >> {p}; sleep 300 & echo $! >> {p}; wait",
+        p = pids.display()
+    );
+    s.cli
+        .run(&["job", "add", "orphan", "--command", &command])
+        .await
+        .ok();
+    s.cli.run(&["job", "run", "orphan"]).await.ok();
+    wait_status(&s.cli, "r1", "running").await;
+    let lines = wait_for_lines(&pids, 2).await;
+    // The guard dies first (bounded wait until the worker has started it), then the worker.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let guards = loop {
+        let guards = guards_of(&lines[0]);
+        if !guards.is_empty() {
+            break guards;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no guard for the job"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    for guard in guards {
+        std::process::Command::new("kill")
+            .args(["-9", &guard.to_string()])
+            .status()
+            .expect("kill the guard");
+    }
+    first.kill_9().await;
+    assert!(
+        lines
+            .iter()
+            .all(|p| real_runs::pid_alive(p.parse().unwrap_or(0))),
+        "the job should outlive a worker whose guard died"
+    );
+    // The next worker on this data dir stops the group at start-up and says so.
+    let second = s.worker_with("second", "other", &env).await;
+    wait_dead(&pids).await;
+    assert!(
+        second
+            .output()
+            .contains(&format!("stopping job group {}", lines[0])),
+        "{}",
+        second.output()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_of_200_kib_without_a_newline_is_printed_as_the_job_wrote_it() {
+    let s = Setup::start(&[]).await;
+    let _worker = s.worker("builder", "linux").await;
+    // 204,894 bytes with no newline: "1,2,3,…,36000,".
+    s.cli
+        .run(&[
+            "job",
+            "add",
+            "wide",
+            "--command",
+            "seq 1 36000 | tr '\\n' ,",
+        ])
+        .await
+        .ok();
+    let run = s.cli.run(&["job", "run", "wide", "--follow"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected: String = (1..=36000).map(|i| format!("{i},")).collect();
+    let log = s.cli.run(&["log", "r1"]).await.ok();
+    let printed: Vec<&str> = log
+        .stdout
+        .split('\n')
+        .filter(|l| l.starts_with("1,"))
+        .collect();
+    assert_eq!(printed.len(), 1, "the pieces were not joined");
+    assert!(printed[0] == expected, "the line's bytes changed");
+    assert!(log.stdout.ends_with('\n'));
+    // --json keeps the pieces and their flag.
+    let pieces: Vec<serde_json::Value> = s
+        .cli
+        .run(&["log", "r1", "--json"])
+        .await
+        .ok()
+        .json_lines()
+        .into_iter()
+        .filter(|l| l["stream"] == "out")
+        .collect();
+    assert!(pieces.len() >= 4, "{} pieces", pieces.len());
+    assert_eq!(pieces[0].get("continued"), None, "false is omitted");
+    assert!(pieces[1..].iter().all(|p| p["continued"] == true));
+    let joined: String = pieces.iter().filter_map(|p| p["text"].as_str()).collect();
+    assert!(joined == expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

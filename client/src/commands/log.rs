@@ -1,7 +1,8 @@
 //! `warren log r7`: a run's stored log, page by page through the `log` query, or followed live
 //! through `log_subscribe` until `log_end`. Filters (`--grep`, `--invert`) run on the server over
 //! the whole log. Lines are printed through [`crate::log_print`] (only SGR colour, and only where
-//! wanted), or as one LogLine JSON object per line with `--json`.
+//! wanted; the pieces of a line the worker cut are joined again), or as one LogLine JSON object
+//! per line with `--json` (their `continued` flag kept).
 
 use std::io::IsTerminal;
 
@@ -12,7 +13,7 @@ use crate::cli::LogArgs;
 use crate::commands::Out;
 use crate::commands::run::{find_run, outcome};
 use crate::error::ClientError;
-use crate::log_print::{self, Colour, LineFormat};
+use crate::log_print::{Colour, Joiner, LineFormat};
 use crate::resolve::parse_run_ref;
 use crate::session::{Session, is_transient};
 use crate::theme::ColorSupport;
@@ -75,8 +76,14 @@ pub(super) async fn run(
     }
 }
 
-/// Prints lines: JSON objects, or one rendered line each (in one write per batch).
-fn print(out: &mut Out, options: &Options, lines: &[LogLine]) -> Result<(), ClientError> {
+/// Prints lines: JSON objects (`continued` kept), or rendered lines with the pieces of a cut
+/// line joined (in one write per batch).
+fn print(
+    out: &mut Out,
+    options: &Options,
+    joiner: &mut Joiner,
+    lines: &[LogLine],
+) -> Result<(), ClientError> {
     if options.json {
         for line in lines {
             out.json(line)?;
@@ -85,10 +92,16 @@ fn print(out: &mut Out, options: &Options, lines: &[LogLine]) -> Result<(), Clie
     }
     let mut text = String::new();
     for line in lines {
-        text.push_str(&log_print::render(line, options.format));
-        text.push('\n');
+        joiner.push(line, options.format, &mut text);
     }
-    out.text(&text)
+    out.raw(&text)
+}
+
+/// Ends the last line printed.
+fn finish(out: &mut Out, joiner: &mut Joiner) -> Result<(), ClientError> {
+    let mut text = String::new();
+    joiner.finish(&mut text);
+    out.raw(&text)
 }
 
 /// A refusal because of `--grep` reads as a usage mistake that says how to fix it.
@@ -141,12 +154,13 @@ async fn pages(
     options: &Options,
 ) -> Result<(), ClientError> {
     let mut from = options.from_line.unwrap_or(1);
+    let mut joiner = Joiner::default();
     loop {
         let (lines, next) = log_page(session, run, from, false, &options.filter).await?;
-        print(out, options, &lines)?;
+        print(out, options, &mut joiner, &lines)?;
         match next {
             Some(n) if n > from => from = n,
-            _ => return Ok(()),
+            _ => return finish(out, &mut joiner),
         }
     }
 }
@@ -176,7 +190,9 @@ async fn tail(
     collected.sort_by_key(|l| l.n);
     collected.dedup_by_key(|l| l.n);
     let skip = collected.len().saturating_sub(want);
-    print(out, options, &collected[skip..])
+    let mut joiner = Joiner::default();
+    print(out, options, &mut joiner, &collected[skip..])?;
+    finish(out, &mut joiner)
 }
 
 /// Follows a run's log until `log_end`: stored lines first (from `from_line`, or the last
@@ -188,6 +204,19 @@ pub async fn follow(
     out: &mut Out,
     run: &Run,
     options: &Options,
+) -> Result<RunStatus, ClientError> {
+    let mut joiner = Joiner::default();
+    let result = follow_lines(session, out, run, options, &mut joiner).await;
+    finish(out, &mut joiner)?;
+    result
+}
+
+async fn follow_lines(
+    session: &mut Session,
+    out: &mut Out,
+    run: &Run,
+    options: &Options,
+    joiner: &mut Joiner,
 ) -> Result<RunStatus, ClientError> {
     let mut last: u64 = 0;
     let mut limited = 0;
@@ -209,7 +238,7 @@ pub async fn follow(
                 if let Some(newest) = fresh.last() {
                     last = newest.n;
                 }
-                print(out, options, &fresh)?;
+                print(out, options, joiner, &fresh)?;
             }
             Ok(ServerMessage::LogEnd { run_id, status, .. }) if run_id == run.id => {
                 return Ok(status);

@@ -17,6 +17,7 @@ use crate::error::ClientError;
 use crate::output::{Printer, table};
 use crate::sanitize;
 use crate::session::{self, Session};
+use crate::worker::guard::{self, GuardSetup};
 use crate::worker::work_loop::{self, Options};
 
 /// `warren worker [--tags …] [--concurrency N] [--workdir DIR] [--grace 30s]`: runs until
@@ -56,12 +57,25 @@ pub(super) async fn run_worker(
         .collect();
     options.concurrency = args.concurrency;
     options.grace = Duration::from_millis(u64::try_from(args.grace).unwrap_or(0));
+    options.guard = GuardSetup::this_program(records_dir());
     work_loop::run(settings, options, stop_signals())
         .await
         .map_err(|e| match e {
             work_loop::WorkerError::Client(e) => e,
             other => ClientError::Usage(other.to_string()),
         })
+}
+
+/// Where `warren worker` records the job groups it guards: `worker-jobs` in `WARREN_DATA_DIR`
+/// when that is set, else in the user's data directory.
+fn records_dir() -> Option<std::path::PathBuf> {
+    if let Ok(dir) = std::env::var("WARREN_DATA_DIR")
+        && !dir.is_empty()
+    {
+        return Some(std::path::PathBuf::from(dir).join(guard::RECORDS_DIR));
+    }
+    directories::ProjectDirs::from("dev", "warren", "warren")
+        .map(|p| p.data_dir().join(guard::RECORDS_DIR))
 }
 
 /// A message for each SIGTERM or Ctrl-C (SIGINT): the first drains the worker, the second

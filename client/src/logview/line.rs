@@ -29,6 +29,9 @@ pub struct LogLine {
     pub ts_ms: i64,
     /// The raw bytes, without the line break.
     pub bytes: Vec<u8>,
+    /// It continues the previous line of its stream, which was cut (too long, or it paused
+    /// mid-way); the gutter marks it.
+    pub continued: bool,
 }
 
 /// Which way a search goes.
@@ -206,11 +209,23 @@ impl MemorySource {
 
     /// Appends a line (the live tail); it is numbered after the last one.
     pub fn push(&mut self, stream: Stream, ts_ms: i64, bytes: impl Into<Vec<u8>>) {
+        self.push_piece(stream, ts_ms, bytes, false);
+    }
+
+    /// Appends a line that may continue the previous one (`continued`).
+    pub fn push_piece(
+        &mut self,
+        stream: Stream,
+        ts_ms: i64,
+        bytes: impl Into<Vec<u8>>,
+        continued: bool,
+    ) {
         let line = LogLine {
             number: self.lines.len() as u64 + 1,
             stream,
             ts_ms,
             bytes: bytes.into(),
+            continued,
         };
         if self.filter.as_ref().is_some_and(|f| f.matches(&line)) {
             self.index.push(self.lines.len());

@@ -1,5 +1,5 @@
 //! Drawing the log view: the visible lines only (fetched from the source for this frame), with a
-//! gutter (bookmark, line number, time), the job's own SGR colours, level colours for lines that
+//! gutter (bookmark or `↪` for the rest of a cut line, line number, time), the job's own SGR colours, level colours for lines that
 //! bring none, search matches highlighted, wrapped or cut, and a status bar. Pure: it reads the
 //! [`LogView`] and the theme and changes nothing.
 
@@ -79,6 +79,9 @@ impl<'a, S: LineSource> LogViewWidget<'a, S> {
         let mut spans = Vec::new();
         if self.view.bookmarks().contains(&line.number) {
             spans.push(Span::styled("▌", self.theme.style("ui.accent")));
+        } else if line.continued {
+            // The rest of a line that was cut (too long, or paused mid-way).
+            spans.push(Span::styled("↪", muted));
         } else {
             spans.push(Span::raw(" "));
         }

@@ -10,6 +10,7 @@ use warren_protocol::run::{AssignedParam, RunEnd};
 use warren_protocol::{Command, Id};
 
 use super::exec::{Outcome, format_duration};
+use super::guard::GuardSetup;
 use super::spec::{JobSpec, Limits, Param};
 
 /// What the worker runs for one `assign` frame.
@@ -20,6 +21,7 @@ pub fn job_spec(
     timeout_secs: u64,
     workdir: &Path,
     limits: Limits,
+    guard: Option<&GuardSetup>,
 ) -> JobSpec {
     JobSpec {
         command: command.to_owned(),
@@ -39,6 +41,7 @@ pub fn job_spec(
         workdir: workdir.to_path_buf(),
         timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
         limits,
+        guard: guard.cloned(),
     }
 }
 

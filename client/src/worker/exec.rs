@@ -19,6 +19,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::collect::{self, Collector, Event};
 use super::group::{Group, Stopped};
+use super::guard::Guard;
 use super::line::{Batch, Stream, now_ms};
 use super::redact::Redactor;
 use super::spec::{JobSpec, param_env_name};
@@ -110,9 +111,24 @@ impl Execution {
 
         let started = spawn(&spec);
         let group = started.as_ref().ok().map(|s| s.group.id());
+        let guard = started.as_ref().ok().and_then(|s| guard(&spec, s.group));
         tokio::spawn(async move {
             let outcome = match started {
-                Ok(started) => supervise(started, &spec, events_tx.clone(), cancel_rx).await,
+                Ok(started) => {
+                    if let Some(Err(e)) = &guard {
+                        let _ = events_tx
+                            .send(Event::System(format!(
+                                "{e}; should the worker die, this job's processes may outlive it"
+                            )))
+                            .await;
+                    }
+                    let outcome = supervise(started, &spec, events_tx.clone(), cancel_rx).await;
+                    // The group is gone (or survived SIGKILL): the guard may go.
+                    if let Some(Ok(guard)) = guard {
+                        guard.release().await;
+                    }
+                    outcome
+                }
                 Err(reason) => {
                     let reason = reason.to_string();
                     let _ = events_tx
@@ -133,6 +149,22 @@ impl Execution {
         };
         (handle, batches_rx)
     }
+}
+
+/// The job's guard, when the spec asks for one (see [`super::guard`]).
+fn guard(spec: &JobSpec, group: Group) -> Option<Result<Guard, super::guard::GuardError>> {
+    let setup = spec.guard.as_ref()?;
+    let marker = spec
+        .env
+        .iter()
+        .find(|(name, _)| name == "WARREN_RUN_ID")
+        .map(|(name, value)| format!("{name}={value}"));
+    Some(Guard::start(
+        setup,
+        group,
+        spec.limits.kill_grace,
+        marker.as_deref(),
+    ))
 }
 
 /// Why a run could not start; each says what to do.

@@ -25,6 +25,7 @@ fn spec(command: &str, dir: &Path) -> JobSpec {
             kill_grace: Duration::from_millis(300),
             ..Limits::default()
         },
+        guard: None,
     }
 }
 
@@ -243,7 +244,7 @@ async fn long_lines_are_split_and_bytes_kept() {
     assert_eq!(long.iter().map(|l| l.bytes.len()).sum::<usize>(), 200_000);
     assert!(long.iter().all(|l| l.bytes.len() <= 64 * 1024));
     assert_eq!(long.len(), 4);
-    assert!(long[..3].iter().all(|l| l.continued) && !long[3].continued);
+    assert!(!long[0].continued && long[1..].iter().all(|l| l.continued));
     assert_eq!(
         out.last().map(|l| l.bytes.as_slice()),
         Some(&b"\xff\xfe\x1b[1mbold"[..])
@@ -441,7 +442,8 @@ async fn a_line_without_its_newline_yet_is_sent_while_the_job_waits() {
     assert_eq!(seen.ok(), Some(true));
     let piece = lines.iter().find(|l| l.stream == Stream::Stdout);
     assert_eq!(piece.map(text).as_deref(), Some("Deploying... pw="));
-    assert_eq!(piece.map(|l| l.continued), Some(true));
+    // The line's first piece: the rest, when it comes, says it continues this one.
+    assert_eq!(piece.map(|l| l.continued), Some(false));
     handle.cancel("ada");
     let (_, outcome) = finish(&handle, batches).await;
     assert_eq!(outcome, Outcome::Cancelled { by: "ada".into() });

@@ -73,6 +73,35 @@ impl Group {
         }
     }
 
+    /// Like [`Group::stop`], for a thread that may block (the job guard has nothing else to do).
+    pub fn stop_blocking(&self, grace: Duration) -> Stopped {
+        let gone_within = |bound: Duration| {
+            let deadline = std::time::Instant::now() + bound;
+            loop {
+                if !self.alive() {
+                    return true;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(POLL);
+            }
+        };
+        if !self.alive() {
+            return Stopped::AlreadyGone;
+        }
+        self.signal(Signal::TERM);
+        if gone_within(grace) {
+            return Stopped::Terminated;
+        }
+        self.signal(Signal::KILL);
+        if gone_within(AFTER_KILL) {
+            Stopped::Killed
+        } else {
+            Stopped::Survived
+        }
+    }
+
     /// SIGTERM to the whole group, SIGKILL after `grace` if any of it remains; returns once
     /// the group is gone (or survived SIGKILL for a few seconds).
     pub async fn stop(&self, grace: Duration) -> Stopped {
@@ -103,21 +132,21 @@ pub fn group_alive(pgid: i32) -> bool {
         return false;
     }
     match living_members(pgid) {
-        Some(count) => count > 0,
+        Some(members) => !members.is_empty(),
         None => true,
     }
 }
 
-/// How many processes of the group are alive and not zombies, from `/proc`; `None` without it.
-fn living_members(pgid: i32) -> Option<usize> {
+/// The processes of group `pgid` that are alive and not zombies, from `/proc`; `None` without
+/// it.
+pub fn living_members(pgid: i32) -> Option<Vec<i32>> {
     let entries = std::fs::read_dir("/proc").ok()?;
-    let mut count = 0;
+    let mut members = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
             continue;
-        }
+        };
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
@@ -129,8 +158,8 @@ fn living_members(pgid: i32) -> Option<usize> {
         let state = fields.next();
         let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
         if pgrp == Some(pgid) && !matches!(state, Some("Z" | "X")) {
-            count += 1;
+            members.push(pid);
         }
     }
-    Some(count)
+    Some(members)
 }

@@ -23,8 +23,8 @@ pub struct LogLine {
     /// The bytes as the job wrote them (ANSI sequences and invalid UTF-8 kept), without the
     /// trailing `\n`, already redacted.
     pub bytes: Vec<u8>,
-    /// True when the job's line was longer than the line limit: the next line of the same stream
-    /// continues it.
+    /// True when this line continues the previous line of the same stream, which was cut (the
+    /// job's line was longer than the line limit, or paused mid-way): no newline between them.
     pub continued: bool,
 }
 

@@ -4,7 +4,8 @@
 //!
 //! The pieces: [`spec`] (what to run and the limits), [`redact`] (secrets and tokens become
 //! `***`), [`splitter`] (raw bytes into lines), [`collect`] (numbering, the log cap, batching),
-//! [`group`] (signals to the process group and the check that none of it remains).
+//! [`group`] (signals to the process group and the check that none of it remains), [`guard`]
+//! (a process per job that stops its group should the worker die).
 //! The types of those pieces are free of protocol types. On top of them, the worker loop
 //! ([`work_loop`]) connects to a server: [`assignment`] maps an `assign` frame to a
 //! [`spec::JobSpec`] and an outcome to its report, [`outbox`] numbers and holds a run's log
@@ -14,6 +15,7 @@ pub mod assignment;
 pub mod collect;
 pub mod exec;
 pub mod group;
+pub mod guard;
 pub mod held;
 pub mod line;
 pub mod outbox;

@@ -113,6 +113,7 @@ impl Outbox {
                 Stream::System => LogStream::Sys,
             },
             text: String::from_utf8_lossy(&line.bytes).into_owned(),
+            continued: line.continued,
         }
     }
 

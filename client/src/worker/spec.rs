@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::guard::GuardSetup;
+
 /// One job run to execute.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
@@ -18,6 +20,8 @@ pub struct JobSpec {
     /// The run is stopped (SIGTERM, then SIGKILL) after this long; `None` for no limit.
     pub timeout: Option<Duration>,
     pub limits: Limits,
+    /// What guards the job's group should the worker die (`None`: nothing does).
+    pub guard: Option<GuardSetup>,
 }
 
 /// A parameter's name and value; a secret's value is redacted from the log.

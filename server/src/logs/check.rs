@@ -97,6 +97,7 @@ mod tests {
                 ts: 0,
                 stream: LogStream::Out,
                 text: format!("line {n}"),
+                continued: false,
             })
             .collect();
         codec::encode(&lines)

@@ -1,5 +1,5 @@
 //! The stored form of a chunk of log lines (a `LOG_CHUNKS` value): a version byte, then per line
-//! its stream (one byte), its timestamp (i64, little-endian), its text length (u32,
+//! its stream (one byte, whose top bit is the line's `continued` flag), its timestamp (i64, little-endian), its text length (u32,
 //! little-endian) and its UTF-8 text. Line numbers are not stored: the key holds the first one
 //! and the lines follow without gaps. Decoding borrows the text, so a scan that filters lines
 //! allocates only for the lines it keeps.
@@ -10,6 +10,9 @@ use warren_protocol::run::{LogLine, LogStream};
 const VERSION: u8 = 1;
 /// Bytes of each line's header (stream, timestamp, length).
 const HEADER: usize = 1 + 8 + 4;
+/// The bit of the stream byte that says the line continues the previous one (chunks written
+/// before the flag existed never set it, so they decode as they were).
+const CONTINUED: u8 = 0x80;
 
 /// A stored chunk that does not decode.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +29,8 @@ pub fn encode<'a>(lines: impl IntoIterator<Item = &'a LogLine> + Clone) -> Vec<u
     let mut out = Vec::with_capacity(size);
     out.push(VERSION);
     for line in lines {
-        out.push(stream_byte(line.stream));
+        let flag = if line.continued { CONTINUED } else { 0 };
+        out.push(stream_byte(line.stream) | flag);
         out.extend_from_slice(&line.ts.to_le_bytes());
         let len = u32::try_from(line.text.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(&len.to_le_bytes());
@@ -42,6 +46,7 @@ pub struct LineRef<'a> {
     pub ts: i64,
     pub stream: LogStream,
     pub text: &'a str,
+    pub continued: bool,
 }
 
 impl LineRef<'_> {
@@ -52,6 +57,7 @@ impl LineRef<'_> {
             ts: self.ts,
             stream: self.stream,
             text: self.text.to_owned(),
+            continued: self.continued,
         }
     }
 }
@@ -70,7 +76,8 @@ pub fn decode(first: u64, bytes: &[u8]) -> Result<Vec<LineRef<'_>>, CorruptChunk
         if rest.len() < HEADER {
             return Err(CorruptChunk("a line header is cut short"));
         }
-        let stream = match rest[0] {
+        let continued = rest[0] & CONTINUED != 0;
+        let stream = match rest[0] & !CONTINUED {
             0 => LogStream::Out,
             1 => LogStream::Err,
             2 => LogStream::Sys,
@@ -92,6 +99,7 @@ pub fn decode(first: u64, bytes: &[u8]) -> Result<Vec<LineRef<'_>>, CorruptChunk
             ts: i64::from_le_bytes(ts),
             stream,
             text,
+            continued,
         });
         n += 1;
         rest = &body[len..];
@@ -117,6 +125,7 @@ mod tests {
             ts: 1_700_000_000_000 + n as i64,
             stream,
             text: text.into(),
+            continued: false,
         }
     }
 
@@ -126,6 +135,14 @@ mod tests {
             line(7, LogStream::Out, "\u{1b}[31mred\u{1b}[0m"),
             line(8, LogStream::Err, ""),
             line(9, LogStream::Sys, "ünïcode ✓"),
+            LogLine {
+                continued: true,
+                ..line(10, LogStream::Sys, " and the rest of it")
+            },
+            LogLine {
+                continued: true,
+                ..line(11, LogStream::Err, "")
+            },
         ];
         let bytes = encode(&lines);
         let back: Vec<LogLine> = decode(7, &bytes)
@@ -134,6 +151,36 @@ mod tests {
             .map(LineRef::to_line)
             .collect();
         assert_eq!(back, lines);
+    }
+
+    #[test]
+    fn a_chunk_stored_before_the_continued_flag_still_decodes() {
+        // Version 1 as first written: stream byte 1 (err), ts 5, length 2, "ok".
+        let mut bytes = vec![1, 1];
+        bytes.extend_from_slice(&5i64.to_le_bytes());
+        bytes.extend_from_slice(&2u32.to_le_bytes());
+        bytes.extend_from_slice(b"ok");
+        let lines = decode(3, &bytes).expect("decodes");
+        assert_eq!(
+            lines,
+            [LineRef {
+                n: 3,
+                ts: 5,
+                stream: LogStream::Err,
+                text: "ok",
+                continued: false,
+            }]
+        );
+        // The flag is one bit of the stream byte, nothing more.
+        let flagged = encode(&[LogLine {
+            continued: true,
+            ..line(1, LogStream::Err, "ok")
+        }]);
+        assert_eq!(
+            flagged.len(),
+            encode(&[line(1, LogStream::Err, "ok")]).len()
+        );
+        assert_eq!(flagged[1], 0x81);
     }
 
     #[test]

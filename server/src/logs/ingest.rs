@@ -203,6 +203,7 @@ pub fn apply(
                 ts: line.ts,
                 stream: LogStream::Sys,
                 text,
+                continued: false,
             });
             continue;
         }

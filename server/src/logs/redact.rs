@@ -46,6 +46,7 @@ mod tests {
             ts: 0,
             stream: LogStream::Out,
             text: "key=hunter2-long token=wrn_ABCDEFGHIJKLMNOP1234 short wrn_abc".into(),
+            continued: false,
         }];
         redact(
             &mut lines,

@@ -187,6 +187,7 @@ pub async fn run(
                         LogStream::Out
                     },
                     text: line.text.clone(),
+                    continued: false,
                 })
                 .collect(),
         };

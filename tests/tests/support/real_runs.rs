@@ -60,6 +60,11 @@ impl Setup {
     /// Adds the bot `name` and starts `warren worker --tags TAGS` as it, in the test's
     /// directory; waits until `worker list` shows it idle.
     pub async fn worker(&self, name: &str, tags: &str) -> Worker {
+        self.worker_with(name, tags, &[]).await
+    }
+
+    /// Like [`Setup::worker`], with environment variables for the worker (`WARREN_DATA_DIR`).
+    pub async fn worker_with(&self, name: &str, tags: &str, env: &[(&str, &str)]) -> Worker {
         let added = self
             .cli
             .run(&["worker", "add", name, "--tags", tags, "--json"])
@@ -70,7 +75,11 @@ impl Setup {
             .as_str()
             .expect("worker add prints the token once")
             .to_owned();
-        let cli = Cli::new(&self.server.http_url(), &secret);
+        let cli = env
+            .iter()
+            .fold(Cli::new(&self.server.http_url(), &secret), |cli, (k, v)| {
+                cli.with_env(k, v)
+            });
         let log = self.path(&format!("{name}.log"));
         let workdir = self.dir.path().display().to_string();
         let child = cli.spawn_logged(&["worker", "--tags", tags, "--workdir", &workdir], &log);

@@ -53,6 +53,7 @@ impl Million {
             },
             ts_ms: T0 + number as i64,
             bytes: text.into_bytes(),
+            continued: false,
         }
     }
 }

@@ -11,6 +11,7 @@ fn line(text: &str) -> LogLine {
         stream: Stream::Stdout,
         ts_ms: 0,
         bytes: text.as_bytes().to_vec(),
+        continued: false,
     }
 }
 

@@ -14,6 +14,28 @@ fn following_shows_the_tail() {
 }
 
 #[test]
+fn the_rest_of_a_cut_line_is_marked_in_the_gutter() {
+    let mut source = memory(&["building"]);
+    let stream = crate::logview::Stream::Stdout;
+    source.push_piece(stream, 0, "progress: 10%", false);
+    source.push_piece(stream, 0, " 50%", true);
+    source.push_piece(stream, 0, " 100%", true);
+    source.push(stream, 0, "done");
+    let v = view(source);
+    let terminal = draw(&v, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let marked: Vec<String> = (0..6)
+        .map(|y| row(&terminal, y))
+        .filter(|r| r.starts_with('↪'))
+        .collect();
+    assert_eq!(marked.len(), 2, "only the two continued pieces: {marked:?}");
+    assert!(
+        marked[0].contains("3  50%"),
+        "line numbers stay the wire's: {marked:?}"
+    );
+}
+
+#[test]
 fn filtered_with_timestamps() {
     let mut v = view(build_log(60));
     key(&mut v, KeyCode::Char('t'));

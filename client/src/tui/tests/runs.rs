@@ -95,6 +95,7 @@ fn line(n: u64, stream: LogStream, text: &str) -> LogLine {
         ts: T0 + n as i64,
         stream,
         text: text.into(),
+        continued: false,
     }
 }
 

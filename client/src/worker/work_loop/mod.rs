@@ -28,6 +28,7 @@ mod reports;
 
 use super::assignment;
 use super::exec::Execution;
+use super::guard::{self, GuardSetup};
 use super::held::{Held, Report, RunNews};
 use super::spec::Limits;
 use crate::connection::{Connection, Handle, new_request_id};
@@ -56,6 +57,9 @@ pub struct Options {
     pub window: usize,
     /// Most chunks of one run held in memory; then the job's output waits.
     pub buffer: usize,
+    /// What stops a job's processes should the worker die (`None`: nothing does). Its records
+    /// directory is also swept at start-up for groups an earlier instance left.
+    pub guard: Option<GuardSetup>,
     pub say: Say,
 }
 
@@ -71,6 +75,7 @@ impl Options {
             limits: Limits::default(),
             window: 32,
             buffer: 256,
+            guard: None,
             say: Arc::new(|line| eprintln!("{line}")),
         }
     }
@@ -190,6 +195,8 @@ pub async fn run(
         worker.options.concurrency,
         worker.options.workdir.display()
     ));
+
+    worker.stop_leftovers();
 
     let result = serve(&mut worker, &mut news, &mut internal, stop).await;
     if let Err(e) = &result {
@@ -312,6 +319,23 @@ impl Worker {
         }
     }
 
+    /// Stops (in the background) the job groups an earlier instance of a worker on this
+    /// machine left running when it died, if their guards died too.
+    fn stop_leftovers(&self) {
+        let Some(records) = self.options.guard.as_ref().and_then(|g| g.records.as_ref()) else {
+            return;
+        };
+        for leftover in guard::leftovers(records) {
+            self.say(&format!(
+                "stopping job group {} left running by an earlier worker ({})",
+                leftover.group.id(),
+                leftover.marker
+            ));
+            let grace = self.options.limits.kill_grace;
+            tokio::spawn(async move { leftover.group.stop(grace).await });
+        }
+    }
+
     /// Takes a new connection into use: `worker_hello` with every held run.
     fn attach(&mut self, conn: Connection) -> Result<(), ClientError> {
         let held = self
@@ -406,6 +430,7 @@ impl Worker {
             a.timeout_secs,
             &self.options.workdir,
             self.options.limits,
+            self.options.guard.as_ref(),
         );
         let (handle, batches) = Execution::start(spec);
         let did_start = handle.process_group().is_some();

@@ -108,6 +108,7 @@ fn to_view(line: WireLine) -> LogLine {
         },
         ts_ms: line.ts,
         bytes: line.text.into_bytes(),
+        continued: line.continued,
     }
 }
 
@@ -609,6 +610,7 @@ mod tests {
             ts: 0,
             stream: LogStream::Out,
             text: text.into(),
+            continued: false,
         }
     }
 
