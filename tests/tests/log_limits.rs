@@ -92,6 +92,7 @@ async fn running_run(live: &Live, params: &[(&str, &str)]) -> (Client, Client, I
 fn chunk_lines(chunk: u64, per: u64) -> Vec<LogLine> {
     (chunk * per + 1..=(chunk + 1) * per)
         .map(|n| LogLine {
+            continued: false,
             n,
             ts: 1_795_264_891_000,
             stream: LogStream::Out,
@@ -322,6 +323,7 @@ async fn a_cancel_the_worker_never_confirms_is_ended_by_the_server_at_the_deadli
     let secret = "sk-cancel-deadline-4f9a";
     let (mut ada, mut worker, run) = running_run(&live, &[("key", secret)]).await;
     let line = |n: u64| LogLine {
+        continued: false,
         n,
         ts: 1,
         stream: LogStream::Out,
