@@ -7,7 +7,10 @@ use std::collections::HashMap;
 
 use warren_e2e::client::Client;
 use warren_e2e::{Server, connect_hello};
+use warren_protocol::agent::{HealthState, ProviderKind};
+use warren_protocol::budget::{BudgetPeriod, BudgetScope};
 use warren_protocol::permission::{self, ROLES};
+use warren_protocol::step::{Decision, ModelCall, StepStatus};
 use warren_protocol::{
     Change, Command, ErrorCode, Id, Position, Priority, Query, Role, ServerMessage, WorkspaceState,
 };
@@ -90,6 +93,31 @@ impl Setup {
         let id = created_job(&mut self.owner, &name, &["nowhere"], protected).await;
         self.jobs.insert(protected, id.clone());
         id
+    }
+
+    /// A provider of the owner's (made anew each call, so deleting one never breaks the next).
+    async fn owner_provider(&mut self) -> Id {
+        let name = self.unique("provider");
+        match self.owner.command(&provider(&name)).await.event.change {
+            Change::ProviderCreated { provider } => provider.id,
+            other => panic!("expected provider_created, got {other:?}"),
+        }
+    }
+
+    /// An agent of the owner's, with a provider of its own.
+    async fn owner_agent(&mut self) -> Id {
+        let provider = self.owner_provider().await;
+        let name = self.unique("agent");
+        match self
+            .owner
+            .command(&agent(&name, provider))
+            .await
+            .event
+            .change
+        {
+            Change::AgentCreated { agent } => agent.id,
+            other => panic!("expected agent_created, got {other:?}"),
+        }
     }
 
     /// A run of the owner's that no worker takes (awaiting approval when `protected`).
@@ -367,9 +395,153 @@ async fn sample(setup: &mut Setup, name: &str, role: Role, actor: &mut Client) -
                 }
             }
         }
+        "create_provider" => provider(&setup.unique("provider")),
+        "update_provider" => Command::UpdateProvider {
+            provider_id: setup.owner_provider().await,
+            name: None,
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            key_env: None,
+            models: None,
+            price: None,
+            context_tokens: None,
+        },
+        "delete_provider" => Command::DeleteProvider {
+            provider_id: setup.owner_provider().await,
+        },
+        "report_provider_health" => Command::ReportProviderHealth {
+            provider_id: setup.owner_provider().await,
+            state: HealthState::Degraded,
+            last_error: None,
+            message: None,
+        },
+        "create_agent" => {
+            let provider = setup.owner_provider().await;
+            agent(&setup.unique("agent"), provider)
+        }
+        "update_agent" => Command::UpdateAgent {
+            agent_id: setup.owner_agent().await,
+            name: None,
+            providers: None,
+            model: None,
+            prompt: Some(setup.unique("prompt")),
+            tools: None,
+            auto_approve: None,
+            max_steps: None,
+            max_tokens: None,
+            max_wall_secs: None,
+            disabled: None,
+        },
+        "delete_agent" => Command::DeleteAgent {
+            agent_id: setup.owner_agent().await,
+        },
+        // Not served yet (issue 9): the permission check still comes first.
+        "test_provider" => Command::TestProvider {
+            run_id: None,
+            provider_id: setup.owner_provider().await,
+        },
+        "ask_agent" => Command::AskAgent {
+            run_id: None,
+            agent_id: setup.owner_agent().await,
+            prompt: "hello".into(),
+            room_id: None,
+            card_id: None,
+        },
+        "decide_tool" => Command::DecideTool {
+            run_id: setup.owner_run(false).await,
+            step: 1,
+            decision: Decision::ApproveOnce,
+            reason: None,
+        },
+        "revoke_approval" => Command::RevokeApproval {
+            grant_id: Id::parse("grant_nothere00000000").expect("id"),
+        },
+        "set_budget" => Command::SetBudget {
+            scope: BudgetScope::Workspace,
+            limit: 1_000_000,
+            period: BudgetPeriod::Month,
+        },
+        "clear_budget" => Command::ClearBudget {
+            scope: BudgetScope::Workspace,
+        },
+        "start_model_call" => Command::StartModelCall {
+            run_id: setup.owner_run(false).await,
+            step: 1,
+            provider_id: setup.owner_provider().await,
+            model: "m".into(),
+        },
+        "finish_model_call" => Command::FinishModelCall {
+            run_id: setup.owner_run(false).await,
+            step: 1,
+            status: StepStatus::Done,
+            call: Box::new(ModelCall {
+                provider_id: setup.owner_provider().await,
+                provider: "p".into(),
+                model: "m".into(),
+                usage: Default::default(),
+                cost: 0,
+                latency_ms: 0,
+                first_token_ms: None,
+                attempts: vec![],
+                text: String::new(),
+                partial: false,
+                tool_calls: vec![],
+                finish_reason: None,
+                error: None,
+            }),
+        },
+        "call_tool" => Command::CallTool {
+            run_id: setup.owner_run(false).await,
+            step: 1,
+            call_id: "c".into(),
+            name: "search".into(),
+            arguments: "{}".into(),
+        },
         other => panic!("no sample for command {other}: add one to tests/tests/permissions.rs"),
     }
 }
+
+fn provider(name: &str) -> Command {
+    Command::CreateProvider {
+        provider_id: None,
+        name: name.into(),
+        kind: ProviderKind::Openai,
+        base_url: "http://127.0.0.1:9/v1".into(),
+        key_env: None,
+        models: vec!["m".into()],
+        price: Default::default(),
+        context_tokens: None,
+    }
+}
+
+fn agent(name: &str, provider: Id) -> Command {
+    Command::CreateAgent {
+        agent_id: None,
+        name: name.into(),
+        providers: vec![provider],
+        model: None,
+        prompt: String::new(),
+        tools: vec![],
+        auto_approve: vec![],
+        max_steps: None,
+        max_tokens: None,
+        max_wall_secs: None,
+    }
+}
+
+/// Commands of issue 9 the server does not serve yet: allowed roles get the "not served yet"
+/// refusal (`validation`) instead of an ack; everyone else is refused by the permission check
+/// before that, as for every command.
+const NOT_SERVED_YET: &[&str] = &[
+    "test_provider",
+    "ask_agent",
+    "decide_tool",
+    "revoke_approval",
+    "set_budget",
+    "clear_budget",
+    "start_model_call",
+    "finish_model_call",
+    "call_tool",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_may_send_exactly_what_the_permission_table_allows() {
@@ -417,6 +589,15 @@ async fn every_role_may_send_exactly_what_the_permission_table_allows() {
             match actor.try_answer(&id).await {
                 Ok(ServerMessage::Ack { .. }) => {
                     assert!(allowed, "{role:?} was allowed {name}, the table says no");
+                }
+                Ok(ServerMessage::Error { code, message, .. })
+                    if allowed && NOT_SERVED_YET.contains(name) =>
+                {
+                    assert_eq!(code, ErrorCode::Validation, "{role:?} {name}: {message}");
+                    assert!(
+                        message.contains("not served by this server yet"),
+                        "{message}"
+                    );
                 }
                 Ok(ServerMessage::Error { code, message, .. }) => {
                     assert!(
