@@ -420,12 +420,22 @@ async fn invite_actions_are_audited_without_their_codes() {
     assert_eq!(used_entry["from"], "127.0.0.1");
     assert_eq!(entries.len(), 4, "{actions:?}");
 
-    let failed = owner
-        .run(&["audit", "--action", "auth.failed", "--json"])
-        .await
-        .ok();
+    // The refusal is recorded before the 401 is sent; read again for a few seconds anyway, so a
+    // failure here says what the log held and what the join answered.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let failed = loop {
+        let failed = owner
+            .run(&["audit", "--action", "auth.failed", "--json"])
+            .await
+            .ok();
+        if failed.stdout.contains("not a valid invite code") || std::time::Instant::now() > deadline
+        {
+            break failed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
     assert!(
         failed.stdout.contains("not a valid invite code"),
-        "{failed:#?}"
+        "{failed:#?}\nthe refused join: {refused:#?}"
     );
 }
