@@ -114,6 +114,19 @@ fn the_list_shows_runs_newest_first_with_status_words() {
 }
 
 #[test]
+fn at_80_columns_the_list_shows_only_columns_that_fit_whole() {
+    let app = runs_app();
+    let terminal = draw(&app, 80, 12);
+    insta::assert_snapshot!(terminal.backend());
+    let screen = format!("{}", terminal.backend());
+    assert!(screen.contains("TOOK"), "{screen}");
+    assert!(
+        !screen.contains('…') && !screen.contains("WORKER"),
+        "no column cut off at the edge: {screen}"
+    );
+}
+
+#[test]
 fn a_status_change_moves_the_run_in_place() {
     let mut app = runs_app();
     let mut done = run(4, RunStatus::Succeeded);

@@ -54,9 +54,10 @@ fn render_list(app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(lines), area);
         return;
     }
-    // Optional columns, dropped right to left when the terminal is narrow.
+    // Optional columns, shown only where they fit whole (the fixed ones take 75 columns, the
+    // worker 13 more), dropped right to left when the terminal is narrow.
+    let medium = width >= 88;
     let wide = width >= 100;
-    let medium = width >= 80;
     let mut header = format!(
         "{} {} {} {} {} {}",
         pad("STATUS", 19),
