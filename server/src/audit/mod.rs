@@ -244,6 +244,23 @@ impl Ctx<'_> {
         self.record(txn, Some(self.workspace.clone()), (action, target), details)
     }
 
+    /// An `*.update` entry whose details name the fields that changed (`fields: name,tags`).
+    pub fn audit_update(
+        &self,
+        txn: &WriteTransaction,
+        action: &'static str,
+        target: AuditTarget,
+        changed: &[&str],
+    ) -> Result<(), StoreError> {
+        let fields = changed.join(",");
+        self.audit(
+            txn,
+            action,
+            Some(target),
+            details([("fields", fields.as_str())]),
+        )
+    }
+
     /// Like [`Ctx::audit`], but server-wide (`workspace_id: null`), about the actor: for an
     /// action after which the workspace's own log can no longer be read, such as deleting the
     /// workspace — `ctx.audit_server_wide(txn, "workspace.delete",

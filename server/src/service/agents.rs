@@ -378,13 +378,7 @@ pub fn update_agent(
     }
     agent.updated_at = ctx.now;
     store(txn, ctx, &agent)?;
-    let fields = changed.join(",");
-    ctx.audit(
-        txn,
-        "agent.update",
-        Some(target::agent(&agent)),
-        details([("fields", fields.as_str())]),
-    )?;
+    ctx.audit_update(txn, "agent.update", target::agent(&agent), &changed)?;
     Ok(Change::AgentUpdated { agent })
 }
 

@@ -167,13 +167,7 @@ pub fn update_job(
     }
     job.updated_at = ctx.now;
     store(txn, ctx, &job)?;
-    let fields = changed.join(",");
-    ctx.audit(
-        txn,
-        "job.update",
-        Some(target::job(&job)),
-        details([("fields", fields.as_str())]),
-    )?;
+    ctx.audit_update(txn, "job.update", target::job(&job), &changed)?;
     Ok(Change::JobUpdated { job })
 }
 

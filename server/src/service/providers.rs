@@ -269,12 +269,11 @@ pub fn update_provider(
     }
     provider.updated_at = ctx.now;
     store(txn, ctx, &provider)?;
-    let fields = changed.join(",");
-    ctx.audit(
+    ctx.audit_update(
         txn,
         "provider.update",
-        Some(target::provider(&provider)),
-        details([("fields", fields.as_str())]),
+        target::provider(&provider),
+        &changed,
     )?;
     Ok(Change::ProviderUpdated { provider })
 }
