@@ -580,12 +580,12 @@ enum Outcome {
     /// Applied: the event and its JSON as stored (and a bot's new token), then the events that
     /// follow it (a run's line in its room).
     Applied(
-        Event,
+        Box<Event>,
         String,
         Option<crate::auth::MintedToken>,
-        Option<Box<(Event, String)>>,
+        Vec<(Event, String)>,
     ),
-    Duplicate(Event),
+    Duplicate(Box<Event>),
     Rejected(WireError),
     /// An internal request (tick, worker seen) that is not answered.
     Quiet,
@@ -645,7 +645,7 @@ fn publish(
             }
             Outcome::Applied(event, json, minted, follow) => {
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
-                if let Some(next) = &follow {
+                for next in &follow {
                     hub.publish_event(&request.workspace, frames::event_frame(next.0.seq, &next.1));
                 }
                 match &event.change {
@@ -661,13 +661,13 @@ fn publish(
                     _ => {}
                 }
                 Ok(Applied {
-                    event: Arc::new(event),
+                    event: Arc::new(*event),
                     duplicate: false,
                     minted: minted.map(Arc::new),
                 })
             }
             Outcome::Duplicate(event) => Ok(Applied {
-                event: Arc::new(event),
+                event: Arc::new(*event),
                 duplicate: true,
                 minted: None,
             }),
@@ -777,7 +777,7 @@ fn apply_one(
                 "the original event of this request is missing",
             )
         })?;
-        return Ok(Outcome::Duplicate(event));
+        return Ok(Outcome::Duplicate(Box::new(event)));
     }
     if let WriteOp::CreateWorkspace { name } = &request.op {
         let (event, json) = service::workspace::create(
@@ -791,7 +791,7 @@ fn apply_one(
             (user, request.request_id.as_str()),
             (request.workspace.as_str(), event.seq, now),
         )?;
-        return Ok(Outcome::Applied(event, json, None, None));
+        return Ok(Outcome::Applied(Box::new(event), json, None, Vec::new()));
     }
     if let WriteOp::Join {
         invite_id,
@@ -835,7 +835,12 @@ fn apply_one(
             )?;
         }
         let (event, json) = service::append_event(txn, &ctx, None, done.change)?;
-        return Ok(Outcome::Applied(event, json, done.minted, None));
+        return Ok(Outcome::Applied(
+            Box::new(event),
+            json,
+            done.minted,
+            Vec::new(),
+        ));
     }
     let member: Option<Member> = get_json(
         &txn.open_table(MEMBERS)?,
@@ -892,20 +897,18 @@ fn apply_one(
         // not remembered (a retry finds the workspace gone: `not_found`).
         let (event, json) = service::unstored_event(&ctx, Some(&request.request_id), change)?;
         runs.workers.forget_workspace(&request.workspace);
-        return Ok(Outcome::Applied(event, json, minted, None));
+        return Ok(Outcome::Applied(Box::new(event), json, minted, Vec::new()));
     }
     let (event, json) = service::append_event(txn, &ctx, Some(&request.request_id), change)?;
     txn.open_table(REQUESTS)?.insert(
         (user, request.request_id.as_str()),
         (request.workspace.as_str(), event.seq, now),
     )?;
-    // A run's line in its room follows its transition, and an agent's member follows the
-    // agent, each as an event of its own.
-    let follow = match service::run_notes::follow_up(txn, &request.workspace, now, &event.change)? {
-        Some(note) => Some(note),
-        None => service::agents::follow_up(txn, &event, agent_member)?,
-    };
-    Ok(Outcome::Applied(event, json, minted, follow.map(Box::new)))
+    // A run's line in its room follows its transition, an agent's member follows the agent,
+    // each as an event of its own.
+    let before = service::follow::Before { agent_member };
+    let follow = service::follow::follow_ups(txn, &event, before)?;
+    Ok(Outcome::Applied(Box::new(event), json, minted, follow))
 }
 
 /// Forgets request ids older than [`REQUEST_ID_TTL_SECS`].

@@ -22,7 +22,7 @@ use super::effects::Effects;
 use crate::audit::Source;
 use crate::logs::progress;
 use crate::service::runs::{move_to, save_run};
-use crate::service::{ApplyError, Ctx, append_event, next_seq, run_notes};
+use crate::service::{ApplyError, Ctx, append_event, follow, next_seq};
 use crate::store::read::get_json;
 use crate::store::tables::{JOBS, RUNS};
 use crate::store::{StoreError, decode};
@@ -46,9 +46,9 @@ pub(super) fn emit(
         from: Source::Unknown,
     };
     let (event, json) = append_event(txn, &ctx, None, change)?;
-    let follow = run_notes::follow_up(txn, workspace, now, &event.change)?;
+    let follow = follow::follow_ups(txn, &event, follow::Before::default())?;
     fx.events.push((workspace.clone(), event, json));
-    if let Some((event, json)) = follow {
+    for (event, json) in follow {
         fx.events.push((workspace.clone(), event, json));
     }
     Ok(())

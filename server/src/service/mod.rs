@@ -6,8 +6,10 @@
 
 pub mod agents;
 mod boards;
+pub mod budgets;
 mod chat;
 mod columns;
+pub mod follow;
 pub mod invites;
 mod job_rules;
 pub mod jobs;
