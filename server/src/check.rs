@@ -255,6 +255,20 @@ fn orphans(
             found.insert(("counters", ws.to_owned()));
         }
     }
+    for entry in txn.open_table(STEPS)?.iter()? {
+        let (key, _) = entry?;
+        let ws = key.value().0;
+        if !known.contains(ws) {
+            found.insert(("steps", ws.to_owned()));
+        }
+    }
+    for entry in txn.open_table(GRANTS)?.iter()? {
+        let (key, _) = entry?;
+        let ws = key.value().0;
+        if !known.contains(ws) {
+            found.insert(("grants", ws.to_owned()));
+        }
+    }
     for (table, ws) in found {
         report.problem(format!(
             "the {table} table holds rows of workspace {ws}, which does not exist"
@@ -366,6 +380,8 @@ struct Replayed {
     max_card_number: u64,
     jobs: BTreeMap<String, Job>,
     runs: BTreeMap<String, Run>,
+    /// Agent runs' steps and "approve always" grants (`service::agent_runs::check`).
+    agent_runs: crate::service::agent_runs::check::Replayed,
     /// Run transitions the state machine does not allow, in words.
     bad_transitions: Vec<String>,
     /// A `workspace_deleted` event was found in the log, where it never belongs.
@@ -396,16 +412,18 @@ impl Replayed {
             Change::AgentDeleted { agent_id } => {
                 self.agents.remove(agent_id.as_str());
             }
-            // Checked once the agents service stores them.
             Change::RunStep { .. }
             | Change::ApprovalGranted { .. }
-            | Change::ApprovalRevoked { .. }
-            | Change::BudgetSet { .. }
-            | Change::BudgetCleared { .. } => {}
+            | Change::ApprovalRevoked { .. } => self.agent_runs.apply(change),
+            // Checked once the budgets service stores them.
+            Change::BudgetSet { .. } | Change::BudgetCleared { .. } => {}
             Change::RunUpdated { run, from } => {
                 let before = self.runs.get(run.id.as_str()).map(|r| r.status);
                 // A worker's report after a cancel is taken without another transition.
                 let late_report = from == run.status && from == RunStatus::Cancelled;
+                // An agent run's totals (steps, usage, cost) change without a transition.
+                let totals = from == run.status && run.is_agent();
+                let late_report = late_report || totals;
                 if before != Some(from) || !(from.can_become(run.status) || late_report) {
                     self.bad_transitions.push(format!(
                         "run {} went from {} to {} (it was {})",
@@ -612,6 +630,9 @@ fn compare(
         "agent"
     );
     compare_runs(txn, ws, replayed, report)?;
+    for problem in crate::service::agent_runs::check::compare(txn, ws, &replayed.agent_runs)? {
+        report.problem(problem);
+    }
 
     let column_cards = txn.open_table(COLUMN_CARDS)?;
     let mut ordered = 0usize;

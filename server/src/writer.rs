@@ -866,6 +866,7 @@ fn apply_one(
         from: request.from,
     };
     let mut agent_member = None;
+    let mut agent_run = None;
     let (change, minted) = match &request.op {
         WriteOp::Command(command) => {
             ctx.check(command)?;
@@ -874,6 +875,7 @@ fn apply_one(
             {
                 agent_member = service::agents::member_before(txn, &ctx, agent_id)?;
             }
+            agent_run = service::agent_runs::run_before(txn, &ctx, command)?;
             (service::apply(txn, &ctx, command, runs, fx)?, None)
         }
         WriteOp::CreateWorkspace { .. }
@@ -906,7 +908,11 @@ fn apply_one(
     )?;
     // A run's line in its room follows its transition, an agent's member follows the agent,
     // each as an event of its own.
-    let before = service::follow::Before { agent_member };
+    let before = service::follow::Before {
+        agent_member,
+        agent_run,
+        runs: Some(runs),
+    };
     let follow = service::follow::follow_ups(txn, &event, before)?;
     Ok(Outcome::Applied(Box::new(event), json, minted, follow))
 }

@@ -92,6 +92,16 @@ fn rows_of(store: &Store, ws: &str) -> Vec<String> {
             found.push("log_chunks".into());
         }
     }
+    for entry in txn.open_table(STEPS).expect("t").iter().expect("i") {
+        if entry.expect("row").0.value().0 == ws {
+            found.push("steps".into());
+        }
+    }
+    for entry in txn.open_table(GRANTS).expect("t").iter().expect("i") {
+        if entry.expect("row").0.value().0 == ws {
+            found.push("grants".into());
+        }
+    }
     if txn
         .open_table(WORKSPACES)
         .expect("t")

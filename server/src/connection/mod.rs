@@ -377,9 +377,9 @@ impl Conn {
                 tags,
                 concurrency,
                 held,
-                agents: _,
+                agents,
             } => {
-                self.worker_hello(workspace_id, tags, concurrency, held)
+                self.worker_hello(workspace_id, tags, concurrency, held, agents)
                     .await
             }
             ClientMessage::Heartbeat { runs: _, draining } => self.heartbeat(draining).await,
@@ -630,7 +630,19 @@ impl Conn {
                 })
                 .await
                 .map(Some),
-            Query::Approvals { .. } | Query::Budgets | Query::Usage { .. } => {
+            Query::Approvals { agent_id } => self
+                .app
+                .read(move |s| {
+                    let grants = crate::service::agent_runs::grants(
+                        &s.begin_read()?,
+                        workspace.as_str(),
+                        agent_id.as_ref(),
+                    )?;
+                    Ok(QueryResult::Approvals { grants })
+                })
+                .await
+                .map(Some),
+            Query::Budgets | Query::Usage { .. } => {
                 // Placeholder until the agents service lands.
                 return self
                     .error(Some(request_id), ErrorCode::UnknownType, "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server")

@@ -1,5 +1,5 @@
 //! The runs domain's queries: `jobs`, `runs` (filters, pages by number, newest first), `run`
-//! (by number) and `workers` (stored records joined with the live registry: idle, busy,
+//! (by number, with an agent run's steps) and `workers` (stored records joined with the live registry: idle, busy,
 //! draining or offline, and the runs each holds).
 
 use std::collections::BTreeMap;
@@ -41,11 +41,20 @@ pub async fn runs(
 /// One run by number, if it exists.
 pub async fn run(app: &App, workspace: Id, number: u64) -> Result<Option<QueryResult>, StoreError> {
     app.read(move |s| {
-        let run = run_reads::run_by_number(&s.begin_read()?, workspace.as_str(), number)?;
-        Ok(run.map(|run| QueryResult::Run {
-            run,
-            steps: Vec::new(),
-        }))
+        let txn = s.begin_read()?;
+        let Some(run) = run_reads::run_by_number(&txn, workspace.as_str(), number)? else {
+            return Ok(None);
+        };
+        let steps = if run.is_agent() {
+            crate::service::agent_runs::steps::all(
+                &txn.open_table(crate::store::tables::STEPS)?,
+                workspace.as_str(),
+                run.id.as_str(),
+            )?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(QueryResult::Run { run, steps }))
     })
     .await
 }

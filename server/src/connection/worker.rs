@@ -53,6 +53,7 @@ impl Conn {
         mut tags: Vec<String>,
         concurrency: u32,
         held: Vec<HeldRun>,
+        agents: bool,
     ) {
         let Ok(probe) = RequestId::parse("worker_hello") else {
             return;
@@ -122,6 +123,7 @@ impl Conn {
             tags,
             concurrency,
             version: self.client.clone(),
+            agents,
         };
         self.send(&ServerMessage::WorkerWelcome {
             worker_id: me.clone(),

@@ -28,7 +28,7 @@ use crate::store::tables::{JOBS, RUNS};
 use crate::store::{StoreError, decode};
 
 /// Stores `change` as an event of `workspace` by `actor` (with its room line after it).
-pub(super) fn emit(
+pub fn emit(
     txn: &WriteTransaction,
     workspace: &Id,
     actor: &Id,
@@ -129,7 +129,12 @@ fn lose(
     let Some(worker) = run.worker_id.clone() else {
         return Ok(());
     };
-    let retries = job.map_or(0, |j| j.retries);
+    let retries = if run.is_agent() {
+        // An agent run resumes from its stored steps on any worker.
+        crate::service::agent_runs::AGENT_RETRIES
+    } else {
+        job.map_or(0, |j| j.retries)
+    };
     let from = if run.attempt <= retries {
         let from = move_to(&mut run, RunStatus::Queued)?;
         run.not_before = Some(now + backoff_ms(run.attempt));
@@ -178,7 +183,7 @@ fn assign(
     txn: &WriteTransaction,
     workspace: &Id,
     mut run: Run,
-    job: &Job,
+    job: Option<&Job>,
     worker: &Id,
     (state, fx, now): (&RunState, &mut Effects, i64),
 ) -> Result<(), ApplyError> {
@@ -202,7 +207,10 @@ fn assign(
         },
         fx,
     )?;
-    send_assign(txn, workspace, run, job, (state, fx, now))
+    match job {
+        Some(job) => send_assign(txn, workspace, run, job, (state, fx, now)),
+        None => super::agent_assign::send(txn, workspace, run, (state, fx, now)).map(|_| ()),
+    }
 }
 
 /// Sends `assign` for an assigned run to its worker, or fails the run when its secret values
@@ -271,12 +279,65 @@ fn send_assign(
     Ok(())
 }
 
+/// Why a queued agent run cannot run any more (its agent was deleted or disabled, a probe's
+/// provider deleted), if so.
+fn agent_unrunnable(
+    txn: &WriteTransaction,
+    workspace: &Id,
+    run: &Run,
+) -> Result<Option<String>, ApplyError> {
+    let Some(agent_run) = run.agent.as_ref() else {
+        return Ok(None);
+    };
+    if let Some(provider) = &agent_run.probe_provider_id {
+        let found: Option<warren_protocol::agent::Provider> = get_json(
+            &txn.open_table(crate::store::tables::PROVIDERS)?,
+            "providers",
+            (workspace.as_str(), provider.as_str()),
+        )?;
+        return Ok(found
+            .is_none()
+            .then(|| format!("its provider {} was deleted before it ran", run.job_name)));
+    }
+    Ok(
+        match crate::service::agent_runs::agent_of(txn, workspace, &agent_run.agent_id)? {
+            None => Some(format!("its agent {} was deleted before it ran", run.job_name)),
+            Some(agent) if agent.disabled => Some(format!(
+                "its agent {} was disabled before it ran",
+                agent.name
+            )),
+            Some(_) => None,
+        },
+    )
+}
+
+/// A stand-in job for an agent run in the scheduler: no tags, no concurrency limit.
+fn agent_job(run: &Run) -> Job {
+    Job {
+        id: run.job_id.clone(),
+        name: run.job_name.clone(),
+        command: String::new(),
+        description: String::new(),
+        params: Vec::new(),
+        timeout_secs: 0,
+        retries: 0,
+        tags: Vec::new(),
+        protected: false,
+        concurrency: None,
+        created_by: run.requested_by.clone(),
+        created_at: run.created_at,
+        updated_at: run.created_at,
+    }
+}
+
 /// A connected worker that may take work.
 struct Candidate {
     id: Id,
     name: String,
     tags: Vec<String>,
     free: u32,
+    /// It executes agent runs too.
+    agents: bool,
 }
 
 /// Ends the leases of silent workers, then assigns queued runs to free workers.
@@ -319,7 +380,22 @@ pub fn schedule(
     queued.sort_by_key(|(_, run)| (run.queued_at.unwrap_or(run.created_at), run.number));
     let mut candidates: HashMap<Id, Vec<Candidate>> = HashMap::new();
     for (ws, run) in queued {
-        let Some(job) = job_of(txn, &mut jobs, &ws, &run.job_id)? else {
+        let job = if run.is_agent() {
+            if let Some(why) = agent_unrunnable(txn, &ws, &run)? {
+                let mut run = run;
+                let from = move_to(&mut run, RunStatus::Cancelled)?;
+                run.finished_at = Some(now);
+                run.reason = Some(why);
+                save_run(txn, &ws, &run, state)?;
+                let actor = run.requested_by.clone();
+                emit(txn, &ws, &actor, now, Change::RunUpdated { run, from }, fx)?;
+                continue;
+            }
+            None
+        } else {
+            job_of(txn, &mut jobs, &ws, &run.job_id)?
+        };
+        let Some(job) = job.or_else(|| run.is_agent().then(|| agent_job(&run))) else {
             // Its job was deleted while it waited: it ends here, with a reason.
             let mut run = run;
             let from = move_to(&mut run, RunStatus::Cancelled)?;
@@ -356,6 +432,7 @@ pub fn schedule(
                         id,
                         name: e.offer.name,
                         tags: e.offer.tags,
+                        agents: e.offer.agents,
                     }
                 })
                 .collect()
@@ -363,7 +440,11 @@ pub fn schedule(
         // The matching worker with the most free places (then by name): work spreads out.
         let chosen = pool
             .iter_mut()
-            .filter(|c| c.free > 0 && job.tags.iter().all(|t| c.tags.contains(t)))
+            .filter(|c| {
+                c.free > 0
+                    && job.tags.iter().all(|t| c.tags.contains(t))
+                    && (c.agents || !run.is_agent())
+            })
             .max_by(|a, b| a.free.cmp(&b.free).then(b.name.cmp(&a.name)));
         let Some(worker) = chosen else {
             continue;
@@ -371,7 +452,8 @@ pub fn schedule(
         worker.free -= 1;
         let worker_id = worker.id.clone();
         *per_job.entry((ws.clone(), job.id.clone())).or_default() += 1;
-        assign(txn, &ws, run, &job, &worker_id, (state, fx, now))?;
+        let job = (!run.is_agent()).then_some(&job);
+        assign(txn, &ws, run, job, &worker_id, (state, fx, now))?;
     }
     Ok(())
 }
@@ -389,6 +471,19 @@ pub fn reattach(
     let mut jobs = HashMap::new();
     for (ws, run) in active_runs(txn, state)? {
         if &ws != workspace || run.worker_id.as_ref() != Some(worker) || held.contains(&run.id) {
+            continue;
+        }
+        if run.is_agent() {
+            match run.status {
+                RunStatus::Assigned => {
+                    super::agent_assign::send(txn, &ws, run, (state, fx, now))?;
+                }
+                RunStatus::Running => {
+                    let why = "its worker reconnected without it";
+                    lose(txn, &ws, run, None, why, (state, fx, now))?;
+                }
+                _ => {}
+            }
             continue;
         }
         let job = job_of(txn, &mut jobs, &ws, &run.job_id)?;

@@ -5,6 +5,7 @@
 //! change only in the writer: commands in `service::runs`, assignment and leases in
 //! [`assign`].
 
+pub mod agent_assign;
 pub mod assign;
 pub mod cancels;
 pub mod effects;

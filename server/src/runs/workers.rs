@@ -17,6 +17,8 @@ pub struct Offer {
     pub tags: Vec<String>,
     pub concurrency: u32,
     pub version: String,
+    /// It executes agent runs too (`"agents": true`).
+    pub agents: bool,
 }
 
 /// A worker as the registry holds it.
@@ -186,6 +188,7 @@ mod tests {
             tags: vec!["linux".into()],
             concurrency: 2,
             version: "warren 0.1".into(),
+            agents: false,
         }
     }
 

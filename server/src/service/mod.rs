@@ -4,6 +4,7 @@
 //! Each service checks everything it needs *before* it writes, so a rejected command leaves the
 //! transaction untouched and the rest of its group commit goes ahead.
 
+pub mod agent_runs;
 pub mod agents;
 mod boards;
 pub mod budgets;
@@ -286,11 +287,10 @@ pub fn apply(
         | Command::AskAgent { .. }
         | Command::DecideTool { .. }
         | Command::RevokeApproval { .. }
-        | Command::SetBudget { .. }
-        | Command::ClearBudget { .. }
         | Command::StartModelCall { .. }
         | Command::FinishModelCall { .. }
-        | Command::CallTool { .. } => Err(ApplyError::reject(
+        | Command::CallTool { .. } => agent_runs::apply(txn, ctx, command, state, fx),
+        Command::SetBudget { .. } | Command::ClearBudget { .. } => Err(ApplyError::reject(
             // Placeholder until the agents service lands.
             ErrorCode::Validation,
             "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server",

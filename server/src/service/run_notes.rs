@@ -34,6 +34,10 @@ pub fn line(run: &Run, from: RunStatus) -> Option<String> {
     if from == run.status {
         return None;
     }
+    if run.is_agent() && matches!(run.status, RunStatus::Running | RunStatus::Succeeded) {
+        // An agent run's answer is its line (`agent_runs::answer`); resuming is no news.
+        return None;
+    }
     Some(match run.status {
         RunStatus::Running => format!("▶ {label} started"),
         RunStatus::Succeeded => format!("✓ {label} succeeded{took}"),

@@ -100,6 +100,7 @@ pub fn delete_workspace(
         }
     }
     crate::logs::delete_workspace(txn, ws)?;
+    super::agent_runs::delete_workspace(txn, ws)?;
     txn.open_table(EVENTS)?
         .retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
     txn.open_table(HEADS)?.remove(ws)?;

@@ -105,6 +105,16 @@ pub const PROVIDERS: TableDefinition<(&str, &str), &[u8]> =
 pub const AGENTS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("agents: (workspace_id, agent_id) -> agent");
 
+/// `(workspace_id, run_id, n) → RunStep`: an agent run's steps (model calls, tool calls), in
+/// order; the latest state of each (`run_step` events carry every change).
+pub const STEPS: TableDefinition<(&str, &str, u32), &[u8]> =
+    TableDefinition::new("steps: (workspace_id, run_id, n) -> step");
+
+/// `(workspace_id, agent_id, tool) → ApprovalGrant`: "approve always" grants, one per agent and
+/// tool (`card.create`, …).
+pub const GRANTS: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("grants: (workspace_id, agent_id, tool) -> grant");
+
 /// `(workspace_id, run_id, first line number) → encoded lines` (`crate::logs::codec`): a run's
 /// stored log in chunks, one per `log_chunk` that stored lines; finding line N is one range
 /// lookup (the last key with `first line ≤ N`).
