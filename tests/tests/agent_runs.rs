@@ -180,7 +180,14 @@ fn finish_call(run: &Id, step: u32, provider: &Id, text: &str, tools: &[(&str, &
                     arguments: (*args).into(),
                 })
                 .collect(),
-            finish_reason: Some(if tools.is_empty() { "stop" } else { "tool_calls" }.into()),
+            finish_reason: Some(
+                if tools.is_empty() {
+                    "stop"
+                } else {
+                    "tool_calls"
+                }
+                .into(),
+            ),
             error: None,
         }),
     }
@@ -243,7 +250,12 @@ async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_store
     // to that worker while the agent run stays queued.
     let mut jobs_worker = connect_hello(server.addr, &jobs_token).await;
     hello(&mut jobs_worker, false).await;
-    let asked = match ada.command(&ask(&helper.id, "tidy the board", None)).await.event.change {
+    let asked = match ada
+        .command(&ask(&helper.id, "tidy the board", None))
+        .await
+        .event
+        .change
+    {
         Change::RunCreated { run } => run,
         other => panic!("expected run_created, got {other:?}"),
     };
@@ -278,10 +290,12 @@ async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_store
     let names: Vec<&str> = assignment.tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["card_create", "card_move", "search"]);
     assert!(assignment.steps.is_empty() && !assignment.probe);
-    assert!(jobs_worker.run_frames.iter().all(|f| !matches!(
-        f,
-        ServerMessage::Assign { agent: Some(_), .. }
-    )));
+    assert!(
+        jobs_worker
+            .run_frames
+            .iter()
+            .all(|f| !matches!(f, ServerMessage::Assign { agent: Some(_), .. }))
+    );
 
     report_started(&mut worker, &run.id).await;
     // Only the next step number, only from the run's worker.
@@ -316,7 +330,12 @@ async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_store
 
     // An auto-approved tool is performed as the agent's member.
     let made = worker
-        .command(&call_tool(&run.id, 2, "card_create", r#"{"title":"Ship it"}"#))
+        .command(&call_tool(
+            &run.id,
+            2,
+            "card_create",
+            r#"{"title":"Ship it"}"#,
+        ))
         .await;
     let card = match made.event.change {
         Change::CardCreated { card } => card,
@@ -329,9 +348,7 @@ async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_store
     worker
         .command(&call_tool(&run.id, 3, "card_create", r#"{"name":"x"}"#))
         .await;
-    worker
-        .command(&call_tool(&run.id, 4, "rm_rf", "{}"))
-        .await;
+    worker.command(&call_tool(&run.id, 4, "rm_rf", "{}")).await;
     let theirs = match ada
         .command(&warren_e2e::create_card(&fixture.board, "Ada's card"))
         .await
@@ -358,12 +375,31 @@ async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_store
     let numbers: Vec<u32> = steps.iter().map(|s| s.n).collect();
     assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
     let bad = tool_step(&steps[2]);
-    assert!(bad.is_error && bad.result.as_deref().unwrap_or("").contains("invalid arguments"));
+    assert!(
+        bad.is_error
+            && bad
+                .result
+                .as_deref()
+                .unwrap_or("")
+                .contains("invalid arguments")
+    );
     let unknown = tool_step(&steps[3]);
-    assert!(unknown.is_error && unknown.result.as_deref().unwrap_or("").contains("card_create"));
+    assert!(
+        unknown.is_error
+            && unknown
+                .result
+                .as_deref()
+                .unwrap_or("")
+                .contains("card_create")
+    );
     let forbidden = tool_step(&steps[4]);
     assert!(
-        forbidden.is_error && forbidden.result.as_deref().unwrap_or("").contains("forbidden"),
+        forbidden.is_error
+            && forbidden
+                .result
+                .as_deref()
+                .unwrap_or("")
+                .contains("forbidden"),
         "{forbidden:?}"
     );
     let found = tool_step(&steps[5]);
@@ -406,7 +442,11 @@ async fn approvals_survive_a_restart_the_first_decision_wins_and_reasons_reach_t
     let mut worker = connect_hello(server.addr, &worker_token).await;
     hello(&mut worker, true).await;
     let asked = match ada
-        .command(&ask(&helper.id, "file the release card", Some(&fixture.room)))
+        .command(&ask(
+            &helper.id,
+            "file the release card",
+            Some(&fixture.room),
+        ))
         .await
         .event
         .change
@@ -419,7 +459,12 @@ async fn approvals_survive_a_restart_the_first_decision_wins_and_reasons_reach_t
     report_started(&mut worker, &run.id).await;
     model_call(&mut worker, &run.id, 1, &prov, "Filing it.").await;
     let waiting = worker
-        .command(&call_tool(&run.id, 2, "card_create", r#"{"title":"Release 1.0"}"#))
+        .command(&call_tool(
+            &run.id,
+            2,
+            "card_create",
+            r#"{"title":"Release 1.0"}"#,
+        ))
         .await;
     match &waiting.event.change {
         Change::RunStep { step } => assert_eq!(step.status, StepStatus::AwaitingApproval),
@@ -476,7 +521,10 @@ async fn approvals_survive_a_restart_the_first_decision_wins_and_reasons_reach_t
         assert_eq!(approval.decision, Some(Decision::ApproveOnce));
         assert!(!decided.is_error, "{decided:?}");
         let cards = ada.snapshot().await.cards;
-        let card = cards.iter().find(|c| c.title == "Release 1.0").expect("made");
+        let card = cards
+            .iter()
+            .find(|c| c.title == "Release 1.0")
+            .expect("made");
         assert_eq!(card.created_by, helper.member_id);
     } else {
         assert_eq!(steps[1].status, StepStatus::Rejected);
@@ -495,22 +543,41 @@ async fn approvals_survive_a_restart_the_first_decision_wins_and_reasons_reach_t
     // A rejection's reason goes back to the model in the next assignment.
     model_call(&mut worker, &run.id, 3, &prov, "Again.").await;
     worker
-        .command(&call_tool(&run.id, 4, "card_create", r#"{"title":"Release 1.1"}"#))
+        .command(&call_tool(
+            &run.id,
+            4,
+            "card_create",
+            r#"{"title":"Release 1.1"}"#,
+        ))
         .await;
-    ada.command(&decide_step(&run.id, 4, Decision::Reject, Some("there is one already")))
-        .await;
+    ada.command(&decide_step(
+        &run.id,
+        4,
+        Decision::Reject,
+        Some("there is one already"),
+    ))
+    .await;
     let (_, resumed) = nth_agent_assign(&mut worker, 2).await;
     let rejected = tool_step(&resumed.steps[3]);
     assert_eq!(resumed.steps[3].status, StepStatus::Rejected);
     assert!(
-        rejected.result.as_deref().unwrap_or("").contains("there is one already"),
+        rejected
+            .result
+            .as_deref()
+            .unwrap_or("")
+            .contains("there is one already"),
         "{rejected:?}"
     );
     report_started(&mut worker, &run.id).await;
 
     // "Approve always" stores a grant; the next call of that tool needs no decision.
     worker
-        .command(&call_tool(&run.id, 5, "card_create", r#"{"title":"Release 1.2"}"#))
+        .command(&call_tool(
+            &run.id,
+            5,
+            "card_create",
+            r#"{"title":"Release 1.2"}"#,
+        ))
         .await;
     let granted = ada
         .command(&decide_step(&run.id, 5, Decision::ApproveAlways, None))
@@ -531,7 +598,12 @@ async fn approvals_survive_a_restart_the_first_decision_wins_and_reasons_reach_t
     let (_, _) = nth_agent_assign(&mut worker, 3).await;
     report_started(&mut worker, &run.id).await;
     let auto = worker
-        .command(&call_tool(&run.id, 6, "card_create", r#"{"title":"Release 1.3"}"#))
+        .command(&call_tool(
+            &run.id,
+            6,
+            "card_create",
+            r#"{"title":"Release 1.3"}"#,
+        ))
         .await;
     assert!(matches!(auto.event.change, Change::CardCreated { .. }));
     ada.command(&Command::RevokeApproval {
@@ -589,13 +661,22 @@ async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_poste
     .await;
     let mut mira = connect_hello(server.addr, &mira_token).await;
     let mut vic = connect_hello(server.addr, &vic_token).await;
-    mira.command(&warren_e2e::post_message(&fixture.room, "Shipping the beta today."))
-        .await;
+    mira.command(&warren_e2e::post_message(
+        &fixture.room,
+        "Shipping the beta today.",
+    ))
+    .await;
     // A viewer may post but not ask; a disabled agent and an unknown name are just text.
-    vic.command(&warren_e2e::post_message(&fixture.room, "@helper are you there?"))
-        .await;
-    mira.command(&warren_e2e::post_message(&fixture.room, "@sleepy @nobody wake up"))
-        .await;
+    vic.command(&warren_e2e::post_message(
+        &fixture.room,
+        "@helper are you there?",
+    ))
+    .await;
+    mira.command(&warren_e2e::post_message(
+        &fixture.room,
+        "@sleepy @nobody wake up",
+    ))
+    .await;
     let asked = mira
         .command(&warren_e2e::post_message(
             &fixture.room,
@@ -619,7 +700,11 @@ async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_poste
             _ => None,
         })
         .collect();
-    assert_eq!(runs.len(), 1, "only mira's mention of an enabled agent: {runs:?}");
+    assert_eq!(
+        runs.len(),
+        1,
+        "only mira's mention of an enabled agent: {runs:?}"
+    );
     let run = &runs[0];
     let agent_run = run.agent.clone().expect("agent part");
     assert_eq!(agent_run.agent_id, helper.id);
@@ -633,7 +718,10 @@ async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_poste
     assert_eq!(assigned.id, run.id);
     let bodies: Vec<&str> = assignment.context.iter().map(|m| m.body.as_str()).collect();
     assert!(bodies.contains(&"Shipping the beta today."), "{bodies:?}");
-    assert!(!bodies.contains(&"@helper what blocks the release?"), "{bodies:?}");
+    assert!(
+        !bodies.contains(&"@helper what blocks the release?"),
+        "{bodies:?}"
+    );
     assert!(
         assignment
             .context
@@ -643,7 +731,14 @@ async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_poste
         assignment.context
     );
     report_started(&mut worker, &run.id).await;
-    model_call(&mut worker, &run.id, 1, &prov, "Card #12 blocks it.\u{1b}[2J").await;
+    model_call(
+        &mut worker,
+        &run.id,
+        1,
+        &prov,
+        "Card #12 blocks it.\u{1b}[2J",
+    )
+    .await;
     worker
         .command(&finished(&run.id, RunEnd::Succeeded, None))
         .await;

@@ -80,13 +80,11 @@ fn context(
         }
         let (_, value) = entry?;
         let message: Message = decode("messages", value.value())?;
-        if message.created_at > run.created_at
-            || Some(&message.id) == agent_run.message_id.as_ref()
+        if message.created_at > run.created_at || Some(&message.id) == agent_run.message_id.as_ref()
         {
             continue;
         }
-        let author: Option<Member> =
-            get_json(&members, "members", (ws, message.author.as_str()))?;
+        let author: Option<Member> = get_json(&members, "members", (ws, message.author.as_str()))?;
         out.push(ContextMessage {
             author: author.map_or_else(|| message.author.to_string(), |m| m.name),
             from_agent: message.author == agent.member_id,
@@ -106,14 +104,11 @@ fn close_dangling(
     run: &Run,
     (fx, now): (&mut Effects, i64),
 ) -> Result<(), ApplyError> {
-    let dangling: Vec<_> = steps::all(
-        &txn.open_table(STEPS)?,
-        workspace.as_str(),
-        run.id.as_str(),
-    )?
-    .into_iter()
-    .filter(|s| s.status == StepStatus::Running)
-    .collect();
+    let dangling: Vec<_> =
+        steps::all(&txn.open_table(STEPS)?, workspace.as_str(), run.id.as_str())?
+            .into_iter()
+            .filter(|s| s.status == StepStatus::Running)
+            .collect();
     for mut step in dangling {
         step.status = StepStatus::Failed;
         step.finished_at = Some(now);
@@ -125,7 +120,10 @@ fn close_dangling(
             });
         }
         steps::store(txn, workspace, &step)?;
-        let actor = run.worker_id.clone().unwrap_or_else(|| run.requested_by.clone());
+        let actor = run
+            .worker_id
+            .clone()
+            .unwrap_or_else(|| run.requested_by.clone());
         super::assign::emit(txn, workspace, &actor, now, Change::RunStep { step }, fx)?;
     }
     Ok(())

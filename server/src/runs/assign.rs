@@ -301,7 +301,10 @@ fn agent_unrunnable(
     }
     Ok(
         match crate::service::agent_runs::agent_of(txn, workspace, &agent_run.agent_id)? {
-            None => Some(format!("its agent {} was deleted before it ran", run.job_name)),
+            None => Some(format!(
+                "its agent {} was deleted before it ran",
+                run.job_name
+            )),
             Some(agent) if agent.disabled => Some(format!(
                 "its agent {} was disabled before it ran",
                 agent.name

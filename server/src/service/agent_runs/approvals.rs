@@ -68,8 +68,7 @@ pub fn new_grant(
     let (Some(approval), Some(tool)) = (&call.approval, call.tool) else {
         return Ok(None);
     };
-    if approval.decision != Some(Decision::ApproveAlways) || approval.decided_at != Some(event.at)
-    {
+    if approval.decision != Some(Decision::ApproveAlways) || approval.decided_at != Some(event.at) {
         return Ok(None);
     }
     let run = load_run(txn, &event.workspace_id, &step.run_id)?;
@@ -109,7 +108,10 @@ pub fn decide_tool(
     let StepDetail::ToolCall(call) = &step.detail else {
         return Err(ApplyError::reject(
             ErrorCode::Validation,
-            format!("step {n} of {} is a model call; only tool calls wait for decisions", run.label()),
+            format!(
+                "step {n} of {} is a model call; only tool calls wait for decisions",
+                run.label()
+            ),
         ));
     };
     let Some(approval) = call.approval.clone() else {
@@ -118,9 +120,11 @@ pub fn decide_tool(
             format!("step {n} of {} did not need a decision", run.label()),
         ));
     };
-    if let (Some(decided), Some(by), Some(at)) =
-        (approval.decision, approval.decided_by.as_ref(), approval.decided_at)
-    {
+    if let (Some(decided), Some(by), Some(at)) = (
+        approval.decision,
+        approval.decided_by.as_ref(),
+        approval.decided_at,
+    ) {
         return Err(ApplyError::reject(
             ErrorCode::Conflict,
             format!(
@@ -255,7 +259,9 @@ pub fn revoke(txn: &WriteTransaction, ctx: &Ctx<'_>, grant_id: &Id) -> Result<Ch
     let Some((agent, tool)) = found else {
         return Err(ApplyError::reject(
             ErrorCode::NotFound,
-            format!("no grant {grant_id} in this workspace; list them with `warren approvals list`"),
+            format!(
+                "no grant {grant_id} in this workspace; list them with `warren approvals list`"
+            ),
         ));
     };
     table.remove((ctx.ws(), agent.as_str(), tool.as_str()))?;

@@ -115,7 +115,10 @@ fn exists(
     id: Option<&Id>,
 ) -> Result<(), ApplyError> {
     if let Some(id) = id
-        && txn.open_table(table)?.get((ctx.ws(), id.as_str()))?.is_none()
+        && txn
+            .open_table(table)?
+            .get((ctx.ws(), id.as_str()))?
+            .is_none()
     {
         return Err(ApplyError::reject(
             ErrorCode::NotFound,

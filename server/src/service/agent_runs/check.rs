@@ -7,8 +7,8 @@ use redb::ReadTransaction;
 use warren_protocol::Change;
 use warren_protocol::step::{ApprovalGrant, RunStep};
 
-use crate::store::{StoreError, decode};
 use crate::store::tables::{GRANTS, STEPS};
+use crate::store::{StoreError, decode};
 
 /// Steps and grants rebuilt from a workspace's events.
 #[derive(Debug, Default)]
@@ -67,7 +67,10 @@ pub fn compare(
             Some(_) => {}
         }
     }
-    for key in stored_steps.keys().filter(|k| !replayed.steps.contains_key(*k)) {
+    for key in stored_steps
+        .keys()
+        .filter(|k| !replayed.steps.contains_key(*k))
+    {
         problems.push(format!(
             "workspace {ws}: step {} of run {} is in the steps table but no event stored it",
             key.1, key.0

@@ -9,9 +9,9 @@
 //! `run_updated` event ([`follow_up`], fed by [`run_before`]).
 
 mod answer;
+mod approvals;
 mod ask;
 pub mod check;
-mod approvals;
 mod probe;
 mod search;
 pub mod steps;
@@ -182,19 +182,22 @@ pub fn follow_up(
             Some(n) => {
                 let step = steps::load(txn, &event.workspace_id, &before.run_id, n)?;
                 if let Some(step) = &step {
-                    out.push(append(
-                        txn,
-                        event,
-                        Change::RunStep { step: step.clone() },
-                    )?);
+                    out.push(append(txn, event, Change::RunStep { step: step.clone() })?);
                 }
                 step
             }
             None => None,
         },
     };
-    if let Some(grant) = step.as_ref().and_then(|s| approvals::new_grant(txn, event, s).transpose()) {
-        out.push(append(txn, event, Change::ApprovalGranted { grant: grant? })?);
+    if let Some(grant) = step
+        .as_ref()
+        .and_then(|s| approvals::new_grant(txn, event, s).transpose())
+    {
+        out.push(append(
+            txn,
+            event,
+            Change::ApprovalGranted { grant: grant? },
+        )?);
     }
     let run: Option<Run> = get_json(
         &txn.open_table(crate::store::tables::RUNS)?,

@@ -72,7 +72,8 @@ pub fn search(
         let table = txn.open_table(MESSAGES)?;
         let mut scanned = 0;
         for room in rooms {
-            let range = table.range((ws, room.id.as_str(), 0)..=(ws, room.id.as_str(), u64::MAX))?;
+            let range =
+                table.range((ws, room.id.as_str(), 0)..=(ws, room.id.as_str(), u64::MAX))?;
             for entry in range.rev() {
                 if scanned >= MAX_MESSAGES_SCANNED {
                     break;

@@ -272,7 +272,11 @@ fn perform_as(
                     .ok_or_else(|| {
                         not_found(format!(
                             "there is no board {name:?}; the boards are: {}",
-                            boards.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+                            boards
+                                .iter()
+                                .map(|b| b.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ))
                     })?,
                 None => boards
@@ -334,14 +338,19 @@ fn perform_as(
         }
         ToolArgs::MessagePost(a) => {
             let name = a.room.trim().trim_start_matches('#');
-            let rooms: Vec<Room> = list_in_workspace(&txn.open_table(ROOMS)?, "rooms", member.ws())?;
+            let rooms: Vec<Room> =
+                list_in_workspace(&txn.open_table(ROOMS)?, "rooms", member.ws())?;
             let room = rooms
                 .iter()
                 .find(|r| r.name.eq_ignore_ascii_case(name))
                 .ok_or_else(|| {
                     not_found(format!(
                         "there is no room #{name}; the rooms are: {}",
-                        rooms.iter().map(|r| format!("#{}", r.name)).collect::<Vec<_>>().join(", ")
+                        rooms
+                            .iter()
+                            .map(|r| format!("#{}", r.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?;
             let body = super::answer::clean(&a.body);
@@ -370,7 +379,10 @@ fn perform_as(
                     not_found(format!(
                         "there is no job {:?}; the jobs are: {}",
                         a.job,
-                        jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>().join(", ")
+                        jobs.iter()
+                            .map(|j| j.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?;
             let card_id = match a.card {
@@ -380,7 +392,11 @@ fn perform_as(
             let command = Command::StartRun {
                 run_id: None,
                 job_id: job.id.clone(),
-                params: a.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<BTreeMap<_, _>>(),
+                params: a
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<BTreeMap<_, _>>(),
                 card_id,
                 room_id: run.room_id.clone(),
             };
