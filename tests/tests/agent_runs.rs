@@ -781,3 +781,82 @@ async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_poste
     server.kill_9().await;
     server.assert_store_checks_out().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_agent_run_resumes_elsewhere_with_its_interrupted_call_closed_and_probes_run() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let worker_token = server.add_member("agent-box", "bot").await;
+    server.restart().await;
+    let mut ada = connect_hello(server.addr, &server.token).await;
+    ada.subscribe(None).await;
+    let prov = provider(&mut ada).await;
+    let helper = agent(&mut ada, "helper", &prov, &[ToolName::Search], &[]).await;
+    let mut worker = connect_hello(server.addr, &worker_token).await;
+    hello(&mut worker, true).await;
+    ada.command(&ask(&helper.id, "think long", None)).await;
+    let (run, _) = nth_agent_assign(&mut worker, 1).await;
+    report_started(&mut worker, &run.id).await;
+    worker.command(&start_call(&run.id, 1, &prov)).await;
+
+    // The worker comes back without the run (it crashed mid-call): the run is queued again and
+    // resumes, on the next assignment, with the interrupted call closed as failed.
+    let mut again = connect_hello(server.addr, &worker_token).await;
+    hello(&mut again, true).await;
+    let (resumed_run, resumed) = nth_agent_assign(&mut again, 1).await;
+    assert_eq!(resumed_run.id, run.id);
+    assert_eq!(resumed_run.attempt, 2);
+    assert_eq!(resumed.steps.len(), 1);
+    assert_eq!(resumed.steps[0].status, StepStatus::Failed);
+    match &resumed.steps[0].detail {
+        StepDetail::ModelCall(call) => assert!(
+            call.error
+                .as_ref()
+                .is_some_and(|e| e.message.contains("interrupted")),
+            "{call:?}"
+        ),
+        other => panic!("expected a model call, got {other:?}"),
+    }
+    report_started(&mut again, &run.id).await;
+    model_call(&mut again, &run.id, 2, &prov, "Done thinking.").await;
+    again
+        .command(&finished(&run.id, RunEnd::Succeeded, None))
+        .await;
+
+    // test_provider: a probe run whose assignment has the one provider and no tools.
+    let probe = match ada
+        .command(&Command::TestProvider {
+            run_id: None,
+            provider_id: prov.clone(),
+        })
+        .await
+        .event
+        .change
+    {
+        Change::RunCreated { run } => run,
+        other => panic!("expected run_created, got {other:?}"),
+    };
+    assert_eq!(
+        probe
+            .agent
+            .as_ref()
+            .and_then(|a| a.probe_provider_id.clone()),
+        Some(prov.clone())
+    );
+    let (probe_run, assignment) = nth_agent_assign(&mut again, 2).await;
+    assert_eq!(probe_run.id, probe.id);
+    assert!(assignment.probe);
+    assert!(assignment.tools.is_empty() && assignment.context.is_empty());
+    assert_eq!(assignment.providers.len(), 1);
+    assert_eq!(assignment.providers[0].id, prov);
+    report_started(&mut again, &probe.id).await;
+    model_call(&mut again, &probe.id, 1, &prov, "ok").await;
+    again
+        .command(&finished(&probe.id, RunEnd::Succeeded, None))
+        .await;
+    until_status(&mut ada, &probe.id, RunStatus::Succeeded).await;
+
+    drop((ada, worker, again));
+    server.kill_9().await;
+    server.assert_store_checks_out().await;
+}
