@@ -327,6 +327,7 @@ impl Action {
                 | Action::LogPrevBookmark
                 | Action::LogClear
                 | Action::StepToggle
+                | Action::AgentInterrupt
                 | Action::ApproveOnce
                 | Action::ApproveAlways
                 | Action::ApproveReject

@@ -180,7 +180,14 @@ impl App {
         let Some(action) = self
             .keymap
             .action_for_key(Context::Approval, KeyBinding::from_event(key))
+            .filter(|a| {
+                matches!(
+                    a,
+                    Action::ApproveOnce | Action::ApproveAlways | Action::ApproveReject
+                )
+            })
         else {
+            // Not an answer (quit, say): the screen under the prompt reads it.
             return false;
         };
         if !self.approval.accepts(now) {

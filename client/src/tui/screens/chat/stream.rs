@@ -108,6 +108,6 @@ mod tests {
         assert_eq!(rows("abcdef", 3), ["abc", "def"]);
         assert_eq!(rows("ab\n\ncdefg", 3), ["ab", "", "cde", "fg"]);
         assert_eq!(spinner(0), "⠋");
-        assert_eq!(spinner(1_250), "⠙");
+        assert_eq!(spinner(1_150), "⠙");
     }
 }
