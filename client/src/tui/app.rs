@@ -384,7 +384,10 @@ impl App {
                     open.log.source_mut().on_live(lines);
                 }
             }
-            ServerMessage::RunWatching { request_id, partials } => {
+            ServerMessage::RunWatching {
+                request_id,
+                partials,
+            } => {
                 self.streams.watch_requests.remove(&request_id);
                 self.streams.on_watching(partials);
             }

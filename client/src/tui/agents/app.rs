@@ -46,7 +46,7 @@ impl App {
             }
         }
         let run = (self.tab == Tab::Runs)
-            .then(|| self.runs.open.as_ref())
+            .then_some(self.runs.open.as_ref())
             .flatten()
             .filter(|open| open.agent.is_some())
             .map(|open| open.run_id.clone());
@@ -91,7 +91,11 @@ impl App {
     }
 
     /// The answer to the `run` query of an open agent run.
-    pub(crate) fn on_run_steps(&mut self, number: u64, answer: Result<(Run, Vec<RunStep>), String>) {
+    pub(crate) fn on_run_steps(
+        &mut self,
+        number: u64,
+        answer: Result<(Run, Vec<RunStep>), String>,
+    ) {
         match answer {
             Ok((run, steps)) => {
                 self.model.agents.put_steps(&run.id, steps);
@@ -100,7 +104,9 @@ impl App {
             Err(why) => {
                 let why = crate::sanitize::line(&why);
                 self.notify(
-                    format!("Could not load the steps of r{number}: {why} — they show as they happen"),
+                    format!(
+                        "Could not load the steps of r{number}: {why} — they show as they happen"
+                    ),
                     true,
                 );
             }
@@ -108,7 +114,10 @@ impl App {
     }
 
     /// The answer to the `budgets` query.
-    pub(crate) fn on_budgets(&mut self, answer: Result<Vec<warren_protocol::budget::Budget>, String>) {
+    pub(crate) fn on_budgets(
+        &mut self,
+        answer: Result<Vec<warren_protocol::budget::Budget>, String>,
+    ) {
         match answer {
             Ok(budgets) => {
                 self.model.agents.budgets = Some(budgets);
@@ -138,7 +147,8 @@ impl App {
     pub fn run_of_message(&self, message: &Id) -> Option<&Run> {
         self.view().runs.iter().find(|r| {
             r.agent.as_ref().is_some_and(|a| {
-                a.message_id.as_ref() == Some(message) || a.reply_message_id.as_ref() == Some(message)
+                a.message_id.as_ref() == Some(message)
+                    || a.reply_message_id.as_ref() == Some(message)
             })
         })
     }
@@ -154,7 +164,9 @@ impl App {
         match self.tab {
             Tab::Runs => {
                 let open = self.runs.open.as_ref().filter(|o| o.agent.is_some())?;
-                agents.awaiting(&open.run_id).map(|s| (s.run_id.clone(), s.n))
+                agents
+                    .awaiting(&open.run_id)
+                    .map(|s| (s.run_id.clone(), s.n))
             }
             Tab::Chat if !self.chat.composing => {
                 let room = self.current_room()?;
@@ -204,9 +216,13 @@ impl App {
             Action::ApproveOnce => Decision::ApproveOnce,
             Action::ApproveAlways => Decision::ApproveAlways,
             Action::ApproveReject => {
-                let tool = self.tool_of(&run_id, step).unwrap_or_else(|| "the tool".into());
+                let tool = self
+                    .tool_of(&run_id, step)
+                    .unwrap_or_else(|| "the tool".into());
                 self.open_prompt(Prompt::new(
-                    format!("Reject {tool}: why? (the model reads it; enter with nothing gives none)"),
+                    format!(
+                        "Reject {tool}: why? (the model reads it; enter with nothing gives none)"
+                    ),
                     "",
                     PromptFor::RejectTool { run_id, step },
                 ));

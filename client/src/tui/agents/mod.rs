@@ -146,9 +146,8 @@ impl Agents {
         }
         for step in known {
             let stale = self.steps.get(run_id).is_some_and(|list| {
-                list.iter().any(|s| {
-                    s.n == step.n && (s.status.is_final() || s.status == step.status)
-                })
+                list.iter()
+                    .any(|s| s.n == step.n && (s.status.is_final() || s.status == step.status))
             });
             if !stale {
                 self.put_step(step);

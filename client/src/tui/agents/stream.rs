@@ -129,10 +129,7 @@ pub fn committed(text: &str, width: usize) -> &str {
     };
     let chars = open.chars().count();
     let keep = chars / width * width;
-    let bytes = open
-        .char_indices()
-        .nth(keep)
-        .map_or(open.len(), |(i, _)| i);
+    let bytes = open.char_indices().nth(keep).map_or(open.len(), |(i, _)| i);
     &text[..done + bytes]
 }
 
@@ -201,7 +198,10 @@ mod tests {
         assert_eq!(committed("hello wor", 10), "");
         assert_eq!(committed("hello world, this", 10), "hello worl");
         assert_eq!(committed("line one\nline t", 10), "line one\n");
-        assert_eq!(committed("line one\n0123456789abc", 10), "line one\n0123456789");
+        assert_eq!(
+            committed("line one\n0123456789abc", 10),
+            "line one\n0123456789"
+        );
         assert_eq!(committed("ééééé", 2), "éééé");
         assert_eq!(committed("", 5), "");
     }

@@ -18,7 +18,9 @@ use warren_protocol::step::{
 use warren_protocol::tool::ToolName;
 use warren_protocol::{Change, Command, Member, Role, ServerMessage};
 
-use super::fixture::{app_with, draw, event, id, key, me, message, press, room, sample_cards, state};
+use super::fixture::{
+    app_with, draw, event, id, key, me, message, press, room, sample_cards, state,
+};
 use crate::tui::app::App;
 use crate::tui::net::{NetEvent, NetRequest};
 use crate::tui::screens::Tab;
@@ -321,7 +323,10 @@ fn a_streaming_reply_shows_committed_text_and_never_escape_sequences() {
     let text = screen(&app, 120, 40);
     insta::assert_snapshot!("agent_reply_streaming_120x40", text);
     assert!(text.contains("It is not done yet."), "{text}");
-    assert!(!text.contains("done yet. done yet"), "duplicate shown: {text}");
+    assert!(
+        !text.contains("done yet. done yet"),
+        "duplicate shown: {text}"
+    );
     assert!(!format!("{:?}", draw(&app, 80, 24).backend().buffer()).contains('\u{1b}'));
 }
 
@@ -363,7 +368,13 @@ fn the_stored_reply_replaces_the_reply_in_progress() {
     if let Some(a) = done.agent.as_mut() {
         a.reply_message_id = Some(id("msg", 2));
     }
-    let reply = message(2, &id("room", 1), &reviewer(), 11, "Card **#12** blocks it.");
+    let reply = message(
+        2,
+        &id("room", 1),
+        &reviewer(),
+        11,
+        "Card **#12** blocks it.",
+    );
     let e = event(&app, &reviewer(), Change::MessagePosted { message: reply });
     app.on_net(e);
     let e = event(
@@ -379,7 +390,10 @@ fn the_stored_reply_replaces_the_reply_in_progress() {
     insta::assert_snapshot!("agent_reply_finished_80x24", text);
     assert!(!text.contains("writing…"), "{text}");
     assert!(text.contains("Card #12 blocks it."), "{text}");
-    assert!(text.contains("✓ r9 succeeded"), "the reply shows its run: {text}");
+    assert!(
+        text.contains("✓ r9 succeeded"),
+        "the reply shows its run: {text}"
+    );
     assert!(text.contains("876 tokens · $0.0002"), "{text}");
     // Enter on the question opens the run.
     press(&mut app, "k");
@@ -401,9 +415,12 @@ fn the_stored_reply_replaces_the_reply_in_progress() {
     );
 }
 
-fn awaiting_app(role: Role) -> App {
+pub(super) fn awaiting_app(role: Role) -> App {
     let mut app = agent_app_as(role, RunStatus::Running);
-    step_event(&mut app, model_step(1, StepStatus::Done, "I will add a card."));
+    step_event(
+        &mut app,
+        model_step(1, StepStatus::Done, "I will add a card."),
+    );
     let e = event(
         &app,
         &reviewer(),
@@ -433,7 +450,10 @@ async fn a_key_within_300_ms_of_the_prompt_does_not_answer_it() {
     app.on_key_at(y, appeared + Duration::from_millis(100));
     app.on_key_at(y, appeared + Duration::from_millis(299));
     assert!(sent_commands(&app).is_empty(), "too soon: not an answer");
-    assert!(app.overlay.is_none(), "nor anything else (y copies in chat)");
+    assert!(
+        app.overlay.is_none(),
+        "nor anything else (y copies in chat)"
+    );
     app.on_key_at(y, appeared + Duration::from_millis(300));
     assert_eq!(
         sent_commands(&app),
@@ -501,7 +521,11 @@ fn a_conflict_says_who_decided() {
             retry_after_ms: None,
         },
     ));
-    let notice = app.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+    let notice = app
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
     assert!(notice.contains("decided by mira"), "{notice}");
 }
 
@@ -543,7 +567,10 @@ async fn the_run_view_shows_steps_the_prompt_and_the_status_line() {
     app.on_key_at(key(KeyCode::Enter), Instant::now());
     let text = screen(&app, 120, 40);
     insta::assert_snapshot!("agent_run_view_unfolded_120x40", text);
-    assert!(text.contains("\"title\": \"Finish the protocol docs\""), "{text}");
+    assert!(
+        text.contains("\"title\": \"Finish the protocol docs\""),
+        "{text}"
+    );
     // The decision arrives: the prompt goes, the result and who decided show.
     step_event(&mut app, tool_step(2, StepStatus::Rejected));
     let text = screen(&app, 80, 24);
@@ -614,7 +641,7 @@ fn usage_row(day: &str, agent: u8, tokens: u64, cost: u64) -> UsageRow {
     }
 }
 
-fn stats_app() -> App {
+pub(super) fn stats_app() -> App {
     let mut app = agent_app(RunStatus::Succeeded);
     // 2026-12-05T10:00Z
     app.runs.frozen_now = Some(1_796_464_800_000);
@@ -645,21 +672,7 @@ fn stats_without_usage_say_what_to_do() {
 #[test]
 fn stats_draw_days_agents_providers_and_budgets() {
     let mut app = stats_app();
-    app.on_net(NetEvent::Usage(Ok(vec![
-        usage_row("2026-12-01", 1, 12_000, 4_000),
-        usage_row("2026-12-03", 1, 3_000, 1_000),
-        usage_row("2026-12-05", 1, 24_310, 9_000),
-        usage_row("2026-12-05", 2, 1_000, 500),
-    ])));
-    app.on_net(NetEvent::Budgets(Ok(vec![
-        budget(BudgetScope::Workspace),
-        Budget {
-            spent: 5_100_000,
-            ..budget(BudgetScope::Agent {
-                agent_id: id("agent", 1),
-            })
-        },
-    ])));
+    feed_stats(&mut app);
     let text = screen(&app, 80, 24);
     insta::assert_snapshot!("stats_80x24", text);
     assert!(text.contains("cost per day"), "{text}");
@@ -678,16 +691,38 @@ fn stats_draw_days_agents_providers_and_budgets() {
             .map(|x| buffer[(x, y)].symbol().to_owned())
             .collect();
         row.contains("102%")
-            && (0..buffer.area.width)
-                .any(|x| buffer[(x, y)].symbol() == "1" && buffer[(x, y)].fg == error.unwrap_or_default())
+            && (0..buffer.area.width).any(|x| {
+                buffer[(x, y)].symbol() == "1" && buffer[(x, y)].fg == error.unwrap_or_default()
+            })
     });
     assert!(found, "the 102% budget is in the error colour");
+}
+
+/// Usage on three days by two agents, and two budgets (one exhausted).
+pub(super) fn feed_stats(app: &mut App) {
+    app.on_net(NetEvent::Usage(Ok(vec![
+        usage_row("2026-12-01", 1, 12_000, 4_000),
+        usage_row("2026-12-03", 1, 3_000, 1_000),
+        usage_row("2026-12-05", 1, 24_310, 9_000),
+        usage_row("2026-12-05", 2, 1_000, 500),
+    ])));
+    app.on_net(NetEvent::Budgets(Ok(vec![
+        budget(BudgetScope::Workspace),
+        Budget {
+            spent: 5_100_000,
+            ..budget(BudgetScope::Agent {
+                agent_id: id("agent", 1),
+            })
+        },
+    ])));
 }
 
 #[test]
 fn stats_say_when_the_server_has_no_usage() {
     let mut app = stats_app();
-    app.on_net(NetEvent::Usage(Err("unknown_type: agents are not served".into())));
+    app.on_net(NetEvent::Usage(Err(
+        "unknown_type: agents are not served".into()
+    )));
     let text = screen(&app, 80, 24);
     assert!(text.contains("Usage is not available"), "{text}");
     assert!(text.contains("press r to try again"), "{text}");

@@ -46,10 +46,10 @@ pub(super) fn perform(app: &mut App, action: Action, context: Context) -> bool {
     };
     match action {
         Action::StepToggle => {
-            if let Some(n) = steps.get(ui.selected.min(steps.len().saturating_sub(1))) {
-                if !ui.unfolded.remove(n) {
-                    ui.unfolded.insert(*n);
-                }
+            if let Some(n) = steps.get(ui.selected.min(steps.len().saturating_sub(1)))
+                && !ui.unfolded.remove(n)
+            {
+                ui.unfolded.insert(*n);
             }
         }
         Action::AgentInterrupt => {

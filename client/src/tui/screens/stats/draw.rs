@@ -44,7 +44,7 @@ pub fn top_by(rows: &[UsageRow], key: impl Fn(&UsageRow) -> Id, top: usize) -> V
         sums.entry(key(row)).or_default().add(row);
     }
     let mut list: Vec<(Id, Sum)> = sums.into_iter().collect();
-    list.sort_by(|a, b| (b.1.cost, b.1.tokens).cmp(&(a.1.cost, a.1.tokens)));
+    list.sort_by_key(|(_, s)| std::cmp::Reverse((s.cost, s.tokens)));
     list.truncate(top);
     list
 }
