@@ -234,8 +234,24 @@ impl App {
                 for history in self.model.history.values_mut() {
                     history.loading = false;
                 }
-                // Watches end with their connection too: `refresh_agents` sends them again.
+                // Watches end with their connection too: `refresh_agents` sends them again; the
+                // open agent run's steps are read again.
                 self.streams.reset();
+                if let Some(number) = self
+                    .runs
+                    .open
+                    .as_ref()
+                    .filter(|o| o.agent.is_some())
+                    .and_then(|o| {
+                        self.model
+                            .runs
+                            .iter()
+                            .find(|r| r.id == o.run_id)
+                            .map(|r| r.number)
+                    })
+                {
+                    self.outbound.push(NetRequest::RunSteps { number });
+                }
             }
             NetEvent::Disconnected { reason, retry_at } => {
                 self.conn = match retry_at {

@@ -45,6 +45,7 @@ impl App {
                 self.watch(None, Some(new));
             }
         }
+        self.ask_waiting_steps();
         let run = (self.tab == Tab::Runs)
             .then_some(self.runs.open.as_ref())
             .flatten()
@@ -59,6 +60,27 @@ impl App {
             }
             if let Some(new) = run {
                 self.watch(Some(new), None);
+            }
+        }
+    }
+
+    /// Asks once for the steps of agent runs in the watched room that wait for a decision but
+    /// whose waiting step this client has not seen (it started after the run began waiting), so
+    /// the room can show their prompt.
+    fn ask_waiting_steps(&mut self) {
+        let Some(room) = self.streams.watched_room.clone() else {
+            return;
+        };
+        let numbers: Vec<u64> = self
+            .agent_runs_in(&room)
+            .into_iter()
+            .filter(|r| r.status == warren_protocol::run::RunStatus::AwaitingApproval)
+            .filter(|r| self.view().agents.awaiting(&r.id).is_none())
+            .map(|r| r.number)
+            .collect();
+        for number in numbers {
+            if self.streams.steps_asked.insert(number) {
+                self.outbound.push(NetRequest::RunSteps { number });
             }
         }
     }
@@ -125,6 +147,25 @@ impl App {
                 self.reproject();
             }
             Err(why) => self.stats.budgets_error = Some(crate::sanitize::line(&why)),
+        }
+    }
+
+    /// Whether something on screen moves by itself: a spinner of an agent writing in the room on
+    /// screen, or the elapsed time of the agent run open.
+    pub fn animating(&self) -> bool {
+        let running = |r: &Run| r.status == warren_protocol::run::RunStatus::Running;
+        match self.tab {
+            Tab::Chat => self
+                .current_room()
+                .is_some_and(|room| self.agent_runs_in(&room).into_iter().any(running)),
+            Tab::Runs => self
+                .runs
+                .open
+                .as_ref()
+                .filter(|o| o.agent.is_some())
+                .and_then(|o| self.view().runs.iter().find(|r| r.id == o.run_id))
+                .is_some_and(running),
+            _ => false,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Streams {
     /// Request ids of `run_watch` frames sent: a refusal of one (a server without agents) is not
     /// an error the user must read.
     pub watch_requests: HashSet<RequestId>,
+    /// Runs (by number) whose steps were asked for on this connection.
+    pub steps_asked: HashSet<u64>,
 }
 
 /// What a delta did.
@@ -115,6 +117,7 @@ impl Streams {
         self.watched_room = None;
         self.watched_run = None;
         self.watch_requests.clear();
+        self.steps_asked.clear();
     }
 }
 

@@ -736,3 +736,45 @@ fn at_completion_offers_agents_as_members() {
     app.on_key(key(KeyCode::Tab));
     assert_eq!(app.chat.compose.lines().join("\n"), "hey @reviewer ");
 }
+
+#[test]
+fn a_run_already_waiting_in_the_room_gets_its_steps_and_its_prompt() {
+    let mut app = agent_app(RunStatus::AwaitingApproval);
+    let asked = app
+        .outbound
+        .iter()
+        .filter(|r| matches!(r, NetRequest::RunSteps { number: 9 }))
+        .count();
+    assert_eq!(asked, 1, "the waiting run's steps are asked for once");
+    assert_eq!(app.shown_approval(), None, "no step known yet");
+    app.outbound.clear();
+    app.on_net(NetEvent::RunSteps(
+        9,
+        Ok((
+            agent_run(RunStatus::AwaitingApproval),
+            vec![
+                model_step(1, StepStatus::Done, "I will add a card."),
+                tool_step(2, StepStatus::AwaitingApproval),
+            ],
+        )),
+    ));
+    assert_eq!(app.shown_approval(), Some((id("run", 9), 2)));
+    assert!(screen(&app, 80, 24).contains("@reviewer asks to run card.create"));
+    assert!(
+        !app.outbound
+            .iter()
+            .any(|r| matches!(r, NetRequest::RunSteps { .. })),
+        "not asked again"
+    );
+}
+
+#[test]
+fn the_spinner_turns_only_while_an_agent_writes_on_screen() {
+    let app = agent_app(RunStatus::Running);
+    assert!(app.animating());
+    let now = Instant::now();
+    let wake = crate::tui::run::next_wakeup(&app, now);
+    assert!(wake.is_some_and(|w| w <= now + Duration::from_millis(100)));
+    let app = agent_app(RunStatus::Succeeded);
+    assert!(!app.animating());
+}
