@@ -121,6 +121,63 @@ impl Streams {
     }
 }
 
+/// Most bytes of a stream's end that are looked at to draw it: a long reply costs the rows it
+/// shows, not its whole length.
+pub const TAIL_BYTES: usize = 64 * 1024;
+
+/// The rows a stream shows at `width` columns, at most the last `max_rows`: the committed text
+/// (see [`committed`]) of the raw `text`, sanitised, cut into rows of `width` characters line by
+/// line. Only the end that can fill them is read (four bytes a character, at most
+/// [`TAIL_BYTES`]), from a line start where there is one; in a line longer than that, rows are
+/// counted from where the reading starts.
+pub fn visible(text: &str, width: usize, max_rows: usize) -> Vec<String> {
+    let width = width.max(1);
+    let max_rows = max_rows.max(1);
+    let budget = (max_rows + 1)
+        .saturating_mul(width)
+        .saturating_mul(4)
+        .min(TAIL_BYTES);
+    let mut start = text.len().saturating_sub(budget);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    if start > 0
+        && let Some(nl) = text[start..].find('\n')
+    {
+        start += nl + 1;
+    }
+    let clean = crate::sanitize::block(&text[start..]);
+    let shown = committed(&clean, width);
+    let shown = shown.strip_suffix('\n').unwrap_or(shown);
+    if shown.is_empty() {
+        return Vec::new();
+    }
+    let mut rows: Vec<String> = Vec::new();
+    for line in shown.rsplit('\n') {
+        // Only the line's last rows that can still be shown are cut out.
+        let n = line.chars().count();
+        let line_rows = n.div_ceil(width).max(1);
+        let keep = line_rows.min(max_rows - rows.len());
+        let skip = (line_rows - keep) * width;
+        let from = line.char_indices().nth(skip).map_or(line.len(), |(i, _)| i);
+        let chars: Vec<char> = line[from..].chars().collect();
+        let mut pieces: Vec<String> = if chars.is_empty() {
+            vec![String::new()]
+        } else {
+            chars.chunks(width).map(|c| c.iter().collect()).collect()
+        };
+        while let Some(piece) = pieces.pop() {
+            rows.push(piece);
+            if rows.len() == max_rows {
+                rows.reverse();
+                return rows;
+            }
+        }
+    }
+    rows.reverse();
+    rows
+}
+
 /// What of streamed `text` (already sanitised) is shown at `width` columns: every finished line,
 /// and of the line still being written, as many whole rows of `width` characters as it fills.
 /// The rest waits for the next newline or the next full row.
@@ -194,6 +251,18 @@ mod tests {
         s.on_delta(&run(), 1, 0, "é"); // 2 bytes
         // Claims to start inside the é.
         assert_eq!(s.on_delta(&run(), 1, 1, "éx"), Applied::Gap);
+    }
+
+    #[test]
+    fn visible_rows_are_the_committed_tail() {
+        assert_eq!(visible("one\ntwo\nthr", 10, 5), ["one", "two"]);
+        assert_eq!(visible("one\ntwo\nthr", 10, 1), ["two"]);
+        assert_eq!(visible("abcdefgh", 3, 5), ["abc", "def"]);
+        assert_eq!(visible("x\u{1b}[31my\n", 5, 5), ["xy"]);
+        assert!(visible("", 5, 5).is_empty());
+        // A long stream: only its end is read, and the rows shown are its last ones.
+        let long = format!("{}end of it\n", "line\n".repeat(100_000));
+        assert_eq!(visible(&long, 20, 2), ["line", "end of it"]);
     }
 
     #[test]

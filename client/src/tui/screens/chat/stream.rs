@@ -7,7 +7,10 @@ use ratatui::text::{Line, Span};
 use warren_protocol::Id;
 use warren_protocol::run::{Run, RunStatus};
 
-use crate::tui::agents::stream::committed;
+use crate::tui::agents::stream::visible;
+
+/// Rows of a reply in progress shown at most (the newest; the room's half is the other bound).
+pub const MAX_ROWS: usize = 12;
 use crate::tui::app::App;
 use crate::tui::view::text::truncate;
 
@@ -83,16 +86,11 @@ pub fn lines(app: &App, room: &Id, width: u16) -> Vec<Line<'static>> {
         head.push(Span::styled(format!("  {}", run.label()), t.style("ui.muted")));
         out.push(Line::from(head));
         if let Some((_, raw)) = app.streams.latest(&run.id) {
-            let clean = crate::sanitize::block(raw);
-            let shown = committed(&clean, body_width);
-            if !shown.is_empty() {
-                let shown = shown.strip_suffix('\n').unwrap_or(shown);
-                for row in rows(shown, body_width) {
-                    out.push(Line::from(vec![
-                        Span::raw("  "),
-                        Span::styled(row, t.style("ui.text")),
-                    ]));
-                }
+            for row in visible(raw, body_width, MAX_ROWS) {
+                out.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(row, t.style("ui.text")),
+                ]));
             }
         }
     }

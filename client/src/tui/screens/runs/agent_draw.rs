@@ -16,7 +16,7 @@ use super::agent::streaming;
 use super::draw::{duration, run_duration};
 use super::{OpenRun, status_label, status_style};
 use crate::keymap::{Action, Context};
-use crate::tui::agents::stream::committed;
+use crate::tui::agents::stream::visible;
 use crate::tui::app::App;
 use crate::tui::screens::chat::approval;
 use crate::tui::screens::chat::run_line::thousands;
@@ -25,6 +25,8 @@ use crate::tui::view::text::truncate;
 
 /// Rows of a finished model call's text shown while its step is folded.
 const FOLDED_TEXT_ROWS: usize = 3;
+/// Rows of a streaming model call shown at most (its newest).
+const STREAM_ROWS: usize = 200;
 
 /// A step's status in the runs' glyph table.
 pub fn step_status(status: StepStatus) -> RunStatus {
@@ -205,20 +207,15 @@ fn step_lines(
                 }
             }
             // The text: streamed so far (committed per line or full row), or as stored.
-            let text = if step.status == StepStatus::Running {
+            let streamed = (step.status == StepStatus::Running).then(|| {
                 app.streams
                     .partial(&run.id, step.n)
-                    .map(|raw| {
-                        let clean = crate::sanitize::block(raw);
-                        committed(&clean, body).to_owned()
-                    })
+                    .map(|raw| visible(raw, body, STREAM_ROWS))
                     .unwrap_or_default()
-            } else {
-                call.text.clone()
-            };
-            let text = text.trim_end_matches('\n');
-            if !text.is_empty() {
-                let all = rows(text, body);
+            });
+            let text = call.text.trim_end_matches('\n');
+            if streamed.as_ref().is_some_and(|r| !r.is_empty()) || !text.is_empty() {
+                let all = streamed.unwrap_or_else(|| rows(text, body));
                 let limit = if unfolded || step.status == StepStatus::Running {
                     all.len()
                 } else {
