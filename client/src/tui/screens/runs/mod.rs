@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod agent_draw;
+pub mod agent_steps;
 pub mod draw;
 pub mod glance;
 mod keys;
