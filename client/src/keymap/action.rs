@@ -23,11 +23,14 @@ pub enum Context {
     Runs,
     Log,
     LogPrompt,
+    Agent,
+    Approval,
+    Stats,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 18] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -43,6 +46,9 @@ impl Context {
         Context::Runs,
         Context::Log,
         Context::LogPrompt,
+        Context::Agent,
+        Context::Approval,
+        Context::Stats,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -63,6 +69,9 @@ impl Context {
             Context::Runs => "runs",
             Context::Log => "log",
             Context::LogPrompt => "log_prompt",
+            Context::Agent => "agent",
+            Context::Approval => "approval",
+            Context::Stats => "stats",
         }
     }
 
@@ -84,14 +93,22 @@ impl Context {
             Context::Runs => "Runs",
             Context::Log => "A run and its log",
             Context::LogPrompt => "Typing a log search or filter",
+            Context::Agent => "An agent run and its steps",
+            Context::Approval => "An approval prompt (in a room or an agent run)",
+            Context::Stats => "Stats",
         }
     }
 
     /// Whether the context falls back to the global bindings for keys it does not bind: every
     /// context but the text fields and the log view (which binds every key it answers itself,
-    /// so that the board's `1`, `h` or `M` never reach a run's log by surprise).
+    /// so that the board's `1`, `h` or `M` never reach a run's log by surprise), and the
+    /// approval prompt, which is asked first and hands every key it does not bind to the
+    /// screen under it.
     pub fn inherits_global(self) -> bool {
-        self != Context::Global && !self.is_text_entry() && self != Context::Log
+        self != Context::Global
+            && !self.is_text_entry()
+            && self != Context::Log
+            && self != Context::Approval
     }
 
     /// Whether keys the context does not bind are handed to the screen (typed into a text
@@ -159,6 +176,13 @@ actions! {
     ShowBoard => "show_board", "Switch to the board", title = "Go to the board";
     ShowChat => "show_chat", "Switch to chat", title = "Go to chat";
     ShowRuns => "show_runs", "Switch to runs: jobs and shell runs, live", title = "Go to runs";
+    ShowStats => "show_stats", "Switch to stats: agents' tokens and cost per day, agent and provider, with the budgets", title = "Go to stats";
+    StatsRefresh => "stats_refresh", "Load the usage and the budgets again", title = "Refresh the stats";
+    StepToggle => "step_toggle", "Open or fold the selected step of an agent run (a tool call's arguments and result)";
+    AgentInterrupt => "agent_interrupt", "Interrupt the agent's turn (cancels the run); when it is not streaming, go back to the list", title = "Interrupt the agent";
+    ApproveOnce => "approve_once", "Approve the tool call the agent waits on, this once";
+    ApproveAlways => "approve_always", "Approve the tool call and every later call of this tool by this agent in this workspace (revocable)";
+    ApproveReject => "approve_reject", "Reject the tool call; asks for a reason, which goes back to the model";
     RunStart => "run_start", "Start a job: asks for its name and parameters (JOB key=value …)", title = "Start a run";
     CardRun => "card_run", "Start a job for the selected card (asks for JOB key=value …)", title = "Run a job for this card";
     RunOpen => "run_open", "Open the selected run: its details and its live log", title = "Open run";
@@ -218,6 +242,8 @@ actions! {
     Compose => "compose", "Write a message in the current room", title = "Write a message";
     Send => "send", "Send the message";
     Newline => "newline", "Insert a new line in the message";
+    MessageOpen => "message_open", "Open the agent run the selected message asked or answered (else write a message)", title = "Open a message's run";
+    MentionComplete => "mention_complete", "Complete the @name before the cursor (people, bots and agents)";
     MessageEdit => "message_edit", "Edit the selected message (your own)", title = "Edit my message";
     MessageDelete => "message_delete", "Delete the selected message (your own; asks first)", title = "Delete my message";
     Save => "save", "Save the card being edited";
@@ -278,6 +304,7 @@ impl Action {
                 | Action::Last
                 | Action::Send
                 | Action::Newline
+                | Action::MentionComplete
                 | Action::Save
                 | Action::NextField
                 | Action::PrevField
@@ -299,6 +326,11 @@ impl Action {
                 | Action::LogNextBookmark
                 | Action::LogPrevBookmark
                 | Action::LogClear
+                | Action::StepToggle
+                | Action::AgentInterrupt
+                | Action::ApproveOnce
+                | Action::ApproveAlways
+                | Action::ApproveReject
         )
     }
 

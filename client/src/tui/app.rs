@@ -52,6 +52,11 @@ pub struct App {
     pub board: BoardUi,
     pub chat: ChatUi,
     pub runs: super::screens::runs::RunsUi,
+    pub stats: super::screens::stats::StatsUi,
+    /// Streamed text of agent runs in progress, and what is watched.
+    pub streams: super::agents::stream::Streams,
+    /// The approval prompt on screen and since when (a key too soon does not answer it).
+    pub approval: super::agents::guard::ApprovalGuard,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
     /// The current notice's deadline and the recent notices (`:messages`).
@@ -107,6 +112,9 @@ impl App {
             board: BoardUi::default(),
             chat: ChatUi::default(),
             runs: super::screens::runs::RunsUi::default(),
+            stats: super::screens::stats::StatsUi::default(),
+            streams: super::agents::stream::Streams::default(),
+            approval: super::agents::guard::ApprovalGuard::default(),
             overlay: None,
             notice: None,
             notices: NoticeLog::default(),
@@ -189,6 +197,7 @@ impl App {
     pub fn on_net(&mut self, event: NetEvent) {
         self.on_net_event(event);
         self.follow_pending_board();
+        self.refresh_agents(Instant::now());
     }
 
     fn on_net_event(&mut self, event: NetEvent) {
@@ -216,7 +225,7 @@ impl App {
                 self.outbox.mark_all_unsent();
                 self.flush_outbox();
                 // A subscription ends with its connection: follow the open run's log again.
-                if let Some(open) = &self.runs.open {
+                if let Some(open) = self.runs.open.as_ref().filter(|o| o.agent.is_none()) {
                     self.outbound.push(super::net::NetRequest::LogFollow {
                         run_id: open.run_id.clone(),
                         tail: super::screens::runs::TAIL,
@@ -224,6 +233,24 @@ impl App {
                 }
                 for history in self.model.history.values_mut() {
                     history.loading = false;
+                }
+                // Watches end with their connection too: `refresh_agents` sends them again; the
+                // open agent run's steps are read again.
+                self.streams.reset();
+                if let Some(number) = self
+                    .runs
+                    .open
+                    .as_ref()
+                    .filter(|o| o.agent.is_some())
+                    .and_then(|o| {
+                        self.model
+                            .runs
+                            .iter()
+                            .find(|r| r.id == o.run_id)
+                            .map(|r| r.number)
+                    })
+                {
+                    self.outbound.push(NetRequest::RunSteps { number });
                 }
             }
             NetEvent::Disconnected { reason, retry_at } => {
@@ -294,6 +321,9 @@ impl App {
                     }
                 }
             }
+            NetEvent::RunSteps(number, answer) => self.on_run_steps(number, answer),
+            NetEvent::Budgets(answer) => self.on_budgets(answer),
+            NetEvent::Usage(answer) => self.stats.on_usage(answer),
             NetEvent::SlowedDown { retry_in } => {
                 // Not an error: the change stays in the outbox and goes out by itself.
                 self.notify(notices::slowed_down(retry_in), false);
@@ -337,6 +367,11 @@ impl App {
                 list.retain(|(u, _)| u != &user_id);
                 list.push((user_id, until));
             }
+            // A server without agents refuses `run_watch`: streaming is just not there.
+            ServerMessage::Error {
+                request_id: Some(id),
+                ..
+            } if self.streams.watch_requests.remove(&id) => {}
             ServerMessage::Error { code, message, .. } => {
                 self.notify(
                     format!("The server reported a problem ({code}): {message}"),
@@ -365,6 +400,21 @@ impl App {
                     open.log.source_mut().on_live(lines);
                 }
             }
+            ServerMessage::RunWatching {
+                request_id,
+                partials,
+            } => {
+                self.streams.watch_requests.remove(&request_id);
+                self.streams.on_watching(partials);
+            }
+            ServerMessage::AgentDelta {
+                run_id,
+                step,
+                offset,
+                text,
+            } => {
+                self.streams.on_delta(&run_id, step, offset, &text);
+            }
             ServerMessage::LogEnd { run_id, lines, .. } => {
                 if let Some(open) = self.runs.open.as_mut()
                     && open.run_id == run_id
@@ -376,9 +426,6 @@ impl App {
             ServerMessage::LogSynced { .. }
             | ServerMessage::WorkerWelcome { .. }
             | ServerMessage::Assign { .. }
-            // The chat's streaming replies come with the agents screens (issue 9).
-            | ServerMessage::RunWatching { .. }
-            | ServerMessage::AgentDelta { .. }
             | ServerMessage::CancelRun { .. }
             | ServerMessage::LogAck { .. }
             | ServerMessage::LogRefused { .. } => {}
@@ -408,6 +455,7 @@ impl App {
                 true,
             );
         }
+        self.streams_after(&event.change);
         for tab in Tab::ALL {
             tab.screen().on_event(self, event);
         }

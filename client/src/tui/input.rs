@@ -44,9 +44,22 @@ impl App {
 
     /// Handles one key press.
     pub fn on_key(&mut self, key: KeyEvent) {
+        self.on_key_at(key, tokio::time::Instant::now());
+    }
+
+    /// Handles one key press that arrived at `now` (an approval prompt takes no answer in its
+    /// first moments: see [`super::agents::guard`]).
+    pub fn on_key_at(&mut self, key: KeyEvent, now: tokio::time::Instant) {
         if key.kind == KeyEventKind::Release {
             return;
         }
+        if !self.approval_key(&key, now) {
+            self.on_screen_key(key);
+        }
+        self.refresh_agents(now);
+    }
+
+    fn on_screen_key(&mut self, key: KeyEvent) {
         let context = self.context();
         let filter_before = (context == Context::Filter).then(|| self.board.filter.clone());
         match self.keymap.action(context, &key) {

@@ -1,5 +1,6 @@
 //! The full-screen terminal client: boards and chat, live, keyboard-first.
 
+pub mod agents;
 pub mod app;
 pub mod clipboard;
 pub mod demo;

@@ -42,6 +42,8 @@ pub struct Model {
     /// The runs the snapshot and the events since brought: every unfinished one and the recent
     /// finished ones, newest (highest number) first.
     pub runs: Vec<Run>,
+    /// Providers, agents, budgets and agent runs' steps (issue 9).
+    pub agents: super::agents::Agents,
 }
 
 fn clean_card(mut card: Card) -> Card {
@@ -80,6 +82,10 @@ fn clean_job(mut job: Job) -> Job {
 fn clean_run(mut run: Run) -> Run {
     run.job_name = sanitize::line(&run.job_name);
     run.reason = run.reason.map(|r| sanitize::line(&r));
+    if let Some(agent) = run.agent.as_mut() {
+        agent.prompt = sanitize::block(&agent.prompt);
+        agent.paused_reason = agent.paused_reason.as_deref().map(sanitize::line);
+    }
     for p in &mut run.params {
         p.name = sanitize::line(&p.name);
         p.value = sanitize::line(&p.value);
@@ -112,6 +118,7 @@ impl Model {
         self.jobs.sort_by_cached_key(|j| j.name.to_lowercase());
         self.runs = state.runs.into_iter().map(clean_run).collect();
         self.runs.sort_by_key(|r| std::cmp::Reverse(r.number));
+        self.agents.apply_snapshot(state.providers, state.agents);
         let rooms: Vec<Id> = self.rooms.iter().map(|r| r.id.clone()).collect();
         self.history.retain(|id, _| rooms.contains(id));
         // History may have missed edits while we were away; reload it lazily.
@@ -298,8 +305,7 @@ impl Model {
                 let at = self.runs.partition_point(|r| r.number > run.number);
                 self.runs.insert(at, run);
             }
-            // Providers, agents, steps, approvals and budgets are shown by the agents screens,
-            // which come with issue 9; until then the board and chat have nothing to update.
+            // Providers, agents, steps and budgets: the agents part of the replica.
             Change::ProviderCreated { .. }
             | Change::ProviderUpdated { .. }
             | Change::ProviderDeleted { .. }
@@ -307,10 +313,10 @@ impl Model {
             | Change::AgentUpdated { .. }
             | Change::AgentDeleted { .. }
             | Change::RunStep { .. }
-            | Change::ApprovalGranted { .. }
-            | Change::ApprovalRevoked { .. }
             | Change::BudgetSet { .. }
-            | Change::BudgetCleared { .. } => {}
+            | Change::BudgetCleared { .. } => self.agents.apply(change),
+            // Grants are listed by `warren approvals list`; the TUI shows none.
+            Change::ApprovalGranted { .. } | Change::ApprovalRevoked { .. } => {}
         }
     }
 

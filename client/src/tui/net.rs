@@ -9,6 +9,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use warren_protocol::account::{AccountOp, AccountResult};
 use warren_protocol::audit::AuditEntry;
+use warren_protocol::budget::{Budget, UsageRow};
+use warren_protocol::run::Run;
+use warren_protocol::step::RunStep;
 use warren_protocol::{
     ClientMessage, Command, ErrorCode, Id, Message, Query, QueryResult, RequestId, ServerMessage,
     WireError,
@@ -61,6 +64,29 @@ pub enum NetRequest {
     },
     /// A page of a run's stored log; answered by [`NetEvent::LogPage`].
     LogPage(super::screens::runs::remote::PageRequest),
+    /// Watch agent runs stream (`run_watch`): one run, or every run answering in a room.
+    Watch {
+        request_id: RequestId,
+        run_id: Option<Id>,
+        room_id: Option<Id>,
+    },
+    /// Stop watching (`run_unwatch`).
+    Unwatch {
+        run_id: Option<Id>,
+        room_id: Option<Id>,
+    },
+    /// An agent run with its steps (the `run` query, by number); answered by
+    /// [`NetEvent::RunSteps`].
+    RunSteps {
+        number: u64,
+    },
+    /// The workspace's budgets; answered by [`NetEvent::Budgets`].
+    Budgets,
+    /// Tokens and cost per day, agent, provider and room since `since` (ms); answered by
+    /// [`NetEvent::Usage`].
+    Usage {
+        since: i64,
+    },
 }
 
 /// What the network tells the app.
@@ -105,6 +131,12 @@ pub enum NetEvent {
         super::screens::runs::remote::PageRequest,
         Result<super::screens::runs::remote::Page, String>,
     ),
+    /// The answer to a [`NetRequest::RunSteps`]: the run and its steps, or why not.
+    RunSteps(u64, Result<(Run, Vec<RunStep>), String>),
+    /// The answer to a [`NetRequest::Budgets`].
+    Budgets(Result<Vec<Budget>, String>),
+    /// The answer to a [`NetRequest::Usage`].
+    Usage(Result<Vec<UsageRow>, String>),
 }
 
 /// How many times a history page is asked for while the server says to slow down (a command is
@@ -318,6 +350,57 @@ pub async fn run(
                                 Err(e) => Err(e.to_string()),
                             };
                             let _ = events.send(NetEvent::LogPage(request, answer));
+                        });
+                    }
+                    Some(NetRequest::Watch { request_id, run_id, room_id }) => {
+                        let _ = handle.send(ClientMessage::RunWatch {
+                            request_id,
+                            workspace_id: Some(workspace.clone()),
+                            run_id,
+                            room_id,
+                        });
+                    }
+                    Some(NetRequest::Unwatch { run_id, room_id }) => {
+                        let _ = handle.send(ClientMessage::RunUnwatch { run_id, room_id });
+                    }
+                    Some(NetRequest::RunSteps { number }) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let answer = match handle.query(&workspace, Query::Run { number }).await {
+                                Ok(QueryResult::Run { run, steps }) => Ok((run, steps)),
+                                Ok(_) => Err("unexpected answer".to_owned()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = events.send(NetEvent::RunSteps(number, answer));
+                        });
+                    }
+                    Some(NetRequest::Budgets) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let answer = match handle.query(&workspace, Query::Budgets).await {
+                                Ok(QueryResult::Budgets { budgets }) => Ok(budgets),
+                                Ok(_) => Err("unexpected answer".to_owned()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = events.send(NetEvent::Budgets(answer));
+                        });
+                    }
+                    Some(NetRequest::Usage { since }) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let query = Query::Usage { since, until: None };
+                            let answer = match handle.query(&workspace, query).await {
+                                Ok(QueryResult::Usage { rows }) => Ok(rows),
+                                Ok(_) => Err("unexpected answer".to_owned()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = events.send(NetEvent::Usage(answer));
                         });
                     }
                     Some(NetRequest::Account { op }) => {

@@ -50,6 +50,11 @@ pub enum PromptFor {
     RejectRun {
         run_id: Id,
     },
+    /// Why an agent's tool call is rejected (goes back to the model; may stay empty).
+    RejectTool {
+        run_id: Id,
+        step: u32,
+    },
 }
 
 /// An open prompt.
@@ -114,6 +119,15 @@ impl App {
                     reason: (!name.is_empty()).then_some(name),
                 });
             }
+            PromptFor::RejectTool { run_id, step } => {
+                self.close_overlay();
+                return self.submit(Command::DecideTool {
+                    run_id,
+                    step,
+                    decision: warren_protocol::step::Decision::Reject,
+                    reason: (!name.is_empty()).then_some(name),
+                });
+            }
             PromptFor::NewWorkspace
             | PromptFor::RenameWorkspace
             | PromptFor::DeleteWorkspace
@@ -136,6 +150,7 @@ impl App {
             | PromptFor::BotName
             | PromptFor::TokenName
             | PromptFor::RejectRun { .. }
+            | PromptFor::RejectTool { .. }
             | PromptFor::StartRun { .. } => return,
             PromptFor::NewBoard => Command::CreateBoard {
                 board_id: new_id("board"),

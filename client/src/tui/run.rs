@@ -178,5 +178,9 @@ pub(crate) fn next_wakeup(app: &App, now: Instant) -> Option<Instant> {
             consider(*until);
         }
     }
+    // An agent's spinner turns while it writes, even between tokens.
+    if app.animating() {
+        consider(now + Duration::from_millis(100));
+    }
     wake
 }

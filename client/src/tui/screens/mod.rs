@@ -28,6 +28,12 @@ pub trait Screen: Sync {
         self.title().to_owned()
     }
 
+    /// Whether the tab bar shows the tab now (Stats only in a workspace with agents, or while
+    /// it is in front).
+    fn listed(&self, _app: &App) -> bool {
+        true
+    }
+
     /// The context its keys are read in while no window is open over it.
     fn context(&self, app: &App) -> Context;
 
@@ -103,6 +109,7 @@ tabs! {
     Board => board,
     Chat => chat,
     Runs => runs,
+    Stats => stats,
 }
 
 /// Declares the windows whose keys are their own: `module,` declares the window's module (its

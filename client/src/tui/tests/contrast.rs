@@ -86,6 +86,9 @@ fn screens(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
             "reconnecting" => "connection reset",
             "notice" => "card moved",
             "problems" => "ui.eror",
+            "approval in a room" => "always allow @reviewer",
+            "agent run" => "context 42%",
+            "stats" => "cost per day",
             other => panic!("no marker for screen {other:?}"),
         };
         let text = format!("{}", terminal.backend());
@@ -159,6 +162,16 @@ fn drawn(theme: &Theme) -> Vec<(&'static str, Terminal<TestBackend>)> {
         scroll: 0,
     });
     out.push(("problems", draw(&problems, 80, 24)));
+    // Agents: a reply streaming and an approval prompt in a room, an agent run, the Stats tab.
+    let mut waiting = super::agents::awaiting_app(warren_protocol::Role::Owner);
+    waiting.theme = theme.clone();
+    out.push(("approval in a room", draw(&waiting, 80, 24)));
+    waiting.open_agent_run(&id("run", 9));
+    out.push(("agent run", draw(&waiting, 80, 24)));
+    let mut stats = super::agents::stats_app();
+    stats.theme = theme.clone();
+    super::agents::feed_stats(&mut stats);
+    out.push(("stats", draw(&stats, 80, 24)));
     out
 }
 

@@ -2,6 +2,7 @@
 //! events, and insta snapshots of every screen through ratatui's `TestBackend`.
 
 mod account;
+mod agents;
 mod audit;
 mod board;
 mod chat_keys;

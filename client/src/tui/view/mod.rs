@@ -58,7 +58,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 fn render_tabs(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let t = &app.theme;
     let mut spans = vec![Span::styled(" warren ", t.style("ui.accent"))];
-    for tab in Tab::ALL {
+    for tab in Tab::ALL.into_iter().filter(|t| t.screen().listed(app)) {
         let title = format!(" {} ", tab.screen().label(app));
         let style = if tab == app.tab {
             t.style("ui.tab.active")

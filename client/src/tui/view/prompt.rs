@@ -119,7 +119,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
         PromptFor::NewWorkspace | PromptFor::BotName | PromptFor::TokenName => "create",
         PromptFor::RenameWorkspace => "rename",
         PromptFor::DeleteWorkspace => "delete",
-        PromptFor::RejectRun { .. } => "reject",
+        PromptFor::RejectRun { .. } | PromptFor::RejectTool { .. } => "reject",
         PromptFor::StartRun { .. } => "start",
     };
     frame.render_widget(

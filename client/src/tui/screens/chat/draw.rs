@@ -95,7 +95,27 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
         ));
     }
     frame.render_widget(Line::from(head), header);
+    // Agent replies being written, then an approval prompt, under the history.
+    let mut streaming = super::stream::lines(app, &room.id, history.width);
+    let keep = streaming.len().saturating_sub(usize::from(history.height / 2));
+    streaming.drain(..keep);
+    let prompt = app
+        .shown_approval()
+        .map(|(run, step)| (super::approval::height(app, &run, step, history.width), run, step));
+    let prompt_height = prompt.as_ref().map_or(0, |p| p.0).min(history.height / 2);
+    let [history, streaming_area, prompt_area] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(streaming.len() as u16),
+        Constraint::Length(prompt_height),
+    ])
+    .areas(history);
     super::history::render(app, frame, history, &room.id);
+    if !streaming.is_empty() {
+        frame.render_widget(Paragraph::new(streaming), streaming_area);
+    }
+    if let Some((_, run, step)) = prompt {
+        super::approval::render(app, frame, prompt_area, &run, step);
+    }
     let typing_names = app.typing_in(&room.id);
     if !typing_names.is_empty() {
         let who = typing_names.join(", ");

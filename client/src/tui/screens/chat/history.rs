@@ -264,6 +264,9 @@ impl Blocks<'_> {
             padded.extend(line.spans);
             lines.push(Line::from(padded));
         }
+        if !pending && let Some(run) = app.run_of_message(&message.id) {
+            lines.push(super::run_line::line(app, run));
+        }
         if continues && message.edited_at.is_some() {
             lines.push(Line::from(Span::styled(
                 "  (edited)",

@@ -33,8 +33,16 @@ pub(super) fn perform(app: &mut App, action: Action, context: Context) -> bool {
             app.tab = Tab::Chat;
             app.chat.composing = true;
         }
+        Action::MessageOpen => match super::run_line::selected_run(app) {
+            Some(run_id) => app.open_agent_run(&run_id),
+            None => {
+                app.tab = Tab::Chat;
+                app.chat.composing = true;
+            }
+        },
         Action::Send => app.send_message(),
         Action::Newline if context == Context::Compose => app.chat.compose.insert_newline(),
+        Action::MentionComplete if context == Context::Compose => app.complete_mention(),
         Action::MessageEdit => app.edit_message(),
         Action::MessageDelete => app.delete_message(),
         Action::Cancel => match context {

@@ -3,12 +3,16 @@
 //! from the workspace (the current room, its messages, loading older pages); what its keys do is
 //! in [`keys`], how it is drawn in [`draw`] and [`history`].
 
+pub mod approval;
 pub mod draw;
 pub mod history;
 mod keys;
+pub mod mention;
 pub mod own_message;
 pub mod rooms;
+pub mod run_line;
 pub mod slash;
+pub mod stream;
 
 use std::collections::HashMap;
 

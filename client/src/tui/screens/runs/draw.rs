@@ -34,6 +34,7 @@ pub fn run_duration(run: &Run, now_ms: i64) -> Option<String> {
 /// Draws the screen.
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     match &app.runs.open {
+        Some(open) if open.agent.is_some() => super::agent_draw::render(app, frame, area, open),
         Some(open) => render_open(app, frame, area, open),
         None => render_list(app, frame, area),
     }

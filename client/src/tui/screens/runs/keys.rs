@@ -16,6 +16,9 @@ use crate::tui::state::{Confirmable, Overlay};
 
 /// Performs `action` if it is the Runs screen's (see [`crate::tui::screens::Screen::perform`]).
 pub(super) fn perform(app: &mut App, action: Action, context: Context) -> bool {
+    if super::agent::perform(app, action, context) {
+        return true;
+    }
     if matches!(context, Context::Log | Context::LogPrompt)
         && let Some(open) = app.runs.open.as_mut()
         && open.log.perform(action)

@@ -4,6 +4,9 @@
 //! the log viewer, fed from the server a window at a time ([`remote`]). What its keys do is in
 //! [`keys`], how it is drawn in [`draw`] and [`glance`].
 
+pub mod agent;
+pub mod agent_draw;
+pub mod agent_steps;
 pub mod draw;
 pub mod glance;
 mod keys;
@@ -54,6 +57,8 @@ pub struct RunsUi {
 pub struct OpenRun {
     pub run_id: Id,
     pub log: LogView<RemoteLog>,
+    /// For an agent run: its steps are shown instead of the log.
+    pub agent: Option<agent::AgentRunUi>,
 }
 
 impl Screen for Runs {
@@ -77,6 +82,7 @@ impl Screen for Runs {
 
     fn context(&self, app: &App) -> Context {
         match &app.runs.open {
+            Some(open) if open.agent.is_some() => Context::Agent,
             Some(open) => open.log.context(),
             None => Context::Runs,
         }
@@ -192,13 +198,23 @@ impl App {
         let mut log = LogView::new(source, self.theme.support());
         log.set_zone(self.zone.clone());
         log.set_key_names(KeyNames::from_keymap(&self.keymap));
-        self.outbound.push(NetRequest::LogFollow {
-            run_id: run.id.clone(),
-            tail: TAIL,
-        });
+        let agent = run.agent.is_some().then(agent::AgentRunUi::default);
+        if agent.is_some() {
+            // An agent run's record is its steps, not a log.
+            self.outbound.push(NetRequest::RunSteps { number: run.number });
+            if self.view().agents.budgets.is_none() {
+                self.outbound.push(NetRequest::Budgets);
+            }
+        } else {
+            self.outbound.push(NetRequest::LogFollow {
+                run_id: run.id.clone(),
+                tail: TAIL,
+            });
+        }
         self.runs.open = Some(OpenRun {
             run_id: run.id.clone(),
             log,
+            agent,
         });
         self.tab = Tab::Runs;
     }
@@ -250,7 +266,9 @@ impl App {
 
     /// Closes the open run (and its subscription).
     pub fn close_run(&mut self) {
-        if let Some(open) = self.runs.open.take() {
+        if let Some(open) = self.runs.open.take()
+            && open.agent.is_none()
+        {
             self.outbound.push(NetRequest::LogUnfollow {
                 run_id: open.run_id,
             });
@@ -259,7 +277,9 @@ impl App {
 
     /// Asks for the log pages the open run's viewer needs (after drawing it).
     pub fn request_log_pages(&mut self) {
-        if let Some(open) = self.runs.open.as_mut() {
+        if let Some(open) = self.runs.open.as_mut()
+            && open.agent.is_none()
+        {
             for page in open.log.source_mut().requests() {
                 self.outbound.push(NetRequest::LogPage(page));
             }
