@@ -124,6 +124,8 @@ fn write_tables(txn: &ReadTransaction, file: File) -> Result<Copied, BackupError
         LOG_CHUNKS,
         PROVIDERS,
         AGENTS,
+        BUDGETS,
+        USAGE,
     );
     // A table added to the store but not to the list above would be lost silently: refuse.
     for table in txn.list_tables().map_err(StoreError::from)? {

@@ -28,5 +28,6 @@ pub fn follow_ups(
         &event.change,
     )?);
     out.extend(super::agents::follow_up(txn, event, before.agent_member)?);
+    out.extend(super::budgets::follow_up(txn, event)?);
     Ok(out)
 }

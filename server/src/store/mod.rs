@@ -192,6 +192,8 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(LOG_CHUNKS)?;
     txn.open_table(PROVIDERS)?;
     txn.open_table(AGENTS)?;
+    txn.open_table(BUDGETS)?;
+    txn.open_table(USAGE)?;
     Ok(())
 }
 
