@@ -536,8 +536,6 @@ const NOT_SERVED_YET: &[&str] = &[
     "ask_agent",
     "decide_tool",
     "revoke_approval",
-    "set_budget",
-    "clear_budget",
     "start_model_call",
     "finish_model_call",
     "call_tool",
