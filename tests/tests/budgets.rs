@@ -146,7 +146,10 @@ async fn budgets_are_set_listed_cleared_by_admins_and_survive_a_restart() {
         let Change::BudgetSet { budget } = ack.event.change else {
             panic!("{:?}", ack.event.change)
         };
-        assert_eq!((&budget.scope, budget.limit, budget.period), (&scope, limit, period));
+        assert_eq!(
+            (&budget.scope, budget.limit, budget.period),
+            (&scope, limit, period)
+        );
         assert_eq!(budget.spent, 0);
         assert_eq!(budget.set_by, ack.event.actor);
         assert!(budget.period_start <= before && budget.period_start % DAY_MS == 0);
@@ -158,8 +161,12 @@ async fn budgets_are_set_listed_cleared_by_admins_and_survive_a_restart() {
         assert!(budget.period_start > oldest, "{budget:?}");
     }
     // Replacing a budget keeps one per scope.
-    ada.command(&set(BudgetScope::Workspace, 30_000_000, BudgetPeriod::Month))
-        .await;
+    ada.command(&set(
+        BudgetScope::Workspace,
+        30_000_000,
+        BudgetPeriod::Month,
+    ))
+    .await;
 
     // Every member reads them, workspace first, then agents, then rooms.
     let listed = budgets(&mut mira).await;
@@ -197,7 +204,13 @@ async fn budgets_are_set_listed_cleared_by_admins_and_survive_a_restart() {
     assert_eq!(budgets(&mut ada).await.len(), 2);
 
     // Usage: nothing spent yet; a range that runs backwards is refused with what to do.
-    match mira.query(&Query::Usage { since: 0, until: None }).await {
+    match mira
+        .query(&Query::Usage {
+            since: 0,
+            until: None,
+        })
+        .await
+    {
         QueryResult::Usage { rows } => assert!(rows.is_empty(), "{rows:?}"),
         other => panic!("expected usage, got {other:?}"),
     }
@@ -235,7 +248,9 @@ async fn budgets_are_set_listed_cleared_by_admins_and_survive_a_restart() {
     assert!(
         entries.iter().any(|e| e.action == "budget.set"
             && e.details.get("limit").map(String::as_str) == Some("$5.00/week")
-            && e.target.as_ref().is_some_and(|t| t.name == "agent reviewer")),
+            && e.target
+                .as_ref()
+                .is_some_and(|t| t.name == "agent reviewer")),
         "{entries:?}"
     );
 

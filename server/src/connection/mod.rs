@@ -647,7 +647,9 @@ impl Conn {
                 let answer = self
                     .app
                     .read(move |s| {
-                        crate::service::budgets::reads::usage_answer(s, &workspace, since, until, now)
+                        crate::service::budgets::reads::usage_answer(
+                            s, &workspace, since, until, now,
+                        )
                     })
                     .await;
                 match answer {

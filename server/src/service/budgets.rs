@@ -255,9 +255,7 @@ pub fn set_budget(
             ErrorCode::NotFound,
             format!(
                 "no {kind} {} in this workspace; see them with `{list}`",
-                scope_key(scope)
-                    .split_once(':')
-                    .map_or("", |(_, id)| id)
+                scope_key(scope).split_once(':').map_or("", |(_, id)| id)
             ),
         ));
     };
@@ -284,18 +282,19 @@ pub fn set_budget(
     let limit_text = format!("{}/{}", format_usd(limit), period.as_str());
     let from_text = previous
         .as_ref()
-        .map(|p| format!("{}/{}", format_usd(p.budget.limit), p.budget.period.as_str()))
+        .map(|p| {
+            format!(
+                "{}/{}",
+                format_usd(p.budget.limit),
+                p.budget.period.as_str()
+            )
+        })
         .unwrap_or_default();
     let mut facts = details([("limit", limit_text.as_str())]);
     if !from_text.is_empty() {
         facts.insert("from".to_owned(), from_text);
     }
-    ctx.audit(
-        txn,
-        "budget.set",
-        Some(audit_target(scope, &what)),
-        facts,
-    )?;
+    ctx.audit(txn, "budget.set", Some(audit_target(scope, &what)), facts)?;
     Ok(Change::BudgetSet {
         budget: record.budget,
     })
@@ -337,7 +336,10 @@ pub fn clear_budget(
 /// The events that follow `event` for budgets: after a finished model call's `run_step`, its
 /// spending (`budget_set` per covering budget, alert messages); after `budget_set` or
 /// `budget_cleared`, the paused runs that may go on (`run_updated`, back to `queued`).
-pub fn follow_up(txn: &WriteTransaction, event: &Event) -> Result<Vec<(Event, String)>, ApplyError> {
+pub fn follow_up(
+    txn: &WriteTransaction,
+    event: &Event,
+) -> Result<Vec<(Event, String)>, ApplyError> {
     match &event.change {
         Change::RunStep { step } => spend::follow_up(txn, event, step),
         Change::BudgetSet { .. } | Change::BudgetCleared { .. } => requeue::follow_up(txn, event),

@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(start(BudgetPeriod::Day, SAT) % 86_400_000, 0);
         assert_eq!(day(start(BudgetPeriod::Week, SAT)), "2026-11-30");
         assert_eq!(day(start(BudgetPeriod::Month, SAT)), "2026-12-01");
-        assert_eq!(SAT - start(BudgetPeriod::Day, SAT), 15 * 3_600_000 + 30 * 60_000);
+        assert_eq!(
+            SAT - start(BudgetPeriod::Day, SAT),
+            15 * 3_600_000 + 30 * 60_000
+        );
         // A Monday is its own week's start; the last millisecond of a month is still in it.
         let monday = start(BudgetPeriod::Week, SAT);
         assert_eq!(start(BudgetPeriod::Week, monday), monday);

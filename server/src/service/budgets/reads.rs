@@ -27,7 +27,11 @@ pub enum UsageError {
 
 /// Every budget of the workspace as it stands at `now` (a period that ended counts from 0),
 /// the workspace's first, then agents', then rooms'.
-pub fn budgets(txn: &ReadTransaction, workspace: &str, now: i64) -> Result<Vec<Budget>, StoreError> {
+pub fn budgets(
+    txn: &ReadTransaction,
+    workspace: &str,
+    now: i64,
+) -> Result<Vec<Budget>, StoreError> {
     let records: Vec<BudgetRecord> =
         list_in_workspace(&txn.open_table(BUDGETS)?, "budgets", workspace)?;
     let mut out: Vec<Budget> = records.into_iter().map(|r| r.at(now).budget).collect();

@@ -19,7 +19,10 @@ use crate::store::tables::RUNS;
 /// After `budget_set` or `budget_cleared`: queues again the paused runs no budget holds back.
 /// Reads the workspace's runs (a budget command is rare; the spending follow-up never calls
 /// this).
-pub fn follow_up(txn: &WriteTransaction, event: &Event) -> Result<Vec<(Event, String)>, ApplyError> {
+pub fn follow_up(
+    txn: &WriteTransaction,
+    event: &Event,
+) -> Result<Vec<(Event, String)>, ApplyError> {
     let workspace = &event.workspace_id;
     let runs: Vec<Run> = list_in_workspace(&txn.open_table(RUNS)?, "runs", workspace.as_str())?;
     let mut out = Vec::new();

@@ -124,7 +124,10 @@ fn count_usage(
             calls: 0,
         },
     };
-    row.usage.input_tokens = row.usage.input_tokens.saturating_add(call.usage.input_tokens);
+    row.usage.input_tokens = row
+        .usage
+        .input_tokens
+        .saturating_add(call.usage.input_tokens);
     row.usage.output_tokens = row
         .usage
         .output_tokens
@@ -188,7 +191,11 @@ fn alert(
     }
     let budget = &record.budget;
     let (what, flag) = name_or_id(txn, workspace, &budget.scope)?;
-    let amounts = format!("{} of {}", format_usd(budget.spent), format_usd(budget.limit));
+    let amounts = format!(
+        "{} of {}",
+        format_usd(budget.spent),
+        format_usd(budget.limit)
+    );
     let body = if percent >= 100 {
         format!(
             "⛔ The {} budget of {what} is exhausted: {amounts} {}. Agent runs under it pause \

@@ -202,7 +202,9 @@ impl World {
             .expect("runs")
             .insert(
                 (self.ws.as_str(), run.id.as_str()),
-                crate::store::encode("runs", &run).expect("encode").as_slice(),
+                crate::store::encode("runs", &run)
+                    .expect("encode")
+                    .as_slice(),
             )
             .expect("insert");
         self.append(&txn, Change::RunCreated { run: run.clone() }, NOW);
@@ -229,7 +231,14 @@ impl World {
 
     /// The worker's report that model call `n` of `run` ended (`status`) costing `cost`;
     /// returns the `run_step` event and what follows it.
-    fn finish_call(&self, run: &Run, n: u32, status: StepStatus, cost: u64, now: i64) -> Vec<Event> {
+    fn finish_call(
+        &self,
+        run: &Run,
+        n: u32,
+        status: StepStatus,
+        cost: u64,
+        now: i64,
+    ) -> Vec<Event> {
         let step = RunStep {
             run_id: run.id.clone(),
             n,
@@ -302,7 +311,9 @@ fn alerts(events: &[Event]) -> Vec<(Id, String)> {
     events
         .iter()
         .filter_map(|e| match &e.change {
-            Change::MessagePosted { message } => Some((message.author.clone(), message.body.clone())),
+            Change::MessagePosted { message } => {
+                Some((message.author.clone(), message.body.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -337,7 +348,10 @@ fn set_budget_is_validated_needs_budget_manage_and_is_audited() {
         NOW,
     ));
     assert_eq!(code, ErrorCode::Validation);
-    assert!(message.contains("more than $0") && message.contains("warren budget clear"), "{message}");
+    assert!(
+        message.contains("more than $0") && message.contains("warren budget clear"),
+        "{message}"
+    );
     let (code, message) = refusal(world.owner_does(
         &Command::SetBudget {
             scope: BudgetScope::Agent {
@@ -349,7 +363,10 @@ fn set_budget_is_validated_needs_budget_manage_and_is_audited() {
         NOW,
     ));
     assert_eq!(code, ErrorCode::NotFound);
-    assert!(message.contains("agent_gone") && message.contains("warren agent list"), "{message}");
+    assert!(
+        message.contains("agent_gone") && message.contains("warren agent list"),
+        "{message}"
+    );
     let (code, message) = refusal(world.does(
         &world.agent_member,
         Role::Member,
@@ -369,7 +386,10 @@ fn set_budget_is_validated_needs_budget_manage_and_is_audited() {
         NOW,
     ));
     assert_eq!(code, ErrorCode::NotFound);
-    assert!(message.contains("agent reviewer has no budget"), "{message}");
+    assert!(
+        message.contains("agent reviewer has no budget"),
+        "{message}"
+    );
 
     let events = world.set(world.agent_scope(), 5_000_000, NOW);
     let Change::BudgetSet { budget } = &events[0].change else {
@@ -417,7 +437,10 @@ fn spending_counts_usage_moves_spent_and_alerts_once_per_threshold_then_check_re
     let events = world.finish_call(&run, 1, StepStatus::Done, 300_000, NOW);
     assert_eq!(
         spent_in(&events),
-        [(BudgetScope::Workspace, 300_000), (world.agent_scope(), 300_000)]
+        [
+            (BudgetScope::Workspace, 300_000),
+            (world.agent_scope(), 300_000)
+        ]
     );
     assert!(alerts(&events).is_empty());
     // 60 %: the 50 % alert, by the agent's member, in the run's room.
@@ -433,13 +456,21 @@ fn spending_counts_usage_moves_spent_and_alerts_once_per_threshold_then_check_re
     let events = world.finish_call(&run, 3, StepStatus::Failed, 300_000, NOW);
     let said = alerts(&events);
     assert_eq!(said.len(), 1, "{said:?}");
-    assert!(said[0].1.starts_with("⚠ 90% of the monthly budget"), "{said:?}");
+    assert!(
+        said[0].1.starts_with("⚠ 90% of the monthly budget"),
+        "{said:?}"
+    );
     assert_eq!(world.check(&run, NOW), None, "90 % still allows a call");
     // 120 %: exhausted, said once; a later call (one in flight) says nothing more.
     let events = world.finish_call(&run, 4, StepStatus::Done, 300_000, NOW);
     let said = alerts(&events);
     assert_eq!(said.len(), 1, "{said:?}");
-    assert!(said[0].1.starts_with("⛔ The monthly budget of agent reviewer is exhausted: $1.20 of $1.00 this month."), "{said:?}");
+    assert!(
+        said[0].1.starts_with(
+            "⛔ The monthly budget of agent reviewer is exhausted: $1.20 of $1.00 this month."
+        ),
+        "{said:?}"
+    );
     let events = world.finish_call(&run, 5, StepStatus::Cancelled, 300_000, NOW);
     assert!(alerts(&events).is_empty(), "{events:?}");
     let reason = world.check(&run, NOW).expect("exhausted");
@@ -459,9 +490,11 @@ fn spending_counts_usage_moves_spent_and_alerts_once_per_threshold_then_check_re
     assert_eq!(rows[0].cost, 1_500_000);
     assert_eq!(rows[0].usage.input_tokens, 500);
     assert_eq!(rows[0].room_id.as_ref(), Some(&world.room));
-    assert!(reads::usage(&txn, world.ws.as_str(), NEXT_MONTH, None, NEXT_MONTH)
-        .expect("usage")
-        .is_empty());
+    assert!(
+        reads::usage(&txn, world.ws.as_str(), NEXT_MONTH, None, NEXT_MONTH)
+            .expect("usage")
+            .is_empty()
+    );
     let backwards = reads::usage(&txn, world.ws.as_str(), NEXT_MONTH, Some(NOW), NOW)
         .err()
         .map(|e| e.to_string())
@@ -477,7 +510,10 @@ fn spending_counts_usage_moves_spent_and_alerts_once_per_threshold_then_check_re
         .find(|b| b.scope == world.agent_scope())
         .expect("the agent's budget");
     assert_eq!(now.spent, 0);
-    assert_eq!(now.period_start, period::start(BudgetPeriod::Month, NEXT_MONTH));
+    assert_eq!(
+        now.period_start,
+        period::start(BudgetPeriod::Month, NEXT_MONTH)
+    );
     // …and its alerts start again.
     let events = world.finish_call(&run, 6, StepStatus::Done, 600_000, NEXT_MONTH);
     assert!(spent_in(&events).contains(&(world.agent_scope(), 600_000)));
@@ -489,7 +525,9 @@ fn spending_counts_usage_moves_spent_and_alerts_once_per_threshold_then_check_re
 fn concurrent_runs_overshoot_by_at_most_one_call_each() {
     let mut world = World::new();
     world.set(world.agent_scope(), 1_000_000, NOW);
-    let runs: Vec<Run> = (0..3).map(|_| world.run(RunStatus::Running, None)).collect();
+    let runs: Vec<Run> = (0..3)
+        .map(|_| world.run(RunStatus::Running, None))
+        .collect();
     // 90 % spent; each run checks before its call, and all three start while it is 90 %.
     world.finish_call(&runs[0], 1, StepStatus::Done, 900_000, NOW);
     for run in &runs {
@@ -562,7 +600,10 @@ fn raising_or_clearing_an_exhausted_budget_queues_the_runs_it_paused() {
     assert_eq!(record.status, RunStatus::Queued);
     assert_eq!(record.queued_at, Some(NOW + 5));
     assert_eq!(record.reason, None);
-    assert_eq!(record.agent.as_ref().and_then(|a| a.paused_reason.clone()), None);
+    assert_eq!(
+        record.agent.as_ref().and_then(|a| a.paused_reason.clone()),
+        None
+    );
     assert_eq!(world.run_record(&done).status, RunStatus::Succeeded);
 
     // A budget set with a lower limit than spent pauses nothing by itself, and posts no alert.
@@ -585,9 +626,10 @@ fn the_store_check_replays_budgets_and_finds_a_budget_its_events_do_not_explain(
     {
         let key = scope_key(&world.agent_scope());
         let mut table = txn.open_table(BUDGETS).expect("budgets");
-        let mut record: BudgetRecord = get_json(&table, "budgets", (world.ws.as_str(), key.as_str()))
-            .expect("read")
-            .expect("stored");
+        let mut record: BudgetRecord =
+            get_json(&table, "budgets", (world.ws.as_str(), key.as_str()))
+                .expect("read")
+                .expect("stored");
         assert_eq!(record.budget.spent, 250_000);
         record.budget.spent = 0;
         table
@@ -608,6 +650,9 @@ fn the_store_check_replays_budgets_and_finds_a_budget_its_events_do_not_explain(
     txn.commit().expect("commit");
     let problems = world.budget_problems();
     assert_eq!(problems.len(), 2, "{problems:?}");
-    assert!(problems[0].contains("differs from what its events say"), "{problems:?}");
+    assert!(
+        problems[0].contains("differs from what its events say"),
+        "{problems:?}"
+    );
     assert!(problems[1].contains("no event set it"), "{problems:?}");
 }
