@@ -6,7 +6,7 @@ use redb::ReadableTable;
 use tempfile::TempDir;
 use warren_protocol::account::TokenScope;
 use warren_protocol::agent::{AgentRun, Price, ProviderKind, Usage};
-use warren_protocol::budget::{Budget, BudgetPeriod, BudgetScope};
+use warren_protocol::budget::{Budget, BudgetPeriod, BudgetScope, UsageRow};
 use warren_protocol::run::{Run, RunStatus};
 use warren_protocol::step::{ModelCall, RunStep, StepDetail, StepStatus};
 use warren_protocol::{Change, Command, ErrorCode, Event, Id, Role};
@@ -655,4 +655,63 @@ fn the_store_check_replays_budgets_and_finds_a_budget_its_events_do_not_explain(
         "{problems:?}"
     );
     assert!(problems[1].contains("no event set it"), "{problems:?}");
+}
+
+#[test]
+fn usage_answers_a_range_of_days_and_refuses_more_rows_than_a_frame_should_carry() {
+    let world = World::new();
+    let row = |day: &str, n: usize| UsageRow {
+        day: day.to_owned(),
+        agent_id: world.agent.clone(),
+        provider_id: world.provider.clone(),
+        room_id: None,
+        usage: Usage::default(),
+        cost: n as u64,
+        calls: 1,
+    };
+    let txn = world.store.begin_write().expect("write");
+    {
+        let mut table = txn.open_table(crate::store::tables::USAGE).expect("usage");
+        for (day, rooms) in [
+            ("2026-12-04", 1),
+            ("2026-12-05", reads::MAX_USAGE_ROWS),
+            ("2026-12-06", 1),
+        ] {
+            for n in 0..rooms {
+                let room = format!("room_{n:05}");
+                table
+                    .insert(
+                        (
+                            world.ws.as_str(),
+                            day,
+                            world.agent.as_str(),
+                            world.provider.as_str(),
+                            room.as_str(),
+                        ),
+                        encode("usage", &row(day, n)).expect("encode").as_slice(),
+                    )
+                    .expect("insert");
+            }
+        }
+    }
+    txn.commit().expect("commit");
+    let txn = world.store.begin_read().expect("read");
+    let day = 86_400_000;
+    let only = |since: i64, until: i64| {
+        reads::usage(&txn, world.ws.as_str(), since, Some(until), NOW)
+            .expect("usage")
+            .into_iter()
+            .map(|r| r.day)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(NOW - day, NOW - day), ["2026-12-04"]);
+    assert_eq!(only(NOW + day, NOW + 5 * day), ["2026-12-06"]);
+    let too_many = reads::usage(&txn, world.ws.as_str(), NOW - day, Some(NOW), NOW)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        too_many.contains("more than 5000 usage rows from 2026-12-04 to 2026-12-05"),
+        "{too_many}"
+    );
 }
