@@ -126,6 +126,8 @@ fn write_tables(txn: &ReadTransaction, file: File) -> Result<Copied, BackupError
         AGENTS,
         STEPS,
         GRANTS,
+        BUDGETS,
+        USAGE,
     );
     // A table added to the store but not to the list above would be lost silently: refuse.
     for table in txn.list_tables().map_err(StoreError::from)? {

@@ -232,6 +232,7 @@ fn orphans(
         ("workers", WORKERS),
         ("providers", PROVIDERS),
         ("agents", AGENTS),
+        ("budgets", BUDGETS),
     ] {
         for entry in txn.open_table(table)?.iter()? {
             let (key, _) = entry?;
@@ -267,6 +268,13 @@ fn orphans(
         let ws = key.value().0;
         if !known.contains(ws) {
             found.insert(("grants", ws.to_owned()));
+        }
+    }
+    for entry in txn.open_table(USAGE)?.iter()? {
+        let (key, _) = entry?;
+        let ws = key.value().0;
+        if !known.contains(ws) {
+            found.insert(("usage", ws.to_owned()));
         }
     }
     for (table, ws) in found {
@@ -369,6 +377,8 @@ struct Replayed {
     workspace: Option<Workspace>,
     providers: BTreeMap<String, warren_protocol::agent::Provider>,
     agents: BTreeMap<String, warren_protocol::agent::Agent>,
+    /// By scope key (`crate::service::budgets::scope_key`).
+    budgets: BTreeMap<String, warren_protocol::budget::Budget>,
     members: BTreeMap<String, Member>,
     boards: BTreeMap<String, Board>,
     cards: BTreeMap<String, Card>,
@@ -415,8 +425,14 @@ impl Replayed {
             Change::RunStep { .. }
             | Change::ApprovalGranted { .. }
             | Change::ApprovalRevoked { .. } => self.agent_runs.apply(change),
-            // Checked once the budgets service stores them.
-            Change::BudgetSet { .. } | Change::BudgetCleared { .. } => {}
+            Change::BudgetSet { budget } => {
+                let key = crate::service::budgets::scope_key(&budget.scope);
+                self.budgets.insert(key, budget);
+            }
+            Change::BudgetCleared { scope } => {
+                self.budgets
+                    .remove(&crate::service::budgets::scope_key(&scope));
+            }
             Change::RunUpdated { run, from } => {
                 let before = self.runs.get(run.id.as_str()).map(|r| r.status);
                 // A worker's report after a cancel is taken without another transition.
@@ -629,6 +645,35 @@ fn compare(
         |a: &warren_protocol::agent::Agent| a.id.to_string(),
         "agent"
     );
+    {
+        // Budgets: the stored record's budget is the last `budget_set` of its scope (spending
+        // stores one each time), its alerts aside.
+        let records: Vec<crate::service::budgets::BudgetRecord> =
+            list_in_workspace(&txn.open_table(BUDGETS)?, "budgets", ws)?;
+        let stored: BTreeMap<String, String> = records
+            .iter()
+            .map(|r| {
+                let key = crate::service::budgets::scope_key(&r.budget.scope);
+                (key, json(&r.budget))
+            })
+            .collect();
+        for (key, budget) in &replayed.budgets {
+            match stored.get(key) {
+                None => report.problem(format!(
+                    "workspace {ws}: the budget of {key} is missing from the budgets table though its events set it"
+                )),
+                Some(text) if *text != json(budget) => report.problem(format!(
+                    "workspace {ws}: the budget of {key} in the budgets table differs from what its events say"
+                )),
+                Some(_) => {}
+            }
+        }
+        for key in stored.keys().filter(|k| !replayed.budgets.contains_key(*k)) {
+            report.problem(format!(
+                "workspace {ws}: the budget of {key} is in the budgets table but no event set it (or one cleared it)"
+            ));
+        }
+    }
     compare_runs(txn, ws, replayed, report)?;
     for problem in crate::service::agent_runs::check::compare(txn, ws, &replayed.agent_runs)? {
         report.problem(problem);

@@ -1,5 +1,5 @@
 //! `check` agrees with the services: a store changed by every kind of command through the real
-//! writer (boards, columns, cards, rooms, messages, members, the workspace, invites and a join)
+//! writer (boards, columns, cards, rooms, messages, members, the workspace, budgets, invites and a join)
 //! checks out, so the
 //! check's replay never calls a sound store damaged. A backup of it checks out too.
 
@@ -152,6 +152,30 @@ async fn a_store_changed_by_every_command_checks_out() {
     .await;
     run(Command::RemoveMember {
         user_id: carol.id.clone(),
+    })
+    .await;
+    // Budgets: one set, replaced and left; one set and cleared.
+    for (scope, limit) in [
+        (warren_protocol::budget::BudgetScope::Workspace, 20_000_000),
+        (warren_protocol::budget::BudgetScope::Workspace, 30_000_000),
+        (
+            warren_protocol::budget::BudgetScope::Room {
+                room_id: snapshot(&store).rooms[0].id.clone(),
+            },
+            1_000_000,
+        ),
+    ] {
+        run(Command::SetBudget {
+            scope,
+            limit,
+            period: warren_protocol::budget::BudgetPeriod::Week,
+        })
+        .await;
+    }
+    run(Command::ClearBudget {
+        scope: warren_protocol::budget::BudgetScope::Room {
+            room_id: snapshot(&store).rooms[0].id.clone(),
+        },
     })
     .await;
     // A join through an invite (its member_added replays like any other), and an invite left

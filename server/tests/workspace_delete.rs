@@ -37,6 +37,14 @@ fn rows_of(store: &Store, ws: &str) -> Vec<String> {
     pairs("runs", RUNS);
     pairs("log_progress", LOG_PROGRESS);
     pairs("workers", WORKERS);
+    pairs("providers", PROVIDERS);
+    pairs("agents", AGENTS);
+    pairs("budgets", BUDGETS);
+    for entry in txn.open_table(USAGE).expect("t").iter().expect("i") {
+        if entry.expect("row").0.value().0 == ws {
+            found.push("usage".into());
+        }
+    }
     for entry in txn.open_table(RUN_NUMBERS).expect("t").iter().expect("i") {
         if entry.expect("row").0.value().0 == ws {
             found.push("run_numbers".into());
@@ -223,10 +231,36 @@ async fn deleting_a_workspace_leaves_nothing_of_it_and_only_an_owner_may() {
             .expect("progress");
         txn.commit().expect("commit");
     }
+    // A budget of Beta, and a usage row in each workspace (as a model call's spending stores it).
+    writer
+        .submit(
+            ada.clone(),
+            beta.clone(),
+            request("r-budget"),
+            Command::SetBudget {
+                scope: warren_protocol::budget::BudgetScope::Workspace,
+                limit: 5_000_000,
+                period: warren_protocol::budget::BudgetPeriod::Month,
+            },
+        )
+        .await
+        .expect("a budget");
+    for ws in [&beta, &acme] {
+        let txn = store.begin_write().expect("write");
+        txn.open_table(USAGE)
+            .expect("t")
+            .insert(
+                (ws.as_str(), "2026-12-05", "agent_a", "prov_p", ""),
+                b"{}".as_slice(),
+            )
+            .expect("usage");
+        txn.commit().expect("commit");
+    }
     let before = rows_of(&store, beta.as_str());
     assert!(
         before.contains(&"log_chunks".to_owned()) && before.contains(&"log_progress".to_owned())
     );
+    assert!(before.contains(&"budgets".to_owned()) && before.contains(&"usage".to_owned()));
 
     // Not an owner: Bob is an admin of Acme, and Acme is not the one being deleted anyway.
     writer
@@ -292,6 +326,7 @@ async fn deleting_a_workspace_leaves_nothing_of_it_and_only_an_owner_may() {
 
     assert_eq!(rows_of(&store, beta.as_str()), Vec::<String>::new());
     assert!(rows_of(&store, acme.as_str()).contains(&"log_chunks".to_owned()));
+    assert!(rows_of(&store, acme.as_str()).contains(&"usage".to_owned()));
     {
         // One server-wide audit entry names the deleted workspace.
         let txn = store.begin_read().expect("read");

@@ -642,11 +642,36 @@ impl Conn {
                 })
                 .await
                 .map(Some),
-            Query::Budgets | Query::Usage { .. } => {
-                // Placeholder until the agents service lands.
-                return self
-                    .error(Some(request_id), ErrorCode::UnknownType, "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server")
+            Query::Budgets => self
+                .app
+                .read(move |s| {
+                    let budgets = crate::service::budgets::reads::budgets(
+                        &s.begin_read()?,
+                        workspace.as_str(),
+                        crate::service::now_ms(),
+                    )?;
+                    Ok(QueryResult::Budgets { budgets })
+                })
+                .await
+                .map(Some),
+            Query::Usage { since, until } => {
+                let now = crate::service::now_ms();
+                let answer = self
+                    .app
+                    .read(move |s| {
+                        crate::service::budgets::reads::usage_answer(
+                            s, &workspace, since, until, now,
+                        )
+                    })
                     .await;
+                match answer {
+                    Ok(Err(refusal)) => {
+                        return self
+                            .error(Some(request_id), ErrorCode::Validation, &refusal)
+                            .await;
+                    }
+                    other => other.map(|rows| rows.ok().map(|rows| QueryResult::Usage { rows })),
+                }
             }
             Query::Jobs => runs_query::jobs(&self.app, workspace).await.map(Some),
             Query::Runs {

@@ -38,5 +38,6 @@ pub fn follow_ups(
         before.agent_run.as_ref(),
         before.runs,
     )?);
+    out.extend(super::budgets::follow_up(txn, event)?);
     Ok(out)
 }

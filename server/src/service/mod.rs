@@ -283,6 +283,20 @@ pub fn apply(
             },
         ),
         Command::DeleteAgent { agent_id } => agents::delete_agent(txn, ctx, agent_id),
+        // Raising or clearing a budget may queue paused runs again (its follow-up): the
+        // scheduler looks at the queue after the batch.
+        Command::SetBudget {
+            scope,
+            limit,
+            period,
+        } => {
+            fx.schedule = true;
+            budgets::set_budget(txn, ctx, scope, *limit, *period)
+        }
+        Command::ClearBudget { scope } => {
+            fx.schedule = true;
+            budgets::clear_budget(txn, ctx, scope)
+        }
         Command::TestProvider { .. }
         | Command::AskAgent { .. }
         | Command::DecideTool { .. }

@@ -53,6 +53,11 @@ pub fn delete_workspace(
     clear_pairs(txn, WORKERS, ws)?;
     clear_pairs(txn, PROVIDERS, ws)?;
     clear_pairs(txn, AGENTS, ws)?;
+    clear_pairs(txn, BUDGETS, ws)?;
+    txn.open_table(USAGE)?.retain_in(
+        (ws, "", "", "", "")..(ws, "\u{10ffff}", "", "", ""),
+        |_, _| false,
+    )?;
     txn.open_table(RUN_NUMBERS)?
         .retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
     {

@@ -194,6 +194,8 @@ fn create_all_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(AGENTS)?;
     txn.open_table(STEPS)?;
     txn.open_table(GRANTS)?;
+    txn.open_table(BUDGETS)?;
+    txn.open_table(USAGE)?;
     Ok(())
 }
 

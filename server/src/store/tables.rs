@@ -120,3 +120,14 @@ pub const GRANTS: TableDefinition<(&str, &str, &str), &[u8]> =
 /// lookup (the last key with `first line ≤ N`).
 pub const LOG_CHUNKS: TableDefinition<(&str, &str, u64), &[u8]> =
     TableDefinition::new("log_chunks: (workspace_id, run_id, first_line) -> lines");
+
+/// `(workspace_id, scope key) → budget record` (`crate::service::budgets::BudgetRecord`: the
+/// budget and the alerts already posted this period). The scope key is `workspace`,
+/// `agent:<agent_id>` or `room:<room_id>`.
+pub const BUDGETS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("budgets: (workspace_id, scope) -> budget record");
+
+/// `(workspace_id, day, agent_id, provider_id, room_id or "") → UsageRow`: tokens, cost and
+/// calls of the model calls of one UTC day (`2026-12-05`), agent, provider and room.
+pub const USAGE: TableDefinition<(&str, &str, &str, &str, &str), &[u8]> =
+    TableDefinition::new("usage: (workspace_id, day, agent_id, provider_id, room_id) -> usage row");
