@@ -304,11 +304,6 @@ pub fn apply(
         | Command::StartModelCall { .. }
         | Command::FinishModelCall { .. }
         | Command::CallTool { .. } => agent_runs::apply(txn, ctx, command, state, fx),
-        Command::SetBudget { .. } | Command::ClearBudget { .. } => Err(ApplyError::reject(
-            // Placeholder until the agents service lands.
-            ErrorCode::Validation,
-            "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server",
-        )),
         Command::CreateJob {
             job_id,
             name,
