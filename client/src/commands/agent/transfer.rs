@@ -125,7 +125,7 @@ pub fn render(file: &ExportFile, format: ExportFormat) -> Result<String, ClientE
         ExportFormat::Json => serde_json::to_string_pretty(file)
             .map(|s| s + "\n")
             .map_err(|e| ClientError::Protocol(e.to_string())),
-        ExportFormat::Toml => toml::to_string_pretty(file)
+        ExportFormat::Toml => toml::to_string(file)
             .map(|s| format!("# warren agents: 'warren agent import FILE' creates them\n{s}"))
             .map_err(|e| ClientError::Protocol(e.to_string())),
     }
