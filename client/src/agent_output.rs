@@ -257,7 +257,11 @@ pub fn format_agent_detail(agent: &Agent, names: &AgentNames, budgets: &[Budget]
     let mut out = format!(
         "@{}  {}\n",
         sanitize::line(&agent.name),
-        if agent.disabled { "disabled" } else { "enabled" }
+        if agent.disabled {
+            "disabled"
+        } else {
+            "enabled"
+        }
     );
     let mut field = |key: &str, value: String| out.push_str(&format!("  {key:<11}{value}\n"));
     field("id", agent.id.to_string());
@@ -279,10 +283,7 @@ pub fn format_agent_detail(agent: &Agent, names: &AgentNames, budgets: &[Budget]
             .max_tokens
             .map_or("no limit".to_owned(), |t| t.to_string()),
     );
-    field(
-        "max wall",
-        duration::format_secs_exact(agent.max_wall_secs),
-    );
+    field("max wall", duration::format_secs_exact(agent.max_wall_secs));
     for b in budgets {
         field("budget", budget_line(b));
     }
@@ -331,7 +332,11 @@ pub fn format_budgets(budgets: &[Budget], names: &AgentNames) -> String {
                 format_usd(b.limit),
                 format_usd(b.spent),
                 format_usd(b.left()),
-                format!("{}%{}", b.percent(), if b.exhausted() { " exhausted" } else { "" }),
+                format!(
+                    "{}%{}",
+                    b.percent(),
+                    if b.exhausted() { " exhausted" } else { "" }
+                ),
                 b.period.as_str().to_owned(),
                 local_minutes(b.period_start),
             ]

@@ -159,14 +159,20 @@ mod tests {
     #[test]
     fn repeats_are_skipped_and_overlaps_print_only_the_new_part() {
         let mut s = StreamText::new();
-        assert_eq!(text(s.partial(3, "The release waits on card #12, which")), "The release waits on card #12, which");
+        assert_eq!(
+            text(s.partial(3, "The release waits on card #12, which")),
+            "The release waits on card #12, which"
+        );
         // The same piece twice (the relay may send one that `run_watching` already covered).
         assert_eq!(s.delta(3, 0, "The release"), Placed::Duplicate);
         assert_eq!(text(s.delta(3, 36, " is not done")), " is not done");
         assert_eq!(s.delta(3, 36, " is not done"), Placed::Duplicate);
         // A piece that overlaps what is there adds only its tail.
         assert_eq!(text(s.delta(3, 44, "done yet.")), " yet.");
-        assert_eq!(s.finish(3, "The release waits on card #12, which is not done yet."), "");
+        assert_eq!(
+            s.finish(3, "The release waits on card #12, which is not done yet."),
+            ""
+        );
     }
 
     #[test]
@@ -184,7 +190,10 @@ mod tests {
     fn a_step_seen_only_when_finished_prints_whole() {
         let mut s = StreamText::new();
         assert!(!s.printed_any(2));
-        assert_eq!(s.finish(2, "Card #12 is not done yet."), "Card #12 is not done yet.");
+        assert_eq!(
+            s.finish(2, "Card #12 is not done yet."),
+            "Card #12 is not done yet."
+        );
         assert!(s.printed_any(2));
         assert!(!s.ends_with_newline(2));
     }

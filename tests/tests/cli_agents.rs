@@ -67,7 +67,10 @@ async fn providers_are_added_listed_edited_and_removed_with_exact_prices() {
         serde_json::json!({"input_per_mtok": 150000, "output_per_mtok": 290000})
     );
     assert_eq!(p["context_tokens"], 128000);
-    assert!(p["id"].as_str().is_some_and(|id| id.starts_with("prov_")), "{p}");
+    assert!(
+        p["id"].as_str().is_some_and(|id| id.starts_with("prov_")),
+        "{p}"
+    );
 
     let out = cli
         .run(&[
@@ -84,7 +87,8 @@ async fn providers_are_added_listed_edited_and_removed_with_exact_prices() {
         .await
         .ok();
     assert!(
-        out.stdout.contains("added provider local (openai, free) (no key)")
+        out.stdout
+            .contains("added provider local (openai, free) (no key)")
             && out.stdout.contains("'warren provider test local --follow'"),
         "{out:#?}"
     );
@@ -131,14 +135,18 @@ async fn providers_are_added_listed_edited_and_removed_with_exact_prices() {
     assert!(p.get("key_env").is_none(), "{p}");
     let out = cli.run(&["provider", "edit", "openai"]).await;
     assert_eq!(out.code, 1, "{out:#?}");
-    assert!(out.stderr.contains("nothing to change: pass --name"), "{out:#?}");
+    assert!(
+        out.stderr.contains("nothing to change: pass --name"),
+        "{out:#?}"
+    );
 
     // Removed by name; a name that does not exist says which do.
     cli.run(&["provider", "rm", "local"]).await.ok();
     let out = cli.run(&["provider", "rm", "local"]).await;
     assert_eq!(out.code, 2, "{out:#?}");
     assert!(
-        out.stderr.contains("no provider \"local\" (providers: openai)")
+        out.stderr
+            .contains("no provider \"local\" (providers: openai)")
             && out.stderr.contains("warren provider add"),
         "{out:#?}"
     );
@@ -169,16 +177,26 @@ async fn bad_provider_input_is_refused_with_what_to_do_and_keys_are_never_echoed
     assert_eq!(out.code, 1, "{out:#?}");
     never_shows_the_key(&out);
     assert!(
-        out.stderr.contains("--key-env takes the NAME of the environment variable"),
+        out.stderr
+            .contains("--key-env takes the NAME of the environment variable"),
         "{out:#?}"
     );
     let listed = cli.run(&["provider", "list", "--json"]).await.ok();
-    assert!(listed.stdout.trim().is_empty(), "nothing was created: {listed:#?}");
+    assert!(
+        listed.stdout.trim().is_empty(),
+        "nothing was created: {listed:#?}"
+    );
 
     // A price that is not decimal dollars, a price without its pair, an unknown kind.
     for (extra, says) in [
-        (vec!["--price-in", "1e-3", "--price-out", "1"], "like 3, 0.15"),
-        (vec!["--price-in", "0.0000001", "--price-out", "1"], "six decimals"),
+        (
+            vec!["--price-in", "1e-3", "--price-out", "1"],
+            "like 3, 0.15",
+        ),
+        (
+            vec!["--price-in", "0.0000001", "--price-out", "1"],
+            "six decimals",
+        ),
         (vec!["--price-in", "1"], "--price-out"),
     ] {
         let args = add(&extra);
@@ -188,16 +206,42 @@ async fn bad_provider_input_is_refused_with_what_to_do_and_keys_are_never_echoed
         assert!(out.stderr.contains(says), "{says}: {out:#?}");
     }
     let out = cli
-        .run(&["provider", "add", "x", "--kind", "mistral", "--base-url", "http://h", "--model", "m"])
+        .run(&[
+            "provider",
+            "add",
+            "x",
+            "--kind",
+            "mistral",
+            "--base-url",
+            "http://h",
+            "--model",
+            "m",
+        ])
         .await;
-    assert!(out.stderr.contains("anthropic, gemini or ollama"), "{out:#?}");
+    assert!(
+        out.stderr.contains("anthropic, gemini or ollama"),
+        "{out:#?}"
+    );
 
     // The server's own checks come back whole: a URL without a scheme, a duplicate name.
     let out = cli
-        .run(&["provider", "add", "p", "--kind", "openai", "--base-url", "api.openai.com", "--model", "m"])
+        .run(&[
+            "provider",
+            "add",
+            "p",
+            "--kind",
+            "openai",
+            "--base-url",
+            "api.openai.com",
+            "--model",
+            "m",
+        ])
         .await;
     assert_eq!(out.code, 2, "{out:#?}");
-    assert!(out.stderr.contains("must start with http:// or https://"), "{out:#?}");
+    assert!(
+        out.stderr.contains("must start with http:// or https://"),
+        "{out:#?}"
+    );
     let args = add(&[]);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     cli.run(&refs).await.ok();
@@ -236,7 +280,11 @@ async fn add_two_providers(cli: &Cli) {
 async fn agents_are_added_shown_edited_disabled_and_removed() {
     let (_server, cli) = start().await;
     add_two_providers(&cli).await;
-    let providers = cli.run(&["provider", "list", "--json"]).await.ok().json_lines();
+    let providers = cli
+        .run(&["provider", "list", "--json"])
+        .await
+        .ok()
+        .json_lines();
     let id_of = |name: &str| {
         providers
             .iter()
@@ -270,11 +318,20 @@ async fn agents_are_added_shown_edited_disabled_and_removed() {
         .ok();
     let a = out.json();
     assert_eq!(a["name"], "reviewer");
-    assert_eq!(a["providers"], serde_json::json!([id_of("main"), id_of("backup")]));
-    assert_eq!(a["tools"], serde_json::json!(["card.create", "search", "card.move"]));
+    assert_eq!(
+        a["providers"],
+        serde_json::json!([id_of("main"), id_of("backup")])
+    );
+    assert_eq!(
+        a["tools"],
+        serde_json::json!(["card.create", "search", "card.move"])
+    );
     assert_eq!(a["auto_approve"], serde_json::json!(["card.create"]));
-    assert_eq!((a["max_steps"].as_u64(), a["max_wall_secs"].as_u64()), (Some(12), Some(300)));
-    assert_eq!(a["prompt"], "You review release plans.\nBe brief.\n");
+    assert_eq!(
+        (a["max_steps"].as_u64(), a["max_wall_secs"].as_u64()),
+        (Some(12), Some(300))
+    );
+    assert_eq!(a["prompt"], "You review release plans.\nBe brief.");
 
     // It is a member (so @reviewer reaches it).
     let members = cli.run(&["member", "list"]).await.ok();
@@ -287,20 +344,35 @@ async fn agents_are_added_shown_edited_disabled_and_removed() {
         .find(|l| l.starts_with("@reviewer"))
         .unwrap_or_default();
     assert!(
-        row.contains("enabled") && row.contains("main,backup") && row.contains("auto: card.create")
+        row.contains("enabled")
+            && row.contains("main,backup")
+            && row.contains("auto: card.create")
             && row.contains("12 steps, 5m"),
         "{out:#?}"
     );
     let out = cli.run(&["agent", "show", "@Reviewer"]).await.ok();
     assert!(
         out.stdout.contains("  providers  main,backup")
-            && out.stdout.contains("    You review release plans.\n    Be brief.\n"),
+            && out
+                .stdout
+                .contains("    You review release plans.\n    Be brief.\n"),
         "{out:#?}"
     );
 
     // Edit: a new chain, no more card.move (so it is no longer auto-approved either).
     let out = cli
-        .run(&["agent", "edit", "reviewer", "--provider", "backup", "--tools", "card.create,search", "--model", "gpt-4o", "--json"])
+        .run(&[
+            "agent",
+            "edit",
+            "reviewer",
+            "--provider",
+            "backup",
+            "--tools",
+            "card.create,search",
+            "--model",
+            "gpt-4o",
+            "--json",
+        ])
         .await
         .ok();
     let a = out.json();
@@ -308,22 +380,44 @@ async fn agents_are_added_shown_edited_disabled_and_removed() {
     assert_eq!(a["model"], "gpt-4o");
     assert_eq!(a["auto_approve"], serde_json::json!(["card.create"]));
     let out = cli
-        .run(&["agent", "edit", "reviewer", "--no-model", "--approve", "ask", "--json"])
+        .run(&[
+            "agent",
+            "edit",
+            "reviewer",
+            "--no-model",
+            "--approve",
+            "ask",
+            "--json",
+        ])
         .await
         .ok();
     let a = out.json();
-    assert!(a.get("model").is_none() && a.get("auto_approve").is_none(), "{a}");
+    assert!(
+        a.get("model").is_none() && a.get("auto_approve").is_none(),
+        "{a}"
+    );
     // Auto-approving a tool it may not call is a usage error naming its tools.
-    let out = cli.run(&["agent", "edit", "reviewer", "--approve", "job.run"]).await;
+    let out = cli
+        .run(&["agent", "edit", "reviewer", "--approve", "job.run"])
+        .await;
     assert_eq!(out.code, 1, "{out:#?}");
     assert!(out.stderr.contains("add it to --tools first"), "{out:#?}");
 
-    let out = cli.run(&["agent", "disable", "reviewer", "--json"]).await.ok();
+    let out = cli
+        .run(&["agent", "disable", "reviewer", "--json"])
+        .await
+        .ok();
     assert_eq!(out.json()["disabled"], true);
     let out = cli.run(&["agent", "ask", "reviewer", "hello?"]).await;
     assert_eq!(out.code, 1, "{out:#?}");
-    assert!(out.stderr.contains("'warren agent enable reviewer'"), "{out:#?}");
-    let out = cli.run(&["agent", "enable", "reviewer", "--json"]).await.ok();
+    assert!(
+        out.stderr.contains("'warren agent enable reviewer'"),
+        "{out:#?}"
+    );
+    let out = cli
+        .run(&["agent", "enable", "reviewer", "--json"])
+        .await
+        .ok();
     assert!(out.json().get("disabled").is_none(), "{out:#?}");
 
     // A provider an agent uses cannot go; the error names the agent.
@@ -333,11 +427,22 @@ async fn agents_are_added_shown_edited_disabled_and_removed() {
 
     // Unknown names say what exists.
     let out = cli.run(&["agent", "add", "x", "--provider", "nope"]).await;
-    assert!(out.stderr.contains("no provider \"nope\" (providers: backup, main)"), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("no provider \"nope\" (providers: backup, main)"),
+        "{out:#?}"
+    );
     let out = cli.run(&["agent", "add", "x"]).await;
-    assert!(out.stderr.contains("needs at least one provider"), "{out:#?}");
+    assert!(
+        out.stderr.contains("needs at least one provider"),
+        "{out:#?}"
+    );
     let out = cli.run(&["agent", "show", "nobody"]).await;
-    assert!(out.stderr.contains("no agent \"nobody\" (agents: reviewer)"), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("no agent \"nobody\" (agents: reviewer)"),
+        "{out:#?}"
+    );
 
     let out = cli.run(&["agent", "rm", "reviewer"]).await.ok();
     assert!(out.stdout.contains("removed agent @reviewer"), "{out:#?}");
@@ -351,27 +456,48 @@ async fn agents_export_to_a_file_and_import_into_another_workspace_refusing_dupl
     let (server, cli) = start().await;
     add_two_providers(&cli).await;
     cli.run(&[
-        "agent", "add", "reviewer", "--provider", "main,backup", "--prompt", "Be brief.", "--tools",
-        "search", "--max-tokens", "5000",
+        "agent",
+        "add",
+        "reviewer",
+        "--provider",
+        "main,backup",
+        "--prompt",
+        "Be brief.",
+        "--tools",
+        "search",
+        "--max-tokens",
+        "5000",
     ])
     .await
     .ok();
-    cli.run(&["agent", "add", "helper", "--provider", "backup"]).await.ok();
+    cli.run(&["agent", "add", "helper", "--provider", "backup"])
+        .await
+        .ok();
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("agents.toml");
     let file_arg = file.to_string_lossy().into_owned();
-    let out = cli.run(&["agent", "export", "--output", &file_arg]).await.ok();
-    assert!(out.stderr.contains("wrote 2 agent(s) and 2 provider(s)"), "{out:#?}");
+    let out = cli
+        .run(&["agent", "export", "--output", &file_arg])
+        .await
+        .ok();
+    assert!(
+        out.stderr.contains("wrote 2 agent(s) and 2 provider(s)"),
+        "{out:#?}"
+    );
     let text = std::fs::read_to_string(&file).expect("the export");
     assert!(
-        text.contains("[[agent]]") && text.contains("providers = [\"main\", \"backup\"]")
+        text.contains("[[agent]]")
+            && text.contains("providers = [\"main\", \"backup\"]")
             && text.contains("key_env = \"OPENAI_API_KEY\"")
             && !text.contains(KEY_VALUE)
             && !text.contains("prov_"),
         "{text}"
     );
     // One agent as JSON on stdout.
-    let out = cli.run(&["agent", "export", "helper", "--format", "json"]).await.ok();
+    let out = cli
+        .run(&["agent", "export", "helper", "--format", "json"])
+        .await
+        .ok();
     let json = out.json();
     assert_eq!(json["agent"].as_array().map(Vec::len), Some(1));
     assert_eq!(json["provider"][0]["name"], "backup");
@@ -380,12 +506,16 @@ async fn agents_export_to_a_file_and_import_into_another_workspace_refusing_dupl
     let out = cli.run(&["agent", "import", &file_arg]).await;
     assert_eq!(out.code, 1, "{out:#?}");
     assert!(
-        out.stderr.contains("already has a member or agent named reviewer, helper"),
+        out.stderr
+            .contains("already has a member or agent named helper, reviewer"),
         "{out:#?}"
     );
 
     // Into a new workspace: providers and agents are created as they were.
-    let created = cli.run(&["workspace", "create", "Other", "--json"]).await.ok();
+    let created = cli
+        .run(&["workspace", "create", "Other", "--json"])
+        .await
+        .ok();
     assert!(created.stdout.contains("Other"), "{created:#?}");
     let other = Cli::new(&server.http_url(), &server.token).with_env("WARREN_WORKSPACE", "Other");
     let out = other.run(&["agent", "import", &file_arg]).await.ok();
@@ -395,7 +525,11 @@ async fn agents_export_to_a_file_and_import_into_another_workspace_refusing_dupl
             && out.stdout.contains("added agent @helper"),
         "{out:#?}"
     );
-    let agents = other.run(&["agent", "list", "--json"]).await.ok().json_lines();
+    let agents = other
+        .run(&["agent", "list", "--json"])
+        .await
+        .ok()
+        .json_lines();
     let reviewer = agents
         .iter()
         .find(|a| a["name"] == "reviewer")
@@ -410,5 +544,8 @@ async fn agents_export_to_a_file_and_import_into_another_workspace_refusing_dupl
     std::fs::write(&bad, "hello = 1\n").expect("write");
     let out = cli.run(&["agent", "import", &bad.to_string_lossy()]).await;
     assert_eq!(out.code, 1, "{out:#?}");
-    assert!(out.stderr.contains("make one with 'warren agent export'"), "{out:#?}");
+    assert!(
+        out.stderr.contains("make one with 'warren agent export'"),
+        "{out:#?}"
+    );
 }

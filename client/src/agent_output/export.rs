@@ -188,7 +188,10 @@ fn step_markdown(step: &RunStep, names: &AgentNames) -> String {
             ));
             out.push_str(&fenced(&sanitize::block(&tool.arguments), "json"));
             if let Some(a) = &tool.approval {
-                out.push_str(&format!("\n- **approval:** {}\n", inline(&approval_line(a, names))));
+                out.push_str(&format!(
+                    "\n- **approval:** {}\n",
+                    inline(&approval_line(a, names))
+                ));
             }
             if let Some(child) = &tool.child_run_id {
                 out.push_str(&format!("- **started run:** `{child}`\n"));

@@ -92,11 +92,13 @@ pub fn group(rows: &[UsageRow], by: GroupBy, names: &AgentNames) -> (Vec<StatsRo
             },
             GroupBy::Day => (row.day.clone(), None),
         };
-        let group = groups.entry(id.clone().unwrap_or_else(|| key.clone())).or_insert_with(|| StatsRow {
-            key,
-            id,
-            ..StatsRow::default()
-        });
+        let group = groups
+            .entry(id.clone().unwrap_or_else(|| key.clone()))
+            .or_insert_with(|| StatsRow {
+                key,
+                id,
+                ..StatsRow::default()
+            });
         group.add(row);
         total.add(row);
     }

@@ -189,7 +189,10 @@ fn model_call_details(out: &mut String, call: &ModelCall) {
         ));
     }
     if let Some(e) = &call.error {
-        let class = e.class.map(|c| format!("{}: ", class_word(c))).unwrap_or_default();
+        let class = e
+            .class
+            .map(|c| format!("{}: ", class_word(c)))
+            .unwrap_or_default();
         line(format!("error {class}{}", sanitize::line(&e.message)));
     }
     for t in &call.tool_calls {

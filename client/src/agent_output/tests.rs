@@ -185,7 +185,10 @@ fn provider_list_shows_health_and_the_key_variable_never_a_key() {
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "{text}");
-    assert!(lines[2].contains("free") && lines[2].contains(" - "), "{text}");
+    assert!(
+        lines[2].contains("free") && lines[2].contains(" - "),
+        "{text}"
+    );
     assert!(format_providers(&[], 0).contains("warren provider add"));
 }
 
@@ -197,8 +200,14 @@ fn agent_list_and_show_name_the_chain_tools_approvals_and_limits() {
     auto.auto_approve = vec![ToolName::CardCreate];
     auto.disabled = true;
     let text = format_agents(&[agent(), auto.clone()], &names);
-    assert!(text.contains("@reviewer  enabled   openai,local  (default)  card.create,search  ask"), "{text}");
-    assert!(text.contains("@auto      disabled  openai,local") && text.contains("  auto  "), "{text}");
+    assert!(
+        text.contains("@reviewer  enabled   openai,local  (default)  card.create,search  ask"),
+        "{text}"
+    );
+    assert!(
+        text.contains("@auto      disabled  openai,local") && text.contains("  auto  "),
+        "{text}"
+    );
     assert!(text.contains("20 steps, 10m, 50000 tokens"), "{text}");
     auto.tools.push(ToolName::CardMove);
     assert_eq!(approve_summary(&auto), "auto: card.create");
@@ -220,7 +229,10 @@ fn agent_list_and_show_name_the_chain_tools_approvals_and_limits() {
         detail.contains("  budget     $3.81 of $5.00 per month (76%, $1.19 left)"),
         "{detail}"
     );
-    assert!(detail.contains("    You review release plans.\n    Be brief.\n"), "{detail}");
+    assert!(
+        detail.contains("    You review release plans.\n    Be brief.\n"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -228,23 +240,46 @@ fn run_show_lists_model_calls_tool_calls_and_approvals() {
     let names = names();
     let text = format_agent_run(&agent_run(RunStatus::Running), &steps(), &names, 10_000);
     assert!(text.starts_with("r9 @reviewer  "), "{text}");
-    assert!(text.contains("  asked      what blocks the release?"), "{text}");
-    assert!(text.contains("~812 in / ~64 out in 2 step(s), $0.0002"), "{text}");
+    assert!(
+        text.contains("  asked      what blocks the release?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~812 in / ~64 out in 2 step(s), $0.0002"),
+        "{text}"
+    );
     // The model call: provider, model, counted tokens, cost, latency, the skipped provider.
-    assert!(text.contains("✓ 1. model call  local / smollm2  done, 1s"), "{text}");
-    assert!(text.contains("tokens ~812 in / ~64 out, $0, 1400 ms, first token 180 ms"), "{text}");
+    assert!(
+        text.contains("✓ 1. model call  local / smollm2  done, 1s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tokens ~812 in / ~64 out, $0, 1400 ms, first token 180 ms"),
+        "{text}"
+    );
     assert!(
         text.contains("skipped openai / gpt-4o-mini after 0 ms: rate limit: circuit open"),
         "{text}"
     );
-    assert!(text.contains("asks for card_create {\"title\":\"Finish the protocol docs\"}"), "{text}");
-    // The tool call: arguments, the decision with who and why, the result.
-    assert!(text.contains("⊗ 2. tool call   card.create  rejected, 1s"), "{text}");
     assert!(
-        text.contains("rejected by Ann at 1970-01-01 00:00: there is a card for that already (#12)"),
+        text.contains("asks for card_create {\"title\":\"Finish the protocol docs\"}"),
         "{text}"
     );
-    assert!(text.contains("error rejected by ann: there is a card"), "{text}");
+    // The tool call: arguments, the decision with who and why, the result.
+    assert!(
+        text.contains("⊗ 2. tool call   card.create  rejected, 1s"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "rejected by Ann at 1970-01-01 00:00: there is a card for that already (#12)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("error rejected by ann: there is a card"),
+        "{text}"
+    );
     assert!(!text.contains('\u{1b}'), "model text is sanitised: {text}");
     assert!(!text.contains("waits for a decision"), "{text}");
 }
@@ -273,8 +308,14 @@ fn a_waiting_step_says_how_to_decide() {
         &names,
         10_000,
     );
-    assert!(text.contains("◇ 2. tool call   card.create  awaiting_approval\n"), "{text}");
-    assert!(text.contains("waiting for a decision since 1970-01-01 00:00"), "{text}");
+    assert!(
+        text.contains("◇ 2. tool call   card.create  awaiting_approval\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("waiting for a decision since 1970-01-01 00:00"),
+        "{text}"
+    );
     assert!(
         text.contains("step 2 waits for a decision: 'warren run approve r9' (add --always")
             && text.contains("'warren run reject r9 --reason WHY'"),
@@ -297,25 +338,61 @@ fn a_failed_partial_call_shows_its_error_and_marks_the_text() {
         });
     }
     let text = format_agent_run(&agent_run(RunStatus::Failed), &steps, &names, 10_000);
-    assert!(text.contains("error network: the stream ended early"), "{text}");
-    assert!(text.contains("text (partial):\n         The release\n"), "{text}");
+    assert!(
+        text.contains("error network: the stream ended early"),
+        "{text}"
+    );
+    assert!(
+        text.contains("text (partial):\n         The release\n"),
+        "{text}"
+    );
 }
 
 #[test]
 fn markdown_export_holds_the_run_and_every_step_safely() {
     let names = names();
     let md = markdown(&agent_run(RunStatus::Succeeded), &steps(), &names, 10_000);
-    assert!(md.starts_with("# r9 @reviewer — succeeded\n\n- **run:** `run_n9`\n"), "{md}");
-    assert!(md.contains("- **usage:** ~812 in / ~64 out tokens in 2 step(s), $0.0002"), "{md}");
-    assert!(md.contains("figures marked ~ were counted by warren"), "{md}");
-    assert!(md.contains("## Question\n\n```text\nwhat blocks the release?\n```\n"), "{md}");
-    assert!(md.contains("### 1. Model call: local / smollm2 (done, 1s)"), "{md}");
-    assert!(md.contains("- **latency:** 1400 ms (first token 180 ms)"), "{md}");
-    assert!(md.contains("- **skipped** openai / gpt-4o-mini after 0 ms: rate limit: circuit open"), "{md}");
+    assert!(
+        md.starts_with("# r9 @reviewer — succeeded\n\n- **run:** `run_n9`\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **usage:** ~812 in / ~64 out tokens in 2 step(s), $0.0002"),
+        "{md}"
+    );
+    assert!(
+        md.contains("figures marked ~ were counted by warren"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Question\n\n```text\nwhat blocks the release?\n```\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("### 1. Model call: local / smollm2 (done, 1s)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **latency:** 1400 ms (first token 180 ms)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **skipped** openai / gpt-4o-mini after 0 ms: rate limit: circuit open"),
+        "{md}"
+    );
     // The model's text contains a triple backtick: its fence is longer, so it cannot close it.
-    assert!(md.contains("````text\nCard #12 is not done yet. ```rm``` \n````\n"), "{md}");
-    assert!(md.contains("### 2. Tool call: card.create (rejected, 1s)"), "{md}");
-    assert!(md.contains("```json\n{\"title\":\"Finish the protocol docs\"}\n```"), "{md}");
+    assert!(
+        md.contains("````text\nCard #12 is not done yet. ```rm``` \n````\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("### 2. Tool call: card.create (rejected, 1s)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("```json\n{\"title\":\"Finish the protocol docs\"}\n```"),
+        "{md}"
+    );
     assert!(
         md.contains("- **approval:** rejected by Ann at 1970-01-01 00:00: there is a card for that already (\\#12)"),
         "{md}"
@@ -325,7 +402,10 @@ fn markdown_export_holds_the_run_and_every_step_safely() {
     // A job run says where its output is.
     let job_run = crate::run_output::tests::run(7, RunStatus::Failed, 5);
     let md = markdown(&job_run, &[], &names, 10_000);
-    assert!(md.contains("`warren log r7`") && !md.contains("## Steps"), "{md}");
+    assert!(
+        md.contains("`warren log r7`") && !md.contains("## Steps"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -334,7 +414,14 @@ fn fences_outgrow_the_backticks_inside() {
     assert_eq!(fenced("a ```` b\n", ""), "`````\na ```` b\n`````\n");
 }
 
-fn usage_row(day: &str, agent: &str, provider: &str, room: Option<&str>, cost: u64, counted: bool) -> UsageRow {
+fn usage_row(
+    day: &str,
+    agent: &str,
+    provider: &str,
+    room: Option<&str>,
+    cost: u64,
+    counted: bool,
+) -> UsageRow {
     UsageRow {
         day: day.into(),
         agent_id: id(agent),
@@ -354,31 +441,74 @@ fn usage_row(day: &str, agent: &str, provider: &str, room: Option<&str>, cost: u
 fn stats_group_rows_and_total_them() {
     let names = names();
     let rows = vec![
-        usage_row("2026-12-04", "agent_reviewer", "prov_openai", Some("room_gen"), 500, false),
+        usage_row(
+            "2026-12-04",
+            "agent_reviewer",
+            "prov_openai",
+            Some("room_gen"),
+            500,
+            false,
+        ),
         usage_row("2026-12-05", "agent_reviewer", "prov_local", None, 0, true),
-        usage_row("2026-12-05", "agent_other", "prov_openai", Some("room_gen"), 900, false),
+        usage_row(
+            "2026-12-05",
+            "agent_other",
+            "prov_openai",
+            Some("room_gen"),
+            900,
+            false,
+        ),
     ];
     let (list, total) = group(&rows, GroupBy::Agent, &names);
     assert_eq!(list.len(), 2);
     // Highest cost first; an agent that is gone shows its id.
     assert_eq!((list[0].key.as_str(), list[0].cost), ("agent_other", 900));
     assert_eq!(list[1].key, "reviewer");
-    assert_eq!((list[1].calls, list[1].input_tokens, list[1].counted), (4, 2000, true));
-    assert_eq!((total.calls, total.input_tokens, total.output_tokens, total.cost), (6, 3000, 300, 1400));
+    assert_eq!(
+        (list[1].calls, list[1].input_tokens, list[1].counted),
+        (4, 2000, true)
+    );
+    assert_eq!(
+        (
+            total.calls,
+            total.input_tokens,
+            total.output_tokens,
+            total.cost
+        ),
+        (6, 3000, 300, 1400)
+    );
 
     let (days, _) = group(&rows, GroupBy::Day, &names);
     let keys: Vec<&str> = days.iter().map(|d| d.key.as_str()).collect();
     assert_eq!(keys, ["2026-12-04", "2026-12-05"]);
     let (rooms, _) = group(&rows, GroupBy::Room, &names);
     assert!(rooms.iter().any(|r| r.key == "(no room)"));
-    assert!(rooms.iter().any(|r| r.key == "#general" && r.calls == 4), "{rooms:?}");
+    assert!(
+        rooms.iter().any(|r| r.key == "#general" && r.calls == 4),
+        "{rooms:?}"
+    );
 
     let text = format_stats(&list, &total, GroupBy::Agent, "2026-11-05");
-    assert!(text.contains("AGENT        CALLS  TOKENS IN  TOKENS OUT  COST"), "{text}");
-    assert!(text.contains("reviewer     4      ~2000      ~200        $0.0005"), "{text}");
-    assert!(text.contains("TOTAL        6      ~3000      ~300        $0.0014"), "{text}");
-    assert!(text.ends_with("~ counted by warren: the provider reported no usage\n"), "{text}");
-    assert_eq!(format_stats(&[], &total, GroupBy::Day, "yesterday"), "no model calls since yesterday\n");
+    assert!(
+        text.contains("AGENT        CALLS  TOKENS IN  TOKENS OUT  COST"),
+        "{text}"
+    );
+    assert!(
+        text.contains("reviewer     4      ~2000      ~200        $0.0005"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TOTAL        6      ~3000      ~300        $0.0014"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("~ counted by warren: the provider reported no usage\n"),
+        "{text}"
+    );
+    assert_eq!(
+        format_stats(&[], &total, GroupBy::Day, "yesterday"),
+        "no model calls since yesterday\n"
+    );
     assert_eq!(GroupBy::parse("Providers"), Ok(GroupBy::Provider));
     assert!(GroupBy::parse("team").is_err());
 }

@@ -343,9 +343,25 @@ mod tests {
     #[test]
     fn provider_add_reads_kind_models_and_exact_prices() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_args([
-            "warren", "provider", "add", "openai", "--kind", "OpenAI", "--base-url",
-            "https://api.openai.com/v1", "--key-env", "OPENAI_API_KEY", "--model", "gpt-4o-mini",
-            "--model", "gpt-4o", "--price-in", "0.15", "--price-out", "0.60", "--context",
+            "warren",
+            "provider",
+            "add",
+            "openai",
+            "--kind",
+            "OpenAI",
+            "--base-url",
+            "https://api.openai.com/v1",
+            "--key-env",
+            "OPENAI_API_KEY",
+            "--model",
+            "gpt-4o-mini",
+            "--model",
+            "gpt-4o",
+            "--price-in",
+            "0.15",
+            "--price-out",
+            "0.60",
+            "--context",
             "128000",
         ])?;
         let Some(CliCommand::Provider(ProviderCommand::Add(args))) = cli.command else {
@@ -353,27 +369,58 @@ mod tests {
         };
         assert_eq!(args.kind, ProviderKind::Openai);
         assert_eq!(args.models, ["gpt-4o-mini", "gpt-4o"]);
-        assert_eq!((args.price_in, args.price_out), (Some(150_000), Some(600_000)));
+        assert_eq!(
+            (args.price_in, args.price_out),
+            (Some(150_000), Some(600_000))
+        );
         assert_eq!(args.context, Some(128_000));
         // A price alone, an unknown kind and a float-looking price are usage errors.
-        let base = ["warren", "provider", "add", "x", "--base-url", "http://h", "--model", "m"];
+        let base = [
+            "warren",
+            "provider",
+            "add",
+            "x",
+            "--base-url",
+            "http://h",
+            "--model",
+            "m",
+        ];
         let with = |extra: &[&str]| {
             let mut args: Vec<&str> = base.to_vec();
             args.extend_from_slice(extra);
-            Cli::try_parse_args(args).err().map(|e| e.to_string()).unwrap_or_default()
+            Cli::try_parse_args(args)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         };
         assert!(with(&["--kind", "openai", "--price-in", "1"]).contains("--price-out"));
         assert!(with(&["--kind", "mistral"]).contains("anthropic, gemini or ollama"));
-        assert!(with(&["--kind", "openai", "--price-in", "1e-3", "--price-out", "1"]).contains("like 3, 0.15"));
+        assert!(
+            with(&["--kind", "openai", "--price-in", "1e-3", "--price-out", "1"])
+                .contains("like 3, 0.15")
+        );
         Ok(())
     }
 
     #[test]
     fn agent_add_reads_the_chain_tools_limits_and_budget() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_args([
-            "warren", "agent", "add", "reviewer", "--provider", "main,backup", "--tools",
-            "card.create,search", "--approve", "card.create", "--max-wall", "10m", "--budget",
-            "5usd/month", "--prompt", "Be brief.",
+            "warren",
+            "agent",
+            "add",
+            "reviewer",
+            "--provider",
+            "main,backup",
+            "--tools",
+            "card.create,search",
+            "--approve",
+            "card.create",
+            "--max-wall",
+            "10m",
+            "--budget",
+            "5usd/month",
+            "--prompt",
+            "Be brief.",
         ])?;
         let Some(CliCommand::Agent(AgentCommand::Add(args))) = cli.command else {
             panic!("expected agent add");
@@ -395,7 +442,14 @@ mod tests {
 
     #[test]
     fn budget_set_takes_at_most_one_scope() -> Result<(), clap::Error> {
-        let cli = Cli::try_parse_args(["warren", "budget", "set", "--agent", "reviewer", "20usd/month"])?;
+        let cli = Cli::try_parse_args([
+            "warren",
+            "budget",
+            "set",
+            "--agent",
+            "reviewer",
+            "20usd/month",
+        ])?;
         let Some(CliCommand::Budget(BudgetCommand::Set { scope, limit })) = cli.command else {
             panic!("expected budget set");
         };
@@ -407,14 +461,51 @@ mod tests {
         };
         assert!(scope.agent.is_none() && scope.room.is_none());
         assert!(
-            Cli::try_parse_args(["warren", "budget", "set", "--agent", "a", "--room", "r", "1usd/day"])
-                .is_err()
+            Cli::try_parse_args([
+                "warren", "budget", "set", "--agent", "a", "--room", "r", "1usd/day"
+            ])
+            .is_err()
         );
         let cli = Cli::try_parse_args(["warren", "stats", "--by", "day", "--since", "7d"])?;
         let Some(CliCommand::Stats(args)) = cli.command else {
             panic!("expected stats");
         };
         assert_eq!((args.by, args.since), (GroupBy::Day, 7 * 86_400_000));
+        Ok(())
+    }
+
+    #[test]
+    fn run_approve_always_and_run_export_parse() -> Result<(), clap::Error> {
+        use crate::cli::{RunCommand, RunExportFormat};
+        let cli = Cli::try_parse_args(["warren", "run", "approve", "r9", "--always"])?;
+        assert!(matches!(
+            cli.command,
+            Some(CliCommand::Run(RunCommand::Approve { always: true, .. }))
+        ));
+        let cli = Cli::try_parse_args([
+            "warren", "run", "export", "r9", "--format", "json", "-o", "r9.json",
+        ])?;
+        let Some(CliCommand::Run(RunCommand::Export { format, output, .. })) = cli.command else {
+            panic!("expected run export");
+        };
+        assert_eq!(format, RunExportFormat::Json);
+        assert_eq!(output.as_deref(), Some(std::path::Path::new("r9.json")));
+        let cli = Cli::try_parse_args(["warren", "run", "export", "r9"])?;
+        assert!(matches!(
+            cli.command,
+            Some(CliCommand::Run(RunCommand::Export {
+                format: RunExportFormat::Md,
+                ..
+            }))
+        ));
+        assert!(Cli::try_parse_args(["warren", "run", "export", "r9", "--format", "pdf"]).is_err());
+        let cli = Cli::try_parse_args(["warren", "approval", "list", "--agent", "reviewer"])?;
+        assert!(matches!(
+            cli.command,
+            Some(CliCommand::Approvals(ApprovalsCommand::List {
+                agent: Some(_)
+            }))
+        ));
         Ok(())
     }
 }

@@ -116,11 +116,18 @@ fn prompt(fields: &AgentFields) -> Result<Option<String>, ClientError> {
 
 /// The tools that go ahead without asking, from `--approve ask|auto|TOOL,…` and the agent's
 /// tools.
-pub(super) fn auto_approve(approve: &str, tools: &[ToolName]) -> Result<Vec<ToolName>, ClientError> {
+pub(super) fn auto_approve(
+    approve: &str,
+    tools: &[ToolName],
+) -> Result<Vec<ToolName>, ClientError> {
     match approve.trim().to_ascii_lowercase().as_str() {
         "ask" => return Ok(Vec::new()),
         "auto" => {
-            return Ok(tools.iter().copied().filter(|t| t.changes_state()).collect());
+            return Ok(tools
+                .iter()
+                .copied()
+                .filter(|t| t.changes_state())
+                .collect());
         }
         _ => {}
     }
@@ -133,7 +140,11 @@ pub(super) fn auto_approve(approve: &str, tools: &[ToolName]) -> Result<Vec<Tool
             return Err(ClientError::Usage(format!(
                 "--approve {}: the agent may not call that tool (its tools: {}); add it to --tools first",
                 tool.as_str(),
-                if list.is_empty() { "none".to_owned() } else { list.join(",") }
+                if list.is_empty() {
+                    "none".to_owned()
+                } else {
+                    list.join(",")
+                }
             )));
         }
         if !out.contains(&tool) {
@@ -177,7 +188,9 @@ async fn add(args: AgentAddArgs, session: &mut Session, out: &mut Out) -> Result
     };
     out.either(&agent, || {
         let name = sanitize::line(&agent.name);
-        format!("added agent @{name} — ask it with 'warren agent ask {name} \"…\"' or @{name} in a room")
+        format!(
+            "added agent @{name} — ask it with 'warren agent ask {name} \"…\"' or @{name} in a room"
+        )
     })?;
     match args.budget {
         Some(limit) => set_agent_budget(&agent, limit, session, out).await,
@@ -223,7 +236,11 @@ async fn set_agent_budget(
     }
 }
 
-async fn edit(args: AgentEditArgs, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
+async fn edit(
+    args: AgentEditArgs,
+    session: &mut Session,
+    out: &mut Out,
+) -> Result<(), ClientError> {
     let fields = &args.fields;
     let prompt = prompt(fields)?;
     let state = session.snapshot().await?;
@@ -298,7 +315,9 @@ async fn edit(args: AgentEditArgs, session: &mut Session, out: &mut Out) -> Resu
         let Change::AgentUpdated { agent } = ack.event.change else {
             return Err(ClientError::Protocol("expected agent_updated".to_owned()));
         };
-        out.either(&agent, || format!("updated agent @{}", sanitize::line(&agent.name)))?;
+        out.either(&agent, || {
+            format!("updated agent @{}", sanitize::line(&agent.name))
+        })?;
         agent
     };
     match args.budget {
@@ -336,7 +355,9 @@ async fn set_disabled(
     out.either(&agent, || {
         let name = sanitize::line(&agent.name);
         if disabled {
-            format!("disabled agent @{name}: it ignores mentions until 'warren agent enable {name}'")
+            format!(
+                "disabled agent @{name}: it ignores mentions until 'warren agent enable {name}'"
+            )
         } else {
             format!("enabled agent @{name}")
         }
@@ -403,7 +424,10 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.contains("add it to --tools") && err.contains("card.create,search,job.run"), "{err}");
+        assert!(
+            err.contains("add it to --tools") && err.contains("card.create,search,job.run"),
+            "{err}"
+        );
         let err = auto_approve("sometimes", &tools)
             .err()
             .map(|e| e.to_string())

@@ -205,7 +205,10 @@ async fn test(
     };
     let name = sanitize::line(&provider.name);
     if follow_it && !out.is_json() {
-        eprintln!("{} (testing provider {name})", run_output::format_started(&run));
+        eprintln!(
+            "{} (testing provider {name})",
+            run_output::format_started(&run)
+        );
     } else {
         out.either(&run, || {
             format!(

@@ -286,9 +286,8 @@ async fn export(
     };
     match output {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|e| {
-                ClientError::Usage(format!("cannot write {}: {e}", path.display()))
-            })?;
+            std::fs::write(path, &text)
+                .map_err(|e| ClientError::Usage(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {} to {}", run.label(), path.display());
             Ok(())
         }

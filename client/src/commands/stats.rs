@@ -11,17 +11,16 @@ use crate::error::ClientError;
 use crate::localtime::minutes as local_minutes;
 use crate::session::Session;
 
-pub(super) async fn run(args: StatsArgs, session: &Session, out: &mut Out) -> Result<(), ClientError> {
+pub(super) async fn run(
+    args: StatsArgs,
+    session: &Session,
+    out: &mut Out,
+) -> Result<(), ClientError> {
     let since = crate::tui::app::now_ms().saturating_sub(args.since);
-    let rows = match session
-        .query(Query::Usage { since, until: None })
-        .await?
-    {
+    let rows = match session.query(Query::Usage { since, until: None }).await? {
         QueryResult::Usage { rows } => rows,
         _ => {
-            return Err(ClientError::Protocol(
-                "expected a usage result".to_owned(),
-            ));
+            return Err(ClientError::Protocol("expected a usage result".to_owned()));
         }
     };
     let names = AgentNames::from_state(&session.snapshot().await?);

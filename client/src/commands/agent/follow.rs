@@ -96,7 +96,9 @@ impl Follower<'_> {
                     let outcome = match (&call.error, step.status) {
                         (Some(e), _) => format!(
                             "failed: {}{}",
-                            e.class.map(|c| format!("{}: ", class_word(c))).unwrap_or_default(),
+                            e.class
+                                .map(|c| format!("{}: ", class_word(c)))
+                                .unwrap_or_default(),
                             sanitize::line(&e.message)
                         ),
                         (None, StepStatus::Done) => format!(
@@ -156,9 +158,10 @@ impl Follower<'_> {
                     StepStatus::Running => format!("warren: {label} calls {name} {args}"),
                     StepStatus::Rejected => format!(
                         "warren: {label} {name} {}",
-                        tool.approval
-                            .as_ref()
-                            .map_or_else(|| "rejected".to_owned(), |a| approval_line(a, self.names))
+                        tool.approval.as_ref().map_or_else(
+                            || "rejected".to_owned(),
+                            |a| approval_line(a, self.names)
+                        )
                     ),
                     status => {
                         let result = tool

@@ -133,7 +133,9 @@ pub fn render(file: &ExportFile, format: ExportFormat) -> Result<String, ClientE
 
 /// Reads an export: JSON for `.json` files and text starting with `{`, TOML otherwise.
 pub fn parse(path: &Path, text: &str) -> Result<ExportFile, ClientError> {
-    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
     let shown = path.display();
     let file: ExportFile = if json {
@@ -173,8 +175,14 @@ pub fn plan(file: &ExportFile, state: &WorkspaceState) -> Result<Plan, ClientErr
         .agents
         .iter()
         .filter(|a| {
-            state.agents.iter().any(|e| e.name.eq_ignore_ascii_case(&a.name))
-                || state.members.iter().any(|m| m.name.eq_ignore_ascii_case(&a.name))
+            state
+                .agents
+                .iter()
+                .any(|e| e.name.eq_ignore_ascii_case(&a.name))
+                || state
+                    .members
+                    .iter()
+                    .any(|m| m.name.eq_ignore_ascii_case(&a.name))
         })
         .map(|a| sanitize::line(&a.name))
         .collect();
@@ -187,9 +195,16 @@ pub fn plan(file: &ExportFile, state: &WorkspaceState) -> Result<Plan, ClientErr
     let mut create = Vec::new();
     let mut reuse = Vec::new();
     for p in &file.providers {
-        match state.providers.iter().find(|e| e.name.eq_ignore_ascii_case(&p.name)) {
+        match state
+            .providers
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(&p.name))
+        {
             None => create.push(p.clone()),
-            Some(e) if e.kind == p.kind && e.base_url.trim_end_matches('/') == p.base_url.trim_end_matches('/') => {
+            Some(e)
+                if e.kind == p.kind
+                    && e.base_url.trim_end_matches('/') == p.base_url.trim_end_matches('/') =>
+            {
                 reuse.push(e.name.clone())
             }
             Some(e) => {
@@ -206,8 +221,14 @@ pub fn plan(file: &ExportFile, state: &WorkspaceState) -> Result<Plan, ClientErr
     }
     for a in &file.agents {
         for name in &a.providers {
-            let known = file.providers.iter().any(|p| p.name.eq_ignore_ascii_case(name))
-                || state.providers.iter().any(|p| p.name.eq_ignore_ascii_case(name));
+            let known = file
+                .providers
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(name))
+                || state
+                    .providers
+                    .iter()
+                    .any(|p| p.name.eq_ignore_ascii_case(name));
             if !known {
                 return Err(ClientError::Usage(format!(
                     "not imported: agent {} uses provider {}, which is neither in the file nor in this workspace; add it to the file or with 'warren provider add'",
@@ -236,13 +257,16 @@ pub(super) async fn export(
         ));
     }
     let file = build(&state, &agents);
-    let format = if out.is_json() { ExportFormat::Json } else { args.format };
+    let format = if out.is_json() {
+        ExportFormat::Json
+    } else {
+        args.format
+    };
     let text = render(&file, format)?;
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|e| {
-                ClientError::Usage(format!("cannot write {}: {e}", path.display()))
-            })?;
+            std::fs::write(path, &text)
+                .map_err(|e| ClientError::Usage(format!("cannot write {}: {e}", path.display())))?;
             eprintln!(
                 "wrote {} agent(s) and {} provider(s) to {}",
                 file.agents.len(),
@@ -255,7 +279,11 @@ pub(super) async fn export(
     }
 }
 
-pub(super) async fn import(path: &Path, session: &mut Session, out: &mut Out) -> Result<(), ClientError> {
+pub(super) async fn import(
+    path: &Path,
+    session: &mut Session,
+    out: &mut Out,
+) -> Result<(), ClientError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ClientError::Usage(format!(
             "cannot read {}: {e}; give the file 'warren agent export' wrote",
@@ -292,7 +320,10 @@ pub(super) async fn import(path: &Path, session: &mut Session, out: &mut Out) ->
     }
     for name in &plan.reuse {
         if !out.is_json() {
-            eprintln!("provider {} exists here already; using it", sanitize::line(name));
+            eprintln!(
+                "provider {} exists here already; using it",
+                sanitize::line(name)
+            );
         }
     }
     for a in &file.agents {
@@ -341,7 +372,9 @@ pub(super) async fn import(path: &Path, session: &mut Session, out: &mut Out) ->
         } else {
             agent
         };
-        out.either(&agent, || format!("added agent @{}", sanitize::line(&agent.name)))?;
+        out.either(&agent, || {
+            format!("added agent @{}", sanitize::line(&agent.name))
+        })?;
     }
     Ok(())
 }
@@ -353,7 +386,10 @@ mod tests {
 
     fn state() -> WorkspaceState {
         let mut state = crate::resolve::tests::state();
-        state.providers = vec![provider("openai", "prov_openai"), provider("local", "prov_local")];
+        state.providers = vec![
+            provider("openai", "prov_openai"),
+            provider("local", "prov_local"),
+        ];
         state.agents = vec![agent()];
         state
     }
@@ -366,13 +402,23 @@ mod tests {
         assert_eq!(file.providers.len(), 2);
         for format in [ExportFormat::Toml, ExportFormat::Json] {
             let text = render(&file, format).unwrap_or_else(|e| panic!("{e}"));
-            assert!(text.contains("OPENAI_API_KEY") && !text.contains("prov_"), "{text}");
-            let ext = if format == ExportFormat::Json { "a.json" } else { "a.toml" };
+            assert!(
+                text.contains("OPENAI_API_KEY") && !text.contains("prov_"),
+                "{text}"
+            );
+            let ext = if format == ExportFormat::Json {
+                "a.json"
+            } else {
+                "a.toml"
+            };
             let back = parse(Path::new(ext), &text).unwrap_or_else(|e| panic!("{e}: {text}"));
             assert_eq!(back, file);
         }
         let toml = render(&file, ExportFormat::Toml).unwrap_or_default();
-        assert!(toml.contains("[[agent]]") && toml.contains("[[provider]]"), "{toml}");
+        assert!(
+            toml.contains("[[agent]]") && toml.contains("[[provider]]"),
+            "{toml}"
+        );
     }
 
     #[test]
@@ -380,18 +426,33 @@ mod tests {
         let state = state();
         let file = build(&state, &[&state.agents[0]]);
         // Same workspace: the agent's name is taken.
-        let err = plan(&file, &state).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("already has a member or agent named reviewer"), "{err}");
+        let err = plan(&file, &state)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("already has a member or agent named reviewer"),
+            "{err}"
+        );
         // Elsewhere: the providers that exist as written are used, the others created.
         let mut other = crate::resolve::tests::state();
         other.providers = vec![provider("openai", "prov_x")];
         let p = plan(&file, &other).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.reuse, ["openai"]);
-        assert_eq!(p.create.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["local"]);
+        assert_eq!(
+            p.create.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            ["local"]
+        );
         // A provider of that name pointing elsewhere is a clash.
         other.providers[0].base_url = "https://api.groq.com/openai/v1".into();
-        let err = plan(&file, &other).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("provider openai exists here as openai at https://api.groq.com"), "{err}");
+        let err = plan(&file, &other)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("provider openai exists here as openai at https://api.groq.com"),
+            "{err}"
+        );
         // A file whose agent names a provider nobody has.
         let mut lonely = file.clone();
         lonely.providers.clear();
@@ -399,12 +460,18 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.contains("uses provider openai, which is neither in the file"), "{err}");
+        assert!(
+            err.contains("uses provider openai, which is neither in the file"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_file_that_is_not_an_export_says_how_to_make_one() {
-        let err = parse(Path::new("x.toml"), "name = 3").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse(Path::new("x.toml"), "name = 3")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("make one with 'warren agent export'"), "{err}");
         let err = parse(Path::new("x.json"), "{\"warren_agents\": 2}")
             .err()
