@@ -128,22 +128,22 @@ impl Follower<'_> {
                         sanitize::line(&a.message)
                     ))?;
                 }
-                if self.mode == Mode::Answer {
-                    if let Some(e) = &call.error {
-                        let partial = if call.partial {
-                            " (the text above is partial)"
-                        } else {
-                            ""
-                        };
-                        self.note(&format!(
-                            "warren: {label} step {}: {} / {} {}{partial}: {}",
-                            step.n,
-                            sanitize::line(&call.provider),
-                            sanitize::line(&call.model),
-                            step.status.as_str(),
-                            sanitize::line(&e.message)
-                        ))?;
-                    }
+                if self.mode == Mode::Answer
+                    && let Some(e) = &call.error
+                {
+                    let partial = if call.partial {
+                        " (the text above is partial)"
+                    } else {
+                        ""
+                    };
+                    self.note(&format!(
+                        "warren: {label} step {}: {} / {} {}{partial}: {}",
+                        step.n,
+                        sanitize::line(&call.provider),
+                        sanitize::line(&call.model),
+                        step.status.as_str(),
+                        sanitize::line(&e.message)
+                    ))?;
                 }
             }
             StepDetail::ToolCall(tool) => {
