@@ -3,6 +3,8 @@
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub mod agents;
+
 /// warren: a terminal-first team workspace (boards, cards and chat).
 #[derive(Debug, Parser)]
 #[command(
@@ -188,6 +190,20 @@ pub enum CliCommand {
     Run(RunCommand),
     /// Print a run's log, or follow it live (r7, 7 or a run id).
     Log(LogArgs),
+    /// Model providers agents call: add, list, edit, test, rm.
+    #[command(subcommand)]
+    Provider(agents::ProviderCommand),
+    /// AI agents: add, list, show, edit, disable, enable, rm, export, import, ask.
+    #[command(subcommand)]
+    Agent(agents::AgentCommand),
+    /// Standing "approve always" grants of agents' tool calls: list, revoke.
+    #[command(subcommand, visible_alias = "approval")]
+    Approvals(agents::ApprovalsCommand),
+    /// Spending limits of agent runs: set, list, clear.
+    #[command(subcommand)]
+    Budget(agents::BudgetCommand),
+    /// Tokens, cost and model calls of agent runs, per agent, provider, room or day.
+    Stats(agents::StatsArgs),
 }
 
 /// `warren keys`
@@ -771,18 +787,36 @@ pub enum RunCommand {
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
-    /// Let a run of a protected job go ahead (needs run:approve).
+    /// Let a run of a protected job go ahead, or an agent run's waiting tool call (needs
+    /// run:approve).
     Approve {
         /// r7, 7 or a run id.
         run: String,
+        /// For an agent run: also let this agent call this tool from now on without asking
+        /// (a grant, listed by 'warren approvals list').
+        #[arg(long)]
+        always: bool,
     },
-    /// Refuse a run of a protected job (needs run:approve).
+    /// Refuse a run of a protected job, or an agent run's waiting tool call (the reason goes
+    /// back to the model) (needs run:approve).
     Reject {
         /// r7, 7 or a run id.
         run: String,
         /// Why, for the record.
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+    },
+    /// Write a run and its steps to a file or stdout: md (readable) or json (the protocol's
+    /// types).
+    Export {
+        /// r7, 7 or a run id.
+        run: String,
+        /// md or json.
+        #[arg(long, value_enum, default_value = "md")]
+        format: RunExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
     },
     /// Start a finished run again with the same parameters (secrets must be given again).
     Retry {
@@ -795,6 +829,13 @@ pub enum RunCommand {
         #[arg(long, short)]
         follow: bool,
     },
+}
+
+/// How `run export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunExportFormat {
+    Md,
+    Json,
 }
 
 /// `warren run list`

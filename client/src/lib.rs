@@ -4,6 +4,7 @@
 //! [`commands`] are the command-line front end, and [`output`] formats what they print.
 
 pub mod advert;
+pub mod agent_output;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod local_worker;
 pub mod localtime;
 pub mod log_print;
 pub mod logview;
+pub mod money;
 pub mod names;
 pub mod output;
 pub mod param_spec;
@@ -30,6 +32,7 @@ pub mod run_output;
 pub mod sanitize;
 pub mod secret_prompt;
 pub mod session;
+pub mod stream_text;
 pub mod theme;
 pub mod tls;
 pub mod tui;

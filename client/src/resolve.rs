@@ -235,6 +235,40 @@ pub fn find_member<'a>(state: &'a WorkspaceState, key: &str) -> Result<&'a Membe
     }
 }
 
+/// Picks a model provider by name (case-insensitive) or id.
+pub fn find_provider<'a>(
+    providers: &'a [warren_protocol::agent::Provider],
+    key: &str,
+) -> Result<&'a warren_protocol::agent::Provider, ClientError> {
+    match lookup(providers, key.trim(), |p| &p.id, |p| &p.name) {
+        Ok(Some(provider)) => Ok(provider),
+        Ok(None) => Err(ClientError::NotFound(format!(
+            "no provider {:?} (providers: {}); add one with 'warren provider add NAME --kind openai --base-url URL --model M'",
+            sanitize::line(key),
+            names(providers, |p| &p.name)
+        ))),
+        Err(n) => Err(ambiguous("provider", key, n)),
+    }
+}
+
+/// Picks an agent by name (a leading `@` is ignored, case-insensitive) or id.
+pub fn find_agent<'a>(
+    agents: &'a [warren_protocol::agent::Agent],
+    key: &str,
+) -> Result<&'a warren_protocol::agent::Agent, ClientError> {
+    let trimmed = key.trim();
+    let name = trimmed.strip_prefix('@').unwrap_or(trimmed);
+    match lookup(agents, name, |a| &a.id, |a| &a.name) {
+        Ok(Some(agent)) => Ok(agent),
+        Ok(None) => Err(ClientError::NotFound(format!(
+            "no agent {:?} (agents: {}); add one with 'warren agent add NAME --provider P'",
+            sanitize::line(key),
+            names(agents, |a| &a.name)
+        ))),
+        Err(n) => Err(ambiguous("agent", name, n)),
+    }
+}
+
 /// Picks the workspace to work in: by id or name, or the first one the server listed.
 pub fn pick_workspace<'a>(
     workspaces: &'a [Workspace],

@@ -2,9 +2,12 @@
 //! [`Session`] — on the configured server, or, with none configured, on the local workspace
 //! ([`crate::local_cli`]).
 
+mod agent;
+mod approval;
 mod audit;
 mod board;
 mod bot;
+mod budget;
 mod card;
 mod chat;
 mod column;
@@ -16,8 +19,10 @@ mod keys;
 mod log;
 mod login;
 mod member;
+mod provider;
 mod room;
 mod run;
+mod stats;
 mod token;
 mod worker;
 mod workspace;
@@ -62,6 +67,10 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     }
     let (mut session, local) = match session::load_settings(&cli.global) {
         Ok(settings) => (Session::open(&settings).await?, None),
+        // A command that waits for an agent run on the local workspace needs a worker there.
+        Err(ClientError::NotConfigured) if agent::waits_for_a_run(&command) => {
+            crate::local_cli::open_with_worker(&cli.global).await?
+        }
         Err(ClientError::NotConfigured) => crate::local_cli::open(&cli.global).await?,
         Err(e) => return Err(e),
     };
@@ -89,6 +98,11 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         CliCommand::Job(command) => job::run(command, &mut session, &mut out).await,
         CliCommand::Run(command) => run::run(command, &mut session, &mut out).await,
         CliCommand::Log(args) => log::run(args, &mut session, &mut out).await,
+        CliCommand::Provider(command) => provider::run(command, &mut session, &mut out).await,
+        CliCommand::Agent(command) => agent::run(command, &mut session, &mut out).await,
+        CliCommand::Approvals(command) => approval::run(command, &mut session, &mut out).await,
+        CliCommand::Budget(command) => budget::run(command, &mut session, &mut out).await,
+        CliCommand::Stats(args) => stats::run(args, &session, &mut out).await,
     };
     session.conn.close().await;
     if let Some(server) = local {

@@ -1,14 +1,17 @@
-//! `warren run …` (list, show, cancel, approve, reject, retry) and what `job run` shares with
-//! it: finding a run by `r7`, `7` or id, gathering parameter values (secrets from `@env:VAR` or
+//! `warren run …` (list, show, cancel, approve, reject, retry, export; for agent runs, `show`
+//! lists the steps and `approve`/`reject` decide the tool call the run waits on) and what
+//! `job run` shares with it: finding a run by `r7`, `7` or id, gathering parameter values (secrets from `@env:VAR` or
 //! a prompt without echo, never printed), and turning how a followed run ended into the exit
 //! code.
 
 use std::collections::BTreeMap;
 
 use warren_protocol::run::{Job, ParamKind, Run, RunStatus};
+use warren_protocol::step::{Decision, RunStep, StepDetail};
 use warren_protocol::{Change, Command, Query, QueryResult};
 
-use crate::cli::{RunCommand, RunListArgs};
+use crate::agent_output::{AgentNames, export, steps};
+use crate::cli::{RunCommand, RunExportFormat, RunListArgs};
 use crate::commands::Out;
 use crate::commands::log;
 use crate::error::ClientError;
@@ -30,11 +33,29 @@ pub(super) async fn run(
     match command {
         RunCommand::List(args) => list(args, session, out).await,
         RunCommand::Show { run } => {
-            let run = find_run(session, &parse_run_ref(&run)?).await?;
-            let names = Names::from_state(&session.snapshot().await?);
+            let (run, steps) = find_run_steps(session, &parse_run_ref(&run)?).await?;
+            let state = session.snapshot().await?;
             let now = crate::tui::app::now_ms();
+            if run.is_agent() {
+                // JSON: the run, then one line per step (as `job show` prints a job, then runs).
+                if out.is_json() {
+                    out.json(&run)?;
+                    for step in &steps {
+                        out.json(step)?;
+                    }
+                    return Ok(());
+                }
+                let names = AgentNames::from_state(&state);
+                return out.text(&steps::format_agent_run(&run, &steps, &names, now));
+            }
+            let names = Names::from_state(&state);
             out.either(&run, || run_output::format_run_detail(&run, &names, now))
         }
+        RunCommand::Export {
+            run,
+            format,
+            output,
+        } => export(&run, format, output.as_deref(), session, out).await,
         RunCommand::Cancel { run, reason } => {
             let run = find_run(session, &parse_run_ref(&run)?).await?;
             let run_id = run.id.clone();
@@ -46,13 +67,32 @@ pub(super) async fn run(
             )
             .await
         }
-        RunCommand::Approve { run } => {
-            let run = find_run(session, &parse_run_ref(&run)?).await?;
+        RunCommand::Approve { run, always } => {
+            let (run, steps) = find_run_steps(session, &parse_run_ref(&run)?).await?;
+            if run.is_agent() {
+                let decision = if always {
+                    Decision::ApproveAlways
+                } else {
+                    Decision::ApproveOnce
+                };
+                return decide_tool(session, out, &run, &steps, decision, None).await;
+            }
+            if always {
+                return Err(ClientError::Usage(format!(
+                    "--always is for an agent's tool call; {} is a run of the job {}, approved once with 'warren run approve {}'",
+                    run.label(),
+                    sanitize::line(&run.job_name),
+                    run.label()
+                )));
+            }
             let run_id = run.id.clone();
             decide(session, out, Command::ApproveRun { run_id }, "approve").await
         }
         RunCommand::Reject { run, reason } => {
-            let run = find_run(session, &parse_run_ref(&run)?).await?;
+            let (run, steps) = find_run_steps(session, &parse_run_ref(&run)?).await?;
+            if run.is_agent() {
+                return decide_tool(session, out, &run, &steps, Decision::Reject, reason).await;
+            }
             let run_id = run.id.clone();
             decide(
                 session,
@@ -176,6 +216,104 @@ async fn list(args: RunListArgs, session: &mut Session, out: &mut Out) -> Result
         &names,
         crate::tui::app::now_ms(),
     ))
+}
+
+/// Approves or rejects the tool call an agent run waits on (`decide_tool`).
+async fn decide_tool(
+    session: &mut Session,
+    out: &mut Out,
+    run: &Run,
+    steps: &[RunStep],
+    decision: Decision,
+    reason: Option<String>,
+) -> Result<(), ClientError> {
+    let label = run.label();
+    let Some(step) = steps::waiting_step(steps) else {
+        return Err(ClientError::Usage(format!(
+            "{label} waits for no decision (it is {}); see its steps with 'warren run show {label}'",
+            run_output::word(run.status)
+        )));
+    };
+    let tool = match &step.detail {
+        StepDetail::ToolCall(t) => t
+            .tool
+            .map_or_else(|| sanitize::line(&t.name), |t| t.as_str().to_owned()),
+        StepDetail::ModelCall(_) => "the call".to_owned(),
+    };
+    let ack = session
+        .command(Command::DecideTool {
+            run_id: run.id.clone(),
+            step: step.n,
+            decision,
+            reason,
+        })
+        .await?;
+    out.either(&ack.event.change, || {
+        let name = sanitize::line(&run.job_name);
+        match decision {
+            Decision::ApproveOnce => {
+                format!("approved {tool} for {label} (this call only); @{name} goes on")
+            }
+            Decision::ApproveAlways => format!(
+                "approved {tool} for {label}, and from now on for @{name} without asking (revoke with 'warren approvals revoke ID'; see 'warren approvals list')"
+            ),
+            Decision::Reject => {
+                format!("rejected {tool} for {label}; @{name} hears why and goes on")
+            }
+        }
+    })
+}
+
+/// `run export`: the run and its steps as Markdown or as the `run` query's JSON.
+async fn export(
+    key: &str,
+    format: RunExportFormat,
+    output: Option<&std::path::Path>,
+    session: &mut Session,
+    out: &mut Out,
+) -> Result<(), ClientError> {
+    let (run, steps) = find_run_steps(session, &parse_run_ref(key)?).await?;
+    let text = if out.is_json() || format == RunExportFormat::Json {
+        let result = QueryResult::Run {
+            run: run.clone(),
+            steps,
+        };
+        serde_json::to_string_pretty(&result).map_err(|e| ClientError::Protocol(e.to_string()))?
+            + "\n"
+    } else {
+        let names = AgentNames::from_state(&session.snapshot().await?);
+        export::markdown(&run, &steps, &names, crate::tui::app::now_ms())
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| ClientError::Usage(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {} to {}", run.label(), path.display());
+            Ok(())
+        }
+        None => out.raw(&text),
+    }
+}
+
+/// A run and its steps (none for a job run), by number or id.
+pub(super) async fn find_run_steps(
+    session: &Session,
+    run: &RunRef,
+) -> Result<(Run, Vec<RunStep>), ClientError> {
+    let number = match run {
+        RunRef::Number(n) => *n,
+        RunRef::Id(_) => find_run(session, run).await?.number,
+    };
+    match session.query(Query::Run { number }).await {
+        Ok(QueryResult::Run { run, steps }) => Ok((run, steps)),
+        Ok(_) => Err(ClientError::Protocol("expected a run result".to_owned())),
+        Err(ClientError::Server(wire)) if wire.code == warren_protocol::ErrorCode::NotFound => {
+            Err(ClientError::NotFound(format!(
+                "no run {run} in this workspace; list runs with 'warren run list'"
+            )))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Every job of the workspace.
