@@ -144,10 +144,16 @@ async fn a_turn_streams_calls_a_tool_feeds_the_result_back_and_keeps_the_key_sec
     let dir = tempfile::tempdir().expect("a temp dir");
     let log = dir.path().join("worker.log");
     let (_cli, _child) = start_worker(&fake, &[], &log);
-    assert!(hello_agents(&mut fake).await, "a worker takes agent runs by default");
+    assert!(
+        hello_agents(&mut fake).await,
+        "a worker takes agent runs by default"
+    );
 
     let p = provider_json(PROV_A, "fake", &provider.openai_url(), "m", Some(KEY_ENV));
-    fake.assign(run_json("what blocks the release?"), assignment_json(vec![p], json!([])));
+    fake.assign(
+        run_json("what blocks the release?"),
+        assignment_json(vec![p], json!([])),
+    );
     fake.command("report_run_started", |c| {
         matches!(c, Command::ReportRunStarted { .. }).then_some(())
     })
@@ -182,7 +188,10 @@ async fn a_turn_streams_calls_a_tool_feeds_the_result_back_and_keeps_the_key_sec
     let (n, status, second) = finished_step(&mut fake).await;
     assert_eq!((n, status), (3, StepStatus::Done), "{second:?}");
     assert_eq!(second.text, "Card #12 is late.");
-    assert!(second.usage.counted, "no usage in the stream: counted ({second:?})");
+    assert!(
+        second.usage.counted,
+        "no usage in the stream: counted ({second:?})"
+    );
     assert!(second.usage.output_tokens > 0, "{second:?}");
     assert!(second.cost > 0, "counted tokens cost too: {second:?}");
     assert_streamed(&fake, 3, "Card #12 is late.");
@@ -191,16 +200,25 @@ async fn a_turn_streams_calls_a_tool_feeds_the_result_back_and_keeps_the_key_sec
     // The second model call saw the first answer and the tool's result.
     let requests = provider.requests_for("m");
     assert_eq!(requests.len(), 2, "{requests:?}");
-    let messages = requests[1].body["messages"].as_array().cloned().unwrap_or_default();
+    let messages = requests[1].body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let tool = messages
         .iter()
         .find(|m| m["role"] == "tool")
         .unwrap_or_else(|| panic!("no tool message in {messages:?}"));
     assert_eq!(tool["content"], "card #12: late");
     assert_eq!(tool["tool_call_id"].as_str(), Some(call_id.as_str()));
-    let user = messages.iter().find(|m| m["role"] == "user").expect("a user message");
+    let user = messages
+        .iter()
+        .find(|m| m["role"] == "user")
+        .expect("a user message");
     let question = user["content"].as_str().unwrap_or_default();
-    assert!(question.contains("ada: Shipping the beta today."), "{question}");
+    assert!(
+        question.contains("ada: Shipping the beta today."),
+        "{question}"
+    );
     assert!(question.ends_with("what blocks the release?"), "{question}");
 
     // The key went to the provider, and nowhere else.
@@ -212,7 +230,10 @@ async fn a_turn_streams_calls_a_tool_feeds_the_result_back_and_keeps_the_key_sec
     assert!(!frames.contains(KEY), "the key is in a frame");
     let output = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(output.contains("r9 reviewer"), "{output}");
-    assert!(!output.contains(KEY), "the key is in the worker's output: {output}");
+    assert!(
+        !output.contains(KEY),
+        "the key is in the worker's output: {output}"
+    );
 }
 
 #[tokio::test]
@@ -242,17 +263,34 @@ async fn a_resumed_run_sends_the_stored_turns_and_continues_after_the_last_step(
             "approval": {"requested_at": 3, "decision": "reject", "reason": "not today"}}}
     ]);
     let p = provider_json(PROV_A, "fake", &provider.openai_url(), "m", None);
-    fake.assign(run_json("what blocks the beta?"), assignment_json(vec![p], steps));
-    assert_eq!(started_step(&mut fake).await.0, 4, "the run continues at step 4");
+    fake.assign(
+        run_json("what blocks the beta?"),
+        assignment_json(vec![p], steps),
+    );
+    assert_eq!(
+        started_step(&mut fake).await.0,
+        4,
+        "the run continues at step 4"
+    );
     let (n, status, call) = finished_step(&mut fake).await;
-    assert_eq!((n, status, call.text.as_str()), (4, StepStatus::Done, "Nothing blocks it."));
+    assert_eq!(
+        (n, status, call.text.as_str()),
+        (4, StepStatus::Done, "Nothing blocks it.")
+    );
     assert_eq!(run_end(&mut fake).await.0, RunEnd::Succeeded);
 
     let requests = provider.requests_for("m");
     assert_eq!(requests.len(), 1);
-    let messages = requests[0].body["messages"].as_array().cloned().unwrap_or_default();
+    let messages = requests[0].body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let roles: Vec<&str> = messages.iter().filter_map(|m| m["role"].as_str()).collect();
-    assert_eq!(roles, ["system", "user", "assistant", "tool", "tool"], "{messages:?}");
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "tool"],
+        "{messages:?}"
+    );
     assert_eq!(messages[2]["content"], "Let me check two things.");
     assert_eq!(messages[2]["tool_calls"][1]["id"], "call_b");
     assert_eq!(messages[3]["tool_call_id"], "call_a");
@@ -261,10 +299,13 @@ async fn a_resumed_run_sends_the_stored_turns_and_continues_after_the_last_step(
     assert_eq!(messages[4]["content"], "rejected by grace: not today");
     // No tool was called again: nothing was owed.
     assert!(
-        !fake
-            .seen
-            .iter()
-            .any(|f| matches!(f, ClientMessage::Command { command: Command::CallTool { .. }, .. })),
+        !fake.seen.iter().any(|f| matches!(
+            f,
+            ClientMessage::Command {
+                command: Command::CallTool { .. },
+                ..
+            }
+        )),
         "{:?}",
         fake.seen
     );
@@ -301,8 +342,14 @@ async fn cancel_mid_stream_keeps_the_partial_text_and_reports_the_run_cancelled(
     let (n, status, call) = finished_step(&mut fake).await;
     assert_eq!((n, status), (1, StepStatus::Cancelled), "{call:?}");
     assert!(call.partial, "{call:?}");
-    assert!(!call.text.is_empty() && call.text.starts_with("w0 w1 "), "{call:?}");
-    assert!(call.text.len() < 100 * 3, "the stream was interrupted: {call:?}");
+    assert!(
+        !call.text.is_empty() && call.text.starts_with("w0 w1 "),
+        "{call:?}"
+    );
+    assert!(
+        call.text.len() < 100 * 3,
+        "the stream was interrupted: {call:?}"
+    );
     assert_eq!(
         call.error.as_ref().and_then(|e| e.class),
         Some(ProviderErrorClass::Cancelled)
@@ -330,7 +377,10 @@ async fn a_rate_limited_provider_falls_back_to_the_next_and_the_attempts_say_why
     assert_eq!(started_step(&mut fake).await, (1, PROV_A.to_owned()));
     let (_, status, call) = finished_step(&mut fake).await;
     assert_eq!(status, StepStatus::Done, "{call:?}");
-    assert_eq!((call.provider_id.as_str(), call.provider.as_str()), (PROV_B, "local"));
+    assert_eq!(
+        (call.provider_id.as_str(), call.provider.as_str()),
+        (PROV_B, "local")
+    );
     assert_eq!(call.model, "b");
     assert_eq!(call.text, "from b");
     assert!(!call.attempts.is_empty(), "{call:?}");
@@ -378,7 +428,10 @@ async fn a_tool_call_awaiting_approval_hands_the_run_back_without_a_report() {
     let provider = FakeProvider::start().await.expect("the fake provider");
     provider.script(
         "m",
-        [Behaviour::tool_call("card_create", "{\"title\":\"Ship it\"}")],
+        [Behaviour::tool_call(
+            "card_create",
+            "{\"title\":\"Ship it\"}",
+        )],
     );
     let mut fake = FakeWarren::start().await;
     *fake.tool_answer.lock().expect("answer") = ToolAnswer::AwaitApproval;
@@ -404,7 +457,8 @@ async fn a_tool_call_awaiting_approval_hands_the_run_back_without_a_report() {
         !fake.seen.iter().any(|f| matches!(
             f,
             ClientMessage::Command {
-                command: Command::ReportRunFinished { .. } | Command::StartModelCall { step: 3, .. },
+                command: Command::ReportRunFinished { .. }
+                    | Command::StartModelCall { step: 3, .. },
                 ..
             }
         )),

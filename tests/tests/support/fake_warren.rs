@@ -14,9 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use warren_protocol::step::StepStatus;
-use warren_protocol::{
-    ClientMessage, Command, ErrorCode, Event, PROTOCOL_VERSION, ServerMessage,
-};
+use warren_protocol::{ClientMessage, Command, ErrorCode, Event, PROTOCOL_VERSION, ServerMessage};
 
 /// How long a test waits for the worker to send something.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -144,7 +142,12 @@ impl FakeWarren {
         loop {
             let frame = tokio::time::timeout_at(deadline, self.frames.recv())
                 .await
-                .unwrap_or_else(|_| panic!("no {what} from the worker in {WAIT:?}; saw {:#?}", self.seen))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "no {what} from the worker in {WAIT:?}; saw {:#?}",
+                        self.seen
+                    )
+                })
                 .expect("the fake runs");
             self.seen.push(frame.clone());
             if let Some(found) = pick(&frame) {
@@ -154,7 +157,11 @@ impl FakeWarren {
     }
 
     /// Waits for the next command of the worker that `pick` accepts.
-    pub async fn command<T>(&mut self, what: &str, mut pick: impl FnMut(&Command) -> Option<T>) -> T {
+    pub async fn command<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Command) -> Option<T>,
+    ) -> T {
         self.next_where(what, |frame| match frame {
             ClientMessage::Command { command, .. } => pick(command),
             _ => None,
@@ -209,7 +216,7 @@ fn answer(message: &ClientMessage, seq: u64, tool: &ToolAnswer) -> Option<Server
             };
             let model = json!({"kind": "model_call", "provider_id": "prov_6f9h2k5m8p1r4t7w",
                 "provider": "p", "model": "m"});
-            let change = match command {
+            let mut change = match command {
                 Command::CallTool {
                     step: n,
                     call_id,
@@ -244,11 +251,10 @@ fn answer(message: &ClientMessage, seq: u64, tool: &ToolAnswer) -> Option<Server
                     });
                 }
             };
-            let mut change = change;
-            if change["step"]["detail"]["result"].is_null() {
-                if let Some(detail) = change["step"]["detail"].as_object_mut() {
-                    detail.remove("result");
-                }
+            if change["step"]["detail"]["result"].is_null()
+                && let Some(detail) = change["step"]["detail"].as_object_mut()
+            {
+                detail.remove("result");
             }
             let event: Event = parse!(json!({
                 "seq": seq, "workspace_id": WORKSPACE, "at": 0, "actor": WORKER,

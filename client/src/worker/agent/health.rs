@@ -147,21 +147,37 @@ mod tests {
     async fn changes_are_reported_once_and_at_most_once_per_gap() {
         let reports = HealthReports::default();
         let ok = || health(HealthState::Ok, None);
-        assert!(matches!(reports.due("p", ok()), Due::Report(_)), "first sight");
+        assert!(
+            matches!(reports.due("p", ok()), Due::Report(_)),
+            "first sight"
+        );
         assert_eq!(reports.due("p", ok()), Due::No, "nothing new");
         // A new kind of failure one second later: too soon, looked at again when the gap ends.
         tokio::time::advance(Duration::from_secs(1)).await;
         let limited = || health(HealthState::Degraded, Some(ProviderErrorClass::RateLimit));
-        assert_eq!(reports.due("p", limited()), Due::Later(MIN_GAP - Duration::from_secs(1)));
-        assert_eq!(reports.due("p", limited()), Due::No, "one re-check is enough");
+        assert_eq!(
+            reports.due("p", limited()),
+            Due::Later(MIN_GAP - Duration::from_secs(1))
+        );
+        assert_eq!(
+            reports.due("p", limited()),
+            Due::No,
+            "one re-check is enough"
+        );
         tokio::time::advance(MIN_GAP).await;
         reports.rechecked("p");
         assert!(matches!(reports.due("p", limited()), Due::Report(_)));
         // The same class again, or a closed circuit staying closed: nothing.
         tokio::time::advance(MIN_GAP).await;
         assert_eq!(reports.due("p", limited()), Due::No);
-        let open = health(HealthState::CircuitOpen, Some(ProviderErrorClass::RateLimit));
-        assert!(matches!(reports.due("p", open), Due::Report(_)), "the circuit opened");
+        let open = health(
+            HealthState::CircuitOpen,
+            Some(ProviderErrorClass::RateLimit),
+        );
+        assert!(
+            matches!(reports.due("p", open), Due::Report(_)),
+            "the circuit opened"
+        );
         // Another provider has its own gap.
         assert!(matches!(reports.due("q", ok()), Due::Report(_)));
     }

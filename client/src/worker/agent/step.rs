@@ -4,9 +4,7 @@
 //! arrived, marked partial, when the stream broke or the run was cancelled) and the tool calls.
 
 use warren_protocol::agent::{Provider, ProviderErrorClass};
-use warren_protocol::step::{
-    ModelCall, ProviderAttempt, StepError, StepStatus, ToolCallRequest,
-};
+use warren_protocol::step::{ModelCall, ProviderAttempt, StepError, StepStatus, ToolCallRequest};
 
 use crate::provider::ChainOutcome;
 
@@ -25,7 +23,11 @@ pub fn model_call(
     elapsed_ms: u64,
 ) -> (StepStatus, ModelCall) {
     let by_name = |name: &str| providers.iter().find(|p| p.name == name);
-    let answered = outcome.provider.as_deref().and_then(by_name).unwrap_or(asked);
+    let answered = outcome
+        .provider
+        .as_deref()
+        .and_then(by_name)
+        .unwrap_or(asked);
     let attempts = outcome
         .attempts
         .iter()

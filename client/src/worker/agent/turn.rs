@@ -156,7 +156,11 @@ pub(super) async fn drive(
         let elapsed = call_started.elapsed().as_millis() as u64;
         let (status, record) = model_call(&outcome, providers, asked, &model, elapsed);
         used += record.usage.input_tokens + record.usage.output_tokens;
-        let mut involved: Vec<String> = outcome.attempts.iter().map(|a| a.provider.clone()).collect();
+        let mut involved: Vec<String> = outcome
+            .attempts
+            .iter()
+            .map(|a| a.provider.clone())
+            .collect();
         involved.extend(outcome.provider.clone());
         involved.sort();
         involved.dedup();

@@ -560,7 +560,12 @@ impl Worker {
     fn send_heartbeat(&self) {
         if let Some(handle) = self.handle() {
             let _ = handle.send(ClientMessage::Heartbeat {
-                runs: self.held.keys().chain(self.agents.keys()).cloned().collect(),
+                runs: self
+                    .held
+                    .keys()
+                    .chain(self.agents.keys())
+                    .cloned()
+                    .collect(),
                 draining: self.draining,
             });
         }
