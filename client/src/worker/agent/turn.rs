@@ -36,13 +36,16 @@ pub(super) async fn drive(
     let run_id = &run.id;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(assignment.agent.max_wall_secs.max(1));
-    if let Err(e) = link
+    // A refused start report is not the end: a run that is not this worker's is refused again
+    // at its first step, and a server that starts agent runs otherwise loses nothing.
+    match link
         .command(Command::ReportRunStarted {
             run_id: run_id.clone(),
         })
         .await
     {
-        return dropped("its start report", &e);
+        Ok(_) | Err(LinkError::Refused(_)) => {}
+        Err(e) => return dropped("its start report", &e),
     }
     let providers: &[Provider] = if assignment.probe {
         &assignment.providers[..assignment.providers.len().min(1)]
