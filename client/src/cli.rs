@@ -481,6 +481,10 @@ pub struct WorkerRunArgs {
     /// 30s, 5m.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_ms)]
     pub grace: i64,
+    /// Run jobs only: take no agent runs (which call model providers with keys from this
+    /// worker's environment).
+    #[arg(long)]
+    pub no_agents: bool,
 }
 
 /// `warren worker add | list`

@@ -4,6 +4,8 @@
 //! beside the local store like the owner's (`local-worker-token`, 0600). Jobs run in the
 //! directory `warren` was started in, as your OS user; the worker's one-line log goes to
 //! `worker.log` in the data dir (never to the terminal, which the full-screen client owns).
+//! It runs agent runs too (`Options::agents`), with provider keys from the environment `warren`
+//! was started in.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +68,8 @@ impl LocalWorker {
         options.flush_bound = FLUSH;
         options.guard =
             GuardSetup::this_program(Some(data_dir.join(crate::worker::guard::RECORDS_DIR)));
+        options.agents = true;
+        options.tuning = crate::worker::agent::Tuning::from_env();
         options.say = Arc::new(move |line| append(&log, line));
         let (stop, stopped) = mpsc::unbounded_channel();
         let say = options.say.clone();

@@ -20,8 +20,8 @@ use crate::session::{self, Session};
 use crate::worker::guard::{self, GuardSetup};
 use crate::worker::work_loop::{self, Options};
 
-/// `warren worker [--tags …] [--concurrency N] [--workdir DIR] [--grace 30s]`: runs until
-/// SIGTERM or Ctrl-C, then drains.
+/// `warren worker [--tags …] [--concurrency N] [--workdir DIR] [--grace 30s] [--no-agents]`:
+/// runs until SIGTERM or Ctrl-C, then drains.
 pub(super) async fn run_worker(
     args: WorkerRunArgs,
     global: &GlobalArgs,
@@ -58,6 +58,8 @@ pub(super) async fn run_worker(
     options.concurrency = args.concurrency;
     options.grace = Duration::from_millis(u64::try_from(args.grace).unwrap_or(0));
     options.guard = GuardSetup::this_program(records_dir());
+    options.agents = !args.no_agents;
+    options.tuning = crate::worker::agent::Tuning::from_env();
     work_loop::run(settings, options, stop_signals())
         .await
         .map_err(|e| match e {

@@ -10,7 +10,10 @@
 //! ([`work_loop`]) connects to a server: [`assignment`] maps an `assign` frame to a
 //! [`spec::JobSpec`] and an outcome to its report, [`outbox`] numbers and holds a run's log
 //! chunks until acknowledged, [`held`] is a run the worker holds until its finish report lands.
+//! Agent runs (an `assign` with an `agent` part) are driven by [`agent`] instead: model calls
+//! through the provider layer, steps and tool calls as commands, no process and no log.
 
+pub mod agent;
 pub mod assignment;
 pub mod collect;
 pub mod exec;

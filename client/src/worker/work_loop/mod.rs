@@ -17,15 +17,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
+use warren_protocol::agent::AgentAssignment;
 use warren_protocol::run::Run;
-use warren_protocol::run::{AssignedParam, HeldRun};
+use warren_protocol::run::{AssignedParam, HeldRun, RunEnd};
 use warren_protocol::{ClientMessage, Id, ServerMessage};
 
 mod pushes;
 mod reports;
 
+use super::agent::{self, AgentRun};
 use super::assignment;
 use super::exec::Execution;
 use super::guard::{self, GuardSetup};
@@ -60,6 +62,10 @@ pub struct Options {
     /// What stops a job's processes should the worker die (`None`: nothing does). Its records
     /// directory is also swept at start-up for groups an earlier instance left.
     pub guard: Option<GuardSetup>,
+    /// Take agent runs too (`--no-agents` says no): hello says `agents: true`.
+    pub agents: bool,
+    /// Adjustments of agent runs' model calls (see [`agent::Tuning`]).
+    pub tuning: agent::Tuning,
     pub say: Say,
 }
 
@@ -76,6 +82,8 @@ impl Options {
             window: 32,
             buffer: 256,
             guard: None,
+            agents: true,
+            tuning: agent::Tuning::default(),
             say: Arc::new(|line| eprintln!("{line}")),
         }
     }
@@ -105,6 +113,8 @@ enum Internal {
     },
     /// A new connection (or why none could be made).
     Connected(Result<Connection, ClientError>),
+    /// An agent run ended here (reported, or left to the server); `line` says how.
+    AgentEnded { run_id: Id, line: String },
 }
 
 /// One `assign` frame waiting for a free slot.
@@ -113,6 +123,8 @@ struct Assignment {
     command: String,
     params: Vec<AssignedParam>,
     timeout_secs: u64,
+    /// An agent run's assignment (then there is no command).
+    agent: Option<Box<AgentAssignment>>,
 }
 
 /// The worker's state; see the module comment.
@@ -124,6 +136,12 @@ struct Worker {
     welcomed: bool,
     heartbeat: Duration,
     held: BTreeMap<Id, Held>,
+    /// Agent runs under way (they count toward the concurrency like jobs).
+    agents: BTreeMap<Id, AgentRun>,
+    /// What agent runs share (`None`: this worker takes no agent runs).
+    agent_setup: Option<Arc<agent::Setup>>,
+    /// The connection agent runs send through (`None` while there is no welcomed one).
+    handles: watch::Sender<Option<Handle>>,
     waiting: VecDeque<Assignment>,
     news_tx: mpsc::Sender<RunNews>,
     internal_tx: mpsc::UnboundedSender<Internal>,
@@ -166,6 +184,20 @@ pub async fn run(
             .clone();
     let (news_tx, mut news) = mpsc::channel(64);
     let (internal_tx, mut internal) = mpsc::unbounded_channel();
+    let agent_setup = if options.agents {
+        match crate::provider::Chain::new(crate::provider::ChainSettings::default()) {
+            Ok(chain) => Some(Arc::new(agent::Setup::new(chain, options.tuning.clone()))),
+            Err(e) => {
+                (options.say)(&format!(
+                    "agent runs are off: cannot make the providers' HTTP client ({})",
+                    crate::sanitize::line(&e.to_string())
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let mut worker = Worker {
         options,
         settings,
@@ -174,6 +206,9 @@ pub async fn run(
         welcomed: false,
         heartbeat: Duration::from_secs(5),
         held: BTreeMap::new(),
+        agents: BTreeMap::new(),
+        agent_setup,
+        handles: watch::channel(None).0,
         waiting: VecDeque::new(),
         news_tx,
         internal_tx,
@@ -245,7 +280,7 @@ async fn serve(
                 worker.draining = true;
                 grace_ends = Instant::now() + worker.options.grace;
                 flush_ends = grace_ends + worker.options.flush_bound;
-                let running = worker.held.values().filter(|h| h.is_running()).count();
+                let running = worker.running();
                 (worker.options.say)(&format!(
                     "stopping: no new work; {running} running job(s) get up to {} to finish \
                      (stop again to cancel them now)",
@@ -259,6 +294,9 @@ async fn serve(
                 for held in worker.held.values().filter(|h| h.is_running()) {
                     held.handle.cancel("the worker shutting down");
                 }
+                for run in worker.agents.values() {
+                    run.stop(RunEnd::Cancelled, "cancelled: the worker shutting down");
+                }
                 // Assignments beyond the concurrency that never started are let go in
                 // `start_waiting`: the server takes them back when this worker's lease ends.
             }
@@ -267,6 +305,12 @@ async fn serve(
                     (worker.options.say)(&format!(
                         "{}: its log or report could not be delivered before the worker stopped",
                         held.label
+                    ));
+                }
+                for run in worker.agents.values() {
+                    (worker.options.say)(&format!(
+                        "{}: its report could not be delivered before the worker stopped",
+                        run.label
                     ));
                 }
                 break;
@@ -278,7 +322,11 @@ async fn serve(
         }
         worker.start_waiting();
         worker.pump();
-        if worker.draining && worker.held.is_empty() && worker.waiting.is_empty() {
+        if worker.draining
+            && worker.held.is_empty()
+            && worker.agents.is_empty()
+            && worker.waiting.is_empty()
+        {
             break;
         }
     }
@@ -304,6 +352,14 @@ impl Worker {
     /// The worker ends on an error: no job may outlive it, so each is stopped (SIGTERM, then
     /// SIGKILL after the grace) and awaited, within a bound.
     async fn stop_all(&mut self, why: &str) {
+        for (_, run) in std::mem::take(&mut self.agents) {
+            run.abandon();
+            self.say(&format!(
+                "{}: stopped, the worker is ending ({})",
+                run.label,
+                crate::sanitize::line(why)
+            ));
+        }
         let bound = self.options.limits.kill_grace + Duration::from_secs(5);
         for (_, held) in std::mem::take(&mut self.held) {
             if !held.is_running() {
@@ -345,17 +401,21 @@ impl Worker {
                 run_id: run_id.clone(),
                 next_chunk: h.outbox.next_unsent(),
             })
+            .chain(self.agents.keys().map(|run_id| HeldRun {
+                run_id: run_id.clone(),
+                next_chunk: 0,
+            }))
             .collect();
         conn.handle().send(ClientMessage::WorkerHello {
             workspace_id: Some(self.workspace_id.clone()),
             tags: self.options.tags.clone(),
             concurrency: self.options.concurrency,
             held,
-            // Agent runs come with the agent loop (issue 9).
-            agents: false,
+            agents: self.agent_setup.is_some(),
         })?;
         self.conn = Some(conn);
         self.welcomed = false;
+        self.handles.send_replace(None);
         Ok(())
     }
 
@@ -394,6 +454,11 @@ impl Worker {
                 finished,
                 result,
             } => self.on_reported(run_id, finished, result),
+            Internal::AgentEnded { run_id, line } => {
+                if let Some(run) = self.agents.remove(&run_id) {
+                    self.say(&format!("{}: {line}", run.label));
+                }
+            }
         }
         Ok(())
     }
@@ -411,8 +476,7 @@ impl Worker {
             return;
         }
         loop {
-            let running = self.held.values().filter(|h| h.is_running()).count();
-            if running >= self.options.concurrency.max(1) as usize {
+            if self.running() >= self.options.concurrency.max(1) as usize {
                 return;
             }
             let Some(a) = self.waiting.pop_front() else {
@@ -422,7 +486,16 @@ impl Worker {
         }
     }
 
+    /// Runs executing now: jobs still running and agent runs.
+    fn running(&self) -> usize {
+        self.held.values().filter(|h| h.is_running()).count() + self.agents.len()
+    }
+
     fn start(&mut self, a: Assignment) {
+        if let Some(assignment) = a.agent {
+            self.start_agent(a.run, *assignment);
+            return;
+        }
         let spec = assignment::job_spec(
             &a.run,
             &a.command,
@@ -452,6 +525,21 @@ impl Worker {
         self.send_reports(&run_id);
     }
 
+    /// Starts driving an agent run (see [`agent`]).
+    fn start_agent(&mut self, run: Run, assignment: AgentAssignment) {
+        let Some(setup) = self.agent_setup.clone() else {
+            return;
+        };
+        let link = agent::link::Link::new(self.handles.subscribe(), self.workspace_id.clone());
+        let tx = self.internal_tx.clone();
+        let run_id = run.id.clone();
+        let agent_run = AgentRun::start(setup, run, assignment, link, move |run_id, line| {
+            let _ = tx.send(Internal::AgentEnded { run_id, line });
+        });
+        self.say(&format!("{}: agent run started", agent_run.label));
+        self.agents.insert(run_id, agent_run);
+    }
+
     /// Sends each run's next chunks, up to the window (none while the server asked to wait).
     fn pump(&mut self) {
         if self.logs_paused_until.is_some() {
@@ -472,7 +560,12 @@ impl Worker {
     fn send_heartbeat(&self) {
         if let Some(handle) = self.handle() {
             let _ = handle.send(ClientMessage::Heartbeat {
-                runs: self.held.keys().cloned().collect(),
+                runs: self
+                    .held
+                    .keys()
+                    .chain(self.agents.keys())
+                    .cloned()
+                    .collect(),
                 draining: self.draining,
             });
         }
@@ -486,6 +579,7 @@ impl Worker {
         };
         drop(conn);
         self.welcomed = false;
+        self.handles.send_replace(None);
         for h in self.held.values_mut() {
             h.outbox.disconnected();
         }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use warren_protocol::run::RunEnd;
 use warren_protocol::{ErrorCode, Id, ServerMessage};
 
 use super::{Assignment, Worker, WorkerError};
@@ -40,6 +41,15 @@ impl Worker {
             } => {
                 self.heartbeat = Duration::from_secs(heartbeat_secs.max(1));
                 for state in held {
+                    if state.stop
+                        && let Some(run) = self.agents.remove(&state.run_id)
+                    {
+                        run.abandon();
+                        self.say(&format!(
+                            "{}: the server no longer gives this run to this worker; stopped",
+                            run.label
+                        ));
+                    }
                     if state.stop {
                         if let Some(h) = self.held.remove(&state.run_id) {
                             h.abandon("the server (the run is no longer this worker's)");
@@ -53,6 +63,9 @@ impl Worker {
                     }
                 }
                 self.welcomed = true;
+                if let Some(conn) = &self.conn {
+                    self.handles.send_replace(Some(conn.handle()));
+                }
                 for run_id in self.held.keys().cloned().collect::<Vec<_>>() {
                     self.send_reports(&run_id);
                 }
@@ -62,11 +75,11 @@ impl Worker {
                 run,
                 agent: Some(_),
                 ..
-            } => {
+            } if self.agent_setup.is_none() => {
                 // This worker said `agents: false` in its hello, so the server does not send
                 // agent runs; one that arrives anyway is left for the lease to re-queue.
                 self.say(&format!(
-                    "{}: ignored an agent run (this worker does not run agents yet)",
+                    "{}: ignored an agent run (this worker runs no agents: --no-agents)",
                     run.label()
                 ));
             }
@@ -75,9 +88,10 @@ impl Worker {
                 command,
                 params,
                 timeout_secs,
-                agent: None,
+                agent,
             } => {
                 if self.held.contains_key(&run.id)
+                    || self.agents.contains_key(&run.id)
                     || self.waiting.iter().any(|a| a.run.id == run.id)
                 {
                     return Ok(());
@@ -87,18 +101,23 @@ impl Worker {
                     command,
                     params,
                     timeout_secs,
+                    agent,
                 });
             }
             ServerMessage::CancelRun { run_id, reason } => {
                 // Not started yet (no free slot): the server has already cancelled it.
                 self.waiting.retain(|a| a.run.id != run_id);
+                let who = reason.map_or_else(
+                    || "request".to_owned(),
+                    |r| format!("request ({})", crate::sanitize::line(&r)),
+                );
                 if let Some(h) = self.held.get(&run_id) {
-                    let who = reason.map_or_else(
-                        || "request".to_owned(),
-                        |r| format!("request ({})", crate::sanitize::line(&r)),
-                    );
                     h.handle.cancel(&who);
                     self.say(&format!("{}: cancel requested", h.label));
+                }
+                if let Some(run) = self.agents.get(&run_id) {
+                    run.stop(RunEnd::Cancelled, &format!("cancelled by {who}"));
+                    self.say(&format!("{}: cancel requested", run.label));
                 }
             }
             ServerMessage::LogAck { run_id, chunk } => {
