@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use tokio::sync::watch;
-use warren_protocol::{ClientMessage, Command, ErrorCode, Id, WireError};
+use warren_protocol::step::RunStep;
+use warren_protocol::{ClientMessage, Command, ErrorCode, Id, Query, QueryResult, WireError};
 
 use crate::connection::{Ack, Handle, new_request_id};
 use crate::error::ClientError;
@@ -51,6 +52,20 @@ impl Link {
         let handle = self.handles.borrow().clone();
         if let Some(handle) = handle {
             let _ = handle.send(frame);
+        }
+    }
+
+    /// The steps stored for run number `number` (the `run` query).
+    pub async fn steps(&mut self, number: u64) -> Result<Vec<RunStep>, LinkError> {
+        let handle = self.current().await?;
+        match handle
+            .query(&self.workspace_id, Query::Run { number })
+            .await
+        {
+            Ok(QueryResult::Run { steps, .. }) => Ok(steps),
+            Ok(_) => Ok(Vec::new()),
+            Err(ClientError::Server(wire)) => Err(LinkError::Refused(wire)),
+            Err(e) => Err(e.into()),
         }
     }
 

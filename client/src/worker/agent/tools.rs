@@ -1,10 +1,13 @@
 //! A tool call the model asked for, sent to the server (`call_tool`), which performs it as the
-//! agent's member. Its ack carries the stored step: `done` (or `rejected`, `failed`) with the
+//! agent's member. Its ack carries the stored step (`done`, `rejected` or `failed` with the
 //! result the model is told next, or `awaiting_approval` — then the server has taken the run
-//! from this worker until someone decides, and the run comes back later with its steps.
+//! from this worker until someone decides, and the run comes back later with its steps), or,
+//! when the tool was performed, the tool's own event (`card_created`, …): then the step is read
+//! back with the `run` query.
 
+use warren_protocol::run::Run;
 use warren_protocol::step::{StepDetail, StepStatus, ToolCallRequest};
-use warren_protocol::{Change, Command, Id};
+use warren_protocol::{Change, Command};
 
 use super::link::{Link, LinkError};
 use super::resume::tool_answer;
@@ -20,23 +23,31 @@ pub enum ToolOutcome {
     HandedBack(StepStatus),
 }
 
-/// Sends the call as step `step` of `run_id` and reads the answer from its ack.
+/// Sends the call as step `step` of the run and reads the answer from its ack (or, when the
+/// ack is the performed tool's own event, from the stored step).
 pub async fn call(
     link: &mut Link,
-    run_id: &Id,
+    run: &Run,
     step: u32,
     request: &ToolCallRequest,
 ) -> Result<ToolOutcome, LinkError> {
     let ack = link
         .command(Command::CallTool {
-            run_id: run_id.clone(),
+            run_id: run.id.clone(),
             step,
             call_id: request.id.clone(),
             name: request.name.clone(),
             arguments: request.arguments.clone(),
         })
         .await?;
-    Ok(outcome(ack.event.change, request))
+    if matches!(ack.event.change, Change::RunStep { .. }) {
+        return Ok(outcome(ack.event.change, request));
+    }
+    let stored = link.steps(run.number).await?;
+    match stored.into_iter().find(|s| s.n == step) {
+        Some(found) => Ok(outcome(Change::RunStep { step: found }, request)),
+        None => Ok(ToolOutcome::HandedBack(StepStatus::Running)),
+    }
 }
 
 /// The tool's answer from the change the ack carries.
@@ -58,6 +69,7 @@ pub fn outcome(change: Change, request: &ToolCallRequest) -> ToolOutcome {
 
 #[cfg(test)]
 mod tests {
+    use warren_protocol::Id;
     use warren_protocol::step::{RunStep, ToolCallStep};
 
     use super::*;

@@ -76,7 +76,7 @@ pub(super) async fn drive(
             return finish(&mut link, run, RunEnd::TimedOut, Some(why)).await;
         }
         for call in std::mem::take(&mut pending) {
-            match tools::call(&mut link, run_id, step, &call).await {
+            match tools::call(&mut link, run, step, &call).await {
                 Ok(ToolOutcome::Answered(answer)) => convo.messages.push(answer),
                 Ok(ToolOutcome::HandedBack(StepStatus::AwaitingApproval)) => {
                     return format!(
