@@ -291,12 +291,17 @@ async fn a_watcher_that_does_not_read_loses_deltas_but_never_sees_a_gap() {
     watch(&mut ada, ("run_id", &run.id)).await;
 
     // 16 MiB of text while `slow` reads nothing: far more than its queues and TCP hold. The
-    // worker waits for `ada` after every 64 deltas, so a reading watcher never falls behind.
-    let piece = "x".repeat(4096);
-    let count = 4096;
+    // worker waits for `ada` after every 32 deltas, so a reading watcher never falls behind,
+    // and heartbeats, so it keeps its run however slow the machine.
+    let piece = "x".repeat(16 * 1024);
+    let count = 1024;
     for n in 0..count {
         delta(&mut worker, &run.id, 1, (n * piece.len()) as u64, &piece).await;
-        if (n + 1) % 64 == 0 {
+        if (n + 1) % 32 == 0 {
+            worker
+                .send_json(&json!({"type": "heartbeat", "runs": [run.id.as_str()]}))
+                .await
+                .expect("heartbeat");
             ada.expect_until("a batch of deltas", |c| deltas(c).len() == n + 1)
                 .await;
         }
