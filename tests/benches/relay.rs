@@ -110,7 +110,12 @@ fn main() -> Result<()> {
         let running = setup::running_run(addr, &mut owner, &workspace, "relay").await?;
         let (mut worker, run) = (running.worker, running.run);
         agent::make_agent_run(&store, &workspace, &run.id, &run.job_id)?;
-        let http = reqwest::Client::new();
+        // Plain-http loopback, but reqwest still wants a rustls provider.
+        let _ = warren_server::tls::crypto_provider()
+            .as_ref()
+            .clone()
+            .install_default();
+        let http = reqwest::Client::builder().build()?;
         let mut phases = Vec::new();
         for (step, viewers) in [(1, 1), (2, many)] {
             // The worker stays alive for the server (its lease) between phases.

@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use redb::ReadableTable;
 use serde_json::{Value, json};
 use warren_protocol::Id;
 use warren_server::store::Store;
