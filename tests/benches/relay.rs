@@ -126,8 +126,8 @@ fn main() -> Result<()> {
                 .into_iter()
                 .map(|ws| tokio::spawn(watch(ws, step, tokens)))
                 .collect();
-            let read = agent::stream(&http, &fake.openai_url(), MODEL, &mut worker, &run.id, step)
-                .await?;
+            let read =
+                agent::stream(&http, &fake.openai_url(), MODEL, &mut worker, &run.id, step).await?;
             if read.len() != tokens {
                 bail!("the provider streamed {} tokens, not {tokens}", read.len());
             }

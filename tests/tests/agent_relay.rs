@@ -132,9 +132,11 @@ async fn delta(worker: &mut Client, run: &Id, step: u32, offset: u64, text: &str
 /// `run_watch` of a run or a room; returns the partials of the answer.
 async fn watch(c: &mut Client, target: (&str, &Id)) -> Vec<(Id, u32, String)> {
     let request_id = c.next_request_id();
-    c.send_json(&json!({"type": "run_watch", "request_id": request_id, target.0: target.1.as_str()}))
-        .await
-        .expect("send run_watch");
+    c.send_json(
+        &json!({"type": "run_watch", "request_id": request_id, target.0: target.1.as_str()}),
+    )
+    .await
+    .expect("send run_watch");
     match c.try_answer(&request_id).await {
         Ok(ServerMessage::RunWatching { partials, .. }) => partials
             .into_iter()
@@ -162,7 +164,11 @@ fn deltas(c: &Client) -> Vec<(u32, u64, String)> {
 fn joined(deltas: &[(u32, u64, String)], step: u32, start: &str) -> String {
     let mut text = start.to_owned();
     for (_, offset, piece) in deltas.iter().filter(|d| d.0 == step) {
-        assert_eq!(*offset, text.len() as u64, "a gap or an overlap in {deltas:?}");
+        assert_eq!(
+            *offset,
+            text.len() as u64,
+            "a gap or an overlap in {deltas:?}"
+        );
         text.push_str(piece);
     }
     text
@@ -180,17 +186,27 @@ async fn a_late_watcher_gets_the_partial_then_the_same_text_as_an_early_one() {
         ..
     } = scenario().await;
     assert!(watch(&mut ada, ("run_id", &run.id)).await.is_empty());
-    let pieces = ["The release ", "waits on ", "card #12, ", "which is ", "not done."];
+    let pieces = [
+        "The release ",
+        "waits on ",
+        "card #12, ",
+        "which is ",
+        "not done.",
+    ];
     let mut offset = 0;
     for piece in &pieces[..2] {
         delta(&mut worker, &run.id, 1, offset, piece).await;
         offset += piece.len() as u64;
     }
-    ada.expect_until("two deltas", |c| deltas(c).len() == 2).await;
+    ada.expect_until("two deltas", |c| deltas(c).len() == 2)
+        .await;
 
     let mut mira = connect_hello(server.addr, &mira).await;
     let partials = watch(&mut mira, ("room_id", &room)).await;
-    assert_eq!(partials, vec![(run.id.clone(), 1, "The release waits on ".to_owned())]);
+    assert_eq!(
+        partials,
+        vec![(run.id.clone(), 1, "The release waits on ".to_owned())]
+    );
     for piece in &pieces[2..] {
         delta(&mut worker, &run.id, 1, offset, piece).await;
         offset += piece.len() as u64;
@@ -217,7 +233,11 @@ async fn a_late_watcher_gets_the_partial_then_the_same_text_as_an_early_one() {
     // would have arrived before this answer.
     let again = watch(&mut ada, ("run_id", &run.id)).await;
     assert_eq!(again[0].2, format!("{whole} Soon."));
-    assert_eq!(deltas(&ada).len(), pieces.len(), "no delta after the unwatch");
+    assert_eq!(
+        deltas(&ada).len(),
+        pieces.len(),
+        "no delta after the unwatch"
+    );
     assert!(worker.loose_errors.is_empty(), "{:?}", worker.loose_errors);
 }
 
@@ -237,8 +257,17 @@ async fn deltas_from_anyone_but_the_runs_worker_or_out_of_order_are_not_relayed(
     delta(&mut ada, &run.id, 1, 0, "forged by a person").await;
     ada.expect_until("a refusal", |c| !c.loose_errors.is_empty())
         .await;
-    assert_eq!(ada.loose_errors[0].0, ErrorCode::Forbidden, "{:?}", ada.loose_errors);
-    assert!(ada.loose_errors[0].1.contains("worker"), "{:?}", ada.loose_errors);
+    assert_eq!(
+        ada.loose_errors[0].0,
+        ErrorCode::Forbidden,
+        "{:?}",
+        ada.loose_errors
+    );
+    assert!(
+        ada.loose_errors[0].1.contains("worker"),
+        "{:?}",
+        ada.loose_errors
+    );
 
     // Another worker.
     let mut other = connect_hello(server.addr, &other_bot).await;
@@ -255,10 +284,8 @@ async fn deltas_from_anyone_but_the_runs_worker_or_out_of_order_are_not_relayed(
     delta(&mut worker, &run.id, 1, 0, "Yes").await;
     delta(&mut worker, &run.id, 1, 1, "es").await;
     delta(&mut worker, &run.id, 1, 3, ".").await;
-    ada.expect_until("the real text", |c| {
-        deltas(c).iter().any(|d| d.2 == ".")
-    })
-    .await;
+    ada.expect_until("the real text", |c| deltas(c).iter().any(|d| d.2 == "."))
+        .await;
     assert_eq!(
         deltas(&ada),
         vec![(1, 0, "Yes".to_owned()), (1, 3, ".".to_owned())],

@@ -60,7 +60,11 @@ impl Fixture {
         conn: ConnectionId,
         target: Target,
         depth: usize,
-    ) -> (mpsc::Sender<Utf8Bytes>, mpsc::Receiver<Utf8Bytes>, Vec<StreamPartial>) {
+    ) -> (
+        mpsc::Sender<Utf8Bytes>,
+        mpsc::Receiver<Utf8Bytes>,
+        Vec<StreamPartial>,
+    ) {
         let (tx, mut rx) = mpsc::channel(depth);
         let permit = tx.reserve().await.expect("room for the answer");
         let request = RequestId::parse("req-1").expect("a request id");
@@ -122,7 +126,11 @@ async fn deltas_that_continue_the_text_are_relayed_in_order_and_others_dropped()
     let f = admitted();
     let (_tx, mut rx, partials) = f.watch(1, Target::Run(f.run.clone()), 16).await;
     assert!(partials.is_empty());
-    assert_eq!(f.delta(1, 3, "late"), Delta::OutOfOrder, "a step starts at 0");
+    assert_eq!(
+        f.delta(1, 3, "late"),
+        Delta::OutOfOrder,
+        "a step starts at 0"
+    );
     assert_eq!(f.delta(1, 0, "Hé"), Delta::Relayed);
     assert_eq!(f.delta(1, 2, "again"), Delta::OutOfOrder, "an overlap");
     assert_eq!(f.delta(1, 9, "gap"), Delta::OutOfOrder, "a gap");
@@ -170,9 +178,16 @@ async fn a_lagging_watcher_gets_no_delta_after_a_dropped_one_and_the_next_step_a
         drain(&mut slow).is_empty(),
         "after a dropped delta the step is cut for that watcher"
     );
-    assert_eq!(drain(&mut fast).len(), 5, "the other watcher is not held back");
+    assert_eq!(
+        drain(&mut fast).len(),
+        5,
+        "the other watcher is not held back"
+    );
     f.relay.on_change(&f.ws, &finished(&f.run, 1));
-    assert!(f.relay.partials(&f.run).is_empty(), "a finished step is forgotten");
+    assert!(
+        f.relay.partials(&f.run).is_empty(),
+        "a finished step is forgotten"
+    );
     assert_eq!(f.delta(1, 5, "f"), Delta::OutOfOrder, "its step finished");
     assert_eq!(f.delta(2, 0, "next"), Delta::Relayed);
     assert_eq!(drain(&mut slow), vec![(2, 0, "next".to_owned())]);
@@ -217,9 +232,20 @@ async fn text_is_kept_up_to_the_bound_and_a_late_watcher_of_a_cut_step_gets_no_d
     assert!(kept.ends_with('é'), "cut on a character boundary");
     let (_tx2, mut late, partials) = f.watch(2, Target::Run(f.run.clone()), 16).await;
     assert_eq!(partials[0].text.len(), kept.len());
-    assert_eq!(f.delta(1, offset + 6, "x"), Delta::Relayed, "offsets go on past the cut");
-    assert_eq!(drain(&mut live).len(), 3, "a watcher that saw it all goes on");
-    assert!(drain(&mut late).is_empty(), "a late watcher would see a gap");
+    assert_eq!(
+        f.delta(1, offset + 6, "x"),
+        Delta::Relayed,
+        "offsets go on past the cut"
+    );
+    assert_eq!(
+        drain(&mut live).len(),
+        3,
+        "a watcher that saw it all goes on"
+    );
+    assert!(
+        drain(&mut late).is_empty(),
+        "a late watcher would see a gap"
+    );
 }
 
 #[tokio::test]
