@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 use warren_protocol::run::{Run, RunStatus};
-use warren_protocol::step::{MAX_STEP_TEXT_BYTES, StreamPartial};
+use warren_protocol::step::{MAX_STEP_TEXT_BYTES, StepDetail, StepStatus, StreamPartial};
 use warren_protocol::{Change, Id, RequestId, ServerMessage};
 
 use crate::hub::ConnectionId;
@@ -360,6 +360,18 @@ impl Relay {
                     for w in inner.watchers.values_mut() {
                         w.cut.retain(|(r, _)| r != &run.id);
                     }
+                }
+            }
+            // A model call started (`start_model_call`): a late watcher sees it, empty so far.
+            Change::RunStep { step }
+                if step.status == StepStatus::Running
+                    && matches!(step.detail, StepDetail::ModelCall(_)) =>
+            {
+                if let Ok(mut inner) = self.inner.lock()
+                    && let Some(run) = inner.runs.get_mut(&step.run_id)
+                    && step.n > run.finished
+                {
+                    run.steps.entry(step.n).or_default();
                 }
             }
             Change::RunStep { step } if step.status.is_final() => {

@@ -95,11 +95,15 @@ fn drain(rx: &mut mpsc::Receiver<Utf8Bytes>) -> Vec<(u32, u64, String)> {
 }
 
 fn finished(run: &Id, n: u32) -> Change {
+    step_change(run, n, StepStatus::Done)
+}
+
+fn step_change(run: &Id, n: u32, status: StepStatus) -> Change {
     Change::RunStep {
         step: RunStep {
             run_id: run.clone(),
             n,
-            status: StepStatus::Done,
+            status,
             started_at: 1,
             finished_at: Some(2),
             detail: StepDetail::ModelCall(ModelCall {
@@ -271,4 +275,16 @@ async fn a_run_taken_from_its_worker_is_forgotten_and_other_workers_are_refused(
         !f.relay.admit(seen, &f.ws, &queued),
         "an admission read before the change is refused"
     );
+}
+
+#[tokio::test]
+async fn a_started_model_call_is_an_empty_partial_until_its_first_delta() {
+    let f = admitted();
+    f.relay
+        .on_change(&f.ws, &step_change(&f.run, 1, StepStatus::Running));
+    let (_tx, mut rx, partials) = f.watch(1, Target::Run(f.run.clone()), 16).await;
+    assert_eq!(partials.len(), 1);
+    assert_eq!((partials[0].step, partials[0].text.as_str()), (1, ""));
+    assert_eq!(f.delta(1, 0, "Hi"), Delta::Relayed);
+    assert_eq!(drain(&mut rx), vec![(1, 0, "Hi".to_owned())]);
 }
