@@ -598,6 +598,7 @@ enum Outcome {
 fn after_commit(hub: &Hub, runs: &RunState, fx: Effects) {
     for (workspace, event, json) in fx.events {
         hub.publish_event(&workspace, frames::event_frame(event.seq, &json));
+        runs.relay.on_change(&workspace, &event.change);
         // A run the scheduler ended (lost, failed for lack of its secrets): its log is sealed
         // with it and its followers get their end.
         if let Change::RunUpdated { run, .. } = &event.change
@@ -647,6 +648,10 @@ fn publish(
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
                 for next in &follow {
                     hub.publish_event(&request.workspace, frames::event_frame(next.0.seq, &next.1));
+                }
+                runs.relay.on_change(&request.workspace, &event.change);
+                for next in &follow {
+                    runs.relay.on_change(&request.workspace, &next.0.change);
                 }
                 match &event.change {
                     // The run's log is sealed with it: its followers get their end.

@@ -18,6 +18,7 @@ mod replies;
 mod runs_query;
 mod send;
 mod token;
+mod watch;
 mod worker;
 
 use std::net::IpAddr;
@@ -67,6 +68,8 @@ struct Conn {
     worker: Option<worker::Link>,
     /// The runs whose logs this connection follows, and its chunks waiting for answers.
     logs: logs::ConnLogs,
+    /// The agent runs and rooms this connection watches (`run_watch`).
+    watch: watch::ConnWatch,
 }
 
 /// Serves an upgraded, authenticated socket until either side closes it or the server shuts down.
@@ -109,6 +112,7 @@ pub async fn serve(
         client: String::new(),
         worker: None,
         logs: logs::ConnLogs::default(),
+        watch: watch::ConnWatch::default(),
     };
     tracing::debug!(user = %conn.user.id, "connection opened");
     let mut draining = false;
@@ -209,6 +213,7 @@ pub async fn serve(
     }
     // A worker's runs stay its own until its lease runs out; the registry lets go of it now.
     conn.worker_gone().await;
+    conn.watches_gone();
     // Dropping our senders lets the sending half finish once in-flight commands are answered.
     drop(sending);
     drop(conn);
@@ -361,16 +366,28 @@ impl Conn {
             return;
         }
         match message {
-            ClientMessage::AgentDelta { .. }
-            | ClientMessage::RunWatch { .. }
-            | ClientMessage::RunUnwatch { .. } => {
-                // Placeholder until the agents service lands.
-                self.error(
-                    request_id_of(&message),
-                    ErrorCode::UnknownType,
-                    "agents are not served by this server yet (issue 9: providers, agents, budgets); update warren-server",
-                )
+            ClientMessage::AgentDelta {
+                run_id,
+                step,
+                offset,
+                text,
+            } => self.agent_delta(run_id, step, offset, text).await,
+            ClientMessage::RunWatch {
+                request_id,
+                workspace_id,
+                run_id,
+                room_id,
+            } => {
+                self.run_watch(watch::RunWatch {
+                    request_id,
+                    workspace_id,
+                    run_id,
+                    room_id,
+                })
                 .await
+            }
+            ClientMessage::RunUnwatch { run_id, room_id } => {
+                self.run_unwatch(run_id, room_id).await
             }
             ClientMessage::WorkerHello {
                 workspace_id,

@@ -7,7 +7,7 @@ use warren_protocol::run::LogLine;
 use warren_protocol::{ClientMessage, ErrorCode, Id, RequestId, WireError};
 
 /// The message types a client may send.
-const KNOWN_TYPES: [&str; 12] = [
+const KNOWN_TYPES: [&str; 15] = [
     "hello",
     "subscribe",
     "command",
@@ -20,6 +20,9 @@ const KNOWN_TYPES: [&str; 12] = [
     "worker_hello",
     "heartbeat",
     "log_chunk",
+    "agent_delta",
+    "run_watch",
+    "run_unwatch",
 ];
 
 /// A frame that could not be parsed, with the request id to echo when one was readable.

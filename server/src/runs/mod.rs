@@ -9,6 +9,7 @@ pub mod agent_assign;
 pub mod assign;
 pub mod cancels;
 pub mod effects;
+pub mod relay;
 pub mod secrets;
 pub mod workers;
 
@@ -48,6 +49,8 @@ pub struct RunState {
     pub logs: crate::logs::feed::LogFeed,
     /// Cancelled runs waiting for their worker's report, each with a deadline.
     pub cancels: cancels::Cancels,
+    /// The text of agent model calls in progress and who watches them (`run_watch`).
+    pub relay: relay::Relay,
 }
 
 impl Default for RunState {
@@ -78,6 +81,7 @@ impl RunState {
             active: Mutex::new(None),
             logs: crate::logs::feed::LogFeed::default(),
             cancels: cancels::Cancels::new(cancel_deadline),
+            relay: relay::Relay::default(),
         }
     }
 

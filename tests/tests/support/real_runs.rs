@@ -109,12 +109,16 @@ impl Setup {
     }
 }
 
-/// Waits (bounded) until `run show RUN --json` says `status`; returns the run.
+/// Waits (bounded) until `run show RUN --json` says `status`; returns the run (the first JSON
+/// line: an agent run's steps follow it, one a line).
 pub async fn wait_status(cli: &Cli, run: &str, status: &str) -> serde_json::Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let shown = cli.run(&["run", "show", run, "--json"]).await;
-        let json = serde_json::from_str::<serde_json::Value>(&shown.stdout).unwrap_or_default();
+        let first = shown.stdout.lines().next().unwrap_or_default();
+        let json = serde_json::from_str::<serde_json::Value>(&shown.stdout)
+            .or_else(|_| serde_json::from_str::<serde_json::Value>(first))
+            .unwrap_or_default();
         if json["status"] == status {
             return json;
         }

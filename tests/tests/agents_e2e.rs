@@ -1,0 +1,266 @@
+//! Agents end to end (issue 9) with every part real except the model: a real `warren-server`, a
+//! real `warren worker` running agent runs, the real CLI, and the in-repo fake provider
+//! (`tests/src/fake_provider.rs`) scripted per test. Covered: `agent ask --follow` streams the
+//! answer to stdout after an auto-approved tool created a card as the agent; a tool that needs
+//! approval waits until `run approve`, then the card exists; `@name` in a room gets the answer
+//! posted there; a budget stops the third run (`paused`, "budget exhausted") after alerts at
+//! 50% and 100% in the room, and raising it lets the run finish; the provider key appears in no
+//! output, no `--json`, and not in the store file.
+
+#[path = "support/real_runs.rs"]
+mod real_runs;
+
+use std::time::Duration;
+
+use real_runs::{Setup, wait_status};
+use warren_e2e::fake_provider::{Behaviour, FakeProvider};
+
+/// The provider key the worker reads from its environment (and nothing else may show).
+const KEY: &str = "sk-fake-0123456789abcdef-never-shown";
+
+/// A server, a worker that runs agents with `FAKE_KEY` set, and a fake provider named `fake`
+/// (prices: $1 per million input tokens, $2 per million output tokens).
+async fn setup() -> (Setup, real_runs::Worker, FakeProvider) {
+    let s = Setup::start(&[]).await;
+    let fake = FakeProvider::start()
+        .await
+        .expect("the fake provider starts");
+    let worker = s.worker_with("agents", "linux", &[("FAKE_KEY", KEY)]).await;
+    s.cli
+        .run(&[
+            "provider",
+            "add",
+            "fake",
+            "--kind",
+            "openai",
+            "--base-url",
+            &fake.openai_url(),
+            "--key-env",
+            "FAKE_KEY",
+            "--model",
+            "m1",
+            "--price-in",
+            "1",
+            "--price-out",
+            "2",
+        ])
+        .await
+        .ok();
+    (s, worker, fake)
+}
+
+/// Card titles on every board.
+async fn card_titles(s: &Setup) -> Vec<String> {
+    let cards = s.cli.run(&["card", "list", "--json"]).await.ok();
+    cards
+        .json_lines()
+        .iter()
+        .flat_map(|v| match v.as_array() {
+            Some(all) => all.clone(),
+            None => vec![v.clone()],
+        })
+        .filter_map(|c| c["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Waits (bounded) until the room's latest messages contain `needle`; returns them.
+async fn wait_message(s: &Setup, room: &str, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = s.cli.run(&["chat", "tail", room]).await;
+        if out.stdout.contains(needle) {
+            return out.stdout;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{needle:?} never appeared in #{room}:\n{}",
+            out.stdout
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_follow_streams_the_answer_after_an_auto_approved_tool_and_no_key_leaks() {
+    let (s, worker, fake) = setup().await;
+    fake.script(
+        "m1",
+        [
+            Behaviour::tool_call("card_create", r#"{"title":"Ship the agents"}"#),
+            Behaviour::tokens(["Done", ": the card ", "is on the board."]),
+        ],
+    );
+    s.cli
+        .run(&[
+            "agent",
+            "add",
+            "helper",
+            "--provider",
+            "fake",
+            "--model",
+            "m1",
+            "--tools",
+            "card.create",
+            "--approve",
+            "auto",
+        ])
+        .await
+        .ok();
+    let asked = s
+        .cli
+        .run(&["agent", "ask", "helper", "make a card", "--follow"])
+        .await;
+    assert_eq!(asked.code, 0, "{}\n{}", asked.stdout, asked.stderr);
+    assert!(
+        asked.stdout.contains("Done: the card is on the board."),
+        "the streamed answer: {:?}",
+        asked.stdout
+    );
+    assert!(
+        card_titles(&s)
+            .await
+            .contains(&"Ship the agents".to_owned()),
+        "the tool created the card"
+    );
+    // The second model call saw the tool's result.
+    let second = fake
+        .requests_for("m1")
+        .into_iter()
+        .nth(1)
+        .expect("two calls");
+    let body = second.body.to_string();
+    assert!(
+        body.contains("Ship the agents") && body.contains("\"tool\""),
+        "the tool result went back to the model: {body}"
+    );
+    assert_eq!(
+        second.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str()),
+        "the key reached the provider"
+    );
+    // The steps: model call, tool call, model call; tokens and cost counted.
+    let show = s.cli.run(&["run", "show", "r1", "--json"]).await.ok();
+    let lines = show.json_lines();
+    let kinds: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l["detail"]["kind"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["model_call", "tool_call", "model_call"],
+        "{}",
+        show.stdout
+    );
+    assert_eq!(lines[0]["status"], "succeeded", "{}", show.stdout);
+    // No key anywhere: CLI output, the worker's log, the store file.
+    let export = s
+        .cli
+        .run(&["run", "export", "r1", "--format", "json"])
+        .await;
+    for text in [&asked.stdout, &asked.stderr, &show.stdout, &export.stdout] {
+        assert!(!text.contains(KEY), "the key leaked: {text}");
+    }
+    assert!(
+        !worker.output().contains(KEY),
+        "the key is in the worker's log"
+    );
+    let store = std::fs::read(s.server.data_dir().join("warren.redb")).unwrap_or_default();
+    assert!(
+        !store.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+        "the key is in the store"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_waits_for_approval_and_a_mention_gets_its_answer_in_the_room() {
+    let (s, _worker, fake) = setup().await;
+    fake.script(
+        "m1",
+        [
+            Behaviour::tool_call("card_create", r#"{"title":"Approved card"}"#),
+            Behaviour::tokens(["Created ", "it."]),
+        ],
+    );
+    s.cli
+        .run(&[
+            "agent",
+            "add",
+            "helper",
+            "--provider",
+            "fake",
+            "--model",
+            "m1",
+            "--tools",
+            "card.create",
+        ])
+        .await
+        .ok();
+    s.cli
+        .run(&["chat", "send", "general", "@helper please add a card"])
+        .await
+        .ok();
+    wait_status(&s.cli, "r1", "awaiting_approval").await;
+    assert!(
+        !card_titles(&s).await.contains(&"Approved card".to_owned()),
+        "nothing happens before the decision"
+    );
+    s.cli.run(&["run", "approve", "r1"]).await.ok();
+    wait_status(&s.cli, "r1", "succeeded").await;
+    assert!(card_titles(&s).await.contains(&"Approved card".to_owned()));
+    wait_message(&s, "general", "Created it.").await;
+    // A second decision is told the first one won.
+    let late = s.cli.run(&["run", "approve", "r1"]).await;
+    assert_ne!(late.code, 0, "a decided call cannot be decided again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_alerts_then_pauses_the_run_and_raising_it_lets_the_run_finish() {
+    let (s, _worker, fake) = setup().await;
+    // Each answer: 400,000 tokens in ($0.40) and 100,000 out ($0.20) = $0.60.
+    fake.always("m1", Behaviour::tokens(["Fine."]).usage(400_000, 100_000));
+    s.cli
+        .run(&[
+            "agent",
+            "add",
+            "spender",
+            "--provider",
+            "fake",
+            "--model",
+            "m1",
+            "--budget",
+            "1usd/month",
+        ])
+        .await
+        .ok();
+    for n in ["r1", "r2"] {
+        s.cli
+            .run(&["agent", "ask", "spender", "hello", "--room", "general"])
+            .await
+            .ok();
+        wait_status(&s.cli, n, "succeeded").await;
+    }
+    wait_message(&s, "general", "50%").await;
+    wait_message(&s, "general", "exhausted").await;
+    s.cli
+        .run(&["agent", "ask", "spender", "again", "--room", "general"])
+        .await
+        .ok();
+    let paused = wait_status(&s.cli, "r3", "paused").await;
+    assert!(
+        paused.to_string().contains("budget exhausted"),
+        "the reason is shown: {paused}"
+    );
+    let calls = fake.requests_for("m1").len();
+    assert_eq!(calls, 2, "the third call never reached the provider");
+    s.cli
+        .run(&["budget", "set", "--agent", "spender", "5usd/month"])
+        .await
+        .ok();
+    wait_status(&s.cli, "r3", "succeeded").await;
+    let budgets = s.cli.run(&["budget", "list", "--json"]).await.ok();
+    assert!(
+        budgets.stdout.contains("1800000"),
+        "three calls spent $1.80: {}",
+        budgets.stdout
+    );
+}
