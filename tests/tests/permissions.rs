@@ -527,11 +527,6 @@ fn agent(name: &str, provider: Id) -> Command {
     }
 }
 
-/// Commands of issue 9 the server does not serve yet: allowed roles get the "not served yet"
-/// refusal (`validation`) instead of an ack; everyone else is refused by the permission check
-/// before that, as for every command.
-const NOT_SERVED_YET: &[&str] = &["set_budget", "clear_budget"];
-
 /// Commands whose sample cannot be applied without a run in the right state (a tool call
 /// waiting, a run held by this worker): a role the table allows passes the permission check and
 /// is refused by the state (never `forbidden`); the agent-run tests apply them for real.
@@ -594,15 +589,6 @@ async fn every_role_may_send_exactly_what_the_permission_table_allows() {
                     if allowed && NEEDS_STATE.contains(name) =>
                 {
                     assert_ne!(code, ErrorCode::Forbidden, "{role:?} {name}: {message}");
-                }
-                Ok(ServerMessage::Error { code, message, .. })
-                    if allowed && NOT_SERVED_YET.contains(name) =>
-                {
-                    assert_eq!(code, ErrorCode::Validation, "{role:?} {name}: {message}");
-                    assert!(
-                        message.contains("not served by this server yet"),
-                        "{message}"
-                    );
                 }
                 Ok(ServerMessage::Error { code, message, .. }) => {
                     assert!(

@@ -31,7 +31,8 @@ pub fn build(
             }
             ChatMessage::Assistant { text, tool_calls } => json!({
                 "role": "assistant",
-                "content": if text.is_empty() { Value::Null } else { json!(text) },
+                // An empty string, not null: llama.cpp's server refuses a null content.
+                "content": text,
                 "tool_calls": tool_calls.iter().map(|c| json!({
                     "id": c.id,
                     "type": "function",
@@ -302,6 +303,21 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_name_repeated_in_every_piece_is_kept_once() {
+        // llama.cpp's server sends the whole name again with each piece of the arguments.
+        let (result, _, done, _) = decode(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"card_create","arguments":"{\"title\":"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"card_create","arguments":"\"x\"}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
+            "[DONE]",
+        ]);
+        assert!(result.is_ok());
+        assert_eq!(done.tool_calls.len(), 1);
+        assert_eq!(done.tool_calls[0].name, "card_create");
+        assert_eq!(done.tool_calls[0].arguments, r#"{"title":"x"}"#);
+    }
+
+    #[test]
     fn errors_in_the_stream_and_malformed_events_are_classified() {
         let (result, _, done, complete) = decode(&[
             r#"{"choices":[{"delta":{"content":"par"}}]}"#,
@@ -373,7 +389,7 @@ mod tests {
         assert_eq!(built.url, "http://127.0.0.1:8080/v1/chat/completions");
         assert_eq!(built.body["stream_options"]["include_usage"], json!(true));
         assert_eq!(built.body["messages"][0]["role"], "system");
-        assert_eq!(built.body["messages"][2]["content"], Value::Null);
+        assert_eq!(built.body["messages"][2]["content"], "");
         assert_eq!(built.body["messages"][3]["tool_call_id"], "c1");
         assert_eq!(built.body["tool_choice"]["function"]["name"], "search");
         assert_eq!(built.body["max_tokens"], 64);

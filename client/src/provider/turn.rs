@@ -85,7 +85,9 @@ impl<'a> Turn<'a> {
         if let Some(id) = id.filter(|id| !id.is_empty()) {
             draft.id = id.to_string();
         }
-        if let Some(name) = name.filter(|n| !n.is_empty()) {
+        // OpenAI sends a call's name once; llama.cpp's server repeats it whole in every piece.
+        // A repeat is kept once; a name sent in pieces is joined.
+        if let Some(name) = name.filter(|n| !n.is_empty() && *n != draft.name) {
             draft.name.push_str(name);
         }
         draft.arguments.push_str(arguments);
