@@ -326,6 +326,23 @@ async fn edit(
     }
 }
 
+/// The `update_agent` that only disables (or enables) an agent.
+pub(crate) fn disable_command(agent_id: &warren_protocol::Id, disabled: bool) -> Command {
+    Command::UpdateAgent {
+        agent_id: agent_id.clone(),
+        name: None,
+        providers: None,
+        model: None,
+        prompt: None,
+        tools: None,
+        auto_approve: None,
+        max_steps: None,
+        max_tokens: None,
+        max_wall_secs: None,
+        disabled: Some(disabled),
+    }
+}
+
 async fn set_disabled(
     key: &str,
     disabled: bool,
@@ -335,19 +352,7 @@ async fn set_disabled(
     let state = session.snapshot().await?;
     let agent = find_agent(&state.agents, key)?;
     let ack = session
-        .command(Command::UpdateAgent {
-            agent_id: agent.id.clone(),
-            name: None,
-            providers: None,
-            model: None,
-            prompt: None,
-            tools: None,
-            auto_approve: None,
-            max_steps: None,
-            max_tokens: None,
-            max_wall_secs: None,
-            disabled: Some(disabled),
-        })
+        .command(disable_command(&agent.id, disabled))
         .await?;
     let Change::AgentUpdated { agent } = ack.event.change else {
         return Err(ClientError::Protocol("expected agent_updated".to_owned()));

@@ -78,6 +78,32 @@ pub fn move_to(run: &mut Run, to: RunStatus) -> Result<RunStatus, ApplyError> {
     Ok(from)
 }
 
+/// A new run's id (the one asked for, or a fresh one; refused if taken) and its number, the
+/// workspace's next (`r7`).
+pub fn new_run_number(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    requested: Option<&Id>,
+) -> Result<(Id, u64), ApplyError> {
+    let id = pick_id(requested, "run")?;
+    if txn
+        .open_table(RUNS)?
+        .get((ctx.ws(), id.as_str()))?
+        .is_some()
+    {
+        return Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!("run {id} already exists"),
+        ));
+    }
+    let mut counters = txn.open_table(COUNTERS)?;
+    let number = counters
+        .get((ctx.ws(), "run_number"))?
+        .map_or(1, |g| g.value());
+    counters.insert((ctx.ws(), "run_number"), number + 1)?;
+    Ok((id, number))
+}
+
 fn reason(value: Option<&String>) -> Result<Option<String>, ApplyError> {
     match value.map(|r| r.trim()).filter(|r| !r.is_empty()) {
         Some(r) => Ok(Some(text::one_line("a reason", r, MAX_REASON_CHARS)?)),
@@ -211,23 +237,7 @@ fn start_run(
             format!("no room {room} in this workspace"),
         ));
     }
-    let id = pick_id(start.run_id, "run")?;
-    if txn
-        .open_table(RUNS)?
-        .get((ctx.ws(), id.as_str()))?
-        .is_some()
-    {
-        return Err(ApplyError::reject(
-            ErrorCode::Conflict,
-            format!("run {id} already exists"),
-        ));
-    }
-    let mut counters = txn.open_table(COUNTERS)?;
-    let number = counters
-        .get((ctx.ws(), "run_number"))?
-        .map_or(1, |g| g.value());
-    counters.insert((ctx.ws(), "run_number"), number + 1)?;
-    drop(counters);
+    let (id, number) = new_run_number(txn, ctx, start.run_id)?;
     let status = if job.protected {
         RunStatus::AwaitingApproval
     } else {

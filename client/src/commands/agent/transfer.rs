@@ -351,19 +351,7 @@ pub(super) async fn import(
         };
         let agent = if a.disabled {
             let ack = session
-                .command(Command::UpdateAgent {
-                    agent_id: agent.id.clone(),
-                    name: None,
-                    providers: None,
-                    model: None,
-                    prompt: None,
-                    tools: None,
-                    auto_approve: None,
-                    max_steps: None,
-                    max_tokens: None,
-                    max_wall_secs: None,
-                    disabled: Some(true),
-                })
+                .command(super::disable_command(&agent.id, true))
                 .await?;
             match ack.event.change {
                 Change::AgentUpdated { agent } => agent,

@@ -11,10 +11,10 @@ use warren_protocol::{Change, ErrorCode, Event, Id, Message};
 use super::{ApplyError, Ctx, role_of};
 use crate::runs::RunState;
 use crate::runs::effects::Effects;
-use crate::service::runs::save_run;
-use crate::service::{append_event, next_seq, pick_id, text};
+use crate::service::runs::{new_run_number, save_run};
+use crate::service::{append_event, next_seq, text};
 use crate::store::read::list_in_workspace;
-use crate::store::tables::{AGENTS, CARDS, COUNTERS, ROOMS, RUN_NUMBERS, RUNS};
+use crate::store::tables::{AGENTS, CARDS, ROOMS, RUN_NUMBERS};
 
 /// Most agents one message starts runs of.
 pub const MAX_MENTIONS: usize = 3;
@@ -48,23 +48,7 @@ pub fn create_run(
     new: &NewAgentRun<'_>,
     state: &RunState,
 ) -> Result<Run, ApplyError> {
-    let id = pick_id(new.run_id, "run")?;
-    if txn
-        .open_table(RUNS)?
-        .get((ctx.ws(), id.as_str()))?
-        .is_some()
-    {
-        return Err(ApplyError::reject(
-            ErrorCode::Conflict,
-            format!("run {id} already exists"),
-        ));
-    }
-    let mut counters = txn.open_table(COUNTERS)?;
-    let number = counters
-        .get((ctx.ws(), "run_number"))?
-        .map_or(1, |g| g.value());
-    counters.insert((ctx.ws(), "run_number"), number + 1)?;
-    drop(counters);
+    let (id, number) = new_run_number(txn, ctx, new.run_id)?;
     let run = Run {
         id,
         number,
