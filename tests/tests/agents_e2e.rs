@@ -4,8 +4,9 @@
 //! answer to stdout after an auto-approved tool created a card as the agent; a tool that needs
 //! approval waits until `run approve`, then the card exists; `@name` in a room gets the answer
 //! posted there; a budget stops the third run (`paused`, "budget exhausted") after alerts at
-//! 50% and 100% in the room, and raising it lets the run finish; the provider key appears in no
-//! output, no `--json`, and not in the store file.
+//! 50% and 100% in the room, and raising it lets the run finish; "approve always" is a grant
+//! (`approvals list`) that spares the next question until revoked; `stats` counts every model
+//! call; the provider key appears in no output, no `--json`, and not in the store file.
 
 #[path = "support/real_runs.rs"]
 mod real_runs;
@@ -263,4 +264,78 @@ async fn a_budget_alerts_then_pauses_the_run_and_raising_it_lets_the_run_finish(
         "three calls spent $1.80: {}",
         budgets.stdout
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_always_is_a_grant_until_revoked_and_stats_count_every_call() {
+    let (s, _worker, fake) = setup().await;
+    for title in ["One", "Two", "Three"] {
+        fake.script(
+            "m1",
+            [
+                Behaviour::tool_call("card_create", &format!(r#"{{"title":"{title}"}}"#)),
+                Behaviour::tokens(["ok"]).usage(1_000, 10),
+            ],
+        );
+    }
+    s.cli
+        .run(&[
+            "agent",
+            "add",
+            "helper",
+            "--provider",
+            "fake",
+            "--model",
+            "m1",
+            "--tools",
+            "card.create",
+        ])
+        .await
+        .ok();
+    s.cli.run(&["agent", "ask", "helper", "one"]).await.ok();
+    wait_status(&s.cli, "r1", "awaiting_approval").await;
+    s.cli.run(&["run", "approve", "r1", "--always"]).await.ok();
+    wait_status(&s.cli, "r1", "succeeded").await;
+    let grants = s
+        .cli
+        .run(&["approvals", "list", "--json"])
+        .await
+        .ok()
+        .json_lines();
+    assert_eq!(grants.len(), 1, "one grant: {grants:?}");
+    assert_eq!(grants[0]["tool"], "card.create");
+    let grant = grants[0]["id"].as_str().expect("a grant id").to_owned();
+
+    // Covered by the grant: no question asked.
+    s.cli.run(&["agent", "ask", "helper", "two"]).await.ok();
+    wait_status(&s.cli, "r2", "succeeded").await;
+    s.cli.run(&["approvals", "revoke", &grant]).await.ok();
+    let left = s.cli.run(&["approvals", "list", "--json"]).await.ok();
+    assert!(left.stdout.trim().is_empty(), "revoked: {}", left.stdout);
+    // Asked again once revoked.
+    s.cli.run(&["agent", "ask", "helper", "three"]).await.ok();
+    wait_status(&s.cli, "r3", "awaiting_approval").await;
+    let titles = card_titles(&s).await;
+    assert!(
+        titles.contains(&"One".to_owned())
+            && titles.contains(&"Two".to_owned())
+            && !titles.contains(&"Three".to_owned()),
+        "{titles:?}"
+    );
+
+    // Five model calls so far (two per finished run, one for the waiting one).
+    let stats = s
+        .cli
+        .run(&["stats", "--by", "agent", "--json"])
+        .await
+        .ok()
+        .json_lines();
+    let helper = stats
+        .iter()
+        .find(|r| r["key"] == "helper")
+        .unwrap_or_else(|| panic!("a row for the agent: {stats:?}"));
+    assert_eq!(helper["calls"], 5, "{stats:?}");
+    let total = stats.last().expect("a total row");
+    assert_eq!(total["key"], "total");
+    assert_eq!(total["calls"], 5, "{stats:?}");
 }
