@@ -6,7 +6,7 @@ use redb::{ReadableTable, WriteTransaction};
 use warren_protocol::run::{DEFAULT_TIMEOUT_SECS, Job, ParamSpec};
 use warren_protocol::{Change, ErrorCode, Id};
 
-use super::{ApplyError, Ctx, job_rules as rules, pick_id};
+use super::{ApplyError, Ctx, job_rules as rules, pick_id, text};
 use crate::audit::{details, target};
 use crate::store::encode;
 use crate::store::read::{get_json, list_in_workspace};
@@ -56,19 +56,12 @@ fn name_taken(
     except: Option<&Id>,
 ) -> Result<(), ApplyError> {
     let jobs: Vec<Job> = list_in_workspace(&txn.open_table(JOBS)?, "jobs", ctx.ws())?;
-    if let Some(other) = jobs
-        .iter()
-        .find(|j| j.name.eq_ignore_ascii_case(name) && Some(&j.id) != except)
-    {
-        return Err(ApplyError::reject(
-            ErrorCode::Conflict,
-            format!(
-                "a job named {:?} already exists; pick another name or change it with `warren job edit {}`",
-                other.name, other.name
-            ),
-        ));
-    }
-    Ok(())
+    text::refuse_taken_name(
+        "job",
+        name,
+        except,
+        jobs.iter().map(|x| (x.name.as_str(), &x.id)),
+    )
 }
 
 fn store(txn: &WriteTransaction, ctx: &Ctx<'_>, job: &Job) -> Result<(), ApplyError> {

@@ -170,19 +170,12 @@ fn name_taken(
     except: Option<&Id>,
 ) -> Result<(), ApplyError> {
     let all: Vec<Provider> = list_in_workspace(&txn.open_table(PROVIDERS)?, "providers", ctx.ws())?;
-    if let Some(other) = all
-        .iter()
-        .find(|p| p.name.eq_ignore_ascii_case(name) && Some(&p.id) != except)
-    {
-        return Err(ApplyError::reject(
-            ErrorCode::Conflict,
-            format!(
-                "a provider named {:?} already exists; pick another name or change it with `warren provider edit {}`",
-                other.name, other.name
-            ),
-        ));
-    }
-    Ok(())
+    text::refuse_taken_name(
+        "provider",
+        name,
+        except,
+        all.iter().map(|x| (x.name.as_str(), &x.id)),
+    )
 }
 
 fn store(txn: &WriteTransaction, ctx: &Ctx<'_>, provider: &Provider) -> Result<(), ApplyError> {

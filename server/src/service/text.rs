@@ -1,6 +1,6 @@
 //! Validation of user-supplied text: names, titles, bodies and labels.
 
-use warren_protocol::ErrorCode;
+use warren_protocol::{ErrorCode, Id};
 
 use super::ApplyError;
 
@@ -88,6 +88,29 @@ pub fn labels(
         ));
     }
     Ok(out)
+}
+
+/// Refuses `name` when another of `named` (each a name and its id; `except` is the one being
+/// renamed) already has it, ignoring ASCII case. `kind` (`job`, `provider`) names the thing and
+/// its `warren KIND edit` command.
+pub fn refuse_taken_name<'a>(
+    kind: &str,
+    name: &str,
+    except: Option<&Id>,
+    named: impl IntoIterator<Item = (&'a str, &'a Id)>,
+) -> Result<(), ApplyError> {
+    match named
+        .into_iter()
+        .find(|(other, id)| other.eq_ignore_ascii_case(name) && Some(*id) != except)
+    {
+        Some((other, _)) => Err(ApplyError::reject(
+            ErrorCode::Conflict,
+            format!(
+                "a {kind} named {other:?} already exists; pick another name or change it with `warren {kind} edit {other}`"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
