@@ -778,3 +778,28 @@ fn the_spinner_turns_only_while_an_agent_writes_on_screen() {
     let app = agent_app(RunStatus::Succeeded);
     assert!(!app.animating());
 }
+
+fn usage_asks(app: &App) -> usize {
+    app.outbound
+        .iter()
+        .filter(|r| matches!(r, NetRequest::Usage { .. }))
+        .count()
+}
+
+#[test]
+fn stats_are_asked_again_when_shown_and_after_a_finished_step_in_front() {
+    let mut app = stats_app();
+    app.on_net(NetEvent::Usage(Ok(vec![])));
+    app.on_net(NetEvent::Budgets(Ok(vec![])));
+    assert_eq!(usage_asks(&app), 1);
+    // A model call finishing while Stats is in front: asked again.
+    step_event(&mut app, model_step(1, StepStatus::Done, "done"));
+    assert_eq!(usage_asks(&app), 2);
+    app.on_net(NetEvent::Usage(Ok(vec![])));
+    // Elsewhere, a finished step asks nothing; coming back to Stats asks again.
+    press(&mut app, "2");
+    step_event(&mut app, model_step(2, StepStatus::Done, "more"));
+    assert_eq!(usage_asks(&app), 2);
+    press(&mut app, "4");
+    assert_eq!(usage_asks(&app), 3);
+}

@@ -75,7 +75,8 @@ fn header(app: &App, run: &Run, width: usize) -> Vec<Line<'static>> {
         first.push(Span::styled(format!(" · {took}"), muted));
     }
     if let Some(agent) = &run.agent {
-        first.push(Span::styled(format!(" · {} steps", agent.steps), muted));
+        let unit = if agent.steps == 1 { "step" } else { "steps" };
+        first.push(Span::styled(format!(" · {} {unit}", agent.steps), muted));
     }
     let mut lines = vec![Line::from(first)];
     if let Some(agent) = &run.agent {

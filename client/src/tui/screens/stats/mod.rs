@@ -1,7 +1,7 @@
 //! The Stats tab: what the workspace's agents used, for people who would rather look than read
 //! — tokens and cost per day as bars, the top agents and providers, and each budget as limit
-//! against spent. It reads the `usage` and `budgets` queries (asked for when the tab is shown,
-//! and again with a key); budgets then follow the `budget_*` events. How it is drawn is in
+//! against spent. It reads the `usage` and `budgets` queries (asked for each time the tab is
+//! shown, after each finished step while it is in front, and again with a key); budgets then follow the `budget_*` events. How it is drawn is in
 //! [`draw`], its keys in [`keys`].
 
 pub mod draw;
@@ -10,6 +10,7 @@ mod keys;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use warren_protocol::budget::UsageRow;
+use warren_protocol::{Change, Event};
 
 use super::Screen;
 use crate::keymap::{Action, Context};
@@ -66,7 +67,19 @@ impl Screen for Stats {
     }
 
     fn shown(&self, app: &mut App) {
-        if app.stats.usage.is_none() && !app.stats.loading {
+        if !app.stats.loading {
+            app.load_stats();
+        }
+    }
+
+    fn on_event(&self, app: &mut App, event: &Event) {
+        // A finished step may have spent tokens: look again while the tab is in front (on
+        // another tab, `shown` asks when it comes to the front).
+        if let Change::RunStep { step } = &event.change
+            && step.finished_at.is_some()
+            && app.tab == super::Tab::Stats
+            && !app.stats.loading
+        {
             app.load_stats();
         }
     }
