@@ -109,7 +109,13 @@ fn render_room(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Constraint::Length(prompt_height),
     ])
     .areas(history);
-    super::history::render(app, frame, history, &room.id);
+    let filled = super::history::render(app, frame, history, &room.id);
+    // Under a history that does not fill its area, the replies and the prompt follow the last
+    // message instead of sitting at the bottom with blank rows above them.
+    let gap = history.height.saturating_sub(filled);
+    let (mut streaming_area, mut prompt_area) = (streaming_area, prompt_area);
+    streaming_area.y -= gap;
+    prompt_area.y -= gap;
     if !streaming.is_empty() {
         frame.render_widget(Paragraph::new(streaming), streaming_area);
     }

@@ -25,8 +25,9 @@ struct Entry<'a> {
     pending: bool,
 }
 
-/// Draws the history of `room` into `area`.
-pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) {
+/// Draws the history of `room` into `area`, from its top; returns how many rows it filled (fewer
+/// than the area's when the room's messages do not fill it).
+pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) -> u16 {
     let t = &app.theme;
     let history = app.view().history.get(room);
     let mut entries: Vec<Entry<'_>> = history
@@ -61,7 +62,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) {
             " No messages yet. Say hello!"
         };
         frame.render_widget(Span::styled(text, t.style("ui.muted")), area);
-        return;
+        return area.height.min(1);
     }
     let has_more = history.is_some_and(|h| h.has_more);
     // Before the first page, the messages that arrived live are not the start of the room.
@@ -123,7 +124,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, room: &Id) {
             lines
         }
     };
+    let filled = u16::try_from(lines.len()).unwrap_or(u16::MAX).min(area.height);
     frame.render_widget(Paragraph::new(lines), area);
+    filled
 }
 
 /// Where the window sits.
