@@ -4,7 +4,9 @@
 //! packages may be missing or stale. The first test that needs a binary runs
 //! `$CARGO build --bins -p warren-server -p warren` in the workspace with the profile and target
 //! directory this test binary was built with; cargo has released its build lock by the time test
-//! binaries run, so the nested build does not wait on the outer one.
+//! binaries run, so the nested build does not wait on the outer one. The nested build runs
+//! without the package variables cargo gave this process, so it and the outer build agree on
+//! what is up to date.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,7 +42,19 @@ fn build(dir: &Path) -> Result<(), String> {
     let target_dir = dir
         .parent()
         .ok_or("the profile directory has no parent (the target directory)")?;
-    let output = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    // `cargo test` gives this process the variables of the e2e package (`CARGO_MANIFEST_DIR`,
+    // `CARGO_PKG_NAME`, …). Passed on, they reach build scripts that watch them (ring's watches
+    // `CARGO_MANIFEST_DIR`), which then look changed to both builds: each `cargo test` after a
+    // nested build (and each nested build after it) recompiled ring, rustls, axum, reqwest and
+    // both binaries, minutes each time. A shell's `cargo build` has none of them.
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if is_package_variable(name) {
+            command.env_remove(name);
+        }
+    }
+    let output = command
         .current_dir(workspace)
         .args(["build", "--bins", "-p", "warren-server", "-p", "warren"])
         .args(profile_args(dir))
@@ -57,6 +71,24 @@ fn build(dir: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&output.stderr)
         ))
     }
+}
+
+/// Whether `name` is one of the variables cargo sets for a package's build script or test
+/// process (not one a user sets to configure cargo, such as `CARGO_HOME`).
+fn is_package_variable(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_MANIFEST_DIR"
+            | "CARGO_MANIFEST_PATH"
+            | "CARGO_MANIFEST_LINKS"
+            | "CARGO_CRATE_NAME"
+            | "CARGO_BIN_NAME"
+            | "CARGO_PRIMARY_PACKAGE"
+            | "CARGO_TARGET_TMPDIR"
+            | "CARGO_RUSTC_CURRENT_DIR"
+            | "OUT_DIR"
+    ) || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 /// The path of a workspace binary, built (once per process) if needed.

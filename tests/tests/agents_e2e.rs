@@ -14,7 +14,9 @@ mod real_runs;
 use std::time::Duration;
 
 use real_runs::{Setup, wait_status};
+use warren_e2e::connect_hello;
 use warren_e2e::fake_provider::{Behaviour, FakeProvider};
+use warren_protocol::ServerMessage;
 
 /// The provider key the worker reads from its environment (and nothing else may show).
 const KEY: &str = "sk-fake-0123456789abcdef-never-shown";
@@ -338,4 +340,63 @@ async fn approve_always_is_a_grant_until_revoked_and_stats_count_every_call() {
     let total = stats.last().expect("a total row");
     assert_eq!(total["key"], "total");
     assert_eq!(total["calls"], 5, "{stats:?}");
+}
+
+/// A reply cut off mid-stream by `run cancel` stays in the room: the text so far is posted as
+/// the agent's message, marked as cut short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_reply_keeps_its_text_in_the_room_marked_cut_short() {
+    let (s, worker, fake) = setup().await;
+    let mut words = vec!["The release ".to_owned(), "waits on ".to_owned()];
+    words.extend((0..200).map(|i| format!("word{i} ")));
+    fake.always(
+        "m1",
+        Behaviour::tokens(words).token_delay(Duration::from_millis(100)),
+    );
+    s.cli
+        .run(&[
+            "agent",
+            "add",
+            "slow",
+            "--provider",
+            "fake",
+            "--model",
+            "m1",
+        ])
+        .await
+        .ok();
+    let mut watcher = connect_hello(s.server.addr, &s.server.token).await;
+    let room = watcher
+        .snapshot()
+        .await
+        .rooms
+        .iter()
+        .find(|r| r.name == "general")
+        .expect("the workspace has #general")
+        .id
+        .clone();
+    let request_id = watcher.next_request_id();
+    watcher
+        .send_json(&serde_json::json!({"type": "run_watch", "request_id": request_id, "room_id": room.as_str()}))
+        .await
+        .expect("send run_watch");
+    watcher.try_answer(&request_id).await.expect("run_watching");
+    s.cli
+        .run(&["chat", "send", "general", "@slow what blocks the release?"])
+        .await
+        .ok();
+    // Cancel once the reply has begun to stream: a client watching the room sees its deltas.
+    watcher
+        .expect_until("the reply streams", |c| {
+            c.run_frames
+                .iter()
+                .any(|f| matches!(f, ServerMessage::AgentDelta { offset, .. } if *offset >= 20))
+        })
+        .await;
+    s.cli.run(&["run", "cancel", "r1"]).await.ok();
+    wait_status(&s.cli, "r1", "cancelled").await;
+    let room = wait_message(&s, "general", "cut short").await;
+    assert!(room.contains("The release waits on"), "{room}");
+    assert!(!room.contains("word199"), "the reply was cut: {room}");
+    drop(worker);
 }

@@ -21,7 +21,7 @@ use real_runs::{Setup, Worker, wait_status};
 use serde_json::json;
 use warren_e2e::client::Client;
 use warren_e2e::connect_hello;
-use warren_protocol::{Id, ServerMessage};
+use warren_protocol::{Change, Id, ServerMessage};
 
 /// One test at a time on the shared model server (requests queue there anyway).
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -168,6 +168,18 @@ async fn a_mention_streams_the_reply_to_a_second_client_and_cancel_interrupts_a_
         "the partial text is kept: {}",
         shown.stdout
     );
+    // The room keeps what it watched stream in: the partial reply, posted as the agent's
+    // message and marked as cut short.
+    let partial = call["detail"]["text"].as_str().unwrap_or_default().trim();
+    let start: String = partial.chars().take(20).collect();
+    watcher
+        .expect_until("the cut reply is posted", |c| {
+            c.events.iter().any(|e| {
+                matches!(&e.change, Change::MessagePosted { message }
+                    if message.body.starts_with(&start) && message.body.contains("*(cut short:"))
+            })
+        })
+        .await;
     drop(worker);
 }
 

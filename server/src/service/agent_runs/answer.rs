@@ -1,7 +1,9 @@
 //! The answer: when an agent run that answers in a room succeeds, its last model text is posted
 //! there as the agent's member (one `message_posted`), and the run records it
 //! (`agent.reply_message_id`, a `run_updated` without a transition). Failed and cancelled runs
-//! say so with the run's own room line (`run_notes`).
+//! say so with the run's own room line (`run_notes`); when such a run was cut off mid-reply
+//! (cancelled, timed out, the stream broke), the partial text the room watched stream in is
+//! posted too, marked as cut short, so it does not vanish from the room.
 
 use redb::{ReadableTable, WriteTransaction};
 use warren_protocol::limits::MAX_MESSAGE_BYTES;
@@ -25,7 +27,9 @@ pub fn clean(text: &str) -> String {
     steps::cut(text.trim(), MAX_MESSAGE_BYTES).0
 }
 
-/// The text of the run's last finished model call that wrote any.
+/// The text to post for a run that just ended: for a success, the text of its last finished
+/// model call that wrote any; for a run that ended otherwise, the partial text of its last model
+/// call if that call was cut off mid-reply, marked as cut short.
 fn final_text(
     txn: &WriteTransaction,
     workspace: &Id,
@@ -33,20 +37,35 @@ fn final_text(
 ) -> Result<Option<String>, ApplyError> {
     let table = txn.open_table(STEPS)?;
     let (ws, id) = (workspace.as_str(), run.id.as_str());
-    let mut last = None;
+    let mut done = None;
+    let mut last_call = None;
     for entry in table.range((ws, id, 0)..=(ws, id, u32::MAX))? {
         let (_, value) = entry?;
         let step: RunStep = decode("steps", value.value())?;
-        if let (StepStatus::Done, StepDetail::ModelCall(call)) = (step.status, &step.detail)
-            && !call.text.trim().is_empty()
-        {
-            last = Some(call.text.clone());
+        if let StepDetail::ModelCall(call) = step.detail {
+            if step.status == StepStatus::Done && !call.text.trim().is_empty() {
+                done = Some(call.text.clone());
+            }
+            last_call = Some(call);
         }
     }
-    Ok(last)
+    if run.status == RunStatus::Succeeded {
+        return Ok(done);
+    }
+    Ok(last_call
+        .filter(|call| call.partial && !call.text.trim().is_empty())
+        .map(|call| {
+            let why = run
+                .reason
+                .as_deref()
+                .unwrap_or(run.status.as_str())
+                .replace('\n', " ");
+            format!("{}\n\n*(cut short: {why})*", call.text.trim_end())
+        }))
 }
 
-/// After a `run_updated`: an agent run that just succeeded posts its answer in its room.
+/// After a `run_updated`: an agent run that just succeeded posts its answer in its room; one that
+/// just ended otherwise posts the reply it was cut off in, if any.
 pub fn post(
     txn: &WriteTransaction,
     event: &Event,
@@ -56,13 +75,54 @@ pub fn post(
     let (Some(agent_run), Some(room_id)) = (run.agent.as_ref(), run.room_id.as_ref()) else {
         return Ok(Vec::new());
     };
-    if run.status != RunStatus::Succeeded
-        || from == RunStatus::Succeeded
+    if !run.status.is_final()
+        || from.is_final()
         || agent_run.reply_message_id.is_some()
         || agent_run.probe_provider_id.is_some()
     {
         return Ok(Vec::new());
     }
+    reply(txn, event, run, room_id)
+}
+
+/// After a `run_step`: a model call cut off mid-reply that the worker finished after its run had
+/// already ended (a cancel or the wall-time limit ends the run first) posts its partial text.
+pub fn post_cut(
+    txn: &WriteTransaction,
+    event: &Event,
+    step: &RunStep,
+) -> Result<Vec<(Event, String)>, ApplyError> {
+    let StepDetail::ModelCall(call) = &step.detail else {
+        return Ok(Vec::new());
+    };
+    if !call.partial || step.finished_at.is_none() {
+        return Ok(Vec::new());
+    }
+    let run = crate::service::runs::load_run(txn, &event.workspace_id, &step.run_id)?;
+    let (Some(agent_run), Some(room_id)) = (run.agent.as_ref(), run.room_id.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    if !run.status.is_final()
+        || run.status == RunStatus::Succeeded
+        || agent_run.reply_message_id.is_some()
+        || agent_run.probe_provider_id.is_some()
+    {
+        return Ok(Vec::new());
+    }
+    let room_id = room_id.clone();
+    reply(txn, event, &run, &room_id)
+}
+
+/// Posts the run's reply (see [`final_text`]) in `room_id` as the agent and records it on the run.
+fn reply(
+    txn: &WriteTransaction,
+    event: &Event,
+    run: &Run,
+    room_id: &Id,
+) -> Result<Vec<(Event, String)>, ApplyError> {
+    let Some(agent_run) = run.agent.as_ref() else {
+        return Ok(Vec::new());
+    };
     let workspace = &event.workspace_id;
     if txn
         .open_table(ROOMS)?
@@ -110,8 +170,8 @@ pub fn post(
         txn,
         event,
         Change::RunUpdated {
+            from: answered.status,
             run: answered,
-            from: RunStatus::Succeeded,
         },
     )?);
     Ok(out)

@@ -171,6 +171,9 @@ pub fn follow_up(
         Change::RunUpdated { run, from } => {
             out.extend(answer::post(txn, event, run, *from)?);
         }
+        Change::RunStep { step } => {
+            out.extend(answer::post_cut(txn, event, step)?);
+        }
         _ => {}
     }
     let Some(before) = before else {
