@@ -550,5 +550,9 @@ async fn a_resumed_run_whose_first_call_is_stored_is_not_forced_again() {
     assert_eq!(run_end(&mut fake).await.0, RunEnd::Succeeded);
     let requests = provider.requests_for("m");
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(requests[0].body["tool_choice"], "auto", "{:?}", requests[0].body);
+    assert_eq!(
+        requests[0].body["tool_choice"], "auto",
+        "{:?}",
+        requests[0].body
+    );
 }

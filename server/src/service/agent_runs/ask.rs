@@ -12,10 +12,10 @@ use warren_protocol::{Change, ErrorCode, Event, Id, Message};
 use super::{ApplyError, Ctx, role_of};
 use crate::runs::RunState;
 use crate::runs::effects::Effects;
-use crate::service::runs::{new_run_number, save_run};
+use crate::service::runs::{new_run, store_new_run};
 use crate::service::{append_event, next_seq, text};
 use crate::store::read::list_in_workspace;
-use crate::store::tables::{AGENTS, CARDS, ROOMS, RUN_NUMBERS};
+use crate::store::tables::{AGENTS, CARDS, ROOMS};
 
 /// Most agents one message starts runs of.
 pub const MAX_MENTIONS: usize = 3;
@@ -53,47 +53,22 @@ pub fn create_run(
     new: &NewAgentRun<'_>,
     state: &RunState,
 ) -> Result<Run, ApplyError> {
-    let (id, number) = new_run_number(txn, ctx, new.run_id)?;
-    let run = Run {
-        id,
-        number,
-        job_id: new.job.0.clone(),
-        job_name: new.job.1.to_owned(),
-        params: Vec::new(),
-        status: RunStatus::Queued,
-        requested_by: ctx.actor.clone(),
-        card_id: new.card_id.cloned(),
-        room_id: new.room_id.cloned(),
-        retry_of: None,
-        attempt: 1,
-        worker_id: None,
-        decided_by: None,
-        created_at: ctx.now,
-        queued_at: Some(ctx.now),
-        not_before: None,
-        started_at: None,
-        finished_at: None,
-        exit_code: None,
-        reason: None,
-        lines: 0,
-        log_bytes: 0,
-        parent_run_id: None,
-        agent: Some(Box::new(AgentRun {
-            agent_id: new.agent_id.clone(),
-            prompt: new.prompt.clone(),
-            message_id: new.message_id.cloned(),
-            reply_message_id: None,
-            probe_provider_id: new.probe_provider_id.cloned(),
-            steps: 0,
-            usage: Default::default(),
-            cost: 0,
-            paused_reason: None,
-            force_tool: new.force_tool,
-        })),
-    };
-    txn.open_table(RUN_NUMBERS)?
-        .insert((ctx.ws(), number), run.id.as_str())?;
-    save_run(txn, ctx.workspace, &run, state)?;
+    let mut run = new_run(txn, ctx, new.run_id, new.job, RunStatus::Queued)?;
+    run.card_id = new.card_id.cloned();
+    run.room_id = new.room_id.cloned();
+    run.agent = Some(Box::new(AgentRun {
+        agent_id: new.agent_id.clone(),
+        prompt: new.prompt.clone(),
+        message_id: new.message_id.cloned(),
+        reply_message_id: None,
+        probe_provider_id: new.probe_provider_id.cloned(),
+        steps: 0,
+        usage: Default::default(),
+        cost: 0,
+        paused_reason: None,
+        force_tool: new.force_tool,
+    }));
+    store_new_run(txn, ctx, &run, state)?;
     Ok(run)
 }
 
@@ -133,7 +108,11 @@ fn forced_tool(agent: &Agent, tool: Option<&str>) -> Result<Option<ToolName>, Ap
     let shown: String = typed.chars().take(40).collect();
     let why = match ToolName::parse(typed) {
         Some(t) if agent.tools.contains(&t) => return Ok(Some(t)),
-        Some(t) => format!("the agent {} does not have the tool {}", agent.name, t.as_str()),
+        Some(t) => format!(
+            "the agent {} does not have the tool {}",
+            agent.name,
+            t.as_str()
+        ),
         None => format!("there is no tool {shown:?}"),
     };
     let next = if has.is_empty() {
