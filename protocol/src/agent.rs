@@ -278,6 +278,11 @@ pub struct AgentAssignment {
     /// A provider test (`test_provider`): one short call to `providers[0]`, no tools.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub probe: bool,
+    /// The tool the run's first model call must call (`ask_agent`'s `tool`; the model sees
+    /// its [`ToolName::model_name`]). A run whose first model call is already a stored step
+    /// is not forced again; later calls choose freely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_tool: Option<ToolName>,
 }
 
 /// A room message given to an agent as context.
@@ -332,6 +337,9 @@ pub struct AgentRun {
     /// Why the run waits (`paused`): "budget exhausted: …".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_reason: Option<String>,
+    /// The tool `ask_agent` asked the first model call to call (never set by `@name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_tool: Option<ToolName>,
 }
 
 #[cfg(test)]

@@ -393,6 +393,11 @@ pub enum Command {
         room_id: Option<Id>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         card_id: Option<Id>,
+        /// A tool of the agent (`card.create`) the run's first model call must call. Text, not
+        /// a [`crate::tool::ToolName`], so that an unknown name gets an answer naming the
+        /// agent's tools rather than a frame error.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
     },
     /// Decides a tool call waiting for approval. The first decision wins; a later one is a
     /// `conflict` naming who decided.

@@ -390,6 +390,7 @@ fn agent_run() -> Run {
             },
             cost: 161,
             paused_reason: None,
+            force_tool: None,
         })),
         ..run()
     }
@@ -1196,6 +1197,7 @@ fn commands() -> Vec<(&'static str, Command)> {
                 prompt: "what blocks the release?".into(),
                 room_id: Some(id(ROOM)),
                 card_id: None,
+                tool: None,
             },
         ),
         (
@@ -1265,6 +1267,17 @@ fn commands() -> Vec<(&'static str, Command)> {
                 state: HealthState::CircuitOpen,
                 last_error: Some(ProviderErrorClass::RateLimit),
                 message: Some("HTTP 429 Too Many Requests, retry after 20s".into()),
+            },
+        ),
+        (
+            "command_ask_agent_tool",
+            Command::AskAgent {
+                run_id: None,
+                agent_id: id(AGENT),
+                prompt: "Create a card titled Release notes.".into(),
+                room_id: None,
+                card_id: None,
+                tool: Some("card.create".into()),
             },
         ),
     ]
@@ -2125,6 +2138,7 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                     }],
                     steps: vec![model_step(), tool_step_rejected()],
                     probe: false,
+                    force_tool: None,
                 })),
             },
         ),
@@ -2148,7 +2162,48 @@ fn server_messages() -> Vec<(&'static str, ServerMessage)> {
                 text: " is not done".into(),
             },
         ),
+        ("server_assign_agent_forced", forced_assignment()),
     ]
+}
+
+/// An `ask_agent … tool: card.create` run's first assignment: the run records the tool, and
+/// the assignment tells the worker to force it.
+fn forced_assignment() -> ServerMessage {
+    let mut run = agent_run();
+    run.status = RunStatus::Assigned;
+    run.started_at = None;
+    run.room_id = None;
+    if let Some(agent) = run.agent.as_mut() {
+        agent.prompt = "Create a card titled Release notes.".into();
+        agent.message_id = None;
+        agent.steps = 0;
+        agent.usage = Usage::default();
+        agent.cost = 0;
+        agent.force_tool = Some(ToolName::CardCreate);
+    }
+    ServerMessage::Assign {
+        run,
+        command: String::new(),
+        params: vec![],
+        timeout_secs: 600,
+        agent: Some(Box::new(AgentAssignment {
+            agent: Agent {
+                providers: vec![id(PROVIDER)],
+                ..agent()
+            },
+            providers: vec![provider()],
+            system: "You are reviewer, an assistant in the warren workspace Acme.".into(),
+            context: vec![],
+            tools: vec![ToolSpec {
+                name: ToolName::CardCreate.model_name().into(),
+                description: ToolName::CardCreate.description().into(),
+                parameters: ToolName::CardCreate.schema(),
+            }],
+            steps: vec![],
+            probe: false,
+            force_tool: Some(ToolName::CardCreate),
+        })),
+    }
 }
 
 const ERROR_CODES: [ErrorCode; 22] = [

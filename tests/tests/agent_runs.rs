@@ -85,6 +85,7 @@ fn ask(agent: &Id, prompt: &str, room: Option<&Id>) -> Command {
         prompt: prompt.into(),
         room_id: room.cloned(),
         card_id: None,
+        tool: None,
     }
 }
 

@@ -6,7 +6,10 @@
 //! posted there; a budget stops the third run (`paused`, "budget exhausted") after alerts at
 //! 50% and 100% in the room, and raising it lets the run finish; "approve always" is a grant
 //! (`approvals list`) that spares the next question until revoked; `stats` counts every model
-//! call; the provider key appears in no output, no `--json`, and not in the store file.
+//! call; `agent ask --tool` forces the first model call only (`tool_choice`), not the resumed
+//! run's nor a mention's, and a tool the agent lacks is refused naming its tools; a reply cut off
+//! by `run cancel` stays in the room marked as cut short; the provider
+//! key appears in no output, no `--json`, and not in the store file.
 
 #[path = "support/real_runs.rs"]
 mod real_runs;
@@ -399,4 +402,84 @@ async fn a_cancelled_reply_keeps_its_text_in_the_room_marked_cut_short() {
     assert!(room.contains("The release waits on"), "{room}");
     assert!(!room.contains("word199"), "the reply was cut: {room}");
     drop(worker);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_tool_forces_only_the_first_call_and_a_tool_the_agent_lacks_is_refused() {
+    let (s, _worker, fake) = setup().await;
+    fake.script(
+        "m1",
+        [
+            Behaviour::tool_call("card_create", r#"{"title":"Forced card"}"#),
+            Behaviour::tokens(["Made ", "it."]),
+            Behaviour::tokens(["Hello."]),
+        ],
+    );
+    s.cli
+        .run(&[
+            "agent",
+            "add",
+            "helper",
+            "--provider",
+            "fake",
+            "--model",
+            "m1",
+            "--tools",
+            "card.create,search",
+        ])
+        .await
+        .ok();
+    // Not one of its tools, or no tool at all: refused before any run exists, naming its tools.
+    for wrong in ["card.move", "card.crate"] {
+        let refused = s
+            .cli
+            .run(&["agent", "ask", "helper", "make a card", "--tool", wrong])
+            .await;
+        assert_ne!(refused.code, 0, "--tool {wrong} was accepted");
+        assert!(
+            refused.stderr.contains(wrong) && refused.stderr.contains("card.create, search"),
+            "the refusal names the tool and the agent's tools: {}",
+            refused.stderr
+        );
+    }
+
+    // The refused asks made no run: r1 is the forced one.
+    s.cli
+        .run(&[
+            "agent",
+            "ask",
+            "helper",
+            "make a card",
+            "--tool",
+            "card.create",
+        ])
+        .await
+        .ok();
+    let waiting = wait_status(&s.cli, "r1", "awaiting_approval").await;
+    assert_eq!(waiting["agent"]["force_tool"], "card.create", "{waiting}");
+    // Approved, the run resumes on a worker: its second call chooses freely.
+    s.cli.run(&["run", "approve", "r1"]).await.ok();
+    wait_status(&s.cli, "r1", "succeeded").await;
+    assert!(card_titles(&s).await.contains(&"Forced card".to_owned()));
+    // A mention never forces.
+    s.cli
+        .run(&["chat", "send", "general", "@helper say hello"])
+        .await
+        .ok();
+    wait_status(&s.cli, "r2", "succeeded").await;
+
+    let choices: Vec<serde_json::Value> = fake
+        .requests_for("m1")
+        .iter()
+        .map(|r| r.body["tool_choice"].clone())
+        .collect();
+    assert_eq!(
+        choices,
+        [
+            serde_json::json!({"type": "function", "function": {"name": "card_create"}}),
+            serde_json::json!("auto"),
+            serde_json::json!("auto"),
+        ],
+        "the first call is forced, the resumed run's and the mention's are not"
+    );
 }

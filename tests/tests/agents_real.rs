@@ -3,8 +3,9 @@
 //! running the agent loop at temperature 0, the real CLI, and a second client watching the room
 //! over a real WebSocket. Covered: `@name` in a room streams the model's reply to the second
 //! client as `agent_delta` frames and the finished reply is posted in the room with the same
-//! text; a forced tool call (`WARREN_AGENT_TOOL_CHOICE`: this small model does not choose tools by
-//! itself) waits for approval and, once approved, creates a card as the agent; `run cancel`
+//! text; a forced tool call (`agent ask --tool card.create`, which sends `tool_choice` naming it:
+//! this small model does not choose tools by itself) waits for approval and, once approved,
+//! creates a card as the agent; `run cancel`
 //! interrupts a turn mid-stream and the step keeps its partial text.
 //!
 //! Skips (prints `SKIPPED …`) when `tests/llm/setup` has not been run, unless
@@ -26,17 +27,13 @@ use warren_protocol::{Change, Id, ServerMessage};
 /// One test at a time on the shared model server (requests queue there anyway).
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A server, an agent worker (with `env`), the model as provider `local` and agent `bot` with
-/// `agent_args`.
-async fn setup(
-    model: &llm::LlamaServer,
-    env: &[(&str, &str)],
-    agent_args: &[&str],
-) -> (Setup, Worker) {
+/// A server, an agent worker (greedy: temperature 0), the model as provider `local` and agent
+/// `bot` with `agent_args`.
+async fn setup(model: &llm::LlamaServer, agent_args: &[&str]) -> (Setup, Worker) {
     let s = Setup::start(&[]).await;
-    let mut worker_env = vec![("WARREN_AGENT_TEMPERATURE", "0")];
-    worker_env.extend_from_slice(env);
-    let worker = s.worker_with("agents", "linux", &worker_env).await;
+    let worker = s
+        .worker_with("agents", "linux", &[("WARREN_AGENT_TEMPERATURE", "0")])
+        .await;
     s.cli
         .run(&[
             "provider",
@@ -106,7 +103,7 @@ async fn a_mention_streams_the_reply_to_a_second_client_and_cancel_interrupts_a_
         return;
     };
     let _turn = TURN.lock().await;
-    let (s, worker) = setup(model, &[], &[]).await;
+    let (s, worker) = setup(model, &[]).await;
     let (mut watcher, room) = room_watcher(&s).await;
     s.cli
         .run(&["chat", "send", "general", "@bot Say hello to the team."])
@@ -213,12 +210,7 @@ async fn a_forced_tool_call_waits_for_approval_and_creates_a_card() {
         return;
     };
     let _turn = TURN.lock().await;
-    let (s, _worker) = setup(
-        model,
-        &[("WARREN_AGENT_TOOL_CHOICE", "card_create")],
-        &["--tools", "card.create"],
-    )
-    .await;
+    let (s, _worker) = setup(model, &["--tools", "card.create"]).await;
     let before = s.cli.run(&["card", "list", "--json"]).await.ok().stdout;
     s.cli
         .run(&[
@@ -228,10 +220,13 @@ async fn a_forced_tool_call_waits_for_approval_and_creates_a_card() {
             "Create a card titled Release notes.",
             "--room",
             "general",
+            "--tool",
+            "card.create",
         ])
         .await
         .ok();
     let waiting = wait_decided(&s, "r1").await;
+    assert_eq!(waiting["agent"]["force_tool"], "card.create", "{waiting}");
     assert_eq!(
         s.cli.run(&["card", "list", "--json"]).await.ok().stdout,
         before,

@@ -444,6 +444,7 @@ async fn sample(setup: &mut Setup, name: &str, role: Role, actor: &mut Client) -
             prompt: "hello".into(),
             room_id: None,
             card_id: None,
+            tool: None,
         },
         "decide_tool" => Command::DecideTool {
             run_id: setup.owner_run(false).await,

@@ -4,7 +4,8 @@
 //! order with byte offsets; a tool call goes to the server and its result back to the model; a
 //! run resumes from its stored steps; cancel keeps the partial text; a rate-limited provider
 //! falls back to the next; a stream without usage is counted; the key stays out of every frame
-//! and of the worker's output; `--no-agents` says so in the hello.
+//! and of the worker's output; `--no-agents` says so in the hello; an assignment's `force_tool`
+//! is the `tool_choice` of the run's first model call only, and not of a resumed run's.
 
 #[path = "support/fake_warren.rs"]
 mod fake_warren;
@@ -464,5 +465,94 @@ async fn a_tool_call_awaiting_approval_hands_the_run_back_without_a_report() {
         )),
         "{:?}",
         fake.seen
+    );
+}
+
+/// An assignment whose run must first call `card_create` (`force_tool`), with that tool's
+/// schema offered beside `search`.
+fn forced_assignment(providers: Vec<Value>, steps: Value) -> Value {
+    let mut a = assignment_json(providers, steps);
+    a["force_tool"] = json!("card.create");
+    if let Some(tools) = a["tools"].as_array_mut() {
+        tools.push(json!({
+            "name": "card_create", "description": "Create a card.",
+            "parameters": {"type": "object", "properties": {"title": {"type": "string"}},
+                "required": ["title"]},
+        }));
+    }
+    a
+}
+
+fn forced_choice() -> Value {
+    json!({"type": "function", "function": {"name": "card_create"}})
+}
+
+#[tokio::test]
+async fn a_forced_tool_is_the_first_calls_tool_choice_and_later_calls_choose_freely() {
+    let provider = FakeProvider::start().await.expect("the fake provider");
+    provider.script(
+        "m",
+        [
+            Behaviour::tool_call("card_create", "{\"title\":\"Release notes\"}"),
+            Behaviour::tokens(["Card ", "#4 ", "is made."]),
+        ],
+    );
+    let mut fake = FakeWarren::start().await;
+    *fake.tool_answer.lock().expect("answer") = ToolAnswer::Done("card #4".into());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (_cli, _child) = start_worker(&fake, &[], &dir.path().join("worker.log"));
+    hello_agents(&mut fake).await;
+    let p = provider_json(PROV_A, "fake", &provider.openai_url(), "m", None);
+    fake.assign(
+        run_json("make a card"),
+        forced_assignment(vec![p], json!([])),
+    );
+    let (n, name) = fake
+        .command("call_tool", |c| match c {
+            Command::CallTool { step, name, .. } => Some((*step, name.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!((n, name.as_str()), (2, "card_create"));
+    assert_eq!(run_end(&mut fake).await.0, RunEnd::Succeeded);
+
+    let choices: Vec<Value> = provider
+        .requests_for("m")
+        .iter()
+        .map(|r| r.body["tool_choice"].clone())
+        .collect();
+    assert_eq!(choices, [forced_choice(), json!("auto")]);
+}
+
+#[tokio::test]
+async fn a_resumed_run_whose_first_call_is_stored_is_not_forced_again() {
+    let provider = FakeProvider::start().await.expect("the fake provider");
+    provider.script("m", [Behaviour::tokens(["Done."])]);
+    let mut fake = FakeWarren::start().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (_cli, _child) = start_worker(&fake, &[], &dir.path().join("worker.log"));
+    hello_agents(&mut fake).await;
+    let steps = json!([
+        {"run_id": RUN, "n": 1, "status": "done", "started_at": 1, "finished_at": 2,
+         "detail": {"kind": "model_call", "provider_id": PROV_A, "provider": "fake",
+            "model": "m", "text": "",
+            "tool_calls": [
+                {"id": "call_a", "name": "card_create", "arguments": "{\"title\":\"Ship\"}"}
+            ]}},
+        {"run_id": RUN, "n": 2, "status": "done", "started_at": 2, "finished_at": 3,
+         "detail": {"kind": "tool_call", "call_id": "call_a", "tool": "card.create",
+            "name": "card_create", "arguments": "{\"title\":\"Ship\"}", "result": "card #5",
+            "approval": {"requested_at": 2, "decision": "approve_once"}}}
+    ]);
+    let p = provider_json(PROV_A, "fake", &provider.openai_url(), "m", None);
+    fake.assign(run_json("make a card"), forced_assignment(vec![p], steps));
+    assert_eq!(started_step(&mut fake).await.0, 3);
+    assert_eq!(run_end(&mut fake).await.0, RunEnd::Succeeded);
+    let requests = provider.requests_for("m");
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(
+        requests[0].body["tool_choice"], "auto",
+        "{:?}",
+        requests[0].body
     );
 }

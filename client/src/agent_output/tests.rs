@@ -90,6 +90,7 @@ pub(crate) fn agent_run(status: RunStatus) -> warren_protocol::run::Run {
         },
         cost: 161,
         paused_reason: None,
+        force_tool: None,
     }));
     run
 }

@@ -242,6 +242,10 @@ pub struct AgentAskArgs {
     /// there.
     #[arg(long, value_name = "ROOM")]
     pub room: Option<String>,
+    /// Make the run's first model call call this tool of the agent (card.create, search, …);
+    /// later calls choose freely. For models that do not pick tools themselves.
+    #[arg(long, value_name = "TOOL")]
+    pub tool: Option<String>,
     /// Stream the answer to stdout as it is written (tool calls and approvals waiting on
     /// stderr); exit 0 when the run succeeds, 1 with the reason otherwise.
     #[arg(long, short)]

@@ -389,6 +389,7 @@ async fn ask(args: AgentAskArgs, session: &mut Session, out: &mut Out) -> Result
             prompt: args.prompt,
             room_id,
             card_id: None,
+            tool: args.tool,
         })
         .await?;
     let Change::RunCreated { run } = ack.event.change else {

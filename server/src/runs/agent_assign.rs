@@ -200,6 +200,9 @@ pub fn assignment(
         tools,
         steps,
         probe,
+        // What the run was asked to force; the worker forces it only on the run's first model
+        // call, so a resumed run whose first call is stored chooses freely.
+        force_tool: if probe { None } else { agent_run.force_tool },
     }))
 }
 

@@ -78,13 +78,18 @@ pub fn move_to(run: &mut Run, to: RunStatus) -> Result<RunStatus, ApplyError> {
     Ok(from)
 }
 
-/// A new run's id (the one asked for, or a fresh one; refused if taken) and its number, the
-/// workspace's next (`r7`).
-pub fn new_run_number(
+/// A new run of `job` (its id and name), asked by the actor now, in `status` (`queued` or
+/// `awaiting_approval`): its id (the one asked for, or a fresh one; refused if taken) and its
+/// number, the workspace's next (`r7`). Nothing is stored yet: the caller adds what its kind of
+/// run carries (parameters, card, room, retry, agent part), then [`store_new_run`]. Job runs and
+/// agent runs are both made here.
+pub fn new_run(
     txn: &WriteTransaction,
     ctx: &Ctx<'_>,
     requested: Option<&Id>,
-) -> Result<(Id, u64), ApplyError> {
+    job: (&Id, &str),
+    status: RunStatus,
+) -> Result<Run, ApplyError> {
     let id = pick_id(requested, "run")?;
     if txn
         .open_table(RUNS)?
@@ -101,7 +106,44 @@ pub fn new_run_number(
         .get((ctx.ws(), "run_number"))?
         .map_or(1, |g| g.value());
     counters.insert((ctx.ws(), "run_number"), number + 1)?;
-    Ok((id, number))
+    Ok(Run {
+        id,
+        number,
+        job_id: job.0.clone(),
+        job_name: job.1.to_owned(),
+        params: Vec::new(),
+        status,
+        requested_by: ctx.actor.clone(),
+        card_id: None,
+        room_id: None,
+        retry_of: None,
+        attempt: 1,
+        worker_id: None,
+        decided_by: None,
+        created_at: ctx.now,
+        queued_at: (status == RunStatus::Queued).then_some(ctx.now),
+        not_before: None,
+        started_at: None,
+        finished_at: None,
+        exit_code: None,
+        reason: None,
+        lines: 0,
+        log_bytes: 0,
+        parent_run_id: None,
+        agent: None,
+    })
+}
+
+/// Stores a run made by [`new_run`] and indexes its number.
+pub fn store_new_run(
+    txn: &WriteTransaction,
+    ctx: &Ctx<'_>,
+    run: &Run,
+    state: &RunState,
+) -> Result<(), ApplyError> {
+    txn.open_table(RUN_NUMBERS)?
+        .insert((ctx.ws(), run.number), run.id.as_str())?;
+    save_run(txn, ctx.workspace, run, state)
 }
 
 fn reason(value: Option<&String>) -> Result<Option<String>, ApplyError> {
@@ -237,41 +279,17 @@ fn start_run(
             format!("no room {room} in this workspace"),
         ));
     }
-    let (id, number) = new_run_number(txn, ctx, start.run_id)?;
     let status = if job.protected {
         RunStatus::AwaitingApproval
     } else {
         RunStatus::Queued
     };
-    let run = Run {
-        id,
-        number,
-        job_id: job.id.clone(),
-        job_name: job.name.clone(),
-        params: resolved.params,
-        status,
-        requested_by: ctx.actor.clone(),
-        card_id: start.card_id.cloned(),
-        room_id: start.room_id.cloned(),
-        retry_of: start.retry_of.cloned(),
-        attempt: 1,
-        worker_id: None,
-        decided_by: None,
-        created_at: ctx.now,
-        queued_at: (status == RunStatus::Queued).then_some(ctx.now),
-        not_before: None,
-        started_at: None,
-        finished_at: None,
-        exit_code: None,
-        reason: None,
-        lines: 0,
-        log_bytes: 0,
-        parent_run_id: None,
-        agent: None,
-    };
-    txn.open_table(RUN_NUMBERS)?
-        .insert((ctx.ws(), number), run.id.as_str())?;
-    save_run(txn, ctx.workspace, &run, state)?;
+    let mut run = new_run(txn, ctx, start.run_id, (&job.id, &job.name), status)?;
+    run.params = resolved.params;
+    run.card_id = start.card_id.cloned();
+    run.room_id = start.room_id.cloned();
+    run.retry_of = start.retry_of.cloned();
+    store_new_run(txn, ctx, &run, state)?;
     state.secrets.put(&run.id, resolved.secrets);
     fx.schedule = true;
     Ok(Change::RunCreated { run })

@@ -115,6 +115,7 @@ fn agent_run(status: RunStatus) -> Run {
             },
             cost: 161,
             paused_reason: None,
+            force_tool: None,
         })),
     }
 }

@@ -35,22 +35,19 @@ use health::HealthReports;
 use link::Link;
 
 /// Adjustments of every model call of this worker, for small local models (tests): the
-/// sampling temperature, and a tool the first model call of a run must call when the agent has
-/// it (`tool_choice`; small models never choose a tool themselves).
+/// sampling temperature. (A forced tool is the run's, not the worker's: the assignment's
+/// `force_tool`, from `ask_agent`'s `tool`.)
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tuning {
     pub temperature: Option<f32>,
-    pub force_tool: Option<String>,
 }
 
 impl Tuning {
-    /// From `WARREN_AGENT_TEMPERATURE` and `WARREN_AGENT_TOOL_CHOICE` (a model-facing tool
-    /// name such as `card_create`); unset or unparsable values are ignored.
+    /// From `WARREN_AGENT_TEMPERATURE`; unset or unparsable values are ignored.
     pub fn from_env() -> Tuning {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Tuning {
             temperature: var("WARREN_AGENT_TEMPERATURE").and_then(|t| t.trim().parse().ok()),
-            force_tool: var("WARREN_AGENT_TOOL_CHOICE").map(|t| t.trim().to_owned()),
         }
     }
 }

@@ -170,6 +170,7 @@ mod tests {
             tools: vec![],
             steps,
             probe: false,
+            force_tool: None,
         }
     }
 

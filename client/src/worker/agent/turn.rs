@@ -129,6 +129,7 @@ pub(super) async fn drive(
             Err(e) => return dropped(&format!("step {step}"), &e),
         }
 
+        // The run's first model call, counting the stored ones: a resumed run is not forced again.
         let first_call = model_calls == 0 && convo.model_calls == 0;
         let request = request(setup, assignment, &convo.messages, wanted, used, first_call);
         let (sink, pump) = deltas::channel();
@@ -220,7 +221,8 @@ pub(super) async fn drive(
 }
 
 /// The model call's request: the system prompt, the conversation, the tools (none for a
-/// provider test), and at most the tokens the agent has left.
+/// provider test), the tool the run's first call must call (`force_tool`, when offered), and
+/// at most the tokens the agent has left.
 fn request(
     setup: &Setup,
     assignment: &AgentAssignment,
@@ -234,9 +236,9 @@ fn request(
     } else {
         assignment.tools.clone()
     };
-    let tool_choice = match &setup.tuning.force_tool {
-        Some(name) if first_call && tools.iter().any(|t| &t.name == name) => {
-            ToolChoice::Required(name.clone())
+    let tool_choice = match assignment.force_tool.map(|t| t.model_name()) {
+        Some(name) if first_call && tools.iter().any(|t| t.name == name) => {
+            ToolChoice::Required(name.to_owned())
         }
         _ => ToolChoice::Auto,
     };

@@ -6,15 +6,16 @@ use redb::{ReadableTable, WriteTransaction};
 use warren_protocol::agent::{Agent, AgentRun, MAX_ASK_BYTES};
 use warren_protocol::permission::Permission;
 use warren_protocol::run::{Run, RunStatus};
+use warren_protocol::tool::ToolName;
 use warren_protocol::{Change, ErrorCode, Event, Id, Message};
 
 use super::{ApplyError, Ctx, role_of};
 use crate::runs::RunState;
 use crate::runs::effects::Effects;
-use crate::service::runs::{new_run_number, save_run};
+use crate::service::runs::{new_run, store_new_run};
 use crate::service::{append_event, next_seq, text};
 use crate::store::read::list_in_workspace;
-use crate::store::tables::{AGENTS, CARDS, ROOMS, RUN_NUMBERS};
+use crate::store::tables::{AGENTS, CARDS, ROOMS};
 
 /// Most agents one message starts runs of.
 pub const MAX_MENTIONS: usize = 3;
@@ -26,6 +27,8 @@ pub struct Ask<'a> {
     pub prompt: &'a str,
     pub room_id: Option<&'a Id>,
     pub card_id: Option<&'a Id>,
+    /// The tool the first model call must call, as typed (`card.create`).
+    pub tool: Option<&'a str>,
 }
 
 /// What a new agent run is made of.
@@ -39,6 +42,8 @@ pub struct NewAgentRun<'a> {
     pub card_id: Option<&'a Id>,
     pub message_id: Option<&'a Id>,
     pub probe_provider_id: Option<&'a Id>,
+    /// The tool the run's first model call must call (`ask_agent`'s `tool` only).
+    pub force_tool: Option<ToolName>,
 }
 
 /// Stores a new `queued` agent run (numbered like every run) and returns it.
@@ -48,46 +53,22 @@ pub fn create_run(
     new: &NewAgentRun<'_>,
     state: &RunState,
 ) -> Result<Run, ApplyError> {
-    let (id, number) = new_run_number(txn, ctx, new.run_id)?;
-    let run = Run {
-        id,
-        number,
-        job_id: new.job.0.clone(),
-        job_name: new.job.1.to_owned(),
-        params: Vec::new(),
-        status: RunStatus::Queued,
-        requested_by: ctx.actor.clone(),
-        card_id: new.card_id.cloned(),
-        room_id: new.room_id.cloned(),
-        retry_of: None,
-        attempt: 1,
-        worker_id: None,
-        decided_by: None,
-        created_at: ctx.now,
-        queued_at: Some(ctx.now),
-        not_before: None,
-        started_at: None,
-        finished_at: None,
-        exit_code: None,
-        reason: None,
-        lines: 0,
-        log_bytes: 0,
-        parent_run_id: None,
-        agent: Some(Box::new(AgentRun {
-            agent_id: new.agent_id.clone(),
-            prompt: new.prompt.clone(),
-            message_id: new.message_id.cloned(),
-            reply_message_id: None,
-            probe_provider_id: new.probe_provider_id.cloned(),
-            steps: 0,
-            usage: Default::default(),
-            cost: 0,
-            paused_reason: None,
-        })),
-    };
-    txn.open_table(RUN_NUMBERS)?
-        .insert((ctx.ws(), number), run.id.as_str())?;
-    save_run(txn, ctx.workspace, &run, state)?;
+    let mut run = new_run(txn, ctx, new.run_id, new.job, RunStatus::Queued)?;
+    run.card_id = new.card_id.cloned();
+    run.room_id = new.room_id.cloned();
+    run.agent = Some(Box::new(AgentRun {
+        agent_id: new.agent_id.clone(),
+        prompt: new.prompt.clone(),
+        message_id: new.message_id.cloned(),
+        reply_message_id: None,
+        probe_provider_id: new.probe_provider_id.cloned(),
+        steps: 0,
+        usage: Default::default(),
+        cost: 0,
+        paused_reason: None,
+        force_tool: new.force_tool,
+    }));
+    store_new_run(txn, ctx, &run, state)?;
     Ok(run)
 }
 
@@ -112,6 +93,42 @@ fn exists(
     Ok(())
 }
 
+/// The tool `ask_agent` names, when the agent has it; the refusal names the agent's tools.
+fn forced_tool(agent: &Agent, tool: Option<&str>) -> Result<Option<ToolName>, ApplyError> {
+    let Some(typed) = tool else {
+        return Ok(None);
+    };
+    let has = agent
+        .tools
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Quoted with escapes and cut: the text is the caller's, echoed back.
+    let shown: String = typed.chars().take(40).collect();
+    let why = match ToolName::parse(typed) {
+        Some(t) if agent.tools.contains(&t) => return Ok(Some(t)),
+        Some(t) => format!(
+            "the agent {} does not have the tool {}",
+            agent.name,
+            t.as_str()
+        ),
+        None => format!("there is no tool {shown:?}"),
+    };
+    let next = if has.is_empty() {
+        format!(
+            "it has no tools; an admin can give it some with `warren agent edit {} --tools card.create,search`",
+            agent.name
+        )
+    } else {
+        format!("its tools: {has}; name one of those, or ask without a tool")
+    };
+    Err(ApplyError::reject(
+        ErrorCode::Validation,
+        format!("{why}; {next}"),
+    ))
+}
+
 /// `ask_agent`: a new run of an enabled agent.
 pub fn ask_agent(
     txn: &WriteTransaction,
@@ -133,6 +150,7 @@ pub fn ask_agent(
     let prompt = text::markdown("a question to an agent", ask.prompt, MAX_ASK_BYTES, true)?;
     exists(txn, ctx, ROOMS, "room", ask.room_id)?;
     exists(txn, ctx, CARDS, "card", ask.card_id)?;
+    let force_tool = forced_tool(&agent, ask.tool)?;
     let new = NewAgentRun {
         run_id: ask.run_id,
         job: (&agent.id, &agent.name),
@@ -142,6 +160,7 @@ pub fn ask_agent(
         card_id: ask.card_id,
         message_id: None,
         probe_provider_id: None,
+        force_tool,
     };
     let run = create_run(txn, ctx, &new, state)?;
     fx.schedule = true;
@@ -241,6 +260,8 @@ pub fn mentions(
             card_id: None,
             message_id: Some(&message.id),
             probe_provider_id: None,
+            // A mention never forces a tool.
+            force_tool: None,
         };
         let run = create_run(txn, &ctx, &new, state)?;
         out.push(append_event(txn, &ctx, None, Change::RunCreated { run })?);

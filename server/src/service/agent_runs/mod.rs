@@ -61,6 +61,7 @@ pub fn apply(
             prompt,
             room_id,
             card_id,
+            tool,
         } => {
             let ask = ask::Ask {
                 run_id: run_id.as_ref(),
@@ -68,6 +69,7 @@ pub fn apply(
                 prompt,
                 room_id: room_id.as_ref(),
                 card_id: card_id.as_ref(),
+                tool: tool.as_deref(),
             };
             ask::ask_agent(txn, ctx, &ask, state, fx)
         }

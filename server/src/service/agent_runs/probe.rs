@@ -31,6 +31,7 @@ pub fn test_provider(
         card_id: None,
         message_id: None,
         probe_provider_id: Some(&provider.id),
+        force_tool: None,
     };
     let run = create_run(txn, ctx, &new, state)?;
     fx.schedule = true;

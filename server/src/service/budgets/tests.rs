@@ -195,6 +195,7 @@ impl World {
                 usage: Usage::default(),
                 cost: 0,
                 paused_reason: paused_reason.map(Into::into),
+                force_tool: None,
             })),
         };
         let txn = self.store.begin_write().expect("write");
