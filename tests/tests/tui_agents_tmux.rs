@@ -269,11 +269,14 @@ async fn an_approval_ignores_a_key_sent_as_it_appears_then_approves_and_rejects_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esc_in_the_run_view_interrupts_a_streaming_turn_and_keeps_its_text() {
     let (w, _) = world("talker", &[], &[]).await;
-    // Two lines, then the stream stays open: only an interrupt ends this turn.
+    // Three lines, then the stream stays open: only an interrupt ends this turn. The third is
+    // 120 wide characters (240 columns): it takes three rows of the view, all of it visible.
+    let wide = format!("{}\n", "漢字".repeat(60));
+    let streamed = format!("First line of the answer\nsecond line\n{wide}");
     w.fake.script(
         "m1",
         [
-            Behaviour::tokens(["First line of the answer\n", "second line\n"])
+            Behaviour::tokens(["First line of the answer\n", "second line\n", wide.as_str()])
                 .token_delay(Duration::from_millis(100))
                 .end(End::Stall),
         ],
@@ -295,6 +298,11 @@ async fn esc_in_the_run_view_interrupts_a_streaming_turn_and_keeps_its_text() {
         "First line of the answer",
         "second line",
     ])
+    .await;
+    // Rows are cut by display width: none is wider than the view, so no character is clipped.
+    tui.wait_for("every wide character of the third line", |s| {
+        count(s, "漢") == 60 && count(s, "字") == 60
+    })
     .await;
     tui.keys(&["Escape"]).await;
     let cancelled = wait_status(&w.s.cli, "r1", "cancelled").await;
@@ -319,10 +327,7 @@ async fn esc_in_the_run_view_interrupts_a_streaming_turn_and_keeps_its_text() {
         .find(|l| l["detail"]["kind"] == "model_call")
         .unwrap_or_else(|| panic!("a model call step: {}\n{cancelled}", show.stdout));
     assert_eq!(step["detail"]["partial"], true, "{step}");
-    assert_eq!(
-        step["detail"]["text"], "First line of the answer\nsecond line\n",
-        "{step}"
-    );
+    assert_eq!(step["detail"]["text"], streamed, "{step}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
