@@ -244,7 +244,12 @@ impl App {
             return false;
         };
         if !self.approval.accepts(now) {
-            // Typed before the prompt could be read: not an answer.
+            // Typed before the prompt could be read: not an answer, and the user is told.
+            let key = KeyBinding::from_event(key);
+            self.notify(
+                format!("{key} came too soon after the approval prompt appeared: press it again to answer"),
+                false,
+            );
             return true;
         }
         self.decide(action, run_id, step);

@@ -5,12 +5,15 @@
 //! A delta that repeats text already held is ignored; one that starts past the end (a gap: this
 //! client fell behind and the server dropped pieces) drops the partial, and the step waits for
 //! its finished `run_step` event, which carries the whole text. Text is committed on each newline
-//! or after a line-width of characters, so a stream without newlines never looks hung.
+//! or once a row of the screen's width is full (display width: a wide character takes two
+//! columns), so a stream without newlines never looks hung.
 
 use std::collections::{HashMap, HashSet};
 
 use warren_protocol::step::StreamPartial;
 use warren_protocol::{Id, RequestId};
+
+use crate::tui::view::text::{cut_rows, width as text_width};
 
 /// The streams this client holds, and what it watches.
 #[derive(Debug, Default)]
@@ -126,8 +129,8 @@ impl Streams {
 pub const TAIL_BYTES: usize = 64 * 1024;
 
 /// The rows a stream shows at `width` columns, at most the last `max_rows`: the committed text
-/// (see [`committed`]) of the raw `text`, sanitised, cut into rows of `width` characters line by
-/// line. Only the end that can fill them is read (four bytes a character, at most
+/// (see [`committed`]) of the raw `text`, sanitised, cut into rows of at most `width` columns
+/// line by line. Only the end that can fill them is read (four bytes a character, at most
 /// [`TAIL_BYTES`]), from a line start where there is one; in a line longer than that, rows are
 /// counted from where the reading starts.
 pub fn visible(text: &str, width: usize, max_rows: usize) -> Vec<String> {
@@ -154,20 +157,8 @@ pub fn visible(text: &str, width: usize, max_rows: usize) -> Vec<String> {
     }
     let mut rows: Vec<String> = Vec::new();
     for line in shown.rsplit('\n') {
-        // Only the line's last rows that can still be shown are cut out.
-        let n = line.chars().count();
-        let line_rows = n.div_ceil(width).max(1);
-        let keep = line_rows.min(max_rows - rows.len());
-        let skip = (line_rows - keep) * width;
-        let from = line.char_indices().nth(skip).map_or(line.len(), |(i, _)| i);
-        let chars: Vec<char> = line[from..].chars().collect();
-        let mut pieces: Vec<String> = if chars.is_empty() {
-            vec![String::new()]
-        } else {
-            chars.chunks(width).map(|c| c.iter().collect()).collect()
-        };
-        while let Some(piece) = pieces.pop() {
-            rows.push(piece);
+        for piece in cut_rows(line, width).into_iter().rev() {
+            rows.push(piece.to_owned());
             if rows.len() == max_rows {
                 rows.reverse();
                 return rows;
@@ -179,17 +170,24 @@ pub fn visible(text: &str, width: usize, max_rows: usize) -> Vec<String> {
 }
 
 /// What of streamed `text` (already sanitised) is shown at `width` columns: every finished line,
-/// and of the line still being written, as many whole rows of `width` characters as it fills.
-/// The rest waits for the next newline or the next full row.
+/// and of the line still being written, as many whole rows of `width` columns as it fills (a row
+/// is whole when it is full or the next character does not fit in it). The rest waits for the
+/// next newline or the next full row.
 pub fn committed(text: &str, width: usize) -> &str {
     let width = width.max(1);
     let (done, open) = match text.rfind('\n') {
         Some(i) => (i + 1, &text[i + 1..]),
         None => (0, text),
     };
-    let chars = open.chars().count();
-    let keep = chars / width * width;
-    let bytes = open.char_indices().nth(keep).map_or(open.len(), |(i, _)| i);
+    let pieces = cut_rows(open, width);
+    // Every row but the last is whole (the next character did not fit); the last is whole when
+    // it fills the width.
+    let mut bytes: usize = pieces.iter().map(|p| p.len()).sum();
+    if let Some(last) = pieces.last()
+        && text_width(last) < width
+    {
+        bytes -= last.len();
+    }
     &text[..done + bytes]
 }
 
@@ -260,6 +258,8 @@ mod tests {
         assert_eq!(visible("abcdefgh", 3, 5), ["abc", "def"]);
         assert_eq!(visible("x\u{1b}[31my\n", 5, 5), ["xy"]);
         assert!(visible("", 5, 5).is_empty());
+        assert_eq!(visible("漢字漢字漢字\n", 5, 5), ["漢字", "漢字", "漢字"]);
+        assert_eq!(visible("ab漢字漢字漢字\n", 5, 2), ["字漢", "字"]);
         // A long stream: only its end is read, and the rows shown are its last ones.
         let long = format!("{}end of it\n", "line\n".repeat(100_000));
         assert_eq!(visible(&long, 20, 2), ["line", "end of it"]);
@@ -275,6 +275,14 @@ mod tests {
             "line one\n0123456789"
         );
         assert_eq!(committed("ééééé", 2), "éééé");
+        // By display width: a wide character takes two columns and is never split.
+        assert_eq!(committed("漢字漢", 4), "漢字");
+        assert_eq!(
+            committed("漢字漢", 5),
+            "漢字",
+            "the third did not fit: the row is whole"
+        );
+        assert_eq!(committed("漢字", 5), "");
         assert_eq!(committed("", 5), "");
     }
 }

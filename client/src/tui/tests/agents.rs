@@ -455,6 +455,11 @@ async fn a_key_within_300_ms_of_the_prompt_does_not_answer_it() {
         app.overlay.is_none(),
         "nor anything else (y copies in chat)"
     );
+    let told = screen(&app, 80, 24);
+    assert!(
+        told.contains("y came too soon after the approval prompt appeared"),
+        "the dropped key is not lost silently:\n{told}"
+    );
     app.on_key_at(y, appeared + Duration::from_millis(300));
     assert_eq!(
         sent_commands(&app),

@@ -74,9 +74,44 @@ pub fn wrap(s: &str, max: usize) -> Vec<String> {
     out
 }
 
+/// Cuts one line (no line breaks) into rows of at most `max` columns, between characters: a
+/// wide character that would not fit starts the next row (one wider than `max` gets a row of
+/// its own). An empty line is one empty row.
+pub fn cut_rows(line: &str, max: usize) -> Vec<&str> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut used = 0;
+    for (i, c) in line.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max && i > start {
+            out.push(&line[start..i]);
+            start = i;
+            used = 0;
+        }
+        used += w;
+    }
+    out.push(&line[start..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_cut_by_display_width() {
+        assert_eq!(cut_rows("abcdefg", 3), ["abc", "def", "g"]);
+        assert_eq!(cut_rows("", 3), [""]);
+        // Two columns each: three fit in 7 columns, and the fourth starts the next row.
+        assert_eq!(cut_rows("漢字漢字漢", 7), ["漢字漢", "字漢"]);
+        assert_eq!(cut_rows("a漢字", 2), ["a", "漢", "字"]);
+        // Wider than the row: alone on its row, never an endless loop.
+        assert_eq!(cut_rows("漢x", 1), ["漢", "x"]);
+        for row in cut_rows("🦀 crabs 🦀🦀 and 日本語の部屋", 5) {
+            assert!(width(row) <= 5, "{row:?}");
+        }
+    }
 
     #[test]
     fn truncates_by_display_width() {

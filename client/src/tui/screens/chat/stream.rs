@@ -12,7 +12,7 @@ use crate::tui::agents::stream::visible;
 /// Rows of a reply in progress shown at most (the newest; the room's half is the other bound).
 pub const MAX_ROWS: usize = 12;
 use crate::tui::app::App;
-use crate::tui::view::text::truncate;
+use crate::tui::view::text::{cut_rows, truncate};
 
 /// The spinner's frames, one per 100 ms.
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -39,21 +39,13 @@ fn doing(run: &Run) -> String {
     }
 }
 
-/// `text` cut into rows of exactly `width` characters (the last may be shorter), line by line.
+/// `text` cut into rows of at most `width` columns (display width: a wide character takes two
+/// and is never split), line by line.
 pub fn rows(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out = Vec::new();
-    for line in text.split('\n') {
-        let chars: Vec<char> = line.chars().collect();
-        if chars.is_empty() {
-            out.push(String::new());
-            continue;
-        }
-        for piece in chars.chunks(width) {
-            out.push(piece.iter().collect());
-        }
-    }
-    out
+    text.split('\n')
+        .flat_map(|line| cut_rows(line, width))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The rows of the replies in progress in `room`, oldest run first, for `width` columns.
@@ -105,6 +97,8 @@ mod tests {
     fn rows_are_full_width_pieces_line_by_line() {
         assert_eq!(rows("abcdef", 3), ["abc", "def"]);
         assert_eq!(rows("ab\n\ncdefg", 3), ["ab", "", "cde", "fg"]);
+        // Wide characters take two columns: three fit in six.
+        assert_eq!(rows("漢字漢字\nab", 6), ["漢字漢", "字", "ab"]);
         assert_eq!(spinner(0), "⠋");
         assert_eq!(spinner(1_150), "⠙");
     }

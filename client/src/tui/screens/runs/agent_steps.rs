@@ -129,10 +129,12 @@ fn step_lines(
                 }
             }
             if call.partial {
-                out.push(Line::from(Span::styled(
-                    "    (cut off: the stream ended early)",
-                    t.style("ui.status.warn"),
-                )));
+                let why = if step.status == StepStatus::Cancelled {
+                    "    (interrupted: the text so far is kept)"
+                } else {
+                    "    (cut off: the stream ended early)"
+                };
+                out.push(Line::from(Span::styled(why, t.style("ui.status.warn"))));
             }
             if let Some(e) = &call.error {
                 out.push(Line::from(Span::styled(
