@@ -459,7 +459,12 @@ async fn provider_test_follow_reports_the_answer_or_what_to_fix_and_list_shows_h
         .run(&["provider", "test", "fake", "--follow", "--json"])
         .await;
     assert_eq!(json.code, 0, "{}\n{}", json.stdout, json.stderr);
-    assert_eq!(not_json(&json.stdout), Vec::<&str>::new(), "{}", json.stdout);
+    assert_eq!(
+        not_json(&json.stdout),
+        Vec::<&str>::new(),
+        "{}",
+        json.stdout
+    );
     let lines = json.json_lines();
     assert!(lines.len() >= 3, "{}", json.stdout);
     assert_eq!(lines[0]["status"], "queued", "{}", json.stdout);
@@ -477,9 +482,23 @@ async fn provider_test_follow_reports_the_answer_or_what_to_fix_and_list_shows_h
         .run(&["provider", "test", "denied", "--follow", "--json"])
         .await;
     assert_eq!(failed.code, 1, "{}\n{}", failed.stdout, failed.stderr);
-    assert_eq!(not_json(&failed.stdout), Vec::<&str>::new(), "{}", failed.stdout);
-    for text in [&ok.stdout, &ok.stderr, &unset.stderr, &denied.stderr, &json.stdout] {
+    assert_eq!(
+        not_json(&failed.stdout),
+        Vec::<&str>::new(),
+        "{}",
+        failed.stdout
+    );
+    for text in [
+        &ok.stdout,
+        &ok.stderr,
+        &unset.stderr,
+        &denied.stderr,
+        &json.stdout,
+    ] {
         assert!(!text.contains(KEY), "the key leaked: {text}");
     }
-    assert!(!worker.output().contains(KEY), "the key is in the worker's log");
+    assert!(
+        !worker.output().contains(KEY),
+        "the key is in the worker's log"
+    );
 }

@@ -626,7 +626,9 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
         .await;
     assert_eq!(clash.code, 1, "{clash:#?}");
     assert!(
-        clash.stderr.contains("'warren budget set workspace 20usd/month'"),
+        clash
+            .stderr
+            .contains("'warren budget set workspace 20usd/month'"),
         "{}",
         clash.stderr
     );
@@ -653,13 +655,29 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
     // Mistakes say what to type.
     for (args, says) in [
         (&["budget", "set", "agent", "1usd/day"][..], "agent NAME"),
-        (&["budget", "set", "team", "x", "1usd/day"][..], "'workspace', 'agent NAME' or 'room NAME'"),
         (
-            &["budget", "set", "--room", "general", "workspace", "1usd/day"][..],
+            &["budget", "set", "team", "x", "1usd/day"][..],
+            "'workspace', 'agent NAME' or 'room NAME'",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--room",
+                "general",
+                "workspace",
+                "1usd/day",
+            ][..],
             "give the scope once",
         ),
-        (&["budget", "set", "agent", "reviewer"][..], "'warren budget set agent reviewer 20usd/month'"),
-        (&["budget", "set", "workspace", "20usd/year"][..], "day, week or month"),
+        (
+            &["budget", "set", "agent", "reviewer"][..],
+            "'warren budget set agent reviewer 20usd/month'",
+        ),
+        (
+            &["budget", "set", "workspace", "20usd/year"][..],
+            "day, week or month",
+        ),
         (&["budget", "clear", "agent", "nobody"][..], "nobody"),
     ] {
         let out = cli.run(args).await;
@@ -669,7 +687,9 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
 
     // Clearing takes the same scopes.
     cli.run(&["budget", "clear", "room", "general"]).await.ok();
-    cli.run(&["budget", "clear", "--agent", "reviewer"]).await.ok();
+    cli.run(&["budget", "clear", "--agent", "reviewer"])
+        .await
+        .ok();
     assert_eq!(
         budget_rows(&cli, &[]).await,
         [("workspace".to_owned(), 30_000_000, "month".to_owned())]
@@ -677,7 +697,9 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
     cli.run(&["budget", "clear", "workspace"]).await.ok();
     let empty = cli.run(&["budget", "list"]).await.ok();
     assert!(
-        empty.stdout.contains("warren budget set workspace 20usd/month"),
+        empty
+            .stdout
+            .contains("warren budget set workspace 20usd/month"),
         "{}",
         empty.stdout
     );

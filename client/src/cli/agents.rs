@@ -284,9 +284,11 @@ pub enum BudgetCommand {
     /// 'budget set agent reviewer 5usd/day', 'budget set room general 100usd/week' (or
     /// --agent A / --room R; with no scope, the workspace's). Raising an exhausted one resumes
     /// the runs it paused.
-    #[command(after_help = "The scope is 'workspace', 'agent NAME' or 'room NAME', as 'warren budget list' shows it. \
+    #[command(
+        after_help = "The scope is 'workspace', 'agent NAME' or 'room NAME', as 'warren budget list' shows it. \
         '--workspace NAME' only picks which workspace (as for every command): the workspace's own \
-        budget is the word 'workspace', or no scope at all.")]
+        budget is the word 'workspace', or no scope at all."
+    )]
     Set {
         #[command(flatten)]
         scope: BudgetScopeArgs,
@@ -465,7 +467,8 @@ mod tests {
         };
         assert_eq!(scope.agent.as_deref(), Some("reviewer"));
         assert_eq!(words, ["20usd/month"]);
-        let cli = Cli::try_parse_args(["warren", "budget", "set", "agent", "reviewer", "5usd/day"])?;
+        let cli =
+            Cli::try_parse_args(["warren", "budget", "set", "agent", "reviewer", "5usd/day"])?;
         let Some(CliCommand::Budget(BudgetCommand::Set { scope, words })) = cli.command else {
             panic!("expected budget set");
         };

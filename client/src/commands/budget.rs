@@ -23,9 +23,7 @@ pub(super) async fn run(
     match command {
         BudgetCommand::Set { scope, words } => {
             let (scope_words, limit) = match words.split_last() {
-                Some((last, rest)) if looks_like_a_budget(last) => {
-                    (rest, Some(parse_limit(last)?))
-                }
+                Some((last, rest)) if looks_like_a_budget(last) => (rest, Some(parse_limit(last)?)),
                 _ => (words.as_slice(), None),
             };
             let scope = ScopeRef::parse(&scope, scope_words)?;
@@ -166,7 +164,10 @@ impl ScopeRef {
 
 /// Whether a word is meant as the limit (`20usd/month`, `$5/day`) rather than a scope's name.
 fn looks_like_a_budget(word: &str) -> bool {
-    word.contains('/') || word.trim_start_matches('$').starts_with(|c: char| c.is_ascii_digit())
+    word.contains('/')
+        || word
+            .trim_start_matches('$')
+            .starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn parse_limit(word: &str) -> Result<(u64, BudgetPeriod), ClientError> {
@@ -237,15 +238,21 @@ mod tests {
             Some(ScopeRef::Agent("reviewer".into()))
         );
         assert!(
-            usage(ScopeRef::parse(&flags(None, Some("general")), &words(&["workspace"])))
-                .contains("give the scope once")
+            usage(ScopeRef::parse(
+                &flags(None, Some("general")),
+                &words(&["workspace"])
+            ))
+            .contains("give the scope once")
         );
         assert!(usage(ScopeRef::parse(&none, &words(&["agent"]))).contains("agent NAME"));
         assert!(
             usage(ScopeRef::parse(&none, &words(&["team", "x"])))
                 .contains("'workspace', 'agent NAME' or 'room NAME'")
         );
-        assert!(usage(ScopeRef::parse(&none, &words(&["workspace", "x"]))).contains("not a budget scope"));
+        assert!(
+            usage(ScopeRef::parse(&none, &words(&["workspace", "x"])))
+                .contains("not a budget scope")
+        );
     }
 
     #[test]
@@ -260,7 +267,10 @@ mod tests {
         };
         match check_global_workspace(&set, &global) {
             Err(ClientError::Usage(m)) => {
-                assert!(m.contains("'warren budget set workspace 20usd/month'"), "{m}")
+                assert!(
+                    m.contains("'warren budget set workspace 20usd/month'"),
+                    "{m}"
+                )
             }
             other => panic!("expected a usage error, got {other:?}"),
         }

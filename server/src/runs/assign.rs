@@ -378,7 +378,9 @@ pub fn schedule(
             (RunStatus::Queued, _) => queued.push((ws, run)),
             // A budget's period ended: the runs it paused go on (docs/agents.md "Budgets").
             (RunStatus::Paused, _) => {
-                if let Some(change) = crate::service::budgets::resume_if_allowed(txn, &ws, &run, now)? {
+                if let Some(change) =
+                    crate::service::budgets::resume_if_allowed(txn, &ws, &run, now)?
+                {
                     if let Change::RunUpdated { run, .. } = &change {
                         queued.push((ws.clone(), run.clone()));
                     }
