@@ -322,7 +322,7 @@ pub fn budget_line(b: &Budget) -> String {
 /// `warren budget list`: scope, limit, spent, left, %, period and when it started.
 pub fn format_budgets(budgets: &[Budget], names: &AgentNames) -> String {
     if budgets.is_empty() {
-        return "no budgets; set one with 'warren budget set --workspace 20usd/month'\n".to_owned();
+        return "no budgets; set one with 'warren budget set workspace 20usd/month'\n".to_owned();
     }
     let rows: Vec<Vec<String>> = budgets
         .iter()

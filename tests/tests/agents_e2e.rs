@@ -9,7 +9,10 @@
 //! call; `agent ask --tool` forces the first model call only (`tool_choice`), not the resumed
 //! run's nor a mention's, and a tool the agent lacks is refused naming its tools; a reply cut off
 //! by `run cancel` stays in the room marked as cut short; the provider
-//! key appears in no output, no `--json`, and not in the store file.
+//! key appears in no output, no `--json`, and not in the store file;
+//! `provider test --follow` prints the probe's answer and exits 0, or says what to fix (a key
+//! variable unset on the worker, a key the provider refuses) and exits 1, prints JSON lines
+//! with `--json`, and `provider list` shows each provider's health afterwards.
 
 #[path = "support/real_runs.rs"]
 mod real_runs;
@@ -481,5 +484,165 @@ async fn ask_tool_forces_only_the_first_call_and_a_tool_the_agent_lacks_is_refus
             serde_json::json!("auto"),
         ],
         "the first call is forced, the resumed run's and the mention's are not"
+    );
+}
+
+/// The stdout lines of `out` that are not JSON (each must be one JSON value).
+fn not_json(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
+        .collect()
+}
+
+/// `provider list --json`'s record of `name`.
+async fn provider_record(s: &Setup, name: &str) -> serde_json::Value {
+    let list = s.cli.run(&["provider", "list", "--json"]).await.ok();
+    list.json_lines()
+        .into_iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("provider {name} is listed: {}", list.stdout))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_test_follow_reports_the_answer_or_what_to_fix_and_list_shows_health() {
+    let (s, worker, fake) = setup().await;
+    fake.always("m1", Behaviour::tokens(["Hel", "lo!"]));
+    fake.always("denied", Behaviour::status(401).message("invalid api key"));
+    for (name, model, key_env) in [
+        ("nokey", "m1", "WARREN_TEST_UNSET_KEY"),
+        ("denied", "denied", "FAKE_KEY"),
+    ] {
+        let url = fake.openai_url();
+        let args = [
+            "provider",
+            "add",
+            name,
+            "--kind",
+            "openai",
+            "--base-url",
+            url.as_str(),
+            "--key-env",
+            key_env,
+            "--model",
+            model,
+        ];
+        s.cli.run(&args).await.ok();
+    }
+
+    // A healthy provider: the reply, how long it took, exit 0.
+    let ok = s.cli.run(&["provider", "test", "fake", "--follow"]).await;
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout.contains("fake / m1 answered in") && ok.stdout.contains("Hello!"),
+        "the probe's answer: {:?}",
+        ok.stdout
+    );
+    assert!(
+        ok.stderr.contains("r1") && ok.stderr.contains("testing provider fake"),
+        "the run's number goes to stderr: {:?}",
+        ok.stderr
+    );
+    let healthy = provider_record(&s, "fake").await;
+    assert_eq!(healthy["health"]["state"], "ok", "{healthy}");
+
+    // The key's variable is unset where the worker runs: the variable is named, with the fix.
+    let unset = s.cli.run(&["provider", "test", "nokey", "--follow"]).await;
+    assert_eq!(unset.code, 1, "{}\n{}", unset.stdout, unset.stderr);
+    let said = format!("{}{}", unset.stdout, unset.stderr);
+    assert!(
+        said.contains("WARREN_TEST_UNSET_KEY") && said.contains("restart the worker"),
+        "says which variable to set and what to do: {said}"
+    );
+
+    // The provider refuses the key (401): an auth failure, not retried, with what to do.
+    let denied = s.cli.run(&["provider", "test", "denied", "--follow"]).await;
+    assert_eq!(denied.code, 1, "{}\n{}", denied.stdout, denied.stderr);
+    let said = format!("{}{}", denied.stdout, denied.stderr);
+    assert!(said.contains("auth"), "classified as auth: {said}");
+    assert!(
+        said.contains("FAKE_KEY"),
+        "names the variable to check: {said}"
+    );
+    assert_eq!(
+        fake.requests_for("denied").len(),
+        1,
+        "an auth error is not retried"
+    );
+
+    // `provider list` shows each one's health, the last error and when.
+    for name in ["nokey", "denied"] {
+        let record = provider_record(&s, name).await;
+        assert_ne!(record["health"]["state"], "ok", "{record}");
+        assert_eq!(record["health"]["last_error"], "auth", "{record}");
+        assert!(record["health"]["at"].as_i64().is_some(), "{record}");
+    }
+    let table = s.cli.run(&["provider", "list"]).await.ok();
+    let row = |name: &str| {
+        table
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        row("fake ").contains(" ok ") && row("fake ").contains("ago"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        row("denied").contains("auth") && row("denied").contains("ago"),
+        "{}",
+        table.stdout
+    );
+
+    // --json: JSON lines only — the run, its step, the run at its end.
+    let json = s
+        .cli
+        .run(&["provider", "test", "fake", "--follow", "--json"])
+        .await;
+    assert_eq!(json.code, 0, "{}\n{}", json.stdout, json.stderr);
+    assert_eq!(
+        not_json(&json.stdout),
+        Vec::<&str>::new(),
+        "{}",
+        json.stdout
+    );
+    let lines = json.json_lines();
+    assert!(lines.len() >= 3, "{}", json.stdout);
+    assert_eq!(lines[0]["status"], "queued", "{}", json.stdout);
+    let last = lines.last().cloned().unwrap_or_default();
+    assert_eq!(last["status"], "succeeded", "{}", json.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["detail"]["kind"] == "model_call" && l["detail"]["text"] == "Hello!"),
+        "{}",
+        json.stdout
+    );
+    let failed = s
+        .cli
+        .run(&["provider", "test", "denied", "--follow", "--json"])
+        .await;
+    assert_eq!(failed.code, 1, "{}\n{}", failed.stdout, failed.stderr);
+    assert_eq!(
+        not_json(&failed.stdout),
+        Vec::<&str>::new(),
+        "{}",
+        failed.stdout
+    );
+    for text in [
+        &ok.stdout,
+        &ok.stderr,
+        &unset.stderr,
+        &denied.stderr,
+        &json.stdout,
+    ] {
+        assert!(!text.contains(KEY), "the key leaked: {text}");
+    }
+    assert!(
+        !worker.output().contains(KEY),
+        "the key is in the worker's log"
     );
 }

@@ -2,7 +2,9 @@
 //! list | edit | rm` and `agent add | list | show | edit | disable | enable | rm | export |
 //! import`, their `--json` shapes (the protocol's own types), exact prices from decimal text,
 //! errors that say what to do next, and keys that are never printed (`--key-env` takes a
-//! variable's name; a value that looks like a key is refused without being repeated).
+//! variable's name; a value that looks like a key is refused without being repeated), and
+//! budget scopes (`budget set workspace|agent A|room R AMOUNT/PERIOD`, the `--agent`/`--room`
+//! flags, and the global `--workspace NAME` that still picks the workspace).
 //!
 //! Asking agents, steps, approvals, budgets and usage are served by the agent runs and budgets
 //! services; their commands' pure parts are unit tests in the client (`agent_output`, `money`,
@@ -547,5 +549,171 @@ async fn agents_export_to_a_file_and_import_into_another_workspace_refusing_dupl
     assert!(
         out.stderr.contains("make one with 'warren agent export'"),
         "{out:#?}"
+    );
+}
+
+/// `budget list --json` as (scope kind, limit, period).
+async fn budget_rows(cli: &Cli, extra: &[&str]) -> Vec<(String, u64, String)> {
+    let mut args = vec!["budget", "list", "--json"];
+    args.extend_from_slice(extra);
+    cli.run(&args)
+        .await
+        .ok()
+        .json_lines()
+        .iter()
+        .map(|b| {
+            (
+                b["scope"]["kind"].as_str().unwrap_or_default().to_owned(),
+                b["limit"].as_u64().unwrap_or_default(),
+                b["period"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_flag_still_picks_the_workspace()
+ {
+    let (_server, cli) = start().await;
+    add_two_providers(&cli).await;
+    cli.run(&["agent", "add", "reviewer", "--provider", "main"])
+        .await
+        .ok();
+
+    // The scope in words, as `budget list` shows it.
+    cli.run(&["budget", "set", "workspace", "20usd/month"])
+        .await
+        .ok();
+    cli.run(&["budget", "set", "agent", "reviewer", "5usd/day"])
+        .await
+        .ok();
+    cli.run(&["budget", "set", "room", "#general", "100usd/week"])
+        .await
+        .ok();
+    let mut rows = budget_rows(&cli, &[]).await;
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("agent".to_owned(), 5_000_000, "day".to_owned()),
+            ("room".to_owned(), 100_000_000, "week".to_owned()),
+            ("workspace".to_owned(), 20_000_000, "month".to_owned()),
+        ]
+    );
+    let table = cli.run(&["budget", "list"]).await.ok();
+    for scope in ["workspace", "agent reviewer", "room #general"] {
+        assert!(
+            table.stdout.lines().any(|l| l.starts_with(scope)),
+            "{scope}: {}",
+            table.stdout
+        );
+    }
+
+    // The earlier forms still work: flags, and no scope for the workspace's.
+    cli.run(&["budget", "set", "--agent", "reviewer", "6usd/day"])
+        .await
+        .ok();
+    cli.run(&["budget", "set", "30usd/month"]).await.ok();
+    let mut rows = budget_rows(&cli, &[]).await;
+    rows.sort();
+    assert_eq!(rows[0].1, 6_000_000, "{rows:?}");
+    assert_eq!(rows[2].1, 30_000_000, "{rows:?}");
+
+    // The issue's `--workspace 20usd/month` is the global flag: said so, with what to type, and
+    // nothing changes.
+    let clash = cli
+        .run(&["budget", "set", "--workspace", "20usd/month"])
+        .await;
+    assert_eq!(clash.code, 1, "{clash:#?}");
+    assert!(
+        clash
+            .stderr
+            .contains("'warren budget set workspace 20usd/month'"),
+        "{}",
+        clash.stderr
+    );
+    assert!(
+        budget_rows(&cli, &[]).await.contains(&(
+            "workspace".to_owned(),
+            30_000_000,
+            "month".to_owned()
+        )),
+        "unchanged"
+    );
+
+    // The global flag still picks the workspace, before or after the subcommand.
+    cli.run(&["workspace", "create", "Side project"]).await.ok();
+    cli.run(&[
+        "budget",
+        "set",
+        "--workspace",
+        "Side project",
+        "workspace",
+        "2usd/day",
+    ])
+    .await
+    .ok();
+    assert_eq!(
+        budget_rows(&cli, &["--workspace", "Side project"]).await,
+        [("workspace".to_owned(), 2_000_000, "day".to_owned())]
+    );
+    assert_eq!(budget_rows(&cli, &[]).await.len(), 3);
+
+    // Mistakes say what to type.
+    for (args, says) in [
+        (&["budget", "set", "agent", "1usd/day"][..], "agent NAME"),
+        (
+            &["budget", "set", "team", "x", "1usd/day"][..],
+            "'workspace', 'agent NAME' or 'room NAME'",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--room",
+                "general",
+                "workspace",
+                "1usd/day",
+            ][..],
+            "give the scope once",
+        ),
+        (
+            &["budget", "set", "agent", "reviewer"][..],
+            "'warren budget set agent reviewer 20usd/month'",
+        ),
+        (
+            &["budget", "set", "workspace", "20usd/year"][..],
+            "day, week or month",
+        ),
+        (&["budget", "clear", "agent", "nobody"][..], "nobody"),
+    ] {
+        let out = cli.run(args).await;
+        assert_ne!(out.code, 0, "{args:?}: {out:#?}");
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+
+    // Clearing takes the same scopes.
+    cli.run(&["budget", "clear", "room", "general"]).await.ok();
+    cli.run(&["budget", "clear", "--agent", "reviewer"])
+        .await
+        .ok();
+    assert_eq!(
+        budget_rows(&cli, &[]).await,
+        [("workspace".to_owned(), 30_000_000, "month".to_owned())]
+    );
+    cli.run(&["budget", "clear", "workspace"]).await.ok();
+    let empty = cli.run(&["budget", "list"]).await.ok();
+    assert!(
+        empty
+            .stdout
+            .contains("warren budget set workspace 20usd/month"),
+        "{}",
+        empty.stdout
+    );
+    let help = cli.run(&["budget", "set", "--help"]).await.ok();
+    assert!(
+        help.stdout.contains("agent NAME") && help.stdout.contains("only picks which workspace"),
+        "{}",
+        help.stdout
     );
 }

@@ -268,14 +268,15 @@ pub enum ApprovalsCommand {
     },
 }
 
-/// Which budget: an agent's, a room's, or (with neither) the workspace's. (`--workspace NAME`
-/// is the global flag that picks the workspace, as for every command.)
+/// Which budget, by flag: `--agent A` or `--room R` (the scope can also be words, as `budget
+/// list` shows it: `workspace`, `agent A`, `room R`). With neither, the workspace's.
+/// (`--workspace NAME` is the global flag that picks which workspace, as for every command.)
 #[derive(Debug, Args)]
 pub struct BudgetScopeArgs {
-    /// One agent's runs (name or id).
+    /// One agent's runs (name or id); the same as the words `agent AGENT`.
     #[arg(long, value_name = "AGENT", conflicts_with = "room")]
     pub agent: Option<String>,
-    /// Agent runs answering in one room (#name or id).
+    /// Agent runs answering in one room (#name or id); the same as the words `room ROOM`.
     #[arg(long, value_name = "ROOM")]
     pub room: Option<String>,
 }
@@ -283,22 +284,33 @@ pub struct BudgetScopeArgs {
 /// `warren budget …`
 #[derive(Debug, Subcommand)]
 pub enum BudgetCommand {
-    /// Set (or replace) a budget: the workspace's (no flag), --agent A's or --room R's, as
-    /// 20usd/month, 5usd/day or 100usd/week (needs budget:manage). Raising an exhausted one
-    /// resumes the runs it paused.
+    /// Set (or replace) a budget (needs budget:manage): 'budget set workspace 20usd/month',
+    /// 'budget set agent reviewer 5usd/day', 'budget set room general 100usd/week' (or
+    /// --agent A / --room R; with no scope, the workspace's). Raising an exhausted one resumes
+    /// the runs it paused.
+    #[command(
+        after_help = "The scope is 'workspace', 'agent NAME' or 'room NAME', as 'warren budget list' shows it. \
+        '--workspace NAME' only picks which workspace (as for every command): the workspace's own \
+        budget is the word 'workspace', or no scope at all."
+    )]
     Set {
         #[command(flatten)]
         scope: BudgetScopeArgs,
-        /// The limit and its period: 20usd/month, 5usd/day, 100usd/week.
-        #[arg(value_name = "AMOUNT/PERIOD", value_parser = parse_budget)]
-        limit: Option<(MicroUsd, warren_protocol::budget::BudgetPeriod)>,
+        /// The scope (workspace | agent NAME | room NAME; default: workspace), then the limit
+        /// and its period: 20usd/month, 5usd/day, 100usd/week.
+        #[arg(value_name = "SCOPE… AMOUNT/PERIOD", num_args = 0..=3)]
+        words: Vec<String>,
     },
     /// List budgets: scope, limit, spent, left, % used, period.
     List,
-    /// Remove a budget: the workspace's (no flag), --agent A's or --room R's.
+    /// Remove a budget: 'budget clear workspace', 'budget clear agent A', 'budget clear room R'
+    /// (or --agent A / --room R; with no scope, the workspace's).
     Clear {
         #[command(flatten)]
         scope: BudgetScopeArgs,
+        /// The scope: workspace | agent NAME | room NAME (default: workspace).
+        #[arg(value_name = "SCOPE", num_args = 0..=2)]
+        words: Vec<String>,
     },
 }
 
@@ -454,21 +466,37 @@ mod tests {
             "reviewer",
             "20usd/month",
         ])?;
-        let Some(CliCommand::Budget(BudgetCommand::Set { scope, limit })) = cli.command else {
+        let Some(CliCommand::Budget(BudgetCommand::Set { scope, words })) = cli.command else {
             panic!("expected budget set");
         };
         assert_eq!(scope.agent.as_deref(), Some("reviewer"));
-        assert_eq!(limit.map(|l| l.0), Some(20_000_000));
-        let cli = Cli::try_parse_args(["warren", "budget", "set", "5usd/day"])?;
-        let Some(CliCommand::Budget(BudgetCommand::Set { scope, .. })) = cli.command else {
+        assert_eq!(words, ["20usd/month"]);
+        let cli =
+            Cli::try_parse_args(["warren", "budget", "set", "agent", "reviewer", "5usd/day"])?;
+        let Some(CliCommand::Budget(BudgetCommand::Set { scope, words })) = cli.command else {
             panic!("expected budget set");
         };
         assert!(scope.agent.is_none() && scope.room.is_none());
+        assert_eq!(words, ["agent", "reviewer", "5usd/day"]);
+        // The global --workspace still picks the workspace, before or after the subcommand.
+        let cli = Cli::try_parse_args([
+            "warren",
+            "budget",
+            "set",
+            "--workspace",
+            "acme",
+            "workspace",
+            "5usd/day",
+        ])?;
+        assert_eq!(cli.global.workspace.as_deref(), Some("acme"));
         assert!(
             Cli::try_parse_args([
                 "warren", "budget", "set", "--agent", "a", "--room", "r", "1usd/day"
             ])
             .is_err()
+        );
+        assert!(
+            Cli::try_parse_args(["warren", "budget", "set", "a", "b", "c", "1usd/day"]).is_err()
         );
         let cli = Cli::try_parse_args(["warren", "stats", "--by", "day", "--since", "7d"])?;
         let Some(CliCommand::Stats(args)) = cli.command else {

@@ -1,14 +1,18 @@
 //! `warren budget …`: spending limits of agent runs per day, week or month, for the workspace,
-//! one agent or one room — set, listed with what was spent, and cleared.
+//! one agent or one room — set, listed with what was spent, and cleared. The scope is words as
+//! `budget list` shows it (`workspace`, `agent NAME`, `room NAME`) or `--agent`/`--room`; the
+//! global `--workspace NAME` only picks which workspace.
 
-use warren_protocol::budget::BudgetScope;
+use warren_protocol::budget::{BudgetPeriod, BudgetScope};
 use warren_protocol::{Change, Command, Query, QueryResult, WorkspaceState};
 
 use crate::agent_output::{self, AgentNames};
+use crate::cli::GlobalArgs;
 use crate::cli::agents::{BudgetCommand, BudgetScopeArgs};
 use crate::commands::Out;
 use crate::error::ClientError;
 use crate::resolve::{find_agent, find_room};
+use crate::sanitize;
 use crate::session::Session;
 
 pub(super) async fn run(
@@ -17,15 +21,20 @@ pub(super) async fn run(
     out: &mut Out,
 ) -> Result<(), ClientError> {
     match command {
-        BudgetCommand::Set { scope, limit } => {
+        BudgetCommand::Set { scope, words } => {
+            let (scope_words, limit) = match words.split_last() {
+                Some((last, rest)) if looks_like_a_budget(last) => (rest, Some(parse_limit(last)?)),
+                _ => (words.as_slice(), None),
+            };
+            let scope = ScopeRef::parse(&scope, scope_words)?;
             let Some((limit, period)) = limit else {
-                return Err(ClientError::Usage(
-                    "give the limit and its period: 'warren budget set 20usd/month' (the workspace's), 'warren budget set --agent NAME 5usd/day' or 'warren budget set --room NAME 100usd/week' (--workspace NAME only picks which workspace)"
-                        .to_owned(),
-                ));
+                return Err(ClientError::Usage(format!(
+                    "give the limit and its period after the scope: 'warren budget set {} 20usd/month' (or 5usd/day, 100usd/week)",
+                    scope.words()
+                )));
             };
             let state = session.snapshot().await?;
-            let scope = resolve_scope(&scope, &state)?;
+            let scope = scope.resolve(&state)?;
             let ack = session
                 .command(Command::SetBudget {
                     scope,
@@ -66,9 +75,10 @@ pub(super) async fn run(
                 &AgentNames::from_state(&state),
             ))
         }
-        BudgetCommand::Clear { scope } => {
+        BudgetCommand::Clear { scope, words } => {
+            let scope = ScopeRef::parse(&scope, &words)?;
             let state = session.snapshot().await?;
-            let scope = resolve_scope(&scope, &state)?;
+            let scope = scope.resolve(&state)?;
             let ack = session
                 .command(Command::ClearBudget {
                     scope: scope.clone(),
@@ -82,20 +92,198 @@ pub(super) async fn run(
     }
 }
 
-/// The scope `--agent A` or `--room R` names, or the workspace with neither.
-fn resolve_scope(
-    args: &BudgetScopeArgs,
-    state: &WorkspaceState,
-) -> Result<BudgetScope, ClientError> {
-    if let Some(agent) = &args.agent {
-        return Ok(BudgetScope::Agent {
-            agent_id: find_agent(&state.agents, agent)?.id.clone(),
-        });
+/// A budget's scope as typed, before names are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ScopeRef {
+    Workspace,
+    Agent(String),
+    Room(String),
+}
+
+/// What to type for a scope, for errors.
+const SCOPE_FORMS: &str = "'workspace', 'agent NAME' or 'room NAME' (as 'warren budget list' shows them), or --agent NAME / --room NAME";
+
+impl ScopeRef {
+    /// The scope from the flags or the words (`workspace`, `agent A`, `room R`; none: the
+    /// workspace); both at once, or words that name no scope, are refused with the forms.
+    fn parse(flags: &BudgetScopeArgs, words: &[String]) -> Result<ScopeRef, ClientError> {
+        let flagged = match (&flags.agent, &flags.room) {
+            (Some(agent), _) => Some(ScopeRef::Agent(agent.clone())),
+            (None, Some(room)) => Some(ScopeRef::Room(room.clone())),
+            (None, None) => None,
+        };
+        let kind = words.first().map(|w| w.trim().to_ascii_lowercase());
+        let worded = match (kind.as_deref(), words.get(1)) {
+            (None, _) => None,
+            (Some("workspace"), None) => Some(ScopeRef::Workspace),
+            (Some("agent"), Some(name)) if words.len() == 2 => Some(ScopeRef::Agent(name.clone())),
+            (Some("room"), Some(name)) if words.len() == 2 => Some(ScopeRef::Room(name.clone())),
+            (Some(kind @ ("agent" | "room")), None) => {
+                return Err(ClientError::Usage(format!(
+                    "which {kind}? name it after the word: '{kind} NAME' (see them with 'warren {kind} list')"
+                )));
+            }
+            _ => {
+                return Err(ClientError::Usage(format!(
+                    "{:?} is not a budget scope; name one as {SCOPE_FORMS}",
+                    sanitize::line(&words.join(" "))
+                )));
+            }
+        };
+        match (flagged, worded) {
+            (Some(_), Some(_)) => Err(ClientError::Usage(format!(
+                "give the scope once, as {SCOPE_FORMS}"
+            ))),
+            (Some(scope), None) | (None, Some(scope)) => Ok(scope),
+            (None, None) => Ok(ScopeRef::Workspace),
+        }
     }
-    if let Some(room) = &args.room {
-        return Ok(BudgetScope::Room {
-            room_id: find_room(state, room)?.id.clone(),
-        });
+
+    /// The words that name it, as typed in `budget set`/`clear` (names as given).
+    fn words(&self) -> String {
+        match self {
+            ScopeRef::Workspace => "workspace".to_owned(),
+            ScopeRef::Agent(name) => format!("agent {}", sanitize::line(name)),
+            ScopeRef::Room(name) => format!("room {}", sanitize::line(name)),
+        }
     }
-    Ok(BudgetScope::Workspace)
+
+    /// The scope with the agent or room looked up in the workspace.
+    fn resolve(&self, state: &WorkspaceState) -> Result<BudgetScope, ClientError> {
+        Ok(match self {
+            ScopeRef::Workspace => BudgetScope::Workspace,
+            ScopeRef::Agent(agent) => BudgetScope::Agent {
+                agent_id: find_agent(&state.agents, agent)?.id.clone(),
+            },
+            ScopeRef::Room(room) => BudgetScope::Room {
+                room_id: find_room(state, room)?.id.clone(),
+            },
+        })
+    }
+}
+
+/// Whether a word is meant as the limit (`20usd/month`, `$5/day`) rather than a scope's name.
+fn looks_like_a_budget(word: &str) -> bool {
+    word.contains('/')
+        || word
+            .trim_start_matches('$')
+            .starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn parse_limit(word: &str) -> Result<(u64, BudgetPeriod), ClientError> {
+    crate::money::parse_budget(word).map_err(ClientError::Usage)
+}
+
+/// Before the session opens: `budget set --workspace 20usd/month` reads the amount as the
+/// global flag's workspace name. Say what was meant and what to type instead of failing to
+/// find a workspace called `20usd/month`.
+pub(super) fn check_global_workspace(
+    command: &BudgetCommand,
+    global: &GlobalArgs,
+) -> Result<(), ClientError> {
+    let (BudgetCommand::Set { words, .. }, Some(workspace)) = (command, &global.workspace) else {
+        return Ok(());
+    };
+    let has_limit = words.last().is_some_and(|w| looks_like_a_budget(w));
+    if has_limit || crate::money::parse_budget(workspace).is_err() {
+        return Ok(());
+    }
+    Err(ClientError::Usage(format!(
+        "--workspace picks which workspace (by name or id), so {:?} was read as a workspace's name; for the workspace's own budget write 'warren budget set workspace {}'",
+        sanitize::line(workspace),
+        sanitize::line(workspace.trim())
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(all: &[&str]) -> Vec<String> {
+        all.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    fn flags(agent: Option<&str>, room: Option<&str>) -> BudgetScopeArgs {
+        BudgetScopeArgs {
+            agent: agent.map(Into::into),
+            room: room.map(Into::into),
+        }
+    }
+
+    fn usage(result: Result<ScopeRef, ClientError>) -> String {
+        match result {
+            Err(ClientError::Usage(message)) => message,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_scope_is_words_as_listed_or_a_flag_and_never_both() {
+        let none = flags(None, None);
+        assert_eq!(ScopeRef::parse(&none, &[]).ok(), Some(ScopeRef::Workspace));
+        assert_eq!(
+            ScopeRef::parse(&none, &words(&["Workspace"])).ok(),
+            Some(ScopeRef::Workspace)
+        );
+        assert_eq!(
+            ScopeRef::parse(&none, &words(&["agent", "reviewer"])).ok(),
+            Some(ScopeRef::Agent("reviewer".into()))
+        );
+        assert_eq!(
+            ScopeRef::parse(&none, &words(&["room", "#general"])).ok(),
+            Some(ScopeRef::Room("#general".into()))
+        );
+        assert_eq!(
+            ScopeRef::parse(&flags(Some("reviewer"), None), &[]).ok(),
+            Some(ScopeRef::Agent("reviewer".into()))
+        );
+        assert!(
+            usage(ScopeRef::parse(
+                &flags(None, Some("general")),
+                &words(&["workspace"])
+            ))
+            .contains("give the scope once")
+        );
+        assert!(usage(ScopeRef::parse(&none, &words(&["agent"]))).contains("agent NAME"));
+        assert!(
+            usage(ScopeRef::parse(&none, &words(&["team", "x"])))
+                .contains("'workspace', 'agent NAME' or 'room NAME'")
+        );
+        assert!(
+            usage(ScopeRef::parse(&none, &words(&["workspace", "x"])))
+                .contains("not a budget scope")
+        );
+    }
+
+    #[test]
+    fn the_global_workspace_flag_given_an_amount_says_what_to_type() {
+        let set = BudgetCommand::Set {
+            scope: flags(None, None),
+            words: vec![],
+        };
+        let global = GlobalArgs {
+            workspace: Some("20usd/month".into()),
+            ..GlobalArgs::default()
+        };
+        match check_global_workspace(&set, &global) {
+            Err(ClientError::Usage(m)) => {
+                assert!(
+                    m.contains("'warren budget set workspace 20usd/month'"),
+                    "{m}"
+                )
+            }
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+        // A real workspace name, or a limit given as well, is the global flag at work.
+        let named = GlobalArgs {
+            workspace: Some("acme".into()),
+            ..GlobalArgs::default()
+        };
+        assert!(check_global_workspace(&set, &named).is_ok());
+        let with_limit = BudgetCommand::Set {
+            scope: flags(None, None),
+            words: words(&["1usd/day"]),
+        };
+        assert!(check_global_workspace(&with_limit, &global).is_ok());
+    }
 }

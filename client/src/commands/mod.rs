@@ -65,6 +65,9 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     {
         return workspace::no_workspace(command.clone(), &settings, &mut out).await;
     }
+    if let CliCommand::Budget(command) = &command {
+        budget::check_global_workspace(command, &cli.global)?;
+    }
     let (mut session, local) = match session::load_settings(&cli.global) {
         Ok(settings) => (Session::open(&settings).await?, None),
         // A command that waits for an agent run on the local workspace needs a worker there.

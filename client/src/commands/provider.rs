@@ -3,7 +3,9 @@
 //! never read, sent or printed here, and a `--key-env` that looks like a key is refused without
 //! echoing it.
 
-use warren_protocol::agent::{Price, Provider};
+use warren_protocol::agent::{Price, Provider, ProviderErrorClass};
+use warren_protocol::run::Run;
+use warren_protocol::step::StepDetail;
 use warren_protocol::{Change, Command, Query, QueryResult};
 
 use crate::agent_output::{self, AgentNames};
@@ -222,5 +224,43 @@ async fn test(
         return Ok(());
     }
     let names = AgentNames::from_state(&session.snapshot().await?);
-    follow::follow_run(session, out, &run, ack.seq, follow::Mode::Probe, &names).await
+    let ended = follow::follow_run(session, out, &run, ack.seq, follow::Mode::Probe, &names).await;
+    if matches!(ended, Err(ClientError::RunEnded { .. }))
+        && !out.is_json()
+        && let Some(hint) = key_hint(session, &run, provider).await
+    {
+        eprintln!("{hint}");
+    }
+    ended
+}
+
+/// After a probe refused for its key (an auth error), what to check, naming the variable —
+/// unless the error named it already (unset where the worker runs). `None` for other failures,
+/// and when the run cannot be read.
+async fn key_hint(session: &Session, run: &Run, provider: &Provider) -> Option<String> {
+    let QueryResult::Run { steps, .. } = session
+        .query(Query::Run { number: run.number })
+        .await
+        .ok()?
+    else {
+        return None;
+    };
+    let error = steps.iter().rev().find_map(|s| match &s.detail {
+        StepDetail::ModelCall(call) => call.error.clone(),
+        StepDetail::ToolCall(_) => None,
+    })?;
+    if error.class != Some(ProviderErrorClass::Auth) {
+        return None;
+    }
+    let name = sanitize::line(&provider.name);
+    Some(match provider.key_env.as_deref() {
+        Some(var) if error.message.contains(var) => return None,
+        Some(var) => format!(
+            "warren: provider {name} refused the key: check that ${} holds a valid key for it where the workers run (warren never sees the key), restart them, then 'warren provider test {name} --follow' again",
+            sanitize::line(var)
+        ),
+        None => format!(
+            "warren: provider {name} wants a key: name the variable that holds it on the workers with 'warren provider edit {name} --key-env VAR', then 'warren provider test {name} --follow' again"
+        ),
+    })
 }

@@ -5,7 +5,8 @@
 //! cancels whose worker did not confirm them in time end ([`super::cancels`]), then every
 //! assigned or running run whose worker has been silent for the lease loses it (`lost`, or back
 //! to `queued` with `attempt + 1` and an exponential `not_before` while the job's retries last);
-//! then each queued run whose `not_before` has passed goes, in queue order, to a connected,
+//! then paused agent runs whose budgets pass again (a period ended) are queued; then each queued
+//! run whose `not_before` has passed goes, in queue order, to a connected,
 //! non-draining worker with free capacity whose tags include all of the job's, honouring the
 //! job's concurrency. [`reattach`] settles a reconnecting worker's runs against what it says it
 //! holds.
@@ -375,6 +376,17 @@ pub fn schedule(
                 }
             }
             (RunStatus::Queued, _) => queued.push((ws, run)),
+            // A budget's period ended: the runs it paused go on (docs/agents.md "Budgets").
+            (RunStatus::Paused, _) => {
+                if let Some(change) =
+                    crate::service::budgets::resume_if_allowed(txn, &ws, &run, now)?
+                {
+                    if let Change::RunUpdated { run, .. } = &change {
+                        queued.push((ws.clone(), run.clone()));
+                    }
+                    emit(txn, &ws, &run.requested_by, now, change, fx)?;
+                }
+            }
             _ => {}
         }
     }

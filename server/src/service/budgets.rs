@@ -7,12 +7,16 @@
 //! model call cost is added by the follow-up of its `run_step` ([`spend`]: usage rows, `spent`,
 //! alerts in the run's room at 50/75/90/100 %), and raising or clearing a budget queues the runs
 //! it paused again ([`requeue`]). Periods roll over lazily: a budget whose period ended counts
-//! from 0, in [`check`] and the `budgets` query at once, and in the store at its next spending.
+//! from 0, in [`check`] and the `budgets` query at once, and in the store at its next spending;
+//! the scheduler's tick asks [`resume_if_allowed`] about each paused run, so runs a budget paused
+//! go on by themselves once its period ends.
 
 mod period;
 pub mod reads;
 mod requeue;
 mod spend;
+
+pub use requeue::resume_if_allowed;
 
 use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
@@ -118,15 +122,16 @@ fn save(txn: &WriteTransaction, workspace: &Id, record: &BudgetRecord) -> Result
 }
 
 /// What a scope is called in messages and on the command line, if it (still) exists:
-/// (`the workspace` | `agent reviewer` | `room #general`, `--workspace` | `--agent reviewer` |
-/// `--room general`).
+/// (`the workspace` | `agent reviewer` | `room #general`, `workspace` | `--agent reviewer` |
+/// `--room general`). (`--workspace NAME` is the CLI's flag that picks a workspace, so the
+/// workspace's own budget is the word `workspace`.)
 fn named(
     txn: &WriteTransaction,
     workspace: &Id,
     scope: &BudgetScope,
 ) -> Result<Option<(String, String)>, ApplyError> {
     Ok(match scope {
-        BudgetScope::Workspace => Some(("the workspace".to_owned(), "--workspace".to_owned())),
+        BudgetScope::Workspace => Some(("the workspace".to_owned(), "workspace".to_owned())),
         BudgetScope::Agent { agent_id } => {
             let agent: Option<Agent> = get_json(
                 &txn.open_table(AGENTS)?,

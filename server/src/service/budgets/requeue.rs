@@ -1,12 +1,14 @@
 //! Paused runs going on: after a budget is set (raised) or cleared, every `paused` agent run of
 //! the workspace whose budgets all pass now goes back to `queued` (its `paused_reason` cleared),
 //! one `run_updated` each, so the scheduler hands it to a worker again. The command's dispatch
-//! asks the scheduler to look at the queue after the batch.
+//! asks the scheduler to look at the queue after the batch. When a budget's period ends (the
+//! next UTC day, Monday or 1st), the scheduler's tick does the same for the runs it paused
+//! ([`resume_if_allowed`]), so a run paused by a spent daily budget goes on after midnight.
 
 use redb::{ReadableTable, WriteTransaction};
 use warren_protocol::account::TokenScope;
 use warren_protocol::run::{Run, RunStatus};
-use warren_protocol::{Change, Event, Role};
+use warren_protocol::{Change, Event, Id, Role};
 
 use super::check;
 use crate::audit::Source;
@@ -50,24 +52,11 @@ pub fn follow_up(
     let workspace = &event.workspace_id;
     let paused = paused_runs(txn, workspace.as_str())?;
     let mut out = Vec::new();
-    for mut run in paused {
+    for run in paused {
         if check(txn, workspace, &run, event.at)?.is_some() {
             continue;
         }
-        let from = move_to(&mut run, RunStatus::Queued)?;
-        let paused_for = run.agent.as_mut().and_then(|a| a.paused_reason.take());
-        if paused_for.is_some() && run.reason == paused_for {
-            run.reason = None;
-        }
-        run.queued_at = Some(event.at);
-        run.not_before = None;
-        run.worker_id = None;
-        // Paused and queued are both unfinished: the scheduler's set of active runs holds it
-        // already, so storing the record is enough.
-        txn.open_table(RUNS)?.insert(
-            (workspace.as_str(), run.id.as_str()),
-            encode("runs", &run)?.as_slice(),
-        )?;
+        let (run, from) = requeue(txn, workspace, run, event.at)?;
         let ctx = Ctx {
             workspace,
             actor: &event.actor,
@@ -85,4 +74,49 @@ pub fn follow_up(
         )?);
     }
     Ok(out)
+}
+
+/// Back to `queued` at `now`: the pause's reason cleared, no worker, no backoff; stored. Returns
+/// the run and the status it left.
+fn requeue(
+    txn: &WriteTransaction,
+    workspace: &Id,
+    mut run: Run,
+    now: i64,
+) -> Result<(Run, RunStatus), ApplyError> {
+    let from = move_to(&mut run, RunStatus::Queued)?;
+    let paused_for = run.agent.as_mut().and_then(|a| a.paused_reason.take());
+    if paused_for.is_some() && run.reason == paused_for {
+        run.reason = None;
+    }
+    run.queued_at = Some(now);
+    run.not_before = None;
+    run.worker_id = None;
+    // Paused and queued are both unfinished: the scheduler's set of active runs holds it
+    // already, so storing the record is enough.
+    txn.open_table(RUNS)?.insert(
+        (workspace.as_str(), run.id.as_str()),
+        encode("runs", &run)?.as_slice(),
+    )?;
+    Ok((run, from))
+}
+
+/// For the scheduler, at each tick: a paused agent run whose budgets all pass at `now` (the
+/// period of the one that paused it has ended, so it counts from $0 again) goes back to
+/// `queued`. Returns the change to record (`run_updated`), or `None` while a budget still holds
+/// it (or it is not a paused agent run). Cheap: three point reads of `BUDGETS` per paused run.
+pub fn resume_if_allowed(
+    txn: &WriteTransaction,
+    workspace: &Id,
+    run: &Run,
+    now: i64,
+) -> Result<Option<Change>, ApplyError> {
+    if run.status != RunStatus::Paused
+        || run.agent.is_none()
+        || check(txn, workspace, run, now)?.is_some()
+    {
+        return Ok(None);
+    }
+    let (run, from) = requeue(txn, workspace, run.clone(), now)?;
+    Ok(Some(Change::RunUpdated { run, from }))
 }

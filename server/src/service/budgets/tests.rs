@@ -291,6 +291,16 @@ impl World {
             .expect("the run")
     }
 
+    /// One tick of the run scheduler at `now` (as the writer's timer does); returns the events
+    /// it recorded.
+    fn tick(&self, state: &RunState, now: i64) -> Vec<Event> {
+        let txn = self.store.begin_write().expect("write");
+        let mut fx = Effects::default();
+        crate::runs::assign::schedule(&txn, now, state, &mut fx).expect("schedule");
+        txn.commit().expect("commit");
+        fx.events.into_iter().map(|(_, e, _)| e).collect()
+    }
+
     /// Problems `warren-server check` finds with budgets (runs stored by hand have no number
     /// index, so only budget problems count here). The store is closed first.
     fn budget_problems(self) -> Vec<String> {
@@ -615,6 +625,70 @@ fn raising_or_clearing_an_exhausted_budget_queues_the_runs_it_paused() {
     };
     assert_eq!(budget.spent, 1_000_000);
     assert_eq!(world.budget_problems(), Vec::<String>::new());
+}
+
+#[test]
+fn the_scheduler_queues_a_paused_run_again_when_the_period_of_every_budget_over_it_ends() {
+    let mut world = World::new();
+    // The agent's budget is monthly, the room's daily; one $1 call spends both.
+    world.set(world.agent_scope(), 1_000_000, NOW);
+    world
+        .owner_does(
+            &Command::SetBudget {
+                scope: BudgetScope::Room {
+                    room_id: world.room.clone(),
+                },
+                limit: 1_000_000,
+                period: BudgetPeriod::Day,
+            },
+            NOW,
+        )
+        .expect("room budget");
+    let spender = world.run(RunStatus::Running, None);
+    world.finish_call(&spender, 1, StepStatus::Done, 1_000_000, NOW);
+    let reason = world.check(&spender, NOW).expect("exhausted");
+    let paused = world.run(RunStatus::Paused, Some(&reason));
+    let state = RunState::default();
+    let tomorrow = period::start(BudgetPeriod::Day, NOW) + 86_400_000;
+    let january = period::start(BudgetPeriod::Month, NEXT_MONTH);
+
+    // Within the period, and after the room's day ended while the agent's month goes on: the
+    // run stays paused and the ticks record nothing.
+    for now in [NOW + 500, tomorrow - 1, tomorrow, january - 1] {
+        let events = world.tick(&state, now);
+        assert!(events.is_empty(), "at {now}: {events:?}");
+        assert_eq!(world.run_record(&paused).status, RunStatus::Paused);
+    }
+    assert!(
+        world
+            .check(&paused, january - 1)
+            .is_some_and(|why| why.contains("agent")),
+        "the monthly budget is what holds it"
+    );
+
+    // The first tick of January: the month ended, so it is queued again, once.
+    let events = world.tick(&state, january);
+    let moved: Vec<(&Run, RunStatus)> = events
+        .iter()
+        .filter_map(|e| match &e.change {
+            Change::RunUpdated { run, from } => Some((run, *from)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(moved.len(), 1, "{events:?}");
+    assert_eq!(moved[0].0.id, paused.id);
+    assert_eq!(moved[0].1, RunStatus::Paused);
+    let record = world.run_record(&paused);
+    assert_eq!(record.status, RunStatus::Queued);
+    assert_eq!(record.queued_at, Some(january));
+    assert_eq!(record.reason, None);
+    assert_eq!(
+        record.agent.as_ref().and_then(|a| a.paused_reason.clone()),
+        None
+    );
+    assert!(world.tick(&state, january + 500).is_empty());
+    assert_eq!(world.run_record(&paused).status, RunStatus::Queued);
+    assert_eq!(world.run_record(&spender).status, RunStatus::Running);
 }
 
 #[test]
