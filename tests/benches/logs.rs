@@ -23,6 +23,8 @@
 
 #[path = "logs/corpus.rs"]
 mod corpus;
+#[path = "logs/cpu.rs"]
+mod cpu;
 #[path = "logs/ingest.rs"]
 mod ingest;
 #[path = "logs/search.rs"]
@@ -92,6 +94,8 @@ fn main() -> Result<()> {
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name(cpu::SERVER_THREAD)
+        .on_thread_stop(cpu::thread_stopped)
         .enable_all()
         .build()?;
     let client_rt: Runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,7 +112,8 @@ fn main() -> Result<()> {
         let running = setup::running_run(server.addr, &mut owner, &workspace, "ingest").await?;
         let run_id = running.run.id.clone();
         let first = running.run.lines;
-        let ingest = ingest::run(
+        let before = cpu::now()?;
+        let mut ingest = ingest::run(
             server.addr,
             &server.token,
             &workspace,
@@ -117,6 +122,7 @@ fn main() -> Result<()> {
             viewers,
         )
         .await?;
+        ingest.cpu = Some(cpu::now()? - before);
         let stored = first + lines.len() as u64;
         let search = search::run(
             &mut owner,
@@ -156,6 +162,13 @@ fn main() -> Result<()> {
         verdict(ratio >= INGEST_RATIO_TARGET),
         verdict(ingest.rate() >= INGEST_RATE_TARGET)
     );
+    if let Some(cpu) = ingest.cpu {
+        println!(
+            "   server CPU {:.2} s for the run (its runtime and writer threads); the benchmark's worker and viewers {:.2} s",
+            cpu.server.as_secs_f64(),
+            cpu.process.saturating_sub(cpu.server).as_secs_f64()
+        );
+    }
     println!(
         "   viewer lag over {} frames: {}: {} the p99 ≤ {} target",
         ingest.lag.len(),
