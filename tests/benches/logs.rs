@@ -9,6 +9,8 @@
 //!    per second while `WARREN_BENCH_LOG_VIEWERS` viewers follow live; baseline: the same bytes
 //!    appended to a plain file with an fsync after every chunk. Targets: ≥ 0.5× the baseline,
 //!    ≥ 200,000 lines/s, viewer lag p99 ≤ 250 ms.
+//!    It also prints the server's CPU time for the phase (`logs/cpu.rs`), the figure to compare
+//!    changes by on a loaded machine, where the fsync baseline and so the ratio are not stable.
 //! 2. The stored log as a viewer sees it: the first screen, the last screen, and a regex search
 //!    over the whole log (filtered on the server), against `grep -c` on the same text. Targets:
 //!    first screen ≤ 100 ms, search ≤ 3× grep.

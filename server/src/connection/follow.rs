@@ -151,9 +151,7 @@ async fn stream(
                         let lines: Vec<LogLine> = live
                             .lines
                             .iter()
-                            .filter(|l| {
-                                l.n > caught.upto && passes(follow.filter.as_ref(), l.text)
-                            })
+                            .filter(|l| l.n > caught.upto && passes(follow.filter.as_ref(), l.text))
                             .map(LineRef::to_line)
                             .collect();
                         send_lines(out, &follow.run_id, lines).await?;

@@ -286,7 +286,12 @@ mod tests {
 
     fn sample() -> Vec<LogLine> {
         vec![
-            line(1, LogStream::Out, "\u{1b}[31mred\u{1b}[0m \"q\" \\ ✓", false),
+            line(
+                1,
+                LogStream::Out,
+                "\u{1b}[31mred\u{1b}[0m \"q\" \\ ✓",
+                false,
+            ),
             line(2, LogStream::Err, "", false),
             line(3, LogStream::Sys, "tab\there", true),
         ]
@@ -305,9 +310,11 @@ mod tests {
         let back: Lines = serde_json::from_str(
             r#"[{"text":"\u0061\n","stream":"err","ts":-4,"n":9,"continued":false}]"#,
         )?;
-        assert_eq!(back.to_vec(), [line(9, LogStream::Err, "a\n", false)].map(|l| {
-            LogLine { ts: -4, ..l }
-        }));
+        let want = LogLine {
+            ts: -4,
+            ..line(9, LogStream::Err, "a\n", false)
+        };
+        assert_eq!(back.to_vec(), [want]);
         Ok(())
     }
 

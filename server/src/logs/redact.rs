@@ -83,7 +83,12 @@ mod tests {
         let texts: Vec<String> = lines.to_vec().into_iter().map(|l| l.text).collect();
         assert_eq!(
             texts,
-            ["before", "key=*** token=*** short wrn_abc", "*** alone", "after"]
+            [
+                "before",
+                "key=*** token=*** short wrn_abc",
+                "*** alone",
+                "after"
+            ]
         );
     }
 
