@@ -18,6 +18,7 @@ use warren_protocol::{ErrorCode, Id, RequestId, ServerMessage};
 use super::replies::Replies;
 use crate::app::App;
 use crate::frames;
+use crate::logs::codec::LineRef;
 use crate::logs::feed::FeedItem;
 use crate::logs::filter::{LineFilter, passes};
 use crate::logs::read::{self, PageRequest};
@@ -150,10 +151,8 @@ async fn stream(
                         let lines: Vec<LogLine> = live
                             .lines
                             .iter()
-                            .filter(|l| {
-                                l.n > caught.upto && passes(follow.filter.as_ref(), &l.text)
-                            })
-                            .cloned()
+                            .filter(|l| l.n > caught.upto && passes(follow.filter.as_ref(), l.text))
+                            .map(LineRef::to_line)
                             .collect();
                         send_lines(out, &follow.run_id, lines).await?;
                     }

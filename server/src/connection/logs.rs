@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::task::AbortHandle;
-use warren_protocol::run::{LogFilter, LogLine};
+use warren_protocol::run::LogFilter;
 use warren_protocol::{ErrorCode, Id, QueryResult, RequestId, ServerMessage};
 
 use super::access;
@@ -19,6 +19,7 @@ use super::{Conn, MAX_IN_FLIGHT};
 use crate::frames;
 use crate::logs::filter::LineFilter;
 use crate::logs::ingest::{self, Chunk, ChunkAnswer};
+use crate::logs::lines::Lines;
 use crate::logs::read::{self, PageRequest};
 use crate::rate_limit::wait_ms;
 use crate::writer::Ticket;
@@ -174,7 +175,7 @@ impl Conn {
         &mut self,
         run_id: &Id,
         chunk: u64,
-        lines: &[LogLine],
+        lines: &Lines,
     ) -> Result<(), (String, u64)> {
         let now = Instant::now();
         if let Some(over) = self.logs.over_budget.get(run_id) {
@@ -185,7 +186,7 @@ impl Conn {
             }
             self.logs.over_budget.remove(run_id);
         }
-        let bytes: u64 = lines.iter().map(|l| l.text.len() as u64).sum();
+        let bytes = lines.text_bytes() as u64;
         let refusal = match self.app.rates.log_chunk(&self.token.id, bytes) {
             Ok(()) => return Ok(()),
             Err(refusal) => refusal,
@@ -206,7 +207,7 @@ impl Conn {
     /// A worker's `log_chunk`: validated and redacted here, stored by the writer; the answer is
     /// sent by the connection's answering task once the chunk is durable, so many chunks can be
     /// in flight and their answers keep their order.
-    pub(super) async fn log_chunk(&mut self, run_id: Id, chunk: u64, mut lines: Vec<LogLine>) {
+    pub(super) async fn log_chunk(&mut self, run_id: Id, chunk: u64, mut lines: Lines) {
         let Some(workspace) = self.log_workspace() else {
             let message = "you are not a member of any workspace; a worker must be a bot member of the run's workspace".to_owned();
             return self

@@ -344,6 +344,11 @@ impl Conn {
     }
 
     async fn handle_text(&mut self, text: &str) {
+        if self.greeted
+            && let Some(c) = parse::log_chunk(text)
+        {
+            return self.log_chunk(c.run_id, c.chunk, c.lines).await;
+        }
         let message = match parse::parse(text) {
             Ok(m) => m,
             Err(failure) => {
@@ -404,7 +409,7 @@ impl Conn {
                 run_id,
                 chunk,
                 lines,
-            } => self.log_chunk(run_id, chunk, lines).await,
+            } => self.log_chunk(run_id, chunk, lines.into()).await,
             ClientMessage::LogSubscribe {
                 request_id,
                 workspace_id,

@@ -20,15 +20,16 @@ const CONTINUED: u8 = 0x80;
 pub struct CorruptChunk(pub &'static str);
 
 /// Encodes `lines` (their numbers are implied by the key).
-pub fn encode<'a>(lines: impl IntoIterator<Item = &'a LogLine> + Clone) -> Vec<u8> {
+pub fn encode<'a, L: Into<LineRef<'a>>>(lines: impl IntoIterator<Item = L> + Clone) -> Vec<u8> {
     let size = 1 + lines
         .clone()
         .into_iter()
-        .map(|l| HEADER + l.text.len())
+        .map(|l| HEADER + Into::<LineRef<'a>>::into(l).text.len())
         .sum::<usize>();
     let mut out = Vec::with_capacity(size);
     out.push(VERSION);
     for line in lines {
+        let line: LineRef<'a> = line.into();
         let flag = if line.continued { CONTINUED } else { 0 };
         out.push(stream_byte(line.stream) | flag);
         out.extend_from_slice(&line.ts.to_le_bytes());
@@ -39,14 +40,35 @@ pub fn encode<'a>(lines: impl IntoIterator<Item = &'a LogLine> + Clone) -> Vec<u
     out
 }
 
-/// One decoded line, borrowing its text from the stored bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One line borrowing its text (from the stored bytes, a [`Lines`](super::lines::Lines) buffer
+/// or a [`LogLine`]); it serialises exactly as a `LogLine` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct LineRef<'a> {
     pub n: u64,
     pub ts: i64,
     pub stream: LogStream,
     pub text: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub continued: bool,
+}
+
+impl<'a> LineRef<'a> {
+    /// Borrows an owned line.
+    pub fn of(line: &'a LogLine) -> LineRef<'a> {
+        LineRef {
+            n: line.n,
+            ts: line.ts,
+            stream: line.stream,
+            text: &line.text,
+            continued: line.continued,
+        }
+    }
+}
+
+impl<'a> From<&'a LogLine> for LineRef<'a> {
+    fn from(line: &'a LogLine) -> LineRef<'a> {
+        LineRef::of(line)
+    }
 }
 
 impl LineRef<'_> {
@@ -144,7 +166,7 @@ mod tests {
                 ..line(11, LogStream::Err, "")
             },
         ];
-        let bytes = encode(&lines);
+        let bytes = encode(lines.iter().map(LineRef::of));
         let back: Vec<LogLine> = decode(7, &bytes)
             .expect("decodes")
             .into_iter()
@@ -172,20 +194,20 @@ mod tests {
             }]
         );
         // The flag is one bit of the stream byte, nothing more.
-        let flagged = encode(&[LogLine {
+        let flagged = LogLine {
             continued: true,
             ..line(1, LogStream::Err, "ok")
-        }]);
-        assert_eq!(
-            flagged.len(),
-            encode(&[line(1, LogStream::Err, "ok")]).len()
-        );
+        };
+        let flagged = encode([LineRef::of(&flagged)]);
+        let plain = line(1, LogStream::Err, "ok");
+        assert_eq!(flagged.len(), encode([LineRef::of(&plain)]).len());
         assert_eq!(flagged[1], 0x81);
     }
 
     #[test]
     fn a_cut_chunk_is_an_error_not_a_panic() {
-        let bytes = encode(&[line(1, LogStream::Out, "hello")]);
+        let hello = line(1, LogStream::Out, "hello");
+        let bytes = encode([LineRef::of(&hello)]);
         for cut in 0..bytes.len() - 1 {
             if cut == 1 {
                 continue; // only the version byte: an empty chunk, which is valid

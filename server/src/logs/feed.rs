@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
-use warren_protocol::run::{LogLine, RunStatus};
-use warren_protocol::{Id, ServerMessage};
+use warren_protocol::Id;
+use warren_protocol::run::RunStatus;
+
+use super::lines::Lines;
 
 /// Items a follower may be behind before it must re-read from the store.
 pub const FEED_DEPTH: usize = 256;
@@ -29,7 +31,7 @@ pub enum FeedItem {
 #[derive(Debug)]
 pub struct LiveLines {
     pub run_id: Id,
-    pub lines: Vec<LogLine>,
+    pub lines: Lines,
     frame: OnceLock<Utf8Bytes>,
 }
 
@@ -37,12 +39,7 @@ impl LiveLines {
     /// The `log_lines` frame carrying all of these lines.
     pub fn frame(&self) -> Utf8Bytes {
         self.frame
-            .get_or_init(|| {
-                crate::frames::text(&ServerMessage::LogLines {
-                    run_id: self.run_id.clone(),
-                    lines: self.lines.clone(),
-                })
-            })
+            .get_or_init(|| super::frame::log_lines(&self.run_id, &self.lines).into())
             .clone()
     }
 }
@@ -75,7 +72,7 @@ impl LogFeed {
     }
 
     /// Lines of `run` are durable: pass them on.
-    pub fn lines(&self, run: &Id, lines: Vec<LogLine>) {
+    pub fn lines(&self, run: &Id, lines: Lines) {
         if lines.is_empty() {
             return;
         }

@@ -11,7 +11,8 @@ use tokio::sync::oneshot;
 use warren_protocol::run::{LogLine, LogStream, MAX_LINE_BYTES, MAX_LINES_PER_FRAME, Run};
 use warren_protocol::{ErrorCode, Id};
 
-use super::codec;
+use super::codec::{self, LineRef};
+use super::lines::Lines;
 use super::progress;
 use crate::service::ApplyError;
 use crate::store::read::get_json;
@@ -25,7 +26,7 @@ pub struct Chunk {
     pub run_id: Id,
     pub chunk: u64,
     /// Already checked and redacted by [`prepare`].
-    pub lines: Vec<LogLine>,
+    pub lines: Lines,
     /// The per-run cap on stored text, in bytes.
     pub cap_bytes: u64,
     /// Where the writer answers once the chunk is durable (dropped if the commit failed: the
@@ -81,16 +82,18 @@ impl Ingested {
     }
 
     /// The lines stored, taken from the chunk's own lines.
-    pub fn stored(&self, mut lines: Vec<LogLine>) -> Vec<LogLine> {
+    pub fn stored(&self, mut lines: Lines) -> Lines {
         lines.truncate(self.kept);
-        lines.extend(self.truncation.clone());
+        if let Some(line) = &self.truncation {
+            lines.push(LineRef::of(line));
+        }
         lines
     }
 }
 
 /// Checks a chunk's shape (line count and length) and redacts its lines with the run's
 /// `secrets`. The error is a `validation` message for the worker.
-pub fn prepare(lines: &mut [LogLine], secrets: &[String]) -> Result<(), String> {
+pub fn prepare(lines: &mut Lines, secrets: &[String]) -> Result<(), String> {
     if lines.len() > MAX_LINES_PER_FRAME {
         return Err(format!(
             "a log_chunk holds at most {MAX_LINES_PER_FRAME} lines, this one {}; send smaller chunks",
@@ -185,7 +188,7 @@ pub fn apply(
     }
     let mut kept = 0;
     let mut truncation = None;
-    for line in &chunk.lines {
+    for line in chunk.lines.iter() {
         if progress.truncated {
             progress.dropped += 1;
             continue;
@@ -213,7 +216,13 @@ pub fn apply(
     if let Some(first) = chunk.lines.first()
         && (kept > 0 || truncation.is_some())
     {
-        let bytes = codec::encode(chunk.lines[..kept].iter().chain(truncation.as_ref()));
+        let bytes = codec::encode(
+            chunk
+                .lines
+                .iter()
+                .take(kept)
+                .chain(truncation.as_ref().map(LineRef::of)),
+        );
         txn.open_table(LOG_CHUNKS)?
             .insert((ws, id, first.n), bytes.as_slice())?;
     }

@@ -1,15 +1,18 @@
-//! Run logs on the server. A worker's `log_chunk` is checked and redacted by its connection,
+//! Run logs on the server. A worker's `log_chunk` is parsed into one buffer of [`lines`], checked
+//! and redacted by its connection,
 //! then stored through the writer's group commit ([`ingest`]) as one `LOG_CHUNKS` row
 //! ([`codec`]) and acknowledged once durable; [`progress`] says where each run's log stands.
 //! Stored lines are read a page at a time ([`read`], through a [`filter`]), and new lines reach
-//! the run's followers through the live [`feed`]. None of it goes through the workspace event
+//! the run's followers through the live [`feed`] (one shared [`frame`] per chunk). None of it goes through the workspace event
 //! stream.
 
 pub mod check;
 pub mod codec;
 pub mod feed;
 pub mod filter;
+pub mod frame;
 pub mod ingest;
+pub mod lines;
 pub mod progress;
 pub mod read;
 pub mod redact;

@@ -32,6 +32,8 @@ pub struct Ingest {
     /// sent.
     pub lag: Samples,
     pub viewers: usize,
+    /// CPU time while it ran (set by the caller, which owns the server's runtime).
+    pub cpu: Option<crate::cpu::Cpu>,
 }
 
 impl Ingest {
@@ -209,6 +211,7 @@ pub async fn run(
         elapsed,
         lag: Samples::new(lags),
         viewers,
+        cpu: None,
     })
 }
 

@@ -1,0 +1,142 @@
+//! The live feed's `log_lines` frame, written by hand into one presized `String`: the same bytes
+//! `serde_json` writes for `ServerMessage::LogLines` (a test compares them), without its
+//! generic serializer, the buffer's regrowth and the UTF-8 check of the result. It is built once
+//! per stored chunk and shared by every follower.
+
+use warren_protocol::Id;
+use warren_protocol::run::LogStream;
+
+use super::lines::Lines;
+
+/// The `log_lines` frame carrying `lines`.
+pub fn log_lines(run_id: &Id, lines: &Lines) -> String {
+    // The text, each line's fields (~60 bytes), and some room for escapes.
+    let mut out = String::with_capacity(64 + lines.text_bytes() * 9 / 8 + lines.len() * 64);
+    out.push_str(r#"{"type":"log_lines","run_id":"#);
+    escaped(&mut out, run_id.as_str());
+    out.push_str(r#","lines":["#);
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"n":"#);
+        number(&mut out, line.n, false);
+        out.push_str(r#","ts":"#);
+        number(&mut out, line.ts.unsigned_abs(), line.ts < 0);
+        out.push_str(match line.stream {
+            LogStream::Out => r#","stream":"out","text":"#,
+            LogStream::Err => r#","stream":"err","text":"#,
+            LogStream::Sys => r#","stream":"sys","text":"#,
+        });
+        escaped(&mut out, line.text);
+        if line.continued {
+            out.push_str(r#","continued":true"#);
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Appends a whole number in decimal.
+fn number(out: &mut String, mut n: u64, negative: bool) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push('-');
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `\"`, `\\`, the short
+/// forms of backspace, form feed, newline, carriage return and tab, and `\u00XX` (lower-case
+/// hex) for the other control characters; everything else as it is.
+fn escaped(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut clean = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        // `i` is at an ASCII byte, so both slices end on character boundaries.
+        out.push_str(&text[clean..i]);
+        clean = i + 1;
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        }
+    }
+    out.push_str(&text[clean..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use warren_protocol::ServerMessage;
+    use warren_protocol::run::LogLine;
+
+    use super::*;
+
+    #[test]
+    fn the_frame_is_what_serde_json_writes_byte_for_byte() {
+        let run_id = Id::from_random("run", [3; 10]);
+        // Every byte below 0x80, and some that are not ASCII.
+        let every: String = (0u8..0x80).map(char::from).collect();
+        let lines = vec![
+            LogLine {
+                n: 41,
+                ts: 1_700_000_000_000,
+                stream: LogStream::Err,
+                text: "\u{1b}[31mred\u{1b}[0m \"q\" \\ ✓ \u{7f}ünï".into(),
+                continued: false,
+            },
+            LogLine {
+                n: 0,
+                ts: -12,
+                stream: LogStream::Sys,
+                text: String::new(),
+                continued: true,
+            },
+            LogLine {
+                n: u64::MAX,
+                ts: i64::MIN,
+                stream: LogStream::Out,
+                text: every,
+                continued: false,
+            },
+        ];
+        let ours = log_lines(&run_id, &Lines::from(lines.clone()));
+        let theirs = crate::frames::text(&ServerMessage::LogLines {
+            run_id: run_id.clone(),
+            lines: Vec::new(),
+        });
+        assert_eq!(
+            log_lines(&run_id, &Lines::default()),
+            theirs.as_str(),
+            "no lines"
+        );
+        let theirs = crate::frames::text(&ServerMessage::LogLines { run_id, lines });
+        assert_eq!(ours, theirs.as_str());
+    }
+}
