@@ -293,7 +293,7 @@ fn budget_lines(app: &App, budgets: &[Budget], width: usize) -> Vec<Line<'static
     }
     if budgets.is_empty() {
         return vec![Line::from(Span::styled(
-            " No budgets: warren budget set --workspace 20usd/month",
+            " No budgets: warren budget set workspace 20usd/month",
             t.style("ui.muted"),
         ))];
     }
