@@ -142,18 +142,19 @@ async fn request_of(fake: &FakeProvider, model: &str, from: usize) -> Result<usi
 fn read_direct(url: String) -> tokio::sync::oneshot::Receiver<Result<Vec<(String, Instant)>>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let read = (|| {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let http = reqwest::Client::builder().build()?;
-                sse::read(&http, &url, DIRECT_MODEL).await
-            })
-        })();
-        let _ = tx.send(read);
+        let _ = tx.send(read_direct_here(&url));
     });
     rx
+}
+
+fn read_direct_here(url: &str) -> Result<Vec<(String, Instant)>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let http = reqwest::Client::builder().build()?;
+        sse::read(&http, url, DIRECT_MODEL).await
+    })
 }
 
 impl Bench {

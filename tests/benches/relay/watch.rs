@@ -87,7 +87,7 @@ pub fn arrivals(tokens: &[String], frames: &[Frame]) -> Result<Vec<Instant>> {
     for token in tokens {
         end += token.len() as u64;
         while let Some(f) = frames.get(frame)
-            && f.offset + f.text.len() as u64 <= end - 1
+            && f.offset + (f.text.len() as u64) < end
         {
             frame += 1;
         }
