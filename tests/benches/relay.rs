@@ -5,47 +5,51 @@
 //! cargo bench -p warren-e2e --bench relay
 //! ```
 //!
-//! The fake provider (`warren_e2e::fake_provider`) streams `WARREN_BENCH_RELAY_TOKENS` tokens
-//! (2,000 by default), one every `WARREN_BENCH_RELAY_TOKEN_US` microseconds (1,000). The
-//! benchmark's worker connection reads that SSE stream (it is the direct reader) and sends each
-//! token as an `agent_delta`; watchers (`run_watch`) note when each delta arrives. The overhead
-//! of a token is when a watcher had it minus when the direct reader had it (worker → server →
-//! watcher, all on loopback). Measured with one watcher, then with `WARREN_BENCH_RELAY_VIEWERS`
-//! (100). Targets: p50 ≤ 1 ms, p99 ≤ 5 ms.
+//! The fake provider (`warren_e2e::fake_provider`, in this process) streams
+//! `WARREN_BENCH_RELAY_TOKENS` tokens (2,000 by default), one every
+//! `WARREN_BENCH_RELAY_TOKEN_US` microseconds (1,000), and notes when it writes each one. By
+//! default (`relay/real.rs`) the release `warren-server` and a real `warren worker` run as
+//! processes; the worker is given a real agent run (`provider add`, `agent add`, `agent ask`)
+//! whose provider is the fake, and streams the answer through the server to watchers
+//! (`run_watch`) that note when each `agent_delta` arrives; a direct reader reads a second
+//! stream of the same shape from the fake at the same time. Per token, overhead = (watcher's
+//! arrival − provider's write) − (direct reader's arrival − provider's write). Measured with one
+//! watcher, then with `WARREN_BENCH_RELAY_VIEWERS` (100). Targets: p50 ≤ 1 ms, p99 ≤ 5 ms.
+//! Every watcher must get every token, in order, or the benchmark fails.
 //!
-//! Until the worker's agent loop is served an agent run, the benchmark plays the worker itself
-//! (a job run whose stored record gets an `agent` part); see `docs/performance.md` ("Agent
-//! streaming"). The server runs in-process on its own tokio runtime, the clients on another.
+//! `WARREN_BENCH_RELAY_MODE=direct-worker` (`relay/direct_worker.rs`) plays the worker itself
+//! against an in-process server instead: the server's relay alone, without the worker's agent
+//! loop and its coalescing. See `docs/performance.md` ("Agent streaming").
 
 #[path = "relay/agent.rs"]
 mod agent;
+#[path = "relay/direct_worker.rs"]
+mod direct_worker;
+#[path = "relay/real.rs"]
+mod real;
+#[path = "../tests/support/real_runs.rs"]
+mod real_runs;
 #[path = "logs/setup.rs"]
 #[allow(dead_code)]
 mod setup;
+#[path = "relay/sse.rs"]
+mod sse;
 #[path = "sync/stats.rs"]
 mod stats;
+#[path = "relay/watch.rs"]
+mod watch;
 #[path = "sync/ws.rs"]
 #[allow(dead_code)]
 mod ws;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use futures_util::StreamExt;
-use tokio::runtime::Runtime;
-use tokio_tungstenite::tungstenite::Message;
-use warren_e2e::fake_provider::{Behaviour, FakeProvider};
-use warren_protocol::Id;
-use warren_server::limits::Limits;
-use warren_server::server::bind_store_with;
-use warren_server::service::workspace::bootstrap;
-use warren_server::store::Store;
 
-use crate::stats::{Samples, ms};
+use crate::stats::ms;
 
 const P50_TARGET: Duration = Duration::from_millis(1);
 const P99_TARGET: Duration = Duration::from_millis(5);
-const MODEL: &str = "bench";
 
 fn env_u64(name: &str, default: u64) -> Result<u64> {
     match std::env::var(name) {
@@ -60,164 +64,116 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "meets" } else { "MISSES" }
 }
 
-/// One phase's outcome.
-struct Phase {
-    viewers: usize,
-    overhead: Samples,
-    /// The direct reader's time from the first token to the last.
-    span: Duration,
+/// What the environment asked for.
+pub struct Settings {
+    pub tokens: usize,
+    /// Between two tokens of the provider's stream.
+    pub gap: Duration,
+    /// Watchers of the second phase.
+    pub viewers: usize,
+}
+
+impl Settings {
+    /// The tokens the fake streams: " tok0", " tok1", …
+    pub fn words(&self) -> Vec<String> {
+        (0..self.tokens).map(|n| format!(" tok{n}")).collect()
+    }
 }
 
 fn main() -> Result<()> {
+    // `cargo test --all-targets` runs bench binaries without `--bench`: stay out of its time.
     if !std::env::args().any(|a| a == "--bench") {
         println!("relay benchmark skipped; run it with `cargo bench -p warren-e2e --bench relay`");
         return Ok(());
     }
-    let tokens = env_u64("WARREN_BENCH_RELAY_TOKENS", 2_000)? as usize;
-    let gap = Duration::from_micros(env_u64("WARREN_BENCH_RELAY_TOKEN_US", 1_000)?);
-    let many = env_u64("WARREN_BENCH_RELAY_VIEWERS", 100)? as usize;
-    let dir = tempfile::tempdir()?;
-
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let client_rt: Runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let store = Store::create(dir.path())?;
-    let boot = bootstrap(&store, "bench", "Bench")?;
-    let limits = Limits {
-        max_connections_per_ip: usize::MAX,
-        rates: warren_server::rate_limit::RateLimits::off(),
-        ..Limits::default()
+    let settings = Settings {
+        tokens: env_u64("WARREN_BENCH_RELAY_TOKENS", 2_000)?.max(1) as usize,
+        gap: Duration::from_micros(env_u64("WARREN_BENCH_RELAY_TOKEN_US", 1_000)?),
+        viewers: env_u64("WARREN_BENCH_RELAY_VIEWERS", 100)?.max(1) as usize,
     };
-    let bound = server_rt.block_on(bind_store_with(store.clone(), "127.0.0.1:0", limits))?;
-    let addr = bound.local_addr;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = server_rt.spawn(bound.run(async move {
-        let _ = stopped.await;
-    }));
-    let token = boot.token.token.clone();
-    let workspace = boot.workspace.id.clone();
+    // Plain-http loopback, but reqwest still wants a rustls provider.
+    let _ = warren_server::tls::crypto_provider()
+        .as_ref()
+        .clone()
+        .install_default();
+    let mode = std::env::var("WARREN_BENCH_RELAY_MODE").unwrap_or_default();
+    match mode.as_str() {
+        "" | "worker" => real_mode(&settings),
+        "direct-worker" => direct_worker_mode(&settings),
+        other => bail!(
+            "WARREN_BENCH_RELAY_MODE={other} is not a mode; use worker (the default) or direct-worker"
+        ),
+    }
+}
 
-    let phases = client_rt.block_on(async {
-        let fake = FakeProvider::start().await?;
-        let words: Vec<String> = (0..tokens).map(|n| format!(" tok{n}")).collect();
-        fake.always(MODEL, Behaviour::tokens(words).token_delay(gap));
-        let mut owner = setup::connect(addr, &token).await?;
-        let running = setup::running_run(addr, &mut owner, &workspace, "relay").await?;
-        let (mut worker, run) = (running.worker, running.run);
-        agent::make_agent_run(&store, &workspace, &run.id, &run.job_id)?;
-        // Plain-http loopback, but reqwest still wants a rustls provider.
-        let _ = warren_server::tls::crypto_provider()
-            .as_ref()
-            .clone()
-            .install_default();
-        let http = reqwest::Client::builder().build()?;
-        let mut phases = Vec::new();
-        for (step, viewers) in [(1, 1), (2, many)] {
-            // The worker stays alive for the server (its lease) between phases.
-            let beat = serde_json::json!({"type": "heartbeat", "runs": [run.id.as_str()]});
-            ws::send(&mut worker, beat.to_string()).await?;
-            let watchers = watchers(addr, &token, &workspace, &run.id, viewers).await?;
-            let reading: Vec<_> = watchers
-                .into_iter()
-                .map(|ws| tokio::spawn(watch(ws, step, tokens)))
-                .collect();
-            let read =
-                agent::stream(&http, &fake.openai_url(), MODEL, &mut worker, &run.id, step).await?;
-            if read.len() != tokens {
-                bail!("the provider streamed {} tokens, not {tokens}", read.len());
-            }
-            let mut overhead = Vec::with_capacity(tokens * viewers);
-            for task in reading {
-                let got = tokio::time::timeout(Duration::from_secs(60), task)
-                    .await
-                    .context("a watcher did not get every token within 60 s")???;
-                for ((sent_offset, read_at), (offset, at)) in read.iter().zip(got) {
-                    if *sent_offset != offset {
-                        bail!("a watcher got offset {offset} where {sent_offset} was sent");
-                    }
-                    overhead.push(at.saturating_duration_since(*read_at));
-                }
-            }
-            let span = read[tokens - 1].1 - read[0].1;
-            phases.push(Phase {
-                viewers,
-                overhead: Samples::new(overhead),
-                span,
-            });
-        }
-        anyhow::Ok(phases)
-    })?;
-    let _ = stop.send(());
-    server_rt.block_on(served)??;
+fn targets(p50: Duration, p99: Duration) -> String {
+    format!(
+        "p50 {} the ≤ {} target, p99 {} the ≤ {} target",
+        verdict(p50 <= P50_TARGET),
+        ms(P50_TARGET),
+        verdict(p99 <= P99_TARGET),
+        ms(P99_TARGET)
+    )
+}
 
+fn real_mode(settings: &Settings) -> Result<()> {
+    let phases = real::run(settings)?;
     println!();
     println!(
-        "agent streaming: {tokens} tokens, one every {} µs, worker → warren → watchers vs reading the provider's SSE directly",
-        gap.as_micros()
+        "agent streaming through the real worker: {} tokens, one every {} µs; provider → warren worker → warren-server → watchers, vs a direct reader of the provider's SSE at the same time",
+        settings.tokens,
+        settings.gap.as_micros()
     );
-    for phase in &phases {
-        let p50 = phase.overhead.percentile(50.0);
-        let p99 = phase.overhead.percentile(99.0);
+    for p in &phases {
+        let p50 = Duration::from_secs_f64(p.overhead.percentile_ms(50.0).max(0.0) / 1000.0);
+        let p99 = Duration::from_secs_f64(p.overhead.percentile_ms(99.0).max(0.0) / 1000.0);
         println!(
-            "   {:>3} watcher(s): overhead {} over {} samples (stream {:.2} s): p50 {} the ≤ {} target, p99 {} the ≤ {} target",
-            phase.viewers,
-            phase.overhead.summary(),
-            phase.overhead.len(),
-            phase.span.as_secs_f64(),
-            verdict(p50 <= P50_TARGET),
-            ms(P50_TARGET),
-            verdict(p99 <= P99_TARGET),
-            ms(P99_TARGET)
+            "   {:>3} watcher(s), stream {:.2} s, {} agent_delta frames per watcher ({:.1} tokens a frame)",
+            p.viewers,
+            p.span.as_secs_f64(),
+            p.frames,
+            settings.tokens as f64 / p.frames.max(1) as f64
+        );
+        println!(
+            "       through warren {} ({} samples)",
+            p.through.summary(),
+            p.through.len()
+        );
+        println!(
+            "       direct         {} ({} samples)",
+            p.direct.summary(),
+            p.direct.len()
+        );
+        println!(
+            "       overhead       {} ({} samples): {}",
+            p.overhead.summary(),
+            p.overhead.len(),
+            targets(p50, p99)
         );
     }
     Ok(())
 }
 
-/// `viewers` connections of the owner, each watching the run (answered before this returns).
-async fn watchers(
-    addr: std::net::SocketAddr,
-    token: &str,
-    workspace: &Id,
-    run: &Id,
-    viewers: usize,
-) -> Result<Vec<ws::Ws>> {
-    let mut out = Vec::with_capacity(viewers);
-    for n in 0..viewers {
-        let mut ws = setup::connect(addr, token).await?;
-        let frame = serde_json::json!({"type": "run_watch", "request_id": format!("watch-{n}"),
-                                       "workspace_id": workspace.as_str(), "run_id": run.as_str()});
-        ws::send(&mut ws, frame.to_string()).await?;
-        ws::expect(&mut ws, "run_watching").await?;
-        out.push(ws);
+fn direct_worker_mode(settings: &Settings) -> Result<()> {
+    let phases = direct_worker::run(settings)?;
+    println!();
+    println!(
+        "agent streaming, the benchmark as the worker: {} tokens, one every {} µs, worker → warren → watchers vs reading the provider's SSE directly",
+        settings.tokens,
+        settings.gap.as_micros()
+    );
+    for phase in &phases {
+        println!(
+            "   {:>3} watcher(s): overhead {} over {} samples (stream {:.2} s): {}",
+            phase.viewers,
+            phase.overhead.summary(),
+            phase.overhead.len(),
+            phase.span.as_secs_f64(),
+            targets(
+                phase.overhead.percentile(50.0),
+                phase.overhead.percentile(99.0)
+            )
+        );
     }
-    Ok(out)
-}
-
-/// Reads deltas of `step` until `tokens` of them came; returns each one's offset and arrival.
-async fn watch(mut ws: ws::Ws, step: u32, tokens: usize) -> Result<Vec<(u64, Instant)>> {
-    let mut got = Vec::with_capacity(tokens);
-    let step_field = format!("\"step\":{step},");
-    while got.len() < tokens {
-        let text = match ws.next().await {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(e.into()),
-            None => bail!("the server closed a watcher"),
-        };
-        let at = Instant::now();
-        if !text.as_str().starts_with(r#"{"type":"agent_delta""#)
-            || !text.as_str().contains(&step_field)
-        {
-            continue;
-        }
-        let value: serde_json::Value = serde_json::from_str(text.as_str())?;
-        let offset = value["offset"].as_u64().context("a delta without offset")?;
-        got.push((offset, at));
-    }
-    Ok(got)
+    Ok(())
 }

@@ -3,7 +3,8 @@
 //! Gemini's `streamGenerateContent`) and does, per request, what the test scripted for the model
 //! asked: stream tokens (with delays, with or without usage, a forced tool call), refuse with a
 //! status and `Retry-After`, hang, stall, disconnect mid-stream or send a malformed event. It
-//! records every request it gets (path, headers, body) for the test to inspect.
+//! records every request it gets (path, headers, body) for the test to inspect, and when it
+//! wrote each token of every stream (for latency benchmarks: [`FakeProvider::token_writes`]).
 //!
 //! ```ignore
 //! let fake = FakeProvider::start().await;
@@ -219,11 +220,16 @@ impl Recorded {
     }
 }
 
+/// When each token of one answer was handed to the HTTP server, in order.
+type Writes = Arc<Mutex<Vec<std::time::Instant>>>;
+
 #[derive(Default)]
 struct Script {
     queued: HashMap<String, VecDeque<Behaviour>>,
     always: HashMap<String, Behaviour>,
     requests: Vec<Recorded>,
+    /// One entry per request, beside `requests`.
+    writes: Vec<Writes>,
 }
 
 type Shared = Arc<Mutex<Script>>;
@@ -301,6 +307,17 @@ impl FakeProvider {
         self.lock().requests.clone()
     }
 
+    /// When the fake wrote each token of the answer to request `n` (an index into
+    /// [`FakeProvider::requests`]): the moment the token's frame went to the HTTP server, just
+    /// before it is written to the socket. Empty for an answer without tokens or a request it
+    /// never got. Tool call pieces count as tokens.
+    pub fn token_writes(&self, n: usize) -> Vec<std::time::Instant> {
+        let writes = self.lock().writes.get(n).cloned();
+        writes
+            .map(|w| w.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .unwrap_or_default()
+    }
+
     /// The requests so far that named `model`.
     pub fn requests_for(&self, model: &str) -> Vec<Recorded> {
         self.requests()
@@ -349,8 +366,10 @@ async fn handle(State(script): State<Shared>, request: Request) -> Response {
         .iter()
         .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
+    let writes = Writes::default();
     let behaviour = {
         let mut script = script.lock().unwrap_or_else(|p| p.into_inner());
+        script.writes.push(writes.clone());
         script.requests.push(Recorded {
             dialect,
             model: model.clone(),
@@ -399,6 +418,7 @@ async fn handle(State(script): State<Shared>, request: Request) -> Response {
             usage,
             tool_call,
             end,
+            writes,
         ),
     }
 }
@@ -427,6 +447,8 @@ fn refuse(dialect: Dialect, status: u16, retry_after: Option<&str>, message: &st
 struct Piece {
     delay: Duration,
     bytes: Bytes,
+    /// Whether it carries a token (its write time is noted).
+    token: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -439,6 +461,7 @@ fn stream(
     usage: Option<(u64, u64)>,
     tool_call: Option<(String, String)>,
     end: End,
+    writes: Writes,
 ) -> Response {
     let frames = frames(dialect, model, &tokens, usage, tool_call.as_ref());
     let mut pieces = Vec::new();
@@ -454,12 +477,14 @@ fn stream(
         pieces.push(Piece {
             delay,
             bytes: frame.into(),
+            token: is_token,
         });
     }
     match end {
         End::Complete => pieces.extend(frames.tail.into_iter().map(|f| Piece {
             delay: Duration::ZERO,
             bytes: f.into(),
+            token: false,
         })),
         End::Malformed => pieces.push(Piece {
             delay: Duration::ZERO,
@@ -467,15 +492,25 @@ fn stream(
                 Dialect::Ollama => "{\"message\":{\"content\":\n".into(),
                 _ => "data: {\"choices\":[{\"delta\":{\"content\":\n\n".into(),
             },
+            token: false,
         }),
         End::Disconnect | End::Stall => {}
     }
     let body = futures_util::stream::iter(pieces)
-        .then(|piece| async move {
-            if !piece.delay.is_zero() {
-                tokio::time::sleep(piece.delay).await;
+        .then(move |piece| {
+            let writes = writes.clone();
+            async move {
+                if !piece.delay.is_zero() {
+                    tokio::time::sleep(piece.delay).await;
+                }
+                if piece.token {
+                    writes
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(std::time::Instant::now());
+                }
+                Ok::<Bytes, std::io::Error>(piece.bytes)
             }
-            Ok::<Bytes, std::io::Error>(piece.bytes)
         })
         .chain(futures_util::stream::once(async move {
             match end {
