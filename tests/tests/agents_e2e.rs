@@ -20,7 +20,6 @@ mod real_runs;
 use std::time::Duration;
 
 use real_runs::{Setup, wait_status};
-use warren_e2e::connect_hello;
 use warren_e2e::fake_provider::{Behaviour, FakeProvider};
 use warren_protocol::ServerMessage;
 
@@ -371,22 +370,7 @@ async fn a_cancelled_reply_keeps_its_text_in_the_room_marked_cut_short() {
         ])
         .await
         .ok();
-    let mut watcher = connect_hello(s.server.addr, &s.server.token).await;
-    let room = watcher
-        .snapshot()
-        .await
-        .rooms
-        .iter()
-        .find(|r| r.name == "general")
-        .expect("the workspace has #general")
-        .id
-        .clone();
-    let request_id = watcher.next_request_id();
-    watcher
-        .send_json(&serde_json::json!({"type": "run_watch", "request_id": request_id, "room_id": room.as_str()}))
-        .await
-        .expect("send run_watch");
-    watcher.try_answer(&request_id).await.expect("run_watching");
+    let (mut watcher, _) = s.room_watcher("general").await;
     s.cli
         .run(&["chat", "send", "general", "@slow what blocks the release?"])
         .await

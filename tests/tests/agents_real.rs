@@ -19,10 +19,8 @@ mod real_runs;
 use std::time::Duration;
 
 use real_runs::{Setup, Worker, wait_status};
-use serde_json::json;
 use warren_e2e::client::Client;
-use warren_e2e::connect_hello;
-use warren_protocol::{Change, Id, ServerMessage};
+use warren_protocol::{Change, ServerMessage};
 
 /// One test at a time on the shared model server (requests queue there anyway).
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -56,28 +54,6 @@ async fn setup(model: &llm::LlamaServer, agent_args: &[&str]) -> (Setup, Worker)
     (s, worker)
 }
 
-/// A second client in the workspace, watching room `general`; returns it and the room's id.
-async fn room_watcher(s: &Setup) -> (Client, Id) {
-    let mut c = connect_hello(s.server.addr, &s.server.token).await;
-    let state = c.snapshot().await;
-    let room = state
-        .rooms
-        .iter()
-        .find(|r| r.name == "general")
-        .expect("the workspace has #general")
-        .id
-        .clone();
-    let request_id = c.next_request_id();
-    c.send_json(&json!({"type": "run_watch", "request_id": request_id, "room_id": room.as_str()}))
-        .await
-        .expect("send run_watch");
-    match c.try_answer(&request_id).await {
-        Ok(ServerMessage::RunWatching { .. }) => {}
-        other => panic!("expected run_watching, got {other:?}"),
-    }
-    (c, room)
-}
-
 /// The text of step `step` from the deltas `c` received, checked gap-free.
 fn streamed(c: &Client, step: u32) -> String {
     let mut text = String::new();
@@ -104,7 +80,7 @@ async fn a_mention_streams_the_reply_to_a_second_client_and_cancel_interrupts_a_
     };
     let _turn = TURN.lock().await;
     let (s, worker) = setup(model, &[]).await;
-    let (mut watcher, room) = room_watcher(&s).await;
+    let (mut watcher, room) = s.room_watcher("general").await;
     s.cli
         .run(&["chat", "send", "general", "@bot Say hello to the team."])
         .await

@@ -39,6 +39,35 @@ impl Worker {
 }
 
 impl Setup {
+    /// A client that said `hello` and watches the agent runs answering in room `name`
+    /// (`run_watch` answered by `run_watching`), and the room's id.
+    pub async fn room_watcher(
+        &self,
+        name: &str,
+    ) -> (warren_e2e::client::Client, warren_protocol::Id) {
+        let mut c = warren_e2e::connect_hello(self.server.addr, &self.server.token).await;
+        let room = c
+            .snapshot()
+            .await
+            .rooms
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("the workspace has #{name}"))
+            .id
+            .clone();
+        let request_id = c.next_request_id();
+        c.send_json(&serde_json::json!({
+            "type": "run_watch", "request_id": request_id, "room_id": room.as_str()
+        }))
+        .await
+        .expect("send run_watch");
+        match c.try_answer(&request_id).await {
+            Ok(warren_protocol::ServerMessage::RunWatching { .. }) => {}
+            other => panic!("expected run_watching, got {other:?}"),
+        }
+        (c, room)
+    }
+
     /// A server started with `serve_args` (no rate limits).
     pub async fn start(serve_args: &[&str]) -> Setup {
         let mut args = warren_e2e::server::NO_RATE_LIMITS.to_vec();
