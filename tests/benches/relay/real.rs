@@ -105,7 +105,7 @@ struct Bench {
 async fn start(fake: FakeProvider) -> Result<Bench> {
     let setup = Setup::start(&[]).await;
     let worker = setup
-        .worker_with("relay", "bench", &[(KEY_ENV, "sk-relay-bench")])
+        .worker_with("relay-worker", "bench", &[(KEY_ENV, "sk-relay-bench")])
         .await;
     let url = fake.openai_url();
     #[rustfmt::skip]
