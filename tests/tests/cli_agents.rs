@@ -619,26 +619,18 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
     assert_eq!(rows[0].1, 6_000_000, "{rows:?}");
     assert_eq!(rows[2].1, 30_000_000, "{rows:?}");
 
-    // The issue's `--workspace 20usd/month` is the global flag: said so, with what to type, and
-    // nothing changes.
-    let clash = cli
-        .run(&["budget", "set", "--workspace", "20usd/month"])
-        .await;
-    assert_eq!(clash.code, 1, "{clash:#?}");
-    assert!(
-        clash
-            .stderr
-            .contains("'warren budget set workspace 20usd/month'"),
-        "{}",
-        clash.stderr
-    );
+    // The issue's `budget set --workspace 20usd/month`: a limit where the global flag's
+    // workspace name would go is the workspace's own budget, in the profile's workspace.
+    cli.run(&["budget", "set", "--workspace", "20usd/month"])
+        .await
+        .ok();
     assert!(
         budget_rows(&cli, &[]).await.contains(&(
             "workspace".to_owned(),
-            30_000_000,
+            20_000_000,
             "month".to_owned()
         )),
-        "unchanged"
+        "the workspace's budget is now 20usd/month"
     );
 
     // The global flag still picks the workspace, before or after the subcommand.
@@ -699,7 +691,7 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
         .ok();
     assert_eq!(
         budget_rows(&cli, &[]).await,
-        [("workspace".to_owned(), 30_000_000, "month".to_owned())]
+        [("workspace".to_owned(), 20_000_000, "month".to_owned())]
     );
     cli.run(&["budget", "clear", "workspace"]).await.ok();
     let empty = cli.run(&["budget", "list"]).await.ok();
@@ -712,7 +704,7 @@ async fn budget_scopes_are_words_as_listed_or_flags_and_the_global_workspace_fla
     );
     let help = cli.run(&["budget", "set", "--help"]).await.ok();
     assert!(
-        help.stdout.contains("agent NAME") && help.stdout.contains("only picks which workspace"),
+        help.stdout.contains("agent NAME") && help.stdout.contains("a limit is never a workspace"),
         "{}",
         help.stdout
     );

@@ -290,8 +290,9 @@ pub enum BudgetCommand {
     /// the runs it paused.
     #[command(
         after_help = "The scope is 'workspace', 'agent NAME' or 'room NAME', as 'warren budget list' shows it. \
-        '--workspace NAME' only picks which workspace (as for every command): the workspace's own \
-        budget is the word 'workspace', or no scope at all."
+        '--workspace NAME' picks which workspace (as for every command); the workspace's own \
+        budget is the word 'workspace', no scope at all, or '--workspace 20usd/month' (a limit is \
+        never a workspace's name)."
     )]
     Set {
         #[command(flatten)]

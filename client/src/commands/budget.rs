@@ -1,7 +1,8 @@
 //! `warren budget …`: spending limits of agent runs per day, week or month, for the workspace,
 //! one agent or one room — set, listed with what was spent, and cleared. The scope is words as
 //! `budget list` shows it (`workspace`, `agent NAME`, `room NAME`) or `--agent`/`--room`; the
-//! global `--workspace NAME` only picks which workspace.
+//! global `--workspace NAME` picks which workspace, and `--workspace 20usd/month` (a limit
+//! where the name would go) is the workspace's own budget, as the issue writes it.
 
 use warren_protocol::budget::{BudgetPeriod, BudgetScope};
 use warren_protocol::{Change, Command, Query, QueryResult, WorkspaceState};
@@ -174,25 +175,21 @@ fn parse_limit(word: &str) -> Result<(u64, BudgetPeriod), ClientError> {
     crate::money::parse_budget(word).map_err(ClientError::Usage)
 }
 
-/// Before the session opens: `budget set --workspace 20usd/month` reads the amount as the
-/// global flag's workspace name. Say what was meant and what to type instead of failing to
-/// find a workspace called `20usd/month`.
-pub(super) fn check_global_workspace(
-    command: &BudgetCommand,
-    global: &GlobalArgs,
-) -> Result<(), ClientError> {
+/// Before the session opens: in `budget set --workspace 20usd/month` (the form the issue and
+/// the help give) the global flag took the amount as a workspace's name. When the value is a
+/// limit and no limit follows, it is the limit of the workspace's own budget (in the profile's
+/// workspace): the value moves to the command's words and the flag is dropped. A real
+/// workspace name (`--workspace acme 20usd/month`) is left to the global flag.
+pub(super) fn take_limit_from_workspace_flag(command: &mut BudgetCommand, global: &mut GlobalArgs) {
     let (BudgetCommand::Set { words, .. }, Some(workspace)) = (command, &global.workspace) else {
-        return Ok(());
+        return;
     };
     let has_limit = words.last().is_some_and(|w| looks_like_a_budget(w));
     if has_limit || crate::money::parse_budget(workspace).is_err() {
-        return Ok(());
+        return;
     }
-    Err(ClientError::Usage(format!(
-        "--workspace picks which workspace (by name or id), so {:?} was read as a workspace's name; for the workspace's own budget write 'warren budget set workspace {}'",
-        sanitize::line(workspace),
-        sanitize::line(workspace.trim())
-    )))
+    words.push(workspace.trim().to_owned());
+    global.workspace = None;
 }
 
 #[cfg(test)]
@@ -256,34 +253,41 @@ mod tests {
     }
 
     #[test]
-    fn the_global_workspace_flag_given_an_amount_says_what_to_type() {
-        let set = BudgetCommand::Set {
+    fn the_global_workspace_flag_given_an_amount_is_the_workspace_budget() {
+        let mut set = BudgetCommand::Set {
             scope: flags(None, None),
             words: vec![],
         };
-        let global = GlobalArgs {
+        let mut global = GlobalArgs {
             workspace: Some("20usd/month".into()),
             ..GlobalArgs::default()
         };
-        match check_global_workspace(&set, &global) {
-            Err(ClientError::Usage(m)) => {
-                assert!(
-                    m.contains("'warren budget set workspace 20usd/month'"),
-                    "{m}"
-                )
-            }
-            other => panic!("expected a usage error, got {other:?}"),
-        }
+        take_limit_from_workspace_flag(&mut set, &mut global);
+        assert_eq!(global.workspace, None);
+        let BudgetCommand::Set { words: taken, .. } = &set else {
+            panic!("still a set")
+        };
+        assert_eq!(taken, &words(&["20usd/month"]));
         // A real workspace name, or a limit given as well, is the global flag at work.
-        let named = GlobalArgs {
+        let mut set = BudgetCommand::Set {
+            scope: flags(None, None),
+            words: vec![],
+        };
+        let mut named = GlobalArgs {
             workspace: Some("acme".into()),
             ..GlobalArgs::default()
         };
-        assert!(check_global_workspace(&set, &named).is_ok());
-        let with_limit = BudgetCommand::Set {
+        take_limit_from_workspace_flag(&mut set, &mut named);
+        assert_eq!(named.workspace.as_deref(), Some("acme"));
+        let mut with_limit = BudgetCommand::Set {
             scope: flags(None, None),
             words: words(&["1usd/day"]),
         };
-        assert!(check_global_workspace(&with_limit, &global).is_ok());
+        let mut global = GlobalArgs {
+            workspace: Some("20usd/month".into()),
+            ..GlobalArgs::default()
+        };
+        take_limit_from_workspace_flag(&mut with_limit, &mut global);
+        assert_eq!(global.workspace.as_deref(), Some("20usd/month"));
     }
 }

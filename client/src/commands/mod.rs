@@ -38,10 +38,10 @@ use crate::session::{self, Session};
 pub type Out = Printer<Stdout>;
 
 /// Runs one command line to completion.
-pub async fn run(cli: Cli) -> Result<(), ClientError> {
+pub async fn run(mut cli: Cli) -> Result<(), ClientError> {
     let mut out = Printer::new(cli.global.json, std::io::stdout());
     let ui = cli.ui_args();
-    let Some(command) = cli.command else {
+    let Some(mut command) = cli.command else {
         return crate::tui::launch::start(&cli.global, &ui, false).await;
     };
     match command {
@@ -65,8 +65,8 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
     {
         return workspace::no_workspace(command.clone(), &settings, &mut out).await;
     }
-    if let CliCommand::Budget(command) = &command {
-        budget::check_global_workspace(command, &cli.global)?;
+    if let CliCommand::Budget(command) = &mut command {
+        budget::take_limit_from_workspace_flag(command, &mut cli.global);
     }
     let (mut session, local) = match session::load_settings(&cli.global) {
         Ok(settings) => (Session::open(&settings).await?, None),
