@@ -72,17 +72,10 @@ pub fn post(
     run: &Run,
     from: RunStatus,
 ) -> Result<Vec<(Event, String)>, ApplyError> {
-    let (Some(agent_run), Some(room_id)) = (run.agent.as_ref(), run.room_id.as_ref()) else {
-        return Ok(Vec::new());
-    };
-    if !run.status.is_final()
-        || from.is_final()
-        || agent_run.reply_message_id.is_some()
-        || agent_run.probe_provider_id.is_some()
-    {
+    if from.is_final() {
         return Ok(Vec::new());
     }
-    reply(txn, event, run, room_id)
+    reply(txn, event, run)
 }
 
 /// After a `run_step`: a model call cut off mid-reply that the worker finished after its run had
@@ -99,30 +92,28 @@ pub fn post_cut(
         return Ok(Vec::new());
     }
     let run = crate::service::runs::load_run(txn, &event.workspace_id, &step.run_id)?;
+    if run.status == RunStatus::Succeeded {
+        return Ok(Vec::new());
+    }
+    reply(txn, event, &run)
+}
+
+/// Posts the reply (see [`final_text`]) of an ended agent run with a room, as the agent, and
+/// records it on the run: once (not after a reply was posted), and never for a provider probe.
+fn reply(
+    txn: &WriteTransaction,
+    event: &Event,
+    run: &Run,
+) -> Result<Vec<(Event, String)>, ApplyError> {
     let (Some(agent_run), Some(room_id)) = (run.agent.as_ref(), run.room_id.as_ref()) else {
         return Ok(Vec::new());
     };
     if !run.status.is_final()
-        || run.status == RunStatus::Succeeded
         || agent_run.reply_message_id.is_some()
         || agent_run.probe_provider_id.is_some()
     {
         return Ok(Vec::new());
     }
-    let room_id = room_id.clone();
-    reply(txn, event, &run, &room_id)
-}
-
-/// Posts the run's reply (see [`final_text`]) in `room_id` as the agent and records it on the run.
-fn reply(
-    txn: &WriteTransaction,
-    event: &Event,
-    run: &Run,
-    room_id: &Id,
-) -> Result<Vec<(Event, String)>, ApplyError> {
-    let Some(agent_run) = run.agent.as_ref() else {
-        return Ok(Vec::new());
-    };
     let workspace = &event.workspace_id;
     if txn
         .open_table(ROOMS)?
