@@ -81,6 +81,7 @@ fn main() -> Result<()> {
     let lines_n = env_usize("WARREN_BENCH_LOG_LINES", 1_000_000)?;
     let viewer_lines = env_usize("WARREN_BENCH_VIEWER_LINES", 1_000_000)?;
     let viewers = env_usize("WARREN_BENCH_LOG_VIEWERS", 10)?;
+    let window = env_usize("WARREN_BENCH_LOG_WINDOW", ingest::WINDOW)?.max(1);
     let dir = match std::env::var_os("WARREN_BENCH_DIR") {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
@@ -122,6 +123,7 @@ fn main() -> Result<()> {
             running,
             &lines,
             viewers,
+            window,
         )
         .await?;
         ingest.cpu = Some(cpu::now()? - before);
@@ -163,6 +165,11 @@ fn main() -> Result<()> {
         ratio,
         verdict(ratio >= INGEST_RATIO_TARGET),
         verdict(ingest.rate() >= INGEST_RATE_TARGET)
+    );
+    println!(
+        "   each chunk from send to log_ack ({} in flight): {}",
+        window,
+        ingest.ack.summary()
     );
     if let Some(cpu) = ingest.cpu {
         println!(

@@ -21,7 +21,8 @@ use crate::setup;
 use crate::stats::Samples;
 use crate::ws::{self, Ws};
 
-/// Chunks a worker keeps in flight before it waits for an ack.
+/// Chunks a worker keeps in flight before it waits for an ack (as `warren worker` does;
+/// `WARREN_BENCH_LOG_WINDOW` changes it to see whether ingest is bound by latency).
 pub const WINDOW: usize = 32;
 
 /// What phase 1 measured.
@@ -32,6 +33,8 @@ pub struct Ingest {
     /// sent.
     pub lag: Samples,
     pub viewers: usize,
+    /// Each chunk's time from its send to its `log_ack`.
+    pub ack: Samples,
     /// CPU time while it ran (set by the caller, which owns the server's runtime).
     pub cpu: Option<crate::cpu::Cpu>,
 }
@@ -131,6 +134,7 @@ pub async fn run(
     running: setup::Running,
     lines: &[Line],
     viewers: usize,
+    window_size: usize,
 ) -> Result<Ingest> {
     let setup::Running { worker, run } = running;
     let mut followers = Vec::new();
@@ -145,18 +149,28 @@ pub async fn run(
     }
     let (mut sink, mut stream) = worker.split();
     let plan = chunks(lines);
-    let window = Arc::new(Semaphore::new(WINDOW));
+    let window = Arc::new(Semaphore::new(window_size));
+    let sent_at = Arc::new(std::sync::Mutex::new(vec![None; plan.len()]));
     let acks = {
         let window = window.clone();
+        let sent_at = sent_at.clone();
         let total = plan.len() as u64;
         tokio::spawn(async move {
             let mut acked = 0u64;
+            let mut latency = Vec::with_capacity(total as usize);
             while acked < total {
                 match stream.next().await {
                     Some(Ok(Message::Text(text))) => {
                         if text.starts_with(r#"{"type":"log_ack""#) {
                             acked += 1;
                             window.add_permits(1);
+                            let sent = text.rfind(r#""chunk":"#).and_then(|at| {
+                                let chunk = number_at(&text[at + 8..])? as usize;
+                                sent_at.lock().ok()?.get(chunk).copied().flatten()
+                            });
+                            if let Some(sent) = sent {
+                                latency.push(Instant::elapsed(&sent));
+                            }
                         } else if text.starts_with(r#"{"type":"log_refused""#) {
                             bail!("a chunk was refused: {}", text.as_str());
                         }
@@ -166,7 +180,7 @@ pub async fn run(
                     None => bail!("the server closed the worker's socket"),
                 }
             }
-            Ok(stream)
+            Ok((stream, latency))
         })
     };
     let first = run.lines + 1;
@@ -193,10 +207,15 @@ pub async fn run(
                 })
                 .collect(),
         };
-        sink.send(Message::text(serde_json::to_string(&frame)?))
-            .await?;
+        let frame = Message::text(serde_json::to_string(&frame)?);
+        if let Ok(mut sent_at) = sent_at.lock()
+            && let Some(at) = sent_at.get_mut(chunk)
+        {
+            *at = Some(Instant::now());
+        }
+        sink.send(frame).await?;
     }
-    let _stream = acks.await??;
+    let (_stream, latency) = acks.await??;
     let elapsed = started.elapsed();
     let mut lags = Vec::new();
     for follower in followers {
@@ -211,6 +230,7 @@ pub async fn run(
         elapsed,
         lag: Samples::new(lags),
         viewers,
+        ack: Samples::new(latency),
         cpu: None,
     })
 }
