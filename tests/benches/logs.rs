@@ -68,6 +68,19 @@ fn env_usize(name: &str, default: usize) -> Result<usize> {
     }
 }
 
+/// The bytes of the files directly in `dir` (the redb store), 0 if it cannot be read.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "meets" } else { "MISSES" }
 }
@@ -116,6 +129,7 @@ fn main() -> Result<()> {
         let run_id = running.run.id.clone();
         let first = running.run.lines;
         let before = cpu::now()?;
+        let commits_before = server.stats.commits.load(std::sync::atomic::Ordering::Relaxed);
         let mut ingest = ingest::run(
             server.addr,
             &server.token,
@@ -127,6 +141,12 @@ fn main() -> Result<()> {
         )
         .await?;
         ingest.cpu = Some(cpu::now()? - before);
+        ingest.store_bytes = dir_bytes(&store_dir);
+        ingest.commits = server
+            .stats
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
+            - commits_before;
         let stored = first + lines.len() as u64;
         let search = search::run(
             &mut owner,
@@ -167,9 +187,16 @@ fn main() -> Result<()> {
         verdict(ingest.rate() >= INGEST_RATE_TARGET)
     );
     println!(
-        "   each chunk from send to log_ack ({} in flight): {}",
+        "   each chunk from send to log_ack ({} in flight): {}; {} group commits ({:.1} chunks each)",
         window,
-        ingest.ack.summary()
+        ingest.ack.summary(),
+        ingest.commits,
+        ingest.ack.len() as f64 / ingest.commits.max(1) as f64
+    );
+    println!(
+        "   the store is {:.0} MB after it, for {:.0} MB of text",
+        ingest.store_bytes as f64 / 1e6,
+        text.len() as f64 / 1e6
     );
     if let Some(cpu) = ingest.cpu {
         println!(

@@ -35,6 +35,10 @@ pub struct Ingest {
     pub viewers: usize,
     /// Each chunk's time from its send to its `log_ack`.
     pub ack: Samples,
+    /// The writer's commits while it ran (set by the caller, which owns the server).
+    pub commits: u64,
+    /// The store's size on disk once the last chunk is acknowledged (set by the caller).
+    pub store_bytes: u64,
     /// CPU time while it ran (set by the caller, which owns the server's runtime).
     pub cpu: Option<crate::cpu::Cpu>,
 }
@@ -231,6 +235,8 @@ pub async fn run(
         lag: Samples::new(lags),
         viewers,
         ack: Samples::new(latency),
+        commits: 0,
+        store_bytes: 0,
         cpu: None,
     })
 }
