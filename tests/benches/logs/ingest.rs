@@ -21,9 +21,9 @@ use crate::setup;
 use crate::stats::Samples;
 use crate::ws::{self, Ws};
 
-/// Chunks a worker keeps in flight before it waits for an ack (as `warren worker` does;
-/// `WARREN_BENCH_LOG_WINDOW` changes it to see whether ingest is bound by latency).
-pub const WINDOW: usize = 32;
+/// Chunks a worker keeps in flight before it waits for an ack: what `warren worker` does
+/// (`WARREN_BENCH_LOG_WINDOW` changes it).
+pub const WINDOW: usize = warren::worker::work_loop::LOG_WINDOW;
 
 /// What phase 1 measured.
 pub struct Ingest {
@@ -37,7 +37,7 @@ pub struct Ingest {
     pub ack: Samples,
     /// The writer's commits while it ran (set by the caller, which owns the server).
     pub commits: u64,
-    /// The store's size on disk once the last chunk is acknowledged (set by the caller).
+    /// How much the store grew on disk by the last ack (set by the caller).
     pub store_bytes: u64,
     /// CPU time while it ran (set by the caller, which owns the server's runtime).
     pub cpu: Option<crate::cpu::Cpu>,

