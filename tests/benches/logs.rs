@@ -69,6 +69,19 @@ fn env_usize(name: &str, default: usize) -> Result<usize> {
     }
 }
 
+/// The bytes this process has sent to storage so far (`write_bytes` of `/proc/self/io`), 0
+/// where the kernel does not say.
+fn written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The bytes of the files directly in `dir` (the redb store), 0 if it cannot be read.
 fn dir_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir)
@@ -140,6 +153,7 @@ fn main() -> Result<()> {
             let before = cpu::now()?;
             let commits_before = server.stats.commits.load(Ordering::Relaxed);
             let store_before = dir_bytes(&store_dir);
+            let written_before = written_bytes();
             let mut ingest = ingest::run(
                 server.addr,
                 &server.token,
@@ -152,6 +166,7 @@ fn main() -> Result<()> {
             .await?;
             ingest.cpu = Some(cpu::now()? - before);
             ingest.store_bytes = dir_bytes(&store_dir).saturating_sub(store_before);
+            ingest.written_bytes = written_bytes().saturating_sub(written_before);
             ingest.commits = server.stats.commits.load(Ordering::Relaxed) - commits_before;
             println!(
                 "   round {round}: warren {:.2} s, baseline {:.2} s: {:.2}x",
@@ -217,8 +232,9 @@ fn main() -> Result<()> {
         ingest.ack.len() as f64 / ingest.commits.max(1) as f64
     );
     println!(
-        "   the store grew by {:.0} MB for {:.0} MB of text",
+        "   the store grew by {:.0} MB, {:.0} MB were written to the disk, for {:.0} MB of text",
         ingest.store_bytes as f64 / 1e6,
+        ingest.written_bytes as f64 / 1e6,
         text.len() as f64 / 1e6
     );
     if let Some(cpu) = ingest.cpu {

@@ -39,6 +39,8 @@ pub struct Ingest {
     pub commits: u64,
     /// How much the store grew on disk by the last ack (set by the caller).
     pub store_bytes: u64,
+    /// Bytes the process wrote to the disk meanwhile (set by the caller).
+    pub written_bytes: u64,
     /// CPU time while it ran (set by the caller, which owns the server's runtime).
     pub cpu: Option<crate::cpu::Cpu>,
 }
@@ -237,6 +239,7 @@ pub async fn run(
         ack: Samples::new(latency),
         commits: 0,
         store_bytes: 0,
+        written_bytes: 0,
         cpu: None,
     })
 }
