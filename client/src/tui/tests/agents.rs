@@ -332,6 +332,70 @@ fn a_streaming_reply_shows_committed_text_and_never_escape_sequences() {
 }
 
 #[test]
+fn a_reply_in_progress_stops_its_spinner_and_says_so_while_not_connected() {
+    let mut app = agent_app(RunStatus::Running);
+    delta(&mut app, 1, 0, "Card #12 blocks it.\n");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("⠋ writing…"), "{text}");
+    app.on_net(NetEvent::Disconnected {
+        reason: "down".into(),
+        retry_at: None,
+    });
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("reviewer  writing… (not connected)"),
+        "{text}"
+    );
+    assert!(
+        !crate::tui::screens::chat::stream::lines(&app, &id("room", 1), 60)
+            .iter()
+            .any(|l| l.spans.iter().any(|s| s.content.contains('⠋'))),
+        "no spinner while not connected"
+    );
+    // What was streamed stays.
+    assert!(text.contains("Card #12 blocks it."), "{text}");
+}
+
+#[test]
+fn a_run_with_nothing_counted_yet_shows_no_token_count() {
+    let mut app = agent_app(RunStatus::Running);
+    let mut fresh = agent_run(RunStatus::Running);
+    if let Some(a) = fresh.agent.as_mut() {
+        a.usage = Usage::default();
+        a.cost = 0;
+    }
+    let e = event(
+        &app,
+        &reviewer(),
+        Change::RunUpdated {
+            run: fresh.clone(),
+            from: RunStatus::Running,
+        },
+    );
+    app.on_net(e);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("● r9 running · enter opens"), "{text}");
+    assert!(!text.contains("0 tokens"), "{text}");
+    // A run that ended without a model call says so: 0 tokens is then the answer.
+    let mut failed = fresh;
+    failed.status = RunStatus::Failed;
+    let e = event(
+        &app,
+        &reviewer(),
+        Change::RunUpdated {
+            run: failed,
+            from: RunStatus::Running,
+        },
+    );
+    app.on_net(e);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("✗ r9 failed · 0 tokens · $0 · enter opens"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_stream_without_newlines_is_committed_row_by_row() {
     let mut app = agent_app(RunStatus::Running);
     let long = "word ".repeat(40); // 200 characters, no newline

@@ -35,7 +35,11 @@ pub fn line(app: &App, run: &Run) -> Line<'static> {
             t.style(status_style(run.status)),
         ),
     ];
-    if let Some(agent) = &run.agent {
+    // Tokens are counted when a step is stored: a run still going with none counted yet says
+    // nothing rather than "0 tokens".
+    if let Some(agent) = &run.agent
+        && (run.status.is_final() || agent.usage.input_tokens + agent.usage.output_tokens > 0)
+    {
         let u = agent.usage;
         let counted = if u.counted { "~" } else { "" };
         spans.push(Span::styled(

@@ -12,6 +12,7 @@ use crate::tui::agents::stream::visible;
 /// Rows of a reply in progress shown at most (the newest; the room's half is the other bound).
 pub const MAX_ROWS: usize = 12;
 use crate::tui::app::App;
+use crate::tui::state::ConnState;
 use crate::tui::view::text::{cut_rows, truncate};
 
 /// The spinner's frames, one per 100 ms.
@@ -65,14 +66,21 @@ pub fn lines(app: &App, room: &Id, width: u16) -> Vec<Line<'static>> {
             Span::styled(name, t.style("chat.author")),
             Span::raw("  "),
         ];
-        if run.status == RunStatus::Running {
+        // Out of touch with the server, nothing is known to be moving: no spinner, and the
+        // entry says so (the run goes on on the server; the text catches up on reconnect).
+        let connected = app.conn == ConnState::Connected;
+        if run.status == RunStatus::Running && connected {
             head.push(Span::styled(
                 format!("{} ", spinner(app.runs_now())),
                 t.style("ui.accent"),
             ));
         }
+        let mut what = doing(run);
+        if !connected {
+            what.push_str(" (not connected)");
+        }
         head.push(Span::styled(
-            truncate(&doing(run), usize::from(width).saturating_sub(12)),
+            truncate(&what, usize::from(width).saturating_sub(12)),
             t.style("chat.pending"),
         ));
         head.push(Span::styled(format!("  {}", run.label()), t.style("ui.muted")));
