@@ -227,11 +227,14 @@ impl Conn {
                 .await;
         }
         let secrets = self.app.runs.secrets.values(&run_id);
-        if let Err(message) = ingest::prepare(&mut lines, &secrets) {
-            return self
-                .refuse_chunk(run_id, chunk, ErrorCode::Validation, message)
-                .await;
-        }
+        let encoded = match ingest::prepare(&mut lines, &secrets) {
+            Ok(encoded) => encoded,
+            Err(message) => {
+                return self
+                    .refuse_chunk(run_id, chunk, ErrorCode::Validation, message)
+                    .await;
+            }
+        };
         let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
             return;
         };
@@ -240,6 +243,7 @@ impl Conn {
             run_id: run_id.clone(),
             chunk,
             lines,
+            encoded,
             cap_bytes: self.app.limits.log_cap_bytes,
             reply,
         };

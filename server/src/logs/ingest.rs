@@ -27,6 +27,9 @@ pub struct Chunk {
     pub chunk: u64,
     /// Already checked and redacted by [`prepare`].
     pub lines: Lines,
+    /// The lines' stored form ([`codec::encode`]), made by [`prepare`] on the connection's task
+    /// so the writer, which every chunk passes in turn, only copies it into the store.
+    pub encoded: Vec<u8>,
     /// The per-run cap on stored text, in bytes.
     pub cap_bytes: u64,
     /// Where the writer answers once the chunk is durable (dropped if the commit failed: the
@@ -91,9 +94,9 @@ impl Ingested {
     }
 }
 
-/// Checks a chunk's shape (line count and length) and redacts its lines with the run's
-/// `secrets`. The error is a `validation` message for the worker.
-pub fn prepare(lines: &mut Lines, secrets: &[String]) -> Result<(), String> {
+/// Checks a chunk's shape (line count and length), redacts its lines with the run's `secrets`
+/// and returns their stored form. The error is a `validation` message for the worker.
+pub fn prepare(lines: &mut Lines, secrets: &[String]) -> Result<Vec<u8>, String> {
     if lines.len() > MAX_LINES_PER_FRAME {
         return Err(format!(
             "a log_chunk holds at most {MAX_LINES_PER_FRAME} lines, this one {}; send smaller chunks",
@@ -108,7 +111,7 @@ pub fn prepare(lines: &mut Lines, secrets: &[String]) -> Result<(), String> {
         ));
     }
     super::redact::redact(lines, secrets);
-    Ok(())
+    Ok(codec::encode(lines.iter()))
 }
 
 /// Applies `chunk` from `worker` to `workspace`'s run in the writer's transaction.
@@ -216,15 +219,23 @@ pub fn apply(
     if let Some(first) = chunk.lines.first()
         && (kept > 0 || truncation.is_some())
     {
-        let bytes = codec::encode(
-            chunk
-                .lines
-                .iter()
-                .take(kept)
-                .chain(truncation.as_ref().map(LineRef::of)),
-        );
-        txn.open_table(LOG_CHUNKS)?
-            .insert((ws, id, first.n), bytes.as_slice())?;
+        // Usually every line is kept and the stored form is ready; past the cap it is made
+        // again from the lines kept and the truncation line.
+        let whole = kept == chunk.lines.len() && truncation.is_none();
+        let remade;
+        let bytes = if whole {
+            chunk.encoded.as_slice()
+        } else {
+            remade = codec::encode(
+                chunk
+                    .lines
+                    .iter()
+                    .take(kept)
+                    .chain(truncation.as_ref().map(LineRef::of)),
+            );
+            remade.as_slice()
+        };
+        txn.open_table(LOG_CHUNKS)?.insert((ws, id, first.n), bytes)?;
     }
     progress.lines += chunk.lines.len() as u64;
     progress.next_chunk += 1;
