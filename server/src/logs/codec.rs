@@ -178,6 +178,15 @@ mod tests {
         }
     }
 
+    /// `bytes` decoded from line `first` into owned lines.
+    fn owned(first: u64, bytes: &[u8]) -> Vec<LogLine> {
+        decode(first, bytes)
+            .expect("decodes")
+            .into_iter()
+            .map(LineRef::to_line)
+            .collect()
+    }
+
     #[test]
     fn lines_round_trip_with_numbers_from_the_key() {
         let lines = vec![
@@ -194,11 +203,7 @@ mod tests {
             },
         ];
         let bytes = encode(lines.iter().map(LineRef::of));
-        let back: Vec<LogLine> = decode(7, &bytes)
-            .expect("decodes")
-            .into_iter()
-            .map(LineRef::to_line)
-            .collect();
+        let back = owned(7, &bytes);
         assert_eq!(back, lines);
     }
 
@@ -267,11 +272,7 @@ mod tests {
         ];
         let bytes = encode(lines.iter().map(LineRef::of));
         assert_eq!(bytes[0], VERSION);
-        let back: Vec<LogLine> = decode(1, &bytes)
-            .expect("decodes")
-            .into_iter()
-            .map(LineRef::to_line)
-            .collect();
+        let back = owned(1, &bytes);
         assert_eq!(back, lines);
     }
 
@@ -303,11 +304,7 @@ mod tests {
             },
             line(7, LogStream::Sys, ""),
         ];
-        let back: Vec<LogLine> = decode(5, &v1(&lines))
-            .expect("decodes")
-            .into_iter()
-            .map(LineRef::to_line)
-            .collect();
+        let back = owned(5, &v1(&lines));
         assert_eq!(back, lines);
     }
 

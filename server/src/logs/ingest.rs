@@ -235,7 +235,8 @@ pub fn apply(
             );
             remade.as_slice()
         };
-        txn.open_table(LOG_CHUNKS)?.insert((ws, id, first.n), bytes)?;
+        txn.open_table(LOG_CHUNKS)?
+            .insert((ws, id, first.n), bytes)?;
     }
     progress.lines += chunk.lines.len() as u64;
     progress.next_chunk += 1;
