@@ -919,6 +919,14 @@ fn apply_one(
         runs: Some(runs),
     };
     let follow = service::follow::follow_ups(txn, &event, before)?;
+    // A follow-up that started a run (an `@name` mention) is assigned in this batch, not at the
+    // next tick.
+    if follow
+        .iter()
+        .any(|(e, _)| matches!(e.change, Change::RunCreated { .. }))
+    {
+        fx.schedule = true;
+    }
     Ok(Outcome::Applied(Box::new(event), json, minted, follow))
 }
 

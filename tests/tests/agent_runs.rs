@@ -633,6 +633,41 @@ fn decide_step(run: &Id, step: u32, decision: Decision, reason: Option<&str>) ->
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_is_assigned_with_its_message_not_at_the_next_tick() {
+    let mut server = Server::start().await;
+    server.kill_9().await;
+    let worker_token = server.add_member("agent-box", "bot").await;
+    server.restart().await;
+    let mut ada = connect_hello(server.addr, &server.token).await;
+    ada.subscribe(None).await;
+    let fixture = Fixture::from_state(&ada.snapshot().await);
+    let prov = provider(&mut ada).await;
+    agent(&mut ada, "helper", &prov, &[], &[]).await;
+    let mut worker = connect_hello(server.addr, &worker_token).await;
+    hello(&mut worker, true).await;
+    // The ack comes once the message's batch is durable. The run its mention started is already
+    // assigned to the idle worker then: the scheduler ran in that batch, not at its next tick
+    // (up to half a second later).
+    let asked = ada
+        .command(&warren_e2e::post_message(&fixture.room, "@helper status?"))
+        .await;
+    let Change::MessagePosted { message } = asked.event.change else {
+        panic!("expected message_posted");
+    };
+    let (run, _) = run_query(&mut ada, 1).await;
+    assert_eq!(
+        run.agent.as_ref().and_then(|a| a.message_id.as_ref()),
+        Some(&message.id)
+    );
+    assert_eq!(run.status, RunStatus::Assigned, "{run:?}");
+    let (assigned, _) = nth_agent_assign(&mut worker, 1).await;
+    assert_eq!(assigned.id, run.id);
+    drop((ada, worker));
+    server.kill_9().await;
+    server.assert_store_checks_out().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_posted() {
     let mut server = Server::start().await;
     server.kill_9().await;
