@@ -26,11 +26,12 @@ pub enum Context {
     Agent,
     Approval,
     Stats,
+    Grants,
 }
 
 impl Context {
     /// Every context, in the order the help overlay shows them.
-    pub const ALL: [Context; 18] = [
+    pub const ALL: [Context; 19] = [
         Context::Global,
         Context::Board,
         Context::Chat,
@@ -49,6 +50,7 @@ impl Context {
         Context::Agent,
         Context::Approval,
         Context::Stats,
+        Context::Grants,
     ];
 
     /// The name used in keymap files (`[board]`).
@@ -72,6 +74,7 @@ impl Context {
             Context::Agent => "agent",
             Context::Approval => "approval",
             Context::Stats => "stats",
+            Context::Grants => "grants",
         }
     }
 
@@ -96,6 +99,7 @@ impl Context {
             Context::Agent => "An agent run and its steps",
             Context::Approval => "An approval prompt (in a room or an agent run)",
             Context::Stats => "Stats",
+            Context::Grants => "The grants window (tools agents may call without asking)",
         }
     }
 
@@ -178,6 +182,8 @@ actions! {
     ShowRuns => "show_runs", "Switch to runs: jobs and shell runs, live", title = "Go to runs";
     ShowStats => "show_stats", "Switch to stats: agents' tokens and cost per day, agent and provider, with the budgets", title = "Go to stats";
     StatsRefresh => "stats_refresh", "Load the usage and the budgets again", title = "Refresh the stats";
+    Grants => "grants", "Show the tools agents may call without asking (\"always\" answers to approval prompts), and revoke one", title = "Agent grants";
+    GrantRevoke => "grant_revoke", "Revoke the selected grant: the agent asks again next time (asks first)", title = "Revoke a grant";
     StepToggle => "step_toggle", "Open or fold the selected step of an agent run (a tool call's arguments and result)";
     AgentInterrupt => "agent_interrupt", "Interrupt the agent's turn (cancels the run); when it is not streaming, go back to the list", title = "Interrupt the agent";
     ApproveOnce => "approve_once", "Approve the tool call the agent waits on, this once";
@@ -313,6 +319,7 @@ impl Action {
                 | Action::MemberOwner
                 | Action::TokenRevoke
                 | Action::TokenRotate
+                | Action::GrantRevoke
                 | Action::LogLineUp
                 | Action::LogLineDown
                 | Action::LogPageUp

@@ -323,6 +323,7 @@ impl App {
             }
             NetEvent::RunSteps(number, answer) => self.on_run_steps(number, answer),
             NetEvent::Budgets(answer) => self.on_budgets(answer),
+            NetEvent::Approvals(answer) => self.on_grants(answer),
             NetEvent::Usage(answer) => self.stats.on_usage(answer),
             NetEvent::SlowedDown { retry_in } => {
                 // Not an error: the change stays in the outbox and goes out by itself.
@@ -456,6 +457,7 @@ impl App {
             );
         }
         self.streams_after(&event.change);
+        self.grants_on_event(event);
         for tab in Tab::ALL {
             tab.screen().on_event(self, event);
         }

@@ -24,6 +24,7 @@ impl App {
             Some(Overlay::Prompt(_)) => Context::Prompt,
             Some(Overlay::Members { .. }) => Context::Members,
             Some(Overlay::Tokens { .. }) => Context::Tokens,
+            Some(Overlay::Grants { .. }) => Context::Grants,
             Some(
                 Overlay::Help { .. }
                 | Overlay::Detail { .. }
@@ -203,6 +204,7 @@ impl App {
                         }),
                         Confirmable::RevokeToken(token_id) => self.confirmed_revoke(Some(token_id)),
                         Confirmable::RevokeOtherTokens => self.confirmed_revoke(None),
+                        Confirmable::RevokeGrant(grant_id) => self.confirmed_grant_revoke(grant_id),
                         Confirmable::DeleteColumn {
                             board_id,
                             column_id,

@@ -82,6 +82,8 @@ pub enum NetRequest {
     },
     /// The workspace's budgets; answered by [`NetEvent::Budgets`].
     Budgets,
+    /// The agents' standing approvals; answered by [`NetEvent::Approvals`].
+    Approvals,
     /// Tokens and cost per day, agent, provider and room since `since` (ms); answered by
     /// [`NetEvent::Usage`].
     Usage {
@@ -135,6 +137,8 @@ pub enum NetEvent {
     RunSteps(u64, Result<(Run, Vec<RunStep>), String>),
     /// The answer to a [`NetRequest::Budgets`].
     Budgets(Result<Vec<Budget>, String>),
+    /// The answer to a [`NetRequest::Approvals`].
+    Approvals(Result<Vec<warren_protocol::step::ApprovalGrant>, String>),
     /// The answer to a [`NetRequest::Usage`].
     Usage(Result<Vec<UsageRow>, String>),
 }
@@ -374,6 +378,20 @@ pub async fn run(
                                 Err(e) => Err(e.to_string()),
                             };
                             let _ = events.send(NetEvent::RunSteps(number, answer));
+                        });
+                    }
+                    Some(NetRequest::Approvals) => {
+                        let handle = handle.clone();
+                        let events = events.clone();
+                        let workspace = workspace.clone();
+                        tokio::spawn(async move {
+                            let query = Query::Approvals { agent_id: None };
+                            let answer = match handle.query(&workspace, query).await {
+                                Ok(QueryResult::Approvals { grants }) => Ok(grants),
+                                Ok(_) => Err("unexpected answer".to_owned()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = events.send(NetEvent::Approvals(answer));
                         });
                     }
                     Some(NetRequest::Budgets) => {

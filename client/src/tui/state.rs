@@ -55,6 +55,8 @@ pub enum Confirmable {
     RevokeToken(Id),
     RevokeOtherTokens,
     CancelRun(Id),
+    /// Revoke an agent's standing approval of a tool.
+    RevokeGrant(Id),
 }
 
 /// A window drawn over the screen; it takes the keys while open.
@@ -94,6 +96,11 @@ pub enum Overlay {
     /// The user's API tokens.
     Tokens {
         view: super::screens::account::TokensView,
+        selected: usize,
+    },
+    /// The tools agents may call without asking.
+    Grants {
+        view: super::screens::grants::GrantsView,
         selected: usize,
     },
     /// The workspace's audit log, newest first.

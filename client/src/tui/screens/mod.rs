@@ -3,7 +3,7 @@
 //!
 //! Two kinds are registered here, one line each. A *tab* (the board, chat) is a [`Screen`]: its
 //! line in `tabs!` declares its folder and gives it a [`Tab`], a place in the tab bar, its key
-//! context and its drawing. A *window* (members, account and tokens, invite, audit) is drawn
+//! context and its drawing. A *window* (members, account and tokens, invite, audit, grants) is drawn
 //! over a tab as an [`Overlay`] variant; its line in `windows!` declares its folder and asks its
 //! `keys::perform` for the actions no tab took. Shared pieces (prompts, the palette,
 //! confirmations, help, the status bar, scrolled lists) stay in `tui/` and `tui/view/`.
@@ -128,6 +128,7 @@ windows! {
     account,
     invite,
     audit,
+    grants,
 }
 
 impl Tab {

@@ -12,11 +12,12 @@ use tokio::time::Instant;
 use warren_protocol::agent::{Agent, AgentRun, Price, Provider, ProviderKind, Usage};
 use warren_protocol::budget::{Budget, BudgetPeriod, BudgetScope, UsageRow};
 use warren_protocol::run::{Run, RunStatus};
+use warren_protocol::step::ApprovalGrant;
 use warren_protocol::step::{
     Approval, Decision, ModelCall, RunStep, StepDetail, StepStatus, StreamPartial, ToolCallStep,
 };
 use warren_protocol::tool::ToolName;
-use warren_protocol::{Change, Command, Member, Role, ServerMessage};
+use warren_protocol::{Change, Command, Id, Member, Role, ServerMessage};
 
 use super::fixture::{
     app_with, draw, event, id, key, me, message, press, room, sample_cards, state,
@@ -872,4 +873,124 @@ fn stats_are_asked_again_when_shown_and_after_a_finished_step_in_front() {
     assert_eq!(usage_asks(&app), 2);
     press(&mut app, "4");
     assert_eq!(usage_asks(&app), 3);
+}
+
+fn grant(n: u8, tool: ToolName, at: i64) -> ApprovalGrant {
+    ApprovalGrant {
+        id: id("grant", n),
+        agent_id: id("agent", 1),
+        tool,
+        granted_by: me().user_id,
+        granted_at: at,
+        run_id: Some(id("run", 9)),
+    }
+}
+
+fn approvals_asked(app: &App) -> usize {
+    app.outbound
+        .iter()
+        .filter(|r| matches!(r, NetRequest::Approvals))
+        .count()
+}
+
+#[test]
+fn the_grants_window_lists_follows_and_revokes_standing_approvals() {
+    let mut app = agent_app(RunStatus::Running);
+    press(&mut app, "4");
+    app.outbound.clear();
+    press(&mut app, "g");
+    assert_eq!(approvals_asked(&app), 1, "one approvals query");
+    assert!(screen(&app, 80, 24).contains("Loading…"));
+    app.on_net(NetEvent::Approvals(Ok(vec![
+        grant(1, ToolName::CardCreate, T0),
+        grant(2, ToolName::MessagePost, T0 + 60_000),
+    ])));
+    let text = screen(&app, 80, 24);
+    insta::assert_snapshot!("grants_window_80x24", text);
+    // Newest first, with the agent's name and who gave it.
+    let post = text
+        .find("reviewer may message.post")
+        .expect("the newer grant");
+    let create = text
+        .find("reviewer may card.create")
+        .expect("the older grant");
+    assert!(post < create, "{text}");
+    assert!(text.contains("by ada"), "{text}");
+
+    // A grant given meanwhile comes in on top; the selection stays on its grant.
+    press(&mut app, "j");
+    let e = event(
+        &app,
+        &me(),
+        Change::ApprovalGranted {
+            grant: grant(3, ToolName::CardMove, T0 + 120_000),
+        },
+    );
+    app.on_net(e);
+    assert_eq!(app.grants_listed()[0].id, id("grant", 3));
+    press(&mut app, "d");
+    let Some(Overlay::Confirm { prompt, .. }) = &app.overlay else {
+        panic!("revoking asks first: {:?}", app.overlay);
+    };
+    assert!(
+        prompt.contains("reviewer's standing approval of card.create"),
+        "{prompt}"
+    );
+    app.outbound.clear();
+    press(&mut app, "y");
+    assert_eq!(
+        sent_commands(&app),
+        vec![Command::RevokeApproval {
+            grant_id: id("grant", 1)
+        }]
+    );
+    assert_eq!(approvals_asked(&app), 1, "the window opens again, current");
+
+    // A refusal is said in the window, in plain words and safely.
+    app.on_net(NetEvent::Approvals(Err(
+        "you need agent:approve\u{1b}[2J".into()
+    )));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Cannot list the grants: you need agent:approve"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'));
+
+    // Revoked elsewhere: the row goes.
+    app.on_net(NetEvent::Approvals(Ok(vec![
+        grant(2, ToolName::MessagePost, T0 + 60_000),
+        grant(3, ToolName::CardMove, T0 + 120_000),
+    ])));
+    let e = event(
+        &app,
+        &me(),
+        Change::ApprovalRevoked {
+            grant_id: id("grant", 3),
+        },
+    );
+    app.on_net(e);
+    let listed: Vec<Id> = app.grants_listed().iter().map(|g| g.id.clone()).collect();
+    assert_eq!(listed, vec![id("grant", 2)]);
+    press(&mut app, "q");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn the_palette_offers_the_grants_and_an_empty_list_says_how_one_is_made() {
+    let mut app = agent_app(RunStatus::Running);
+    press(&mut app, ":");
+    press(&mut app, "grants");
+    assert_eq!(
+        app.palette_entries().first().map(|e| e.label.as_str()),
+        Some("Agent grants")
+    );
+    app.on_key(key(KeyCode::Enter));
+    assert!(matches!(app.overlay, Some(Overlay::Grants { .. })));
+    app.on_net(NetEvent::Approvals(Ok(Vec::new())));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("every tool call that needs approval asks"),
+        "{text}"
+    );
 }

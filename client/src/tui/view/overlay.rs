@@ -44,6 +44,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Some(Overlay::Audit { view, scroll }) => {
             crate::tui::screens::audit::draw::render(app, frame, area, view, *scroll)
         }
+        Some(Overlay::Grants { view, selected }) => {
+            crate::tui::screens::grants::draw::render(app, frame, area, view, *selected)
+        }
     }
 }
 
