@@ -267,6 +267,52 @@ async fn an_approval_ignores_a_key_sent_as_it_appears_then_approves_and_rejects_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn always_makes_a_grant_that_the_grants_window_lists_and_revokes() {
+    let (w, _) = world("clerk", &["--tools", "card.create"], &[]).await;
+    w.fake.script(
+        "m1",
+        [
+            Behaviour::tool_call("card_create", r#"{"title":"Always card"}"#),
+            Behaviour::tokens(["Made it."]),
+        ],
+    );
+    let home = tempfile::tempdir().expect("a config dir for the TUI");
+    let tui = open_tui(&w.s, &w.s.server.token, home.path(), (WIDTH, HEIGHT), &[]);
+    tui.wait_for_text(&["● connected"]).await;
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&["#general", "press i to write"]).await;
+    w.s.cli
+        .run(&["chat", "send", "general", "@clerk make a card"])
+        .await
+        .ok();
+    tui.wait_for_text(&["@clerk asks to run card.create"]).await;
+    tokio::time::sleep(GUARD).await;
+    tui.keys(&["a"]).await;
+    wait_status(&w.s.cli, "r1", "succeeded").await;
+
+    // The grant, in the window the Stats tab opens (the real `approvals` query).
+    tui.keys(&["4"]).await;
+    tui.keys(&["g"]).await;
+    tui.wait_for_text(&[
+        "Tools agents may call without asking",
+        "clerk may card.create",
+    ])
+    .await;
+    tui.keys(&["d"]).await;
+    tui.wait_for_text(&["Revoke clerk's standing approval of card.create?"])
+        .await;
+    tui.keys(&["y"]).await;
+    // The window opens again and asks again: the grant is gone there and on the server.
+    tui.wait_for_text(&["every tool call that needs approval asks"])
+        .await;
+    let listed = w.s.cli.run(&["approvals", "list", "--json"]).await.ok();
+    assert!(
+        !listed.stdout.contains("grant_"),
+        "the grant was revoked: {listed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esc_in_the_run_view_interrupts_a_streaming_turn_and_keeps_its_text() {
     let (w, _) = world("talker", &[], &[]).await;
     // Three lines, then the stream stays open: only an interrupt ends this turn. The third is
