@@ -106,6 +106,9 @@ pub struct RateLimitsSection {
     /// `log_subscribe` frames per token per second (fractions allowed).
     pub log_subscribes_per_second: Option<f64>,
     pub log_subscribes_burst: Option<u32>,
+    /// KiB of agent reply text (`agent_delta`) per token per second (fractions allowed).
+    pub delta_kib_per_second: Option<f64>,
+    pub delta_burst_kib: Option<u32>,
 }
 
 /// `[retention]`.
@@ -270,6 +273,11 @@ pub fn apply_limits(
                 r.log_subscribes_per_second,
                 &mut rates.log_subscribes_per_second,
             ),
+            (
+                "delta_kib_per_second",
+                r.delta_kib_per_second,
+                &mut rates.delta_kib_per_second,
+            ),
         ];
         for (key, value, setting) in per_second {
             if let (Some(v), false) = (value, given(key)) {
@@ -299,6 +307,11 @@ pub fn apply_limits(
                 "log_subscribes_burst",
                 r.log_subscribes_burst,
                 &mut rates.log_subscribes_burst,
+            ),
+            (
+                "delta_burst_kib",
+                r.delta_burst_kib,
+                &mut rates.delta_burst_kib,
             ),
         ];
         for (key, value, setting) in keys {
@@ -390,6 +403,8 @@ log_mib_per_second = 4.5
 log_burst_mib = 64
 log_subscribes_per_second = 2
 log_subscribes_burst = 20
+delta_kib_per_second = 8
+delta_burst_kib = 32
 
 [retention]
 audit_days = 90
@@ -443,6 +458,8 @@ audit_days = 90
                 log_burst_mib: 64,
                 log_subscribes_per_second: 2.0,
                 log_subscribes_burst: 20,
+                delta_kib_per_second: 8.0,
+                delta_burst_kib: 32,
             }
         );
         assert_eq!(l.audit_days, 90);

@@ -203,6 +203,10 @@ mod tests {
             "4",
             "--log-subscribes-burst",
             "5",
+            "--delta-kib-per-second",
+            "12.5",
+            "--delta-burst-kib",
+            "64",
             "--cancel-deadline",
             "1.5",
         ])
@@ -231,6 +235,8 @@ mod tests {
                 log_burst_mib: 3,
                 log_subscribes_per_second: 4.0,
                 log_subscribes_burst: 5,
+                delta_kib_per_second: 12.5,
+                delta_burst_kib: 64,
             }
         );
         assert_eq!(l.cancel_deadline, Duration::from_millis(1500));

@@ -77,6 +77,16 @@ pub struct RateLimits {
     /// `log_subscribe` frames one token may send at once before the per-second rate applies.
     #[arg(long, env = "WARREN_LOG_SUBSCRIBES_BURST", default_value_t = 100)]
     pub log_subscribes_burst: u32,
+    /// KiB of agent reply text one token may stream per second in `agent_delta` frames,
+    /// sustained, over all its connections (0: no limit; fractions allowed). Each delta counts
+    /// at least 64 bytes. A delta over it is not relayed: watchers see that step's text when it
+    /// is stored.
+    #[arg(long, env = "WARREN_DELTA_KIB_PER_SECOND", default_value_t = 256.0, value_parser = parse_rate)]
+    pub delta_kib_per_second: f64,
+    /// KiB of agent reply text one token may stream at once before the per-second rate applies
+    /// (never less than one second's worth).
+    #[arg(long, env = "WARREN_DELTA_BURST_KIB", default_value_t = 4096)]
+    pub delta_burst_kib: u32,
 }
 
 impl Default for RateLimits {
@@ -92,6 +102,8 @@ impl Default for RateLimits {
             log_burst_mib: 256,
             log_subscribes_per_second: 10.0,
             log_subscribes_burst: 100,
+            delta_kib_per_second: 256.0,
+            delta_burst_kib: 4096,
         }
     }
 }
@@ -110,6 +122,8 @@ impl RateLimits {
             log_burst_mib: 0,
             log_subscribes_per_second: 0.0,
             log_subscribes_burst: 0,
+            delta_kib_per_second: 0.0,
+            delta_burst_kib: 0,
         }
     }
 }
@@ -144,6 +158,7 @@ enum Kind {
     IpConnections,
     LogSubscribes,
     LogText,
+    AgentText,
 }
 
 /// The budget unit of log text: a chunk costs its text's bytes in KiB, rounded up.
@@ -171,6 +186,30 @@ fn log_bucket(mib_per_second: f64, burst_mib: u32) -> Option<Bucket<Id>> {
     let mut bucket = Bucket::per_second(Kind::LogText, cells, burst_cells)?;
     let burst_mib = (bucket.burst as f64 / 1024.0).ceil();
     bucket.rate = format!("{mib} MiB a second, bursts of {burst_mib} MiB");
+    Some(bucket)
+}
+
+/// The budget unit of agent reply text: a delta costs its text's bytes in 64-byte cells, rounded
+/// up, and at least one cell (so a flood of tiny deltas is bounded too).
+const DELTA_CELL_BYTES: usize = 64;
+
+/// What an `agent_delta` of `text_bytes` bytes costs, in cells.
+pub fn delta_cells(text_bytes: usize) -> u32 {
+    u32::try_from(text_bytes.div_ceil(DELTA_CELL_BYTES))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
+/// The byte budget of agent reply text: `kib_per_second` and `burst_kib` in 64-byte cells.
+fn delta_bucket(kib_per_second: f64, burst_kib: u32) -> Option<Bucket<Id>> {
+    if !kib_per_second.is_finite() || kib_per_second <= 0.0 {
+        return None;
+    }
+    let kib = kib_per_second.clamp(MIN_RATE, MAX_RATE / 16.0);
+    let burst_cells = burst_kib.saturating_mul(16);
+    let mut bucket = Bucket::per_second(Kind::AgentText, kib * 16.0, burst_cells)?;
+    let burst_kib = (bucket.burst as f64 / 16.0).ceil();
+    bucket.rate = format!("{kib} KiB a second, bursts of {burst_kib} KiB");
     Some(bucket)
 }
 
@@ -245,6 +284,7 @@ pub struct Limiter {
     ip_connections: Option<Bucket<IpAddr>>,
     log_text: Option<Bucket<Id>>,
     log_subscribes: Option<Bucket<Id>>,
+    agent_text: Option<Bucket<Id>>,
     metrics: Arc<Metrics>,
 }
 
@@ -276,6 +316,7 @@ impl Limiter {
                 limits.log_subscribes_per_second,
                 limits.log_subscribes_burst,
             ),
+            agent_text: delta_bucket(limits.delta_kib_per_second, limits.delta_burst_kib),
             metrics,
         }
     }
@@ -320,6 +361,19 @@ impl Limiter {
                     rate: bucket.rate.clone(),
                 }
             })
+    }
+
+    /// An `agent_delta` of `text_bytes` bytes sent with `token`: whether it may be relayed. One
+    /// that may not is dropped (and counted); the step's text arrives whole when it is stored.
+    pub fn agent_delta(&self, token: &Id, text_bytes: usize) -> bool {
+        let Some(bucket) = self.agent_text.as_ref() else {
+            return true;
+        };
+        let relayed = bucket.take_n(token, delta_cells(text_bytes)).is_ok();
+        if !relayed {
+            self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        relayed
     }
 
     /// Counts a refusal made without asking a bucket (a chunk after one refused).
@@ -377,6 +431,9 @@ impl Limiter {
         if let Some(b) = &self.log_subscribes {
             b.forget_idle();
         }
+        if let Some(b) = &self.agent_text {
+            b.forget_idle();
+        }
     }
 }
 
@@ -431,6 +488,9 @@ fn refusal(kind: Kind, rate: &str, wait: Duration) -> WireError {
         Kind::LogText => format!(
             "this token sent log text faster than the server allows ({rate}); re-send it in {secs} s"
         ),
+        Kind::AgentText => format!(
+            "this token streamed agent text faster than the server allows ({rate}); its deltas are not relayed for {secs} s"
+        ),
     };
     WireError::new(ErrorCode::RateLimited, message).with_retry_after_ms(ms)
 }
@@ -446,6 +506,31 @@ mod tests {
     fn limiter(limits: &RateLimits) -> (Limiter, Arc<Metrics>) {
         let metrics = Arc::new(Metrics::default());
         (Limiter::new(limits, metrics.clone()), metrics)
+    }
+
+    #[test]
+    fn agent_text_past_its_budget_is_dropped_per_token_and_counted() {
+        let limits = RateLimits {
+            delta_kib_per_second: 1.0,
+            delta_burst_kib: 2,
+            ..RateLimits::off()
+        };
+        let (l, metrics) = limiter(&limits);
+        // 2 KiB of burst: 32 cells of 64 bytes. A 1 KiB delta takes 16, a tiny one 1.
+        assert!(l.agent_delta(&token(1), 1024));
+        assert!(l.agent_delta(&token(1), 1000));
+        assert!(!l.agent_delta(&token(1), 1), "the burst is spent");
+        assert_eq!(metrics.rate_limited.load(Ordering::Relaxed), 1);
+        // Another token has its own budget.
+        assert!(l.agent_delta(&token(2), 2048));
+        // Tiny deltas cost a cell each: a flood of them is bounded too.
+        let tiny = (0..100).filter(|_| l.agent_delta(&token(3), 1)).count();
+        assert!((32..=33).contains(&tiny), "{tiny}");
+        assert_eq!(delta_cells(0), 1);
+        assert_eq!(delta_cells(65), 2);
+        // Off: everything goes.
+        let (off, _) = limiter(&RateLimits::off());
+        assert!((0..1000).all(|_| off.agent_delta(&token(1), 60_000)));
     }
 
     #[test]

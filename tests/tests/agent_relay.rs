@@ -2,7 +2,8 @@
 //! holding an agent run sends `agent_delta` frames (spoken by hand here), watchers of the run
 //! or of its room get `run_watching` with the text so far and then every delta in order; a late
 //! watcher gets the partial, two watchers see the same text, a delta from anyone but the run's
-//! worker is refused, and a watcher that does not read loses deltas but never sees a gap.
+//! worker is refused, a watcher that does not read loses deltas but never sees a gap, and text
+//! past the worker token's budget is not relayed.
 //!
 //! Until agent runs are assigned by the server (`ask_agent`), the agent run is made from a job
 //! run held by the fake worker: the server is stopped, the run's record in the redb file gets an
@@ -14,6 +15,7 @@ mod runs_support;
 use redb::{ReadableDatabase, TableDefinition};
 use serde_json::json;
 use warren_e2e::client::{Client, ConnectOptions, connect_with};
+use warren_e2e::raw::get_from;
 use warren_e2e::{Fixture, Server, connect_hello};
 use warren_protocol::run::{HeldRun, Run};
 use warren_protocol::{ErrorCode, Id, ServerMessage};
@@ -76,7 +78,12 @@ async fn agent_worker_hello(worker: &mut Client, held: &[HeldRun]) {
 }
 
 async fn scenario() -> Scenario {
-    let mut server = Server::start().await;
+    scenario_with(&[]).await
+}
+
+/// [`scenario`] on a server started with `serve_args`.
+async fn scenario_with(serve_args: &[&str]) -> Scenario {
+    let mut server = Server::start_with(serve_args).await;
     server.kill_9().await;
     let bot = server.add_member("ci", "bot").await;
     let other_bot = server.add_member("other", "bot").await;
@@ -303,7 +310,7 @@ async fn a_watcher_that_does_not_read_loses_deltas_but_never_sees_a_gap() {
         run,
         mira,
         ..
-    } = scenario().await;
+    } = scenario_with(&["--delta-kib-per-second", "0"]).await;
     let mut slow = connect_with(
         server.addr,
         &ConnectOptions {
@@ -317,7 +324,7 @@ async fn a_watcher_that_does_not_read_loses_deltas_but_never_sees_a_gap() {
     watch(&mut slow, ("run_id", &run.id)).await;
     watch(&mut ada, ("run_id", &run.id)).await;
 
-    // 16 MiB of text while `slow` reads nothing: far more than its queues and TCP hold. The
+    // 16 MiB of text (past the default per-token budget, turned off above) while `slow` reads nothing: far more than its queues and TCP hold. The
     // worker waits for `ada` after every 32 deltas, so a reading watcher never falls behind,
     // and heartbeats, so it keeps its run however slow the machine.
     let piece = "x".repeat(16 * 1024);
@@ -352,4 +359,60 @@ async fn a_watcher_that_does_not_read_loses_deltas_but_never_sees_a_gap() {
     let got = deltas(&slow);
     assert_eq!(got.len(), step_one.len() + 1, "nothing more of step 1");
     assert_eq!(got.last().map(|d| (d.0, d.1)), Some((2, 0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_past_the_tokens_budget_is_not_relayed_and_the_next_step_streams_again() {
+    // A budget of one 64-byte cell a second with a burst of 1 KiB (16 cells).
+    let Scenario {
+        server,
+        mut ada,
+        mut worker,
+        run,
+        ..
+    } = scenario_with(&["--delta-kib-per-second", "0.0625", "--delta-burst-kib", "1"]).await;
+    watch(&mut ada, ("run_id", &run.id)).await;
+    let before = rate_limited_total(&server).await;
+
+    let burst = "b".repeat(1024);
+    delta(&mut worker, &run.id, 1, 0, &burst).await;
+    // Over the budget: dropped, and with it the rest of the step (it no longer continues
+    // the text the watchers have).
+    delta(&mut worker, &run.id, 1, 1024, "over").await;
+    delta(&mut worker, &run.id, 1, 1028, " and on").await;
+    ada.expect_until("the burst", |c| !deltas(c).is_empty())
+        .await;
+    // A ping answered after the two later deltas: they were handled (frames are read in
+    // order), and nothing of them reached ada.
+    worker.ping(1).await.expect("ping");
+    ada.ping(2).await.expect("ping");
+    assert_eq!(deltas(&ada), vec![(1, 0, burst.clone())]);
+    assert!(rate_limited_total(&server).await > before);
+    assert!(
+        worker.loose_errors.is_empty(),
+        "a dropped delta is not answered: {:?}",
+        worker.loose_errors
+    );
+
+    // Once the bucket has refilled a cell, the next step streams from its start.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    delta(&mut worker, &run.id, 2, 0, "Next.").await;
+    ada.expect_until("the next step", |c| deltas(c).iter().any(|d| d.0 == 2))
+        .await;
+    assert_eq!(deltas(&ada).last(), Some(&(2, 0, "Next.".to_owned())));
+}
+
+/// `warren_rate_limited_total` from the server's `/metrics`.
+async fn rate_limited_total(server: &Server) -> u64 {
+    let (status, body) = get_from(
+        std::net::Ipv4Addr::LOCALHOST.into(),
+        server.addr,
+        "/metrics",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body.lines()
+        .find_map(|l| l.strip_prefix("warren_rate_limited_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no warren_rate_limited_total in:\n{body}"))
 }

@@ -63,6 +63,11 @@ impl Conn {
                 .await;
         };
         let workspace = link.workspace.clone();
+        // Over the token's budget the delta is dropped: the relay then sees the step's next
+        // delta out of order and stops it, and watchers get the text when the step is stored.
+        if !self.app.rates.agent_delta(&self.token.id, text.len()) {
+            return;
+        }
         let relay = &self.app.runs.relay;
         for _ in 0..ADMIT_TRIES {
             match relay.delta(&workspace, &self.user.id, &run_id, step, offset, &text) {
