@@ -634,17 +634,20 @@ fn publish(
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.commands.fetch_add(commands as u64, Ordering::Relaxed);
     }
+    let mut feed = runs.logs.joined();
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match outcome {
             Outcome::Log(ingested) => {
                 if let WriteOp::LogChunk(chunk) = request.op {
                     let stored = ingested.stored(chunk.lines);
-                    runs.logs.lines(&chunk.run_id, stored);
+                    feed.lines(&chunk.run_id, stored);
                     let _ = chunk.reply.send(ingested.answer);
                 }
                 continue;
             }
             Outcome::Applied(event, json, minted, follow) => {
+                // Lines stored before this change reach the feed before it (a run's end).
+                feed.flush();
                 hub.publish_event(&request.workspace, frames::event_frame(event.seq, &json));
                 for next in &follow {
                     hub.publish_event(&request.workspace, frames::event_frame(next.0.seq, &next.1));
@@ -681,6 +684,7 @@ fn publish(
         };
         let _ = request.reply.send(answer);
     }
+    feed.flush();
 }
 
 fn apply_batch(

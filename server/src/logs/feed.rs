@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 use warren_protocol::Id;
-use warren_protocol::run::RunStatus;
+use warren_protocol::run::{MAX_LINES_PER_FRAME, RunStatus};
 
 use super::lines::Lines;
 
@@ -41,6 +41,52 @@ impl LiveLines {
         self.frame
             .get_or_init(|| super::frame::log_lines(&self.run_id, &self.lines).into())
             .clone()
+    }
+}
+
+/// Text a joined item holds at most (its frame then stays well under the connection's reply
+/// budget).
+pub const JOIN_BYTES: usize = 512 * 1024;
+
+/// The lines of one group commit on their way to the feed. A group commit often stores several
+/// chunks of one run; their lines became durable together, so they go out as one item (one
+/// `log_lines` frame per follower instead of one per chunk: fewer wakeups, writes and frames for
+/// every viewer) as long as they continue each other and fit in [`MAX_LINES_PER_FRAME`] lines
+/// and [`JOIN_BYTES`]. [`Joined::flush`] passes on what is held; call it before anything else
+/// of the commit reaches the feed (a run's end), so the feed keeps the commit's order.
+pub struct Joined<'a> {
+    feed: &'a LogFeed,
+    run: Option<Id>,
+    lines: Lines,
+}
+
+impl Joined<'_> {
+    /// Lines of `run` just stored by one chunk.
+    pub fn lines(&mut self, run: &Id, lines: Lines) {
+        if lines.is_empty() || !self.feed.is_followed(run) {
+            return;
+        }
+        let continues = self.run.as_ref() == Some(run)
+            && match (self.lines.last(), lines.first()) {
+                (Some(last), Some(first)) => first.n == last.n + 1,
+                _ => false,
+            }
+            && self.lines.len() + lines.len() <= MAX_LINES_PER_FRAME
+            && self.lines.text_bytes() + lines.text_bytes() <= JOIN_BYTES;
+        if continues {
+            self.lines.append(&lines);
+            return;
+        }
+        self.flush();
+        self.run = Some(run.clone());
+        self.lines = lines;
+    }
+
+    /// Passes on the lines held.
+    pub fn flush(&mut self) {
+        if let Some(run) = self.run.take() {
+            self.feed.lines(&run, std::mem::take(&mut self.lines));
+        }
     }
 }
 
@@ -86,6 +132,15 @@ impl LogFeed {
         );
     }
 
+    /// A joiner for the lines of one group commit (see [`Joined`]).
+    pub fn joined(&self) -> Joined<'_> {
+        Joined {
+            feed: self,
+            run: None,
+            lines: Lines::default(),
+        }
+    }
+
     /// `run` ended (its end is durable).
     pub fn end(&self, run: &Id, status: RunStatus) {
         self.publish(run, FeedItem::End(status));
@@ -111,5 +166,101 @@ impl LogFeed {
         {
             runs.remove(run);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use warren_protocol::run::{LogLine, LogStream};
+
+    use super::*;
+
+    fn run(n: u8) -> Id {
+        Id::parse(&format!("run_{n:0>16}")).expect("an id")
+    }
+
+    /// Lines `from..=to`, each `bytes` long.
+    fn lines(from: u64, to: u64, bytes: usize) -> Lines {
+        let owned: Vec<LogLine> = (from..=to)
+            .map(|n| LogLine {
+                n,
+                ts: n as i64,
+                stream: LogStream::Out,
+                text: "x".repeat(bytes),
+                continued: false,
+            })
+            .collect();
+        Lines::from(owned)
+    }
+
+    /// What a follower received so far: each item's first and last line number, or the end.
+    fn received(rx: &mut broadcast::Receiver<Arc<FeedItem>>) -> Vec<Option<(u64, u64)>> {
+        let mut got = Vec::new();
+        while let Ok(item) = rx.try_recv() {
+            got.push(match &*item {
+                FeedItem::Lines(live) => Some((
+                    live.lines.first().map_or(0, |l| l.n),
+                    live.lines.last().map_or(0, |l| l.n),
+                )),
+                FeedItem::End(_) => None,
+            });
+        }
+        got
+    }
+
+    #[test]
+    fn chunks_of_one_commit_that_continue_each_other_go_out_as_one_item() {
+        let feed = LogFeed::default();
+        let mut a = feed.follow(&run(1));
+        let mut joined = feed.joined();
+        joined.lines(&run(1), lines(1, 3, 10));
+        joined.lines(&run(1), lines(4, 5, 10));
+        // Nobody follows run 2: it is skipped, and run 1's lines are passed on.
+        joined.lines(&run(2), lines(1, 2, 10));
+        assert!(received(&mut a).is_empty(), "held until flushed");
+        // A gap is never hidden inside one item.
+        joined.lines(&run(1), lines(9, 9, 10));
+        joined.flush();
+        joined.flush();
+        assert_eq!(received(&mut a), vec![Some((1, 5)), Some((9, 9))]);
+        let mut appended = lines(1, 3, 10);
+        appended.append(&lines(4, 5, 10));
+        assert_eq!(appended, lines(1, 5, 10), "appended lines keep their texts");
+    }
+
+    #[test]
+    fn a_joined_item_stays_within_a_frames_lines_and_bytes_and_before_the_runs_end() {
+        let feed = LogFeed::default();
+        let mut a = feed.follow(&run(1));
+        let mut b = feed.follow(&run(2));
+        let mut joined = feed.joined();
+        let most = MAX_LINES_PER_FRAME as u64;
+        joined.lines(&run(1), lines(1, most - 10, 1));
+        joined.lines(&run(1), lines(most - 9, most + 5, 1));
+        // Another run in between starts a new item.
+        joined.lines(&run(2), lines(1, 1, 1));
+        joined.lines(&run(1), lines(most + 6, most + 6, 1));
+        joined.flush();
+        assert_eq!(
+            received(&mut a),
+            vec![
+                Some((1, most - 10)),
+                Some((most - 9, most + 5)),
+                Some((most + 6, most + 6))
+            ]
+        );
+        assert_eq!(received(&mut b), vec![Some((1, 1))]);
+
+        let half = JOIN_BYTES / 2;
+        joined.lines(&run(2), lines(2, 2, half));
+        joined.lines(&run(2), lines(3, 3, half));
+        joined.lines(&run(2), lines(4, 4, 1));
+        joined.flush();
+        feed.end(&run(2), RunStatus::Succeeded);
+        assert_eq!(
+            received(&mut b),
+            vec![Some((2, 3)), Some((4, 4)), None],
+            "at most JOIN_BYTES of text, and the end after the lines"
+        );
     }
 }

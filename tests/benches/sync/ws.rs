@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -39,10 +39,11 @@ pub async fn send(ws: &mut Ws, text: String) -> Result<()> {
 }
 
 /// The next text frame, skipping control frames; an error when the socket closes.
-pub async fn next_text(ws: &mut Ws) -> Result<String> {
+pub async fn next_text(ws: &mut Ws) -> Result<Utf8Bytes> {
     loop {
         match ws.next().await {
-            Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
+            // The frame as received (no copy: the hot loops only look at a few bytes of it).
+            Some(Ok(Message::Text(text))) => return Ok(text),
             Some(Ok(Message::Close(frame))) => bail!("the server closed the socket: {frame:?}"),
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(e.into()),
