@@ -227,15 +227,28 @@ fn tool_step(step: &RunStep) -> &warren_protocol::step::ToolCallStep {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_stored_in_order() {
+/// A server whose workspace has these members (name, role), with their tokens, and its owner
+/// connected and subscribed.
+async fn with_members<const N: usize>(members: [(&str, &str); N]) -> (Server, [String; N], Client) {
     let mut server = Server::start().await;
     server.kill_9().await;
-    let jobs_token = server.add_member("jobs-only", "bot").await;
-    let agents_token = server.add_member("agent-box", "bot").await;
+    let mut tokens = Vec::with_capacity(N);
+    for (name, role) in members {
+        tokens.push(server.add_member(name, role).await);
+    }
     server.restart().await;
     let mut ada = connect_hello(server.addr, &server.token).await;
     ada.subscribe(None).await;
+    let tokens = tokens
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one token a member"));
+    (server, tokens, ada)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_stored_in_order() {
+    let (mut server, [jobs_token, agents_token], mut ada) =
+        with_members([("jobs-only", "bot"), ("agent-box", "bot")]).await;
     let fixture = Fixture::from_state(&ada.snapshot().await);
     let prov = provider(&mut ada).await;
     let helper = agent(
@@ -430,13 +443,8 @@ async fn an_agent_run_goes_to_an_agents_worker_and_its_steps_and_tools_are_store
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approvals_survive_a_restart_the_first_decision_wins_and_reasons_reach_the_model() {
-    let mut server = Server::start().await;
-    server.kill_9().await;
-    let worker_token = server.add_member("agent-box", "bot").await;
-    let grace_token = server.add_member("grace", "admin").await;
-    server.restart().await;
-    let mut ada = connect_hello(server.addr, &server.token).await;
-    ada.subscribe(None).await;
+    let (mut server, [worker_token, grace_token], mut ada) =
+        with_members([("agent-box", "bot"), ("grace", "admin")]).await;
     let fixture = Fixture::from_state(&ada.snapshot().await);
     let prov = provider(&mut ada).await;
     let helper = agent(&mut ada, "helper", &prov, &[ToolName::CardCreate], &[]).await;
@@ -634,12 +642,7 @@ fn decide_step(run: &Id, step: u32, decision: Decision, reason: Option<&str>) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mention_is_assigned_with_its_message_not_at_the_next_tick() {
-    let mut server = Server::start().await;
-    server.kill_9().await;
-    let worker_token = server.add_member("agent-box", "bot").await;
-    server.restart().await;
-    let mut ada = connect_hello(server.addr, &server.token).await;
-    ada.subscribe(None).await;
+    let (mut server, [worker_token], mut ada) = with_members([("agent-box", "bot")]).await;
     let fixture = Fixture::from_state(&ada.snapshot().await);
     let prov = provider(&mut ada).await;
     agent(&mut ada, "helper", &prov, &[], &[]).await;
@@ -669,14 +672,8 @@ async fn a_mention_is_assigned_with_its_message_not_at_the_next_tick() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_posted() {
-    let mut server = Server::start().await;
-    server.kill_9().await;
-    let worker_token = server.add_member("agent-box", "bot").await;
-    let mira_token = server.add_member("mira", "member").await;
-    let vic_token = server.add_member("vic", "viewer").await;
-    server.restart().await;
-    let mut ada = connect_hello(server.addr, &server.token).await;
-    ada.subscribe(None).await;
+    let (mut server, [worker_token, mira_token, vic_token], mut ada) =
+        with_members([("agent-box", "bot"), ("mira", "member"), ("vic", "viewer")]).await;
     let fixture = Fixture::from_state(&ada.snapshot().await);
     let prov = provider(&mut ada).await;
     let helper = agent(&mut ada, "helper", &prov, &[], &[]).await;
@@ -820,12 +817,7 @@ async fn a_mention_starts_a_run_with_the_room_as_context_and_the_answer_is_poste
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_agent_run_resumes_elsewhere_with_its_interrupted_call_closed_and_probes_run() {
-    let mut server = Server::start().await;
-    server.kill_9().await;
-    let worker_token = server.add_member("agent-box", "bot").await;
-    server.restart().await;
-    let mut ada = connect_hello(server.addr, &server.token).await;
-    ada.subscribe(None).await;
+    let (mut server, [worker_token], mut ada) = with_members([("agent-box", "bot")]).await;
     let prov = provider(&mut ada).await;
     let helper = agent(&mut ada, "helper", &prov, &[ToolName::Search], &[]).await;
     let mut worker = connect_hello(server.addr, &worker_token).await;

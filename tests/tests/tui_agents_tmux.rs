@@ -106,6 +106,19 @@ fn open_tui(s: &Setup, token: &str, home: &Path, size: (u16, u16), env: &[&str])
     )
 }
 
+/// Opens the TUI in #general and asks @clerk (through the CLI) to make a card.
+async fn ask_clerk_in_the_room(w: &World, home: &Path) -> Tmux {
+    let tui = open_tui(&w.s, &w.s.server.token, home, (WIDTH, HEIGHT), &[]);
+    tui.wait_for_text(&["● connected"]).await;
+    tui.keys(&["2"]).await;
+    tui.wait_for_text(&["#general", "press i to write"]).await;
+    w.s.cli
+        .run(&["chat", "send", "general", "@clerk make a card"])
+        .await
+        .ok();
+    tui
+}
+
 /// How many times `needle` is on `screen`.
 fn count(screen: &str, needle: &str) -> usize {
     screen.matches(needle).count()
@@ -206,14 +219,7 @@ async fn an_approval_ignores_a_key_sent_as_it_appears_then_approves_and_rejects_
         ],
     );
     let home = tempfile::tempdir().expect("a config dir for the TUI");
-    let tui = open_tui(&w.s, &w.s.server.token, home.path(), (WIDTH, HEIGHT), &[]);
-    tui.wait_for_text(&["● connected"]).await;
-    tui.keys(&["2"]).await;
-    tui.wait_for_text(&["#general", "press i to write"]).await;
-    w.s.cli
-        .run(&["chat", "send", "general", "@clerk make a card"])
-        .await
-        .ok();
+    let tui = ask_clerk_in_the_room(&w, home.path()).await;
 
     // `y` the moment the prompt is on screen: too soon to be an answer, and the client says so.
     tui.wait_for_text(&["@clerk asks to run card.create", "y approve once"])
@@ -277,14 +283,7 @@ async fn always_makes_a_grant_that_the_grants_window_lists_and_revokes() {
         ],
     );
     let home = tempfile::tempdir().expect("a config dir for the TUI");
-    let tui = open_tui(&w.s, &w.s.server.token, home.path(), (WIDTH, HEIGHT), &[]);
-    tui.wait_for_text(&["● connected"]).await;
-    tui.keys(&["2"]).await;
-    tui.wait_for_text(&["#general", "press i to write"]).await;
-    w.s.cli
-        .run(&["chat", "send", "general", "@clerk make a card"])
-        .await
-        .ok();
+    let tui = ask_clerk_in_the_room(&w, home.path()).await;
     tui.wait_for_text(&["@clerk asks to run card.create"]).await;
     tokio::time::sleep(GUARD).await;
     tui.keys(&["a"]).await;
