@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use warren_protocol::account::TokenScope;
 use warren_protocol::limits::MAX_FRAME_HARD;
 use warren_protocol::{ErrorCode, WireError};
 
@@ -104,6 +105,10 @@ fn rate_limited_response(error: &WireError) -> Response {
 /// chunks. tungstenite's default (128 KiB, allocated up front) was most of an idle
 /// connection's memory.
 pub const WS_READ_BUFFER: usize = 4 * 1024;
+/// Read buffer of a socket signed in with a `runs`-scoped token (what `warren worker add` makes):
+/// workers send log chunks of up to 64 KiB of text, which the 4 KiB buffer would read in 20–30
+/// pieces (one `recv` each). Such connections are few, so the memory is no concern.
+pub const WS_READ_BUFFER_WORKER: usize = 64 * 1024;
 /// Bytes collected before a write goes to the socket; every frame is flushed right away anyway.
 pub const WS_WRITE_BUFFER: usize = 4 * 1024;
 
@@ -220,8 +225,13 @@ async fn websocket(
             );
         }
     };
+    let read_buffer = if user.1.scope == TokenScope::Runs {
+        WS_READ_BUFFER_WORKER
+    } else {
+        WS_READ_BUFFER
+    };
     upgrade
-        .read_buffer_size(WS_READ_BUFFER)
+        .read_buffer_size(read_buffer)
         .write_buffer_size(WS_WRITE_BUFFER)
         .max_frame_size(MAX_FRAME_HARD)
         .max_message_size(MAX_FRAME_HARD)
