@@ -110,7 +110,8 @@ pub fn decode(first: u64, bytes: &[u8]) -> Result<Vec<LineRef<'_>>, CorruptChunk
         _ => return Err(CorruptChunk("unknown format version")),
     };
     const CUT: &str = "a line header is cut short";
-    let mut lines = Vec::new();
+    // A guess of the line count (most lines are tens of bytes), so the list rarely grows.
+    let mut lines = Vec::with_capacity(bytes.len() / 48);
     let mut n = first;
     let mut previous = 0i64;
     while let Some((&flags, after)) = rest.split_first() {

@@ -74,6 +74,11 @@ impl Joined<'_> {
             && self.lines.len() + lines.len() <= MAX_LINES_PER_FRAME
             && self.lines.text_bytes() + lines.text_bytes() <= JOIN_BYTES;
         if continues {
+            // Room for a whole join at the first append, so the buffer grows once, not per chunk.
+            self.lines.reserve(
+                MAX_LINES_PER_FRAME.saturating_sub(self.lines.len()),
+                JOIN_BYTES.saturating_sub(self.lines.text_bytes()),
+            );
             self.lines.append(&lines);
             return;
         }
