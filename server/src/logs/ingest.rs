@@ -103,12 +103,24 @@ pub fn prepare(lines: &mut Lines, secrets: &[String]) -> Result<Vec<u8>, String>
             lines.len()
         ));
     }
-    if let Some(long) = lines.iter().find(|l| l.text.len() > MAX_LINE_BYTES) {
-        return Err(format!(
-            "line {} is {} bytes; split lines longer than {MAX_LINE_BYTES} bytes",
-            long.n,
-            long.text.len()
-        ));
+    let first = lines.first().map_or(0, |l| l.n);
+    for (i, line) in lines.iter().enumerate() {
+        if line.text.len() > MAX_LINE_BYTES {
+            return Err(format!(
+                "line {} is {} bytes; split lines longer than {MAX_LINE_BYTES} bytes",
+                line.n,
+                line.text.len()
+            ));
+        }
+        // Within the chunk here, off the writer; where the chunk starts is checked there.
+        let want = first.saturating_add(i as u64);
+        if line.n != want {
+            return Err(format!(
+                "line numbers in a log_chunk continue without gaps; line {} of this chunk is numbered {}, not {want}",
+                i + 1,
+                line.n
+            ));
+        }
     }
     super::redact::redact(lines, secrets);
     Ok(codec::encode(lines.iter()))
@@ -172,26 +184,31 @@ pub fn apply(
             Some(progress.next_chunk),
         ));
     }
-    for (i, line) in chunk.lines.iter().enumerate() {
-        let want = progress.lines + 1 + i as u64;
-        if line.n != want {
-            return Ok(Ingested::refused(
-                ErrorCode::Validation,
-                format!(
-                    "line numbers of run {} continue from {} without gaps; line {} of chunk {} is numbered {}",
-                    run.label(),
-                    progress.lines + 1,
-                    i + 1,
-                    chunk.chunk,
-                    line.n
-                ),
-                None,
-            ));
-        }
+    // `prepare` saw that the chunk's lines continue each other; here, that it continues the log.
+    if let Some(first) = chunk.lines.first()
+        && first.n != progress.lines + 1
+    {
+        return Ok(Ingested::refused(
+            ErrorCode::Validation,
+            format!(
+                "line numbers of run {} continue from {} without gaps; line 1 of chunk {} is numbered {}",
+                run.label(),
+                progress.lines + 1,
+                chunk.chunk,
+                first.n
+            ),
+            None,
+        ));
     }
     let mut kept = 0;
     let mut truncation = None;
-    for line in chunk.lines.iter() {
+    let text_bytes = chunk.lines.text_bytes() as u64;
+    if !progress.truncated && progress.bytes + text_bytes <= chunk.cap_bytes {
+        // Under the cap, as nearly always: every line is kept.
+        progress.bytes += text_bytes;
+        kept = chunk.lines.len();
+    }
+    for line in chunk.lines.iter().skip(kept) {
         if progress.truncated {
             progress.dropped += 1;
             continue;
@@ -257,5 +274,43 @@ fn size(bytes: u64) -> String {
         format!("{} KiB", bytes / 1024)
     } else {
         format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(numbers: &[u64]) -> Lines {
+        Lines::from(
+            numbers
+                .iter()
+                .map(|&n| LogLine {
+                    n,
+                    ts: 0,
+                    stream: LogStream::Out,
+                    text: format!("line {n}"),
+                    continued: false,
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn a_chunk_whose_lines_skip_a_number_is_refused_before_the_writer() {
+        assert!(prepare(&mut lines(&[3, 4, 5]), &[]).is_ok());
+        assert!(prepare(&mut lines(&[]), &[]).is_ok());
+        let gap = prepare(&mut lines(&[3, 4, 6]), &[]).err();
+        assert_eq!(
+            gap.as_deref(),
+            Some(
+                "line numbers in a log_chunk continue without gaps; line 3 of this chunk is numbered 6, not 5"
+            )
+        );
+        let back = prepare(&mut lines(&[3, 3]), &[]).err().unwrap_or_default();
+        assert!(
+            back.contains("line 2 of this chunk is numbered 3, not 4"),
+            "{back}"
+        );
     }
 }
