@@ -26,8 +26,8 @@ pub enum FeedItem {
     End(RunStatus),
 }
 
-/// Lines stored by one chunk, with their `log_lines` frame made once for every follower without
-/// a filter.
+/// Lines stored by one commit (one chunk, or several joined by [`Joined`]), with their
+/// `log_lines` frame made once for every follower without a filter.
 #[derive(Debug)]
 pub struct LiveLines {
     pub run_id: Id,
