@@ -244,6 +244,7 @@ impl Handle {
             from_line,
             tail,
             filter,
+            compact: true,
         })?;
         Ok(request_id)
     }

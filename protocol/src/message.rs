@@ -82,6 +82,11 @@ pub enum ClientMessage {
         tail: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filter: Option<LogFilter>,
+        /// Send this subscription's `log_lines` with each line as an array
+        /// (`[n, ts, stream, text]`, plus `true` when continued) instead of an object: about 25
+        /// fewer bytes a line. `LogLine` reads both forms.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        compact: bool,
     },
     /// Stop receiving a run's log.
     LogUnsubscribe { run_id: Id },

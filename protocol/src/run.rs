@@ -345,7 +345,9 @@ pub enum LogStream {
     Sys,
 }
 
-/// One line of a run's log.
+/// One line of a run's log. On the wire an object, or for a `compact` log subscription an array
+/// of the fields in this order, `continued` only when true: `[41, 1795264891000, "out", "ok"]`
+/// (serde reads a struct from either).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogLine {

@@ -670,6 +670,7 @@ fn client_messages() -> Vec<(&'static str, ClientMessage)> {
                     pattern: "(?i)error|warn".into(),
                     invert: false,
                 }),
+                compact: false,
             },
         ),
         (
@@ -681,6 +682,7 @@ fn client_messages() -> Vec<(&'static str, ClientMessage)> {
                 from_line: None,
                 tail: Some(100),
                 filter: None,
+                compact: true,
             },
         ),
         (
@@ -3085,5 +3087,34 @@ fn invite_frames_are_pinned() -> TestResult {
             "too many failed sign-ins from this address; try again in 12 s",
         ),
     )?;
+    Ok(())
+}
+
+/// The compact form of `log_lines` (for a `log_subscribe` with `"compact": true`), as
+/// `docs/protocol.md` quotes it, reads as the same lines as the object form.
+#[test]
+fn compact_log_lines_read_as_the_same_lines() -> TestResult {
+    let compact = r#"{
+  "type": "log_lines",
+  "run_id": "run_7c2e5g8j1m4p7r0t",
+  "lines": [
+    [41, 1795264891000, "out", "\u001b[32mok\u001b[0m compiled warren-server"],
+    [42, 1795264891010, "err", "error: disk quota exceeded"],
+    [43, 1795264891010, "err", " while writing target/debug/deps/libwarren.rlib", true]
+  ]
+}"#;
+    insta::assert_snapshot!("server_log_lines_compact", compact);
+    let parsed: ServerMessage = serde_json::from_str(compact)?;
+    assert_eq!(
+        parsed,
+        ServerMessage::LogLines {
+            run_id: id(RUN),
+            lines: log_lines(),
+        }
+    );
+    // A line with fields missing or one too many is an error, as an object's would be.
+    for bad in [r#"[41, 1, "out"]"#, r#"[41, 1, "out", "x", true, 3]"#] {
+        assert!(serde_json::from_str::<LogLine>(bad).is_err(), "{bad}");
+    }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! redb file: a worker's chunks are stored and acknowledged once durable, re-sends are stored
 //! once, gaps and wrong workers are refused, secrets and tokens never reach the store, the
 //! per-run cap ends in a truncation line, the `log` query filters the whole log, followers get
-//! every line exactly once and in order then `log_end`, and acknowledged lines survive `kill -9`.
+//! every line exactly once and in order then `log_end` (as objects or, `compact`, as arrays), and
+//! acknowledged lines survive `kill -9`.
 //!
 //! The runs service (jobs, assignment) is not part of this test: each run is written into the
 //! store before the server starts (status `running`, held by the `builder` bot), and the end of a
@@ -612,6 +613,10 @@ async fn followers_that_join_mid_stream_get_every_line_once_in_order_then_the_en
         if k == 2 {
             frame["tail"] = json!(100);
         }
+        // Lines as arrays: live (3), filtered (1), and caught up from the store (9).
+        if matches!(k, 1 | 3 | 9) {
+            frame["compact"] = json!(true);
+        }
         viewer.send_json(&frame).await.expect("subscribe");
         viewer
             .expect_until("log_synced", |c| c.has_answer(&id))
@@ -652,6 +657,13 @@ async fn followers_that_join_mid_stream_get_every_line_once_in_order_then_the_en
             _ => (1..=LINES).collect(),
         };
         assert_eq!(numbers.len(), expected.len(), "viewer {k}");
+        let texts_match = viewer.run_frames.iter().all(|f| match f {
+            ServerMessage::LogLines { lines, .. } => {
+                lines.iter().all(|l| l.text == format!("line {}", l.n))
+            }
+            _ => true,
+        });
+        assert!(texts_match, "viewer {k}: a line's text is not its own");
         assert!(
             numbers == expected,
             "viewer {k}: lines missing, repeated or out of order"

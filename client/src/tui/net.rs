@@ -327,6 +327,7 @@ pub async fn run(
                                 from_line: None,
                                 tail: Some(tail),
                                 filter: None,
+                                compact: true,
                             });
                         }
                     }

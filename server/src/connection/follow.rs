@@ -12,15 +12,15 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
-use warren_protocol::run::{LogLine, MAX_LINES_PER_FRAME, RunStatus};
+use warren_protocol::run::{MAX_LINES_PER_FRAME, RunStatus};
 use warren_protocol::{ErrorCode, Id, RequestId, ServerMessage};
 
 use super::replies::Replies;
 use crate::app::App;
 use crate::frames;
-use crate::logs::codec::LineRef;
 use crate::logs::feed::FeedItem;
 use crate::logs::filter::{LineFilter, passes};
+use crate::logs::lines::Lines;
 use crate::logs::read::{self, PageRequest};
 use crate::store::StoreError;
 
@@ -32,6 +32,8 @@ pub struct Follow {
     pub from_line: Option<u64>,
     pub tail: Option<u64>,
     pub filter: Option<LineFilter>,
+    /// Lines as arrays.
+    pub compact: bool,
 }
 
 /// Forgets the run in the feed when the task ends (also when it is aborted).
@@ -131,40 +133,42 @@ async fn stream(
             return end(out, follow, &caught).await;
         }
         match feed.recv().await {
-            Ok(item) => match &*item {
-                FeedItem::Lines(live) => {
-                    let first = live.lines.first().map_or(0, |l| l.n);
-                    let last = live.lines.last().map_or(0, |l| l.n);
-                    if last <= caught.upto {
-                        continue;
-                    }
-                    if first > caught.upto + 1 {
-                        // A gap (should not happen): the store has every durable line.
-                        caught = catch_up(app, out, follow, caught.upto + 1).await?;
-                        continue;
-                    }
-                    if first == caught.upto + 1 && follow.filter.is_none() {
-                        if !out.text(live.frame(), None).await {
-                            return Err(Stop::Gone);
+            Ok(item) => {
+                match &*item {
+                    FeedItem::Lines(live) => {
+                        let first = live.lines.first().map_or(0, |l| l.n);
+                        let last = live.lines.last().map_or(0, |l| l.n);
+                        if last <= caught.upto {
+                            continue;
                         }
-                    } else {
-                        let lines: Vec<LogLine> = live
-                            .lines
-                            .iter()
-                            .filter(|l| l.n > caught.upto && passes(follow.filter.as_ref(), l.text))
-                            .map(LineRef::to_line)
-                            .collect();
-                        send_lines(out, &follow.run_id, lines).await?;
+                        if first > caught.upto + 1 {
+                            // A gap (should not happen): the store has every durable line.
+                            caught = catch_up(app, out, follow, caught.upto + 1).await?;
+                            continue;
+                        }
+                        if first == caught.upto + 1 && follow.filter.is_none() {
+                            if !out.text(live.frame(follow.compact), None).await {
+                                return Err(Stop::Gone);
+                            }
+                        } else {
+                            let mut lines = Lines::default();
+                            for line in live.lines.iter().filter(|l| {
+                                l.n > caught.upto && passes(follow.filter.as_ref(), l.text)
+                            }) {
+                                lines.push(line);
+                            }
+                            send_lines(out, follow, &lines).await?;
+                        }
+                        caught.upto = last;
                     }
-                    caught.upto = last;
+                    FeedItem::End(status) => {
+                        let status = *status;
+                        caught = catch_up(app, out, follow, caught.upto + 1).await?;
+                        caught.status = status;
+                        caught.sealed = true;
+                    }
                 }
-                FeedItem::End(status) => {
-                    let status = *status;
-                    caught = catch_up(app, out, follow, caught.upto + 1).await?;
-                    caught.status = status;
-                    caught.sealed = true;
-                }
-            },
+            }
             Err(RecvError::Lagged(_)) => {
                 // Behind the feed: read what was missed from the store, then carry on live.
                 caught = catch_up(app, out, follow, caught.upto + 1).await?;
@@ -221,7 +225,7 @@ async fn catch_up(
         let Some((status, page)) = read else {
             return Err(Stop::NotFound);
         };
-        send_lines(out, &follow.run_id, page.lines).await?;
+        send_lines(out, follow, &Lines::from(page.lines)).await?;
         match page.next {
             Some(n) => next = n,
             None => {
@@ -237,18 +241,17 @@ async fn catch_up(
     }
 }
 
-async fn send_lines(out: &Replies, run_id: &Id, lines: Vec<LogLine>) -> Result<(), Stop> {
+/// A `log_lines` frame of `lines` (none when there are none), in the follower's form.
+async fn send_lines(out: &Replies, follow: &Follow, lines: &Lines) -> Result<(), Stop> {
     if lines.is_empty() {
         return Ok(());
     }
-    send(
-        out,
-        &ServerMessage::LogLines {
-            run_id: run_id.clone(),
-            lines,
-        },
-    )
-    .await
+    let frame = crate::logs::frame::log_lines(&follow.run_id, lines, follow.compact);
+    if out.text(frame.into(), None).await {
+        Ok(())
+    } else {
+        Err(Stop::Gone)
+    }
 }
 
 async fn send(out: &Replies, message: &ServerMessage) -> Result<(), Stop> {

@@ -138,6 +138,8 @@ pub struct LogSubscribe {
     pub from_line: Option<u64>,
     pub tail: Option<u64>,
     pub filter: Option<LogFilter>,
+    /// Lines as arrays (see `ClientMessage::LogSubscribe`).
+    pub compact: bool,
 }
 
 fn compile(filter: Option<&LogFilter>) -> Result<Option<LineFilter>, String> {
@@ -361,6 +363,7 @@ impl Conn {
             from_line: s.from_line,
             tail: s.tail,
             filter,
+            compact: s.compact,
         };
         let task = tokio::spawn(follow::run(
             self.app.clone(),

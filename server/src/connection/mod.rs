@@ -417,6 +417,7 @@ impl Conn {
                 from_line,
                 tail,
                 filter,
+                compact,
             } => {
                 self.log_subscribe(logs::LogSubscribe {
                     request_id,
@@ -425,6 +426,7 @@ impl Conn {
                     from_line,
                     tail,
                     filter,
+                    compact,
                 })
                 .await
             }

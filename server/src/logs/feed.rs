@@ -33,13 +33,14 @@ pub struct LiveLines {
     pub run_id: Id,
     pub lines: Lines,
     frame: OnceLock<Utf8Bytes>,
+    compact: OnceLock<Utf8Bytes>,
 }
 
 impl LiveLines {
-    /// The `log_lines` frame carrying all of these lines.
-    pub fn frame(&self) -> Utf8Bytes {
-        self.frame
-            .get_or_init(|| super::frame::log_lines(&self.run_id, &self.lines).into())
+    /// The `log_lines` frame carrying all of these lines (with `compact`, as arrays).
+    pub fn frame(&self, compact: bool) -> Utf8Bytes {
+        let cell = if compact { &self.compact } else { &self.frame };
+        cell.get_or_init(|| super::frame::log_lines(&self.run_id, &self.lines, compact).into())
             .clone()
     }
 }
@@ -133,6 +134,7 @@ impl LogFeed {
                 run_id: run.clone(),
                 lines,
                 frame: OnceLock::new(),
+                compact: OnceLock::new(),
             }),
         );
     }

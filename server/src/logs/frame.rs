@@ -8,13 +8,34 @@ use warren_protocol::run::LogStream;
 
 use super::lines::Lines;
 
-/// The `log_lines` frame carrying `lines`.
-pub fn log_lines(run_id: &Id, lines: &Lines) -> String {
+/// The `log_lines` frame carrying `lines`: each line an object, or with `compact` an array
+/// (`[n,ts,"out","text"]`, `,true` added when continued).
+pub fn log_lines(run_id: &Id, lines: &Lines, compact: bool) -> String {
     // The text, each line's fields (~60 bytes), and some room for escapes.
     let mut out = String::with_capacity(64 + lines.text_bytes() * 9 / 8 + lines.len() * 64);
     out.push_str(r#"{"type":"log_lines","run_id":"#);
     escaped(&mut out, run_id.as_str());
     out.push_str(r#","lines":["#);
+    if compact {
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            number(&mut out, line.n, false);
+            out.push(',');
+            number(&mut out, line.ts.unsigned_abs(), line.ts < 0);
+            out.push_str(match line.stream {
+                LogStream::Out => r#","out","#,
+                LogStream::Err => r#","err","#,
+                LogStream::Sys => r#","sys","#,
+            });
+            escaped(&mut out, line.text);
+            out.push_str(if line.continued { ",true]" } else { "]" });
+        }
+        out.push_str("]}");
+        return out;
+    }
     for (i, line) in lines.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -113,7 +134,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_frame_is_what_serde_json_writes_byte_for_byte() {
+    fn the_frame_is_what_serde_json_writes_byte_for_byte_and_the_compact_one_reads_the_same() {
         let run_id = Id::from_random("run", [3; 10]);
         // Every byte below 0x80, and some that are not ASCII.
         let every: String = (0u8..0x80).map(char::from).collect();
@@ -140,13 +161,24 @@ mod tests {
                 continued: false,
             },
         ];
-        let ours = log_lines(&run_id, &Lines::from(lines.clone()));
+        let ours = log_lines(&run_id, &Lines::from(lines.clone()), false);
+        // The compact form reads back as the same message.
+        let compact = log_lines(&run_id, &Lines::from(lines.clone()), true);
+        assert!(compact.len() < ours.len());
+        let read: ServerMessage = serde_json::from_str(&compact).expect("compact JSON");
+        assert_eq!(
+            read,
+            ServerMessage::LogLines {
+                run_id: run_id.clone(),
+                lines: lines.clone(),
+            }
+        );
         let theirs = crate::frames::text(&ServerMessage::LogLines {
             run_id: run_id.clone(),
             lines: Vec::new(),
         });
         assert_eq!(
-            log_lines(&run_id, &Lines::default()),
+            log_lines(&run_id, &Lines::default(), false),
             theirs.as_str(),
             "no lines"
         );

@@ -85,6 +85,9 @@ fn number_at(text: &str) -> Option<u64> {
     text[..end].parse().ok()
 }
 
+/// Where the compact lines of a `log_lines` frame start (the first line's `[` just before).
+const LINES: &str = r#""lines":[["#;
+
 /// A viewer following the run from line 1: returns the lag of every frame once it has seen
 /// line `last`.
 async fn follow(mut viewer: Ws, workspace: Id, run: Id, last: u64) -> Result<Vec<Duration>> {
@@ -97,6 +100,8 @@ async fn follow(mut viewer: Ws, workspace: Id, run: Id, last: u64) -> Result<Vec
             from_line: Some(1),
             tail: None,
             filter: None,
+            // As `warren` and `warren log -f` ask.
+            compact: true,
         },
     )
     .await?;
@@ -113,14 +118,23 @@ async fn follow(mut viewer: Ws, workspace: Id, run: Id, last: u64) -> Result<Vec
         let arrived = now_ms();
         // The lines come in order: the frame's last line number says how far the viewer is
         // (reading it costs one line, not a scan of the whole frame on the benchmark's cores).
+        // Compact lines: `[n,ts,"stream","text"]`. The last `,[` starts the last line (a text
+        // holds `[` only after an escape, `\u001b[`, never after a comma).
         if let Some(n) = text
-            .rfind(r#"{"n":"#)
-            .and_then(|at| number_at(&text[at + 5..]))
+            .rfind(",[")
+            .map(|at| at + 2)
+            .or_else(|| text.find(LINES).map(|at| at + LINES.len()))
+            .and_then(|at| number_at(&text[at..]))
         {
             seen = n;
         }
-        if let Some(at) = text.find(r#""ts":"#) {
-            let digits: String = text[at + 5..]
+        // The first line's `ts` follows its number.
+        if let Some(at) = text
+            .find(LINES)
+            .map(|at| at + LINES.len())
+            .and_then(|at| text[at..].find(',').map(|comma| at + comma + 1))
+        {
+            let digits: String = text[at..]
                 .chars()
                 .take_while(|c| c.is_ascii_digit())
                 .collect();
