@@ -18,9 +18,9 @@ use warren_protocol::{ErrorCode, Id, RequestId, ServerMessage};
 use super::replies::Replies;
 use crate::app::App;
 use crate::frames;
+use crate::logs::codec::LineRef;
 use crate::logs::feed::FeedItem;
 use crate::logs::filter::{LineFilter, passes};
-use crate::logs::lines::Lines;
 use crate::logs::read::{self, PageRequest};
 use crate::store::StoreError;
 
@@ -133,42 +133,37 @@ async fn stream(
             return end(out, follow, &caught).await;
         }
         match feed.recv().await {
-            Ok(item) => {
-                match &*item {
-                    FeedItem::Lines(live) => {
-                        let first = live.lines.first().map_or(0, |l| l.n);
-                        let last = live.lines.last().map_or(0, |l| l.n);
-                        if last <= caught.upto {
-                            continue;
-                        }
-                        if first > caught.upto + 1 {
-                            // A gap (should not happen): the store has every durable line.
-                            caught = catch_up(app, out, follow, caught.upto + 1).await?;
-                            continue;
-                        }
-                        if first == caught.upto + 1 && follow.filter.is_none() {
-                            if !out.text(live.frame(follow.compact), None).await {
-                                return Err(Stop::Gone);
-                            }
-                        } else {
-                            let mut lines = Lines::default();
-                            for line in live.lines.iter().filter(|l| {
-                                l.n > caught.upto && passes(follow.filter.as_ref(), l.text)
-                            }) {
-                                lines.push(line);
-                            }
-                            send_lines(out, follow, &lines).await?;
-                        }
-                        caught.upto = last;
+            Ok(item) => match &*item {
+                FeedItem::Lines(live) => {
+                    let first = live.lines.first().map_or(0, |l| l.n);
+                    let last = live.lines.last().map_or(0, |l| l.n);
+                    if last <= caught.upto {
+                        continue;
                     }
-                    FeedItem::End(status) => {
-                        let status = *status;
+                    if first > caught.upto + 1 {
+                        // A gap (should not happen): the store has every durable line.
                         caught = catch_up(app, out, follow, caught.upto + 1).await?;
-                        caught.status = status;
-                        caught.sealed = true;
+                        continue;
                     }
+                    if first == caught.upto + 1 && follow.filter.is_none() {
+                        if !out.text(live.frame(follow.compact), None).await {
+                            return Err(Stop::Gone);
+                        }
+                    } else {
+                        let lines = live.lines.iter().filter(|l| {
+                            l.n > caught.upto && passes(follow.filter.as_ref(), l.text)
+                        });
+                        send_lines(out, follow, lines).await?;
+                    }
+                    caught.upto = last;
                 }
-            }
+                FeedItem::End(status) => {
+                    let status = *status;
+                    caught = catch_up(app, out, follow, caught.upto + 1).await?;
+                    caught.status = status;
+                    caught.sealed = true;
+                }
+            },
             Err(RecvError::Lagged(_)) => {
                 // Behind the feed: read what was missed from the store, then carry on live.
                 caught = catch_up(app, out, follow, caught.upto + 1).await?;
@@ -225,7 +220,7 @@ async fn catch_up(
         let Some((status, page)) = read else {
             return Err(Stop::NotFound);
         };
-        send_lines(out, follow, &Lines::from(page.lines)).await?;
+        send_lines(out, follow, page.lines.iter().map(LineRef::of)).await?;
         match page.next {
             Some(n) => next = n,
             None => {
@@ -242,8 +237,12 @@ async fn catch_up(
 }
 
 /// A `log_lines` frame of `lines` (none when there are none), in the follower's form.
-async fn send_lines(out: &Replies, follow: &Follow, lines: &Lines) -> Result<(), Stop> {
-    if lines.is_empty() {
+async fn send_lines<'a>(
+    out: &Replies,
+    follow: &Follow,
+    lines: impl Iterator<Item = LineRef<'a>> + Clone,
+) -> Result<(), Stop> {
+    if lines.clone().next().is_none() {
         return Ok(());
     }
     let frame = crate::logs::frame::log_lines(&follow.run_id, lines, follow.compact);

@@ -40,8 +40,10 @@ impl LiveLines {
     /// The `log_lines` frame carrying all of these lines (with `compact`, as arrays).
     pub fn frame(&self, compact: bool) -> Utf8Bytes {
         let cell = if compact { &self.compact } else { &self.frame };
-        cell.get_or_init(|| super::frame::log_lines(&self.run_id, &self.lines, compact).into())
-            .clone()
+        cell.get_or_init(|| {
+            super::frame::log_lines(&self.run_id, self.lines.iter(), compact).into()
+        })
+        .clone()
     }
 }
 

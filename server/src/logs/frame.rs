@@ -1,59 +1,83 @@
 //! The live feed's `log_lines` frame, written by hand into one presized `String`: the same bytes
 //! `serde_json` writes for `ServerMessage::LogLines` (a test compares them), without its
-//! generic serializer, the buffer's regrowth and the UTF-8 check of the result. It is built once
-//! per stored chunk and shared by every follower.
+//! generic serializer, the buffer's regrowth and the UTF-8 check of the result. A live feed item's
+//! frame is built once and shared by every follower; catch-up pages and filtered lines are
+//! written by the same code, in either form.
 
 use warren_protocol::Id;
 use warren_protocol::run::LogStream;
 
-use super::lines::Lines;
+use super::codec::LineRef;
+
+/// The fixed pieces around a line's fields, in one of the two forms.
+struct Form {
+    /// Before `n`.
+    open: &'static str,
+    /// Between `n` and `ts`.
+    ts: &'static str,
+    /// Between `ts` and the text, by stream (`out`, `err`, `sys`).
+    stream: [&'static str; 3],
+    /// After the text of a continued line.
+    continued: &'static str,
+    close: char,
+}
+
+/// `{"n":41,"ts":…,"stream":"out","text":"…"}`, as `serde_json` writes a `LogLine`.
+const OBJECT: Form = Form {
+    open: r#"{"n":"#,
+    ts: r#","ts":"#,
+    stream: [
+        r#","stream":"out","text":"#,
+        r#","stream":"err","text":"#,
+        r#","stream":"sys","text":"#,
+    ],
+    continued: r#","continued":true"#,
+    close: '}',
+};
+
+/// `[41,…,"out","…"]`, for a `compact` subscription.
+const ARRAY: Form = Form {
+    open: "[",
+    ts: ",",
+    stream: [r#","out","#, r#","err","#, r#","sys","#],
+    continued: ",true",
+    close: ']',
+};
 
 /// The `log_lines` frame carrying `lines`: each line an object, or with `compact` an array
 /// (`[n,ts,"out","text"]`, `,true` added when continued).
-pub fn log_lines(run_id: &Id, lines: &Lines, compact: bool) -> String {
+pub fn log_lines<'a>(
+    run_id: &Id,
+    lines: impl Iterator<Item = LineRef<'a>> + Clone,
+    compact: bool,
+) -> String {
+    let form = if compact { &ARRAY } else { &OBJECT };
+    let (count, text_bytes) = lines.clone().fold((0, 0), |(count, bytes), line| {
+        (count + 1, bytes + line.text.len())
+    });
     // The text, each line's fields (~60 bytes), and some room for escapes.
-    let mut out = String::with_capacity(64 + lines.text_bytes() * 9 / 8 + lines.len() * 64);
+    let mut out = String::with_capacity(64 + text_bytes * 9 / 8 + count * 64);
     out.push_str(r#"{"type":"log_lines","run_id":"#);
     escaped(&mut out, run_id.as_str());
     out.push_str(r#","lines":["#);
-    if compact {
-        for (i, line) in lines.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('[');
-            number(&mut out, line.n, false);
-            out.push(',');
-            number(&mut out, line.ts.unsigned_abs(), line.ts < 0);
-            out.push_str(match line.stream {
-                LogStream::Out => r#","out","#,
-                LogStream::Err => r#","err","#,
-                LogStream::Sys => r#","sys","#,
-            });
-            escaped(&mut out, line.text);
-            out.push_str(if line.continued { ",true]" } else { "]" });
-        }
-        out.push_str("]}");
-        return out;
-    }
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in lines.enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(r#"{"n":"#);
+        out.push_str(form.open);
         number(&mut out, line.n, false);
-        out.push_str(r#","ts":"#);
+        out.push_str(form.ts);
         number(&mut out, line.ts.unsigned_abs(), line.ts < 0);
         out.push_str(match line.stream {
-            LogStream::Out => r#","stream":"out","text":"#,
-            LogStream::Err => r#","stream":"err","text":"#,
-            LogStream::Sys => r#","stream":"sys","text":"#,
+            LogStream::Out => form.stream[0],
+            LogStream::Err => form.stream[1],
+            LogStream::Sys => form.stream[2],
         });
         escaped(&mut out, line.text);
         if line.continued {
-            out.push_str(r#","continued":true"#);
+            out.push_str(form.continued);
         }
-        out.push('}');
+        out.push(form.close);
     }
     out.push_str("]}");
     out
@@ -161,9 +185,9 @@ mod tests {
                 continued: false,
             },
         ];
-        let ours = log_lines(&run_id, &Lines::from(lines.clone()), false);
+        let ours = log_lines(&run_id, lines.iter().map(LineRef::of), false);
         // The compact form reads back as the same message.
-        let compact = log_lines(&run_id, &Lines::from(lines.clone()), true);
+        let compact = log_lines(&run_id, lines.iter().map(LineRef::of), true);
         assert!(compact.len() < ours.len());
         let read: ServerMessage = serde_json::from_str(&compact).expect("compact JSON");
         assert_eq!(
@@ -178,7 +202,7 @@ mod tests {
             lines: Vec::new(),
         });
         assert_eq!(
-            log_lines(&run_id, &Lines::default(), false),
+            log_lines(&run_id, std::iter::empty(), false),
             theirs.as_str(),
             "no lines"
         );
