@@ -175,17 +175,28 @@ pub fn chunk_cells(text_bytes: u64) -> u32 {
         .max(MIN_CHUNK_CELLS)
 }
 
-/// The byte budget of log text: `mib_per_second` and `burst_mib` in KiB cells.
-fn log_bucket(mib_per_second: f64, burst_mib: u32) -> Option<Bucket<Id>> {
-    if !mib_per_second.is_finite() || mib_per_second <= 0.0 {
+/// A byte budget in cells of `1/cells_per_unit` of a `unit` (KiB cells of MiB for log text,
+/// 64-byte cells of KiB for agent text): `per_second` and `burst` units, said in `unit`s. The
+/// rate stops where `Bucket::per_second` stops counting cells, so the text says what holds.
+fn byte_bucket(
+    kind: Kind,
+    per_second: f64,
+    burst: u32,
+    cells_per_unit: u32,
+    unit: &str,
+) -> Option<Bucket<Id>> {
+    if !per_second.is_finite() || per_second <= 0.0 {
         return None;
     }
-    let mib = mib_per_second.clamp(MIN_RATE, MAX_RATE);
-    let cells = (mib * 1024.0).min(f64::from(u32::MAX) / 2.0);
-    let burst_cells = burst_mib.saturating_mul(1024);
-    let mut bucket = Bucket::per_second(Kind::LogText, cells, burst_cells)?;
-    let burst_mib = (bucket.burst as f64 / 1024.0).ceil();
-    bucket.rate = format!("{mib} MiB a second, bursts of {burst_mib} MiB");
+    let cells_per_unit_f = f64::from(cells_per_unit);
+    let rate = per_second.clamp(MIN_RATE, MAX_RATE / cells_per_unit_f);
+    let mut bucket = Bucket::per_second(
+        kind,
+        rate * cells_per_unit_f,
+        burst.saturating_mul(cells_per_unit),
+    )?;
+    let burst = (bucket.burst as f64 / cells_per_unit_f).ceil();
+    bucket.rate = format!("{rate} {unit} a second, bursts of {burst} {unit}");
     Some(bucket)
 }
 
@@ -198,19 +209,6 @@ pub fn delta_cells(text_bytes: usize) -> u32 {
     u32::try_from(text_bytes.div_ceil(DELTA_CELL_BYTES))
         .unwrap_or(u32::MAX)
         .max(1)
-}
-
-/// The byte budget of agent reply text: `kib_per_second` and `burst_kib` in 64-byte cells.
-fn delta_bucket(kib_per_second: f64, burst_kib: u32) -> Option<Bucket<Id>> {
-    if !kib_per_second.is_finite() || kib_per_second <= 0.0 {
-        return None;
-    }
-    let kib = kib_per_second.clamp(MIN_RATE, MAX_RATE / 16.0);
-    let burst_cells = burst_kib.saturating_mul(16);
-    let mut bucket = Bucket::per_second(Kind::AgentText, kib * 16.0, burst_cells)?;
-    let burst_kib = (bucket.burst as f64 / 16.0).ceil();
-    bucket.rate = format!("{kib} KiB a second, bursts of {burst_kib} KiB");
-    Some(bucket)
 }
 
 /// One keyed bucket and what it says when it refuses.
@@ -310,13 +308,25 @@ impl Limiter {
                 Kind::IpConnections,
                 limits.connections_per_ip_per_minute,
             ),
-            log_text: log_bucket(limits.log_mib_per_second, limits.log_burst_mib),
+            log_text: byte_bucket(
+                Kind::LogText,
+                limits.log_mib_per_second,
+                limits.log_burst_mib,
+                (1024 * 1024 / LOG_CELL_BYTES) as u32,
+                "MiB",
+            ),
             log_subscribes: Bucket::per_second(
                 Kind::LogSubscribes,
                 limits.log_subscribes_per_second,
                 limits.log_subscribes_burst,
             ),
-            agent_text: delta_bucket(limits.delta_kib_per_second, limits.delta_burst_kib),
+            agent_text: byte_bucket(
+                Kind::AgentText,
+                limits.delta_kib_per_second,
+                limits.delta_burst_kib,
+                (1024 / DELTA_CELL_BYTES) as u32,
+                "KiB",
+            ),
             metrics,
         }
     }
