@@ -18,7 +18,7 @@ use warren_protocol::{
 };
 
 use super::trouble::plain_reason;
-use crate::connection::{Ack, Connection, Welcome};
+use crate::connection::{Ack, Connection, Handle, Welcome};
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
 
@@ -299,24 +299,18 @@ pub async fn run(
                         break None;
                     }
                     Some(NetRequest::Audit) => {
-                        let handle = handle.clone();
-                        let events = events.clone();
-                        let workspace = workspace.clone();
-                        tokio::spawn(async move {
-                            let query = Query::Audit {
-                                actor: None,
-                                action: None,
-                                since: None,
-                                before: None,
-                                limit: super::screens::audit::AUDIT_PAGE,
-                            };
-                            let answer = match handle.query(&workspace, query).await {
-                                Ok(QueryResult::Audit { entries, has_more }) => Ok((entries, has_more)),
-                                Ok(_) => Err("unexpected answer".to_owned()),
-                                Err(e) => Err(e.to_string()),
-                            };
-                            let _ = events.send(NetEvent::Audit(answer));
-                        });
+                        let query = Query::Audit {
+                            actor: None,
+                            action: None,
+                            since: None,
+                            before: None,
+                            limit: super::screens::audit::AUDIT_PAGE,
+                        };
+                        let pick = |r| match r {
+                            QueryResult::Audit { entries, has_more } => Some((entries, has_more)),
+                            _ => None,
+                        };
+                        ask(&handle, &events, &workspace, query, pick, NetEvent::Audit);
                     }
                     Some(NetRequest::LogFollow { run_id, tail }) => {
                         if let Ok(request_id) = crate::connection::new_request_id() {
@@ -369,58 +363,35 @@ pub async fn run(
                         let _ = handle.send(ClientMessage::RunUnwatch { run_id, room_id });
                     }
                     Some(NetRequest::RunSteps { number }) => {
-                        let handle = handle.clone();
-                        let events = events.clone();
-                        let workspace = workspace.clone();
-                        tokio::spawn(async move {
-                            let answer = match handle.query(&workspace, Query::Run { number }).await {
-                                Ok(QueryResult::Run { run, steps }) => Ok((run, steps)),
-                                Ok(_) => Err("unexpected answer".to_owned()),
-                                Err(e) => Err(e.to_string()),
-                            };
-                            let _ = events.send(NetEvent::RunSteps(number, answer));
-                        });
+                        let pick = |r| match r {
+                            QueryResult::Run { run, steps } => Some((run, steps)),
+                            _ => None,
+                        };
+                        let event = move |answer| NetEvent::RunSteps(number, answer);
+                        ask(&handle, &events, &workspace, Query::Run { number }, pick, event);
                     }
                     Some(NetRequest::Approvals) => {
-                        let handle = handle.clone();
-                        let events = events.clone();
-                        let workspace = workspace.clone();
-                        tokio::spawn(async move {
-                            let query = Query::Approvals { agent_id: None };
-                            let answer = match handle.query(&workspace, query).await {
-                                Ok(QueryResult::Approvals { grants }) => Ok(grants),
-                                Ok(_) => Err("unexpected answer".to_owned()),
-                                Err(e) => Err(e.to_string()),
-                            };
-                            let _ = events.send(NetEvent::Approvals(answer));
-                        });
+                        let pick = |r| match r {
+                            QueryResult::Approvals { grants } => Some(grants),
+                            _ => None,
+                        };
+                        let query = Query::Approvals { agent_id: None };
+                        ask(&handle, &events, &workspace, query, pick, NetEvent::Approvals);
                     }
                     Some(NetRequest::Budgets) => {
-                        let handle = handle.clone();
-                        let events = events.clone();
-                        let workspace = workspace.clone();
-                        tokio::spawn(async move {
-                            let answer = match handle.query(&workspace, Query::Budgets).await {
-                                Ok(QueryResult::Budgets { budgets }) => Ok(budgets),
-                                Ok(_) => Err("unexpected answer".to_owned()),
-                                Err(e) => Err(e.to_string()),
-                            };
-                            let _ = events.send(NetEvent::Budgets(answer));
-                        });
+                        let pick = |r| match r {
+                            QueryResult::Budgets { budgets } => Some(budgets),
+                            _ => None,
+                        };
+                        ask(&handle, &events, &workspace, Query::Budgets, pick, NetEvent::Budgets);
                     }
                     Some(NetRequest::Usage { since }) => {
-                        let handle = handle.clone();
-                        let events = events.clone();
-                        let workspace = workspace.clone();
-                        tokio::spawn(async move {
-                            let query = Query::Usage { since, until: None };
-                            let answer = match handle.query(&workspace, query).await {
-                                Ok(QueryResult::Usage { rows }) => Ok(rows),
-                                Ok(_) => Err("unexpected answer".to_owned()),
-                                Err(e) => Err(e.to_string()),
-                            };
-                            let _ = events.send(NetEvent::Usage(answer));
-                        });
+                        let pick = |r| match r {
+                            QueryResult::Usage { rows } => Some(rows),
+                            _ => None,
+                        };
+                        let query = Query::Usage { since, until: None };
+                        ask(&handle, &events, &workspace, query, pick, NetEvent::Usage);
                     }
                     Some(NetRequest::Account { op }) => {
                         let handle = handle.clone();
@@ -518,6 +489,26 @@ fn log_query(request: &super::screens::runs::remote::PageRequest) -> Query {
         backward: request.backward,
         filter: request.filter.clone(),
     }
+}
+
+/// Sends `query` on a task of its own and hands the app `event(answer)`: what `pick` takes out
+/// of the expected kind of result, or in words why there is nothing.
+fn ask<T: Send + 'static>(
+    handle: &Handle,
+    events: &mpsc::UnboundedSender<NetEvent>,
+    workspace: &Id,
+    query: Query,
+    pick: impl FnOnce(QueryResult) -> Option<T> + Send + 'static,
+    event: impl FnOnce(Result<T, String>) -> NetEvent + Send + 'static,
+) {
+    let (handle, events, workspace) = (handle.clone(), events.clone(), workspace.clone());
+    tokio::spawn(async move {
+        let answer = match handle.query(&workspace, query).await {
+            Ok(result) => pick(result).ok_or_else(|| "unexpected answer".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = events.send(event(answer));
+    });
 }
 
 fn pick_workspace(welcome: &Welcome, wanted: Option<&str>) -> Option<Id> {
