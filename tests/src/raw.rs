@@ -66,6 +66,16 @@ pub async fn get_from(from: IpAddr, addr: SocketAddr, path: &str) -> (u16, Strin
     (status, body_of(&response).to_owned())
 }
 
+/// The value of the counter or gauge `name` in the server's `GET /metrics` (asked from
+/// 127.0.0.1); fails the test when it is missing.
+pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let (status, body) = get_from(IpAddr::from([127, 0, 0, 1]), addr, "/metrics").await;
+    assert_eq!(status, 200, "{body}");
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{body}"))
+}
+
 /// One `POST path` with a JSON body (and extra header lines, each ending in `\r\n`) from the
 /// loopback address `from`; returns the whole response text.
 pub async fn post_json_from(

@@ -15,12 +15,15 @@ mod runs_support;
 use redb::{ReadableDatabase, TableDefinition};
 use serde_json::json;
 use warren_e2e::client::{Client, ConnectOptions, connect_with};
-use warren_e2e::raw::get_from;
+use warren_e2e::raw::metric;
 use warren_e2e::{Fixture, Server, connect_hello};
 use warren_protocol::run::{HeldRun, Run};
 use warren_protocol::{ErrorCode, Id, ServerMessage};
 
 use runs_support::*;
+
+/// The counter of refusals by rate limits.
+const RATE_LIMITED: &str = "warren_rate_limited_total";
 
 const RUNS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("runs: (workspace_id, run_id) -> run");
@@ -372,7 +375,7 @@ async fn text_past_the_tokens_budget_is_not_relayed_and_the_next_step_streams_ag
         ..
     } = scenario_with(&["--delta-kib-per-second", "0.0625", "--delta-burst-kib", "1"]).await;
     watch(&mut ada, ("run_id", &run.id)).await;
-    let before = rate_limited_total(&server).await;
+    let before = metric(server.addr, RATE_LIMITED).await;
 
     let burst = "b".repeat(1024);
     delta(&mut worker, &run.id, 1, 0, &burst).await;
@@ -387,7 +390,7 @@ async fn text_past_the_tokens_budget_is_not_relayed_and_the_next_step_streams_ag
     worker.ping(1).await.expect("ping");
     ada.ping(2).await.expect("ping");
     assert_eq!(deltas(&ada), vec![(1, 0, burst.clone())]);
-    assert!(rate_limited_total(&server).await > before);
+    assert!(metric(server.addr, RATE_LIMITED).await > before);
     assert!(
         worker.loose_errors.is_empty(),
         "a dropped delta is not answered: {:?}",
@@ -400,19 +403,4 @@ async fn text_past_the_tokens_budget_is_not_relayed_and_the_next_step_streams_ag
     ada.expect_until("the next step", |c| deltas(c).iter().any(|d| d.0 == 2))
         .await;
     assert_eq!(deltas(&ada).last(), Some(&(2, 0, "Next.".to_owned())));
-}
-
-/// `warren_rate_limited_total` from the server's `/metrics`.
-async fn rate_limited_total(server: &Server) -> u64 {
-    let (status, body) = get_from(
-        std::net::Ipv4Addr::LOCALHOST.into(),
-        server.addr,
-        "/metrics",
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body.lines()
-        .find_map(|l| l.strip_prefix("warren_rate_limited_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no warren_rate_limited_total in:\n{body}"))
 }

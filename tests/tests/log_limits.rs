@@ -9,13 +9,13 @@
 mod runs_support;
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 use tempfile::TempDir;
 use tokio::time::Instant;
+use warren_e2e::raw::metric;
 use warren_e2e::{Client, connect_hello};
 use warren_protocol::run::{LogLine, LogStream, ParamKind, RunEnd, RunStatus};
 use warren_protocol::{Command, ErrorCode, Id, Query, QueryResult, Role, ServerMessage};
@@ -99,15 +99,6 @@ fn chunk_lines(chunk: u64, per: u64) -> Vec<LogLine> {
             text: format!("{n:08} {}", "x".repeat(1000)),
         })
         .collect()
-}
-
-async fn metric(addr: std::net::SocketAddr, name: &str) -> u64 {
-    let (status, body) =
-        warren_e2e::raw::get_from(IpAddr::from([127, 0, 0, 1]), addr, "/metrics").await;
-    assert_eq!(status, 200, "{body}");
-    body.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} in {body}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,13 +12,7 @@ use warren_protocol::{Id, Query, QueryResult};
 
 /// Open WebSocket connections, from `GET /metrics`.
 async fn connections(server: &Server) -> u64 {
-    let (status, body) =
-        warren_e2e::raw::get_from([127, 0, 0, 1].into(), server.addr, "/metrics").await;
-    assert_eq!(status, 200, "{body}");
-    body.lines()
-        .find_map(|l| l.strip_prefix("warren_connections "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no warren_connections in {body}"))
+    warren_e2e::raw::metric(server.addr, "warren_connections").await
 }
 
 /// Waits (polling, bounded) until the server counts `n` open connections.

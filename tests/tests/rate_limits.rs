@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use tokio::io::AsyncWriteExt;
 use warren_e2e::cli::Cli;
-use warren_e2e::raw::{body_of, connect_from, get_from, read_to_close, status_of};
+use warren_e2e::raw::{body_of, connect_from, metric, read_to_close, status_of};
 use warren_e2e::{Fixture, Server, connect, connect_hello, post_message};
 use warren_protocol::{ErrorCode, ServerMessage, WireError};
 
@@ -19,12 +19,7 @@ const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 /// `warren_rate_limited_total` from `/metrics`.
 async fn rate_limited_total(addr: SocketAddr) -> u64 {
-    let (status, body) = get_from(LOOPBACK, addr, "/metrics").await;
-    assert_eq!(status, 200, "{body}");
-    body.lines()
-        .find_map(|l| l.strip_prefix("warren_rate_limited_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no warren_rate_limited_total in:\n{body}"))
+    metric(addr, "warren_rate_limited_total").await
 }
 
 /// A WebSocket upgrade request that the server is expected to refuse; returns the whole answer.
