@@ -120,27 +120,21 @@ async fn follow(mut viewer: Ws, workspace: Id, run: Id, last: u64) -> Result<Vec
         // (reading it costs one line, not a scan of the whole frame on the benchmark's cores).
         // Compact lines: `[n,ts,"stream","text"]`. The last `,[` starts the last line (a text
         // holds `[` only after an escape, `\u001b[`, never after a comma).
+        let first = text.find(LINES).map(|at| at + LINES.len());
         if let Some(n) = text
             .rfind(",[")
             .map(|at| at + 2)
-            .or_else(|| text.find(LINES).map(|at| at + LINES.len()))
+            .or(first)
             .and_then(|at| number_at(&text[at..]))
         {
             seen = n;
         }
         // The first line's `ts` follows its number.
-        if let Some(at) = text
-            .find(LINES)
-            .map(|at| at + LINES.len())
+        if let Some(ts) = first
             .and_then(|at| text[at..].find(',').map(|comma| at + comma + 1))
+            .and_then(|at| number_at(&text[at..]))
         {
-            let digits: String = text[at..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
-            if let Ok(ts) = digits.parse::<i64>() {
-                lags.push(Duration::from_millis((arrived - ts).max(0) as u64));
-            }
+            lags.push(Duration::from_millis((arrived - ts as i64).max(0) as u64));
         }
     }
     Ok(lags)
