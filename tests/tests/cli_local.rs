@@ -117,3 +117,35 @@ async fn an_unusable_data_dir_is_named_as_the_local_workspace_not_a_config_file(
     assert!(out.stderr.contains("WARREN_DATA_DIR"), "{}", out.stderr);
     assert!(!out.stderr.contains("config file"), "{}", out.stderr);
 }
+
+/// With no server configured and no local `warren` open, a command that waits for a run brings
+/// a worker along: `log -f` of a run queued earlier runs it and ends with it, and so does
+/// `job run --follow` (both exit with the job's own code).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_that_wait_for_a_run_bring_a_worker_along() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let cli = Cli::bare().with_data_dir(&temp.path().join("local"));
+    cli.run(&[
+        "job",
+        "add",
+        "hello",
+        "--command",
+        "echo hello from the job; exit 3",
+    ])
+    .await
+    .ok();
+    // Without --follow nothing waits, and no worker comes: the run stays queued.
+    let queued = cli.run(&["job", "run", "hello"]).await.ok();
+    assert!(queued.stdout.contains("r1 queued"), "{}", queued.stdout);
+    let followed = cli.run(&["log", "r1", "--follow"]).await;
+    assert_eq!(followed.code, 3, "{followed:?}");
+    assert!(
+        followed.stdout.contains("hello from the job"),
+        "{followed:?}"
+    );
+    let run = cli.run(&["job", "run", "hello", "--follow"]).await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("r2 queued"), "{run:?}");
+    assert!(run.stdout.contains("hello from the job"), "{run:?}");
+}

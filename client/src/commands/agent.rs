@@ -11,10 +11,10 @@ use warren_protocol::tool::ToolName;
 use warren_protocol::{Change, Command, Id, Query, QueryResult, WireError, WorkspaceState};
 
 use crate::agent_output::{self, AgentNames};
-use crate::cli::CliCommand;
 use crate::cli::agents::{
     AgentAddArgs, AgentAskArgs, AgentCommand, AgentEditArgs, AgentFields, ProviderCommand,
 };
+use crate::cli::{CliCommand, JobCommand, JobRunArgs, LogArgs, RunCommand};
 use crate::commands::Out;
 use crate::error::ClientError;
 use crate::resolve::{find_agent, find_provider, find_room};
@@ -22,12 +22,16 @@ use crate::run_output;
 use crate::sanitize;
 use crate::session::Session;
 
-/// True for command lines that wait for an agent run to end (so local mode starts a worker).
+/// True for command lines that wait for a run (a job's or an agent's) to end, so local mode
+/// starts a worker: without one, a queued run would wait for ever.
 pub fn waits_for_a_run(command: &CliCommand) -> bool {
     matches!(
         command,
         CliCommand::Agent(AgentCommand::Ask(AgentAskArgs { follow: true, .. }))
             | CliCommand::Provider(ProviderCommand::Test { follow: true, .. })
+            | CliCommand::Job(JobCommand::Run(JobRunArgs { follow: true, .. }))
+            | CliCommand::Run(RunCommand::Retry { follow: true, .. })
+            | CliCommand::Log(LogArgs { follow: true, .. })
     )
 }
 
