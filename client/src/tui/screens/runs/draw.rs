@@ -123,7 +123,13 @@ fn render_list(app: &App, frame: &mut Frame<'_>, area: Rect) {
 
 fn render_open(app: &App, frame: &mut Frame<'_>, area: Rect, open: &OpenRun) {
     let header = match app.view().runs.iter().find(|r| r.id == open.run_id) {
-        Some(run) => header_lines(app, run, area.width as usize),
+        // The run record counts its lines when it ends; while it goes, the log knows more.
+        Some(run) => header_lines(
+            app,
+            run,
+            run.lines.max(open.log.source().stored()),
+            area.width as usize,
+        ),
         None => vec![Line::from(Span::styled(
             "This run is not in the recent list any more; its log is below.",
             app.theme.style("ui.muted"),
@@ -138,7 +144,8 @@ fn render_open(app: &App, frame: &mut Frame<'_>, area: Rect, open: &OpenRun) {
     frame.render_widget(LogViewWidget::new(&open.log, &app.theme), bottom);
 }
 
-fn header_lines(app: &App, run: &Run, width: usize) -> Vec<Line<'static>> {
+/// The open run's header; `lines` is how many lines its log has as far as this client knows.
+fn header_lines(app: &App, run: &Run, lines: u64, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
     let model = app.view();
     let muted = t.style("ui.muted");
@@ -155,7 +162,7 @@ fn header_lines(app: &App, run: &Run, width: usize) -> Vec<Line<'static>> {
     if let Some(took) = run_duration(run, now) {
         first.push(Span::styled(format!(" · {took}"), muted));
     }
-    first.push(Span::styled(format!(" · {} lines", run.lines), muted));
+    first.push(Span::styled(format!(" · {lines} lines"), muted));
     let mut who = format!("by {}", model.member_name(&run.requested_by));
     if let Some(at) = run.started_at {
         who.push_str(&format!(" · started {}", app.local_minutes(at)));
