@@ -976,6 +976,34 @@ fn the_grants_window_lists_follows_and_revokes_standing_approvals() {
     assert!(app.overlay.is_none());
 }
 
+/// The window re-asks for the grants as it sends a revocation: the answer may have been read
+/// before the revocation was stored, and its event may come before the answer. What came while
+/// the window waited still counts.
+#[test]
+fn grants_given_and_revoked_while_the_window_loads_apply_to_its_answer() {
+    let mut app = agent_app(RunStatus::Running);
+    press(&mut app, "4");
+    press(&mut app, "g");
+    for change in [
+        Change::ApprovalRevoked {
+            grant_id: id("grant", 1),
+        },
+        Change::ApprovalGranted {
+            grant: grant(3, ToolName::CardMove, T0 + 120_000),
+        },
+    ] {
+        let e = event(&app, &me(), change);
+        app.on_net(e);
+    }
+    // Read before both.
+    app.on_net(NetEvent::Approvals(Ok(vec![
+        grant(1, ToolName::CardCreate, T0),
+        grant(2, ToolName::MessagePost, T0 + 60_000),
+    ])));
+    let listed: Vec<Id> = app.grants_listed().iter().map(|g| g.id.clone()).collect();
+    assert_eq!(listed, vec![id("grant", 3), id("grant", 2)]);
+}
+
 #[test]
 fn the_palette_offers_the_grants_and_an_empty_list_says_how_one_is_made() {
     let mut app = agent_app(RunStatus::Running);

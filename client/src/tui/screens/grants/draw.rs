@@ -30,7 +30,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, view: &GrantsView, s
     let width = usize::from(block.inner(rect).width);
     let mut lines: Vec<Line<'static>> = Vec::new();
     match view {
-        GrantsView::Loading => {
+        GrantsView::Loading(_) => {
             lines.push(Line::from(Span::styled("Loading…", t.style("ui.muted"))));
         }
         GrantsView::Failed(why) => lines.push(Line::from(Span::styled(

@@ -17,7 +17,9 @@ use crate::tui::state::{Confirmable, Overlay};
 /// What the grants window shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GrantsView {
-    Loading,
+    /// Asked; the grants given and revoked meanwhile, to apply to the answer (it may have been
+    /// read before them).
+    Loading(Vec<Change>),
     /// Newest first.
     Loaded(Vec<ApprovalGrant>),
     Failed(String),
@@ -34,7 +36,7 @@ impl App {
             return;
         }
         self.overlay = Some(Overlay::Grants {
-            view: GrantsView::Loading,
+            view: GrantsView::Loading(Vec::new()),
             selected: 0,
         });
         self.outbound.push(NetRequest::Approvals);
@@ -43,40 +45,39 @@ impl App {
     /// The answer to the `approvals` query; dropped if the window was closed meanwhile.
     pub(crate) fn on_grants(&mut self, answer: Result<Vec<ApprovalGrant>, String>) {
         if let Some(Overlay::Grants { view, selected }) = self.overlay.as_mut() {
+            let missed = match view {
+                GrantsView::Loading(missed) => std::mem::take(missed),
+                _ => Vec::new(),
+            };
+            *selected = 0;
             *view = match answer {
                 Ok(mut grants) => {
                     grants.sort_by_key(|g| std::cmp::Reverse(g.granted_at));
+                    for change in &missed {
+                        apply(&mut grants, selected, change);
+                    }
                     GrantsView::Loaded(grants)
                 }
                 Err(why) => GrantsView::Failed(why),
             };
-            *selected = 0;
         }
     }
 
     /// Keeps an open window current with the grants given and revoked meanwhile.
     pub(crate) fn grants_on_event(&mut self, event: &Event) {
-        let Some(Overlay::Grants {
-            view: GrantsView::Loaded(grants),
-            selected,
-        }) = self.overlay.as_mut()
-        else {
+        let Some(Overlay::Grants { view, selected }) = self.overlay.as_mut() else {
             return;
         };
-        match &event.change {
-            // Newest first; the selection stays on the grant it was on.
-            Change::ApprovalGranted { grant } if !grants.iter().any(|g| g.id == grant.id) => {
-                let had = !grants.is_empty();
-                grants.insert(0, grant.clone());
-                if had {
-                    *selected += 1;
-                }
-            }
-            Change::ApprovalRevoked { grant_id } => {
-                grants.retain(|g| &g.id != grant_id);
-                *selected = (*selected).min(grants.len().saturating_sub(1));
-            }
-            _ => {}
+        if !matches!(
+            event.change,
+            Change::ApprovalGranted { .. } | Change::ApprovalRevoked { .. }
+        ) {
+            return;
+        }
+        match view {
+            GrantsView::Loaded(grants) => apply(grants, selected, &event.change),
+            GrantsView::Loading(missed) => missed.push(event.change.clone()),
+            GrantsView::Failed(_) => {}
         }
     }
 
@@ -129,5 +130,24 @@ impl App {
             .agents
             .agent(agent)
             .map_or_else(|| agent.to_string(), |a| a.name.clone())
+    }
+}
+
+/// A grant given or revoked, applied to the list (newest first); the selection stays on the
+/// grant it was on.
+fn apply(grants: &mut Vec<ApprovalGrant>, selected: &mut usize, change: &Change) {
+    match change {
+        Change::ApprovalGranted { grant } if !grants.iter().any(|g| g.id == grant.id) => {
+            let had = !grants.is_empty();
+            grants.insert(0, grant.clone());
+            if had {
+                *selected += 1;
+            }
+        }
+        Change::ApprovalRevoked { grant_id } => {
+            grants.retain(|g| &g.id != grant_id);
+            *selected = (*selected).min(grants.len().saturating_sub(1));
+        }
+        _ => {}
     }
 }
