@@ -15,6 +15,7 @@ pub mod event;
 pub mod id;
 pub mod invite;
 pub mod limits;
+pub mod log_json;
 pub mod message;
 pub mod model;
 pub mod permission;

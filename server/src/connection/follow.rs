@@ -245,7 +245,7 @@ async fn send_lines<'a>(
     if lines.clone().next().is_none() {
         return Ok(());
     }
-    let frame = crate::logs::frame::log_lines(&follow.run_id, lines, follow.compact);
+    let frame = warren_protocol::log_json::log_lines(&follow.run_id, lines, follow.compact);
     if out.text(frame.into(), None).await {
         Ok(())
     } else {

@@ -179,15 +179,30 @@ mod tests {
     fn the_log_chunk_fast_path_takes_what_the_general_path_takes_and_nothing_else() {
         let id = "run_0123456789abcdefghjk";
         let line = r#"{"n":1,"ts":5,"stream":"out","text":"a \u001b[31mred\u001b[0m \"q\" ✓"}"#;
+        let compact = r#"[1,5,"out","a \u001b[31mred\u001b[0m \"q\" ✓"]"#;
         let frames = [
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[{line},{line}]}}"#),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":3,"lines":[]}}"#),
             format!(r#"{{"type":"log_chunk", "run_id":"{id}","chunk":0,"lines":[{line}]}}"#),
+            // The compact form, mixed with the object form.
+            format!(
+                r#"{{"type":"log_chunk","run_id":"{id}","chunk":1,"lines":[{compact},{line},[2,5,"err","x",true]]}}"#
+            ),
             // Refused by both, each the general path's way.
             r#"{"type":"log_chunk","run_id":"NOPE","chunk":0,"lines":[]}"#.to_owned(),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":-1,"lines":[]}}"#),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[],"x":1}}"#),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[{{"n":1}}]}}"#),
+            format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[[1,5,"out"]]}}"#),
+            format!(
+                r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[[1,5,"out","x",true,3]]}}"#
+            ),
+            format!(
+                r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[[1,5,"out","x",3]]}}"#
+            ),
+            format!(
+                r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[[1,5,"loud","x"]]}}"#
+            ),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"chunk":1,"lines":[]}}"#),
             format!(r#"{{"type":"log_chunk","run_id":"{id}","chunk":0,"lines":[]"#),
             format!(r#"{{"type":"log_chunk","type":"ping","run_id":"{id}","chunk":0,"lines":[]}}"#),
@@ -205,8 +220,8 @@ mod tests {
                 assert_eq!(general.as_ref().ok(), Some(&message), "{frame}");
             }
         }
-        assert_eq!(fast, 3, "the three good frames take the fast path");
-        assert!(parse(&frames[3]).is_err_and(|f| f.error.code == ErrorCode::InvalidId));
+        assert_eq!(fast, 4, "the four good frames take the fast path");
+        assert!(parse(&frames[4]).is_err_and(|f| f.error.code == ErrorCode::InvalidId));
     }
 
     fn code(text: &str) -> ErrorCode {

@@ -7,7 +7,8 @@
 //! Decoding borrows the text, so a scan that filters lines allocates only for the lines it keeps.
 
 use integer_encoding::VarInt;
-use warren_protocol::run::{LogLine, LogStream};
+pub use warren_protocol::log_json::LineRef;
+use warren_protocol::run::LogStream;
 
 /// The format version written as the first byte.
 const VERSION: u8 = 2;
@@ -53,50 +54,6 @@ pub fn encode<'a, L: Into<LineRef<'a>>>(lines: impl IntoIterator<Item = L> + Clo
         out.extend_from_slice(&line.text.as_bytes()[..len as usize]);
     }
     out
-}
-
-/// One line borrowing its text (from the stored bytes, a [`Lines`](super::lines::Lines) buffer
-/// or a [`LogLine`]); it serialises exactly as a `LogLine` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct LineRef<'a> {
-    pub n: u64,
-    pub ts: i64,
-    pub stream: LogStream,
-    pub text: &'a str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub continued: bool,
-}
-
-impl<'a> LineRef<'a> {
-    /// Borrows an owned line.
-    pub fn of(line: &'a LogLine) -> LineRef<'a> {
-        LineRef {
-            n: line.n,
-            ts: line.ts,
-            stream: line.stream,
-            text: &line.text,
-            continued: line.continued,
-        }
-    }
-}
-
-impl<'a> From<&'a LogLine> for LineRef<'a> {
-    fn from(line: &'a LogLine) -> LineRef<'a> {
-        LineRef::of(line)
-    }
-}
-
-impl LineRef<'_> {
-    /// The owned wire line.
-    pub fn to_line(self) -> LogLine {
-        LogLine {
-            n: self.n,
-            ts: self.ts,
-            stream: self.stream,
-            text: self.text.to_owned(),
-            continued: self.continued,
-        }
-    }
 }
 
 /// Decodes a chunk whose first line is `first`.
@@ -168,6 +125,7 @@ fn stream_byte(stream: LogStream) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use warren_protocol::run::LogLine;
 
     fn line(n: u64, stream: LogStream, text: &str) -> LogLine {
         LogLine {

@@ -41,7 +41,7 @@ impl LiveLines {
     pub fn frame(&self, compact: bool) -> Utf8Bytes {
         let cell = if compact { &self.compact } else { &self.frame };
         cell.get_or_init(|| {
-            super::frame::log_lines(&self.run_id, self.lines.iter(), compact).into()
+            warren_protocol::log_json::log_lines(&self.run_id, self.lines.iter(), compact).into()
         })
         .clone()
     }

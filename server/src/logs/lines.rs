@@ -219,9 +219,8 @@ impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        // Only the object form: an array-shaped line makes the whole fast parse fail, and the
-        // general parse then decides.
-        deserializer.deserialize_map(self)
+        // An object, or the compact array `[n, ts, "out", "text"(, true)]`.
+        deserializer.deserialize_any(self)
     }
 }
 
@@ -229,7 +228,32 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a log line object")
+        f.write_str("a log line (an object, or an array [n, ts, stream, text])")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let lines = self.0;
+        let start = lines.text.len();
+        let missing = || de::Error::custom("a log line array has 4 or 5 elements");
+        let n = seq.next_element::<u64>()?.ok_or_else(missing)?;
+        let ts = seq.next_element::<i64>()?.ok_or_else(missing)?;
+        let stream = seq.next_element::<LogStream>()?.ok_or_else(missing)?;
+        if seq.next_element_seed(TextSeed(&mut lines.text))?.is_none() {
+            return Err(missing());
+        }
+        let continued = match seq.next_element::<bool>() {
+            Ok(continued) => continued.unwrap_or(false),
+            Err(e) => {
+                lines.text.truncate(start);
+                return Err(e);
+            }
+        };
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            lines.text.truncate(start);
+            return Err(missing());
+        }
+        lines.push_meta(n, ts, stream, continued);
+        Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -345,10 +369,28 @@ mod tests {
             r#"[{"n":1,"ts":5,"stream":"log","text":"a"}]"#,
             r#"[{"n":1,"ts":5,"stream":"out","text":7}]"#,
             r#"[{"n":1,"ts":5,"stream":"out","text":"a","continued":null}]"#,
-            r#"[[1,5,"out","a"]]"#,
+            r#"[[1,5,"out"]]"#,
+            r#"[[1,5,"out","a",true,3]]"#,
+            r#"[[1,5,"out","a",3]]"#,
+            r#"[[1,5,"log","a"]]"#,
+            r#"[[-1,5,"out","a"]]"#,
         ] {
+            assert!(serde_json::from_str::<Vec<LogLine>>(bad).is_err(), "{bad}");
             assert!(serde_json::from_str::<Lines>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_compact_form_reads_as_the_same_lines() -> Result<(), serde_json::Error> {
+        let compact = r#"[[1,1700000000001,"out","\u001b[31mred\u001b[0m \"q\" \\ ✓"],[2,1700000000002,"err",""],{"n":3,"ts":1700000000003,"stream":"sys","text":"tab\there","continued":true}]"#;
+        let lines: Lines = serde_json::from_str(compact)?;
+        assert_eq!(lines.to_vec(), sample());
+        let owned: Vec<LogLine> = serde_json::from_str(compact)?;
+        assert_eq!(owned, sample());
+        let continued: Lines =
+            serde_json::from_str(r#"[[3,1700000000003,"sys","tab\there",true]]"#)?;
+        assert_eq!(continued.to_vec(), sample()[2..]);
+        Ok(())
     }
 
     #[test]

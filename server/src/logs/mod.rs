@@ -3,14 +3,13 @@
 //! then stored through the writer's group commit ([`ingest`]) as one `LOG_CHUNKS` row
 //! ([`codec`]) and acknowledged once durable; [`progress`] says where each run's log stands.
 //! Stored lines are read a page at a time ([`read`], through a [`filter`]), and new lines reach
-//! the run's followers through the live [`feed`] (one shared [`frame`] per chunk). None of it goes through the workspace event
-//! stream.
+//! the run's followers through the live [`feed`] (one shared `log_lines` frame per commit,
+//! written by [`warren_protocol::log_json`]). None of it goes through the workspace event stream.
 
 pub mod check;
 pub mod codec;
 pub mod feed;
 pub mod filter;
-pub mod frame;
 pub mod ingest;
 pub mod lines;
 pub mod progress;
