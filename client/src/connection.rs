@@ -60,8 +60,15 @@ pub struct Ack {
 }
 
 struct Outgoing {
-    frame: ClientMessage,
+    frame: Frame,
     reply: Option<(RequestId, oneshot::Sender<Reply>)>,
+}
+
+/// A frame on its way to the socket: a message to serialise, or one written already (a worker's
+/// `log_chunk`, written once by hand and re-sent as the same bytes).
+enum Frame {
+    Message(Box<ClientMessage>),
+    Text(tungstenite::Utf8Bytes),
 }
 
 /// A cloneable sender of requests over a [`Connection`]; it never touches the socket itself.
@@ -252,7 +259,21 @@ impl Handle {
     /// Sends a frame that has no answer (`subscribe`, `typing`, `ping`).
     pub fn send(&self, frame: ClientMessage) -> Result<(), ClientError> {
         self.outgoing
-            .send(Outgoing { frame, reply: None })
+            .send(Outgoing {
+                frame: Frame::Message(Box::new(frame)),
+                reply: None,
+            })
+            .map_err(|_| ClientError::Disconnected("the connection is closed".to_owned()))
+    }
+
+    /// Sends a frame written already (its text must be one client message, such as the
+    /// `log_chunk` of [`warren_protocol::log_json::ChunkWriter`]).
+    pub fn send_text(&self, frame: tungstenite::Utf8Bytes) -> Result<(), ClientError> {
+        self.outgoing
+            .send(Outgoing {
+                frame: Frame::Text(frame),
+                reply: None,
+            })
             .map_err(|_| ClientError::Disconnected("the connection is closed".to_owned()))
     }
 
@@ -264,7 +285,7 @@ impl Handle {
         let (tx, rx) = oneshot::channel();
         self.outgoing
             .send(Outgoing {
-                frame,
+                frame: Frame::Message(Box::new(frame)),
                 reply: Some((request_id, tx)),
             })
             .map_err(|_| ClientError::Disconnected("the connection is closed".to_owned()))?;
@@ -564,7 +585,14 @@ async fn run(
                 if let Some((id, tx)) = reply {
                     pending.insert(id, tx);
                 }
-                if let Err(e) = send_frame(&mut socket, &frame).await {
+                let sent = match frame {
+                    Frame::Message(frame) => send_frame(&mut socket, &frame).await,
+                    Frame::Text(text) => socket
+                        .send(WsMessage::Text(text))
+                        .await
+                        .map_err(|e| ClientError::Disconnected(e.to_string())),
+                };
+                if let Err(e) = sent {
                     break e.to_string();
                 }
             }

@@ -3090,6 +3090,37 @@ fn invite_frames_are_pinned() -> TestResult {
     Ok(())
 }
 
+/// The compact form of `log_chunk` (what `warren worker` sends), as `docs/protocol.md` quotes
+/// it, reads as the same chunk as the object form, and is what `log_json::ChunkWriter` writes.
+#[test]
+fn compact_log_chunks_read_as_the_same_lines() -> TestResult {
+    let compact = r#"{
+  "type": "log_chunk",
+  "run_id": "run_7c2e5g8j1m4p7r0t",
+  "chunk": 11,
+  "lines": [
+    [41, 1795264891000, "out", "\u001b[32mok\u001b[0m compiled warren-server"],
+    [42, 1795264891010, "err", "error: disk quota exceeded"],
+    [43, 1795264891010, "err", " while writing target/debug/deps/libwarren.rlib", true]
+  ]
+}"#;
+    insta::assert_snapshot!("client_log_chunk_compact", compact);
+    let parsed: ClientMessage = serde_json::from_str(compact)?;
+    let want = ClientMessage::LogChunk {
+        run_id: id(RUN),
+        chunk: 11,
+        lines: log_lines(),
+    };
+    assert_eq!(parsed, want);
+    let mut writer = warren_protocol::log_json::ChunkWriter::new(&id(RUN), 11, usize::MAX, 0);
+    for line in &log_lines() {
+        assert!(writer.push(line.into()));
+    }
+    let written: serde_json::Value = serde_json::from_str(&writer.finish())?;
+    assert_eq!(written, serde_json::from_str::<serde_json::Value>(compact)?);
+    Ok(())
+}
+
 /// The compact form of `log_lines` (for a `log_subscribe` with `"compact": true`), as
 /// `docs/protocol.md` quotes it, reads as the same lines as the object form.
 #[test]

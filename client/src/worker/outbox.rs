@@ -5,15 +5,18 @@
 
 use std::collections::BTreeMap;
 
-use warren_protocol::run::{LogLine as WireLine, LogStream};
-use warren_protocol::{ClientMessage, Id};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use warren_protocol::Id;
+use warren_protocol::log_json::{ChunkWriter, LineRef};
+use warren_protocol::run::LogStream;
 
 use super::line::{Batch, LogLine, Stream};
 
-/// One chunk not yet acknowledged.
+/// One chunk not yet acknowledged, as the frame that carries it (written once; a re-send sends
+/// the same bytes).
 #[derive(Debug)]
 struct Pending {
-    lines: Vec<WireLine>,
+    frame: Utf8Bytes,
     /// Sent on the current connection and not answered yet.
     in_flight: bool,
     /// Sent at least once, on any connection.
@@ -36,24 +39,10 @@ pub struct Outbox {
     resending_from: Option<u64>,
 }
 
-/// Most bytes of escaped line text in one chunk: a batch whose JSON would pass this (control
-/// characters and invalid UTF-8 grow when escaped) travels as several chunks, so no frame
-/// comes near the server's frame limit ([`warren_protocol::limits::MAX_FRAME_BYTES`]).
+/// Most bytes of one `log_chunk` frame: a batch whose JSON would pass this (control characters
+/// and invalid UTF-8 grow when escaped) travels as several chunks, so no frame comes near the
+/// server's frame limit ([`warren_protocol::limits::MAX_FRAME_BYTES`]).
 pub const MAX_CHUNK_JSON_BYTES: usize = 160 * 1024;
-
-/// What a line weighs in a chunk's JSON: its text as escaped, plus its other fields.
-fn json_weight(line: &WireLine) -> usize {
-    let escaped: usize = line
-        .text
-        .chars()
-        .map(|c| match c {
-            '"' | '\\' | '\n' | '\t' | '\r' => 2,
-            c if (c as u32) < 0x20 || c == '\u{7f}' => 6,
-            c => c.len_utf8(),
-        })
-        .sum();
-    escaped + 64
-}
 
 impl Outbox {
     /// An empty outbox for a run whose log already holds `base` lines.
@@ -69,33 +58,41 @@ impl Outbox {
     }
 
     /// Takes the executor's next batch as the next chunk (or, if its JSON would be too big, as
-    /// the next few).
+    /// the next few), written as its `log_chunk` frame with compact lines.
     pub fn push(&mut self, batch: Batch) {
-        let mut lines: Vec<WireLine> = Vec::new();
-        let mut weight = 0;
-        for line in batch.lines {
-            let line = self.wire(line);
-            let w = json_weight(&line);
-            if !lines.is_empty() && weight + w > MAX_CHUNK_JSON_BYTES {
-                self.add(std::mem::take(&mut lines));
-                weight = 0;
+        // The text, and room for the other fields and a few escapes.
+        let capacity = batch.weight() * 9 / 8 + 128;
+        let mut writer = self.writer(capacity);
+        for line in &batch.lines {
+            let text = String::from_utf8_lossy(&line.bytes);
+            let wire = self.wire(line, &text);
+            if !writer.push(wire) {
+                self.add(writer);
+                writer = self.writer(capacity);
+                // A fresh chunk takes any one line.
+                writer.push(wire);
             }
-            weight += w;
-            lines.push(line);
         }
-        if !lines.is_empty() {
-            self.add(lines);
+        if writer.lines() > 0 {
+            self.add(writer);
         }
     }
 
-    fn add(&mut self, lines: Vec<WireLine>) {
-        if let Some(last) = lines.last() {
-            self.last_line = self.last_line.max(last.n);
-        }
+    fn writer(&self, capacity: usize) -> ChunkWriter {
+        ChunkWriter::new(
+            &self.run_id,
+            self.next_chunk,
+            MAX_CHUNK_JSON_BYTES,
+            capacity,
+        )
+    }
+
+    fn add(&mut self, writer: ChunkWriter) {
+        self.last_line = self.last_line.max(writer.last_n());
         self.chunks.insert(
             self.next_chunk,
             Pending {
-                lines,
+                frame: writer.finish().into(),
                 in_flight: false,
                 sent: false,
             },
@@ -103,8 +100,8 @@ impl Outbox {
         self.next_chunk += 1;
     }
 
-    fn wire(&self, line: LogLine) -> WireLine {
-        WireLine {
+    fn wire<'a>(&self, line: &LogLine, text: &'a str) -> LineRef<'a> {
+        LineRef {
             n: self.base + line.no + 1,
             ts: i64::try_from(line.ts_ms).unwrap_or(i64::MAX),
             stream: match line.stream {
@@ -112,17 +109,17 @@ impl Outbox {
                 Stream::Stderr => LogStream::Err,
                 Stream::System => LogStream::Sys,
             },
-            text: String::from_utf8_lossy(&line.bytes).into_owned(),
+            text,
             continued: line.continued,
         }
     }
 
-    /// The frames to send now so that at most `window` chunks are in flight, lowest first;
-    /// they count as in flight from here on.
-    pub fn to_send(&mut self, window: usize) -> Vec<ClientMessage> {
+    /// The `log_chunk` frames to send now so that at most `window` chunks are in flight, lowest
+    /// first; they count as in flight from here on.
+    pub fn to_send(&mut self, window: usize) -> Vec<Utf8Bytes> {
         let mut room = window.saturating_sub(self.in_flight());
         let mut frames = Vec::new();
-        for (chunk, pending) in self.chunks.iter_mut() {
+        for pending in self.chunks.values_mut() {
             if room == 0 {
                 break;
             }
@@ -132,11 +129,7 @@ impl Outbox {
             pending.in_flight = true;
             pending.sent = true;
             room -= 1;
-            frames.push(ClientMessage::LogChunk {
-                run_id: self.run_id.clone(),
-                chunk: *chunk,
-                lines: pending.lines.clone(),
-            });
+            frames.push(pending.frame.clone());
         }
         frames
     }
@@ -227,6 +220,9 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
+    use warren_protocol::ClientMessage;
+    use warren_protocol::run::LogLine as WireLine;
+
     use super::*;
 
     fn batch(first: u64, n: u64) -> Batch {
@@ -248,14 +244,15 @@ mod tests {
         }
     }
 
-    fn chunks(frames: &[ClientMessage]) -> Vec<u64> {
-        frames
-            .iter()
-            .filter_map(|f| match f {
-                ClientMessage::LogChunk { chunk, .. } => Some(*chunk),
-                _ => None,
-            })
-            .collect()
+    fn parse(frame: &Utf8Bytes) -> (u64, Vec<WireLine>) {
+        match serde_json::from_str(frame.as_str()) {
+            Ok(ClientMessage::LogChunk { chunk, lines, .. }) => (chunk, lines),
+            other => panic!("not a log chunk: {other:?}"),
+        }
+    }
+
+    fn chunks(frames: &[Utf8Bytes]) -> Vec<u64> {
+        frames.iter().map(|f| parse(f).0).collect()
     }
 
     fn outbox(base: u64) -> Outbox {
@@ -271,9 +268,7 @@ mod tests {
         }
         let frames = out.to_send(3);
         assert_eq!(chunks(&frames), vec![0, 1, 2]);
-        let ClientMessage::LogChunk { lines, .. } = &frames[0] else {
-            panic!("a log chunk");
-        };
+        let (_, lines) = parse(&frames[0]);
         assert_eq!(lines[0].n, 11);
         assert_eq!(lines[1].stream, LogStream::Err);
         assert!(out.to_send(3).is_empty(), "the window is full");
@@ -344,14 +339,19 @@ mod tests {
         out.push(Batch { chunk_no: 0, lines });
         let frames = out.to_send(10);
         assert!(frames.len() > 1, "split into {}", frames.len());
+        let mut next = 1;
         for frame in &frames {
-            let json = serde_json::to_string(frame).unwrap_or_default();
             assert!(
-                json.len() < warren_protocol::limits::MAX_FRAME_BYTES,
+                frame.len() < warren_protocol::limits::MAX_FRAME_BYTES,
                 "{}",
-                json.len()
+                frame.len()
             );
+            for line in parse(frame).1 {
+                assert_eq!((line.n, line.text.len()), (next, 1600));
+                next += 1;
+            }
         }
+        assert_eq!(next, 41, "every line, once, in order");
         assert_eq!(out.last_line(), 40);
     }
 }

@@ -1,5 +1,6 @@
 //! Phase 1: durable log ingest. The benchmark plays a worker streaming a run's log as
-//! `log_chunk` frames of at most 64 KiB (the worker's batch size) with a window of chunks in
+//! `log_chunk` frames of at most 64 KiB (the worker's batch size; compact lines written as the
+//! worker writes them) with a window of chunks in
 //! flight, and counts lines acknowledged per second (an ack means durable), while viewers follow
 //! the run live. Baseline: the same bytes appended to a plain file with an fsync after every chunk
 //! (the same durability granularity), in the same run.
@@ -13,7 +14,9 @@ use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
-use warren_protocol::run::{LogLine, LogStream, MAX_CHUNK_BYTES, MAX_LINES_PER_FRAME};
+use warren_protocol::limits::MAX_FRAME_BYTES;
+use warren_protocol::log_json::{ChunkWriter, LineRef};
+use warren_protocol::run::{LogStream, MAX_CHUNK_BYTES, MAX_LINES_PER_FRAME};
 use warren_protocol::{ClientMessage, Id, RequestId};
 
 use crate::corpus::Line;
@@ -202,26 +205,22 @@ pub async fn run(
     for (chunk, range) in plan.iter().enumerate() {
         window.acquire().await?.forget();
         let ts = now_ms();
-        let frame = ClientMessage::LogChunk {
-            run_id: run.id.clone(),
-            chunk: chunk as u64,
-            lines: lines[range.clone()]
-                .iter()
-                .enumerate()
-                .map(|(k, line)| LogLine {
-                    n: first + (range.start + k) as u64,
-                    ts,
-                    stream: if line.err {
-                        LogStream::Err
-                    } else {
-                        LogStream::Out
-                    },
-                    text: line.text.clone(),
-                    continued: false,
-                })
-                .collect(),
-        };
-        let frame = Message::text(serde_json::to_string(&frame)?);
+        // As the worker writes it: compact lines, by hand (warren_protocol::log_json).
+        let mut writer = ChunkWriter::new(&run.id, chunk as u64, MAX_FRAME_BYTES, 0);
+        for (k, line) in lines[range.clone()].iter().enumerate() {
+            writer.push(LineRef {
+                n: first + (range.start + k) as u64,
+                ts,
+                stream: if line.err {
+                    LogStream::Err
+                } else {
+                    LogStream::Out
+                },
+                text: &line.text,
+                continued: false,
+            });
+        }
+        let frame = Message::text(writer.finish());
         if let Ok(mut sent_at) = sent_at.lock()
             && let Some(at) = sent_at.get_mut(chunk)
         {

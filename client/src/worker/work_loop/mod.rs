@@ -557,7 +557,7 @@ impl Worker {
         };
         for h in self.held.values_mut() {
             for frame in h.outbox.to_send(self.log_window.max(1)) {
-                if handle.send(frame).is_err() {
+                if handle.send_text(frame).is_err() {
                     return;
                 }
             }
