@@ -135,8 +135,8 @@ async fn stream(
         match feed.recv().await {
             Ok(item) => match &*item {
                 FeedItem::Lines(live) => {
-                    let first = live.lines.first().map_or(0, |l| l.n);
-                    let last = live.lines.last().map_or(0, |l| l.n);
+                    let first = live.first().map_or(0, |l| l.n);
+                    let last = live.last().map_or(0, |l| l.n);
                     if last <= caught.upto {
                         continue;
                     }
@@ -150,7 +150,7 @@ async fn stream(
                             return Err(Stop::Gone);
                         }
                     } else {
-                        let lines = live.lines.iter().filter(|l| {
+                        let lines = live.iter().filter(|l| {
                             l.n > caught.upto && passes(follow.filter.as_ref(), l.text)
                         });
                         send_lines(out, follow, lines).await?;

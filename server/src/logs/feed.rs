@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use warren_protocol::Id;
 use warren_protocol::run::{MAX_LINES_PER_FRAME, RunStatus};
 
+use super::codec::LineRef;
 use super::lines::Lines;
 
 /// Items a follower may be behind before it must re-read from the store.
@@ -26,22 +27,36 @@ pub enum FeedItem {
     End(RunStatus),
 }
 
-/// Lines stored by one commit (one chunk, or several joined by [`Joined`]), with their
-/// `log_lines` frame made once for every follower without a filter.
+/// Lines stored by one commit (one chunk, or several joined by [`Joined`]: each chunk's
+/// buffer as it was stored, in order, not copied into one), with their `log_lines` frame made
+/// once for every follower without a filter.
 #[derive(Debug)]
 pub struct LiveLines {
     pub run_id: Id,
-    pub lines: Lines,
+    parts: Vec<Lines>,
     frame: OnceLock<Utf8Bytes>,
     compact: OnceLock<Utf8Bytes>,
 }
 
 impl LiveLines {
+    /// The lines in order.
+    pub fn iter(&self) -> impl Iterator<Item = LineRef<'_>> + Clone + '_ {
+        self.parts.iter().flat_map(Lines::iter)
+    }
+
+    pub fn first(&self) -> Option<LineRef<'_>> {
+        self.parts.first()?.first()
+    }
+
+    pub fn last(&self) -> Option<LineRef<'_>> {
+        self.parts.last()?.last()
+    }
+
     /// The `log_lines` frame carrying all of these lines (with `compact`, as arrays).
     pub fn frame(&self, compact: bool) -> Utf8Bytes {
         let cell = if compact { &self.compact } else { &self.frame };
         cell.get_or_init(|| {
-            warren_protocol::log_json::log_lines(&self.run_id, self.lines.iter(), compact).into()
+            warren_protocol::log_json::log_lines(&self.run_id, self.iter(), compact).into()
         })
         .clone()
     }
@@ -60,7 +75,9 @@ pub const JOIN_BYTES: usize = 512 * 1024;
 pub struct Joined<'a> {
     feed: &'a LogFeed,
     run: Option<Id>,
-    lines: Lines,
+    parts: Vec<Lines>,
+    lines: usize,
+    bytes: usize,
 }
 
 impl Joined<'_> {
@@ -70,30 +87,27 @@ impl Joined<'_> {
             return;
         }
         let continues = self.run.as_ref() == Some(run)
-            && match (self.lines.last(), lines.first()) {
+            && match (self.parts.last().and_then(Lines::last), lines.first()) {
                 (Some(last), Some(first)) => first.n == last.n + 1,
                 _ => false,
             }
-            && self.lines.len() + lines.len() <= MAX_LINES_PER_FRAME
-            && self.lines.text_bytes() + lines.text_bytes() <= JOIN_BYTES;
-        if continues {
-            // Room for a whole join at the first append, so the buffer grows once, not per chunk.
-            self.lines.reserve(
-                MAX_LINES_PER_FRAME.saturating_sub(self.lines.len()),
-                JOIN_BYTES.saturating_sub(self.lines.text_bytes()),
-            );
-            self.lines.append(&lines);
-            return;
+            && self.lines + lines.len() <= MAX_LINES_PER_FRAME
+            && self.bytes + lines.text_bytes() <= JOIN_BYTES;
+        if !continues {
+            self.flush();
+            self.run = Some(run.clone());
         }
-        self.flush();
-        self.run = Some(run.clone());
-        self.lines = lines;
+        self.lines += lines.len();
+        self.bytes += lines.text_bytes();
+        self.parts.push(lines);
     }
 
     /// Passes on the lines held.
     pub fn flush(&mut self) {
+        let parts = std::mem::take(&mut self.parts);
+        (self.lines, self.bytes) = (0, 0);
         if let Some(run) = self.run.take() {
-            self.feed.lines(&run, std::mem::take(&mut self.lines));
+            self.feed.publish_lines(&run, parts);
         }
     }
 }
@@ -127,14 +141,20 @@ impl LogFeed {
 
     /// Lines of `run` are durable: pass them on.
     pub fn lines(&self, run: &Id, lines: Lines) {
-        if lines.is_empty() {
+        self.publish_lines(run, vec![lines]);
+    }
+
+    /// Lines of `run`, in parts that continue each other, are durable: pass them on as one item.
+    fn publish_lines(&self, run: &Id, mut parts: Vec<Lines>) {
+        parts.retain(|p| !p.is_empty());
+        if parts.is_empty() {
             return;
         }
         self.publish(
             run,
             FeedItem::Lines(LiveLines {
                 run_id: run.clone(),
-                lines,
+                parts,
                 frame: OnceLock::new(),
                 compact: OnceLock::new(),
             }),
@@ -146,7 +166,9 @@ impl LogFeed {
         Joined {
             feed: self,
             run: None,
-            lines: Lines::default(),
+            parts: Vec::new(),
+            lines: 0,
+            bytes: 0,
         }
     }
 
@@ -207,10 +229,17 @@ mod tests {
         let mut got = Vec::new();
         while let Ok(item) = rx.try_recv() {
             got.push(match &*item {
-                FeedItem::Lines(live) => Some((
-                    live.lines.first().map_or(0, |l| l.n),
-                    live.lines.last().map_or(0, |l| l.n),
-                )),
+                FeedItem::Lines(live) => {
+                    let numbers: Vec<u64> = live.iter().map(|l| l.n).collect();
+                    assert!(
+                        numbers.windows(2).all(|w| w[1] == w[0] + 1),
+                        "an item's lines continue each other: {numbers:?}"
+                    );
+                    Some((
+                        live.first().map_or(0, |l| l.n),
+                        live.last().map_or(0, |l| l.n),
+                    ))
+                }
                 FeedItem::End(_) => None,
             });
         }
@@ -232,9 +261,23 @@ mod tests {
         joined.flush();
         joined.flush();
         assert_eq!(received(&mut a), vec![Some((1, 5)), Some((9, 9))]);
-        let mut appended = lines(1, 3, 10);
-        appended.append(&lines(4, 5, 10));
-        assert_eq!(appended, lines(1, 5, 10), "appended lines keep their texts");
+        let mut d = feed.follow(&run(1));
+        joined.lines(&run(1), lines(1, 3, 10));
+        joined.lines(&run(1), lines(4, 5, 10));
+        joined.flush();
+        let Ok(item) = d.try_recv() else {
+            panic!("one item")
+        };
+        let FeedItem::Lines(live) = &*item else {
+            panic!("lines")
+        };
+        let want = lines(1, 5, 10);
+        assert!(live.iter().eq(want.iter()), "joined lines keep their texts");
+        let frame = live.frame(true);
+        assert_eq!(
+            frame.as_str(),
+            warren_protocol::log_json::log_lines(&run(1), want.iter(), true)
+        );
     }
 
     #[test]

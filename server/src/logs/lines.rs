@@ -104,22 +104,6 @@ impl Lines {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 
-    /// Makes room for at least `lines` more lines of `bytes` more text.
-    pub fn reserve(&mut self, lines: usize, bytes: usize) {
-        self.text.reserve(bytes);
-        self.meta.reserve(lines);
-    }
-
-    /// Appends every line of `other` after these.
-    pub fn append(&mut self, other: &Lines) {
-        let base = self.text.len();
-        self.text.push_str(&other.text);
-        self.meta.extend(other.meta.iter().map(|m| Meta {
-            end: base + m.end,
-            ..*m
-        }));
-    }
-
     /// Keeps the first `len` lines.
     pub fn truncate(&mut self, len: usize) {
         self.meta.truncate(len);
