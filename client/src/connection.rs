@@ -6,13 +6,19 @@
 //! (snapshots, events, `synced`, `resync`, typing, errors without a request id) is delivered in
 //! order by [`Connection::next_push`]. Frames may interleave freely (an event often arrives before
 //! the ack of the command that caused it); callers never see the socket, and no lock is shared.
+//! A caller that always reads its pushes may bound how many wait for it
+//! ([`Connection::bound_pushes`]): the task then stops reading the socket while that many
+//! wait, so a fast server (a live log at a million lines a second) waits in TCP and on the
+//! server, not in this process's memory.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -81,6 +87,9 @@ pub struct Handle {
 pub struct Connection {
     handle: Handle,
     pushes: mpsc::UnboundedReceiver<Reply>,
+    /// One permit for each push that may still be read from the socket before the caller takes
+    /// one (the task holds one while it reads; [`Connection::next_push`] gives one back).
+    room: Arc<Semaphore>,
     welcome: Welcome,
     task: JoinHandle<()>,
 }
@@ -100,13 +109,25 @@ impl Connection {
             .map_err(|_| ClientError::Timeout(CONNECT_TIMEOUT.as_secs()))??;
         let (outgoing, requests) = mpsc::unbounded_channel();
         let (push_tx, pushes) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(socket, requests, push_tx));
+        let room = Arc::new(Semaphore::new(Semaphore::MAX_PERMITS));
+        let task = tokio::spawn(run(socket, requests, push_tx, room.clone()));
         Ok(Self {
             handle: Handle { outgoing },
             pushes,
+            room,
             welcome,
             task,
         })
+    }
+
+    /// At most `n` (at least 1) pushes wait for [`Connection::next_push`]: with that many
+    /// waiting, the socket is not read until one is taken, so the server's frames wait in TCP
+    /// (and a live log's lines on the server, which re-reads them from its store) instead of in
+    /// memory here. Only for a caller that keeps taking pushes while it waits for answers: an
+    /// answer behind a full queue is not read either. Call it right after connecting.
+    pub fn bound_pushes(&self, n: usize) {
+        self.room
+            .forget_permits(Semaphore::MAX_PERMITS.saturating_sub(n.max(1)));
     }
 
     /// What the server said in `welcome`.
@@ -145,7 +166,11 @@ impl Connection {
     /// The next frame that is not the answer to a request, in the order the server sent it.
     /// After the connection ends this yields one `Err` saying why, then `None`.
     pub async fn next_push(&mut self) -> Option<Result<ServerMessage, ClientError>> {
-        self.pushes.recv().await
+        let push = self.pushes.recv().await;
+        if push.is_some() {
+            self.room.add_permits(1);
+        }
+        push
     }
 
     /// Closes the connection politely (a WebSocket close frame) and waits briefly for it.
@@ -573,10 +598,21 @@ async fn run(
     mut socket: Socket,
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
     pushes: mpsc::UnboundedSender<Reply>,
+    room: Arc<Semaphore>,
 ) {
     let mut pending: HashMap<RequestId, oneshot::Sender<Reply>> = HashMap::new();
+    // Room for the next push is taken before the socket is read (kept when the frame was an
+    // answer rather than a push).
+    let mut roomy = false;
     let reason = loop {
         tokio::select! {
+            permit = room.acquire(), if !roomy => match permit {
+                Ok(permit) => {
+                    permit.forget();
+                    roomy = true;
+                }
+                Err(_) => break "the connection closed".to_owned(),
+            },
             outgoing = requests.recv() => {
                 let Some(Outgoing { frame, reply }) = outgoing else {
                     let _ = socket.close(None).await;
@@ -596,7 +632,7 @@ async fn run(
                     break e.to_string();
                 }
             }
-            incoming = socket.next() => {
+            incoming = socket.next(), if roomy => {
                 let text = match incoming {
                     None => break "the server closed the connection".to_owned(),
                     Some(Err(e)) => break e.to_string(),
@@ -608,10 +644,13 @@ async fn run(
                     Ok(message) => message,
                     Err(e) => {
                         let _ = pushes.send(Err(e));
+                        roomy = false;
                         continue;
                     }
                 };
-                route(message, &mut pending, &pushes);
+                if route(message, &mut pending, &pushes) {
+                    roomy = false;
+                }
             }
         }
     };
@@ -621,11 +660,13 @@ async fn run(
     let _ = pushes.send(Err(ClientError::Disconnected(reason)));
 }
 
+/// Hands `message` to the request waiting for it, or else to the pushes; returns whether it
+/// was pushed.
 fn route(
     message: ServerMessage,
     pending: &mut HashMap<RequestId, oneshot::Sender<Reply>>,
     pushes: &mpsc::UnboundedSender<Reply>,
-) {
+) -> bool {
     let request_id = match &message {
         ServerMessage::Ack { request_id, .. }
         | ServerMessage::Result { request_id, .. }
@@ -647,12 +688,15 @@ fn route(
             let mut error = WireError::new(code, message);
             error.retry_after_ms = retry_after_ms;
             let _ = tx.send(Err(ClientError::Server(error)));
+            false
         }
         (Some(tx), message) => {
             let _ = tx.send(Ok(message));
+            false
         }
         (None, message) => {
             let _ = pushes.send(Ok(message));
+            true
         }
     }
 }
@@ -660,6 +704,76 @@ fn route(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bounded connection stops reading while its pushes wait (the rest wait in TCP and on
+    /// the server), answers still come once the caller reads on, and no push is lost or
+    /// reordered.
+    #[tokio::test]
+    async fn bounded_pushes_wait_in_the_socket_and_none_is_lost() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = crate::tui::local::start(dir.path().join("data"))
+            .await
+            .expect("local server");
+        let mut viewer = Connection::connect(&server.endpoint, &server.token)
+            .await
+            .expect("viewer connects");
+        viewer.bound_pushes(2);
+        let workspace = viewer.welcome().workspaces[0].id.clone();
+        viewer.subscribe(&workspace, None).expect("subscribe");
+        let writer = Connection::connect(&server.endpoint, &server.token)
+            .await
+            .expect("writer connects");
+        for i in 0..40 {
+            writer
+                .command(
+                    &workspace,
+                    Command::CreateBoard {
+                        board_id: None,
+                        name: format!("board {i}"),
+                        columns: None,
+                    },
+                )
+                .await
+                .expect("a board");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            viewer.pushes.len() <= 2,
+            "{} pushes wait in memory",
+            viewer.pushes.len()
+        );
+        let mut boards = Vec::new();
+        let mut last_seq = 0;
+        while boards.len() < 40 {
+            let push = tokio::time::timeout(Duration::from_secs(10), viewer.next_push())
+                .await
+                .expect("the pushes keep coming")
+                .expect("open")
+                .expect("a push");
+            assert!(viewer.pushes.len() <= 2, "{}", viewer.pushes.len());
+            if let ServerMessage::Event { event } = push {
+                assert!(event.seq > last_seq, "in order");
+                last_seq = event.seq;
+                if let warren_protocol::Change::BoardCreated { board, .. } = event.change {
+                    boards.push(board.name);
+                }
+            }
+        }
+        let want: Vec<String> = (0..40).map(|i| format!("board {i}")).collect();
+        assert_eq!(boards, want);
+        // Answers still arrive on the bounded connection.
+        viewer
+            .command(
+                &workspace,
+                Command::CreateBoard {
+                    board_id: None,
+                    name: "after".into(),
+                    columns: None,
+                },
+            )
+            .await
+            .expect("answered");
+    }
 
     #[test]
     fn request_ids_are_valid_and_distinct() {

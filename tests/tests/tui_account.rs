@@ -24,7 +24,12 @@ async fn account_requests_and_the_audit_query_go_through_the_network_task() {
         token: server.token.clone(),
         workspace: Some("Acme".into()),
     };
-    let task = tokio::spawn(net::run(target, requests_rx, events_tx));
+    let task = tokio::spawn(net::run(
+        target,
+        requests_rx,
+        events_tx,
+        net::PushRoom::unbounded(),
+    ));
     let acme = next(&mut events, "connected", |e| match e {
         NetEvent::Connected(_, ws) => Some(ws),
         _ => None,

@@ -32,7 +32,12 @@ async fn switching_reconnects_to_the_other_workspace_and_leaves_the_first() {
         token: server.token.clone(),
         workspace: Some("Acme".into()),
     };
-    let task = tokio::spawn(net::run(target, requests_rx, events_tx));
+    let task = tokio::spawn(net::run(
+        target,
+        requests_rx,
+        events_tx,
+        net::PushRoom::unbounded(),
+    ));
 
     let acme = next(&mut events, "connected to Acme", |e| match e {
         NetEvent::Connected(_, ws) => Some(ws),

@@ -3,9 +3,10 @@
 //! the app and the server. The app never touches the socket; it sends [`NetRequest`]s and
 //! receives [`NetEvent`]s.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use warren_protocol::account::{AccountOp, AccountResult};
 use warren_protocol::audit::AuditEntry;
@@ -156,11 +157,42 @@ pub struct Target {
     pub workspace: Option<String>,
 }
 
-/// Runs until the app drops its request sender.
+/// Pushes (snapshots, events, log lines) that may wait for the app, and as many again in the
+/// connection: with that many waiting, the socket is not read. A followed log arrives as fast
+/// as the server stores it (a million lines a second); without a bound, whatever the app had
+/// not handled yet piled up in memory.
+pub const PUSH_WINDOW: usize = 8;
+
+/// Room for pushes the app has not handled yet: the network task takes one before it passes a
+/// push on, and the app gives it back ([`PushRoom::handled`]) once it handled it.
+#[derive(Debug, Clone)]
+pub struct PushRoom(Arc<Semaphore>);
+
+impl PushRoom {
+    /// Room for `n` pushes.
+    pub fn new(n: usize) -> PushRoom {
+        PushRoom(Arc::new(Semaphore::new(n)))
+    }
+
+    /// Room without a bound, for a consumer that never says a push was handled (a test that
+    /// drives the network task itself).
+    pub fn unbounded() -> PushRoom {
+        PushRoom::new(Semaphore::MAX_PERMITS)
+    }
+
+    /// The app handled a push.
+    pub fn handled(&self) {
+        self.0.add_permits(1);
+    }
+}
+
+/// Runs until the app drops its request sender. The app calls [`PushRoom::handled`] on `room`
+/// after each [`NetEvent::Push`].
 pub async fn run(
     target: Target,
     mut requests: mpsc::UnboundedReceiver<NetRequest>,
     events: mpsc::UnboundedSender<NetEvent>,
+    room: PushRoom,
 ) {
     let mut backoff = FIRST_BACKOFF;
     let mut last_seq: Option<u64> = None;
@@ -206,6 +238,7 @@ pub async fn run(
             }
         };
         backoff = FIRST_BACKOFF;
+        connection.bound_pushes(PUSH_WINDOW);
         let welcome = connection.welcome().clone();
         let Some(workspace) = pick_workspace(&welcome, wanted.as_deref()) else {
             let reason = if welcome.workspaces.is_empty() {
@@ -231,15 +264,24 @@ pub async fn run(
         }
         let _ = events.send(NetEvent::Connected(Box::new(welcome), workspace.clone()));
         let handle = connection.handle();
+        // Room in the app for the next push, taken before the push is.
+        let mut roomy = false;
         let lost = loop {
             tokio::select! {
-                push = connection.next_push() => match push {
+                permit = room.0.acquire(), if !roomy => {
+                    if let Ok(permit) = permit {
+                        permit.forget();
+                        roomy = true;
+                    }
+                }
+                push = connection.next_push(), if roomy => match push {
                     Some(Ok(message)) => {
                         match &message {
                             ServerMessage::Snapshot { state } => last_seq = Some(state.seq),
                             ServerMessage::Event { event } => last_seq = Some(event.seq),
                             _ => {}
                         }
+                        roomy = false;
                         let _ = events.send(NetEvent::Push(Box::new(message)));
                     }
                     Some(Err(e)) => break Some(plain_reason(&e)),
@@ -404,6 +446,10 @@ pub async fn run(
                 },
             }
         };
+        if roomy {
+            // The room taken for a push that did not come goes back for the next connection.
+            room.handled();
+        }
         let Some(reason) = lost else {
             // Switching: close this connection and open the new workspace at once.
             drop(handle);

@@ -50,7 +50,8 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
     }
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (event_tx, mut net_events) = mpsc::unbounded_channel();
-    let net_task = tokio::spawn(net::run(target, request_rx, event_tx));
+    let room = net::PushRoom::new(net::PUSH_WINDOW);
+    let net_task = tokio::spawn(net::run(target, request_rx, event_tx, room.clone()));
     let mut input = EventStream::new();
     let mut hangup = Hangup::new();
     let mut dirty = true;
@@ -85,7 +86,13 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
                 None => break,
             },
             event = net_events.recv() => match event {
-                Some(event) => app.on_net(event),
+                Some(event) => {
+                    let push = matches!(event, net::NetEvent::Push(_));
+                    app.on_net(event);
+                    if push {
+                        room.handled();
+                    }
+                }
                 None => break,
             },
             () = sleep_until(wake) => {}

@@ -87,7 +87,12 @@ async fn the_network_task_reports_http_401_as_refused_and_stops_retrying() {
     };
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (events, mut event_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(net::run(target, request_rx, events));
+    let task = tokio::spawn(net::run(
+        target,
+        request_rx,
+        events,
+        net::PushRoom::unbounded(),
+    ));
     let mut refused = false;
     while let Some(event) = tokio::time::timeout(Duration::from_secs(20), event_rx.recv())
         .await
@@ -163,7 +168,12 @@ async fn the_network_task_waits_out_a_429_instead_of_hammering() {
     };
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (events, mut event_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(net::run(target, request_rx, events));
+    let task = tokio::spawn(net::run(
+        target,
+        request_rx,
+        events,
+        net::PushRoom::unbounded(),
+    ));
     let (reason, retry_at) = loop {
         let event = tokio::time::timeout(Duration::from_secs(20), event_rx.recv())
             .await

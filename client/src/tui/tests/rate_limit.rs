@@ -55,7 +55,12 @@ async fn rate_limited_commands_are_sent_again_and_all_land_once() {
     };
     let (requests, requests_rx) = mpsc::unbounded_channel();
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let task = tokio::spawn(net::run(target, requests_rx, events_tx));
+    let task = tokio::spawn(net::run(
+        target,
+        requests_rx,
+        events_tx,
+        net::PushRoom::unbounded(),
+    ));
 
     let room = loop {
         if let NetEvent::Push(message) = next(&mut events).await
