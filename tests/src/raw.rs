@@ -66,6 +66,45 @@ pub async fn get_from(from: IpAddr, addr: SocketAddr, path: &str) -> (u16, Strin
     (status, body_of(&response).to_owned())
 }
 
+/// One `GET path` on an open connection that stays open (keep-alive): reads the response head
+/// and its `Content-Length` body, then returns (status, body), leaving the connection to the
+/// caller. For tests that must know exactly which connections the server still counts.
+pub async fn get_keep_alive(stream: &mut TcpStream, path: &str) -> (u16, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: warren\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write the request");
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let response = tokio::time::timeout(RAW_WAIT, async {
+        loop {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    return text;
+                }
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return String::from_utf8_lossy(&bytes).into_owned(),
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no whole response in {RAW_WAIT:?}"));
+    let status = status_of(&response).unwrap_or_else(|| panic!("no status line in {response:?}"));
+    (status, body_of(&response).to_owned())
+}
+
 /// The value of the counter or gauge `name` in the server's `GET /metrics` (asked from
 /// 127.0.0.1); fails the test when it is missing.
 pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
