@@ -76,8 +76,6 @@ pub struct Joined<'a> {
     feed: &'a LogFeed,
     run: Option<Id>,
     parts: Vec<Lines>,
-    lines: usize,
-    bytes: usize,
 }
 
 impl Joined<'_> {
@@ -91,23 +89,22 @@ impl Joined<'_> {
                 (Some(last), Some(first)) => first.n == last.n + 1,
                 _ => false,
             }
-            && self.lines + lines.len() <= MAX_LINES_PER_FRAME
-            && self.bytes + lines.text_bytes() <= JOIN_BYTES;
+            && self.parts.iter().map(Lines::len).sum::<usize>() + lines.len()
+                <= MAX_LINES_PER_FRAME
+            && self.parts.iter().map(Lines::text_bytes).sum::<usize>() + lines.text_bytes()
+                <= JOIN_BYTES;
         if !continues {
             self.flush();
             self.run = Some(run.clone());
         }
-        self.lines += lines.len();
-        self.bytes += lines.text_bytes();
         self.parts.push(lines);
     }
 
     /// Passes on the lines held.
     pub fn flush(&mut self) {
         let parts = std::mem::take(&mut self.parts);
-        (self.lines, self.bytes) = (0, 0);
         if let Some(run) = self.run.take() {
-            self.feed.publish_lines(&run, parts);
+            self.feed.lines(&run, parts);
         }
     }
 }
@@ -139,17 +136,9 @@ impl LogFeed {
             .unwrap_or(false)
     }
 
-    /// Lines of `run` are durable: pass them on.
-    pub fn lines(&self, run: &Id, lines: Lines) {
-        self.publish_lines(run, vec![lines]);
-    }
-
-    /// Lines of `run`, in parts that continue each other, are durable: pass them on as one item.
-    fn publish_lines(&self, run: &Id, mut parts: Vec<Lines>) {
-        parts.retain(|p| !p.is_empty());
-        if parts.is_empty() {
-            return;
-        }
+    /// Lines of `run`, in parts that continue each other (none empty, as [`Joined`] holds
+    /// them), are durable: pass them on as one item.
+    fn lines(&self, run: &Id, parts: Vec<Lines>) {
         self.publish(
             run,
             FeedItem::Lines(LiveLines {
@@ -167,8 +156,6 @@ impl LogFeed {
             feed: self,
             run: None,
             parts: Vec::new(),
-            lines: 0,
-            bytes: 0,
         }
     }
 
