@@ -15,10 +15,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use std::sync::Arc;
 use tokio::net::TcpStream;
-
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -34,6 +32,7 @@ use warren_protocol::{
 
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
+use crate::room::Room;
 
 /// How long to wait for the TCP connection, the upgrade and `welcome`.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,9 +86,9 @@ pub struct Handle {
 pub struct Connection {
     handle: Handle,
     pushes: mpsc::UnboundedReceiver<Reply>,
-    /// One permit for each push that may still be read from the socket before the caller takes
-    /// one (the task holds one while it reads; [`Connection::next_push`] gives one back).
-    room: Arc<Semaphore>,
+    /// Places for pushes not taken yet: the task takes one before it reads the socket, and
+    /// [`Connection::next_push`] gives one back.
+    room: Room,
     welcome: Welcome,
     task: JoinHandle<()>,
 }
@@ -109,7 +108,7 @@ impl Connection {
             .map_err(|_| ClientError::Timeout(CONNECT_TIMEOUT.as_secs()))??;
         let (outgoing, requests) = mpsc::unbounded_channel();
         let (push_tx, pushes) = mpsc::unbounded_channel();
-        let room = Arc::new(Semaphore::new(Semaphore::MAX_PERMITS));
+        let room = Room::unbounded();
         let task = tokio::spawn(run(socket, requests, push_tx, room.clone()));
         Ok(Self {
             handle: Handle { outgoing },
@@ -126,8 +125,7 @@ impl Connection {
     /// memory here. Only for a caller that keeps taking pushes while it waits for answers: an
     /// answer behind a full queue is not read either. Call it right after connecting.
     pub fn bound_pushes(&self, n: usize) {
-        self.room
-            .forget_permits(Semaphore::MAX_PERMITS.saturating_sub(n.max(1)));
+        self.room.bound(n);
     }
 
     /// What the server said in `welcome`.
@@ -168,7 +166,7 @@ impl Connection {
     pub async fn next_push(&mut self) -> Option<Result<ServerMessage, ClientError>> {
         let push = self.pushes.recv().await;
         if push.is_some() {
-            self.room.add_permits(1);
+            self.room.give();
         }
         push
     }
@@ -598,7 +596,7 @@ async fn run(
     mut socket: Socket,
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
     pushes: mpsc::UnboundedSender<Reply>,
-    room: Arc<Semaphore>,
+    room: Room,
 ) {
     let mut pending: HashMap<RequestId, oneshot::Sender<Reply>> = HashMap::new();
     // Room for the next push is taken before the socket is read (kept when the frame was an
@@ -606,13 +604,7 @@ async fn run(
     let mut roomy = false;
     let reason = loop {
         tokio::select! {
-            permit = room.acquire(), if !roomy => match permit {
-                Ok(permit) => {
-                    permit.forget();
-                    roomy = true;
-                }
-                Err(_) => break "the connection closed".to_owned(),
-            },
+            () = room.take(), if !roomy => roomy = true,
             outgoing = requests.recv() => {
                 let Some(Outgoing { frame, reply }) = outgoing else {
                     let _ = socket.close(None).await;

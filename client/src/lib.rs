@@ -28,6 +28,7 @@ pub mod private_file;
 pub mod provider;
 pub mod resolve;
 pub mod retry;
+pub mod room;
 pub mod run_output;
 pub mod sanitize;
 pub mod secret_prompt;

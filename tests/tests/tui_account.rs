@@ -28,7 +28,7 @@ async fn account_requests_and_the_audit_query_go_through_the_network_task() {
         target,
         requests_rx,
         events_tx,
-        net::PushRoom::unbounded(),
+        warren::room::Room::unbounded(),
     ));
     let acme = next(&mut events, "connected", |e| match e {
         NetEvent::Connected(_, ws) => Some(ws),

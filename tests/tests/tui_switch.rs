@@ -36,7 +36,7 @@ async fn switching_reconnects_to_the_other_workspace_and_leaves_the_first() {
         target,
         requests_rx,
         events_tx,
-        net::PushRoom::unbounded(),
+        warren::room::Room::unbounded(),
     ));
 
     let acme = next(&mut events, "connected to Acme", |e| match e {

@@ -3,10 +3,9 @@
 //! the app and the server. The app never touches the socket; it sends [`NetRequest`]s and
 //! receives [`NetEvent`]s.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use warren_protocol::account::{AccountOp, AccountResult};
 use warren_protocol::audit::AuditEntry;
@@ -22,6 +21,7 @@ use super::trouble::plain_reason;
 use crate::connection::{Ack, Connection, Handle, Welcome};
 use crate::endpoint::Endpoint;
 use crate::error::ClientError;
+use crate::room::Room;
 
 /// First reconnect delay; it doubles up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -163,36 +163,14 @@ pub struct Target {
 /// not handled yet piled up in memory.
 pub const PUSH_WINDOW: usize = 8;
 
-/// Room for pushes the app has not handled yet: the network task takes one before it passes a
-/// push on, and the app gives it back ([`PushRoom::handled`]) once it handled it.
-#[derive(Debug, Clone)]
-pub struct PushRoom(Arc<Semaphore>);
-
-impl PushRoom {
-    /// Room for `n` pushes.
-    pub fn new(n: usize) -> PushRoom {
-        PushRoom(Arc::new(Semaphore::new(n)))
-    }
-
-    /// Room without a bound, for a consumer that never says a push was handled (a test that
-    /// drives the network task itself).
-    pub fn unbounded() -> PushRoom {
-        PushRoom::new(Semaphore::MAX_PERMITS)
-    }
-
-    /// The app handled a push.
-    pub fn handled(&self) {
-        self.0.add_permits(1);
-    }
-}
-
-/// Runs until the app drops its request sender. The app calls [`PushRoom::handled`] on `room`
-/// after each [`NetEvent::Push`].
+/// Runs until the app drops its request sender. The network task takes a place in `room`
+/// before each [`NetEvent::Push`], and the app gives it back ([`Room::give`]) once it handled
+/// the push.
 pub async fn run(
     target: Target,
     mut requests: mpsc::UnboundedReceiver<NetRequest>,
     events: mpsc::UnboundedSender<NetEvent>,
-    room: PushRoom,
+    room: Room,
 ) {
     let mut backoff = FIRST_BACKOFF;
     let mut last_seq: Option<u64> = None;
@@ -268,12 +246,7 @@ pub async fn run(
         let mut roomy = false;
         let lost = loop {
             tokio::select! {
-                permit = room.0.acquire(), if !roomy => {
-                    if let Ok(permit) = permit {
-                        permit.forget();
-                        roomy = true;
-                    }
-                }
+                () = room.take(), if !roomy => roomy = true,
                 push = connection.next_push(), if roomy => match push {
                     Some(Ok(message)) => {
                         match &message {
@@ -448,7 +421,7 @@ pub async fn run(
         };
         if roomy {
             // The room taken for a push that did not come goes back for the next connection.
-            room.handled();
+            room.give();
         }
         let Some(reason) = lost else {
             // Switching: close this connection and open the new workspace at once.

@@ -50,7 +50,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
     }
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (event_tx, mut net_events) = mpsc::unbounded_channel();
-    let room = net::PushRoom::new(net::PUSH_WINDOW);
+    let room = crate::room::Room::new(net::PUSH_WINDOW);
     let net_task = tokio::spawn(net::run(target, request_rx, event_tx, room.clone()));
     let mut input = EventStream::new();
     let mut hangup = Hangup::new();
@@ -90,7 +90,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, launch: Launch) -> Result<()
                     let push = matches!(event, net::NetEvent::Push(_));
                     app.on_net(event);
                     if push {
-                        room.handled();
+                        room.give();
                     }
                 }
                 None => break,

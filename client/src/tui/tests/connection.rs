@@ -91,7 +91,7 @@ async fn the_network_task_reports_http_401_as_refused_and_stops_retrying() {
         target,
         request_rx,
         events,
-        net::PushRoom::unbounded(),
+        crate::room::Room::unbounded(),
     ));
     let mut refused = false;
     while let Some(event) = tokio::time::timeout(Duration::from_secs(20), event_rx.recv())
@@ -172,7 +172,7 @@ async fn the_network_task_waits_out_a_429_instead_of_hammering() {
         target,
         request_rx,
         events,
-        net::PushRoom::unbounded(),
+        crate::room::Room::unbounded(),
     ));
     let (reason, retry_at) = loop {
         let event = tokio::time::timeout(Duration::from_secs(20), event_rx.recv())

@@ -59,7 +59,7 @@ async fn rate_limited_commands_are_sent_again_and_all_land_once() {
         target,
         requests_rx,
         events_tx,
-        net::PushRoom::unbounded(),
+        crate::room::Room::unbounded(),
     ));
 
     let room = loop {
