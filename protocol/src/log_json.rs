@@ -91,7 +91,7 @@ const ARRAY: Form = Form {
 
 /// Appends `line` as JSON: an object as `serde_json` writes a [`LogLine`], or with `compact`
 /// an array (`[n,ts,"out","text"]`, `,true` added when continued).
-pub fn write_line(out: &mut String, line: LineRef<'_>, compact: bool) {
+fn write_line(out: &mut String, line: LineRef<'_>, compact: bool) {
     let form = if compact { &ARRAY } else { &OBJECT };
     out.push_str(form.open);
     number(out, line.n, false);
@@ -110,7 +110,7 @@ pub fn write_line(out: &mut String, line: LineRef<'_>, compact: bool) {
 }
 
 /// What `lines` will take as JSON, roughly: for sizing a buffer before writing them.
-pub fn capacity_for<'a>(lines: impl Iterator<Item = LineRef<'a>>) -> usize {
+fn capacity_for<'a>(lines: impl Iterator<Item = LineRef<'a>>) -> usize {
     let (count, text_bytes) = lines.fold((0, 0), |(count, bytes), line| {
         (count + 1, bytes + line.text.len())
     });
@@ -227,7 +227,7 @@ fn needs_escape(word: u64) -> bool {
 /// forms of backspace, form feed, newline, carriage return and tab, and `\u00XX` (lower-case
 /// hex) for the other control characters; everything else as it is. Clean runs are skipped
 /// eight bytes at a time and copied whole.
-pub fn write_string(out: &mut String, text: &str) {
+fn write_string(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let bytes = text.as_bytes();
