@@ -90,6 +90,10 @@ impl<S: LineSource> LogView<S> {
                 prompt.text.pop();
             }
             PromptKey::Cancel => {
+                // The refused pattern's error said "press esc to keep the previous one": done.
+                if prompt.error.is_some() && matches!(self.notice, Some(Notice::Error(_))) {
+                    self.notice = None;
+                }
                 self.restore_origin();
                 self.prompt = None;
                 self.origin = None;

@@ -114,6 +114,11 @@ fn an_invalid_pattern_shows_an_error_and_hides_nothing() {
     );
     key(&mut v, KeyCode::Esc);
     assert!(v.prompt().is_none());
+    assert!(
+        v.notice().is_none(),
+        "esc kept the previous filter, as the error said: the error goes"
+    );
+    assert_eq!(v.filter().map(|f| f.source()), Some("step".to_owned()));
 }
 
 #[test]
